@@ -1,0 +1,100 @@
+"""The one exception tree of mxlims-store.
+
+    MxlimsError                       base; every error the library raises on purpose
+    ├── NotFound                      no object with that uuid (or no such site, schema ...)
+    ├── Conflict                      uuid clash under policy "error", delete refused ...
+    │   └── StaleRevision             a write based on an old revision
+    ├── InvalidMessage                bad MXLIMS input; carries every problem as {path, message}
+    ├── MappingError                  bad facility sheet; carries every problem as {row, column, message}
+    └── PermissionDenied              the caller's grants do not cover the object
+
+The API maps the classes to 404 / 409 / 412 / 422 / 403 in one handler; the CLI prints the
+problems one per line. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an MXLIMS document, located by a JSON path like ``Pin/Pin3/containerRef``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '<root>'}: {self.message}"
+
+
+@dataclass(frozen=True)
+class SheetProblem:
+    """One problem in a spreadsheet: 1-based row as the user sees it, and the column header."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where) or 'sheet'}: {self.message}"
+
+
+class MxlimsError(Exception):
+    """Base class of every error raised on purpose by mxlims-store."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": type(self).__name__, "message": self.message}
+
+
+class NotFound(MxlimsError):
+    """The requested object (or site, schema, ...) does not exist or is not visible."""
+
+
+class Conflict(MxlimsError):
+    """The request clashes with what is stored."""
+
+
+class StaleRevision(Conflict):
+    """A write was based on a revision that is no longer current."""
+
+    def __init__(self, uuid: str, expected: int, current: int) -> None:
+        super().__init__(
+            f"object {uuid} is at revision {current}, not {expected}: re-read it and retry"
+        )
+        self.uuid, self.expected, self.current = uuid, expected, current
+
+
+class InvalidMessage(MxlimsError):
+    """An MXLIMS message (or object) is invalid; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem], message: str | None = None) -> None:
+        self.problems = problems
+        super().__init__(message or f"{len(problems)} problem(s) in MXLIMS input")
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "problems": [asdict(p) for p in self.problems]}
+
+
+class MappingError(MxlimsError):
+    """A facility spreadsheet is invalid; ``problems`` lists every problem with row and column."""
+
+    def __init__(self, problems: list[SheetProblem], message: str | None = None) -> None:
+        self.problems = problems
+        super().__init__(message or f"{len(problems)} problem(s) in the sheet")
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "problems": [asdict(p) for p in self.problems]}
+
+
+class PermissionDenied(MxlimsError):
+    """The caller may not see or change this object."""
