@@ -61,7 +61,14 @@ class NotFound(MxlimsError):
 
 
 class Conflict(MxlimsError):
-    """The request clashes with what is stored."""
+    """The request clashes with what is stored; ``problems`` locates each clash when known."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "problems": [asdict(p) for p in self.problems]}
 
 
 class StaleRevision(Conflict):

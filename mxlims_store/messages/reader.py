@@ -1,0 +1,276 @@
+"""Read an MXLIMS message into validated store-form objects.
+
+Store form is the model's form: links are uuid foreign keys (``containerId``) instead of the
+message's JSON references (``containerRef: {"$ref": "#/Puck/Puck1"}``). Reading checks what JSON
+schema cannot: dangling references, duplicate uuids, link targets of a forbidden type, unknown
+object types and unsupported versions. Every problem of the message is collected, each with its
+JSON path, before anything is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages.paths import join, loc_path, parse_pointer
+from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
+from mxlims_store.model.links import (
+    FOREIGN_KEY_FIELDS,
+    LinkRule,
+    field_for_ref_key,
+    ref_key_for,
+    rule_for,
+)
+from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES, parse_object
+
+UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+# A uuid-only entry under a core key ("Job", "Dataset", ...) links to an object outside the message.
+STUB_KEYS = frozenset({"mxlimsBaseType", "mxlimsType", "uuid"})
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """A link from a message object to a stub: the target must be found in the store."""
+
+    path: str
+    source_uuid: str
+    rule: LinkRule
+    target_uuid: str
+    declared_type: str | None
+
+
+@dataclass
+class ReadResult:
+    version: str
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)  # "Pin/Pin1" -> uuid
+    external_links: list[ExternalLink] = field(default_factory=list)
+    stubs: dict[str, str] = field(default_factory=dict)  # uuid -> core type
+
+
+@dataclass
+class _Entry:
+    type_name: str  # the message key it stands under
+    key: str
+    uuid: str
+    data: dict[str, Any]
+    stub: bool
+    declared_type: str | None  # for stubs: the mxlimsType they announce, if any
+
+    @property
+    def path(self) -> str:
+        return join(self.type_name, self.key)
+
+
+def new_uuid(seed: str | None, path: str) -> str:
+    """A uuid for an object the message left without one.
+
+    With a seed (the store passes the message's content hash) the uuid is derived from it and
+    the object's path, so re-reading the same message gives the same uuids and a re-run import
+    completes the first instead of duplicating it.
+    """
+    if seed is None:
+        return str(uuidlib.uuid4())
+    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"mxlims-store:{seed}:{path}"))
+
+
+def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
+    """Parse and check a whole message; raise :class:`InvalidMessage` listing every problem."""
+    problems: list[Problem] = []
+    if not isinstance(message, dict):
+        raise InvalidMessage([Problem("", "an MXLIMS message must be a JSON object")])
+    version = message.get("version")
+    if version not in UPGRADES:
+        supported = ", ".join(SUPPORTED_VERSIONS)
+        raise InvalidMessage(
+            [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]
+        )
+    message = UPGRADES[version](message)
+    entries = _index_entries(message, problems, uuid_seed)
+    result = ReadResult(version=str(version))
+    for entry in entries.values():
+        result.keys[entry.path] = entry.uuid
+        if entry.stub:
+            result.stubs[entry.uuid] = entry.type_name
+            continue
+        document = _to_store_form(entry, entries, result, problems)
+        if document is not None:
+            result.objects.append(document)
+    if problems:
+        raise InvalidMessage(problems)
+    return result
+
+
+def _index_entries(
+    message: dict[str, Any], problems: list[Problem], uuid_seed: str | None
+) -> dict[tuple[str, str], _Entry]:
+    """Every object of the message by (type key, local key), with its uuid settled."""
+    entries: dict[tuple[str, str], _Entry] = {}
+    seen_uuids: dict[str, str] = {}
+    for type_name, objects in message.items():
+        if type_name == "version":
+            continue
+        if type_name not in OBJECT_TYPES and type_name not in CORE_TYPES:
+            known = ", ".join(sorted({*OBJECT_TYPES, *CORE_TYPES}))
+            problems.append(Problem(type_name, f"unknown object type {type_name!r}; known: {known}"))
+            continue
+        if not isinstance(objects, dict):
+            problems.append(Problem(type_name, "must be an object of local key -> object"))
+            continue
+        for key, data in objects.items():
+            path = join(type_name, key)
+            if not isinstance(data, dict):
+                problems.append(Problem(path, "an MXLIMS object must be a JSON object"))
+                continue
+            entry = _entry(type_name, key, data, path, problems, uuid_seed)
+            if entry is None:
+                continue
+            if entry.uuid in seen_uuids:
+                problems.append(
+                    Problem(join(path, "uuid"), f"duplicate uuid {entry.uuid}, also at {seen_uuids[entry.uuid]}")
+                )
+                continue
+            seen_uuids[entry.uuid] = path
+            entries[(type_name, key)] = entry
+    return entries
+
+
+def _entry(
+    type_name: str,
+    key: str,
+    data: dict[str, Any],
+    path: str,
+    problems: list[Problem],
+    uuid_seed: str | None,
+) -> _Entry | None:
+    declared = data.get("mxlimsType")
+    stub = type_name in CORE_TYPES and "uuid" in data and set(data) <= STUB_KEYS
+    if stub:
+        if declared is not None and BASE_TYPE.get(declared) != type_name:
+            problems.append(Problem(join(path, "mxlimsType"), f"a {type_name} stub cannot announce type {declared!r}"))
+            return None
+        base = data.get("mxlimsBaseType")
+        if base is not None and base != type_name:
+            problems.append(Problem(join(path, "mxlimsBaseType"), f"must be {type_name!r} under the {type_name} key"))
+            return None
+    elif declared is not None and declared != type_name:
+        problems.append(Problem(join(path, "mxlimsType"), f"is {declared!r} but the object stands under {type_name!r}"))
+        return None
+    uuid = data.get("uuid")
+    if uuid is None:
+        uuid = new_uuid(uuid_seed, path)
+    elif not isinstance(uuid, str) or not UUID_PATTERN.match(uuid):
+        problems.append(
+            Problem(join(path, "uuid"), f"{uuid!r} is not a lower-case RFC 4122 version 1-5 uuid")
+        )
+        return None
+    return _Entry(type_name, key, uuid, data, stub, declared if stub else None)
+
+
+def _to_store_form(
+    entry: _Entry,
+    entries: dict[tuple[str, str], _Entry],
+    result: ReadResult,
+    problems: list[Problem],
+) -> dict[str, Any] | None:
+    """Turn one entry's ``...Ref(s)`` into uuid foreign keys and validate it with the model."""
+    document: dict[str, Any] = {}
+    before = len(problems)
+    for name, value in entry.data.items():
+        path = join(entry.path, name)
+        if name in FOREIGN_KEY_FIELDS:
+            problems.append(Problem(path, f"links in a message are written as {name[:-2]}Ref(s) with $ref"))
+            continue
+        link_field = field_for_ref_key(name)
+        if link_field is None:
+            document[name] = value
+            continue
+        rule = rule_for(entry.type_name, link_field)
+        if rule is None:
+            problems.append(Problem(path, f"a {entry.type_name} has no link {name!r}"))
+            continue
+        document[link_field] = _resolve_link(entry, rule, path, value, entries, result, problems)
+    document["mxlimsType"] = entry.type_name
+    document["uuid"] = entry.uuid
+    if len(problems) > before:
+        return None
+    try:
+        model = parse_object(document)
+    except ValidationError as error:
+        problems.extend(
+            Problem(loc_path(entry.path, _message_loc(e["loc"])), e["msg"]) for e in error.errors()
+        )
+        return None
+    except ValueError as error:
+        problems.append(Problem(entry.path, str(error)))
+        return None
+    dumped: dict[str, Any] = model.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+    dumped["mxlimsType"] = entry.type_name
+    return dumped
+
+
+def _message_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """Report link fields under the message's own key names (``containerId`` -> ``containerRef``)."""
+    if loc and isinstance(loc[0], str) and loc[0] in FOREIGN_KEY_FIELDS:
+        return (ref_key_for(loc[0]), *loc[1:])
+    return loc
+
+
+def _resolve_link(
+    entry: _Entry,
+    rule: LinkRule,
+    path: str,
+    value: Any,
+    entries: dict[tuple[str, str], _Entry],
+    result: ReadResult,
+    problems: list[Problem],
+) -> str | list[str] | None:
+    if rule.many:
+        if not isinstance(value, list):
+            problems.append(Problem(path, "must be a list of {\"$ref\": ...} references"))
+            return None
+        targets = [_resolve_one(entry, rule, join(path, i), v, entries, result, problems) for i, v in enumerate(value)]
+        return [t for t in targets if t is not None]
+    return _resolve_one(entry, rule, path, value, entries, result, problems)
+
+
+def _resolve_one(
+    entry: _Entry,
+    rule: LinkRule,
+    path: str,
+    value: Any,
+    entries: dict[tuple[str, str], _Entry],
+    result: ReadResult,
+    problems: list[Problem],
+) -> str | None:
+    ref = value.get("$ref") if isinstance(value, dict) else None
+    if not isinstance(ref, str) or set(value) - {"$ref", "mxlimsType"}:
+        problems.append(Problem(path, 'must be a reference {"$ref": "#/<Type>/<Key>"}'))
+        return None
+    parsed = parse_pointer(ref)
+    if parsed is None:
+        problems.append(Problem(path, f"{ref!r} is not a reference of the form #/<Type>/<Key>"))
+        return None
+    target = entries.get(parsed)
+    if target is None:
+        problems.append(Problem(path, f"dangling reference {ref!r}: no such object in the message"))
+        return None
+    target_type = target.declared_type if target.stub else target.type_name
+    announced = value.get("mxlimsType")
+    if announced is not None and target_type is not None and announced != target_type:
+        problems.append(Problem(path, f"announces {announced!r} but {ref!r} is a {target_type}"))
+        return None
+    if target_type is not None and not rule.allows(target_type):
+        allowed = ", ".join(rule.targets)
+        problems.append(
+            Problem(path, f"a {entry.type_name}'s {rule.ref_key} may point at {allowed}, not {target_type}")
+        )
+        return None
+    if target.stub:
+        result.external_links.append(ExternalLink(path, entry.uuid, rule, target.uuid, target_type))
+    return target.uuid

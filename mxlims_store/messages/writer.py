@@ -1,0 +1,86 @@
+"""Write store-form objects back to an MXLIMS message: ``<Type><N>`` keys and ``$ref`` links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from mxlims_store.messages.paths import pointer
+from mxlims_store.model.links import ref_key_for, rule_for
+from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION
+
+# Containers before contents, samples before the jobs and datasets that use them.
+TYPE_ORDER: tuple[str, ...] = (
+    "Shipment", "Dewar", "Plate", "Puck", "MultiPin", "Pin", "PinPosition", "PlateWell",
+    "WellDrop", "DropRegion", "Crystal", "LogisticalSample", "Macromolecule", "Medium",
+    "MacromoleculeSample", "Sample", "MxExperiment", "VolumeScan", "MxProcessing", "Job",
+    "CollectionSweep", "ReflectionSet", "Dataset",
+)  # fmt: skip
+
+MissingTargets = Literal["stub", "drop"]
+
+
+def write_message(
+    objects: Iterable[Mapping[str, Any]],
+    *,
+    version: str = MODEL_VERSION,
+    missing_targets: MissingTargets = "stub",
+) -> dict[str, Any]:
+    """A message holding ``objects`` (store form), links to each other written as ``$ref``.
+
+    A foreign key to an object outside the set becomes a uuid-only stub under its core key
+    (``missing_targets="stub"``, the lenient form) or is left out (``"drop"``: the result then
+    validates against the official strict schemas).
+    """
+    documents = list(objects)
+    keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
+    counters: dict[str, int] = {}
+    for document in sorted(documents, key=_type_rank):
+        type_name = document["mxlimsType"]
+        counters[type_name] = counters.get(type_name, 0) + 1
+        keys[document["uuid"]] = pointer(type_name, f"{type_name}{counters[type_name]}")
+    message: dict[str, Any] = {"version": version}
+    stubs: dict[str, dict[str, Any]] = {}
+    for document in sorted(documents, key=_type_rank):
+        type_name = document["mxlimsType"]
+        out: dict[str, Any] = {}
+        for name, value in document.items():
+            rule = rule_for(type_name, name)
+            if rule is None:
+                out[name] = value
+                continue
+            core = BASE_TYPE[rule.targets[0]]
+            if rule.many:
+                refs = [_ref(u, core, keys, counters, stubs, missing_targets) for u in value]
+                out[ref_key_for(name)] = [r for r in refs if r is not None]
+            else:
+                ref = _ref(value, core, keys, counters, stubs, missing_targets)
+                if ref is not None:
+                    out[ref_key_for(name)] = ref
+        message.setdefault(type_name, {})[keys[document["uuid"]].rsplit("/", 1)[1]] = out
+    for core, entries in stubs.items():
+        message.setdefault(core, {}).update(entries)
+    return message
+
+
+def _type_rank(document: Mapping[str, Any]) -> int:
+    type_name = document["mxlimsType"]
+    return TYPE_ORDER.index(type_name) if type_name in TYPE_ORDER else len(TYPE_ORDER)
+
+
+def _ref(
+    uuid: str,
+    core: str,
+    keys: dict[str, str],
+    counters: dict[str, int],
+    stubs: dict[str, dict[str, Any]],
+    missing_targets: MissingTargets,
+) -> dict[str, str] | None:
+    if uuid not in keys:
+        if missing_targets == "drop":
+            return None
+        counters[core] = counters.get(core, 0) + 1  # shared with generic objects of that core type
+        key = f"{core}{counters[core]}"
+        stubs.setdefault(core, {})[key] = {"mxlimsBaseType": core, "uuid": uuid}
+        keys[uuid] = pointer(core, key)
+    return {"$ref": keys[uuid]}
