@@ -45,6 +45,13 @@ class SheetProblem:
         return f"{', '.join(where) or 'sheet'}: {self.message}"
 
 
+def _summary(problems: list[Problem] | list[SheetProblem], where: str, shown: int = 3) -> str:
+    """``2 problem(s) in X: first; second`` — enough to act on from a log line."""
+    head = "; ".join(str(p) for p in problems[:shown])
+    more = f"; ... and {len(problems) - shown} more" if len(problems) > shown else ""
+    return f"{len(problems)} problem(s) in {where}: {head}{more}"
+
+
 class MxlimsError(Exception):
     """Base class of every error raised on purpose by mxlims-store."""
 
@@ -86,7 +93,7 @@ class InvalidMessage(MxlimsError):
 
     def __init__(self, problems: list[Problem], message: str | None = None) -> None:
         self.problems = problems
-        super().__init__(message or f"{len(problems)} problem(s) in MXLIMS input")
+        super().__init__(message or _summary(problems, "MXLIMS input"))
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "problems": [asdict(p) for p in self.problems]}
@@ -97,7 +104,7 @@ class MappingError(MxlimsError):
 
     def __init__(self, problems: list[SheetProblem], message: str | None = None) -> None:
         self.problems = problems
-        super().__init__(message or f"{len(problems)} problem(s) in the sheet")
+        super().__init__(message or _summary(problems, "the sheet"))
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "problems": [asdict(p) for p in self.problems]}

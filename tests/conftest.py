@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from pathlib import Path
@@ -34,15 +33,3 @@ def conformance_errors(document: dict[str, Any], schema: str, patched: bool = Fa
     import mxlims_conformance  # type: ignore[import-not-found]
 
     return list(mxlims_conformance.errors(document, schema, patched=patched))
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every `async def` test runs on anyio's asyncio backend without a per-test marker.
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.obj):
-            item.add_marker(pytest.mark.anyio)

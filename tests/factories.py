@@ -71,8 +71,7 @@ def results_message(shipment: dict[str, Any], pin_key: str = "Pin1") -> dict[str
     sample = shipment["MacromoleculeSample"][sample_key]
     return {
         "version": "0.6.13",
-        "Pin": {"Pin1": {"mxlimsType": "Pin", "uuid": pin["uuid"], "barcode": pin.get("barcode"),
-                         "positionInPuck": pin["positionInPuck"]}},  # fmt: skip
+        "Pin": {"Pin1": {k: v for k, v in pin.items() if not k.endswith("Ref")}},
         "MacromoleculeSample": {"MacromoleculeSample1": {k: v for k, v in sample.items() if not k.endswith("Ref")}},
         "Crystal": {"Crystal1": minimal("Crystal", uuid=new_uuid(), name="xtal-1", containerRef=ref("Pin"),
                                         sampleRef=ref("MacromoleculeSample"))},  # fmt: skip

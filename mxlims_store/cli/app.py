@@ -1,0 +1,80 @@
+"""The Typer application and its shared helpers; commands live in sibling modules."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import typer
+
+from mxlims_store.config import get_settings
+from mxlims_store.errors import MxlimsError
+from mxlims_store.store import Store
+from mxlims_store.store.backend import open_store
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="mxlims-store: a LIMS for macromolecular crystallography that speaks MXLIMS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def emit(value: Any) -> None:
+    """Print JSON on stdout (the machine-readable result of a command)."""
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")
+
+
+def fail(lines: list[str], code: int = 1) -> NoReturn:
+    for line in lines:
+        typer.echo(line, err=True)
+    raise typer.Exit(code)
+
+
+def problem_lines(error: MxlimsError, prefix: str = "") -> list[str]:
+    problems = getattr(error, "problems", None)
+    if problems:
+        return [f"{prefix}{p}" for p in problems]
+    return [f"{prefix}{error.message}"]
+
+
+def parse_json_file(path: Path) -> Any:
+    """A JSON file's content; ValueError with a line naming the file and where JSON broke."""
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read: {error.strerror or error}") from error
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON: {error}") from error
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file, or exit 1 with the reason."""
+    try:
+        return parse_json_file(path)
+    except ValueError as error:
+        fail([str(error)])
+
+
+def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
+    """Run ``action`` on the configured store; library errors become one line each and exit 1."""
+
+    async def run() -> T:
+        async with open_store(get_settings()) as store:
+            return await action(store)
+
+    try:
+        return asyncio.run(run())
+    except MxlimsError as error:
+        fail(problem_lines(error))
+
+
+# Register the commands (their modules use `app` from here).
+from mxlims_store.cli import messages, objects, serve  # noqa: E402, F401

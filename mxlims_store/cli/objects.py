@@ -1,0 +1,150 @@
+"""Store commands: import, get, find, provenance, export, history, stats."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+
+from mxlims_store.cli.app import app, emit, fail, read_json, with_store
+from mxlims_store.store import POLICIES, FindQuery, Store
+
+Uuid = Annotated[str, typer.Argument(help="uuid of a stored MXLIMS object")]
+_CONDITION = re.compile(r"^(?P<field>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|!=|=|<|>)\s*(?P<value>.*)$")
+_OPERATORS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="MXLIMS message file")],
+    policy: Annotated[str, typer.Option(help=f"for uuids already stored: {' | '.join(POLICIES)}")] = "reject_new",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report, store nothing")] = False,
+) -> None:
+    """Import a message; prints the report (counts per type, local key -> uuid)."""
+    if policy not in POLICIES:
+        fail([f"--policy must be one of {', '.join(POLICIES)}"], 2)
+    message = read_json(file)
+
+    async def run(store: Store) -> dict[str, Any]:
+        with Progress(transient=True, disable=dry_run) as bar:
+            task = bar.add_task(f"importing {file.name}", total=None)
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            report = await store.import_message(message, policy=policy, dry_run=dry_run, progress=advance)  # type: ignore[arg-type]
+        return report.to_dict()
+
+    emit(with_store(run))
+
+
+@app.command()
+def get(uuid: Uuid) -> None:
+    """One object, in MXLIMS form, with its bookkeeping under "_meta"."""
+
+    async def run(store: Store) -> dict[str, Any]:
+        stored = await store.get(uuid)
+        return {**stored.data, "_meta": stored.meta}
+
+    emit(with_store(run))
+
+
+def parse_condition(text: str) -> tuple[str, Any]:
+    """``field=value``, ``field<2`` ... -> (field, MongoDB condition); values parse as JSON if they can."""
+    match = _CONDITION.match(text)
+    if match is None:
+        fail([f"--where {text!r}: write field=value, field<value, field>=value ..."], 2)
+    raw = match["value"]
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    op = match["op"]
+    return match["field"], value if op == "=" else {_OPERATORS[op]: value}
+
+
+@app.command()
+def find(
+    type_: Annotated[str | None, typer.Option("--type", help="MXLIMS type, e.g. Pin")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="condition on a standard field, e.g. barcode=PIN-1")] = None,
+    identifier: Annotated[str | None, typer.Option(help="site identifier DOMAIN=VALUE, e.g. icebear.fi=SHP-1")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    after: Annotated[str | None, typer.Option(help="the 'next' cursor of the previous page")] = None,
+    total: Annotated[bool, typer.Option("--total", help="also count every match")] = False,
+) -> None:
+    """Find objects; prints {"items": [...], "next": cursor, "total": n}."""
+    conditions: dict[str, Any] = {}
+    for text in where or []:
+        field, condition = parse_condition(text)
+        conditions[field] = condition
+    ident = None
+    if identifier is not None:
+        domain, _, value = identifier.partition("=")
+        ident = (domain, value)
+    query = FindQuery(type_, conditions, ident, None, limit, after, total)
+
+    async def run(store: Store) -> dict[str, Any]:
+        return (await store.find(query)).to_dict()
+
+    emit(with_store(run))
+
+
+@app.command()
+def provenance(
+    uuid: Uuid,
+    down: Annotated[bool, typer.Option("--down", help="what it contains / what derives from it")] = False,
+    depth: Annotated[int | None, typer.Option(min=0)] = None,
+) -> None:
+    """Where an object came from (default) or what came from it: nodes with depth and link."""
+
+    async def run(store: Store) -> list[dict[str, Any]]:
+        return await store.provenance(uuid, direction="down" if down else "up", depth=depth)
+
+    emit(with_store(run))
+
+
+@app.command()
+def export(
+    uuid: Uuid,
+    out: Annotated[Path | None, typer.Option(help="write the message here instead of stdout")] = None,
+    site: Annotated[str | None, typer.Option(help="apply this site's extension overrides, e.g. esrf.fr")] = None,
+    direction: Annotated[str, typer.Option(help="up | down | both")] = "both",
+    depth: Annotated[int | None, typer.Option(min=0)] = None,
+) -> None:
+    """One MXLIMS message with the object and its linked neighbourhood (a shipment: with results)."""
+    if direction not in ("up", "down", "both"):
+        fail(["--direction must be up, down or both"], 2)
+
+    async def run(store: Store) -> dict[str, Any]:
+        return await store.export(uuid, direction=direction, depth=depth, site=site)  # type: ignore[arg-type]
+
+    message = with_store(run)
+    if out is None:
+        emit(message)
+    else:
+        out.write_text(json.dumps(message, indent=2, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {out}", err=True)
+
+
+@app.command()
+def history(uuid: Uuid) -> None:
+    """Every recorded change of an object, oldest first."""
+
+    async def run(store: Store) -> list[dict[str, Any]]:
+        return await store.history(uuid)
+
+    emit(with_store(run))
+
+
+@app.command()
+def stats() -> None:
+    """Number of stored objects per MXLIMS type."""
+
+    async def run(store: Store) -> dict[str, int]:
+        return await store.stats()
+
+    emit(with_store(run))

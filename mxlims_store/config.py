@@ -1,0 +1,35 @@
+"""Settings: one ``BaseSettings`` read from ``MXLIMS_*`` environment variables, built lazily."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """Where the embedded store keeps a newcomer's data: ``$XDG_DATA_HOME/mxlims-store``."""
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "mxlims-store"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MXLIMS_", env_file=".env", extra="ignore")
+
+    mongodb_url: str | None = Field(
+        default=None, description="MongoDB connection URL; unset = the embedded store in data_dir"
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="embedded store location")
+    database: str = Field(default="mxlims", description="MongoDB database name")
+    host: str = Field(default="127.0.0.1", description="address `serve` binds to")
+    port: int = Field(default=8000, ge=1, le=65535, description="port `serve` listens on")
+    facility_name: str = Field(default="mxlims-store", description="name shown by GET /facility")
+    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="largest accepted upload")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

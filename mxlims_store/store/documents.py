@@ -1,0 +1,56 @@
+"""Store-form MXLIMS objects <-> MongoDB documents.
+
+A document is the object's standard fields, with ``_id`` = uuid, bookkeeping under ``_meta``
+(never exported), and the domain-keyed dicts ``extensions``/``identifiers``/``urls`` stored as
+lists of ``{"domain": ...}`` entries: domain names contain dots, which MongoDB cannot address
+as a path nor index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+META = "_meta"
+
+# field -> name of the value key in its list form
+_DOMAIN_LISTS = {"extensions": "fields", "identifiers": "value", "urls": "url"}
+
+
+def to_document(obj: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    document: dict[str, Any] = {"_id": obj["uuid"]}
+    for name, value in obj.items():
+        if name == "uuid":
+            continue
+        if name in _DOMAIN_LISTS and isinstance(value, dict):
+            value_key = _DOMAIN_LISTS[name]
+            value = [{"domain": domain, value_key: v} for domain, v in value.items()]
+        document[name] = value
+    document[META] = meta
+    return document
+
+
+def from_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The MXLIMS object (store form) held in a document; bookkeeping left out."""
+    obj: dict[str, Any] = {}
+    for name, value in document.items():
+        if name == META:
+            continue
+        if name == "_id":
+            obj["uuid"] = value
+        elif name in _DOMAIN_LISTS and isinstance(value, list):
+            value_key = _DOMAIN_LISTS[name]
+            obj[name] = {entry["domain"]: entry[value_key] for entry in value}
+        else:
+            obj[name] = value
+    return obj
+
+
+def identifier_filter(domain: str, value: str) -> dict[str, Any]:
+    return {"identifiers": {"$elemMatch": {"domain": domain, "value": value}}}
+
+
+def extension_filter(domain: str, field: str | None = None, value: Any = None) -> dict[str, Any]:
+    match: dict[str, Any] = {"domain": domain}
+    if field is not None:
+        match[f"fields.{field}"] = value
+    return {"extensions": {"$elemMatch": match}}

@@ -1,0 +1,85 @@
+"""Links, provenance and export, all built on the level-by-level walk."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages import write_message
+from mxlims_store.model.links import link_targets, ref_key_for, rule_for
+from mxlims_store.store.access import Caller
+from mxlims_store.store.documents import from_document
+from mxlims_store.store.gateway import Database
+from mxlims_store.store.reads import locate
+from mxlims_store.store.sites import view_as
+from mxlims_store.store.walk import Direction, walk
+
+ExportDirection = Literal["up", "down", "both"]
+
+
+async def links(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
+    """Forward links (the object's foreign keys) and reverse links (who points at it), typed."""
+    _, root = await locate(db, caller, uuid)
+    _, up = await walk(db, caller, [root], "up", 1)
+    _, down = await walk(db, caller, [root], "down", 1)
+    forward = [
+        {"link": ref_key_for(field), "field": field, "uuid": target,
+         "mxlimsType": up[target]["mxlimsType"] if target in up else None}  # fmt: skip
+        for field, target in link_targets(root)
+    ]
+    reverse = []
+    for document in down.values():
+        for field, target in link_targets(document):
+            rule = rule_for(document["mxlimsType"], field)
+            if target == uuid and document["_id"] != uuid and rule is not None:
+                reverse.append({"link": rule.reverse, "field": field, "uuid": document["_id"],
+                                "mxlimsType": document["mxlimsType"]})  # fmt: skip
+    return {"uuid": uuid, "mxlimsType": root["mxlimsType"], "forward": forward, "reverse": reverse}
+
+
+async def provenance(
+    db: Database, caller: Caller, uuid: str, direction: Direction = "up", depth: int | None = None
+) -> list[dict[str, Any]]:
+    """Every object reached from ``uuid``, each with its depth and the link that reached it."""
+    _check_depth(depth)
+    _, root = await locate(db, caller, uuid)
+    steps, _ = await walk(db, caller, [root], direction, depth)
+    return [s.to_dict() for s in steps]
+
+
+async def export(
+    db: Database,
+    caller: Caller,
+    uuid: str,
+    *,
+    direction: ExportDirection = "both",
+    depth: int | None = None,
+    site: str | None = None,
+) -> dict[str, Any]:
+    """The object and its neighbourhood as one message; everything they link to comes along,
+    so that every link in the message resolves."""
+    _check_depth(depth)
+    _, root = await locate(db, caller, uuid)
+    documents = {uuid: root}
+    for way in ("up", "down"):
+        if direction in (way, "both"):
+            _, reached = await walk(db, caller, [root], way, depth)  # type: ignore[arg-type]
+            documents.update(reached)
+    _, documents = await walk(db, caller, list(documents.values()), "up")
+    objects = [from_document(d) for d in documents.values()]
+    if site:
+        objects = [view_as(o, site) for o in objects]
+    return write_message(objects)
+
+
+async def shipment_results(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
+    """One MXLIMS file: the shipment, everything in it, its experiments and all their results."""
+    _, root = await locate(db, caller, uuid)
+    if root["mxlimsType"] != "Shipment":
+        raise InvalidMessage([Problem("uuid", f"{uuid} is a {root['mxlimsType']}, not a Shipment")])
+    return await export(db, caller, uuid, direction="down")
+
+
+def _check_depth(depth: int | None) -> None:
+    if depth is not None and depth < 0:
+        raise InvalidMessage([Problem("depth", "must be 0 or more")])

@@ -1,0 +1,134 @@
+"""Single objects: get, partial update with a revision check, delete (no cascade)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from mxlims_store.errors import InvalidMessage, NotFound, PermissionDenied, Problem, StaleRevision
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS, link_targets, rule_for
+from mxlims_store.model.registry import MODEL_VERSION, parse_object
+from mxlims_store.store import history
+from mxlims_store.store.access import Caller
+from mxlims_store.store.collections import HISTORY, collection_of
+from mxlims_store.store.documents import META, from_document, to_document
+from mxlims_store.store.gateway import Database
+from mxlims_store.store.reads import fetch, locate
+
+FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An MXLIMS object (standard form) with its bookkeeping."""
+
+    data: dict[str, Any]
+    revision: int
+    meta: dict[str, Any]
+
+
+def stored_object(document: dict[str, Any]) -> StoredObject:
+    meta = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in document[META].items()}
+    return StoredObject(from_document(document), int(meta["revision"]), meta)
+
+
+async def get(db: Database, caller: Caller, uuid: str) -> StoredObject:
+    _, document = await locate(db, caller, uuid)
+    return stored_object(document)
+
+
+async def update(
+    db: Database, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
+) -> StoredObject:
+    """Apply ``changes`` (store form; ``None`` removes a field) if ``revision`` is still current."""
+    collection, document = await locate(db, caller, uuid)
+    _check_writable(caller, document)
+    problems = [Problem(name, "cannot be changed") for name in changes if name in FIXED_FIELDS]
+    before = from_document(document)
+    after = {k: v for k, v in {**before, **changes}.items() if v is not None}
+    problems += _model_problems(after)
+    problems += await _link_problems(db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS})
+    if problems:
+        raise InvalidMessage(problems)
+    now = datetime.now(UTC)
+    meta = {**document[META], "revision": revision + 1, "updatedAt": now, "updatedBy": caller.actor,
+            "modelVersion": MODEL_VERSION}  # fmt: skip
+    new_document = to_document(after, meta)
+    result = await db[collection].replace_one({"_id": uuid, f"{META}.revision": revision}, new_document)
+    if result.matched_count == 0:
+        await _refuse_stale(db, caller, uuid, revision)
+    await db[HISTORY].insert_one(
+        history.entry(
+            uuid, revision + 1, "update", caller.actor, now, _fields(document), _fields(new_document),
+            proposal=document[META].get("proposal"),
+        )  # fmt: skip
+    )
+    return stored_object(new_document)
+
+
+async def delete(db: Database, caller: Caller, uuid: str, revision: int | None = None) -> None:
+    """Delete one object. Nothing else goes with it but the Job-side id lists it holds itself."""
+    collection, document = await locate(db, caller, uuid)
+    _check_writable(caller, document)
+    current = int(document[META]["revision"])
+    query: dict[str, Any] = {"_id": uuid, f"{META}.revision": current if revision is None else revision}
+    result = await db[collection].delete_one(query)
+    if result.deleted_count == 0:
+        await _refuse_stale(db, caller, uuid, current if revision is None else revision)
+    await db[HISTORY].insert_one(
+        history.entry(
+            uuid, current + 1, "delete", caller.actor, datetime.now(UTC), _fields(document), None,
+            proposal=document[META].get("proposal"),
+        )  # fmt: skip
+    )
+
+
+def _check_writable(caller: Caller, document: dict[str, Any]) -> None:
+    if not caller.may_write(document[META].get("proposal")):
+        raise PermissionDenied(f"you may not change object {document['_id']}")
+
+
+def _model_problems(obj: dict[str, Any]) -> list[Problem]:
+    try:
+        parse_object(obj)
+    except ValidationError as error:
+        return [Problem("/".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
+    return []
+
+
+async def _link_problems(db: Database, caller: Caller, obj: dict[str, Any], changed: set[str]) -> list[Problem]:
+    """Changed foreign keys must point at stored objects of an allowed type (one query per collection)."""
+    wanted: dict[str, set[str]] = {}
+    links = [(f, u) for f, u in link_targets(obj) if f in changed]
+    for field, target in links:
+        rule = rule_for(obj["mxlimsType"], field)
+        if rule is not None:
+            for collection in {collection_of(t) for t in rule.targets}:
+                wanted.setdefault(collection, set()).add(target)
+    found = await fetch(db, caller, wanted, {"mxlimsType": 1})
+    problems = []
+    for field, target in links:
+        rule = rule_for(obj["mxlimsType"], field)
+        stored = found.get(target)
+        if rule is None:
+            problems.append(Problem(field, f"a {obj['mxlimsType']} has no link {field!r}"))
+        elif stored is None:
+            problems.append(Problem(field, f"no stored object {target}"))
+        elif not rule.allows(stored["mxlimsType"]):
+            problems.append(Problem(field, f"may point at {', '.join(rule.targets)}, not {stored['mxlimsType']}"))
+    return problems
+
+
+async def _refuse_stale(db: Database, caller: Caller, uuid: str, revision: int) -> None:
+    _, current = await locate(db, caller, uuid)  # NotFound if it was deleted meanwhile
+    raise StaleRevision(uuid, revision, int(current[META]["revision"]))
+
+
+def _fields(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in ("_id", META)}
+
+
+__all__ = ["FIXED_FIELDS", "NotFound", "StoredObject", "delete", "get", "stored_object", "update"]

@@ -1,0 +1,108 @@
+"""Find objects by type and by standard fields, site identifiers and extension fields.
+
+Conditions are written against the standard's field names (``expectedResolution``, ``unitCell.a``)
+with a small whitelist of operators; anything else is refused with the path of the problem, so a
+query can never smuggle in ``$where`` or reach the bookkeeping. Pages are keyset-paginated by
+uuid (``after``), which stays cheap however deep the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
+from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
+from mxlims_store.store.documents import extension_filter, from_document, identifier_filter
+from mxlims_store.store.gateway import Database
+from mxlims_store.store.sites import field_names
+
+OPERATORS = frozenset({"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$nin", "$exists"})
+MAX_LIMIT = 1000
+_ALL_FIELDS = frozenset().union(*(field_names(t) for t in BASE_TYPE))
+
+
+@dataclass
+class FindQuery:
+    type: str | None = None
+    where: dict[str, Any] = field(default_factory=dict)
+    identifier: tuple[str, str] | None = None  # (domain, value)
+    extension: tuple[str, str | None, Any] | None = None  # (domain, field or None, value)
+    limit: int = 100
+    after: str | None = None
+    with_total: bool = False
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next: str | None
+    total: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"items": self.items, "next": self.next, "total": self.total}
+
+
+def build_filter(query: FindQuery) -> dict[str, Any]:
+    """The MongoDB filter for ``query`` (without access scoping or paging); InvalidMessage if bad."""
+    problems: list[Problem] = []
+    if query.type is not None and query.type not in OBJECT_TYPES and query.type not in CORE_TYPES:
+        problems.append(Problem("type", f"unknown MXLIMS type {query.type!r}"))
+    if not 1 <= query.limit <= MAX_LIMIT:
+        problems.append(Problem("limit", f"must be between 1 and {MAX_LIMIT}"))
+    known = field_names(query.type) if query.type in BASE_TYPE else _ALL_FIELDS
+    clauses: list[dict[str, Any]] = []
+    if query.type is not None and query.type in BASE_TYPE:
+        clauses.append({"mxlimsType": query.type})
+    for name, condition in query.where.items():
+        path = f"where/{name}"
+        top = name.split(".", 1)[0]
+        if top not in known or top in ("extensions", "identifiers", "urls"):
+            problems.append(Problem(path, f"not a searchable field of {query.type or 'any MXLIMS type'}"))
+            continue
+        if isinstance(condition, dict):
+            bad = [op for op in condition if op not in OPERATORS]
+            if bad:
+                problems.append(Problem(path, f"operators {bad} not allowed; use {sorted(OPERATORS)}"))
+                continue
+        clauses.append({"_id" if name == "uuid" else name: condition})
+    if query.identifier is not None:
+        clauses.append(identifier_filter(*query.identifier))
+    if query.extension is not None:
+        clauses.append(extension_filter(*query.extension))
+    if problems:
+        raise InvalidMessage(problems)
+    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+
+
+async def find(db: Database, caller: Caller, query: FindQuery) -> Page:
+    base = build_filter(query)
+    collections = [collection_of(query.type)] if query.type in BASE_TYPE else list(CORE_COLLECTIONS)
+    paged = {"$and": [base, {"_id": {"$gt": query.after}}]} if query.after else base
+    documents: list[dict[str, Any]] = []
+    for collection in collections:
+        cursor = db[collection].find(readable(caller, paged)).sort("_id", 1).limit(query.limit + 1)
+        documents += await cursor.to_list(None)
+    documents.sort(key=lambda d: d["_id"])
+    page = documents[: query.limit]
+    more = len(documents) > query.limit
+    total = None
+    if query.with_total:
+        total = 0
+        for collection in collections:
+            total += await db[collection].count_documents(readable(caller, base))
+    return Page([from_document(d) for d in page], page[-1]["_id"] if more else None, total)
+
+
+async def stats(db: Database, caller: Caller) -> dict[str, int]:
+    """Number of stored objects per MXLIMS type."""
+    counts: dict[str, int] = {}
+    for collection in CORE_COLLECTIONS:
+        cursor = await db[collection].aggregate(
+            [{"$match": readable(caller)}, {"$group": {"_id": "$mxlimsType", "n": {"$sum": 1}}}]
+        )
+        for row in await cursor.to_list(None):
+            counts[row["_id"]] = row["n"]
+    return dict(sorted(counts.items()))

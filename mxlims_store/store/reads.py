@@ -1,0 +1,38 @@
+"""Batched reads shared by every query: always ``$in`` over ids, one round trip per collection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from mxlims_store.errors import NotFound
+from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.gateway import Database
+
+
+async def fetch(
+    db: Database,
+    caller: Caller,
+    ids_by_collection: dict[str, Iterable[str]],
+    projection: dict[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Documents by uuid, asking each collection once for all of its ids."""
+    found: dict[str, dict[str, Any]] = {}
+    for collection, ids in ids_by_collection.items():
+        wanted = sorted(set(ids))
+        if not wanted:
+            continue
+        query = readable(caller, {"_id": {"$in": wanted}})
+        for document in await db[collection].find(query, projection).to_list(None):
+            found[document["_id"]] = document
+    return found
+
+
+async def locate(db: Database, caller: Caller, uuid: str) -> tuple[str, dict[str, Any]]:
+    """(collection, document) of one uuid, whatever its type; NotFound if absent or not visible."""
+    for collection in CORE_COLLECTIONS:
+        document = await db[collection].find_one(readable(caller, {"_id": uuid}))
+        if document is not None:
+            return collection, document
+    raise NotFound(f"no object with uuid {uuid}")
