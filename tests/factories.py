@@ -7,7 +7,11 @@ from typing import Any
 
 # The fields each type requires, with plausible values.
 REQUIRED: dict[str, dict[str, Any]] = {
-    "Shipment": {"proposalCode": "mx1234"},
+    "Shipment": {
+        "proposalCode": "mx1234",
+        "labContactOutbound": {"name": "Bob", "emailAddress": "bob@example.org"},
+        "labContactReturn": {"name": "Alice", "phoneNumber": "123"},
+    },
     "MultiPin": {"numberPositions": 4, "positionInPuck": 1},
     "PinPosition": {"positionInPin": 1},
     "PlateWell": {"rowNumber": 1, "columnNumber": 1},
@@ -35,9 +39,16 @@ def ref(type_name: str, n: int = 1) -> dict[str, str]:
 
 
 def shipment_message(
-    pins: int, *, pucks_per_dewar: int = 10, positions: int = 16, proposal: str = "mx1234"
+    pins: int,
+    *,
+    pucks_per_dewar: int = 10,
+    positions: int = 16,
+    proposal: str = "mx1234",
+    experiments: bool = False,
 ) -> dict[str, Any]:
-    """A realistic shipment: dewars of pucks of pins, one sample and protein per 20 pins."""
+    """A realistic shipment: dewars of pucks of pins, one sample and protein per 20 pins;
+    with ``experiments``, per pin the requested MxExperiment and its template CollectionSweep
+    (1,600 pins then make the ~6,500-object shipment of a full beamtime)."""
     message: dict[str, Any] = {"version": "0.6.13", "Shipment": {"Shipment1": minimal("Shipment", proposalCode=proposal, uuid=new_uuid())}}
     n_pucks = -(-pins // positions)
     for p in range(1, n_pucks + 1):
@@ -60,6 +71,15 @@ def shipment_message(
             "Pin", uuid=new_uuid(), barcode=f"PIN-{i}", positionInPuck=(i - 1) % positions + 1,
             containerRef=ref("Puck", (i - 1) // positions + 1), sampleRef=ref("MacromoleculeSample", i),
         )  # fmt: skip
+        if experiments:
+            message.setdefault("CollectionSweep", {})[f"CollectionSweep{i}"] = minimal(
+                "CollectionSweep", uuid=new_uuid(), exposureTime=0.02, imageWidth=0.1, numberImages=3600
+            )
+            message.setdefault("MxExperiment", {})[f"MxExperiment{i}"] = minimal(
+                "MxExperiment", uuid=new_uuid(), experimentStrategy="OSC", expectedResolution=1.8,
+                logisticalSampleRef=ref("Pin", i), sampleRef=ref("MacromoleculeSample", i),
+                templateDataRefs=[ref("CollectionSweep", i)],
+            )  # fmt: skip
     return message
 
 

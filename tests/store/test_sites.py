@@ -1,0 +1,43 @@
+"""Site extras keep their standard form, are queryable, and 'view as site X' applies overrides."""
+
+from __future__ import annotations
+
+from mxlims_store.messages import read_message
+from mxlims_store.store import FindQuery, Store
+from mxlims_store.store.documents import from_document, to_document
+from tests.factories import minimal, shipment_message
+
+
+def test_domain_dicts_are_stored_as_lists_and_come_back() -> None:
+    obj = {"uuid": "0196f23a-dce0-2560-baac-f1b23ec9e0dd", "mxlimsType": "Pin",
+           "extensions": {"esrf.fr": {"a": 1}}, "identifiers": {"icebear.fi": "P-1"},
+           "urls": {"icebear.fi": "https://icebear.fi/p/1"}}  # fmt: skip
+    document = to_document(obj, {"revision": 1})
+    assert document["extensions"] == [{"domain": "esrf.fr", "fields": {"a": 1}}]
+    assert document["identifiers"] == [{"domain": "icebear.fi", "value": "P-1"}]
+    assert all("." not in key for key in document)
+    assert from_document(document) == obj
+
+
+async def test_view_as_site_applies_its_overrides(store: Store) -> None:
+    message = shipment_message(1)
+    message["MxExperiment"] = {
+        "MxExperiment1": minimal(
+            "MxExperiment", experimentStrategy="OSC", logisticalSampleRef={"$ref": "#/Pin/Pin1"},
+            extensions={"massif1.esrf.fr": {"experimentStrategy": "MXPressE", "note": "auto"}},
+        )  # fmt: skip
+    }
+    message["Shipment"]["Shipment1"]["identifiers"] = {"icebear.fi": "SHP-1"}
+    report = await store.import_message(message)
+    experiment = report.keys["MxExperiment/MxExperiment1"]
+
+    plain = await store.export(experiment, direction="up")
+    assert plain["MxExperiment"]["MxExperiment1"]["experimentStrategy"] == "OSC"
+    as_massif = await store.export(experiment, direction="up", site="massif1.esrf.fr")
+    viewed = as_massif["MxExperiment"]["MxExperiment1"]
+    assert viewed["experimentStrategy"] == "MXPressE"
+    assert viewed["extensions"]["massif1.esrf.fr"]["note"] == "auto"
+    read_message(as_massif)  # still a valid message
+
+    found = await store.find(FindQuery("Shipment", identifier=("icebear.fi", "SHP-1")))
+    assert [s["uuid"] for s in found.items] == [message["Shipment"]["Shipment1"]["uuid"]]
