@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pymongo import ReplaceOne
-
 from mxlims_store.store.documents import META, from_document
 
 Operation = Literal["create", "update", "delete"]
@@ -54,10 +52,6 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
         if old != new:
             delta[name] = {k: v for k, v in (("before", old), ("after", new)) if v is not None}
     return delta
-
-
-def upserts(entries: list[dict[str, Any]]) -> list[ReplaceOne[Any]]:
-    return [ReplaceOne({"_id": e["_id"]}, e, upsert=True) for e in entries]
 
 
 def public(entry: dict[str, Any]) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from pymongo import ReplaceOne
+from pymongo import InsertOne, ReplaceOne
+from pymongo.errors import BulkWriteError
 
 from mxlims_store.errors import Conflict, InvalidMessage, PermissionDenied, Problem
 from mxlims_store.messages import ReadResult, read_message
@@ -49,7 +50,7 @@ class ImportReport:
 
 @dataclass
 class _Plan:
-    writes: dict[str, list[ReplaceOne[Any]]] = field(default_factory=dict)
+    writes: dict[str, list[InsertOne[Any] | ReplaceOne[Any]]] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
@@ -219,8 +220,9 @@ def _add_write(
 ) -> None:
     document = to_document(obj, meta)
     collection = collection_of(obj["mxlimsType"])
+    write: InsertOne[Any] | ReplaceOne[Any]
     if stored is None:
-        write = ReplaceOne({"_id": obj["uuid"]}, document, upsert=True)
+        write = InsertOne(document)
     else:  # only over the revision that was checked: a concurrent change is not overwritten
         write = ReplaceOne({"_id": obj["uuid"], f"{META}.revision": stored[META]["revision"]}, document)
     plan.writes.setdefault(collection, []).append(write)
@@ -239,16 +241,30 @@ def _fields(document: dict[str, Any]) -> dict[str, Any]:
 
 async def _write(db: Database, plan: _Plan, progress: Progress | None) -> None:
     # History first, keyed <uuid>@<revision>: if the process dies between the two, the re-run
-    # plans the same revisions and rewrites the same history entries.
+    # plans the same revisions, and the entries the first run wrote are already there.
     total = sum(len(w) for w in plan.writes.values())
     if plan.history:
-        await db[HISTORY].bulk_write(history.upserts(plan.history), ordered=False)
+        await _insert_ignoring_duplicates(db[HISTORY], [InsertOne(e) for e in plan.history])
     done = lost = 0
     for collection, writes in plan.writes.items():
-        result = await db[collection].bulk_write(writes, ordered=False)
-        lost += len(writes) - result.matched_count - result.upserted_count
+        try:
+            result = await db[collection].bulk_write(writes, ordered=False)
+            lost += len(writes) - result.inserted_count - result.matched_count
+        except BulkWriteError as error:  # created or changed by someone else since the checks
+            lost += len(error.details.get("writeErrors", [])) or len(writes)
         done += len(writes)
         if progress is not None:
             progress(done, total)
     if lost:
         raise Conflict(f"{lost} object(s) were changed by someone else during the import; re-run it")
+
+
+async def _insert_ignoring_duplicates(collection: Any, inserts: list[InsertOne[Any]]) -> None:
+    try:
+        await collection.bulk_write(inserts, ordered=False)
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+
+
+DUPLICATE_KEY = 11000

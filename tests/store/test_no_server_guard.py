@@ -1,0 +1,53 @@
+"""Every store method called on a real but unreachable PyMongo async client fails only with
+ServerSelectionTimeoutError: a TypeError or AttributeError would mean a call shape that the
+embedded facade accepts but PyMongo does not (DESIGN.md, "Backends")."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.errors import ServerSelectionTimeoutError
+
+from mxlims_store.store import FindQuery, Store
+from tests.factories import shipment_message
+
+UUID = "0196f23a-dce0-2560-baac-f1b23ec9e0dd"
+
+CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
+    "init": lambda s: s.init(),
+    "ping": lambda s: s.ping(),
+    "import_message": lambda s: s.import_message(shipment_message(2)),
+    "import_message-dry-run": lambda s: s.import_message(shipment_message(2), dry_run=True),
+    "get": lambda s: s.get(UUID),
+    "find": lambda s: s.find(FindQuery("Pin", {"positionInPuck": {"$lt": 3}}, with_total=True)),
+    "find-any-type": lambda s: s.find(FindQuery(identifier=("icebear.fi", "SHP-1"))),
+    "update": lambda s: s.update(UUID, {"loopType": "mesh"}, revision=1),
+    "delete": lambda s: s.delete(UUID),
+    "links": lambda s: s.links(UUID),
+    "provenance": lambda s: s.provenance(UUID, direction="down", depth=3),
+    "export": lambda s: s.export(UUID, site="esrf.fr"),
+    "shipment_results": lambda s: s.shipment_results(UUID),
+    "history": lambda s: s.history(UUID),
+    "stats": lambda s: s.stats(),
+}
+
+
+def test_every_public_store_method_is_covered() -> None:
+    public = {name for name in dir(Store) if not name.startswith("_") and callable(getattr(Store, name))}
+    assert public <= {name.split("-")[0] for name in CALLS}
+
+
+@pytest.fixture
+async def unreachable() -> AsyncIterator[Store]:
+    client: Any = AsyncMongoClient("mongodb://127.0.0.1:9", serverSelectionTimeoutMS=50)
+    yield Store(client["guard"])
+    await client.close()
+
+
+@pytest.mark.parametrize("name", list(CALLS))
+async def test_store_method_reaches_pymongo_with_a_valid_call_shape(unreachable: Store, name: str) -> None:
+    with pytest.raises(ServerSelectionTimeoutError):
+        await CALLS[name](unreachable)
