@@ -21,8 +21,12 @@ _OPERATORS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(help="MXLIMS message file")],
-    policy: Annotated[str, typer.Option(help=f"for uuids already stored: {' | '.join(POLICIES)}")] = "reject_new",
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="check and report, store nothing")] = False,
+    policy: Annotated[
+        str, typer.Option(help=f"for uuids already stored: {' | '.join(POLICIES)}")
+    ] = "reject_new",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="check and report, store nothing")
+    ] = False,
 ) -> None:
     """Import a message; prints the report (counts per type, local key -> uuid)."""
     if policy not in POLICIES:
@@ -36,7 +40,9 @@ def import_(
             def advance(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            report = await store.import_message(message, policy=policy, dry_run=dry_run, progress=advance)  # type: ignore[arg-type]
+            report = await store.import_message(
+                message, policy=policy, dry_run=dry_run, progress=advance
+            )
         return report.to_dict()
 
     emit(with_store(run))
@@ -54,7 +60,7 @@ def get(uuid: Uuid) -> None:
 
 
 def parse_condition(text: str) -> tuple[str, Any]:
-    """``field=value``, ``field<2`` ... -> (field, MongoDB condition); values parse as JSON if they can."""
+    """``field=value``, ``field<2`` ... -> (field, MongoDB condition); values parsed as JSON."""
     match = _CONDITION.match(text)
     if match is None:
         fail([f"--where {text!r}: write field=value, field<value, field>=value ..."], 2)
@@ -70,10 +76,16 @@ def parse_condition(text: str) -> tuple[str, Any]:
 @app.command()
 def find(
     type_: Annotated[str | None, typer.Option("--type", help="MXLIMS type, e.g. Pin")] = None,
-    where: Annotated[list[str] | None, typer.Option(help="condition on a standard field, e.g. barcode=PIN-1")] = None,
-    identifier: Annotated[str | None, typer.Option(help="site identifier DOMAIN=VALUE, e.g. icebear.fi=SHP-1")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="condition on a standard field, e.g. barcode=PIN-1")
+    ] = None,
+    identifier: Annotated[
+        str | None, typer.Option(help="site identifier DOMAIN=VALUE, e.g. icebear.fi=SHP-1")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
-    after: Annotated[str | None, typer.Option(help="the 'next' cursor of the previous page")] = None,
+    after: Annotated[
+        str | None, typer.Option(help="the 'next' cursor of the previous page")
+    ] = None,
     total: Annotated[bool, typer.Option("--total", help="also count every match")] = False,
 ) -> None:
     """Find objects; prints {"items": [...], "next": cursor, "total": n}."""
@@ -96,7 +108,9 @@ def find(
 @app.command()
 def provenance(
     uuid: Uuid,
-    down: Annotated[bool, typer.Option("--down", help="what it contains / what derives from it")] = False,
+    down: Annotated[
+        bool, typer.Option("--down", help="what it contains / what derives from it")
+    ] = False,
     depth: Annotated[int | None, typer.Option(min=0)] = None,
 ) -> None:
     """Where an object came from (default) or what came from it: nodes with depth and link."""
@@ -110,12 +124,16 @@ def provenance(
 @app.command()
 def export(
     uuid: Uuid,
-    out: Annotated[Path | None, typer.Option(help="write the message here instead of stdout")] = None,
-    site: Annotated[str | None, typer.Option(help="apply this site's extension overrides, e.g. esrf.fr")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="write the message here instead of stdout")
+    ] = None,
+    site: Annotated[
+        str | None, typer.Option(help="apply this site's extension overrides, e.g. esrf.fr")
+    ] = None,
     direction: Annotated[str, typer.Option(help="up | down | both")] = "both",
     depth: Annotated[int | None, typer.Option(min=0)] = None,
 ) -> None:
-    """One MXLIMS message with the object and its linked neighbourhood (a shipment: with results)."""
+    """One MXLIMS message: the object and its linked neighbourhood (a shipment: with results)."""
     if direction not in ("up", "down", "both"):
         fail(["--direction must be up, down or both"], 2)
 

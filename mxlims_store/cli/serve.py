@@ -19,4 +19,6 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port)
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port
+    )

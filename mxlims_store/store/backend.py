@@ -16,7 +16,7 @@ from mxlims_store.store.store import Store
 def make_client(settings: Settings) -> Any:
     if settings.mongodb_url:
         return AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
-    return EmbeddedClient(settings.data_dir)
+    return EmbeddedClient(settings.data_dir, tz_aware=True)
 
 
 @asynccontextmanager

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError
 
-from mxlims_store.errors import Conflict, InvalidMessage, PermissionDenied, Problem
+from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
 from mxlims_store.store import history
@@ -74,7 +74,9 @@ async def import_message(
     progress: Progress | None = None,
 ) -> ImportReport:
     if policy not in POLICIES:
-        raise InvalidMessage([Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")])
+        raise InvalidMessage(
+            [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
+        )
     import_id = content_hash(message)
     read = read_message(message, uuid_seed=import_id)
     existing = await _existing(db, read)
@@ -86,7 +88,13 @@ async def import_message(
     if conflicts:
         raise Conflict(f"{len(conflicts)} object(s) already stored (policy 'error')", conflicts)
     report = ImportReport(
-        import_id, policy, dry_run, dict(plan.created), dict(plan.updated), dict(plan.unchanged), read.keys
+        import_id,
+        policy,
+        dry_run,
+        dict(plan.created),
+        dict(plan.updated),
+        dict(plan.unchanged),
+        read.keys,
     )
     if not dry_run:
         await _write(db, plan, progress)
@@ -115,7 +123,9 @@ def _check_external_links(
         target = existing.get(link.target_uuid)
         if target is None:
             if not allow_missing:
-                problems.append(Problem(link.path, f"links to {link.target_uuid}, which is not in the store"))
+                problems.append(
+                    Problem(link.path, f"links to {link.target_uuid}, which is not in the store")
+                )
         elif not link.rule.allows(target["mxlimsType"]):
             allowed = ", ".join(link.rule.targets)
             problems.append(
@@ -126,7 +136,7 @@ def _check_external_links(
 
 def _proposal_of(read: ReadResult, caller: Caller) -> str | None:
     """The owning proposal of new objects: the message's shipment, else the caller's only grant."""
-    codes = {o["proposalCode"] for o in read.objects if o.get("proposalCode")}
+    codes = {str(o["proposalCode"]) for o in read.objects if o.get("proposalCode")}
     if len(codes) == 1:
         return codes.pop()
     if caller.proposals is not None and len(caller.proposals) == 1:
@@ -158,7 +168,9 @@ def _plan(
             plan.created[type_name] += 1
             continue
         if stored["mxlimsType"] != type_name:
-            problems.append(Problem(path, f"uuid {uuid} is a stored {stored['mxlimsType']}, not a {type_name}"))
+            problems.append(
+                Problem(path, f"uuid {uuid} is a stored {stored['mxlimsType']}, not a {type_name}")
+            )
             continue
         if not caller.may_write(stored[META].get("proposal")):
             problems.append(Problem(path, f"uuid {uuid} belongs to another proposal"))
@@ -183,7 +195,9 @@ def _valid(obj: dict[str, Any], path: str, problems: list[Problem]) -> bool:
     try:
         parse_object(obj)
     except ValidationError as error:
-        problems.extend(Problem(f"{path}/{'/'.join(map(str, e['loc']))}", e["msg"]) for e in error.errors())
+        problems.extend(
+            Problem(f"{path}/{'/'.join(map(str, e['loc']))}", e["msg"]) for e in error.errors()
+        )
         return False
     return True
 
@@ -224,14 +238,23 @@ def _add_write(
     if stored is None:
         write = InsertOne(document)
     else:  # only over the revision that was checked: a concurrent change is not overwritten
-        write = ReplaceOne({"_id": obj["uuid"], f"{META}.revision": stored[META]["revision"]}, document)
+        write = ReplaceOne(
+            {"_id": obj["uuid"], f"{META}.revision": stored[META]["revision"]}, document
+        )
     plan.writes.setdefault(collection, []).append(write)
     before = _fields(stored) if stored is not None else None
     plan.history.append(
         history.entry(
-            obj["uuid"], meta["revision"], operation, actor, now, before, _fields(document),
-            proposal=meta.get("proposal"), import_id=import_id,
-        )  # fmt: skip
+            obj["uuid"],
+            meta["revision"],
+            operation,
+            actor,
+            now,
+            before,
+            _fields(document),
+            proposal=meta.get("proposal"),
+            import_id=import_id,
+        )
     )
 
 
@@ -256,7 +279,9 @@ async def _write(db: Database, plan: _Plan, progress: Progress | None) -> None:
         if progress is not None:
             progress(done, total)
     if lost:
-        raise Conflict(f"{lost} object(s) were changed by someone else during the import; re-run it")
+        raise Conflict(
+            f"{lost} object(s) were changed by someone else during the import; re-run it"
+        )
 
 
 async def _insert_ignoring_duplicates(collection: Any, inserts: list[InsertOne[Any]]) -> None:

@@ -23,8 +23,12 @@ async def links(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
     _, up = await walk(db, caller, [root], "up", 1)
     _, down = await walk(db, caller, [root], "down", 1)
     forward = [
-        {"link": ref_key_for(field), "field": field, "uuid": target,
-         "mxlimsType": up[target]["mxlimsType"] if target in up else None}  # fmt: skip
+        {
+            "link": ref_key_for(field),
+            "field": field,
+            "uuid": target,
+            "mxlimsType": up[target]["mxlimsType"] if target in up else None,
+        }
         for field, target in link_targets(root)
     ]
     reverse = []
@@ -32,8 +36,14 @@ async def links(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
         for field, target in link_targets(document):
             rule = rule_for(document["mxlimsType"], field)
             if target == uuid and document["_id"] != uuid and rule is not None:
-                reverse.append({"link": rule.reverse, "field": field, "uuid": document["_id"],
-                                "mxlimsType": document["mxlimsType"]})  # fmt: skip
+                reverse.append(
+                    {
+                        "link": rule.reverse,
+                        "field": field,
+                        "uuid": document["_id"],
+                        "mxlimsType": document["mxlimsType"],
+                    }
+                )
     return {"uuid": uuid, "mxlimsType": root["mxlimsType"], "forward": forward, "reverse": reverse}
 
 
@@ -63,7 +73,7 @@ async def export(
     documents = {uuid: root}
     for way in ("up", "down"):
         if direction in (way, "both"):
-            _, reached = await walk(db, caller, [root], way, depth)  # type: ignore[arg-type]
+            _, reached = await walk(db, caller, [root], way, depth)
             documents.update(reached)
     _, documents = await walk(db, caller, list(documents.values()), "up")
     objects = [from_document(d) for d in documents.values()]

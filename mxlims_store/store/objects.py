@@ -50,21 +50,36 @@ async def update(
     before = from_document(document)
     after = {k: v for k, v in {**before, **changes}.items() if v is not None}
     problems += _model_problems(after)
-    problems += await _link_problems(db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS})
+    problems += await _link_problems(
+        db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS}
+    )
     if problems:
         raise InvalidMessage(problems)
     now = datetime.now(UTC)
-    meta = {**document[META], "revision": revision + 1, "updatedAt": now, "updatedBy": caller.actor,
-            "modelVersion": MODEL_VERSION}  # fmt: skip
+    meta = {
+        **document[META],
+        "revision": revision + 1,
+        "updatedAt": now,
+        "updatedBy": caller.actor,
+        "modelVersion": MODEL_VERSION,
+    }
     new_document = to_document(after, meta)
-    result = await db[collection].replace_one({"_id": uuid, f"{META}.revision": revision}, new_document)
+    result = await db[collection].replace_one(
+        {"_id": uuid, f"{META}.revision": revision}, new_document
+    )
     if result.matched_count == 0:
         await _refuse_stale(db, caller, uuid, revision)
     await db[HISTORY].insert_one(
         history.entry(
-            uuid, revision + 1, "update", caller.actor, now, _fields(document), _fields(new_document),
+            uuid,
+            revision + 1,
+            "update",
+            caller.actor,
+            now,
+            _fields(document),
+            _fields(new_document),
             proposal=document[META].get("proposal"),
-        )  # fmt: skip
+        )
     )
     return stored_object(new_document)
 
@@ -74,15 +89,24 @@ async def delete(db: Database, caller: Caller, uuid: str, revision: int | None =
     collection, document = await locate(db, caller, uuid)
     _check_writable(caller, document)
     current = int(document[META]["revision"])
-    query: dict[str, Any] = {"_id": uuid, f"{META}.revision": current if revision is None else revision}
+    query: dict[str, Any] = {
+        "_id": uuid,
+        f"{META}.revision": current if revision is None else revision,
+    }
     result = await db[collection].delete_one(query)
     if result.deleted_count == 0:
         await _refuse_stale(db, caller, uuid, current if revision is None else revision)
     await db[HISTORY].insert_one(
         history.entry(
-            uuid, current + 1, "delete", caller.actor, datetime.now(UTC), _fields(document), None,
+            uuid,
+            current + 1,
+            "delete",
+            caller.actor,
+            datetime.now(UTC),
+            _fields(document),
+            None,
             proposal=document[META].get("proposal"),
-        )  # fmt: skip
+        )
     )
 
 
@@ -99,8 +123,10 @@ def _model_problems(obj: dict[str, Any]) -> list[Problem]:
     return []
 
 
-async def _link_problems(db: Database, caller: Caller, obj: dict[str, Any], changed: set[str]) -> list[Problem]:
-    """Changed foreign keys must point at stored objects of an allowed type (one query per collection)."""
+async def _link_problems(
+    db: Database, caller: Caller, obj: dict[str, Any], changed: set[str]
+) -> list[Problem]:
+    """Changed foreign keys must point at stored objects of an allowed type (batched)."""
     wanted: dict[str, set[str]] = {}
     links = [(f, u) for f, u in link_targets(obj) if f in changed]
     for field, target in links:
@@ -118,7 +144,11 @@ async def _link_problems(db: Database, caller: Caller, obj: dict[str, Any], chan
         elif stored is None:
             problems.append(Problem(field, f"no stored object {target}"))
         elif not rule.allows(stored["mxlimsType"]):
-            problems.append(Problem(field, f"may point at {', '.join(rule.targets)}, not {stored['mxlimsType']}"))
+            problems.append(
+                Problem(
+                    field, f"may point at {', '.join(rule.targets)}, not {stored['mxlimsType']}"
+                )
+            )
     return problems
 
 

@@ -46,7 +46,7 @@ class Page:
 
 
 def build_filter(query: FindQuery) -> dict[str, Any]:
-    """The MongoDB filter for ``query`` (without access scoping or paging); InvalidMessage if bad."""
+    """The MongoDB filter for ``query``, unscoped and unpaged; InvalidMessage if bad."""
     problems: list[Problem] = []
     if query.type is not None and query.type not in OBJECT_TYPES and query.type not in CORE_TYPES:
         problems.append(Problem("type", f"unknown MXLIMS type {query.type!r}"))
@@ -60,12 +60,16 @@ def build_filter(query: FindQuery) -> dict[str, Any]:
         path = f"where/{name}"
         top = name.split(".", 1)[0]
         if top not in known or top in ("extensions", "identifiers", "urls"):
-            problems.append(Problem(path, f"not a searchable field of {query.type or 'any MXLIMS type'}"))
+            problems.append(
+                Problem(path, f"not a searchable field of {query.type or 'any MXLIMS type'}")
+            )
             continue
         if isinstance(condition, dict):
             bad = [op for op in condition if op not in OPERATORS]
             if bad:
-                problems.append(Problem(path, f"operators {bad} not allowed; use {sorted(OPERATORS)}"))
+                problems.append(
+                    Problem(path, f"operators {bad} not allowed; use {sorted(OPERATORS)}")
+                )
                 continue
         clauses.append({"_id" if name == "uuid" else name: condition})
     if query.identifier is not None:

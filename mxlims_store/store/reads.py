@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mxlims_store.errors import NotFound
@@ -14,7 +14,7 @@ from mxlims_store.store.gateway import Database
 async def fetch(
     db: Database,
     caller: Caller,
-    ids_by_collection: dict[str, Iterable[str]],
+    ids_by_collection: Mapping[str, Iterable[str]],
     projection: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Documents by uuid, asking each collection once for all of its ids."""

@@ -10,8 +10,8 @@ from typing import Any
 
 from pymongo import IndexModel
 
-from mxlims_store.store import importer, navigation, objects, queries
 from mxlims_store.store import history as history_entries
+from mxlims_store.store import importer, navigation, objects, queries
 from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.gateway import Database
@@ -47,9 +47,15 @@ class Store:
         progress: Progress | None = None,
     ) -> ImportReport:
         return await importer.import_message(
-            self.db, message, caller=caller, policy=policy, dry_run=dry_run, proposal=proposal,
-            allow_missing_targets=allow_missing_targets, progress=progress,
-        )  # fmt: skip
+            self.db,
+            message,
+            caller=caller,
+            policy=policy,
+            dry_run=dry_run,
+            proposal=proposal,
+            allow_missing_targets=allow_missing_targets,
+            progress=progress,
+        )
 
     async def get(self, uuid: str, *, caller: Caller = LOCAL) -> StoredObject:
         return await objects.get(self.db, caller, uuid)
@@ -62,14 +68,21 @@ class Store:
     ) -> StoredObject:
         return await objects.update(self.db, caller, uuid, changes, revision)
 
-    async def delete(self, uuid: str, *, revision: int | None = None, caller: Caller = LOCAL) -> None:
+    async def delete(
+        self, uuid: str, *, revision: int | None = None, caller: Caller = LOCAL
+    ) -> None:
         await objects.delete(self.db, caller, uuid, revision)
 
     async def links(self, uuid: str, *, caller: Caller = LOCAL) -> dict[str, Any]:
         return await navigation.links(self.db, caller, uuid)
 
     async def provenance(
-        self, uuid: str, *, direction: Direction = "up", depth: int | None = None, caller: Caller = LOCAL
+        self,
+        uuid: str,
+        *,
+        direction: Direction = "up",
+        depth: int | None = None,
+        caller: Caller = LOCAL,
     ) -> list[dict[str, Any]]:
         return await navigation.provenance(self.db, caller, uuid, direction, depth)
 
@@ -82,7 +95,9 @@ class Store:
         site: str | None = None,
         caller: Caller = LOCAL,
     ) -> dict[str, Any]:
-        return await navigation.export(self.db, caller, uuid, direction=direction, depth=depth, site=site)
+        return await navigation.export(
+            self.db, caller, uuid, direction=direction, depth=depth, site=site
+        )
 
     async def shipment_results(self, uuid: str, *, caller: Caller = LOCAL) -> dict[str, Any]:
         return await navigation.shipment_results(self.db, caller, uuid)

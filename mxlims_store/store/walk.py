@@ -32,8 +32,13 @@ class Step:
     source: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"uuid": self.uuid, "mxlimsType": self.mxlims_type, "depth": self.depth,
-                "link": self.link, "from": self.source}  # fmt: skip
+        return {
+            "uuid": self.uuid,
+            "mxlimsType": self.mxlims_type,
+            "depth": self.depth,
+            "link": self.link,
+            "from": self.source,
+        }
 
 
 async def walk(

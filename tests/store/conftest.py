@@ -26,7 +26,7 @@ async def client() -> AsyncIterator[Any]:
         yield real
         await real.close()
     else:
-        embedded = EmbeddedClient()
+        embedded = EmbeddedClient(tz_aware=True)
         yield embedded
         await embedded.close()
 

@@ -30,10 +30,13 @@ def _bad_value(m: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    "spoil", [_dangling, _wrong_link_type, _duplicate_uuid, _bad_value],
+    "spoil",
+    [_dangling, _wrong_link_type, _duplicate_uuid, _bad_value],
     ids=["dangling-ref", "wrong-link-type", "duplicate-uuid", "bad-value"],
-)  # fmt: skip
-async def test_a_bad_message_changes_nothing(store: Store, spoil: Callable[[dict[str, Any]], None]) -> None:
+)
+async def test_a_bad_message_changes_nothing(
+    store: Store, spoil: Callable[[dict[str, Any]], None]
+) -> None:
     await store.import_message(shipment_message(5))
     before = await store.stats()
     bad = shipment_message(20)
@@ -73,7 +76,10 @@ async def test_policy_error_refuses_stored_uuids(store: Store) -> None:
 async def test_a_uuid_cannot_change_its_type(store: Store) -> None:
     message = shipment_message(1)
     await store.import_message(message)
-    clash = {"version": "0.6.13", "Crystal": {"Crystal1": minimal("Crystal", uuid=message["Pin"]["Pin1"]["uuid"])}}
+    clash = {
+        "version": "0.6.13",
+        "Crystal": {"Crystal1": minimal("Crystal", uuid=message["Pin"]["Pin1"]["uuid"])},
+    }
     with pytest.raises(InvalidMessage) as caught:
         await store.import_message(clash, policy="update_old")
     assert "stored Pin" in caught.value.problems[0].message
@@ -85,8 +91,14 @@ async def test_stub_links_must_reach_a_stored_object_of_the_right_type(store: St
     pin_uuid = message["Pin"]["Pin1"]["uuid"]
     crystal = {
         "version": "0.6.13",
-        "LogisticalSample": {"LogisticalSample1": {"mxlimsBaseType": "LogisticalSample", "uuid": pin_uuid}},
-        "Crystal": {"Crystal1": minimal("Crystal", containerRef={"$ref": "#/LogisticalSample/LogisticalSample1"})},
+        "LogisticalSample": {
+            "LogisticalSample1": {"mxlimsBaseType": "LogisticalSample", "uuid": pin_uuid}
+        },
+        "Crystal": {
+            "Crystal1": minimal(
+                "Crystal", containerRef={"$ref": "#/LogisticalSample/LogisticalSample1"}
+            )
+        },
     }
     report = await store.import_message(crystal)
     crystal_uuid = report.keys["Crystal/Crystal1"]
@@ -96,7 +108,9 @@ async def test_stub_links_must_reach_a_stored_object_of_the_right_type(store: St
     missing["LogisticalSample"]["LogisticalSample1"]["uuid"] = new_uuid()
     with pytest.raises(InvalidMessage, match="not in the store"):
         await store.import_message(missing)
-    assert (await store.import_message(missing, allow_missing_targets=True)).created == {"Crystal": 1}
+    assert (await store.import_message(missing, allow_missing_targets=True)).created == {
+        "Crystal": 1
+    }
 
     wrong = copy.deepcopy(crystal)
     wrong["LogisticalSample"]["LogisticalSample1"]["uuid"] = message["Puck"]["Puck1"]["uuid"]

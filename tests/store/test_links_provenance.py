@@ -15,9 +15,17 @@ async def test_links_forward_and_reverse(store: Store) -> None:
     await store.import_message(message)
     puck = message["Puck"]["Puck1"]["uuid"]
     links = await store.links(puck)
-    assert links["forward"] == [{"link": "containerRef", "field": "containerId",
-                                 "uuid": message["Dewar"]["Dewar1"]["uuid"], "mxlimsType": "Dewar"}]  # fmt: skip
-    assert sorted(r["uuid"] for r in links["reverse"]) == sorted(p["uuid"] for p in message["Pin"].values())
+    assert links["forward"] == [
+        {
+            "link": "containerRef",
+            "field": "containerId",
+            "uuid": message["Dewar"]["Dewar1"]["uuid"],
+            "mxlimsType": "Dewar",
+        }
+    ]
+    assert sorted(r["uuid"] for r in links["reverse"]) == sorted(
+        p["uuid"] for p in message["Pin"].values()
+    )
     assert {r["link"] for r in links["reverse"]} == {"contents"}
 
 
@@ -32,8 +40,14 @@ async def test_provenance_down_from_the_shipment_reaches_the_results(store: Stor
     assert reflection_set in reached
     assert results["MxProcessing"]["MxProcessing1"]["uuid"] in reached
     assert {s["link"] for s in steps} >= {"contents", "jobs", "datasets"}
-    limited = await store.provenance(message["Shipment"]["Shipment1"]["uuid"], direction="down", depth=2)
-    assert max(s["depth"] for s in limited) == 2 and {s["mxlimsType"] for s in limited} == {"Shipment", "Dewar", "Puck"}
+    limited = await store.provenance(
+        message["Shipment"]["Shipment1"]["uuid"], direction="down", depth=2
+    )
+    assert max(s["depth"] for s in limited) == 2 and {s["mxlimsType"] for s in limited} == {
+        "Shipment",
+        "Dewar",
+        "Puck",
+    }
 
 
 async def test_export_of_a_pin_is_a_valid_message(store: Store) -> None:
@@ -41,7 +55,15 @@ async def test_export_of_a_pin_is_a_valid_message(store: Store) -> None:
     await store.import_message(message)
     exported = await store.export(message["Pin"]["Pin2"]["uuid"], direction="up")
     assert conformance_errors(exported, "ShipmentMessage") == []
-    assert set(exported) == {"version", "Shipment", "Dewar", "Puck", "Pin", "Macromolecule", "MacromoleculeSample"}
+    assert set(exported) == {
+        "version",
+        "Shipment",
+        "Dewar",
+        "Puck",
+        "Pin",
+        "Macromolecule",
+        "MacromoleculeSample",
+    }
     assert len(exported["Pin"]) == 1
 
 

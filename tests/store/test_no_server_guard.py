@@ -36,7 +36,9 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
 
 
 def test_every_public_store_method_is_covered() -> None:
-    public = {name for name in dir(Store) if not name.startswith("_") and callable(getattr(Store, name))}
+    public = {
+        name for name in dir(Store) if not name.startswith("_") and callable(getattr(Store, name))
+    }
     assert public <= {name.split("-")[0] for name in CALLS}
 
 
@@ -48,6 +50,8 @@ async def unreachable() -> AsyncIterator[Store]:
 
 
 @pytest.mark.parametrize("name", list(CALLS))
-async def test_store_method_reaches_pymongo_with_a_valid_call_shape(unreachable: Store, name: str) -> None:
+async def test_store_method_reaches_pymongo_with_a_valid_call_shape(
+    unreachable: Store, name: str
+) -> None:
     with pytest.raises(ServerSelectionTimeoutError):
         await CALLS[name](unreachable)

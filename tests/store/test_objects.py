@@ -35,7 +35,9 @@ async def test_find_by_type_fields_ranges_and_in(store: Store, loaded: dict) -> 
     assert page.total == 6 and {p["positionInPuck"] for p in page.items} == {1, 2}
     page = await store.find(FindQuery("Pin", {"barcode": {"$in": ["PIN-1", "PIN-7"]}}))
     assert sorted(p["barcode"] for p in page.items) == ["PIN-1", "PIN-7"]
-    assert (await store.find(FindQuery(where={"barcode": "DW-1"}))).items[0]["mxlimsType"] == "Dewar"
+    assert (await store.find(FindQuery(where={"barcode": "DW-1"}))).items[0][
+        "mxlimsType"
+    ] == "Dewar"
 
 
 async def test_find_paginates_without_gaps(store: Store, loaded: dict) -> None:
@@ -58,10 +60,23 @@ async def test_find_by_site_identifier_and_extension(store: Store, loaded: dict)
 
 @pytest.mark.parametrize(
     "query",
-    [FindQuery("Gizmo"), FindQuery("Pin", {"$where": "1"}), FindQuery("Pin", {"_meta.proposal": "x"}),
-     FindQuery("Pin", {"barcode": {"$regex": ".*"}}), FindQuery("Pin", limit=0), FindQuery("Pin", limit=10**6)],
-    ids=["unknown-type", "dollar-field", "bookkeeping", "operator-not-allowed", "limit-0", "limit-huge"],
-)  # fmt: skip
+    [
+        FindQuery("Gizmo"),
+        FindQuery("Pin", {"$where": "1"}),
+        FindQuery("Pin", {"_meta.proposal": "x"}),
+        FindQuery("Pin", {"barcode": {"$regex": ".*"}}),
+        FindQuery("Pin", limit=0),
+        FindQuery("Pin", limit=10**6),
+    ],
+    ids=[
+        "unknown-type",
+        "dollar-field",
+        "bookkeeping",
+        "operator-not-allowed",
+        "limit-0",
+        "limit-huge",
+    ],
+)
 async def test_bad_queries_are_refused(store: Store, query: FindQuery) -> None:
     with pytest.raises(InvalidMessage):
         await store.find(query)
@@ -90,11 +105,17 @@ async def test_update_validates_fields_and_links(store: Store, loaded: dict) -> 
         await store.update(uuid, {"containerId": loaded["Dewar"]["Dewar1"]["uuid"]}, revision=1)
     with pytest.raises(InvalidMessage, match="cannot be changed"):
         await store.update(uuid, {"mxlimsType": "Crystal"}, revision=1)
-    moved = await store.update(uuid, {"containerId": loaded["Puck"]["Puck2"]["uuid"], "barcode": None}, revision=1)
-    assert moved.data["containerId"] == loaded["Puck"]["Puck2"]["uuid"] and "barcode" not in moved.data
+    moved = await store.update(
+        uuid, {"containerId": loaded["Puck"]["Puck2"]["uuid"], "barcode": None}, revision=1
+    )
+    assert (
+        moved.data["containerId"] == loaded["Puck"]["Puck2"]["uuid"] and "barcode" not in moved.data
+    )
 
 
-async def test_delete_does_not_cascade_and_job_lists_go_with_the_job(store: Store, loaded: dict) -> None:
+async def test_delete_does_not_cascade_and_job_lists_go_with_the_job(
+    store: Store, loaded: dict
+) -> None:
     results = results_message(loaded)
     await store.import_message(results, policy="update_old")
     puck = loaded["Puck"]["Puck1"]["uuid"]

@@ -48,7 +48,9 @@ async def test_data_written_by_one_process_is_read_by_the_next(tmp_path: Path) -
 def _import(data_dir: Path, file: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "MXLIMS_DATA_DIR": str(data_dir)}
     # The report goes nowhere: a full pipe would stall the child.
-    return subprocess.Popen([*CLI, "import", str(file)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [*CLI, "import", str(file)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 async def test_kill_9_during_import_then_rerun_gives_exactly_the_message(tmp_path: Path) -> None:

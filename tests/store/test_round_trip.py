@@ -11,25 +11,52 @@ from tests.factories import results_message, shipment_message
 
 @needs_shared
 async def test_official_shipment_then_results_then_one_file(store: Store) -> None:
-    shipment = load_json(REFERENCE / "0.6.13/messages/ShipmentMessage/valid/singlePositionPins.json")
+    shipment = load_json(
+        REFERENCE / "0.6.13/messages/ShipmentMessage/valid/singlePositionPins.json"
+    )
     first = await store.import_message(shipment)
-    assert first.created == {"Shipment": 1, "Dewar": 1, "Puck": 1, "Pin": 1, "Macromolecule": 1,
-                             "MacromoleculeSample": 1}  # fmt: skip
+    assert first.created == {
+        "Shipment": 1,
+        "Dewar": 1,
+        "Puck": 1,
+        "Pin": 1,
+        "Macromolecule": 1,
+        "MacromoleculeSample": 1,
+    }
     results = results_message(shipment)
     second = await store.import_message(results, policy="update_old")
-    assert second.created == {"Crystal": 1, "MxExperiment": 1, "CollectionSweep": 1, "MxProcessing": 1,
-                              "ReflectionSet": 1}  # fmt: skip
+    assert second.created == {
+        "Crystal": 1,
+        "MxExperiment": 1,
+        "CollectionSweep": 1,
+        "MxProcessing": 1,
+        "ReflectionSet": 1,
+    }
     assert second.unchanged == {"Pin": 1, "MacromoleculeSample": 1}
 
     reflection_set = results["ReflectionSet"]["ReflectionSet1"]["uuid"]
     upward = await store.provenance(reflection_set)
     by_type = {step["mxlimsType"]: step for step in upward}
-    for expected in ("MxProcessing", "CollectionSweep", "MxExperiment", "Crystal", "Pin", "Puck",
-                     "Dewar", "Shipment", "MacromoleculeSample", "Macromolecule"):  # fmt: skip
+    for expected in (
+        "MxProcessing",
+        "CollectionSweep",
+        "MxExperiment",
+        "Crystal",
+        "Pin",
+        "Puck",
+        "Dewar",
+        "Shipment",
+        "MacromoleculeSample",
+        "Macromolecule",
+    ):
         assert expected in by_type, expected
     assert by_type["Shipment"]["link"] == "containerRef"
-    assert by_type["MxProcessing"] == {**by_type["MxProcessing"], "depth": 1, "link": "sourceRef",
-                                       "from": reflection_set}  # fmt: skip
+    assert by_type["MxProcessing"] == {
+        **by_type["MxProcessing"],
+        "depth": 1,
+        "link": "sourceRef",
+        "from": reflection_set,
+    }
 
     shipment_uuid = shipment["Shipment"]["Shipment1"]["uuid"]
     one_file = await store.shipment_results(shipment_uuid)
@@ -50,5 +77,7 @@ async def test_update_old_overlays_and_counts(store: Store) -> None:
     assert report.updated == {"Pin": 1}
     stored = await store.get(pin["uuid"])
     assert stored.data["loopType"] == "mesh"
-    assert stored.data["containerId"] == shipment["Puck"]["Puck1"]["uuid"]  # overlay keeps old links
+    assert (
+        stored.data["containerId"] == shipment["Puck"]["Puck1"]["uuid"]
+    )  # overlay keeps old links
     assert stored.revision == 2

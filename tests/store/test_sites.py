@@ -9,9 +9,13 @@ from tests.factories import minimal, shipment_message
 
 
 def test_domain_dicts_are_stored_as_lists_and_come_back() -> None:
-    obj = {"uuid": "0196f23a-dce0-2560-baac-f1b23ec9e0dd", "mxlimsType": "Pin",
-           "extensions": {"esrf.fr": {"a": 1}}, "identifiers": {"icebear.fi": "P-1"},
-           "urls": {"icebear.fi": "https://icebear.fi/p/1"}}  # fmt: skip
+    obj = {
+        "uuid": "0196f23a-dce0-2560-baac-f1b23ec9e0dd",
+        "mxlimsType": "Pin",
+        "extensions": {"esrf.fr": {"a": 1}},
+        "identifiers": {"icebear.fi": "P-1"},
+        "urls": {"icebear.fi": "https://icebear.fi/p/1"},
+    }
     document = to_document(obj, {"revision": 1})
     assert document["extensions"] == [{"domain": "esrf.fr", "fields": {"a": 1}}]
     assert document["identifiers"] == [{"domain": "icebear.fi", "value": "P-1"}]
@@ -23,9 +27,11 @@ async def test_view_as_site_applies_its_overrides(store: Store) -> None:
     message = shipment_message(1)
     message["MxExperiment"] = {
         "MxExperiment1": minimal(
-            "MxExperiment", experimentStrategy="OSC", logisticalSampleRef={"$ref": "#/Pin/Pin1"},
+            "MxExperiment",
+            experimentStrategy="OSC",
+            logisticalSampleRef={"$ref": "#/Pin/Pin1"},
             extensions={"massif1.esrf.fr": {"experimentStrategy": "MXPressE", "note": "auto"}},
-        )  # fmt: skip
+        )
     }
     message["Shipment"]["Shipment1"]["identifiers"] = {"icebear.fi": "SHP-1"}
     report = await store.import_message(message)
