@@ -82,6 +82,10 @@ def find(
     identifier: Annotated[
         str | None, typer.Option(help="site identifier DOMAIN=VALUE, e.g. icebear.fi=SHP-1")
     ] = None,
+    extension: Annotated[
+        str | None,
+        typer.Option(help="site extension DOMAIN[:FIELD=VALUE], e.g. esrf.fr:centringMethod=xray"),
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
     after: Annotated[
         str | None, typer.Option(help="the 'next' cursor of the previous page")
@@ -97,12 +101,23 @@ def find(
     if identifier is not None:
         domain, _, value = identifier.partition("=")
         ident = (domain, value)
-    query = FindQuery(type_, conditions, ident, None, limit, after, total)
+    query = FindQuery(type_, conditions, ident, parse_extension(extension), limit, after, total)
 
     async def run(store: Store) -> dict[str, Any]:
         return (await store.find(query)).to_dict()
 
     emit(with_store(run))
+
+
+def parse_extension(text: str | None) -> tuple[str, str | None, Any] | None:
+    """``esrf.fr`` (has any esrf.fr extension) or ``esrf.fr:field=value``."""
+    if text is None:
+        return None
+    domain, _, condition = text.partition(":")
+    if not condition:
+        return domain, None, None
+    field, value = parse_condition(condition)
+    return domain, field, value
 
 
 @app.command()
