@@ -22,7 +22,12 @@ def _id(path: Path) -> str:
 
 def _by_uuid(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Objects by uuid with links resolved to the target's uuid, so key renaming doesn't matter."""
-    uuid_of = {f"#/{t}/{k}": o["uuid"] for t, objs in message.items() if t != "version" for k, o in objs.items()}
+    uuid_of = {
+        f"#/{t}/{k}": o["uuid"]
+        for t, objs in message.items()
+        if t != "version"
+        for k, o in objs.items()
+    }
     result = {}
     for type_name, objects in message.items():
         if type_name == "version":
@@ -32,7 +37,12 @@ def _by_uuid(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
             for name, value in obj.items():
                 if isinstance(value, dict) and "$ref" in value:
                     value = uuid_of[value["$ref"]]
-                elif isinstance(value, list) and value and isinstance(value[0], dict) and "$ref" in value[0]:
+                elif (
+                    isinstance(value, list)
+                    and value
+                    and isinstance(value[0], dict)
+                    and "$ref" in value[0]
+                ):
                     value = [uuid_of[v["$ref"]] for v in value]
                 resolved[name] = value
             result[obj["uuid"]] = resolved

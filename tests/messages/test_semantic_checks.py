@@ -82,7 +82,8 @@ def test_store_form_links_are_refused_in_messages(shipment: dict[str, Any]) -> N
 
 
 @pytest.mark.parametrize(
-    "bad_uuid", ["0196F23A-DCE0-2560-BAAC-F1B23EC9E0DD", "0196f23a-dce0-7560-baac-f1b23ec9e0dd", "pin-1", 17]
+    "bad_uuid",
+    ["0196F23A-DCE0-2560-BAAC-F1B23EC9E0DD", "0196f23a-dce0-7560-baac-f1b23ec9e0dd", "pin-1", 17],
 )
 def test_bad_uuids(shipment: dict[str, Any], bad_uuid: Any) -> None:
     shipment["Pin"]["Pin1"]["uuid"] = bad_uuid
@@ -128,7 +129,9 @@ def test_lenient_stub_links_are_external() -> None:
     message = {
         "version": "0.6.13",
         "Job": {"Job1": {"mxlimsBaseType": "Job", "uuid": experiment}},
-        "CollectionSweep": {"CollectionSweep1": minimal("CollectionSweep", sourceRef={"$ref": "#/Job/Job1"})},
+        "CollectionSweep": {
+            "CollectionSweep1": minimal("CollectionSweep", sourceRef={"$ref": "#/Job/Job1"})
+        },
     }
     result = read_message(message)
     [link] = result.external_links
@@ -140,8 +143,12 @@ def test_lenient_stub_links_are_external() -> None:
 def test_stub_announcing_a_forbidden_type() -> None:
     message = {
         "version": "0.6.13",
-        "Job": {"Job1": {"mxlimsBaseType": "Job", "mxlimsType": "MxProcessing", "uuid": new_uuid()}},
-        "CollectionSweep": {"CollectionSweep1": minimal("CollectionSweep", sourceRef={"$ref": "#/Job/Job1"})},
+        "Job": {
+            "Job1": {"mxlimsBaseType": "Job", "mxlimsType": "MxProcessing", "uuid": new_uuid()}
+        },
+        "CollectionSweep": {
+            "CollectionSweep1": minimal("CollectionSweep", sourceRef={"$ref": "#/Job/Job1"})
+        },
     }
     [(path, message_text)] = problems_of(message)
     assert path == "CollectionSweep/CollectionSweep1/sourceRef" and "MxProcessing" in message_text
@@ -151,7 +158,9 @@ def test_a_real_cc_half_of_0_95_is_accepted() -> None:
     stats = {"resolutionLimits": [40.0, 1.8], "CC_one_half": 0.95, "CC_ano": -0.1}
     message = {
         "version": "0.6.13",
-        "ReflectionSet": {"ReflectionSet1": minimal("ReflectionSet", reflectionStatisticsOverall=stats)},
+        "ReflectionSet": {
+            "ReflectionSet1": minimal("ReflectionSet", reflectionStatisticsOverall=stats)
+        },
     }
     [obj] = read_message(message).objects
     assert obj["reflectionStatisticsOverall"]["CC_one_half"] == 0.95
@@ -161,7 +170,9 @@ def test_writer_emits_stubs_or_drops_missing_targets(shipment: dict[str, Any]) -
     objects = [o for o in read_message(shipment).objects if o["mxlimsType"] == "Pin"]
     lenient = write_message(objects)
     assert set(lenient["LogisticalSample"]) == {"LogisticalSample1"}  # the one puck
-    assert lenient["Pin"]["Pin1"]["containerRef"] == {"$ref": "#/LogisticalSample/LogisticalSample1"}
+    assert lenient["Pin"]["Pin1"]["containerRef"] == {
+        "$ref": "#/LogisticalSample/LogisticalSample1"
+    }
     strict = write_message(objects, missing_targets="drop")
     assert "containerRef" not in strict["Pin"]["Pin1"] and "LogisticalSample" not in strict
 
