@@ -156,13 +156,16 @@ def _plan(
     plan, conflicts = _Plan(), []
     now = datetime.now(UTC)
     path_of = {uuid: path for path, uuid in read.keys.items()}
-    if not caller.may_write(proposal):
-        problems.append(Problem("", f"you may not create objects for proposal {proposal!r}"))
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
         path = path_of.get(uuid, uuid)
         stored = existing.get(uuid)
         if stored is None:
+            if not caller.may_write(proposal):
+                problems.append(
+                    Problem(path, f"you may not create objects for proposal {proposal!r}")
+                )
+                continue
             meta = _meta(1, now, caller.actor, import_id, proposal, created=(now, caller.actor))
             _add_write(plan, obj, meta, None, "create", import_id, now, caller.actor)
             plan.created[type_name] += 1
