@@ -11,7 +11,8 @@ from typing import Any
 from pymongo import IndexModel
 
 from mxlims_store.store import history as history_entries
-from mxlims_store.store import importer, navigation, objects, queries
+from mxlims_store.mappings import SheetExport
+from mxlims_store.store import importer, navigation, objects, queries, sheets
 from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.gateway import Database
@@ -56,6 +57,25 @@ class Store:
             allow_missing_targets=allow_missing_targets,
             progress=progress,
         )
+
+    async def import_sheet(
+        self,
+        site: str,
+        data: bytes,
+        *,
+        filename: str | None = None,
+        proposal: str | None = None,
+        dry_run: bool = False,
+        caller: Caller = LOCAL,
+    ) -> ImportReport:
+        return await sheets.import_sheet(
+            self.db, caller, site, data, filename=filename, proposal=proposal, dry_run=dry_run
+        )
+
+    async def export_sheet(
+        self, site: str, shipment_uuid: str, *, fmt: str = "csv", caller: Caller = LOCAL
+    ) -> SheetExport:
+        return await sheets.export_sheet(self.db, caller, site, shipment_uuid, fmt=fmt)
 
     async def get(self, uuid: str, *, caller: Caller = LOCAL) -> StoredObject:
         return await objects.get(self.db, caller, uuid)

@@ -1,0 +1,394 @@
+"""MXLIMS message -> facility sheet (``write_sheet``), with a report of what the sheet loses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import SheetProblem
+from . import transforms
+from .fields import FIELDS, UNIT_CELL_PARTS
+from .sites import ColumnFormat, SiteFormat, get_site, normalise_header
+from .tabular import MEDIA_TYPES, Cell, write_table
+
+Ident = tuple[str, str]  # (type, key)
+
+_STRUCTURAL = {"mxlimsType", "mxlimsBaseType", "uuid"}
+_IDENTITY = {"Dewar.name", "Dewar.barcode", "Puck.name", "Puck.barcode"}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A value in the message that the facility's sheet cannot hold."""
+
+    object_type: str
+    key: str
+    """The object's key in the message, e.g. ``MxExperiment3``."""
+    uuid: str | None
+    field: str
+    """Field name; ``extensions[<domain>].<name>`` for an extension value."""
+    value: Any
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.key}.{self.field} = {self.value!r}: {self.reason}"
+
+
+@dataclass
+class SheetExport:
+    """A facility sheet produced from a message."""
+
+    content: bytes
+    media_type: str
+    losses: list[Loss] = field(default_factory=list)
+    warnings: list[SheetProblem] = field(default_factory=list)
+    """Required cells of the facility's sheet that the message leaves empty (row, column)."""
+    fmt: str = "csv"
+
+    @property
+    def filename_extension(self) -> str:
+        return f".{self.fmt}"
+
+
+class _Index:
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.objects: dict[Ident, dict[str, Any]] = {}
+        self.order: dict[Ident, int] = {}
+        for type_, bucket in message.items():
+            if type_ == "version" or not isinstance(bucket, dict):
+                continue
+            for key, obj in bucket.items():
+                if isinstance(obj, dict):
+                    self.order[(type_, key)] = len(self.order)
+                    self.objects[(type_, key)] = obj
+
+    def target(self, obj: dict[str, Any] | None, name: str) -> Ident | None:
+        if obj is None:
+            return None
+        link = obj.get(name)
+        if isinstance(link, dict) and isinstance(link.get("$ref"), str):
+            m = re.fullmatch(r"#/([^/]+)/([^/]+)", link["$ref"])
+            if m and (m.group(1), m.group(2)) in self.objects:
+                return (m.group(1), m.group(2))
+        return None
+
+    def targets(self, obj: dict[str, Any], name: str) -> list[Ident]:
+        out = []
+        for link in obj.get(name) or []:
+            t = self.target({"x": link}, "x")
+            if t:
+                out.append(t)
+        return out
+
+    def of_type(self, *types: str) -> list[Ident]:
+        return [i for i in self.objects if i[0] in types]
+
+
+@dataclass
+class _Row:
+    objs: dict[str, Ident]  # role (MXLIMS type name as used by the columns) -> object
+
+    def get(self, role: str) -> Ident | None:
+        return self.objs.get(role)
+
+
+def _rows(ix: _Index) -> list[_Row]:
+    experiments: dict[Ident, Ident] = {}
+    by_sample: dict[Ident, Ident] = {}
+    for e in ix.of_type("MxExperiment"):
+        obj = ix.objects[e]
+        ls = ix.target(obj, "logisticalSampleRef")
+        if ls:
+            experiments.setdefault(ls, e)
+        s = ix.target(obj, "sampleRef")
+        if s and not ls:
+            by_sample.setdefault(s, e)
+    processings: dict[Ident, Ident] = {}
+    proc_by_sample: dict[Ident, Ident] = {}
+    for p in ix.of_type("MxProcessing"):
+        obj = ix.objects[p]
+        ls = ix.target(obj, "logisticalSampleRef")
+        if ls:
+            processings.setdefault(ls, p)
+        elif (s := ix.target(obj, "sampleRef")) is not None:
+            proc_by_sample.setdefault(s, p)
+
+    rows: list[_Row] = []
+    for ls in ix.of_type("Pin", "PinPosition"):
+        objs: dict[str, Ident] = {ls[0]: ls}
+        pin_like = ls
+        if ls[0] == "PinPosition":
+            mp = ix.target(ix.objects[ls], "containerRef")
+            if mp:
+                objs["MultiPin"] = mp
+                pin_like = mp
+        puck = ix.target(ix.objects[pin_like], "containerRef")
+        dewar = ix.target(ix.objects[puck], "containerRef") if puck else None
+        shipment = ix.target(ix.objects[dewar], "containerRef") if dewar else None
+        sample = ix.target(ix.objects[ls], "sampleRef")
+        macro = ix.target(ix.objects[sample], "parentSampleRef") if sample else None
+        exp = experiments.get(ls) or (by_sample.get(sample) if sample else None)
+        sweep = None
+        if exp:
+            sweeps = [t for t in ix.targets(ix.objects[exp], "templateDataRefs")]
+            sweep = next((t for t in sweeps if t[0] == "CollectionSweep"), None)
+        proc = processings.get(ls) or (proc_by_sample.get(sample) if sample else None)
+        for role, ident in (
+            ("Puck", puck),
+            ("Dewar", dewar),
+            ("Shipment", shipment),
+            ("MacromoleculeSample", sample),
+            ("Macromolecule", macro),
+            ("MxExperiment", exp),
+            ("CollectionSweep", sweep),
+            ("MxProcessing", proc),
+        ):
+            if ident is not None and ident[0] == role:
+                objs[role] = ident
+        rows.append(_Row(objs))
+
+    def sort_key(r: _Row) -> tuple[int, ...]:
+        pin = r.get("MultiPin") or r.get("Pin")
+        pos = ix.objects[pin].get("positionInPuck") if pin else None
+        sub = (
+            ix.objects[r.objs["PinPosition"]].get("positionInPin") if "PinPosition" in r.objs else 0
+        )
+        return (
+            ix.order.get(r.get("Shipment") or ("", ""), -1),
+            ix.order.get(r.get("Dewar") or ("", ""), -1),
+            ix.order.get(r.get("Puck") or ("", ""), -1),
+            pos if isinstance(pos, int) else 10**9,
+            sub if isinstance(sub, int) else 10**9,
+            ix.order[r.objs.get("PinPosition") or r.objs["Pin"]],
+        )
+
+    rows.sort(key=sort_key)
+    return rows
+
+
+class _Writer:
+    def __init__(self, site: SiteFormat, ix: _Index) -> None:
+        self.site = site
+        self.ix = ix
+        self.kept: set[tuple[Ident, str]] = set()
+        self.partial: dict[tuple[Ident, str], str] = {}  # written, but something lost: reason
+        self.implicit: set[tuple[Ident, str]] = set()
+        self.warnings: list[SheetProblem] = []
+        self.ext_keys = {normalise_header(k): c for c in site.columns for k in c.keys}
+
+    def obj_for(self, row: _Row, type_: str) -> Ident | None:
+        if type_ == "Pin" and "MultiPin" in row.objs:
+            return row.objs["MultiPin"]
+        return row.get(type_)
+
+    def cell(self, row: _Row, col: ColumnFormat) -> Cell:
+        if col.field:
+            type_, fld, *rest = col.field.split(".")
+            ident = self.obj_for(row, type_)
+            if ident is not None and not (ident[0] == "MultiPin" and fld not in FIELDS["MultiPin"]):
+                obj = self.ix.objects[ident]
+                value = obj.get(fld)
+                if col.transform in ("letters_part", "digits_part") and isinstance(value, str):
+                    m = re.fullmatch(r"(.*?)(\d*)", value, re.S)
+                    assert m is not None
+                    piece = m.group(1) if col.transform == "letters_part" else m.group(2)
+                    self.kept.add((ident, fld))
+                    return piece or None
+                if rest and isinstance(value, dict):
+                    part = rest[0]
+                    complete = all(isinstance(value.get(p), int | float) for p in UNIT_CELL_PARTS)
+                    if complete:
+                        self.kept.add((ident, fld))
+                        return transforms.number_cell(float(value[part]))
+                    self.partial[(ident, fld)] = "incomplete unit cell"
+                    value = None
+                elif value is not None:
+                    cell, reason = transforms.render(col, value)
+                    if reason:
+                        self.partial[(ident, fld)] = reason
+                    elif cell is not None:
+                        self.kept.add((ident, fld))
+                    if cell is not None:
+                        return cell
+                if value is None and fld in ("name", "barcode") and type_ in ("Dewar", "Puck"):
+                    other = "barcode" if fld == "name" else "name"
+                    alt = obj.get(other)
+                    if alt is not None and not self.site.maps(type_, other):
+                        self.partial[(ident, other)] = (
+                            f"written to the {col.header!r} column as the {type_.lower()}'s {fld}"
+                        )
+                        return str(alt)
+        return self.extension_cell(row, col)
+
+    def extension_cell(self, row: _Row, col: ColumnFormat) -> Cell:
+        for ident in self.row_objects(row):
+            ext = self.ix.objects[ident].get("extensions")
+            if not isinstance(ext, dict):
+                continue
+            mine = ext.get(self.site.domain)
+            if not isinstance(mine, dict):
+                continue
+            for name, value in mine.items():
+                if normalise_header(name) in col.keys:
+                    cell, reason = transforms.render_extension(value)
+                    tag = f"extensions[{self.site.domain}].{name}"
+                    if reason:
+                        self.partial[(ident, tag)] = reason
+                    else:
+                        self.kept.add((ident, tag))
+                        return cell
+        return None
+
+    def row_objects(self, row: _Row) -> list[Ident]:
+        return list(row.objs.values())
+
+    def implicit_values(self, rows: list[_Row]) -> None:
+        """Values the facility's importer derives by itself: not losses when they match."""
+        ix, site = self.ix, self.site
+        rank: dict[Ident, int] = {}
+        count: dict[Ident | None, int] = {}
+        for row in rows:
+            pin = row.get("MultiPin") or row.get("Pin")
+            if pin is None or pin in rank:
+                continue
+            puck = row.get("Puck")
+            count[puck] = count.get(puck, 0) + 1
+            rank[pin] = count[puck]
+        for ident, obj in ix.objects.items():
+            type_ = ident[0]
+            if type_ in ("MxExperiment", "MxProcessing") and obj.get("jobStatus") == "Template":
+                self.implicit.add((ident, "jobStatus"))
+            if type_ == "CollectionSweep":
+                if obj.get("scanAxis") == "omega":
+                    self.implicit.add((ident, "scanAxis"))
+                if obj.get("sweepType") == "simple":
+                    self.implicit.add((ident, "sweepType"))
+            if type_ == "MultiPin" and obj.get("numberPositions") == site.capacities.multipin:
+                self.implicit.add((ident, "numberPositions"))
+            if (
+                type_ in ("Pin", "MultiPin")
+                and not site.has_position_column
+                and ident in rank
+                and obj.get("positionInPuck") == rank[ident]
+            ):
+                self.implicit.add((ident, "positionInPuck"))
+            if (
+                type_ == "Macromolecule"
+                and obj.get("acronym") == obj.get("name")
+                and site.maps(type_, "name")
+                and not site.maps(type_, "acronym")
+            ):
+                self.implicit.add((ident, "acronym"))  # the importer copies the name
+            if type_ == "Shipment" and obj.get("proposalCode") == "":
+                self.implicit.add((ident, "proposalCode"))  # required, but nothing known
+
+    def losses(self, on_rows: set[Ident]) -> list[Loss]:
+        out: list[Loss] = []
+        name = self.site.name
+        for ident, obj in self.ix.objects.items():
+            type_, key = ident
+            uid = obj.get("uuid") if isinstance(obj.get("uuid"), str) else None
+            for fld, value in obj.items():
+                if fld in _STRUCTURAL or fld.endswith(("Ref", "Refs")) or _empty(value):
+                    continue
+                if fld == "extensions" and isinstance(value, dict):
+                    for domain, entries in value.items():
+                        for ext_name, ext_value in (entries or {}).items():
+                            tag = f"extensions[{domain}].{ext_name}"
+                            if (ident, tag) in self.kept:
+                                continue
+                            if domain != self.site.domain:
+                                why = f"extension of another facility ({domain})"
+                            elif ident not in on_rows:
+                                why = "not on any pin row of the sheet"
+                            else:
+                                why = self.partial.get(
+                                    (ident, tag), f"the {name} sheet has no {ext_name!r} column"
+                                )
+                            out.append(Loss(type_, key, uid, tag, ext_value, why))
+                    continue
+                if (ident, fld) in self.kept and (ident, fld) not in self.partial:
+                    continue
+                if (ident, fld) in self.implicit:
+                    continue
+                if (ident, fld) in self.partial:
+                    why = self.partial[(ident, fld)]
+                elif ident not in on_rows:
+                    why = "not on any pin row of the sheet"
+                elif self.site.maps(type_, fld) or (
+                    type_ == "MultiPin" and self.site.maps("Pin", fld)
+                ):
+                    why = f"the {name} sheet holds one {type_} of this kind per row"
+                else:
+                    why = f"the {name} sheet has no column for {type_}.{fld}"
+                out.append(Loss(type_, key, uid, fld, value, why))
+        return out
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def write_sheet(
+    site: str | SiteFormat, message: dict[str, Any], *, fmt: str = "csv"
+) -> SheetExport:
+    """Write the pins of an MXLIMS message as a facility sheet (``csv``, ``tsv`` or ``xlsx``).
+
+    One row per Pin (or PinPosition), ordered by dewar, puck and position; ``$ref`` links are
+    followed inside the message. Extensions under the facility's own domain go back to their
+    columns. Every value the sheet cannot hold is listed in ``losses``.
+    """
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in MEDIA_TYPES:
+        raise ValueError(f"unknown sheet format {fmt!r}; use one of {', '.join(MEDIA_TYPES)}")
+    sf = get_site(site)
+    ix = _Index(message)
+    rows = _rows(ix)
+    writer = _Writer(sf, ix)
+    table: list[list[Cell]] = [[c.header for c in sf.columns]]
+    for row_number, row in enumerate(rows, start=2):
+        cells = [writer.cell(row, col) for col in sf.columns]
+        for j, col in enumerate(sf.columns):
+            if not col.required or cells[j] not in (None, ""):
+                continue
+            type_ = (col.field or "").split(".")[0]
+            holder = row.get(type_) if col.field in _IDENTITY else None
+            if holder is not None:
+                # A container with neither name nor barcode: its message key keeps the rows of
+                # different dewars/pucks apart.
+                cells[j] = holder[1]
+                text = f"{type_} {holder[1]} has no name or barcode: wrote its key"
+            else:
+                text = f"required by {sf.name}: no value"
+            writer.warnings.append(SheetProblem(row_number, col.header, text))
+        table.append(cells)
+    if not any(c.field == "PinPosition.positionInPin" for c in sf.columns):
+        first_row: dict[Ident, int] = {}
+        for row_number, row in enumerate(rows, start=2):
+            mp = row.get("MultiPin")
+            if mp is None:
+                continue
+            if mp in first_row:
+                writer.warnings.append(
+                    SheetProblem(
+                        row_number,
+                        None,
+                        f"same multi-position pin as row {first_row[mp]}: {sf.name} sheets have "
+                        "no sub-position column, so the facility will read two pins here",
+                    )
+                )
+            first_row.setdefault(mp, row_number)
+    writer.implicit_values(rows)
+    on_rows = {ident for row in rows for ident in row.objs.values()}
+    content = write_table(table, fmt, title=sf.name)
+    return SheetExport(
+        content=content,
+        media_type=MEDIA_TYPES[fmt],
+        losses=writer.losses(on_rows),
+        warnings=writer.warnings,
+        fmt=fmt,
+    )
