@@ -27,7 +27,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address `serve` binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="port `serve` listens on")
     facility_name: str = Field(default="mxlims-store", description="name shown by GET /facility")
-    max_body_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, description="largest accepted upload")
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="largest accepted upload"
+    )
 
 
 @lru_cache

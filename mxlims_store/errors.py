@@ -5,7 +5,7 @@
     ├── Conflict                      uuid clash under policy "error", delete refused ...
     │   └── StaleRevision             a write based on an old revision
     ├── InvalidMessage                bad MXLIMS input; carries every problem as {path, message}
-    ├── MappingError                  bad facility sheet; carries every problem as {row, column, message}
+    ├── MappingError                  bad facility sheet; every problem as {row, column, message}
     └── PermissionDenied              the caller's grants do not cover the object
 
 The API maps the classes to 404 / 409 / 412 / 422 / 403 in one handler; the CLI prints the

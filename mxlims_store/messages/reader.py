@@ -28,7 +28,9 @@ from mxlims_store.model.links import (
 )
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES, parse_object
 
-UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+UUID_PATTERN = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+)
 # A uuid-only entry under a core key ("Job", "Dataset", ...) links to an object outside the message.
 STUB_KEYS = frozenset({"mxlimsBaseType", "mxlimsType", "uuid"})
 
@@ -117,7 +119,9 @@ def _index_entries(
             continue
         if type_name not in OBJECT_TYPES and type_name not in CORE_TYPES:
             known = ", ".join(sorted({*OBJECT_TYPES, *CORE_TYPES}))
-            problems.append(Problem(type_name, f"unknown object type {type_name!r}; known: {known}"))
+            problems.append(
+                Problem(type_name, f"unknown object type {type_name!r}; known: {known}")
+            )
             continue
         if not isinstance(objects, dict):
             problems.append(Problem(type_name, "must be an object of local key -> object"))
@@ -132,7 +136,10 @@ def _index_entries(
                 continue
             if entry.uuid in seen_uuids:
                 problems.append(
-                    Problem(join(path, "uuid"), f"duplicate uuid {entry.uuid}, also at {seen_uuids[entry.uuid]}")
+                    Problem(
+                        join(path, "uuid"),
+                        f"duplicate uuid {entry.uuid}, also at {seen_uuids[entry.uuid]}",
+                    )
                 )
                 continue
             seen_uuids[entry.uuid] = path
@@ -152,14 +159,28 @@ def _entry(
     stub = type_name in CORE_TYPES and "uuid" in data and set(data) <= STUB_KEYS
     if stub:
         if declared is not None and BASE_TYPE.get(declared) != type_name:
-            problems.append(Problem(join(path, "mxlimsType"), f"a {type_name} stub cannot announce type {declared!r}"))
+            problems.append(
+                Problem(
+                    join(path, "mxlimsType"),
+                    f"a {type_name} stub cannot announce type {declared!r}",
+                )
+            )
             return None
         base = data.get("mxlimsBaseType")
         if base is not None and base != type_name:
-            problems.append(Problem(join(path, "mxlimsBaseType"), f"must be {type_name!r} under the {type_name} key"))
+            problems.append(
+                Problem(
+                    join(path, "mxlimsBaseType"), f"must be {type_name!r} under the {type_name} key"
+                )
+            )
             return None
     elif declared is not None and declared != type_name:
-        problems.append(Problem(join(path, "mxlimsType"), f"is {declared!r} but the object stands under {type_name!r}"))
+        problems.append(
+            Problem(
+                join(path, "mxlimsType"),
+                f"is {declared!r} but the object stands under {type_name!r}",
+            )
+        )
         return None
     uuid = data.get("uuid")
     if uuid is None:
@@ -184,7 +205,9 @@ def _to_store_form(
     for name, value in entry.data.items():
         path = join(entry.path, name)
         if name in FOREIGN_KEY_FIELDS:
-            problems.append(Problem(path, f"links in a message are written as {name[:-2]}Ref(s) with $ref"))
+            problems.append(
+                Problem(path, f"links in a message are written as {name[:-2]}Ref(s) with $ref")
+            )
             continue
         link_field = field_for_ref_key(name)
         if link_field is None:
@@ -215,7 +238,7 @@ def _to_store_form(
 
 
 def _message_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """Report link fields under the message's own key names (``containerId`` -> ``containerRef``)."""
+    """Name link fields as the message does (``containerId`` -> ``containerRef``)."""
     if loc and isinstance(loc[0], str) and loc[0] in FOREIGN_KEY_FIELDS:
         return (ref_key_for(loc[0]), *loc[1:])
     return loc
@@ -232,9 +255,12 @@ def _resolve_link(
 ) -> str | list[str] | None:
     if rule.many:
         if not isinstance(value, list):
-            problems.append(Problem(path, "must be a list of {\"$ref\": ...} references"))
+            problems.append(Problem(path, 'must be a list of {"$ref": ...} references'))
             return None
-        targets = [_resolve_one(entry, rule, join(path, i), v, entries, result, problems) for i, v in enumerate(value)]
+        targets = [
+            _resolve_one(entry, rule, join(path, i), v, entries, result, problems)
+            for i, v in enumerate(value)
+        ]
         return [t for t in targets if t is not None]
     return _resolve_one(entry, rule, path, value, entries, result, problems)
 
@@ -268,7 +294,10 @@ def _resolve_one(
     if target_type is not None and not rule.allows(target_type):
         allowed = ", ".join(rule.targets)
         problems.append(
-            Problem(path, f"a {entry.type_name}'s {rule.ref_key} may point at {allowed}, not {target_type}")
+            Problem(
+                path,
+                f"a {entry.type_name}'s {rule.ref_key} may point at {allowed}, not {target_type}",
+            )
         )
         return None
     if target.stub:

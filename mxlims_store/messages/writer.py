@@ -11,11 +11,30 @@ from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION
 
 # Containers before contents, samples before the jobs and datasets that use them.
 TYPE_ORDER: tuple[str, ...] = (
-    "Shipment", "Dewar", "Plate", "Puck", "MultiPin", "Pin", "PinPosition", "PlateWell",
-    "WellDrop", "DropRegion", "Crystal", "LogisticalSample", "Macromolecule", "Medium",
-    "MacromoleculeSample", "Sample", "MxExperiment", "VolumeScan", "MxProcessing", "Job",
-    "CollectionSweep", "ReflectionSet", "Dataset",
-)  # fmt: skip
+    "Shipment",
+    "Dewar",
+    "Plate",
+    "Puck",
+    "MultiPin",
+    "Pin",
+    "PinPosition",
+    "PlateWell",
+    "WellDrop",
+    "DropRegion",
+    "Crystal",
+    "LogisticalSample",
+    "Macromolecule",
+    "Medium",
+    "MacromoleculeSample",
+    "Sample",
+    "MxExperiment",
+    "VolumeScan",
+    "MxProcessing",
+    "Job",
+    "CollectionSweep",
+    "ReflectionSet",
+    "Dataset",
+)
 
 MissingTargets = Literal["stub", "drop"]
 

@@ -52,7 +52,7 @@ class LinkRule:
 
     @property
     def ref_key(self) -> str:
-        """The key used in messages: ``containerId`` -> ``containerRef``, ``...Ids`` -> ``...Refs``."""
+        """The message key: ``containerId`` -> ``containerRef``, ``...Ids`` -> ``...Refs``."""
         return ref_key_for(self.field)
 
     def allows(self, target_type: str) -> bool:

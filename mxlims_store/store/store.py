@@ -10,8 +10,8 @@ from typing import Any
 
 from pymongo import IndexModel
 
-from mxlims_store.store import history as history_entries
 from mxlims_store.mappings import SheetExport
+from mxlims_store.store import history as history_entries
 from mxlims_store.store import importer, navigation, objects, queries, sheets
 from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.collections import HISTORY, INDEXES

@@ -56,8 +56,7 @@ def test_validate_reports_one_line_per_problem_with_file_and_path(tmp_path: Path
     lines = result.stderr.strip().splitlines()
     assert (
         f"{bad}: Pin/Pin1/containerRef: dangling reference '#/Puck/Puck9': "
-        "no such object in the message"
-        in lines
+        "no such object in the message" in lines
     )
     assert any(line.startswith(f"{bad}: Pin/Pin2/positionInPuck: ") for line in lines)
     assert any(line.startswith(f"{broken}: not valid JSON") for line in lines)
