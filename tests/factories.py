@@ -17,8 +17,11 @@ REQUIRED: dict[str, dict[str, Any]] = {
     "PlateWell": {"rowNumber": 1, "columnNumber": 1},
     "WellDrop": {"dropNumber": 1},
     "DropRegion": {
-        "region": {"image": {"url": "https://example.org/i.jpg", "mimeType": "image/jpeg"},
-                   "region": {"regionType": "point", "x": 1, "y": 2}, "units": "pixel"}  # fmt: skip
+        "region": {
+            "image": {"url": "https://example.org/i.jpg", "mimeType": "image/jpeg"},
+            "region": {"regionType": "point", "x": 1, "y": 2},
+            "units": "pixel",
+        }
     },
     "Macromolecule": {"acronym": "LYS"},
     "CollectionSweep": {"scanAxis": "omega"},
@@ -49,37 +52,61 @@ def shipment_message(
     """A realistic shipment: dewars of pucks of pins, one sample and protein per 20 pins;
     with ``experiments``, per pin the requested MxExperiment and its template CollectionSweep
     (1,600 pins then make the ~6,500-object shipment of a full beamtime)."""
-    message: dict[str, Any] = {"version": "0.6.13", "Shipment": {"Shipment1": minimal("Shipment", proposalCode=proposal, uuid=new_uuid())}}
+    message: dict[str, Any] = {
+        "version": "0.6.13",
+        "Shipment": {"Shipment1": minimal("Shipment", proposalCode=proposal, uuid=new_uuid())},
+    }
     n_pucks = -(-pins // positions)
     for p in range(1, n_pucks + 1):
         dewar = (p - 1) // pucks_per_dewar + 1
         message.setdefault("Dewar", {}).setdefault(
-            f"Dewar{dewar}", minimal("Dewar", uuid=new_uuid(), barcode=f"DW-{dewar}", containerRef=ref("Shipment"))
+            f"Dewar{dewar}",
+            minimal("Dewar", uuid=new_uuid(), barcode=f"DW-{dewar}", containerRef=ref("Shipment")),
         )
         message.setdefault("Puck", {})[f"Puck{p}"] = minimal(
-            "Puck", uuid=new_uuid(), barcode=f"PK-{p}", numberPositions=positions, containerRef=ref("Dewar", dewar)
+            "Puck",
+            uuid=new_uuid(),
+            barcode=f"PK-{p}",
+            numberPositions=positions,
+            containerRef=ref("Dewar", dewar),
         )
     for i in range(1, pins + 1):
         protein = (i - 1) // 20 + 1
         message.setdefault("Macromolecule", {}).setdefault(
-            f"Macromolecule{protein}", minimal("Macromolecule", uuid=new_uuid(), acronym=f"P{protein}")
+            f"Macromolecule{protein}",
+            minimal("Macromolecule", uuid=new_uuid(), acronym=f"P{protein}"),
         )
         message.setdefault("MacromoleculeSample", {})[f"MacromoleculeSample{i}"] = minimal(
-            "MacromoleculeSample", uuid=new_uuid(), name=f"S{i}", parentSampleRef=ref("Macromolecule", protein)
+            "MacromoleculeSample",
+            uuid=new_uuid(),
+            name=f"S{i}",
+            parentSampleRef=ref("Macromolecule", protein),
         )
         message.setdefault("Pin", {})[f"Pin{i}"] = minimal(
-            "Pin", uuid=new_uuid(), barcode=f"PIN-{i}", positionInPuck=(i - 1) % positions + 1,
-            containerRef=ref("Puck", (i - 1) // positions + 1), sampleRef=ref("MacromoleculeSample", i),
-        )  # fmt: skip
+            "Pin",
+            uuid=new_uuid(),
+            barcode=f"PIN-{i}",
+            positionInPuck=(i - 1) % positions + 1,
+            containerRef=ref("Puck", (i - 1) // positions + 1),
+            sampleRef=ref("MacromoleculeSample", i),
+        )
         if experiments:
             message.setdefault("CollectionSweep", {})[f"CollectionSweep{i}"] = minimal(
-                "CollectionSweep", uuid=new_uuid(), exposureTime=0.02, imageWidth=0.1, numberImages=3600
+                "CollectionSweep",
+                uuid=new_uuid(),
+                exposureTime=0.02,
+                imageWidth=0.1,
+                numberImages=3600,
             )
             message.setdefault("MxExperiment", {})[f"MxExperiment{i}"] = minimal(
-                "MxExperiment", uuid=new_uuid(), experimentStrategy="OSC", expectedResolution=1.8,
-                logisticalSampleRef=ref("Pin", i), sampleRef=ref("MacromoleculeSample", i),
+                "MxExperiment",
+                uuid=new_uuid(),
+                experimentStrategy="OSC",
+                expectedResolution=1.8,
+                logisticalSampleRef=ref("Pin", i),
+                sampleRef=ref("MacromoleculeSample", i),
                 templateDataRefs=[ref("CollectionSweep", i)],
-            )  # fmt: skip
+            )
     return message
 
 
@@ -92,17 +119,51 @@ def results_message(shipment: dict[str, Any], pin_key: str = "Pin1") -> dict[str
     return {
         "version": "0.6.13",
         "Pin": {"Pin1": {k: v for k, v in pin.items() if not k.endswith("Ref")}},
-        "MacromoleculeSample": {"MacromoleculeSample1": {k: v for k, v in sample.items() if not k.endswith("Ref")}},
-        "Crystal": {"Crystal1": minimal("Crystal", uuid=new_uuid(), name="xtal-1", containerRef=ref("Pin"),
-                                        sampleRef=ref("MacromoleculeSample"))},  # fmt: skip
-        "MxExperiment": {"MxExperiment1": minimal("MxExperiment", uuid=new_uuid(), experimentStrategy="OSC",
-                                                  logisticalSampleRef=ref("Crystal"),
-                                                  sampleRef=ref("MacromoleculeSample"))},  # fmt: skip
-        "CollectionSweep": {"CollectionSweep1": minimal("CollectionSweep", uuid=new_uuid(), sourceRef=ref("MxExperiment"),
-                                                        logisticalSampleRef=ref("Crystal"), exposureTime=0.02)},  # fmt: skip
-        "MxProcessing": {"MxProcessing1": minimal("MxProcessing", uuid=new_uuid(), inputDataRefs=[ref("CollectionSweep")],
-                                                  logisticalSampleRef=ref("Crystal"),
-                                                  sampleRef=ref("MacromoleculeSample"))},  # fmt: skip
-        "ReflectionSet": {"ReflectionSet1": minimal("ReflectionSet", uuid=new_uuid(), sourceRef=ref("MxProcessing"),
-                                                    logisticalSampleRef=ref("Crystal"))},  # fmt: skip
+        "MacromoleculeSample": {
+            "MacromoleculeSample1": {k: v for k, v in sample.items() if not k.endswith("Ref")}
+        },
+        "Crystal": {
+            "Crystal1": minimal(
+                "Crystal",
+                uuid=new_uuid(),
+                name="xtal-1",
+                containerRef=ref("Pin"),
+                sampleRef=ref("MacromoleculeSample"),
+            )
+        },
+        "MxExperiment": {
+            "MxExperiment1": minimal(
+                "MxExperiment",
+                uuid=new_uuid(),
+                experimentStrategy="OSC",
+                logisticalSampleRef=ref("Crystal"),
+                sampleRef=ref("MacromoleculeSample"),
+            )
+        },
+        "CollectionSweep": {
+            "CollectionSweep1": minimal(
+                "CollectionSweep",
+                uuid=new_uuid(),
+                sourceRef=ref("MxExperiment"),
+                logisticalSampleRef=ref("Crystal"),
+                exposureTime=0.02,
+            )
+        },
+        "MxProcessing": {
+            "MxProcessing1": minimal(
+                "MxProcessing",
+                uuid=new_uuid(),
+                inputDataRefs=[ref("CollectionSweep")],
+                logisticalSampleRef=ref("Crystal"),
+                sampleRef=ref("MacromoleculeSample"),
+            )
+        },
+        "ReflectionSet": {
+            "ReflectionSet1": minimal(
+                "ReflectionSet",
+                uuid=new_uuid(),
+                sourceRef=ref("MxProcessing"),
+                logisticalSampleRef=ref("Crystal"),
+            )
+        },
     }

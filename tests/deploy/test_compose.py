@@ -22,7 +22,12 @@ def test_compose_file_has_a_healthchecked_replica_set_and_the_api() -> None:
 
 def test_docker_compose_config_accepts_it_where_docker_compose_exists() -> None:
     docker = shutil.which("docker")
-    if docker is None or subprocess.run([docker, "compose", "version"], capture_output=True).returncode:
+    if (
+        docker is None
+        or subprocess.run([docker, "compose", "version"], capture_output=True).returncode
+    ):
         return  # no compose plugin on this machine: the structural test above stands in
-    result = subprocess.run([docker, "compose", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [docker, "compose", "config", "--quiet"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
