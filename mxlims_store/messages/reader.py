@@ -87,7 +87,7 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
     if not isinstance(message, dict):
         raise InvalidMessage([Problem("", "an MXLIMS message must be a JSON object")])
     version = message.get("version")
-    if version not in UPGRADES:
+    if not isinstance(version, str) or version not in UPGRADES:
         supported = ", ".join(SUPPORTED_VERSIONS)
         raise InvalidMessage(
             [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]

@@ -15,7 +15,10 @@ from mxlims_store.store.store import Store
 
 def make_client(settings: Settings) -> Any:
     if settings.mongodb_url:
-        return AsyncMongoClient(settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        options: dict[str, Any] = {"tz_aware": True}
+        if "serverselectiontimeoutms" not in settings.mongodb_url.lower():
+            options["serverSelectionTimeoutMS"] = 5000  # fail fast on a wrong host
+        return AsyncMongoClient(settings.mongodb_url, **options)
     return EmbeddedClient(settings.data_dir, tz_aware=True)
 
 

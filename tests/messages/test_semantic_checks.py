@@ -181,3 +181,8 @@ def test_write_then_read_is_lossless(shipment: dict[str, Any]) -> None:
     first = read_message(shipment).objects
     again = read_message(write_message(copy.deepcopy(first))).objects
     assert sorted(again, key=lambda o: o["uuid"]) == sorted(first, key=lambda o: o["uuid"])
+
+
+@pytest.mark.parametrize("version", [[], {}, 0.613, None], ids=["list", "dict", "number", "null"])
+def test_a_version_of_the_wrong_type_is_refused(version: Any) -> None:
+    assert problems_of({"version": version})[0][0] == "version"

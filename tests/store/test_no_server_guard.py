@@ -12,9 +12,11 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
 from mxlims_store.store import FindQuery, Store
+from tests.conftest import FIXTURES
 from tests.factories import shipment_message
 
 UUID = "0196f23a-dce0-2560-baac-f1b23ec9e0dd"
+ESRF_SHEET = (FIXTURES / "sheets" / "esrf_shipment.csv").read_bytes()
 
 CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "init": lambda s: s.init(),
@@ -32,6 +34,8 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "shipment_results": lambda s: s.shipment_results(UUID),
     "history": lambda s: s.history(UUID),
     "stats": lambda s: s.stats(),
+    "import_sheet": lambda s: s.import_sheet("esrf", ESRF_SHEET, filename="s.csv"),
+    "export_sheet": lambda s: s.export_sheet("dls", UUID),
 }
 
 

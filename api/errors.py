@@ -1,0 +1,182 @@
+"""Errors as HTTP: one JSON body shape (:class:`ErrorBody`) for every 4xx/5xx the API sends.
+
+The library's exception tree is mapped to status codes in one handler (:func:`on_mxlims_error`);
+errors of HTTP itself (bad JSON, wrong content type, missing If-Match, oversize body ...) are
+:class:`ApiError`s raised by the API's own dependencies. A client never sees a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
+from starlette.exceptions import HTTPException
+from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
+
+from mxlims_store.errors import (
+    Conflict,
+    InvalidMessage,
+    MappingError,
+    MxlimsError,
+    NotFound,
+    PermissionDenied,
+    StaleRevision,
+)
+
+log = logging.getLogger("api")
+
+# Library class -> HTTP status; looked up along the MRO, so StaleRevision wins over Conflict.
+STATUS_OF: dict[type[MxlimsError], int] = {
+    NotFound: 404,
+    StaleRevision: 412,
+    Conflict: 409,
+    InvalidMessage: 422,
+    MappingError: 422,
+    PermissionDenied: 403,
+    MxlimsError: 400,
+}
+
+DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request (e.g. the body is not valid JSON)",
+    403: "The caller may not see or change the object",
+    404: "No such object (or schema, site, route)",
+    409: "Conflicts with what is stored",
+    412: "If-Match does not name the current revision",
+    413: "Body larger than the configured maximum",
+    415: "Body is not JSON",
+    422: "Invalid input; `problems` lists every problem with its path",
+    428: "The write needs an If-Match header with the object's ETag",
+    500: "A bug (logged on the server); the body never holds a stack trace",
+    503: "The database cannot be reached",
+}
+
+# Declared on every route: the body limit applies to any request, and a bug is still an ErrorBody.
+COMMON_ERRORS = (413, 500)
+
+
+class ProblemBody(BaseModel):
+    """One problem: a JSON path (messages, parameters) or a sheet row and column."""
+
+    message: str
+    path: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error response: the error class, a readable message and, when known, each problem."""
+
+    error: str
+    message: str
+    problems: list[ProblemBody] = []
+
+
+class ApiError(Exception):
+    """An error of the HTTP exchange itself (not of the data): status, error name, message."""
+
+    def __init__(
+        self, status: int, error: str, message: str, headers: dict[str, str] | None = None
+    ):
+        super().__init__(message)
+        self.status, self.error, self.message, self.headers = status, error, message, headers
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each code with its :class:`ErrorBody` model."""
+    return {code: {"model": ErrorBody, "description": DESCRIPTIONS[code]} for code in sorted(codes)}
+
+
+def error_response(
+    status: int,
+    error: str,
+    message: str,
+    problems: list[Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body = {"error": error, "message": message, "problems": problems or []}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: MxlimsError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_OF:
+            return STATUS_OF[cls]
+    return 400  # pragma: no cover - MxlimsError itself is in the table
+
+
+async def on_mxlims_error(request: Request, exc: Exception) -> JSONResponse:
+    """THE handler of the library's exception tree."""
+    assert isinstance(exc, MxlimsError)
+    body = exc.to_dict()
+    problems = body.get("problems")
+    return error_response(
+        status_of(exc),
+        str(body["error"]),
+        exc.message,
+        problems if isinstance(problems, list) else None,
+    )
+
+
+async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.error, exc.message, headers=exc.headers)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"path": "/".join(str(part) for part in e.get("loc", ())), "message": str(e.get("msg", ""))}
+        for e in exc.errors()
+    ]
+    summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:3])
+    return error_response(
+        422, "InvalidRequest", f"{len(problems)} problem(s) in the request: {summary}", problems
+    )
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors (unknown route 404, 405 ...) in the same body shape."""
+    assert isinstance(exc, HTTPException)
+    name = "".join(word.capitalize() for word in _phrase(exc.status_code).split()) or "HttpError"
+    message = str(exc.detail)
+    if exc.status_code in (404, 405) and message == _phrase(exc.status_code):
+        message = f"{message}: no route {request.method} {request.url.path}"
+    return error_response(exc.status_code, name, message, headers=exc.headers)
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: answered without a traceback (the server logs it: Starlette re-raises it after)."""
+    return error_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "InternalError", "internal error; see the server log"
+    )
+
+
+async def on_store_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    log.error("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(
+        503, "StoreUnavailable", "the database cannot be reached; try again later"
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(MxlimsError, on_mxlims_error)
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(ConnectionFailure, on_store_unreachable)
+    app.add_exception_handler(Exception, on_unexpected_error)

@@ -1,0 +1,113 @@
+"""The machine-readable facility description of ``GET /facility``, derived from the model.
+
+What a shipment must carry (required fields per container type), which container holds which
+(from the link table) and how many (capacities), which MXLIMS versions and sheet formats this
+instance accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+from pydantic import BaseModel
+
+from api import models
+from mxlims_store.config import Settings
+from mxlims_store.messages import SUPPORTED_VERSIONS
+from mxlims_store.model.links import LINK_RULES
+from mxlims_store.model.registry import MODEL_VERSION, OBJECT_TYPES
+
+SHIPPING_TYPES = (
+    "Shipment",
+    "Dewar",
+    "Puck",
+    "Pin",
+    "MultiPin",
+    "PinPosition",
+    "Plate",
+    "Macromolecule",
+    "MacromoleculeSample",
+)
+_NOT_USER_FIELDS = frozenset({"mxlimsType", "mxlimsBaseType"})
+UNIPUCK_POSITIONS = 16
+
+
+def sheet_formats() -> list[dict[str, Any]]:
+    """Site sheet formats offered; ``[]`` while ``mxlims_store.mappings`` has no ``list_sites``."""
+    try:
+        mappings = importlib.import_module("mxlims_store.mappings")
+    except ImportError:  # pragma: no cover - the package is being written alongside
+        return []
+    list_sites = getattr(mappings, "list_sites", None)
+    return [] if list_sites is None else [_as_dict(site) for site in list_sites()]
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    if hasattr(value, "to_dict"):
+        result: dict[str, Any] = value.to_dict()
+        return result
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return dict(value)
+
+
+def requirements(type_name: str) -> models.TypeRequirements:
+    fields = {
+        n: f for n, f in OBJECT_TYPES[type_name].model_fields.items() if n not in _NOT_USER_FIELDS
+    }
+    return models.TypeRequirements(
+        required=[n for n, f in fields.items() if f.is_required()],
+        optional=[n for n, f in fields.items() if not f.is_required()],
+    )
+
+
+def puck_types() -> dict[str, int]:
+    """Pin positions by puck type, as the site formats know them (unipuck: 16)."""
+    known = {"unipuck": UNIPUCK_POSITIONS}
+    for site in sheet_formats():
+        known.update(site.get("capacities", {}).get("puck_types", {}))
+    return dict(sorted(known.items()))
+
+
+def capacity(container: str) -> models.Capacity | None:
+    if container == "Puck":
+        return models.Capacity(
+            field="numberPositions", default=UNIPUCK_POSITIONS, byType=puck_types()
+        )
+    if container == "MultiPin":
+        return models.Capacity(field="numberPositions", note="required field of every MultiPin")
+    if container == "Plate":
+        return models.Capacity(
+            field="plateType",
+            note="plateType.numberRows x numberColumns wells, numberSubPositions drops",
+        )
+    if container in ("Pin", "PinPosition"):
+        return models.Capacity(default=1, note="one crystal or sample")
+    return None
+
+
+def container_types() -> list[models.ContainerType]:
+    contents: dict[str, list[str]] = {}
+    for rule in LINK_RULES:
+        if rule.field == "containerId" and rule.source in OBJECT_TYPES:
+            for target in rule.targets:
+                if target in OBJECT_TYPES:
+                    contents.setdefault(target, []).append(rule.source)
+    return [
+        models.ContainerType(type=t, contains=c, capacity=capacity(t)) for t, c in contents.items()
+    ]
+
+
+def describe(settings: Settings) -> models.Facility:
+    return models.Facility(
+        name=settings.facility_name,
+        modelVersion=MODEL_VERSION,
+        mxlimsVersions=list(SUPPORTED_VERSIONS),
+        sheetFormats=sheet_formats(),
+        shippingRequirements={t: requirements(t) for t in SHIPPING_TYPES},
+        containerTypes=container_types(),
+    )

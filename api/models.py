@@ -1,0 +1,118 @@
+"""Response models: the shapes the API answers with (documented in the OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ImportReport(BaseModel):
+    """What an import created, updated or left unchanged, per MXLIMS type."""
+
+    import_id: str
+    policy: str
+    dry_run: bool
+    created: dict[str, int]
+    updated: dict[str, int]
+    unchanged: dict[str, int]
+    keys: dict[str, str] = Field(description="local key of the message (`Pin/Pin1`) -> uuid")
+
+
+class StoredObject(BaseModel):
+    """An MXLIMS object (store form: foreign keys as uuids) with its revision and bookkeeping."""
+
+    data: dict[str, Any]
+    revision: int
+    meta: dict[str, Any]
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    next: str | None = Field(description="pass as `after` for the next page; null on the last")
+    total: int | None = Field(description="number of matches, with `total=true`")
+
+
+class Link(BaseModel):
+    link: str
+    field: str
+    uuid: str
+    mxlimsType: str | None
+
+
+class Links(BaseModel):
+    uuid: str
+    mxlimsType: str
+    forward: list[Link]
+    reverse: list[Link]
+
+
+class Step(BaseModel):
+    """An object reached by a provenance walk, and how."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    uuid: str
+    mxlimsType: str
+    depth: int
+    link: str | None
+    source: str | None = Field(alias="from")
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    uuid: str
+    revision: int
+    operation: Literal["create", "update", "delete"]
+    actor: str
+    time: str
+    changes: dict[str, dict[str, Any]]
+
+
+class MxlimsMessage(BaseModel):
+    """An MXLIMS message: ``version`` and one key per object type (``"Pin": {"Pin1": {...}}``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    version: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    modelVersion: str
+    backend: Literal["embedded", "mongodb"]
+
+
+class SchemaRef(BaseModel):
+    name: str
+    url: str
+
+
+class Capacity(BaseModel):
+    """How many children a container holds: a fixed number, or the value of one of its fields."""
+
+    field: str | None = None
+    default: int | None = None
+    byType: dict[str, int] = {}
+    note: str | None = None
+
+
+class ContainerType(BaseModel):
+    type: str
+    contains: list[str]
+    capacity: Capacity | None
+
+
+class TypeRequirements(BaseModel):
+    required: list[str]
+    optional: list[str]
+
+
+class Facility(BaseModel):
+    name: str
+    modelVersion: str
+    mxlimsVersions: list[str]
+    sheetFormats: list[dict[str, Any]]
+    shippingRequirements: dict[str, TypeRequirements]
+    containerTypes: list[ContainerType]

@@ -1,0 +1,14 @@
+"""One route module per resource; each exposes ``router``."""
+
+from api.routes import facility, health, history, messages, navigation, objects, schemas, shipments
+
+ROUTERS = [
+    messages.router,
+    objects.router,
+    navigation.router,
+    history.router,
+    shipments.router,
+    facility.router,
+    schemas.router,
+    health.router,
+]

@@ -1,0 +1,36 @@
+"""``/health`` and ``/stats``: is the store reachable, and what does it hold."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import models
+from api.deps import SettingsDep, StoreDep
+from api.errors import errors
+from mxlims_store.model.registry import MODEL_VERSION
+
+router = APIRouter(tags=["service"])
+
+
+@router.get(
+    "/health",
+    operation_id="get_health",
+    summary="Health check",
+    response_model=models.Health,
+    responses=errors(503),
+)
+async def get_health(store: StoreDep, settings: SettingsDep) -> models.Health:
+    """Pings the store."""
+    await store.ping()
+    backend = "mongodb" if settings.mongodb_url else "embedded"
+    return models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
+
+
+@router.get(
+    "/stats",
+    operation_id="get_stats",
+    summary="Objects per type",
+    response_model=dict[str, int],
+)
+async def get_stats(store: StoreDep) -> dict[str, int]:
+    return await store.stats()

@@ -1,0 +1,24 @@
+"""``/objects/{uuid}/history``: every recorded change of an object."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import models
+from api.deps import StoreDep
+from api.errors import errors
+from api.params import ObjectUuid
+
+router = APIRouter(tags=["history"])
+
+
+@router.get(
+    "/objects/{uuid}/history",
+    operation_id="get_object_history",
+    summary="Change history",
+    response_model=list[models.HistoryEntry],
+    responses=errors(403, 404, 422),
+)
+async def get_object_history(uuid: ObjectUuid, store: StoreDep) -> list[models.HistoryEntry]:
+    """Every change (who, when, per field before/after), oldest first; also after a delete."""
+    return [models.HistoryEntry.model_validate(entry) for entry in await store.history(uuid)]

@@ -1,0 +1,29 @@
+"""``/shipments/{uuid}/results``: a shipment with its experiments and results, as one file."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import StoreDep
+from api.errors import errors
+from api.params import ObjectUuid
+from api.routes.navigation import attachment, message_file
+
+router = APIRouter(tags=["shipments"])
+
+
+@router.get(
+    "/shipments/{uuid}/results",
+    operation_id="get_shipment_results",
+    summary="Shipment results file",
+    response_class=JSONResponse,
+    responses={
+        **message_file("MXLIMS message: shipment, contents, experiments, results"),
+        **errors(403, 404, 422),
+    },
+)
+async def get_shipment_results(uuid: ObjectUuid, store: StoreDep) -> JSONResponse:
+    """One MXLIMS file with the shipment, everything in it, its experiments and all results."""
+    message = await store.shipment_results(uuid)
+    return attachment(message, f"shipment-{uuid}-results.json")

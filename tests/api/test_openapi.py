@@ -1,0 +1,97 @@
+"""The OpenAPI document: it builds, operation ids are stable, every route declares its errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+
+ERROR_BODY = "#/components/schemas/ErrorBody"
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    errors: frozenset[int]  # the 4xx it must declare (each with ErrorBody)
+
+
+def op(operation_id: str, method: str, path: str, *codes: int) -> Operation:
+    return Operation(operation_id, method, path, frozenset(codes) | {413})  # 413: the body limit
+
+
+BY_UUID = (403, 404, 422)
+OPERATIONS = [
+    op("import_message", "post", "/messages", 400, 403, 409, 415, 422),
+    op("find_objects", "get", "/objects", 422),
+    op("get_object", "get", "/objects/{uuid}", *BY_UUID),
+    op("update_object", "patch", "/objects/{uuid}", *BY_UUID, 400, 412, 415, 428),
+    op("delete_object", "delete", "/objects/{uuid}", *BY_UUID, 412),
+    op("get_object_links", "get", "/objects/{uuid}/links", *BY_UUID),
+    op("get_object_provenance", "get", "/objects/{uuid}/provenance", *BY_UUID),
+    op("export_object", "get", "/objects/{uuid}/export", *BY_UUID),
+    op("get_object_history", "get", "/objects/{uuid}/history", *BY_UUID),
+    op("get_shipment_results", "get", "/shipments/{uuid}/results", *BY_UUID),
+    op("get_facility", "get", "/facility"),
+    op("list_schemas", "get", "/schemas"),
+    op("get_schema", "get", "/schemas/{name}", 404, 422),
+    op("get_health", "get", "/health"),
+    op("get_stats", "get", "/stats"),
+]
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    from api.main import create_app
+    from mxlims_store.config import Settings
+
+    app: FastAPI = create_app(Settings(_env_file=None))
+    openapi: dict[str, Any] = app.openapi()
+    return openapi
+
+
+def test_operation_ids_are_exactly_the_stable_ones(document: dict[str, Any]) -> None:
+    found = {
+        (o["operationId"], method, path)
+        for path, ops in document["paths"].items()
+        for method, o in ops.items()
+    }
+    assert found == {(o.operation_id, o.method, o.path) for o in OPERATIONS}
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.operation_id)
+def test_every_route_declares_its_errors_with_error_body(
+    document: dict[str, Any], operation: Operation
+) -> None:
+    responses = document["paths"][operation.path][operation.method]["responses"]
+    declared = {int(code) for code in responses if code.startswith(("4", "5"))}
+    assert operation.errors <= declared
+    assert 500 in declared
+    for code in declared:
+        schema = responses[str(code)]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": ERROR_BODY}, (code, schema)
+        assert responses[str(code)]["description"]
+
+
+def test_error_body_names_the_problem(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    assert set(schemas["ErrorBody"]["required"]) == {"error", "message"}
+    assert "problems" in schemas["ErrorBody"]["properties"]
+    assert "HTTPValidationError" not in schemas  # FastAPI's default 422 body is never used
+
+
+def test_bodies_are_documented_as_json(document: dict[str, Any]) -> None:
+    for path, method in (("/messages", "post"), ("/objects/{uuid}", "patch")):
+        body = document["paths"][path][method]["requestBody"]
+        assert body["required"] is True
+        assert "application/json" in body["content"]
+
+
+def test_if_match_is_a_documented_header(document: dict[str, Any]) -> None:
+    params = document["paths"]["/objects/{uuid}"]["patch"]["parameters"]
+    assert {"name": "If-Match", "in": "header"}.items() <= next(
+        p for p in params if p["in"] == "header"
+    ).items()
