@@ -116,3 +116,18 @@ class Facility(BaseModel):
     sheetFormats: list[dict[str, Any]]
     shippingRequirements: dict[str, TypeRequirements]
     containerTypes: list[ContainerType]
+
+
+class SheetLoss(BaseModel):
+    """A stored value that a facility's sheet has no place for."""
+
+    object_type: str
+    key: str = Field(description="the object's key in the exported message, e.g. `MxExperiment3`")
+    uuid: str | None
+    field: str
+    value: Any
+    reason: str
+
+    @classmethod
+    def from_loss(cls, loss: Any) -> SheetLoss:
+        return cls(**loss.to_dict())

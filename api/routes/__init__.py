@@ -1,6 +1,16 @@
 """One route module per resource; each exposes ``router``."""
 
-from api.routes import facility, health, history, messages, navigation, objects, schemas, shipments
+from api.routes import (
+    facility,
+    health,
+    history,
+    messages,
+    navigation,
+    objects,
+    schemas,
+    sheets,
+    shipments,
+)
 
 ROUTERS = [
     messages.router,
@@ -8,6 +18,7 @@ ROUTERS = [
     navigation.router,
     history.router,
     shipments.router,
+    sheets.router,
     facility.router,
     schemas.router,
     health.router,
