@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MappingError, SheetProblem
-from . import transforms
-from .fields import FIELDS, UNIT_CELL_PARTS, lookup
-from .sites import ColumnFormat, SiteFormat, get_site, list_sites, normalise_header
+from .fields import FIELDS
+from .rows import Row, layout, parse_row
+from .sites import SiteFormat, get_site
 from .tabular import read_table
 
 MXLIMS_VERSION = "0.6.13"
@@ -29,36 +29,9 @@ TYPE_ORDER = (
     "MxProcessing",
 )
 
-_HEADER_SCAN_ROWS = 20
-
 
 def ref(type_: str, key: str) -> dict[str, str]:
     return {"$ref": f"#/{type_}/{key}"}
-
-
-@dataclass
-class _Column:
-    """A column present in the uploaded sheet: its index, the header as written, its format."""
-
-    index: int
-    header: str
-    fmt: ColumnFormat | None  # None: a header the facility format does not know
-
-    @property
-    def name(self) -> str:
-        """The header name used in problems and extension keys (the facility's spelling)."""
-        return self.fmt.header if self.fmt else self.header.lstrip("#").strip()
-
-
-@dataclass
-class _Row:
-    number: int
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-    ext: dict[str, dict[str, Any]] = field(default_factory=dict)
-    header_of: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def get(self, type_: str, field_: str) -> Any:
-        return self.values.get(type_, {}).get(field_)
 
 
 @dataclass
@@ -110,7 +83,7 @@ class _Builder:
                 return cols[0].header
         return None
 
-    def _identity(self, row: _Row, type_: str) -> str | None:
+    def _identity(self, row: Row, type_: str) -> str | None:
         """The value naming a dewar/puck/macromolecule on this row (barcode, name or acronym)."""
         order = ("acronym", "name") if type_ == "Macromolecule" else ("barcode", "name")
         for fld in order:
@@ -120,7 +93,7 @@ class _Builder:
                     return str(value)
         return None
 
-    def merge(self, ent: _Entity, row: _Row, values: dict[str, Any], ext: dict[str, Any]) -> None:
+    def merge(self, ent: _Entity, row: Row, values: dict[str, Any], ext: dict[str, Any]) -> None:
         """Add a row's values to a shared object; a different value for a set field is an error."""
         for fld, value in values.items():
             if fld in ent.data and ent.data[fld] != value:
@@ -149,7 +122,7 @@ class _Builder:
                     ent.first_row[tag] = row.number
 
     def entity(
-        self, table: dict[Any, _Entity], ident: Any, type_: str, label: str, row: _Row
+        self, table: dict[Any, _Entity], ident: Any, type_: str, label: str, row: Row
     ) -> tuple[_Entity, bool]:
         if ident in table:
             return table[ident], False
@@ -160,7 +133,7 @@ class _Builder:
 
     # -- rows --------------------------------------------------------------------------------
 
-    def add(self, row: _Row) -> None:
+    def add(self, row: Row) -> None:
         site = self.site
         # Shipment: one per sheet.
         if self.shipment is None:
@@ -241,7 +214,7 @@ class _Builder:
         if ext:
             obj.setdefault("extensions", {})[self.site.domain] = dict(ext)
 
-    def _place_puck(self, row: _Row, dewar: _Entity, puck: _Entity, slot: int) -> None:
+    def _place_puck(self, row: Row, dewar: _Entity, puck: _Entity, slot: int) -> None:
         header = row.header_of.get(("Puck", "positionInDewar"))
         cap = self.site.capacities.dewar
         if cap is not None and slot > cap:
@@ -256,7 +229,7 @@ class _Builder:
         else:
             self.dewar_slots[(dewar.key, slot)] = (row.number, puck.label)
 
-    def _pin(self, row: _Row, puck: _Entity) -> tuple[str, str]:
+    def _pin(self, row: Row, puck: _Entity) -> tuple[str, str]:
         """Create the row's Pin (or PinPosition in a shared MultiPin); return its (type, key)."""
         pin_values = dict(row.values.get("Pin", {}))
         pin_ext = dict(row.ext.get("Pin", {}))
@@ -321,7 +294,7 @@ class _Builder:
         return "Pin", pin_key
 
     def _occupy(
-        self, row: _Row, puck: _Entity, position: int | None, header: str | None, what: str
+        self, row: Row, puck: _Entity, position: int | None, header: str | None, what: str
     ) -> None:
         if position is None:
             return
@@ -337,7 +310,7 @@ class _Builder:
             self.occupied[(puck.key, position)] = row.number
         self.placements.append((row.number, header or "", puck, position))
 
-    def _barcode(self, row: _Row, barcode: Any, owner: str) -> None:
+    def _barcode(self, row: Row, barcode: Any, owner: str) -> None:
         if barcode is None:
             return
         seen = self.barcodes.get(str(barcode))
@@ -376,140 +349,6 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-# -- sheet layout ------------------------------------------------------------------------------
-
-
-def _layout(
-    site: SiteFormat, table: list[tuple[int, list[str]]], problems: list[SheetProblem]
-) -> tuple[int, list[_Column]] | None:
-    """Find the header row (the best-matching of the first non-blank rows) and its columns."""
-    candidates = [(i, cells) for i, (_, cells) in enumerate(table) if any(cells)]
-    if not candidates:
-        problems.append(SheetProblem(None, None, "the sheet is empty"))
-        return None
-    best_i, best_score = -1, 0
-    for i, cells in candidates[:_HEADER_SCAN_ROWS]:
-        score = sum(1 for c in cells if c and site.column(c) is not None)
-        if score > best_score:
-            best_i, best_score = i, score
-    if best_score == 0:
-        expected = ", ".join(c.header for c in site.columns[:4])
-        problems.append(
-            SheetProblem(None, None, f"no {site.name} header row found (expected {expected}, ...)")
-        )
-        _guess_site(site, candidates[0][1], problems)
-        return None
-    row_number, cells = table[best_i]
-    width = max(i for i, c in enumerate(cells) if c) + 1
-    columns: list[_Column] = []
-    seen: dict[str, str] = {}
-    for index, text in enumerate(cells[:width]):
-        if not text:
-            columns.append(_Column(index, "", None))
-            continue
-        fmt = site.column(text)
-        col = _Column(index, text, fmt)
-        key = normalise_header(col.name)
-        if key in seen:
-            problems.append(
-                SheetProblem(row_number, text, f"column appears twice (also as {seen[key]!r})")
-            )
-        seen[key] = text
-        columns.append(col)
-    present = {c.fmt.header for c in columns if c.fmt}
-    missing = [c.header for c in site.columns if c.required and c.header not in present]
-    for header in missing:
-        problems.append(SheetProblem(None, header, "required column is missing"))
-    if missing and best_score * 2 < len(site.columns):
-        # Mostly foreign headers: row-by-row problems would only be noise.
-        _guess_site(site, cells, problems)
-        return None
-    return best_i, columns
-
-
-def _guess_site(site: SiteFormat, cells: list[str], problems: list[SheetProblem]) -> None:
-    scores = {
-        other.code: sum(1 for c in cells if c and other.column(c) is not None)
-        for other in list_sites()
-        if other.code != site.code
-    }
-    if scores:
-        code = max(scores, key=lambda k: scores[k])
-        if scores[code] >= 3:
-            problems.append(
-                SheetProblem(None, None, f"this looks like a sheet for facility {code!r}")
-            )
-
-
-def _parse_row(
-    site: SiteFormat, columns: list[_Column], number: int, cells: list[str], b: _Builder
-) -> _Row | None:
-    width = len(columns)
-    if len(cells) < width or any(cells[width:]):
-        filled = len(cells) if len(cells) < width else width + len([c for c in cells[width:] if c])
-        b.problem(number, None, f"row has {filled} cells but the header has {width} columns")
-        return None
-    row = _Row(number)
-    parts: dict[str, dict[str, tuple[str, Any]]] = {}
-    joined: dict[str, list[tuple[str, str, str]]] = {}
-    bad: set[str] = set()  # fields with a cell error already reported
-    for col in columns:
-        text = cells[col.index]
-        fmt = col.fmt
-        if not col.header:
-            if text:
-                b.problem(number, f"column {col.index + 1}", "value in a column without header")
-            continue
-        if not text:
-            if fmt is not None and fmt.required:
-                b.problem(number, fmt.header, "required value is missing")
-            continue
-        spec = None
-        type_ = fld = part = None
-        if fmt is not None and fmt.field:
-            type_, fld, part, spec = lookup(fmt.field)
-        try:
-            value = transforms.parse(fmt, spec, text) if fmt else text
-        except transforms.CellError as exc:
-            b.problem(number, col.name, str(exc))
-            if fmt is not None and fmt.field:
-                bad.add(fmt.field.rsplit(".", 1)[0] if fmt.field.count(".") == 2 else fmt.field)
-            continue
-        if value is None:
-            continue
-        if fmt is None or type_ is None or fld is None:
-            target = fmt.keep_on if fmt else "Pin"
-            row.ext.setdefault(target, {})[col.name] = value
-            continue
-        row.header_of[(type_, fld)] = fmt.header
-        if part is not None:
-            parts.setdefault(f"{type_}.{fld}", {})[part] = (fmt.header, value)
-        elif fmt.transform in ("letters_part", "digits_part"):
-            joined.setdefault(f"{type_}.{fld}", []).append((fmt.transform, fmt.header, value))
-        else:
-            row.values.setdefault(type_, {})[fld] = value
-    for path, got in parts.items():
-        type_, fld = path.split(".")
-        if len(got) == len(UNIT_CELL_PARTS):
-            row.values.setdefault(type_, {})[fld] = {p: got[p][1] for p in UNIT_CELL_PARTS}
-            continue
-        if path in bad:
-            continue
-        for col_fmt in site.columns_for(type_, fld):
-            p = (col_fmt.field or "").rsplit(".", 1)[-1]
-            if p not in got:
-                b.problem(
-                    number,
-                    col_fmt.header,
-                    "unit cell is incomplete: give all six of a, b, c, alpha, beta, gamma",
-                )
-    for path, pieces in joined.items():
-        type_, fld = path.split(".")
-        pieces.sort(key=lambda p: p[0] != "letters_part")
-        row.values.setdefault(type_, {})[fld] = "".join(p[2] for p in pieces)
-    return row
-
-
 def read_sheet(
     site: str | SiteFormat,
     data: bytes,
@@ -527,17 +366,17 @@ def read_sheet(
     fmt = get_site(site)
     table = read_table(data, filename)
     problems: list[SheetProblem] = []
-    layout = _layout(fmt, table, problems)
-    if layout is None:
+    found = layout(fmt, table, problems)
+    if found is None:
         raise MappingError(problems)
-    header_index, columns = layout
+    header_index, columns = found
     builder = _Builder(fmt, proposal_code)
     builder.problems = problems
     rows = [(n, cells) for n, cells in table[header_index + 1 :] if any(cells)]
     if not rows:
         builder.problem(None, None, "the sheet has a header row but no sample rows")
     for number, cells in rows:
-        row = _parse_row(fmt, columns, number, cells, builder)
+        row = parse_row(fmt, columns, number, cells, builder.problem)
         if row is not None:
             builder.add(row)
     builder.finish()
