@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, OperationFailure
 from starlette.exceptions import HTTPException
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -166,6 +166,12 @@ async def on_store_unreachable(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+async def on_refused_by_database(request: Request, exc: Exception) -> JSONResponse:
+    """A query or write the database refused: the request was bad, though no check caught it."""
+    log.warning("database refused %s %s: %s", request.method, request.url.path, exc)
+    return error_response(422, "RefusedByDatabase", f"the database refused the request: {exc}")
+
+
 def _phrase(status: int) -> str:
     try:
         return HTTPStatus(status).phrase
@@ -179,4 +185,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(ConnectionFailure, on_store_unreachable)
+    app.add_exception_handler(OperationFailure, on_refused_by_database)
     app.add_exception_handler(Exception, on_unexpected_error)

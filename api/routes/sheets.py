@@ -10,6 +10,7 @@ from api import models
 from api.deps import StoreDep
 from api.errors import ApiError, errors
 from api.params import ObjectUuid
+from mxlims_store.mappings import get_site
 
 router = APIRouter(tags=["sheets"])
 
@@ -100,8 +101,9 @@ async def export_sheet(
     """The shipment in the facility's layout. Values the sheet cannot hold are counted in the
     ``X-MXLIMS-Losses`` header and listed by ``GET /shipments/{uuid}/sheet/losses``."""
     exported = await store.export_sheet(site, uuid, fmt=format)
+    code = get_site(site).code  # canonical: the raw parameter never reaches a header
     headers = {
-        "Content-Disposition": f'attachment; filename="shipment-{uuid}-{site.lower()}.{format}"',
+        "Content-Disposition": f'attachment; filename="shipment-{uuid}-{code}.{format}"',
         "X-MXLIMS-Losses": str(len(exported.losses)),
     }
     return Response(exported.content, media_type=exported.media_type, headers=headers)

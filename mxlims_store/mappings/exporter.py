@@ -46,7 +46,8 @@ class SheetExport:
     media_type: str
     losses: list[Loss] = field(default_factory=list)
     warnings: list[SheetProblem] = field(default_factory=list)
-    """Required cells of the facility's sheet that the message leaves empty (row, column)."""
+    """Cells to look at (row, column): required cells the message leaves empty, positions the
+    sheet cannot express, control characters removed for XLSX."""
     fmt: str = "csv"
 
     @property
@@ -384,7 +385,7 @@ def write_sheet(
             first_row.setdefault(mp, row_number)
     writer.implicit_values(rows)
     on_rows = {ident for row in rows for ident in row.objs.values()}
-    content = write_table(table, fmt, title=sf.name)
+    content = write_table(table, fmt, title=sf.name, warnings=writer.warnings)
     return SheetExport(
         content=content,
         media_type=MEDIA_TYPES[fmt],

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ..errors import MappingError, SheetProblem
 
@@ -19,6 +20,16 @@ MEDIA_TYPES = {
 }
 
 _XLSX_SUFFIXES = (".xlsx", ".xlsm")
+
+MAX_ROWS = 20_000
+"""Rows a sheet may have (empty rows after the last one do not count)."""
+MAX_COLUMNS = 200
+"""Columns a sheet may have (empty cells after a row's last value do not count)."""
+
+# OWASP "CSV injection": text starting with one of these is a formula to a spreadsheet program.
+_ESCAPED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+_QUOTED_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def cell_text(value: object) -> str:
@@ -49,7 +60,51 @@ def read_table(data: bytes, filename: str | None = None) -> list[tuple[int, list
         rows = _read_xlsx(data)
     else:
         rows = _read_text(_decode(data), name)
-    return [(i, [c.strip() for c in cells]) for i, cells in enumerate(rows, start=1)]
+    return [(i, [_unescape(c.strip()) for c in cells]) for i, cells in enumerate(rows, start=1)]
+
+
+def _unescape(text: str) -> str:
+    """Undo the ``'`` that CSV/TSV export puts before formula-like text (see ``_escape``)."""
+    if text.startswith("'") and _ESCAPED_FORMULA.match(text):
+        return text[1:].strip()
+    return text
+
+
+def _escape(value: Cell) -> str:
+    """The CSV/TSV text of a cell; text a spreadsheet would run as a formula gets a ``'`` first.
+
+    Numbers (also numeric text such as ``-1.5``) stay as they are; text already starting with
+    ``'`` before such a character gets one more, so that import (``_unescape``) restores it.
+    """
+    text = cell_text(value)
+    if isinstance(value, str) and _QUOTED_FORMULA.match(text) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _too_many_rows(number: int) -> MappingError:
+    return MappingError(
+        [
+            SheetProblem(
+                number,
+                None,
+                f"the sheet has more than {MAX_ROWS} rows: split it into smaller sheets",
+            )
+        ]
+    )
+
+
+def _too_many_columns(number: int) -> MappingError:
+    return MappingError(
+        [
+            SheetProblem(
+                number,
+                None,
+                f"the row has a value beyond column {MAX_COLUMNS}: a sheet may have at most "
+                f"{MAX_COLUMNS} columns",
+            )
+        ]
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -68,7 +123,28 @@ def _read_text(text: str, name: str) -> list[list[str]]:
     else:
         best = {d: max((ln.count(d) for ln in lines), default=0) for d in ",\t;"}
         delimiter = max(best, key=lambda d: (best[d], d == ","))
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows: list[list[str]] = []
+    try:
+        for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            number = len(rows) + 1
+            if number > MAX_ROWS:
+                if any(c.strip() for c in cells):
+                    raise _too_many_rows(number)
+                continue
+            if len(cells) > MAX_COLUMNS and any(c.strip() for c in cells[MAX_COLUMNS:]):
+                raise _too_many_columns(number)
+            rows.append(cells)
+    except csv.Error as exc:
+        number = len(rows) + 1
+        if "field limit" in str(exc):
+            message = (
+                f"a cell is longer than {csv.field_size_limit()} characters: "
+                "this is not a shipment sheet"
+            )
+        else:
+            message = f"not a readable {'TSV' if delimiter == chr(9) else 'CSV'} row: {exc}"
+        raise MappingError([SheetProblem(number, None, message)]) from exc
+    return rows
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
@@ -80,27 +156,86 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
         raise MappingError([SheetProblem(None, None, f"not a readable .xlsx file: {exc}")]) from exc
     try:
         ws = wb.worksheets[0]
-        return [[cell_text(v) for v in row] for row in ws.iter_rows(min_row=1, values_only=True)]
+        if not hasattr(ws, "iter_rows"):
+            raise MappingError([SheetProblem(None, None, "the first sheet is not a worksheet")])
+        # The <dimension> a file declares is not to be trusted: too large, read-only openpyxl pads
+        # every row to it (a few bytes can ask for millions of cells); too small, it drops rows
+        # and columns. Without it, rows are as long as their last cell and end at the last row.
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()
+        return _xlsx_rows(ws.iter_rows(min_row=1, values_only=True))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
+        # read-only openpyxl parses the worksheet only now (a bad cell reference, broken XML)
+        raise MappingError([SheetProblem(None, None, f"not a readable .xlsx file: {exc}")]) from exc
     finally:
         wb.close()
 
 
-def write_table(rows: Sequence[Sequence[Cell]], fmt: str, title: str = "Sheet1") -> bytes:
-    """Rows (header first) as CSV/TSV (UTF-8, CRLF as the csv module writes) or XLSX bytes."""
+def _xlsx_rows(values: Iterable[Sequence[object]]) -> list[list[str]]:
+    """Cell texts of the rows, at most MAX_ROWS x MAX_COLUMNS, padded to one width."""
+    rows: list[list[str]] = []
+    last = 0  # number of the last row with a value
+    for number, row in enumerate(values, start=1):
+        # Only C-speed work on what lies beyond the caps: a row may reach column 16384.
+        if number > MAX_ROWS:
+            if row.count(None) != len(row):
+                raise _too_many_rows(number)
+            continue
+        if len(row) > MAX_COLUMNS:
+            tail = row[MAX_COLUMNS:]
+            if tail.count(None) != len(tail):
+                raise _too_many_columns(number)
+            row = row[:MAX_COLUMNS]
+        texts = [cell_text(v) for v in row]
+        while texts and not texts[-1].strip():
+            texts.pop()
+        rows.append(texts)
+        if texts:
+            last = number
+    del rows[last:]
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows]
+
+
+def write_table(
+    rows: Sequence[Sequence[Cell]],
+    fmt: str,
+    title: str = "Sheet1",
+    warnings: list[SheetProblem] | None = None,
+) -> bytes:
+    """Rows (header first) as CSV/TSV (UTF-8, CRLF as the csv module writes) or XLSX bytes.
+
+    CSV/TSV text that a spreadsheet program would run as a formula (``=``, ``+``, ``-``, ``@``,
+    tab, CR first) gets a leading ``'``, which :func:`read_table` removes again. XLSX cannot
+    hold control characters: they are left out, with a problem appended to ``warnings``.
+    """
     if fmt in ("csv", "tsv"):
         buf = io.StringIO()
         writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t")
-        writer.writerows([[cell_text(c) for c in row] for row in rows])
+        writer.writerows([[_escape(c) for c in row] for row in rows])
         return buf.getvalue().encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         wb = Workbook()
         ws = wb.active
         assert ws is not None
-        ws.title = title[:31]
+        ws.title = ILLEGAL_CHARACTERS_RE.sub("", title)[:31]
+        header = rows[0] if rows else []
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row, start=1):
+                if isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                    if warnings is not None:
+                        column = header[c - 1] if c <= len(header) else None
+                        warnings.append(
+                            SheetProblem(
+                                r,
+                                str(column) if column is not None else f"column {c}",
+                                "control characters removed: an .xlsx cell cannot hold them",
+                            )
+                        )
                 cell = ws.cell(row=r, column=c, value=value)
                 if isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"  # text that looks like a formula stays text

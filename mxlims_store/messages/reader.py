@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages.limits import storable_problems
 from mxlims_store.messages.paths import join, loc_path, parse_pointer
 from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
 from mxlims_store.model.links import (
@@ -202,6 +203,9 @@ def _to_store_form(
     """Turn one entry's ``...Ref(s)`` into uuid foreign keys and validate it with the model."""
     document: dict[str, Any] = {}
     before = len(problems)
+    problems.extend(storable_problems(entry.data, entry.path))
+    if len(problems) > before:
+        return None
     for name, value in entry.data.items():
         path = join(entry.path, name)
         if name in FOREIGN_KEY_FIELDS:

@@ -70,6 +70,7 @@ class StrictModel(BaseModel):
         strict=True,
         extra="forbid",
         populate_by_name=True,
+        allow_inf_nan=False,  # JSON has no inf/NaN: 1e400 would parse to inf and never export
         # Field docstrings become descriptions in the generated JSON schemas.
         use_attribute_docstrings=True,
         # Titles in generated JSON schemas are the field names themselves ("containerId").

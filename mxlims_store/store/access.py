@@ -19,8 +19,11 @@ class Caller:
     actor: str = "local"
     proposals: frozenset[str] | None = None
 
-    def may_write(self, proposal: str | None) -> bool:
+    def may_read(self, proposal: str | None) -> bool:
         return self.proposals is None or proposal in self.proposals
+
+    def may_write(self, proposal: str | None) -> bool:
+        return self.may_read(proposal)  # no read-only grants yet: one place to add them
 
 
 LOCAL = Caller()

@@ -6,6 +6,7 @@ after a crash) leaves one entry, not two.
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from datetime import datetime
 from typing import Any, Literal
 
@@ -26,9 +27,14 @@ def entry(
     proposal: str | None,
     import_id: str | None = None,
 ) -> dict[str, Any]:
-    """One change; ``_meta.proposal`` scopes who may read it, as on the objects themselves."""
+    """One change; ``_meta.proposal`` scopes who may read it, as on the objects themselves.
+
+    An import's entries are keyed by the import, so that its re-run writes the same entries
+    again; other changes get a key of their own (a uuid deleted and created anew starts again
+    at revision 1, so the revision alone cannot be the key).
+    """
     return {
-        "_id": f"{uuid}@{revision}",
+        "_id": f"{uuid}@{revision}@{import_id or uuidlib.uuid4().hex}",
         "uuid": uuid,
         "revision": revision,
         "operation": operation,

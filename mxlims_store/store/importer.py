@@ -25,7 +25,7 @@ from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
 from mxlims_store.store import history
 from mxlims_store.store.access import Caller
-from mxlims_store.store.collections import COLLECTION_OF_CORE, HISTORY, collection_of
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, to_document
 from mxlims_store.store.gateway import Database
 
@@ -59,7 +59,8 @@ class _Plan:
 
 def content_hash(message: Any) -> str:
     canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    # surrogatepass: a lone surrogate must reach the reader, which reports it with its path
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 async def import_message(
@@ -80,9 +81,12 @@ async def import_message(
     import_id = content_hash(message)
     read = read_message(message, uuid_seed=import_id)
     existing = await _existing(db, read)
-    problems = _check_external_links(read, existing, allow_missing_targets)
+    last_revisions = await _last_revisions(db, read, existing, import_id)
+    problems = _check_external_links(read, existing, caller, allow_missing_targets)
     proposal = proposal or _proposal_of(read, caller)
-    plan, conflicts = _plan(read, existing, policy, import_id, caller, proposal, problems)
+    plan, conflicts = _plan(
+        read, existing, last_revisions, policy, import_id, caller, proposal, problems
+    )
     if problems:
         raise InvalidMessage(problems)
     if conflicts:
@@ -102,36 +106,64 @@ async def import_message(
 
 
 async def _existing(db: Database, read: ReadResult) -> dict[str, dict[str, Any]]:
-    """Stored documents for every uuid the message holds or links to: one query per collection."""
-    wanted: dict[str, list[str]] = {}
-    for obj in read.objects:
-        wanted.setdefault(collection_of(obj["mxlimsType"]), []).append(obj["uuid"])
-    for uuid, core in read.stubs.items():
-        wanted.setdefault(COLLECTION_OF_CORE[core], []).append(uuid)
+    """Stored documents for every uuid the message holds or links to, in whichever collection
+    they are (a uuid names one object across all four): one query per collection."""
+    uuids = [obj["uuid"] for obj in read.objects] + list(read.stubs)
     found: dict[str, dict[str, Any]] = {}
-    for collection, uuids in wanted.items():
+    for collection in CORE_COLLECTIONS:
         for document in await db[collection].find({"_id": {"$in": uuids}}).to_list(None):
             found[document["_id"]] = document
     return found
 
 
+async def _last_revisions(
+    db: Database, read: ReadResult, existing: dict[str, dict[str, Any]], import_id: str
+) -> dict[str, int]:
+    """For uuids about to be created: the last revision their history knows (a uuid deleted and
+    created anew continues its count, so an old ETag can never match the new object). This
+    import's own entries are left out: its re-run after a crash plans the same revisions."""
+    new = [o["uuid"] for o in read.objects if o["uuid"] not in existing]
+    if not new:
+        return {}
+    pipeline = [
+        {"$match": {"uuid": {"$in": new}, "importId": {"$ne": import_id}}},
+        {"$group": {"_id": "$uuid", "revision": {"$max": "$revision"}}},
+    ]
+    cursor = await db[HISTORY].aggregate(pipeline)
+    return {row["_id"]: int(row["revision"]) for row in await cursor.to_list(None)}
+
+
 def _check_external_links(
-    read: ReadResult, existing: dict[str, dict[str, Any]], allow_missing: bool
+    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller, allow_missing: bool
 ) -> list[Problem]:
+    """Stubs name stored objects the caller may see; a link to one must allow its type.
+
+    An object of another proposal counts as missing: its existence and type are not told.
+    """
     problems: list[Problem] = []
+    path_of = {uuid: path for path, uuid in read.keys.items()}
+
+    def visible(uuid: str) -> dict[str, Any] | None:
+        target = existing.get(uuid)
+        return target if target is not None and caller.may_read(_proposal(target)) else None
+
+    if not allow_missing:
+        for uuid in read.stubs:
+            if visible(uuid) is None:
+                problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
     for link in read.external_links:
-        target = existing.get(link.target_uuid)
-        if target is None:
-            if not allow_missing:
-                problems.append(
-                    Problem(link.path, f"links to {link.target_uuid}, which is not in the store")
-                )
-        elif not link.rule.allows(target["mxlimsType"]):
+        target = visible(link.target_uuid)
+        if target is not None and not link.rule.allows(target["mxlimsType"]):
             allowed = ", ".join(link.rule.targets)
             problems.append(
                 Problem(link.path, f"links to a stored {target['mxlimsType']}; allowed: {allowed}")
             )
     return problems
+
+
+def _proposal(document: dict[str, Any]) -> str | None:
+    proposal = document[META].get("proposal")
+    return None if proposal is None else str(proposal)
 
 
 def _proposal_of(read: ReadResult, caller: Caller) -> str | None:
@@ -147,6 +179,7 @@ def _proposal_of(read: ReadResult, caller: Caller) -> str | None:
 def _plan(
     read: ReadResult,
     existing: dict[str, dict[str, Any]],
+    last_revisions: dict[str, int],
     policy: Policy,
     import_id: str,
     caller: Caller,
@@ -166,17 +199,20 @@ def _plan(
                     Problem(path, f"you may not create objects for proposal {proposal!r}")
                 )
                 continue
-            meta = _meta(1, now, caller.actor, import_id, proposal, created=(now, caller.actor))
+            revision = last_revisions.get(uuid, 0) + 1
+            meta = _meta(
+                revision, now, caller.actor, import_id, proposal, created=(now, caller.actor)
+            )
             _add_write(plan, obj, meta, None, "create", import_id, now, caller.actor)
             plan.created[type_name] += 1
+            continue
+        if not caller.may_write(_proposal(stored)):
+            problems.append(Problem(path, f"uuid {uuid} is taken by an object you may not change"))
             continue
         if stored["mxlimsType"] != type_name:
             problems.append(
                 Problem(path, f"uuid {uuid} is a stored {stored['mxlimsType']}, not a {type_name}")
             )
-            continue
-        if not caller.may_write(stored[META].get("proposal")):
-            problems.append(Problem(path, f"uuid {uuid} belongs to another proposal"))
             continue
         stored_obj = from_document(stored)
         own_rerun = stored[META].get("importId") == import_id
@@ -266,25 +302,57 @@ def _fields(document: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _write(db: Database, plan: _Plan, progress: Progress | None) -> None:
-    # History first, keyed <uuid>@<revision>: if the process dies between the two, the re-run
-    # plans the same revisions, and the entries the first run wrote are already there.
+    # History first, keyed by the import: if the process dies between the two, the re-run plans
+    # the same revisions and finds the entries the first run wrote.
     total = sum(len(w) for w in plan.writes.values())
     if plan.history:
         await _insert_ignoring_duplicates(db[HISTORY], [InsertOne(e) for e in plan.history])
-    done = lost = 0
+    done, lost = 0, []
     for collection, writes in plan.writes.items():
         try:
             result = await db[collection].bulk_write(writes, ordered=False)
-            lost += len(writes) - result.inserted_count - result.matched_count
-        except BulkWriteError as error:  # created or changed by someone else since the checks
-            lost += len(error.details.get("writeErrors", [])) or len(writes)
+            missed = len(writes) - result.inserted_count - result.matched_count
+        except BulkWriteError as error:
+            missed = _concurrent_changes(error, writes)
+        if missed:
+            lost.append(collection)
         done += len(writes)
         if progress is not None:
             progress(done, total)
     if lost:
-        raise Conflict(
-            f"{lost} object(s) were changed by someone else during the import; re-run it"
-        )
+        await _forget_lost_history(db, plan, lost)
+        raise Conflict("some objects were changed by someone else during the import; re-run it")
+
+
+def _concurrent_changes(error: BulkWriteError, writes: list[Any]) -> int:
+    """How many writes lost a race (duplicate uuid); anything else is refused input."""
+    failures = error.details.get("writeErrors", [])
+    refused = [f for f in failures if f.get("code") != DUPLICATE_KEY]
+    if refused:
+        problems = [Problem(_uuid_of(writes[f["index"]]), str(f.get("errmsg"))) for f in refused]
+        raise InvalidMessage(problems, "the database refused some objects")
+    unmatched = len(writes) - error.details.get("nInserted", 0) - error.details.get("nMatched", 0)
+    return int(max(unmatched, len(failures)))
+
+
+def _uuid_of(write: Any) -> str:
+    document = getattr(write, "_doc", None) or {}
+    return str(document.get("_id", ""))
+
+
+async def _forget_lost_history(db: Database, plan: _Plan, collections: list[str]) -> None:
+    """Remove the history entries of writes that did not land: history tells what happened."""
+    planned = {e["uuid"]: e for e in plan.history}
+    landed: set[str] = set()
+    for collection in collections:
+        uuids = [_uuid_of(w) for w in plan.writes[collection]]
+        for document in await db[collection].find({"_id": {"$in": uuids}}, {META: 1}).to_list(None):
+            entry, meta = planned[document["_id"]], document[META]
+            if (meta.get("importId"), meta["revision"]) == (entry["importId"], entry["revision"]):
+                landed.add(document["_id"])
+        forget = [planned[u]["_id"] for u in uuids if u not in landed]
+        if forget:
+            await db[HISTORY].delete_many({"_id": {"$in": forget}})
 
 
 async def _insert_ignoring_duplicates(collection: Any, inserts: list[InsertOne[Any]]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, NotFound, PermissionDenied, Problem, StaleRevision
+from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, link_targets, rule_for
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
 from mxlims_store.store import history
@@ -49,6 +50,7 @@ async def update(
     problems = [Problem(name, "cannot be changed") for name in changes if name in FIXED_FIELDS]
     before = from_document(document)
     after = {k: v for k, v in {**before, **changes}.items() if v is not None}
+    after.update({name: before[name] for name in FIXED_FIELDS})  # never changed, whatever was sent
     problems += _model_problems(after)
     problems += await _link_problems(
         db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS}
@@ -116,10 +118,15 @@ def _check_writable(caller: Caller, document: dict[str, Any]) -> None:
 
 
 def _model_problems(obj: dict[str, Any]) -> list[Problem]:
+    problems = storable_problems(obj, "")
+    if problems:
+        return problems
     try:
         parse_object(obj)
     except ValidationError as error:
         return [Problem("/".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
+    except ValueError as error:
+        return [Problem("", str(error))]
     return []
 
 

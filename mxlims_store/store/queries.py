@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
@@ -64,21 +65,52 @@ def build_filter(query: FindQuery) -> dict[str, Any]:
                 Problem(path, f"not a searchable field of {query.type or 'any MXLIMS type'}")
             )
             continue
-        if isinstance(condition, dict):
-            bad = [op for op in condition if op not in OPERATORS]
-            if bad:
-                problems.append(
-                    Problem(path, f"operators {bad} not allowed; use {sorted(OPERATORS)}")
-                )
-                continue
+        found = _path_problems(path, name) or _condition_problems(path, condition)
+        if found:
+            problems += found
+            continue
         clauses.append({"_id" if name == "uuid" else name: condition})
     if query.identifier is not None:
         clauses.append(identifier_filter(*query.identifier))
     if query.extension is not None:
+        field = query.extension[1]
+        found = _path_problems("extension", field) if field is not None else []
+        problems += found or _condition_problems("extension", query.extension[2])
         clauses.append(extension_filter(*query.extension))
     if problems:
         raise InvalidMessage(problems)
     return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _path_problems(path: str, name: str) -> list[Problem]:
+    """A field path is dot-separated names, none empty and none an operator."""
+    if all(part and not part.startswith("$") for part in name.split(".")):
+        return []
+    return [Problem(path, f"{name!r} is not a field path")]
+
+
+def _condition_problems(path: str, condition: Any) -> list[Problem]:
+    """Operators from the whitelist, each with an operand of the kind it takes."""
+    if not isinstance(condition, dict):
+        values = condition if isinstance(condition, list) else [condition]
+        ok = all(isinstance(v, _SCALARS) for v in values)
+        return [] if ok else [Problem(path, "compare with a number, text, true/false or null")]
+    problems: list[Problem] = []
+    for op, operand in condition.items():
+        if op not in OPERATORS:
+            problems.append(Problem(path, f"operator {op!r} not allowed; use {sorted(OPERATORS)}"))
+        elif op in ("$in", "$nin"):
+            if not isinstance(operand, list) or not all(isinstance(v, _SCALARS) for v in operand):
+                problems.append(Problem(path, f"{op} takes a list of values"))
+        elif op == "$exists":
+            if not isinstance(operand, bool):
+                problems.append(Problem(path, "$exists takes true or false"))
+        elif not isinstance(operand, _SCALARS):
+            problems.append(Problem(path, f"{op} takes a number, text, true/false or null"))
+    return problems + storable_problems(condition, path)
 
 
 async def find(db: Database, caller: Caller, query: FindQuery) -> Page:

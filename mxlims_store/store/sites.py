@@ -2,14 +2,23 @@
 
 An extension field with the same name as one of the object's own fields is that site's
 override (``"massif1.esrf.fr": {"experimentStrategy": "MXPressE"}``); viewing as the site
-applies it. Other extension fields stay where they are.
+applies it. Links, uuid and type are never overridden, and an override the standard would
+refuse (a string where a number belongs) is left out, so the view is always a valid object.
+Other extension fields stay where they are.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mxlims_store.model.registry import CORE_TYPES, OBJECT_TYPES
+from pydantic import ValidationError
+
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS
+from mxlims_store.model.registry import CORE_TYPES, OBJECT_TYPES, parse_object
+
+NOT_OVERRIDABLE = frozenset(
+    {"uuid", "mxlimsType", "mxlimsBaseType", "extensions", *FOREIGN_KEY_FIELDS}
+)
 
 
 def field_names(mxlims_type: str) -> frozenset[str]:
@@ -21,5 +30,17 @@ def view_as(obj: dict[str, Any], domain: str) -> dict[str, Any]:
     extension = (obj.get("extensions") or {}).get(domain)
     if not isinstance(extension, dict):
         return obj
-    own = field_names(obj["mxlimsType"]) - {"uuid", "mxlimsType", "extensions"}
-    return {**obj, **{k: v for k, v in extension.items() if k in own}}
+    own = field_names(obj["mxlimsType"]) - NOT_OVERRIDABLE
+    viewed = dict(obj)
+    for name, value in extension.items():
+        if name in own and _valid({**viewed, name: value}):
+            viewed[name] = value
+    return viewed
+
+
+def _valid(obj: dict[str, Any]) -> bool:
+    try:
+        parse_object(obj)
+    except (ValidationError, ValueError):
+        return False
+    return True

@@ -124,7 +124,8 @@ class Store:
 
     async def history(self, uuid: str, *, caller: Caller = LOCAL) -> list[dict[str, Any]]:
         """Every recorded change of ``uuid``, oldest first (also after the object was deleted)."""
-        cursor = self.db[HISTORY].find(readable(caller, {"uuid": uuid})).sort("revision", 1)
+        query = readable(caller, {"uuid": uuid})
+        cursor = self.db[HISTORY].find(query).sort([("time", 1), ("revision", 1)])
         entries = await cursor.to_list(None)
         if not entries:
             await locate(self.db, caller, uuid)  # NotFound when there is no such object at all

@@ -103,3 +103,17 @@ async def test_sheet_of_a_non_shipment_or_unknown_uuid(client: httpx.AsyncClient
         f"/shipments/{pin}/sheet", params={"site": "dls", "format": "ods"}
     )
     assert bad_format.status_code == 422
+
+
+async def test_the_site_parameter_never_reaches_a_header_raw(client: httpx.AsyncClient) -> None:
+    data = (SHEETS / "esrf_shipment.csv").read_bytes()
+    shipment = (await client.post("/sheets/esrf", content=data, headers=CSV)).json()["keys"][
+        "Shipment/Shipment1"
+    ]
+    for site in ("ESRF\n", " esrf\r\nX-Evil: 1"):
+        response = await client.get(f"/shipments/{shipment}/sheet", params={"site": site})
+        if response.status_code == 200:
+            assert response.headers["content-disposition"].endswith(f'{shipment}-esrf.csv"')
+            assert "x-evil" not in response.headers
+        else:
+            assert response.status_code == 404

@@ -225,8 +225,10 @@ def test_region_kinds() -> None:
     point = {"regionType": "point", "x": 1, "y": 2}
     drop_region: dict[str, Any] = {
         "mxlimsType": "DropRegion",
-        "region": {"region": {"regionType": "polygon", "points": [point, point, point]},
-                   "units": "mm"},
+        "region": {
+            "region": {"regionType": "polygon", "points": [point, point, point]},
+            "units": "mm",
+        },
     }
     assert parse_object(drop_region)
     drop_region["region"]["region"]["points"] = [point, point]  # a polygon needs 3 points
@@ -263,8 +265,13 @@ def test_cc_one_half_out_of_range_refused(value: float) -> None:
 
 def test_null_refused_in_standard_json_but_means_absent_in_python() -> None:
     rejects(pin(barcode=None))
-    rejects({"mxlimsType": "Shipment", "proposalCode": "mx1",
-             "labContactReturn": {"name": "A", "emailAddress": "a@b.c", "phoneNumber": None}})
+    rejects(
+        {
+            "mxlimsType": "Shipment",
+            "proposalCode": "mx1",
+            "labContactReturn": {"name": "A", "emailAddress": "a@b.c", "phoneNumber": None},
+        }
+    )
     with pytest.raises(ValidationError):
         validate_standard(Person, {"name": "A", "emailAddress": "a@b.c", "phoneNumber": None})
     # Python construction keeps the usual pydantic meaning of None.

@@ -16,8 +16,14 @@ def _u() -> str:
 def shipment_documents() -> list[dict[str, Any]]:
     """A realistic 6,000-object load: 1 shipment, 9 dewars, 100 pucks, 1,600 pins, 1,600
     macromolecule samples, 1,600 crystals, 1,000 sweeps and the rest MxExperiments."""
-    docs: list[dict[str, Any]] = [{"mxlimsType": "Shipment", "uuid": _u(), "proposalCode": "mx1",
-                                   "labContactOutbound": {"name": "A", "emailAddress": "a@b.c"}}]
+    docs: list[dict[str, Any]] = [
+        {
+            "mxlimsType": "Shipment",
+            "uuid": _u(),
+            "proposalCode": "mx1",
+            "labContactOutbound": {"name": "A", "emailAddress": "a@b.c"},
+        }
+    ]
     dewars = [{"mxlimsType": "Dewar", "uuid": _u(), "containerId": docs[0]["uuid"],
                "barcode": f"DW{i}"} for i in range(9)]  # fmt: skip
     pucks = [{"mxlimsType": "Puck", "uuid": _u(), "containerId": dewars[i % 9]["uuid"],

@@ -309,5 +309,3 @@ async def test_closed_client_refuses(client: EmbeddedClient) -> None:
     await client.close()
     with pytest.raises(InvalidOperation):
         await client["lims"]["samples"].insert_one({"_id": "a"})
-
-
