@@ -97,26 +97,23 @@ class _Row:
         return self.objs.get(role)
 
 
-def _rows(ix: _Index) -> list[_Row]:
-    experiments: dict[Ident, Ident] = {}
+def _jobs_by_target(ix: _Index, job_type: str) -> tuple[dict[Ident, Ident], dict[Ident, Ident]]:
+    """The first job of ``job_type`` per holder (pin ...); for jobs without holder, per sample."""
+    by_holder: dict[Ident, Ident] = {}
     by_sample: dict[Ident, Ident] = {}
-    for e in ix.of_type("MxExperiment"):
-        obj = ix.objects[e]
-        ls = ix.target(obj, "logisticalSampleRef")
-        if ls:
-            experiments.setdefault(ls, e)
-        s = ix.target(obj, "sampleRef")
-        if s and not ls:
-            by_sample.setdefault(s, e)
-    processings: dict[Ident, Ident] = {}
-    proc_by_sample: dict[Ident, Ident] = {}
-    for p in ix.of_type("MxProcessing"):
-        obj = ix.objects[p]
-        ls = ix.target(obj, "logisticalSampleRef")
-        if ls:
-            processings.setdefault(ls, p)
-        elif (s := ix.target(obj, "sampleRef")) is not None:
-            proc_by_sample.setdefault(s, p)
+    for job in ix.of_type(job_type):
+        obj = ix.objects[job]
+        holder = ix.target(obj, "logisticalSampleRef")
+        if holder:
+            by_holder.setdefault(holder, job)
+        elif (sample := ix.target(obj, "sampleRef")) is not None:
+            by_sample.setdefault(sample, job)
+    return by_holder, by_sample
+
+
+def _rows(ix: _Index) -> list[_Row]:
+    experiments, by_sample = _jobs_by_target(ix, "MxExperiment")
+    processings, proc_by_sample = _jobs_by_target(ix, "MxProcessing")
 
     rows: list[_Row] = []
     for ls in ix.of_type("Pin", "PinPosition"):

@@ -158,30 +158,9 @@ def _entry(
 ) -> _Entry | None:
     declared = data.get("mxlimsType")
     stub = type_name in CORE_TYPES and "uuid" in data and set(data) <= STUB_KEYS
-    if stub:
-        if declared is not None and BASE_TYPE.get(declared) != type_name:
-            problems.append(
-                Problem(
-                    join(path, "mxlimsType"),
-                    f"a {type_name} stub cannot announce type {declared!r}",
-                )
-            )
-            return None
-        base = data.get("mxlimsBaseType")
-        if base is not None and base != type_name:
-            problems.append(
-                Problem(
-                    join(path, "mxlimsBaseType"), f"must be {type_name!r} under the {type_name} key"
-                )
-            )
-            return None
-    elif declared is not None and declared != type_name:
-        problems.append(
-            Problem(
-                join(path, "mxlimsType"),
-                f"is {declared!r} but the object stands under {type_name!r}",
-            )
-        )
+    clash = _type_clash(type_name, data, stub)
+    if clash is not None:
+        problems.append(Problem(join(path, clash[0]), clash[1]))
         return None
     uuid = data.get("uuid")
     if uuid is None:
@@ -192,6 +171,20 @@ def _entry(
         )
         return None
     return _Entry(type_name, key, uuid, data, stub, declared if stub else None)
+
+
+def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, str] | None:
+    """(field, message) when the entry's type names disagree with the key it stands under."""
+    declared, base = data.get("mxlimsType"), data.get("mxlimsBaseType")
+    if not stub:
+        if declared is not None and declared != type_name:
+            return "mxlimsType", f"is {declared!r} but the object stands under {type_name!r}"
+        return None
+    if declared is not None and BASE_TYPE.get(declared) != type_name:
+        return "mxlimsType", f"a {type_name} stub cannot announce type {declared!r}"
+    if base is not None and base != type_name:
+        return "mxlimsBaseType", f"must be {type_name!r} under the {type_name} key"
+    return None
 
 
 def _to_store_form(
