@@ -28,6 +28,8 @@ from mxlims_store.errors import (
     NotFound,
     PermissionDenied,
     StaleRevision,
+    StoreBroken,
+    Unavailable,
 )
 
 log = logging.getLogger("api")
@@ -40,6 +42,8 @@ STATUS_OF: dict[type[MxlimsError], int] = {
     InvalidMessage: 422,
     MappingError: 422,
     PermissionDenied: 403,
+    Unavailable: 503,
+    StoreBroken: 503,
     MxlimsError: 400,
 }
 
@@ -54,11 +58,11 @@ DESCRIPTIONS: dict[int, str] = {
     422: "Invalid input; `problems` lists every problem with its path",
     428: "The write needs an If-Match header with the object's ETag",
     500: "A bug (logged on the server); the body never holds a stack trace",
-    503: "The database cannot be reached",
+    503: "The store cannot take the request now (unreachable, locked, disk full or read-only)",
 }
 
 # Declared on every route: the body limit applies to any request, and a bug is still an ErrorBody.
-COMMON_ERRORS = (413, 500)
+COMMON_ERRORS = (413, 500, 503)
 
 
 class ProblemBody(BaseModel):
@@ -116,11 +120,15 @@ async def on_mxlims_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MxlimsError)
     body = exc.to_dict()
     problems = body.get("problems")
+    status = status_of(exc)
+    if status == 503:
+        log.error("store unavailable on %s %s: %s", request.method, request.url.path, exc)
     return error_response(
-        status_of(exc),
+        status,
         str(body["error"]),
         exc.message,
         problems if isinstance(problems, list) else None,
+        headers={"Retry-After": "5"} if status == 503 else None,
     )
 
 

@@ -23,7 +23,14 @@ class Settings(BaseSettings):
         default=None, description="MongoDB connection URL; unset = the embedded store in data_dir"
     )
     data_dir: Path = Field(default_factory=default_data_dir, description="embedded store location")
-    database: str = Field(default="mxlims", description="MongoDB database name")
+    database: str = Field(
+        default="mxlims",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="database name (MongoDB), or file name `<database>.sqlite3` (embedded)",
+    )
+    lock_timeout: float = Field(
+        default=10.0, ge=0, le=3600, description="seconds a write waits for another writer"
+    )
     host: str = Field(default="127.0.0.1", description="address `serve` binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="port `serve` listens on")
     facility_name: str = Field(default="mxlims-store", description="name shown by GET /facility")

@@ -3,12 +3,17 @@
     MxlimsError                       base; every error the library raises on purpose
     ├── NotFound                      no object with that uuid (or no such site, schema ...)
     ├── Conflict                      uuid clash under policy "error", delete refused ...
-    │   └── StaleRevision             a write based on an old revision
+    │   ├── StaleRevision             a write based on an old revision
+    │   └── WriteConflict             a concurrent writer got there first; nothing of ours landed
     ├── InvalidMessage                bad MXLIMS input; carries every problem as {path, message}
     ├── MappingError                  bad facility sheet; every problem as {row, column, message}
-    └── PermissionDenied              the caller's grants do not cover the object
+    ├── PermissionDenied              the caller's grants do not cover the object
+    ├── Unavailable                   the store cannot take the request now (busy, disk full,
+    │                                 read-only): retry later; reads may still work
+    └── StoreBroken                   the store cannot be opened at all (corrupt file, old format,
+                                      unreachable server): one line that names the file or URL
 
-The API maps the classes to 404 / 409 / 412 / 422 / 403 in one handler; the CLI prints the
+The API maps the classes to 404 / 409 / 412 / 422 / 403 / 503 in one handler; the CLI prints the
 problems one per line. Nothing here knows about HTTP.
 """
 
@@ -112,3 +117,24 @@ class MappingError(MxlimsError):
 
 class PermissionDenied(MxlimsError):
     """The caller may not see or change this object."""
+
+
+class WriteConflict(Conflict):
+    """Another writer changed or created some of these objects first (``uuids``)."""
+
+    def __init__(self, uuids: list[str]) -> None:
+        shown = ", ".join(uuids[:3]) + (f" and {len(uuids) - 3} more" if len(uuids) > 3 else "")
+        super().__init__(
+            f"{len(uuids)} object(s) were changed by someone else meanwhile ({shown}); "
+            "nothing of this request was stored where the store has transactions: re-run it"
+        )
+        self.uuids = uuids
+
+
+class Unavailable(MxlimsError):
+    """The store cannot serve this request now (another writer holds the lock, the disk is full
+    or read-only); it recovers by itself, so the request can be retried."""
+
+
+class StoreBroken(MxlimsError):
+    """The store cannot be opened: the message names the file or server and what to do."""

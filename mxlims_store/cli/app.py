@@ -77,4 +77,4 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 
 
 # Register the commands (their modules use `app` from here).
-from mxlims_store.cli import messages, objects, serve, sheets  # noqa: E402, F401
+from mxlims_store.cli import maintenance, messages, objects, serve, sheets  # noqa: E402, F401

@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import SheetProblem
 from . import transforms
 from .fields import UNIT_CELL_PARTS, lookup
-from .sites import ColumnFormat, SiteFormat, list_sites, normalise_header
+from .sites import ColumnFormat, SiteFormat, extension_key, list_sites, normalise_header
 
 HEADER_SCAN_ROWS = 20
 Report = Callable[[int | None, str | None, str], None]  # (row, column, message)
@@ -32,6 +32,11 @@ class Column:
     def name(self) -> str:
         """The header name used in problems and extension keys (the facility's spelling)."""
         return self.fmt.header if self.fmt else self.header.lstrip("#").strip()
+
+    @property
+    def key(self) -> str:
+        """The extension field name that keeps this column's values when no field maps it."""
+        return extension_key(self.name)
 
 
 @dataclass
@@ -146,7 +151,7 @@ def parse_row(
             continue
         if fmt is None or type_ is None or fld is None:
             target = fmt.keep_on if fmt else "Pin"
-            row.ext.setdefault(target, {})[col.name] = value
+            row.ext.setdefault(target, {})[col.key] = value
             continue
         row.header_of[(type_, fld)] = fmt.header
         if part is not None:

@@ -66,13 +66,25 @@ _DOMAIN = re.compile(
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+# A document database cannot hold a dot in an extension field name, nor a key starting with "$":
+# a header such as "min osc. angle" is kept under "min osc․ angle" (ONE DOT LEADER), which
+# reads the same and maps back to its column on export.
+KEY_DOT, KEY_DOLLAR = "\u2024", "\uff04"
+
+
+def extension_key(header: str) -> str:
+    """The extension field name that keeps an unmapped column's values."""
+    key = header.replace(".", KEY_DOT)
+    return KEY_DOLLAR + key[1:] if key.startswith("$") else key
+
+
 def normalise_header(text: str) -> str:
     """Compare key of a header: case, blanks, ``_``, a leading ``#``, ``*`` and ``[unit]`` ignored.
 
     ``"#parcel name"``, ``"Parcel Name"`` and ``"parcel_name*"`` all give ``"parcelname"``;
     ``"Space Group Number [1x int]"`` gives ``"spacegroupnumber"``.
     """
-    text = text.strip().lstrip("#")
+    text = text.strip().lstrip("#").replace(KEY_DOT, ".").replace(KEY_DOLLAR, "$")
     text = re.sub(r"\[[^\]]*\]|\([^)]*\)", "", text)
     return re.sub(r"[\s_*]+", "", text).lower()
 

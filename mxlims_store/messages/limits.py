@@ -17,19 +17,29 @@ MAX_DEPTH = 32
 INT64 = (-(2**63), 2**63 - 1)
 
 
-def storable_problems(value: Any, path: str, depth: int = 0) -> list[Problem]:
-    """Problems of ``value`` (a JSON value) that no store could keep, each with its path."""
+def storable_problems(
+    value: Any, path: str, depth: int = 0, *, keys: str = "object"
+) -> list[Problem]:
+    """Problems of ``value`` (a JSON value) that no store could keep, each with its path.
+
+    ``keys`` says which keys a document database cannot hold faithfully here: ``"object"`` for
+    an MXLIMS object (no NUL, no leading ``$`` anywhere; no dot in the keys inside an extension,
+    below its domain), ``"any"`` for values that are not stored as keys (query operands).
+    """
     if depth > MAX_DEPTH:
         return [Problem(path, f"nested deeper than {MAX_DEPTH} levels")]
     if isinstance(value, dict):
-        found = [
-            p for k, v in value.items() for p in storable_problems(v, join(path, k), depth + 1)
-        ]
-        bad_keys = [k for k in value if not _encodable(k)]
-        return found + [Problem(path, f"key {k!r} is not valid UTF-8 text") for k in bad_keys]
+        found: list[Problem] = []
+        for key, item in value.items():
+            child = join(path, key)
+            found += _key_problems(key, child, keys)
+            found += storable_problems(item, child, depth + 1, keys=_below(keys, key, depth))
+        return found
     if isinstance(value, list):
         return [
-            p for i, v in enumerate(value) for p in storable_problems(v, join(path, i), depth + 1)
+            p
+            for i, v in enumerate(value)
+            for p in storable_problems(v, join(path, i), depth + 1, keys=keys)
         ]
     if isinstance(value, bool):
         return []
@@ -39,6 +49,31 @@ def storable_problems(value: Any, path: str, depth: int = 0) -> list[Problem]:
         return [Problem(path, "must be a finite number")]
     if isinstance(value, str) and not _encodable(value):
         return [Problem(path, "is not valid UTF-8 text (lone surrogate)")]
+    return []
+
+
+def _below(keys: str, key: str, depth: int) -> str:
+    """The key rule one level down: extension domains may hold dots, what is inside may not."""
+    if keys == "object" and depth == 0 and key == "extensions":
+        return "domains"
+    if keys == "object" and depth == 0 and key.endswith(("Ref", "Refs")):
+        return "any"  # {"$ref": ...}: the message's own link syntax, resolved by the reader
+    if keys == "domains":
+        return "no-dots"
+    return keys
+
+
+def _key_problems(key: str, path: str, keys: str) -> list[Problem]:
+    if not _encodable(key):
+        return [Problem(path, f"key {key!r} is not valid UTF-8 text")]
+    if keys == "any":
+        return []
+    if "\x00" in key:
+        return [Problem(path, "a key may not contain a NUL character")]
+    if key.startswith("$"):
+        return [Problem(path, f"a key may not begin with '$' ({key!r})")]
+    if keys == "no-dots" and "." in key:
+        return [Problem(path, f"an extension field name may not contain '.' ({key!r})")]
     return []
 
 

@@ -1,4 +1,4 @@
-"""Open the store on MongoDB (``MXLIMS_MONGODB_URL``) or on the embedded default."""
+"""Open the store on MongoDB (``MXLIMS_MONGODB_URL``) or on the embedded SQLite default."""
 
 from __future__ import annotations
 
@@ -9,27 +9,42 @@ from typing import Any
 from pymongo import AsyncMongoClient
 
 from mxlims_store.config import Settings
-from mxlims_store.store.embedded import EmbeddedClient
+from mxlims_store.errors import StoreBroken
+from mxlims_store.store.backends import Backend
+from mxlims_store.store.backends.legacy import convert_if_legacy
+from mxlims_store.store.backends.mongo import MongoBackend, PymongoDriver
+from mxlims_store.store.backends.sqlite import SqliteBackend, database_file
 from mxlims_store.store.store import Store
 
 
-def make_client(settings: Settings) -> Any:
+def make_backend(settings: Settings) -> Backend:
+    """The configured backend, not yet touched (nothing is read or written here)."""
     if settings.mongodb_url:
-        options: dict[str, Any] = {"tz_aware": True}
+        options: dict[str, Any] = {}
         if "serverselectiontimeoutms" not in settings.mongodb_url.lower():
             options["serverSelectionTimeoutMS"] = 5000  # fail fast on a wrong host
-        return AsyncMongoClient(settings.mongodb_url, **options)
-    return EmbeddedClient(settings.data_dir, tz_aware=True)
+        client: Any = AsyncMongoClient(settings.mongodb_url, **options)
+        return MongoBackend(PymongoDriver(client, settings.database))
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreBroken(
+            f"cannot create the data directory {settings.data_dir}: {error}"
+        ) from None
+    path = database_file(settings.data_dir, settings.database)
+    convert_if_legacy(settings.data_dir, settings.database, path)
+    return SqliteBackend(path, lock_timeout=settings.lock_timeout)
 
 
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[Store]:
-    """A ready store (pinged, indexes in place), closed on exit. A bad URL fails here, at start."""
-    client = make_client(settings)
+    """A ready store (pinged, indexes in place), closed on exit. A bad URL or a damaged file
+    fails here, at start."""
+    backend = make_backend(settings)
     try:
-        await client.admin.command("ping")
-        store = Store(client[settings.database])
+        store = Store(backend)
+        await store.ping()
         await store.init()
         yield store
     finally:
-        await client.close()
+        await backend.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mxlims_store.model.links import LINK_RULES
+from dataclasses import dataclass
+
+from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
 from mxlims_store.model.registry import BASE_TYPE
 
 # One collection per MXLIMS core class; plural names everywhere.
@@ -26,18 +28,37 @@ def _foreign_keys_of(collection: str) -> list[str]:
     return list(dict.fromkeys(fields))
 
 
-# Index key lists per collection. Every foreign key is indexed (multikey for the Job-side lists);
-# site identifiers and extensions are lists of {domain, ...} so that they can be indexed at all.
-_COMMON: list[list[tuple[str, int]]] = [
-    [("mxlimsType", 1)],
-    [("identifiers.domain", 1), ("identifiers.value", 1)],
-    [("extensions.domain", 1)],
-    [("_meta.proposal", 1)],
+@dataclass(frozen=True)
+class Index:
+    """An index over ``fields`` (dotted paths). ``array`` names the list field the paths run
+    through, for multikey indexes (MongoDB finds that out itself; SQLite keeps one row per
+    element in a side table)."""
+
+    fields: tuple[str, ...]
+    array: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "_".join(self.fields).replace(".", "_")
+
+
+def _foreign_key_indexes(collection: str) -> list[Index]:
+    return [
+        Index((f,), array=f if f in LIST_FIELDS else None) for f in _foreign_keys_of(collection)
+    ]
+
+
+# Every foreign key is indexed (multikey for the Job-side lists); site identifiers and
+# extensions are lists of {domain, ...} so that they can be indexed at all.
+_COMMON: list[Index] = [
+    Index(("mxlimsType",)),
+    Index(("identifiers.domain", "identifiers.value"), array="identifiers"),
+    Index(("extensions.domain",), array="extensions"),
+    Index(("_meta.proposal",)),
 ]
-INDEXES: dict[str, list[list[tuple[str, int]]]] = {
-    collection: [*_COMMON, *([(field, 1)] for field in _foreign_keys_of(collection))]
-    for collection in CORE_COLLECTIONS
+INDEXES: dict[str, list[Index]] = {
+    collection: [*_COMMON, *_foreign_key_indexes(collection)] for collection in CORE_COLLECTIONS
 }
-INDEXES["logistical_samples"] += [[("barcode", 1)], [("name", 1)]]
-INDEXES["samples"] += [[("name", 1)], [("acronym", 1)]]
-INDEXES[HISTORY] = [[("uuid", 1), ("revision", 1)]]
+INDEXES["logistical_samples"] += [Index(("barcode",)), Index(("name",))]
+INDEXES["samples"] += [Index(("name",)), Index(("acronym",))]
+INDEXES[HISTORY] = [Index(("uuid", "revision"))]

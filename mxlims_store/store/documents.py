@@ -8,9 +8,17 @@ as a path nor index.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 META = "_meta"
+
+
+def now() -> str:
+    """The time of a change as stored: ISO 8601 in UTC with microseconds, so that documents hold
+    JSON values only (every backend stores them alike) and times sort as text."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
 
 # field -> name of the value key in its list form
 _DOMAIN_LISTS = {"extensions": "fields", "identifiers": "value", "urls": "url"}

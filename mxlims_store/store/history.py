@@ -7,7 +7,6 @@ after a crash) leaves one entry, not two.
 from __future__ import annotations
 
 import uuid as uuidlib
-from datetime import datetime
 from typing import Any, Literal
 
 from mxlims_store.store.documents import META, from_document
@@ -20,7 +19,7 @@ def entry(
     revision: int,
     operation: Operation,
     actor: str,
-    time: datetime,
+    time: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     *,
@@ -67,8 +66,6 @@ def public(entry: dict[str, Any]) -> dict[str, Any]:
         name: {side: _standard(name, value) for side, value in change.items()}
         for name, change in entry.get("changes", {}).items()
     }
-    if isinstance(shown.get("time"), datetime):
-        shown["time"] = shown["time"].isoformat()
     return shown
 
 

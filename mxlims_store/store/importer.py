@@ -1,33 +1,32 @@
-"""Import an MXLIMS message: every check first, then the writes in bulk, one batch per collection.
+"""Import an MXLIMS message: every check first, then one commit of every write with its history.
 
 Round trips do not grow with the number of objects: one ``$in`` read per collection involved,
-one history write, one bulk write per collection. The import is idempotent by uuid: objects
-left without a uuid get one derived from the message's content hash, and a re-run after a
+one read of the history of new uuids, one commit (a transaction on SQLite and on a MongoDB
+replica set). The import is also idempotent by uuid: objects left without a uuid get one
+derived from the message's content hash, so where no transaction exists a re-run after a
 crash finds what the first run wrote (same content) and writes only the rest.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import ValidationError
-from pymongo import InsertOne, ReplaceOne
-from pymongo.errors import BulkWriteError
 
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
 from mxlims_store.store import history
 from mxlims_store.store.access import Caller
+from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
-from mxlims_store.store.documents import META, from_document, to_document
-from mxlims_store.store.gateway import Database
+from mxlims_store.store.documents import META, from_document, now, to_document
 
 Policy = Literal["reject_new", "update_old", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "error")
@@ -50,8 +49,7 @@ class ImportReport:
 
 @dataclass
 class _Plan:
-    writes: dict[str, list[InsertOne[Any] | ReplaceOne[Any]]] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
@@ -64,7 +62,7 @@ def content_hash(message: Any) -> str:
 
 
 async def import_message(
-    db: Database,
+    db: Backend,
     message: Any,
     *,
     caller: Caller,
@@ -78,14 +76,14 @@ async def import_message(
         raise InvalidMessage(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
-    import_id = content_hash(message)
-    read = read_message(message, uuid_seed=import_id)
+    # Reading, checking and planning are CPU work: off the event loop, like the database work.
+    import_id, read = await asyncio.to_thread(_read, message)
     existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id)
     problems = _check_external_links(read, existing, caller, allow_missing_targets)
     proposal = proposal or _proposal_of(read, caller)
-    plan, conflicts = _plan(
-        read, existing, last_revisions, policy, import_id, caller, proposal, problems
+    plan, conflicts = await asyncio.to_thread(
+        _plan, read, existing, last_revisions, policy, import_id, caller, proposal, problems
     )
     if problems:
         raise InvalidMessage(problems)
@@ -101,23 +99,30 @@ async def import_message(
         read.keys,
     )
     if not dry_run:
-        await _write(db, plan, progress)
+        await db.commit(plan.writes)
+        if progress is not None:
+            progress(len(plan.writes), len(plan.writes))
     return report
 
 
-async def _existing(db: Database, read: ReadResult) -> dict[str, dict[str, Any]]:
+def _read(message: Any) -> tuple[str, ReadResult]:
+    import_id = content_hash(message)
+    return import_id, read_message(message, uuid_seed=import_id)
+
+
+async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     """Stored documents for every uuid the message holds or links to, in whichever collection
     they are (a uuid names one object across all four): one query per collection."""
     uuids = [obj["uuid"] for obj in read.objects] + list(read.stubs)
     found: dict[str, dict[str, Any]] = {}
     for collection in CORE_COLLECTIONS:
-        for document in await db[collection].find({"_id": {"$in": uuids}}).to_list(None):
+        for document in await db.find(collection, {"_id": {"$in": uuids}}):
             found[document["_id"]] = document
     return found
 
 
 async def _last_revisions(
-    db: Database, read: ReadResult, existing: dict[str, dict[str, Any]], import_id: str
+    db: Backend, read: ReadResult, existing: dict[str, dict[str, Any]], import_id: str
 ) -> dict[str, int]:
     """For uuids about to be created: the last revision their history knows (a uuid deleted and
     created anew continues its count, so an old ETag can never match the new object). This
@@ -125,12 +130,12 @@ async def _last_revisions(
     new = [o["uuid"] for o in read.objects if o["uuid"] not in existing]
     if not new:
         return {}
-    pipeline = [
-        {"$match": {"uuid": {"$in": new}, "importId": {"$ne": import_id}}},
-        {"$group": {"_id": "$uuid", "revision": {"$max": "$revision"}}},
-    ]
-    cursor = await db[HISTORY].aggregate(pipeline)
-    return {row["_id"]: int(row["revision"]) for row in await cursor.to_list(None)}
+    # Indexed by (uuid, revision): the cost follows the message, never the size of the store.
+    entries = await db.find(HISTORY, {"uuid": {"$in": new}, "importId": {"$ne": import_id}})
+    last: dict[str, int] = {}
+    for entry in entries:
+        last[entry["uuid"]] = max(last.get(entry["uuid"], 0), int(entry["revision"]))
+    return last
 
 
 def _check_external_links(
@@ -187,7 +192,7 @@ def _plan(
     problems: list[Problem],
 ) -> tuple[_Plan, list[Problem]]:
     plan, conflicts = _Plan(), []
-    now = datetime.now(UTC)
+    time = now()
     path_of = {uuid: path for path, uuid in read.keys.items()}
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
@@ -201,9 +206,9 @@ def _plan(
                 continue
             revision = last_revisions.get(uuid, 0) + 1
             meta = _meta(
-                revision, now, caller.actor, import_id, proposal, created=(now, caller.actor)
+                revision, time, caller.actor, import_id, proposal, created=(time, caller.actor)
             )
-            _add_write(plan, obj, meta, None, "create", import_id, now, caller.actor)
+            _add_write(plan, obj, meta, None, "create", import_id, time, caller.actor)
             plan.created[type_name] += 1
             continue
         if not caller.may_write(_proposal(stored)):
@@ -224,8 +229,8 @@ def _plan(
             plan.unchanged[type_name] += 1
         elif _valid(merged, path, problems):
             revision = stored[META]["revision"]
-            meta = {**stored[META], **_meta(revision + 1, now, caller.actor, import_id)}
-            _add_write(plan, merged, meta, stored, "update", import_id, now, caller.actor)
+            meta = {**stored[META], **_meta(revision + 1, time, caller.actor, import_id)}
+            _add_write(plan, merged, meta, stored, "update", import_id, time, caller.actor)
             plan.updated[type_name] += 1
     return plan, conflicts
 
@@ -243,15 +248,15 @@ def _valid(obj: dict[str, Any], path: str, problems: list[Problem]) -> bool:
 
 def _meta(
     revision: int,
-    now: datetime,
+    time: str,
     actor: str,
     import_id: str,
     proposal: str | None = None,
-    created: tuple[datetime, str] | None = None,
+    created: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "revision": revision,
-        "updatedAt": now,
+        "updatedAt": time,
         "updatedBy": actor,
         "modelVersion": MODEL_VERSION,
         "importId": import_id,
@@ -268,99 +273,28 @@ def _add_write(
     stored: dict[str, Any] | None,
     operation: history.Operation,
     import_id: str,
-    now: datetime,
+    time: str,
     actor: str,
 ) -> None:
+    """A create (the uuid must still be free) or a replace over the revision that was checked,
+    so a concurrent change is never overwritten; with the history entry that records it."""
     document = to_document(obj, meta)
-    collection = collection_of(obj["mxlimsType"])
-    write: InsertOne[Any] | ReplaceOne[Any]
-    if stored is None:
-        write = InsertOne(document)
-    else:  # only over the revision that was checked: a concurrent change is not overwritten
-        write = ReplaceOne(
-            {"_id": obj["uuid"], f"{META}.revision": stored[META]["revision"]}, document
-        )
-    plan.writes.setdefault(collection, []).append(write)
     before = _fields(stored) if stored is not None else None
-    plan.history.append(
-        history.entry(
-            obj["uuid"],
-            meta["revision"],
-            operation,
-            actor,
-            now,
-            before,
-            _fields(document),
-            proposal=meta.get("proposal"),
-            import_id=import_id,
-        )
+    entry = history.entry(
+        obj["uuid"],
+        meta["revision"],
+        operation,
+        actor,
+        time,
+        before,
+        _fields(document),
+        proposal=meta.get("proposal"),
+        import_id=import_id,
     )
+    expected = None if stored is None else int(stored[META]["revision"])
+    collection = collection_of(obj["mxlimsType"])
+    plan.writes.append(Write(collection, obj["uuid"], document, expected, entry))
 
 
 def _fields(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in ("_id", META)}
-
-
-async def _write(db: Database, plan: _Plan, progress: Progress | None) -> None:
-    # History first, keyed by the import: if the process dies between the two, the re-run plans
-    # the same revisions and finds the entries the first run wrote.
-    total = sum(len(w) for w in plan.writes.values())
-    if plan.history:
-        await _insert_ignoring_duplicates(db[HISTORY], [InsertOne(e) for e in plan.history])
-    done, lost = 0, []
-    for collection, writes in plan.writes.items():
-        try:
-            result = await db[collection].bulk_write(writes, ordered=False)
-            missed = len(writes) - result.inserted_count - result.matched_count
-        except BulkWriteError as error:
-            missed = _concurrent_changes(error, writes)
-        if missed:
-            lost.append(collection)
-        done += len(writes)
-        if progress is not None:
-            progress(done, total)
-    if lost:
-        await _forget_lost_history(db, plan, lost)
-        raise Conflict("some objects were changed by someone else during the import; re-run it")
-
-
-def _concurrent_changes(error: BulkWriteError, writes: list[Any]) -> int:
-    """How many writes lost a race (duplicate uuid); anything else is refused input."""
-    failures = error.details.get("writeErrors", [])
-    refused = [f for f in failures if f.get("code") != DUPLICATE_KEY]
-    if refused:
-        problems = [Problem(_uuid_of(writes[f["index"]]), str(f.get("errmsg"))) for f in refused]
-        raise InvalidMessage(problems, "the database refused some objects")
-    unmatched = len(writes) - error.details.get("nInserted", 0) - error.details.get("nMatched", 0)
-    return int(max(unmatched, len(failures)))
-
-
-def _uuid_of(write: Any) -> str:
-    document = getattr(write, "_doc", None) or {}
-    return str(document.get("_id", ""))
-
-
-async def _forget_lost_history(db: Database, plan: _Plan, collections: list[str]) -> None:
-    """Remove the history entries of writes that did not land: history tells what happened."""
-    planned = {e["uuid"]: e for e in plan.history}
-    landed: set[str] = set()
-    for collection in collections:
-        uuids = [_uuid_of(w) for w in plan.writes[collection]]
-        for document in await db[collection].find({"_id": {"$in": uuids}}, {META: 1}).to_list(None):
-            entry, meta = planned[document["_id"]], document[META]
-            if (meta.get("importId"), meta["revision"]) == (entry["importId"], entry["revision"]):
-                landed.add(document["_id"])
-        forget = [planned[u]["_id"] for u in uuids if u not in landed]
-        if forget:
-            await db[HISTORY].delete_many({"_id": {"$in": forget}})
-
-
-async def _insert_ignoring_duplicates(collection: Any, inserts: list[InsertOne[Any]]) -> None:
-    try:
-        await collection.bulk_write(inserts, ordered=False)
-    except BulkWriteError as error:
-        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
-            raise
-
-
-DUPLICATE_KEY = 11000

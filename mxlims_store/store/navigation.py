@@ -8,8 +8,8 @@ from mxlims_store.errors import InvalidMessage, Problem
 from mxlims_store.messages import write_message
 from mxlims_store.model.links import link_targets, ref_key_for, rule_for
 from mxlims_store.store.access import Caller
+from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
-from mxlims_store.store.gateway import Database
 from mxlims_store.store.reads import locate
 from mxlims_store.store.sites import view_as
 from mxlims_store.store.walk import Direction, walk
@@ -17,7 +17,7 @@ from mxlims_store.store.walk import Direction, walk
 ExportDirection = Literal["up", "down", "both"]
 
 
-async def links(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
+async def links(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
     """Forward links (the object's foreign keys) and reverse links (who points at it), typed."""
     _, root = await locate(db, caller, uuid)
     _, up = await walk(db, caller, [root], "up", 1)
@@ -48,7 +48,7 @@ async def links(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
 
 
 async def provenance(
-    db: Database, caller: Caller, uuid: str, direction: Direction = "up", depth: int | None = None
+    db: Backend, caller: Caller, uuid: str, direction: Direction = "up", depth: int | None = None
 ) -> list[dict[str, Any]]:
     """Every object reached from ``uuid``, each with its depth and the link that reached it."""
     _check_depth(depth)
@@ -58,7 +58,7 @@ async def provenance(
 
 
 async def export(
-    db: Database,
+    db: Backend,
     caller: Caller,
     uuid: str,
     *,
@@ -82,7 +82,7 @@ async def export(
     return write_message(objects)
 
 
-async def shipment_results(db: Database, caller: Caller, uuid: str) -> dict[str, Any]:
+async def shipment_results(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
     """One MXLIMS file: the shipment, everything in it, its experiments and all their results."""
     _, root = await locate(db, caller, uuid)
     if root["mxlimsType"] != "Shipment":

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from mxlims_store.errors import InvalidMessage, NotFound, PermissionDenied, Problem, StaleRevision
+from mxlims_store.errors import (
+    InvalidMessage,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    StaleRevision,
+    WriteConflict,
+)
 from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, link_targets, rule_for
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
 from mxlims_store.store import history
 from mxlims_store.store.access import Caller
-from mxlims_store.store.collections import HISTORY, collection_of
-from mxlims_store.store.documents import META, from_document, to_document
-from mxlims_store.store.gateway import Database
+from mxlims_store.store.backends import Backend, Write
+from mxlims_store.store.collections import collection_of
+from mxlims_store.store.documents import META, from_document, now, to_document
 from mxlims_store.store.reads import fetch, locate
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
@@ -32,17 +38,17 @@ class StoredObject:
 
 
 def stored_object(document: dict[str, Any]) -> StoredObject:
-    meta = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in document[META].items()}
+    meta = dict(document[META])
     return StoredObject(from_document(document), int(meta["revision"]), meta)
 
 
-async def get(db: Database, caller: Caller, uuid: str) -> StoredObject:
+async def get(db: Backend, caller: Caller, uuid: str) -> StoredObject:
     _, document = await locate(db, caller, uuid)
     return stored_object(document)
 
 
 async def update(
-    db: Database, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
+    db: Backend, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
 ) -> StoredObject:
     """Apply ``changes`` (store form; ``None`` removes a field) if ``revision`` is still current."""
     collection, document = await locate(db, caller, uuid)
@@ -57,59 +63,55 @@ async def update(
     )
     if problems:
         raise InvalidMessage(problems)
-    now = datetime.now(UTC)
+    time = now()
     meta = {
         **document[META],
         "revision": revision + 1,
-        "updatedAt": now,
+        "updatedAt": time,
         "updatedBy": caller.actor,
         "modelVersion": MODEL_VERSION,
     }
     new_document = to_document(after, meta)
-    result = await db[collection].replace_one(
-        {"_id": uuid, f"{META}.revision": revision}, new_document
+    entry = history.entry(
+        uuid,
+        revision + 1,
+        "update",
+        caller.actor,
+        time,
+        _fields(document),
+        _fields(new_document),
+        proposal=document[META].get("proposal"),
     )
-    if result.matched_count == 0:
-        await _refuse_stale(db, caller, uuid, revision)
-    await db[HISTORY].insert_one(
-        history.entry(
-            uuid,
-            revision + 1,
-            "update",
-            caller.actor,
-            now,
-            _fields(document),
-            _fields(new_document),
-            proposal=document[META].get("proposal"),
-        )
-    )
+    await _commit(db, caller, Write(collection, uuid, new_document, revision, entry), revision)
     return stored_object(new_document)
 
 
-async def delete(db: Database, caller: Caller, uuid: str, revision: int | None = None) -> None:
+async def delete(db: Backend, caller: Caller, uuid: str, revision: int | None = None) -> None:
     """Delete one object. Nothing else goes with it but the Job-side id lists it holds itself."""
     collection, document = await locate(db, caller, uuid)
     _check_writable(caller, document)
     current = int(document[META]["revision"])
-    query: dict[str, Any] = {
-        "_id": uuid,
-        f"{META}.revision": current if revision is None else revision,
-    }
-    result = await db[collection].delete_one(query)
-    if result.deleted_count == 0:
-        await _refuse_stale(db, caller, uuid, current if revision is None else revision)
-    await db[HISTORY].insert_one(
-        history.entry(
-            uuid,
-            current + 1,
-            "delete",
-            caller.actor,
-            datetime.now(UTC),
-            _fields(document),
-            None,
-            proposal=document[META].get("proposal"),
-        )
+    expected = current if revision is None else revision
+    entry = history.entry(
+        uuid,
+        current + 1,
+        "delete",
+        caller.actor,
+        now(),
+        _fields(document),
+        None,
+        proposal=document[META].get("proposal"),
     )
+    await _commit(db, caller, Write(collection, uuid, None, expected, entry), expected)
+
+
+async def _commit(db: Backend, caller: Caller, write: Write, revision: int) -> None:
+    """One object and its history entry in one transaction; a lost race is a stale revision."""
+    try:
+        await db.commit([write])
+    except WriteConflict:
+        await _refuse_stale(db, caller, write.uuid, revision)
+        raise
 
 
 def _check_writable(caller: Caller, document: dict[str, Any]) -> None:
@@ -131,7 +133,7 @@ def _model_problems(obj: dict[str, Any]) -> list[Problem]:
 
 
 async def _link_problems(
-    db: Database, caller: Caller, obj: dict[str, Any], changed: set[str]
+    db: Backend, caller: Caller, obj: dict[str, Any], changed: set[str]
 ) -> list[Problem]:
     """Changed foreign keys must point at stored objects of an allowed type (batched)."""
     wanted: dict[str, set[str]] = {}
@@ -141,7 +143,7 @@ async def _link_problems(
         if rule is not None:
             for collection in {collection_of(t) for t in rule.targets}:
                 wanted.setdefault(collection, set()).add(target)
-    found = await fetch(db, caller, wanted, {"mxlimsType": 1})
+    found = await fetch(db, caller, wanted)
     problems = []
     for field, target in links:
         rule = rule_for(obj["mxlimsType"], field)
@@ -159,7 +161,7 @@ async def _link_problems(
     return problems
 
 
-async def _refuse_stale(db: Database, caller: Caller, uuid: str, revision: int) -> None:
+async def _refuse_stale(db: Backend, caller: Caller, uuid: str, revision: int) -> None:
     _, current = await locate(db, caller, uuid)  # NotFound if it was deleted meanwhile
     raise StaleRevision(uuid, revision, int(current[META]["revision"]))
 

@@ -15,9 +15,9 @@ from mxlims_store.errors import InvalidMessage, Problem
 from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
 from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import extension_filter, from_document, identifier_filter
-from mxlims_store.store.gateway import Database
 from mxlims_store.store.sites import field_names
 
 OPERATORS = frozenset({"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$nin", "$exists"})
@@ -110,17 +110,17 @@ def _condition_problems(path: str, condition: Any) -> list[Problem]:
                 problems.append(Problem(path, "$exists takes true or false"))
         elif not isinstance(operand, _SCALARS):
             problems.append(Problem(path, f"{op} takes a number, text, true/false or null"))
-    return problems + storable_problems(condition, path)
+    return problems + storable_problems(condition, path, keys="any")
 
 
-async def find(db: Database, caller: Caller, query: FindQuery) -> Page:
+async def find(db: Backend, caller: Caller, query: FindQuery) -> Page:
     base = build_filter(query)
     collections = [collection_of(query.type)] if query.type in BASE_TYPE else list(CORE_COLLECTIONS)
     paged = {"$and": [base, {"_id": {"$gt": query.after}}]} if query.after else base
     documents: list[dict[str, Any]] = []
     for collection in collections:
-        cursor = db[collection].find(readable(caller, paged)).sort("_id", 1).limit(query.limit + 1)
-        documents += await cursor.to_list(None)
+        scoped = readable(caller, paged)
+        documents += await db.find(collection, scoped, sort=[("_id", 1)], limit=query.limit + 1)
     documents.sort(key=lambda d: d["_id"])
     page = documents[: query.limit]
     more = len(documents) > query.limit
@@ -128,17 +128,14 @@ async def find(db: Database, caller: Caller, query: FindQuery) -> Page:
     if query.with_total:
         total = 0
         for collection in collections:
-            total += await db[collection].count_documents(readable(caller, base))
+            total += await db.count(collection, readable(caller, base))
     return Page([from_document(d) for d in page], page[-1]["_id"] if more else None, total)
 
 
-async def stats(db: Database, caller: Caller) -> dict[str, int]:
+async def stats(db: Backend, caller: Caller) -> dict[str, int]:
     """Number of stored objects per MXLIMS type."""
     counts: dict[str, int] = {}
     for collection in CORE_COLLECTIONS:
-        cursor = await db[collection].aggregate(
-            [{"$match": readable(caller)}, {"$group": {"_id": "$mxlimsType", "n": {"$sum": 1}}}]
-        )
-        for row in await cursor.to_list(None):
-            counts[row["_id"]] = row["n"]
+        for type_name, n in (await db.count_by(collection, readable(caller), "mxlimsType")).items():
+            counts[type_name] = n
     return dict(sorted(counts.items()))

@@ -7,15 +7,12 @@ from typing import Any
 
 from mxlims_store.errors import NotFound
 from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS
-from mxlims_store.store.gateway import Database
 
 
 async def fetch(
-    db: Database,
-    caller: Caller,
-    ids_by_collection: Mapping[str, Iterable[str]],
-    projection: dict[str, Any] | None = None,
+    db: Backend, caller: Caller, ids_by_collection: Mapping[str, Iterable[str]]
 ) -> dict[str, dict[str, Any]]:
     """Documents by uuid, asking each collection once for all of its ids."""
     found: dict[str, dict[str, Any]] = {}
@@ -24,15 +21,15 @@ async def fetch(
         if not wanted:
             continue
         query = readable(caller, {"_id": {"$in": wanted}})
-        for document in await db[collection].find(query, projection).to_list(None):
+        for document in await db.find(collection, query):
             found[document["_id"]] = document
     return found
 
 
-async def locate(db: Database, caller: Caller, uuid: str) -> tuple[str, dict[str, Any]]:
+async def locate(db: Backend, caller: Caller, uuid: str) -> tuple[str, dict[str, Any]]:
     """(collection, document) of one uuid, whatever its type; NotFound if absent or not visible."""
     for collection in CORE_COLLECTIONS:
-        document = await db[collection].find_one(readable(caller, {"_id": uuid}))
-        if document is not None:
-            return collection, document
+        documents = await db.find(collection, readable(caller, {"_id": uuid}), limit=1)
+        if documents:
+            return collection, documents[0]
     raise NotFound(f"no object with uuid {uuid}")

@@ -7,14 +7,14 @@ from typing import Any
 from mxlims_store.errors import InvalidMessage, Problem
 from mxlims_store.mappings import SheetExport, read_sheet, write_sheet
 from mxlims_store.store.access import Caller
-from mxlims_store.store.gateway import Database
+from mxlims_store.store.backends import Backend
 from mxlims_store.store.importer import ImportReport, import_message
 from mxlims_store.store.navigation import export
 from mxlims_store.store.reads import locate
 
 
 async def import_sheet(
-    db: Database,
+    db: Backend,
     caller: Caller,
     site: str,
     data: bytes,
@@ -37,7 +37,7 @@ async def import_sheet(
 
 
 async def export_sheet(
-    db: Database, caller: Caller, site: str, shipment_uuid: str, *, fmt: str = "csv"
+    db: Backend, caller: Caller, site: str, shipment_uuid: str, *, fmt: str = "csv"
 ) -> SheetExport:
     """A stored shipment as ``site``'s sheet; ``losses`` lists what that sheet cannot hold."""
     _, root = await locate(db, caller, shipment_uuid)

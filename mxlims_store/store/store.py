@@ -1,21 +1,23 @@
 """The store: one object over a database handle, the library's whole storage surface.
 
-Like Beanie, it never creates a client: the caller hands it a database (PyMongo async or the
-embedded facade) and owns its life. Every method takes the ``caller`` whose grants scope it.
+Like Beanie, it never creates a client: the caller hands it a backend (SQLite or MongoDB,
+:mod:`mxlims_store.store.backends`) and owns its life. Every method takes the ``caller``
+whose grants scope it.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pymongo import IndexModel
-
+from mxlims_store.errors import MxlimsError
 from mxlims_store.mappings import SheetExport
 from mxlims_store.store import history as history_entries
 from mxlims_store.store import importer, navigation, objects, queries, sheets
 from mxlims_store.store.access import LOCAL, Caller, readable
-from mxlims_store.store.collections import HISTORY, INDEXES
-from mxlims_store.store.gateway import Database
+from mxlims_store.store.backends import Backend
+from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.collections import HISTORY
 from mxlims_store.store.importer import ImportReport, Policy, Progress
 from mxlims_store.store.navigation import ExportDirection
 from mxlims_store.store.objects import StoredObject
@@ -25,16 +27,15 @@ from mxlims_store.store.walk import Direction
 
 
 class Store:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self.db = db
 
     async def init(self) -> None:
-        """Create the declared indexes (idempotent)."""
-        for collection, indexes in INDEXES.items():
-            await self.db[collection].create_indexes([IndexModel(keys) for keys in indexes])
+        """Collections and declared indexes in place (idempotent; writes nothing if present)."""
+        await self.db.prepare()
 
     async def ping(self) -> None:
-        await self.db.command("ping")
+        await self.db.ping()
 
     async def import_message(
         self,
@@ -125,11 +126,26 @@ class Store:
     async def history(self, uuid: str, *, caller: Caller = LOCAL) -> list[dict[str, Any]]:
         """Every recorded change of ``uuid``, oldest first (also after the object was deleted)."""
         query = readable(caller, {"uuid": uuid})
-        cursor = self.db[HISTORY].find(query).sort([("time", 1), ("revision", 1)])
-        entries = await cursor.to_list(None)
+        entries = await self.db.find(HISTORY, query, sort=[("time", 1), ("revision", 1)])
         if not entries:
             await locate(self.db, caller, uuid)  # NotFound when there is no such object at all
         return [history_entries.public(e) for e in entries]
 
     async def stats(self, *, caller: Caller = LOCAL) -> dict[str, int]:
         return await queries.stats(self.db, caller)
+
+    async def backup(self, target: Path) -> dict[str, Any]:
+        """A consistent online copy of the embedded store into ``target``."""
+        return await self._embedded("backup").backup(target)
+
+    async def check(self) -> list[str]:
+        """Problems found by the embedded store's integrity check (none: an empty list)."""
+        return await self._embedded("check").check()
+
+    def _embedded(self, action: str) -> SqliteBackend:
+        if not isinstance(self.db, SqliteBackend):
+            raise MxlimsError(
+                f"{action} is for the embedded store; on MongoDB use the server's own tools "
+                "(mongodump, validate)"
+            )
+        return self.db

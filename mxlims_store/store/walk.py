@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from mxlims_store.model.links import LINK_RULES, link_targets, ref_key_for, rule_for
 from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import collection_of
-from mxlims_store.store.gateway import Database
 from mxlims_store.store.reads import fetch
 
 Direction = Literal["up", "down"]
@@ -42,7 +42,7 @@ class Step:
 
 
 async def walk(
-    db: Database,
+    db: Backend,
     caller: Caller,
     roots: Iterable[dict[str, Any]],
     direction: Direction,
@@ -72,7 +72,7 @@ async def walk(
 
 
 async def _level_up(
-    db: Database, caller: Caller, frontier: list[dict[str, Any]], known: dict[str, dict[str, Any]]
+    db: Backend, caller: Caller, frontier: list[dict[str, Any]], known: dict[str, dict[str, Any]]
 ) -> list[tuple[dict[str, Any], str, str]]:
     wanted: dict[str, set[str]] = {}
     edges: dict[str, tuple[str, str]] = {}  # target -> (ref key, source)
@@ -89,7 +89,7 @@ async def _level_up(
 
 
 async def _level_down(
-    db: Database, caller: Caller, frontier: list[dict[str, Any]], known: dict[str, dict[str, Any]]
+    db: Backend, caller: Caller, frontier: list[dict[str, Any]], known: dict[str, dict[str, Any]]
 ) -> list[tuple[dict[str, Any], str, str]]:
     by_type: dict[str, list[str]] = {}
     for document in frontier:
@@ -105,7 +105,7 @@ async def _level_down(
     found: list[tuple[dict[str, Any], str, str]] = []
     for collection, fields in clauses.items():
         query = {"$or": [{f: {"$in": sorted(ids)}} for f, ids in fields.items()]}
-        for document in await db[collection].find(readable(caller, query)).to_list(None):
+        for document in await db.find(collection, readable(caller, query)):
             if document["_id"] in known:
                 continue
             edge = _edge_into(document, frontier_ids)

@@ -1,4 +1,5 @@
-"""The API under test: ``create_app`` on an in-memory embedded store, lifespan run by hand."""
+"""The API under test: ``create_app`` on an embedded store in a temporary directory, lifespan
+run by hand."""
 
 from __future__ import annotations
 
@@ -13,26 +14,12 @@ from fastapi import FastAPI
 
 from api.main import create_app
 from mxlims_store.config import Settings
-from mxlims_store.store import Store
-from mxlims_store.store.embedded import EmbeddedClient
 
 BASE_URL = "http://testserver"
 
 
-@asynccontextmanager
-async def memory_store(settings: Settings) -> AsyncIterator[Store]:
-    """An in-memory embedded store (nothing on disk), as ``open_store`` would hand it over."""
-    client = EmbeddedClient()
-    try:
-        store = Store(client[settings.database])
-        await store.init()
-        yield store
-    finally:
-        await client.close()
-
-
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    overrides.setdefault("data_dir", tmp_path / "unused")
+    overrides.setdefault("data_dir", tmp_path / "data")
     return Settings(_env_file=None, **overrides)
 
 
@@ -51,7 +38,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings) -> FastAPI:
-    return create_app(settings, opener=memory_store)
+    return create_app(settings)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from api import facility
 from api.main import StoreUnavailable, create_app, describe_backend
+from mxlims_store.errors import Unavailable
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
@@ -24,7 +25,7 @@ async def test_lifespan_opens_one_store_and_closes_it(app: FastAPI) -> None:
         assert (await client.get("/health")).status_code == 200
         assert app.state.store is store
     assert not hasattr(app.state, "store")
-    with pytest.raises(Exception, match="after close"):
+    with pytest.raises(Unavailable, match="is closed"):
         await store.ping()
 
 
@@ -84,9 +85,8 @@ async def test_facility_describes_what_is_accepted(client: httpx.AsyncClient) ->
 
 
 async def test_facility_name_comes_from_settings(tmp_path: Path) -> None:
-    from tests.api.conftest import memory_store
 
-    app = create_app(make_settings(tmp_path, facility_name="MAX IV"), opener=memory_store)
+    app = create_app(make_settings(tmp_path, facility_name="MAX IV"))
     async with running(app) as client:
         assert (await client.get("/facility")).json()["name"] == "MAX IV"
 

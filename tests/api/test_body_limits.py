@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api.main import create_app
-from tests.api.conftest import make_settings, memory_store, running
+from tests.api.conftest import make_settings, running
 from tests.factories import shipment_message
 
 MB = 1024 * 1024
@@ -18,7 +18,7 @@ MB = 1024 * 1024
 
 @pytest.fixture
 async def small_limit_client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(tmp_path, max_body_bytes=16 * MB), opener=memory_store)
+    app = create_app(make_settings(tmp_path, max_body_bytes=16 * MB))
     async with running(app) as client:
         yield client
 

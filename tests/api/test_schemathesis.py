@@ -21,7 +21,8 @@ from schemathesis.checks import not_a_server_error
 from api.main import create_app
 from mxlims_store.config import Settings
 from mxlims_store.store import Store
-from tests.api.conftest import make_settings, memory_store
+from mxlims_store.store.backend import open_store
+from tests.api.conftest import make_settings
 from tests.factories import results_message, shipment_message
 
 SHIPMENT = shipment_message(3)
@@ -40,7 +41,7 @@ STORED = sorted(
 @asynccontextmanager
 async def seeded_store(settings: Settings) -> AsyncIterator[Store]:
     """The in-memory store with the shipment and its results (whenever the lifespan starts)."""
-    async with memory_store(settings) as store:
+    async with open_store(settings) as store:
         await store.import_message(SHIPMENT)
         await store.import_message(RESULTS, policy="update_old")
         yield store

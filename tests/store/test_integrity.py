@@ -92,16 +92,23 @@ async def test_a_lost_race_leaves_no_history_of_what_did_not_happen(
     pin = message["Pin"]["Pin1"]["uuid"]
     changed = copy.deepcopy(message)
     changed["Pin"]["Pin1"]["barcode"] = "IMPORTED"
-    real_write = importer_module._write
+    changed["Pin"]["Pin2"]["barcode"] = "IMPORTED-2"
+    real_commit = store.db.commit
+    raced: list[bool] = []
 
-    async def racing_write(*args: Any) -> None:
-        await store.update(pin, {"barcode": "OTHER"}, revision=1)  # lands between check and write
-        await real_write(*args)
+    async def racing_commit(writes: Any) -> None:
+        if not raced:  # another writer lands between the import's checks and its commit
+            raced.append(True)
+            await store.update(pin, {"barcode": "OTHER"}, revision=1)
+        await real_commit(writes)
 
-    monkeypatch.setattr(importer_module, "_write", racing_write)
+    monkeypatch.setattr(store.db, "commit", racing_commit)
     with pytest.raises(Conflict, match="re-run"):
         await store.import_message(changed, policy="update_old")
     assert (await store.get(pin)).data["barcode"] == "OTHER"
+    other = (await store.get(message["Pin"]["Pin2"]["uuid"])).data["barcode"]
+    # with a transaction nothing of the import landed; without, the other writes stand
+    assert other == ("PIN-2" if store.db.transactional else "IMPORTED-2")
     history = await store.history(pin)
     assert [(e["operation"], e["changes"].get("barcode", {}).get("after")) for e in history] == [
         ("create", "PIN-1"),

@@ -1,0 +1,65 @@
+"""The narrow interface every storage engine offers the store.
+
+Reads take a filter of the query subset (:mod:`mxlims_store.store.filters`); writes come as one
+list of :class:`Write`, each carrying the history entry that records it, so that an engine with
+transactions stores an import, a PATCH or a DELETE together with its history or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Document = dict[str, Any]
+Sort = Sequence[tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One object change: create (``expected_revision`` None: the uuid must be free), replace
+    (only over ``expected_revision``) or delete (``document`` None), with its history entry."""
+
+    collection: str
+    uuid: str
+    document: Document | None
+    expected_revision: int | None
+    history: Document
+
+
+class Backend(Protocol):
+    """What the store needs of a database. ``round_trips`` counts calls that reach it."""
+
+    name: str
+    transactional: bool
+    round_trips: int
+
+    async def ping(self) -> None: ...
+
+    async def prepare(self) -> None:
+        """Collections and declared indexes in place (idempotent, writes nothing if present)."""
+
+    async def find(
+        self,
+        collection: str,
+        filter: Document,
+        *,
+        sort: Sort = (),
+        limit: int | None = None,
+    ) -> list[Document]: ...
+
+    async def count(self, collection: str, filter: Document) -> int: ...
+
+    async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
+        """Matching documents per value of ``field`` (a scalar field)."""
+
+    async def commit(self, writes: Sequence[Write]) -> None:
+        """Apply ``writes`` with their history entries.
+
+        A write whose uuid is taken (create) or whose revision moved on (replace, delete) is a
+        lost race: :class:`~mxlims_store.errors.WriteConflict` names those uuids. With
+        ``transactional`` nothing at all was written then; without, the other writes stand and
+        the lost ones left no history (an import's re-run completes it).
+        """
+
+    async def close(self) -> None: ...

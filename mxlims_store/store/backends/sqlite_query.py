@@ -1,0 +1,249 @@
+"""The query subset (:mod:`mxlims_store.store.filters`) compiled into SQLite SQL.
+
+Documents are JSON text in a ``doc`` column. A path is walked with ``json_each`` level by level,
+each level unwinding arrays, so that MongoDB's semantics hold: a condition is true when any value
+reached satisfies it, types never compare across (JSON ``true`` is not the number 1), and
+``$ne``/``$nin`` are the negations. Conditions on declared indexes take forms the SQLite planner
+matches to the expression indexes (scalar fields) or to the side table of multikey ones (list
+fields, identifiers, extensions); the generic form stays beside a side-table lookup so the
+answer is exact either way. Paths are validated names, quoted into the SQL; values are always
+bound parameters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mxlims_store.store.collections import Index
+from mxlims_store.store.filters import All, AnyOf, Compare, ElemMatch, Node, Path, Scalar
+
+_NEGATED = {"$ne": "$eq", "$nin": "$in"}
+_RANGE_SQL = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+
+
+def json_path(path: Iterable[str]) -> str:
+    """``$."a"."b"`` (names are validated by the filter parser: no quotes, no brackets)."""
+    return "$" + "".join(f'."{name}"' for name in path)
+
+
+def extract(doc: str, path: Iterable[str]) -> str:
+    """The SQL expression the expression indexes are declared on (identical text matters)."""
+    return f"json_extract({doc}, '{json_path(path)}')"
+
+
+@dataclass
+class Table:
+    """What the compiler knows of one table: its name and its declared indexes."""
+
+    name: str
+    indexes: list[Index]
+    scalar_paths: frozenset[Path] = field(init=False)
+    arrays: dict[str, Index] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scalar_paths = frozenset(
+            tuple(f.split(".")) for i in self.indexes if i.array is None for f in i.fields
+        )
+        self.arrays = {i.array: i for i in self.indexes if i.array is not None}
+
+    @property
+    def keys_table(self) -> str:
+        return f"{self.name}_keys"
+
+
+class Compiler:
+    """One WHERE clause: ``sql(node)`` returns text, ``params`` collects its bound values."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.params: list[Any] = []
+        self._aliases = 0
+
+    def where(self, node: Node) -> str:
+        return self._node(node, "doc", top=True)
+
+    # -- structure ---------------------------------------------------------------------------
+
+    def _node(self, node: Node, doc: str, top: bool) -> str:
+        if isinstance(node, All):
+            if not node.parts:
+                return "1"
+            return "(" + " AND ".join(self._node(p, doc, top) for p in node.parts) + ")"
+        if isinstance(node, AnyOf):
+            return "(" + " OR ".join(self._node(p, doc, top) for p in node.parts) + ")"
+        if isinstance(node, ElemMatch):
+            return self._elem_match(node, doc, top)
+        return self._compare(node, doc, top)
+
+    def _alias(self) -> str:
+        self._aliases += 1
+        return f"j{self._aliases}"
+
+    def _bind(self, value: Any) -> str:
+        self.params.append(value)
+        return "?"
+
+    def _reach(self, doc: str, path: Path) -> tuple[list[str], str]:
+        """FROM items unwinding every level but the last, and the expression holding the last."""
+        froms: list[str] = []
+        holder = doc
+        for name in path[:-1]:
+            alias = self._alias()
+            froms.append(f"json_each({_as_list(holder, name)}) AS {alias}")
+            holder = f"(CASE WHEN {alias}.type = 'object' THEN {alias}.value END)"
+        return froms, holder
+
+    # -- conditions --------------------------------------------------------------------------
+
+    def _compare(self, node: Compare, doc: str, top: bool) -> str:
+        if node.op in _NEGATED:
+            positive = Compare(node.path, _NEGATED[node.op], node.operand)
+            return f"NOT COALESCE({self._compare(positive, doc, top)}, 0)"
+        if top and node.path == ("_id",):
+            return self._on_id(node)
+        if node.op == "$exists":
+            exists = self._exists(node.path, doc)
+            return exists if node.operand else f"NOT {exists}"
+        values = node.operand if node.op == "$in" else (node.operand,)
+        if top:
+            fast = self._indexed(node, values)
+            if fast is not None:
+                return fast
+        froms, holder = self._reach(doc, node.path)
+        alias = self._alias()
+        froms.append(f"json_each({_as_list(holder, node.path[-1])}) AS {alias}")
+        if node.op in _RANGE_SQL:
+            test = self._range(alias, node.op, node.operand)
+        else:
+            test = " OR ".join(self._equals(alias, v) for v in values) or "0"
+        found = f"EXISTS (SELECT 1 FROM {', '.join(froms)} WHERE {test})"
+        if None in values:  # null also matches a missing field (one-name paths only)
+            return f"({found} OR json_type({doc}, '{json_path(node.path)}') IS NULL)"
+        return found
+
+    def _equals(self, alias: str, value: Scalar) -> str:
+        if value is None:
+            return f"{alias}.type = 'null'"
+        if isinstance(value, bool):
+            return f"{alias}.type = '{'true' if value else 'false'}'"
+        kind = "'text'" if isinstance(value, str) else "'integer', 'real'"
+        return f"({alias}.type IN ({kind}) AND {alias}.atom = {self._bind(value)})"
+
+    def _range(self, alias: str, op: str, value: Scalar) -> str:
+        kind = "'text'" if isinstance(value, str) else "'integer', 'real'"
+        return f"({alias}.type IN ({kind}) AND {alias}.atom {_RANGE_SQL[op]} {self._bind(value)})"
+
+    def _exists(self, path: Path, doc: str) -> str:
+        froms, holder = self._reach(doc, path)
+        test = f"json_type({holder}, '{json_path(path[-1:])}') IS NOT NULL"
+        return f"EXISTS (SELECT 1 FROM {', '.join(froms)} WHERE {test})" if froms else test
+
+    def _elem_match(self, node: ElemMatch, doc: str, top: bool) -> str:
+        narrowed = self._side_table_for_elements(node) if top else None  # binds first: SQL order
+        froms, holder = self._reach(doc, node.path)
+        alias = self._alias()
+        last = json_path(node.path[-1:])
+        froms.append(f"json_each({holder}, '{last}') AS {alias}")
+        inner = self._node(node.where, f"{alias}.value", top=False)
+        test = f"json_type({holder}, '{last}') = 'array' AND {alias}.type = 'object' AND {inner}"
+        generic = f"EXISTS (SELECT 1 FROM {', '.join(froms)} WHERE {test})"
+        return f"({narrowed} AND {generic})" if narrowed else generic
+
+    # -- index-friendly forms ------------------------------------------------------------------
+
+    def _on_id(self, node: Compare) -> str:
+        """``_id`` is the ``id`` column (always text)."""
+        if node.op == "$exists":
+            return "1" if node.operand else "0"
+        values = node.operand if node.op == "$in" else (node.operand,)
+        texts = [v for v in values if isinstance(v, str)]
+        if node.op in _RANGE_SQL:
+            return f"id {_RANGE_SQL[node.op]} {self._bind(node.operand)}" if texts else "0"
+        if not texts:
+            return "0"
+        if len(texts) == 1:
+            return f"id = {self._bind(texts[0])}"
+        return f"id IN (SELECT value FROM json_each({self._bind(json.dumps(texts))}))"
+
+    def _indexed(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
+        """A form that uses an index, or None where only the generic form is exact."""
+        if not values or not all(isinstance(v, str) for v in values):
+            return None
+        if node.path in self.table.scalar_paths:  # never an array: the model says so
+            column = extract("doc", node.path)
+            if node.op in _RANGE_SQL:
+                kind = f"json_type(doc, '{json_path(node.path)}') = 'text'"
+                return f"({column} {_RANGE_SQL[node.op]} {self._bind(values[0])} AND {kind})"
+            if len(values) == 1:
+                return f"{column} = {self._bind(values[0])}"
+            return f"{column} IN (SELECT value FROM json_each({self._bind(json.dumps(values))}))"
+        index = self.table.arrays.get(".".join(node.path))
+        if index is not None and node.op in ("$eq", "$in"):
+            return self._keys_lookup(index, [list(values)])
+        return None
+
+    def _side_table_for_elements(self, node: ElemMatch) -> str | None:
+        """Narrow an ``$elemMatch`` on an indexed array by its equality conditions on the
+        indexed element fields (a prefix of them), through the side table."""
+        index = self.table.arrays.get(".".join(node.path))
+        if index is None:
+            return None
+        equal: dict[str, str] = {}
+        parts = node.where.parts if isinstance(node.where, All) else (node.where,)
+        for part in parts:
+            if isinstance(part, Compare) and part.op == "$eq" and isinstance(part.operand, str):
+                equal[".".join(node.path + part.path)] = part.operand
+        prefix: list[list[str]] = []
+        for name in index.fields:
+            if name not in equal:
+                break
+            prefix.append([equal[name]])
+        return self._keys_lookup(index, prefix) if prefix else None
+
+    def _keys_lookup(self, index: Index, columns: Sequence[Sequence[Scalar]]) -> str:
+        tests = [f"idx = {self._bind(index.name)}"]
+        for number, values in enumerate(columns, start=1):
+            if len(values) == 1:
+                tests.append(f"k{number} = {self._bind(values[0])}")
+            else:
+                bound = self._bind(json.dumps(values))
+                tests.append(f"k{number} IN (SELECT value FROM json_each({bound}))")
+        keys = self.table.keys_table
+        return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+
+
+def _as_list(holder: str, name: str) -> str:
+    """The value at ``holder.name`` as a JSON array to unwind: itself if it is an array, a
+    one-element array otherwise, an empty one if it is missing."""
+    path = json_path([name])
+    kind = f"json_type({holder}, '{path}')"
+    return (
+        f"(CASE WHEN {kind} IS NULL THEN '[]' WHEN {kind} = 'array' "
+        f"THEN json_extract({holder}, '{path}') ELSE json_array({holder} -> '{path}') END)"
+    )
+
+
+def index_rows(index: Index, document: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """Side-table rows ``(index name, k1, k2)`` of one document for a multikey index: one per
+    element of the array whose indexed fields are text (other values are found by the generic
+    form, which is always evaluated beside a side-table lookup of text)."""
+    assert index.array is not None
+    elements = document.get(index.array)
+    if not isinstance(elements, list):
+        return []
+    rows: list[tuple[str, Any, Any]] = []
+    subfields = [f[len(index.array) + 1 :] for f in index.fields if f != index.array]
+    for element in elements:
+        if not subfields:
+            if isinstance(element, str):
+                rows.append((index.name, element, None))
+            continue
+        if not isinstance(element, dict):
+            continue
+        keys = [element.get(name) for name in subfields] + [None]
+        if isinstance(keys[0], str):
+            rows.append((index.name, keys[0], keys[1] if isinstance(keys[1], str) else None))
+    return rows
