@@ -67,7 +67,7 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 # A document database cannot hold a dot in an extension field name, nor a key starting with "$":
-# a header such as "min osc. angle" is kept under "min osc․ angle" (ONE DOT LEADER), which
+# a header such as "min osc. angle" is kept under "min osc<U+2024> angle" (ONE DOT LEADER), which
 # reads the same and maps back to its column on export.
 KEY_DOT, KEY_DOLLAR = "\u2024", "\uff04"
 

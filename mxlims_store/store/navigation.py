@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from mxlims_store.errors import InvalidMessage, Problem
@@ -76,7 +77,12 @@ async def export(
             _, reached = await walk(db, caller, [root], way, depth)
             documents.update(reached)
     _, documents = await walk(db, caller, list(documents.values()), "up")
-    objects = [from_document(d) for d in documents.values()]
+    # Building the message is CPU work on thousands of objects: off the event loop.
+    return await asyncio.to_thread(_message_of, list(documents.values()), site)
+
+
+def _message_of(documents: list[dict[str, Any]], site: str | None) -> dict[str, Any]:
+    objects = [from_document(d) for d in documents]
     if site:
         objects = [view_as(o, site) for o in objects]
     return write_message(objects)

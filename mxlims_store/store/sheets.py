@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from mxlims_store.errors import InvalidMessage, Problem
@@ -28,7 +29,9 @@ async def import_sheet(
     The converter's fresh uuids are dropped so that the store derives them from the sheet's
     content: importing the same sheet again (say, after a crash) completes it, never doubles it.
     """
-    message = read_sheet(site, data, filename=filename, proposal_code=proposal)
+    message = await asyncio.to_thread(
+        read_sheet, site, data, filename=filename, proposal_code=proposal
+    )
     for type_name, objects in message.items():
         if type_name != "version":
             for obj in objects.values():
@@ -45,4 +48,4 @@ async def export_sheet(
         problem = Problem("uuid", f"{shipment_uuid} is a {root['mxlimsType']}, not a Shipment")
         raise InvalidMessage([problem])
     message: dict[str, Any] = await export(db, caller, shipment_uuid, direction="down")
-    return write_sheet(site, message, fmt=fmt)
+    return await asyncio.to_thread(write_sheet, site, message, fmt=fmt)

@@ -10,7 +10,6 @@ import pytest
 
 from mxlims_store.errors import Conflict, InvalidMessage, StaleRevision
 from mxlims_store.store import Caller, FindQuery, Store
-from mxlims_store.store import importer as importer_module
 from tests.factories import minimal, new_uuid, results_message, shipment_message
 
 BOB = Caller("bob", frozenset({"mx2222"}))

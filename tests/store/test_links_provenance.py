@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from mxlims_store.store import Store
-from tests.store.conftest import BACKENDS, make_backend
 from tests.conftest import conformance_errors
 from tests.factories import results_message, shipment_message
+from tests.store.conftest import BACKENDS, make_backend
 
 
 async def test_links_forward_and_reverse(store: Store) -> None:

@@ -66,7 +66,9 @@ def _start_import(data_dir: Path, file: Path) -> subprocess.Popen[str]:
         text=True,
     )
     assert process.stdout is not None
-    assert process.stdout.readline().strip() == "importing", process.stderr.read() if process.stderr else ""
+    assert process.stdout.readline().strip() == "importing", (
+        process.stderr.read() if process.stderr else ""
+    )
     return process
 
 
@@ -247,11 +249,29 @@ def _legacy_dir(data_dir: Path, message: dict[str, Any]) -> dict[str, Any]:
     second = {**pin, "_id": "22222222-2222-4222-8222-222222222222", "barcode": "OLD-2"}
     changed = {**second, "barcode": "OLD-2b", "_meta": {**pin["_meta"], "revision": 2}}
     lines = [
-        {"s": 2, "d": "mxlims", "c": "logistical_samples", "op": "bulk", "ordered": True,
-         "reqs": [{"t": "InsertOne", "doc": second}]},
-        {"s": 3, "d": "mxlims", "c": "logistical_samples", "op": "bulk", "ordered": True,
-         "reqs": [{"t": "ReplaceOne", "filter": {"_id": second["_id"], "_meta.revision": 1},
-                   "doc": changed, "upsert": False}]},
+        {
+            "s": 2,
+            "d": "mxlims",
+            "c": "logistical_samples",
+            "op": "bulk",
+            "ordered": True,
+            "reqs": [{"t": "InsertOne", "doc": second}],
+        },
+        {
+            "s": 3,
+            "d": "mxlims",
+            "c": "logistical_samples",
+            "op": "bulk",
+            "ordered": True,
+            "reqs": [
+                {
+                    "t": "ReplaceOne",
+                    "filter": {"_id": second["_id"], "_meta.revision": 1},
+                    "doc": changed,
+                    "upsert": False,
+                }
+            ],
+        },
     ]
     text = "\n".join(json.dumps(line) for line in lines) + '\n{"s": 4, "d": "mxl'  # torn tail
     (data_dir / "journal.jsonl").write_text(text)
@@ -279,7 +299,7 @@ async def test_an_old_directory_with_a_missing_snapshot_is_refused(tmp_path: Pat
     data_dir = tmp_path / "data"
     _legacy_dir(data_dir, {})
     (data_dir / "snapshot.json").unlink()
-    with pytest.raises(StoreBroken, match="snapshot.json is missing"):
+    with pytest.raises(StoreBroken, match=r"snapshot\.json is missing"):
         async with open_store(settings_for(data_dir)):
             pass
     assert not database_file(data_dir, "mxlims").exists()

@@ -1,0 +1,66 @@
+"""Many processes, one store: the CLI reads and writes the data directory ``serve`` is using."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.api.test_serve import free_port, wait_for
+from tests.conftest import ROOT
+from tests.factories import shipment_message
+
+
+def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
+    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mxlims_store.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    try:
+        wait_for(f"{base}/health", server, log)
+        over_http = shipment_message(4)
+        assert httpx.post(f"{base}/messages", json=over_http, timeout=30).status_code == 201
+
+        stats = cli("stats")
+        assert stats.returncode == 0, stats.stderr
+        assert json.loads(stats.stdout)["Pin"] == 4
+        pin = over_http["Pin"]["Pin2"]["uuid"]
+        got = cli("get", pin)
+        assert got.returncode == 0, got.stderr
+        assert pin in got.stdout
+
+        from_cli = shipment_message(3, proposal="mx9")
+        file = tmp_path / "more.json"
+        file.write_text(json.dumps(from_cli))
+        imported = cli("import", str(file))
+        assert imported.returncode == 0, imported.stderr
+        # the running server sees what the CLI wrote, at once
+        seen = httpx.get(f"{base}/objects/{from_cli['Pin']['Pin1']['uuid']}", timeout=10)
+        assert seen.status_code == 200
+        assert httpx.get(f"{base}/stats", timeout=10).json()["Pin"] == 7
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
