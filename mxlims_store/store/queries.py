@@ -18,6 +18,7 @@ from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import extension_filter, from_document, identifier_filter
+from mxlims_store.store.filters import UnsupportedQuery, parse
 from mxlims_store.store.sites import field_names
 
 OPERATORS = frozenset({"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$nin", "$exists"})
@@ -79,7 +80,12 @@ def build_filter(query: FindQuery) -> dict[str, Any]:
         clauses.append(extension_filter(*query.extension))
     if problems:
         raise InvalidMessage(problems)
-    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+    built = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+    try:  # the backends' own check, so that a user's question never fails later, inside one
+        parse(built)
+    except UnsupportedQuery as error:
+        raise InvalidMessage([Problem("where", str(error))]) from None
+    return built
 
 
 _SCALARS = (str, int, float, bool, type(None))

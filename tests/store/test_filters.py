@@ -144,3 +144,18 @@ async def test_sqlite_uses_the_declared_indexes(
     )
     await backend.close()
     assert index in plan and "SCAN logistical_samples" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    "where",
+    [{"unitCell.a\"b": 1}, {"unitCell.0": 1}, {"unitCell.a": None}],
+    ids=["quote", "position", "null-through-path"],
+)
+async def test_a_users_question_outside_the_subset_is_a_422_not_a_crash(
+    where: dict[str, Any],
+) -> None:
+    from mxlims_store.errors import InvalidMessage
+    from mxlims_store.store.queries import FindQuery, build_filter
+
+    with pytest.raises(InvalidMessage):
+        build_filter(FindQuery("MxProcessing", where))
