@@ -25,7 +25,50 @@ def storable_problems(
     ``keys`` says which keys a document database cannot hold faithfully here: ``"object"`` for
     an MXLIMS object (no NUL, no leading ``$`` anywhere; no dot in the keys inside an extension,
     below its domain), ``"any"`` for values that are not stored as keys (query operands).
+    Paths are built only when there is a problem: the clean case is one quick pass.
     """
+    if _clean(value, depth, keys):
+        return []
+    return _problems(value, path, depth, keys)
+
+
+def _clean(value: Any, depth: int, keys: str) -> bool:
+    """True when :func:`_problems` would find nothing (plain JSON types only; anything else
+    takes the thorough path)."""
+    kind = type(value)
+    if kind is str:
+        return value.isascii() or _encodable(value)
+    if kind is dict:
+        if depth >= MAX_DEPTH:
+            return False
+        # the rule one level down; it varies per key only among an object's own fields
+        below = None if depth == 0 and keys == "object" else _below(keys, "", depth)
+        for key, item in value.items():
+            if type(key) is not str or not _clean_key(key, keys):
+                return False
+            if not _clean(item, depth + 1, below or _below(keys, key, depth)):
+                return False
+        return True
+    if kind is list:
+        return depth < MAX_DEPTH and all(_clean(item, depth + 1, keys) for item in value)
+    if kind is int:
+        return INT64[0] <= value <= INT64[1]
+    if kind is float:
+        return math.isfinite(value)
+    return value is None or kind is bool
+
+
+def _clean_key(key: str, keys: str) -> bool:
+    if not (key.isascii() or _encodable(key)):
+        return False
+    if keys == "any":
+        return True
+    if "\x00" in key or key.startswith("$"):
+        return False
+    return keys != "no-dots" or "." not in key
+
+
+def _problems(value: Any, path: str, depth: int, keys: str) -> list[Problem]:
     if depth > MAX_DEPTH:
         return [Problem(path, f"nested deeper than {MAX_DEPTH} levels")]
     if isinstance(value, dict):
@@ -33,13 +76,11 @@ def storable_problems(
         for key, item in value.items():
             child = join(path, key)
             found += _key_problems(key, child, keys)
-            found += storable_problems(item, child, depth + 1, keys=_below(keys, key, depth))
+            found += _problems(item, child, depth + 1, _below(keys, key, depth))
         return found
     if isinstance(value, list):
         return [
-            p
-            for i, v in enumerate(value)
-            for p in storable_problems(v, join(path, i), depth + 1, keys=keys)
+            p for i, v in enumerate(value) for p in _problems(v, join(path, i), depth + 1, keys)
         ]
     if isinstance(value, bool):
         return []

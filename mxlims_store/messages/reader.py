@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,7 +66,7 @@ class _Entry:
     stub: bool
     declared_type: str | None  # for stubs: the mxlimsType they announce, if any
 
-    @property
+    @cached_property
     def path(self) -> str:
         return join(self.type_name, self.key)
 
@@ -200,16 +201,19 @@ def _to_store_form(
     if len(problems) > before:
         return None
     for name, value in entry.data.items():
-        path = join(entry.path, name)
         if name in FOREIGN_KEY_FIELDS:
             problems.append(
-                Problem(path, f"links in a message are written as {name[:-2]}Ref(s) with $ref")
+                Problem(
+                    join(entry.path, name),
+                    f"links in a message are written as {name[:-2]}Ref(s) with $ref",
+                )
             )
             continue
         link_field = field_for_ref_key(name)
         if link_field is None:
             document[name] = value
             continue
+        path = join(entry.path, name)  # built for links only: most fields never need it
         rule = rule_for(entry.type_name, link_field)
         if rule is None:
             problems.append(Problem(path, f"a {entry.type_name} has no link {name!r}"))
