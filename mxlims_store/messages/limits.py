@@ -52,7 +52,7 @@ def _clean(value: Any, depth: int, keys: str) -> bool:
     if kind is list:
         return depth < MAX_DEPTH and all(_clean(item, depth + 1, keys) for item in value)
     if kind is int:
-        return INT64[0] <= value <= INT64[1]
+        return bool(INT64[0] <= value <= INT64[1])
     if kind is float:
         return math.isfinite(value)
     return value is None or kind is bool

@@ -148,7 +148,7 @@ async def test_sqlite_uses_the_declared_indexes(
 
 @pytest.mark.parametrize(
     "where",
-    [{"unitCell.a\"b": 1}, {"unitCell.0": 1}, {"unitCell.a": None}],
+    [{'unitCell.a"b': 1}, {"unitCell.0": 1}, {"unitCell.a": None}],
     ids=["quote", "position", "null-through-path"],
 )
 async def test_a_users_question_outside_the_subset_is_a_422_not_a_crash(
