@@ -50,6 +50,10 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
 
     Takes document forms (domain dicts as lists), so that no stored key contains a dot.
     """
+    if before is None:  # a creation: every field is new (the common case of a big import)
+        return {
+            name: {"after": value} for name, value in (after or {}).items() if value is not None
+        }
     before, after = before or {}, after or {}
     delta: dict[str, Any] = {}
     for name in dict.fromkeys([*before, *after]):
