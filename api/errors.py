@@ -29,6 +29,7 @@ from mxlims_store.errors import (
     PermissionDenied,
     StaleRevision,
     StoreBroken,
+    Unauthenticated,
     Unavailable,
 )
 
@@ -42,6 +43,7 @@ STATUS_OF: dict[type[MxlimsError], int] = {
     InvalidMessage: 422,
     MappingError: 422,
     PermissionDenied: 403,
+    Unauthenticated: 401,
     Unavailable: 503,
     StoreBroken: 503,
     MxlimsError: 400,
@@ -49,7 +51,8 @@ STATUS_OF: dict[type[MxlimsError], int] = {
 
 DESCRIPTIONS: dict[int, str] = {
     400: "Malformed request (e.g. the body is not valid JSON)",
-    403: "The caller may not see or change the object",
+    401: "No valid API key (`Authorization: Bearer <key>` or `X-API-Key`)",
+    403: "The key's role does not allow this (deleting is for members and admins, keys for admins)",
     404: "No such object (or schema, site, route)",
     409: "Conflicts with what is stored",
     412: "If-Match does not name the current revision",
@@ -60,6 +63,8 @@ DESCRIPTIONS: dict[int, str] = {
     500: "A bug (logged on the server); the body never holds a stack trace",
     503: "The store cannot take the request now (unreachable, locked, disk full or read-only)",
 }
+
+_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "5"}}
 
 # Declared on every route: the body limit applies to any request, and a bug is still an ErrorBody.
 COMMON_ERRORS = (413, 500, 503)
@@ -128,7 +133,7 @@ async def on_mxlims_error(request: Request, exc: Exception) -> JSONResponse:
         str(body["error"]),
         exc.message,
         problems if isinstance(problems, list) else None,
-        headers={"Retry-After": "5"} if status == 503 else None,
+        headers=_HEADERS.get(status),
     )
 
 

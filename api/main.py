@@ -8,19 +8,23 @@ MongoDB URL, unreachable server, locked data directory) stops the start with one
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from importlib import metadata
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api.body import BodyLimit
 from api.errors import COMMON_ERRORS, errors, install_error_handlers
 from api.routes import ROUTERS
-from mxlims_store.config import Settings, get_settings
+from mxlims_store.config import Settings, get_settings, split_list
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
 from mxlims_store.store.backend import open_store
+from mxlims_store.store.bootstrap import first_admin_key
 
 StoreOpener = Callable[[Settings], AbstractAsyncContextManager[Store]]
 
@@ -55,6 +59,13 @@ def lifespan_for(
                 raise StoreUnavailable(
                     f"cannot open {describe_backend(settings)}: {type(error).__name__}: {error}"
                 ) from error
+            written = await first_admin_key(app.state.store, settings.data_dir)
+            if written is not None:
+                print(  # once, plainly: the only way to the first key
+                    f"mxlims-store: the store had no API key; the first admin key is in {written}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             yield
             del app.state.store
 
@@ -74,6 +85,18 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    origins = split_list(settings.cors_origins)
+    if origins:  # off unless configured: no browser page elsewhere may call the API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-Match"],
+            expose_headers=["ETag", "Location", "X-MXLIMS-Losses"],
+        )
+    hosts = split_list(settings.allowed_hosts)
+    if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -34,9 +34,20 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="address `serve` binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="port `serve` listens on")
     facility_name: str = Field(default="mxlims-store", description="name shown by GET /facility")
+    allowed_hosts: str = Field(
+        default="localhost,127.0.0.1",
+        description="comma-separated host names the API answers to (DNS rebinding guard); `*`: any",
+    )
+    cors_origins: str = Field(
+        default="", description="comma-separated origins allowed to call the API from a browser"
+    )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="largest accepted upload"
     )
+
+
+def split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @lru_cache

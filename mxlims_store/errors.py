@@ -7,6 +7,7 @@
     │   └── WriteConflict             a concurrent writer got there first; nothing of ours landed
     ├── InvalidMessage                bad MXLIMS input; carries every problem as {path, message}
     ├── MappingError                  bad facility sheet; every problem as {row, column, message}
+    ├── Unauthenticated               no valid API key (missing, unknown, revoked or expired)
     ├── PermissionDenied              the caller's grants do not cover the object
     ├── Unavailable                   the store cannot take the request now (busy, disk full,
     │                                 read-only): retry later; reads may still work
@@ -138,3 +139,8 @@ class Unavailable(MxlimsError):
 
 class StoreBroken(MxlimsError):
     """The store cannot be opened: the message names the file or server and what to do."""
+
+
+class Unauthenticated(MxlimsError):
+    """No key, or a key that is malformed, unknown, revoked or expired (the message never says
+    which, so that keys cannot be probed)."""

@@ -4,6 +4,7 @@ from api.routes import (
     facility,
     health,
     history,
+    keys,
     messages,
     navigation,
     objects,
@@ -22,4 +23,5 @@ ROUTERS = [
     facility.router,
     schemas.router,
     health.router,
+    keys.router,
 ]

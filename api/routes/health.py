@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api import models
-from api.deps import SettingsDep, StoreDep
+from api.deps import OpenStoreDep, SettingsDep, StoreDep
 from api.errors import errors
 from mxlims_store.model.registry import MODEL_VERSION
 
@@ -19,7 +19,7 @@ router = APIRouter(tags=["service"])
     response_model=models.Health,
     responses=errors(503),
 )
-async def get_health(store: StoreDep, settings: SettingsDep) -> models.Health:
+async def get_health(store: OpenStoreDep, settings: SettingsDep) -> models.Health:
     """Pings the store."""
     await store.ping()
     backend = "mongodb" if settings.mongodb_url else "embedded"
@@ -31,6 +31,7 @@ async def get_health(store: StoreDep, settings: SettingsDep) -> models.Health:
     operation_id="get_stats",
     summary="Objects per type",
     response_model=dict[str, int],
+    responses=errors(401),
 )
 async def get_stats(store: StoreDep) -> dict[str, int]:
     return await store.stats()

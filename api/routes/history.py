@@ -17,7 +17,7 @@ router = APIRouter(tags=["history"])
     operation_id="get_object_history",
     summary="Change history",
     response_model=list[models.HistoryEntry],
-    responses=errors(403, 404, 422),
+    responses=errors(401, 404, 422),
 )
 async def get_object_history(uuid: ObjectUuid, store: StoreDep) -> list[models.HistoryEntry]:
     """Every change (who, when, per field before/after), oldest first; also after a delete."""

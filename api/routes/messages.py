@@ -43,7 +43,7 @@ MESSAGE_BODY: dict[str, Any] = {
     response_model=models.ImportReport,
     responses={
         201: {"model": models.ImportReport, "description": "Objects were created"},
-        **errors(400, 403, 409, 413, 415, 422),
+        **errors(400, 401, 409, 413, 415, 422),
     },
     openapi_extra=MESSAGE_BODY,
 )

@@ -33,7 +33,7 @@ def message_file(description: str) -> dict[int | str, dict[str, Any]]:
     operation_id="get_object_links",
     summary="Direct links of one object",
     response_model=models.Links,
-    responses=errors(403, 404, 422),
+    responses=errors(401, 404, 422),
 )
 async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> models.Links:
     """Forward links (its foreign keys) and reverse links (who points at it), typed."""
@@ -45,7 +45,7 @@ async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> models.Links:
     operation_id="get_object_provenance",
     summary="Provenance walk",
     response_model=list[models.Step],
-    responses=errors(403, 404, 422),
+    responses=errors(401, 404, 422),
 )
 async def get_object_provenance(
     uuid: ObjectUuid,
@@ -65,7 +65,7 @@ async def get_object_provenance(
     operation_id="export_object",
     summary="Download as an MXLIMS message",
     response_class=JSONResponse,
-    responses={**message_file("MXLIMS message"), **errors(403, 404, 422)},
+    responses={**message_file("MXLIMS message"), **errors(401, 404, 422)},
 )
 async def export_object(
     uuid: ObjectUuid,

@@ -38,7 +38,7 @@ def answer(stored: Stored, response: Response) -> models.StoredObject:
     operation_id="find_objects",
     summary="Find objects",
     response_model=models.Page,
-    responses=errors(422),
+    responses=errors(401, 422),
 )
 async def find_objects(
     store: StoreDep, query: Annotated[FindQuery, Depends(find_query)]
@@ -53,7 +53,7 @@ async def find_objects(
     operation_id="get_object",
     summary="Read one object",
     response_model=models.StoredObject,
-    responses=errors(403, 404, 422),
+    responses=errors(401, 404, 422),
 )
 async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> models.StoredObject:
     """The object with its revision (also sent as the `ETag` header) and bookkeeping."""
@@ -65,7 +65,7 @@ async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> m
     operation_id="update_object",
     summary="Change fields of one object",
     response_model=models.StoredObject,
-    responses=errors(400, 403, 404, 412, 413, 415, 422, 428),
+    responses=errors(400, 401, 404, 412, 413, 415, 422, 428),
     openapi_extra=CHANGES_BODY,
 )
 async def update_object(
@@ -86,7 +86,7 @@ async def update_object(
     summary="Delete one object",
     status_code=204,
     response_class=Response,
-    responses=errors(403, 404, 412, 422),
+    responses=errors(401, 403, 404, 412, 422),
 )
 async def delete_object(uuid: ObjectUuid, store: StoreDep, if_match: IfMatch = None) -> Response:
     """Delete the object (no cascade); with `If-Match`, only if it is still at that revision."""

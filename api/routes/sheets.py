@@ -53,7 +53,7 @@ async def sheet_bytes(request: Request) -> bytes:
     response_model=models.ImportReport,
     responses={
         201: {"model": models.ImportReport, "description": "A shipment was created"},
-        **errors(400, 403, 404, 409, 415, 422),
+        **errors(400, 401, 404, 409, 415, 422),
     },
     openapi_extra=SHEET_BODY,
 )
@@ -89,7 +89,7 @@ async def import_sheet(
             "description": "The sheet; X-MXLIMS-Losses counts values it cannot hold",
             "content": {kind: {} for kind in SHEET_TYPES[:2] + SHEET_TYPES[3:4]},
         },
-        **errors(403, 404, 422),
+        **errors(401, 404, 422),
     },
 )
 async def export_sheet(
@@ -114,7 +114,7 @@ async def export_sheet(
     operation_id="get_sheet_losses",
     summary="What a facility's sheet cannot hold of a shipment",
     response_model=list[models.SheetLoss],
-    responses=errors(403, 404, 422),
+    responses=errors(401, 404, 422),
 )
 async def get_sheet_losses(uuid: ObjectUuid, site: Site, store: StoreDep) -> list[models.SheetLoss]:
     """Every stored value that the facility's sheet has no column for (nothing silently dropped)."""

@@ -20,7 +20,7 @@ router = APIRouter(tags=["shipments"])
     response_class=JSONResponse,
     responses={
         **message_file("MXLIMS message: shipment, contents, experiments, results"),
-        **errors(403, 404, 422),
+        **errors(401, 404, 422),
     },
 )
 async def get_shipment_results(uuid: ObjectUuid, store: StoreDep) -> JSONResponse:

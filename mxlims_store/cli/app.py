@@ -14,6 +14,7 @@ import typer
 from mxlims_store.config import get_settings
 from mxlims_store.errors import MxlimsError
 from mxlims_store.store import Store
+from mxlims_store.store.access import local_admin
 from mxlims_store.store.backend import open_store
 
 T = TypeVar("T")
@@ -68,7 +69,8 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 
     async def run() -> T:
         async with open_store(get_settings()) as store:
-            return await action(store)
+            # the CLI on a local data directory is its admin, named in history by the OS user
+            return await action(store.acting_as(local_admin()))
 
     try:
         return asyncio.run(run())
@@ -77,4 +79,4 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 
 
 # Register the commands (their modules use `app` from here).
-from mxlims_store.cli import maintenance, messages, objects, serve, sheets  # noqa: E402, F401
+from mxlims_store.cli import keys, maintenance, messages, objects, serve, sheets  # noqa: E402, F401

@@ -16,6 +16,7 @@ COLLECTION_OF_CORE: dict[str, str] = {
 }
 CORE_COLLECTIONS: tuple[str, ...] = tuple(COLLECTION_OF_CORE.values())
 HISTORY = "history"
+KEYS = "api_keys"  # API keys: not MXLIMS objects, never exported
 
 
 def collection_of(mxlims_type: str) -> str:
@@ -62,3 +63,4 @@ INDEXES: dict[str, list[Index]] = {
 INDEXES["logistical_samples"] += [Index(("barcode",)), Index(("name",))]
 INDEXES["samples"] += [Index(("name",)), Index(("acronym",))]
 INDEXES[HISTORY] = [Index(("uuid", "revision"))]
+INDEXES[KEYS] = []  # looked up by id only

@@ -27,6 +27,7 @@ from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, now, to_document
+from mxlims_store.store.ownership import owners, stored_owner
 
 Policy = Literal["reject_new", "update_old", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "error")
@@ -81,9 +82,9 @@ async def import_message(
     existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id)
     problems = _check_external_links(read, existing, caller, allow_missing_targets)
-    proposal = proposal or _proposal_of(read, caller)
+    owner_of = owners(read, existing, caller, proposal)
     plan, conflicts = await asyncio.to_thread(
-        _plan, read, existing, last_revisions, policy, import_id, caller, proposal, problems
+        _plan, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
     )
     if problems:
         raise InvalidMessage(problems)
@@ -150,7 +151,7 @@ def _check_external_links(
 
     def visible(uuid: str) -> dict[str, Any] | None:
         target = existing.get(uuid)
-        return target if target is not None and caller.may_read(_proposal(target)) else None
+        return target if target is not None and caller.may_read(stored_owner(target)) else None
 
     if not allow_missing:
         for uuid in read.stubs:
@@ -166,21 +167,6 @@ def _check_external_links(
     return problems
 
 
-def _proposal(document: dict[str, Any]) -> str | None:
-    proposal = document[META].get("proposal")
-    return None if proposal is None else str(proposal)
-
-
-def _proposal_of(read: ReadResult, caller: Caller) -> str | None:
-    """The owning proposal of new objects: the message's shipment, else the caller's only grant."""
-    codes = {str(o["proposalCode"]) for o in read.objects if o.get("proposalCode")}
-    if len(codes) == 1:
-        return codes.pop()
-    if caller.proposals is not None and len(caller.proposals) == 1:
-        return next(iter(caller.proposals))
-    return None
-
-
 def _plan(
     read: ReadResult,
     existing: dict[str, dict[str, Any]],
@@ -188,7 +174,7 @@ def _plan(
     policy: Policy,
     import_id: str,
     caller: Caller,
-    proposal: str | None,
+    owner_of: dict[str, str | None],
     problems: list[Problem],
 ) -> tuple[_Plan, list[Problem]]:
     plan, conflicts = _Plan(), []
@@ -199,10 +185,9 @@ def _plan(
         path = path_of.get(uuid, uuid)
         stored = existing.get(uuid)
         if stored is None:
+            proposal = owner_of.get(uuid)
             if not caller.may_write(proposal):
-                problems.append(
-                    Problem(path, f"you may not create objects for proposal {proposal!r}")
-                )
+                problems.append(Problem(path, _not_yours(proposal)))
                 continue
             revision = last_revisions.get(uuid, 0) + 1
             meta = _meta(
@@ -211,7 +196,7 @@ def _plan(
             _add_write(plan, obj, meta, None, "create", import_id, time, caller.actor)
             plan.created[type_name] += 1
             continue
-        if not caller.may_write(_proposal(stored)):
+        if not caller.may_write(stored_owner(stored)):
             problems.append(Problem(path, f"uuid {uuid} is taken by an object you may not change"))
             continue
         if stored["mxlimsType"] != type_name:
@@ -233,6 +218,12 @@ def _plan(
             _add_write(plan, merged, meta, stored, "update", import_id, time, caller.actor)
             plan.updated[type_name] += 1
     return plan, conflicts
+
+
+def _not_yours(proposal: str | None) -> str:
+    if proposal is None:
+        return "belongs to no proposal: give one with the import, or a Shipment's proposalCode"
+    return f"you may not create objects for proposal {proposal!r}"
 
 
 def _valid(obj: dict[str, Any], path: str, problems: list[Problem]) -> bool:

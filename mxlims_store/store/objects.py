@@ -89,7 +89,8 @@ async def update(
 async def delete(db: Backend, caller: Caller, uuid: str, revision: int | None = None) -> None:
     """Delete one object. Nothing else goes with it but the Job-side id lists it holds itself."""
     collection, document = await locate(db, caller, uuid)
-    _check_writable(caller, document)
+    if not caller.may_delete(document[META].get("proposal")):
+        raise PermissionDenied(f"you may not delete object {uuid}")
     current = int(document[META]["revision"])
     expected = current if revision is None else revision
     entry = history.entry(

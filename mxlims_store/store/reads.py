@@ -32,4 +32,6 @@ async def locate(db: Backend, caller: Caller, uuid: str) -> tuple[str, dict[str,
         documents = await db.find(collection, readable(caller, {"_id": uuid}), limit=1)
         if documents:
             return collection, documents[0]
-    raise NotFound(f"no object with uuid {uuid}")
+    # The same answer for an unknown uuid and a forbidden one, and the uuid is not repeated:
+    # an answer never names an object the caller may not see.
+    raise NotFound("no object with this uuid that you may see")

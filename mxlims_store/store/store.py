@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mxlims_store.errors import MxlimsError
+from mxlims_store.errors import MxlimsError, PermissionDenied
 from mxlims_store.mappings import SheetExport
 from mxlims_store.store import history as history_entries
-from mxlims_store.store import importer, navigation, objects, queries, sheets
+from mxlims_store.store import importer, keys, navigation, objects, queries, sheets
 from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -27,8 +27,16 @@ from mxlims_store.store.walk import Direction
 
 
 class Store:
-    def __init__(self, db: Backend) -> None:
+    def __init__(self, db: Backend, caller: Caller = LOCAL) -> None:
         self.db = db
+        self.caller = caller
+
+    def acting_as(self, caller: Caller) -> Store:
+        """The same store, every call made by ``caller`` unless a call names another."""
+        return Store(self.db, caller)
+
+    def _who(self, caller: Caller | None) -> Caller:
+        return self.caller if caller is None else caller
 
     async def init(self) -> None:
         """Collections and declared indexes in place (idempotent; writes nothing if present)."""
@@ -43,7 +51,7 @@ class Store:
         *,
         policy: Policy = "reject_new",
         dry_run: bool = False,
-        caller: Caller = LOCAL,
+        caller: Caller | None = None,
         proposal: str | None = None,
         allow_missing_targets: bool = False,
         progress: Progress | None = None,
@@ -51,7 +59,7 @@ class Store:
         return await importer.import_message(
             self.db,
             message,
-            caller=caller,
+            caller=self._who(caller),
             policy=policy,
             dry_run=dry_run,
             proposal=proposal,
@@ -67,35 +75,41 @@ class Store:
         filename: str | None = None,
         proposal: str | None = None,
         dry_run: bool = False,
-        caller: Caller = LOCAL,
+        caller: Caller | None = None,
     ) -> ImportReport:
         return await sheets.import_sheet(
-            self.db, caller, site, data, filename=filename, proposal=proposal, dry_run=dry_run
+            self.db,
+            self._who(caller),
+            site,
+            data,
+            filename=filename,
+            proposal=proposal,
+            dry_run=dry_run,
         )
 
     async def export_sheet(
-        self, site: str, shipment_uuid: str, *, fmt: str = "csv", caller: Caller = LOCAL
+        self, site: str, shipment_uuid: str, *, fmt: str = "csv", caller: Caller | None = None
     ) -> SheetExport:
-        return await sheets.export_sheet(self.db, caller, site, shipment_uuid, fmt=fmt)
+        return await sheets.export_sheet(self.db, self._who(caller), site, shipment_uuid, fmt=fmt)
 
-    async def get(self, uuid: str, *, caller: Caller = LOCAL) -> StoredObject:
-        return await objects.get(self.db, caller, uuid)
+    async def get(self, uuid: str, *, caller: Caller | None = None) -> StoredObject:
+        return await objects.get(self.db, self._who(caller), uuid)
 
-    async def find(self, query: FindQuery, *, caller: Caller = LOCAL) -> Page:
-        return await queries.find(self.db, caller, query)
+    async def find(self, query: FindQuery, *, caller: Caller | None = None) -> Page:
+        return await queries.find(self.db, self._who(caller), query)
 
     async def update(
-        self, uuid: str, changes: dict[str, Any], *, revision: int, caller: Caller = LOCAL
+        self, uuid: str, changes: dict[str, Any], *, revision: int, caller: Caller | None = None
     ) -> StoredObject:
-        return await objects.update(self.db, caller, uuid, changes, revision)
+        return await objects.update(self.db, self._who(caller), uuid, changes, revision)
 
     async def delete(
-        self, uuid: str, *, revision: int | None = None, caller: Caller = LOCAL
+        self, uuid: str, *, revision: int | None = None, caller: Caller | None = None
     ) -> None:
-        await objects.delete(self.db, caller, uuid, revision)
+        await objects.delete(self.db, self._who(caller), uuid, revision)
 
-    async def links(self, uuid: str, *, caller: Caller = LOCAL) -> dict[str, Any]:
-        return await navigation.links(self.db, caller, uuid)
+    async def links(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        return await navigation.links(self.db, self._who(caller), uuid)
 
     async def provenance(
         self,
@@ -103,9 +117,9 @@ class Store:
         *,
         direction: Direction = "up",
         depth: int | None = None,
-        caller: Caller = LOCAL,
+        caller: Caller | None = None,
     ) -> list[dict[str, Any]]:
-        return await navigation.provenance(self.db, caller, uuid, direction, depth)
+        return await navigation.provenance(self.db, self._who(caller), uuid, direction, depth)
 
     async def export(
         self,
@@ -114,25 +128,57 @@ class Store:
         direction: ExportDirection = "both",
         depth: int | None = None,
         site: str | None = None,
-        caller: Caller = LOCAL,
+        caller: Caller | None = None,
     ) -> dict[str, Any]:
         return await navigation.export(
-            self.db, caller, uuid, direction=direction, depth=depth, site=site
+            self.db, self._who(caller), uuid, direction=direction, depth=depth, site=site
         )
 
-    async def shipment_results(self, uuid: str, *, caller: Caller = LOCAL) -> dict[str, Any]:
-        return await navigation.shipment_results(self.db, caller, uuid)
+    async def shipment_results(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        return await navigation.shipment_results(self.db, self._who(caller), uuid)
 
-    async def history(self, uuid: str, *, caller: Caller = LOCAL) -> list[dict[str, Any]]:
+    async def history(self, uuid: str, *, caller: Caller | None = None) -> list[dict[str, Any]]:
         """Every recorded change of ``uuid``, oldest first (also after the object was deleted)."""
-        query = readable(caller, {"uuid": uuid})
+        query = readable(self._who(caller), {"uuid": uuid})
         entries = await self.db.find(HISTORY, query, sort=[("time", 1), ("revision", 1)])
         if not entries:
-            await locate(self.db, caller, uuid)  # NotFound when there is no such object at all
+            await locate(
+                self.db, self._who(caller), uuid
+            )  # NotFound when there is no such object at all
         return [history_entries.public(e) for e in entries]
 
-    async def stats(self, *, caller: Caller = LOCAL) -> dict[str, int]:
-        return await queries.stats(self.db, caller)
+    async def stats(self, *, caller: Caller | None = None) -> dict[str, int]:
+        return await queries.stats(self.db, self._who(caller))
+
+    # -- API keys (admins) --------------------------------------------------------------------
+
+    async def create_key(
+        self,
+        *,
+        name: str,
+        role: str,
+        proposals: list[str] | None = None,
+        expires: str | None = None,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        return await keys.create(
+            self.db, self._who(caller), name=name, role=role, proposals=proposals, expires=expires
+        )
+
+    async def list_keys(self, *, caller: Caller | None = None) -> list[dict[str, Any]]:
+        return await keys.listed(self.db, self._who(caller))
+
+    async def revoke_key(self, key_id: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        return await keys.revoke(self.db, self._who(caller), key_id)
+
+    async def count_keys(self) -> int:
+        return await keys.count(self.db)
+
+    async def authenticate(self, presented: str | None) -> Caller:
+        """The caller behind a presented API key; Unauthenticated if it is not a valid one."""
+        return await keys.authenticate(self.db, presented)
+
+    # -- maintenance (embedded store, admins) ----------------------------------------------------
 
     async def backup(self, target: Path) -> dict[str, Any]:
         """A consistent online copy of the embedded store into ``target``."""
@@ -143,6 +189,8 @@ class Store:
         return await self._embedded("check").check()
 
     def _embedded(self, action: str) -> SqliteBackend:
+        if not self.caller.is_admin:
+            raise PermissionDenied(f"only an admin may {action} the store")
         if not isinstance(self.db, SqliteBackend):
             raise MxlimsError(
                 f"{action} is for the embedded store; on MongoDB use the server's own tools "

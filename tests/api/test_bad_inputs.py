@@ -12,6 +12,7 @@ import pytest
 from tests.factories import minimal, new_uuid, shipment_message
 
 UNKNOWN = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
+GONE = "no object with this uuid"  # never repeats the uuid: it may be another proposal's
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ CASES = [
     Bad("patch-uuid", "PATCH", "/objects/{pin}", 422, "InvalidMessage", "uuid",
         Bad.json({"uuid": UNKNOWN}), {**JSON, "If-Match": '"1"'}),
     # objects
-    Bad("unknown-uuid", "GET", f"/objects/{UNKNOWN}", 404, "NotFound", UNKNOWN),
+    Bad("unknown-uuid", "GET", f"/objects/{UNKNOWN}", 404, "NotFound", GONE),
     Bad("malformed-uuid", "GET", "/objects/not-a-uuid", 422, "InvalidRequest", "path/uuid"),
     Bad("upper-case-uuid", "GET", f"/objects/{UNKNOWN.upper()}", 422, "InvalidRequest",
         "path/uuid"),
@@ -82,9 +83,9 @@ CASES = [
         Bad.json({"barcode": "X"}), JSON),
     Bad("patch-if-match-any", "PATCH", "/objects/{pin}", 428, "PreconditionRequired", "ETag",
         Bad.json({"barcode": "X"}), {**JSON, "If-Match": "*"}),
-    Bad("patch-unknown", "PATCH", f"/objects/{UNKNOWN}", 404, "NotFound", UNKNOWN,
+    Bad("patch-unknown", "PATCH", f"/objects/{UNKNOWN}", 404, "NotFound", GONE,
         Bad.json({"barcode": "X"}), {**JSON, "If-Match": '"1"'}),
-    Bad("delete-unknown", "DELETE", f"/objects/{UNKNOWN}", 404, "NotFound", UNKNOWN),
+    Bad("delete-unknown", "DELETE", f"/objects/{UNKNOWN}", 404, "NotFound", GONE),
     Bad("delete-stale", "DELETE", "/objects/{pin}", 412, "StaleRevision", "revision",
         headers={"If-Match": '"2"'}),
     Bad("method-not-allowed", "PUT", "/objects/{pin}", 405, "MethodNotAllowed", "no route PUT"),
@@ -118,10 +119,10 @@ CASES = [
         "InvalidRequest", "query/direction"),
     Bad("export-depth-negative", "GET", "/objects/{pin}/export?depth=-1", 422, "InvalidRequest",
         "query/depth"),
-    Bad("export-unknown", "GET", f"/objects/{UNKNOWN}/export", 404, "NotFound", UNKNOWN),
-    Bad("links-unknown", "GET", f"/objects/{UNKNOWN}/links", 404, "NotFound", UNKNOWN),
-    Bad("history-unknown", "GET", f"/objects/{UNKNOWN}/history", 404, "NotFound", UNKNOWN),
-    Bad("results-of-unknown", "GET", f"/shipments/{UNKNOWN}/results", 404, "NotFound", UNKNOWN),
+    Bad("export-unknown", "GET", f"/objects/{UNKNOWN}/export", 404, "NotFound", GONE),
+    Bad("links-unknown", "GET", f"/objects/{UNKNOWN}/links", 404, "NotFound", GONE),
+    Bad("history-unknown", "GET", f"/objects/{UNKNOWN}/history", 404, "NotFound", GONE),
+    Bad("results-of-unknown", "GET", f"/shipments/{UNKNOWN}/results", 404, "NotFound", GONE),
     # schemas
     Bad("unknown-schema", "GET", "/schemas/Banana", 404, "NotFound", "Banana"),
     Bad("schema-traversal-encoded", "GET", "/schemas/..%2Fpyproject.toml", 404, "NotFound",

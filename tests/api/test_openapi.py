@@ -23,27 +23,31 @@ def op(operation_id: str, method: str, path: str, *codes: int) -> Operation:
     return Operation(operation_id, method, path, frozenset(codes) | {413})  # 413: the body limit
 
 
-BY_UUID = (403, 404, 422)
+BY_UUID = (401, 404, 422)
 OPERATIONS = [
-    op("import_message", "post", "/messages", 400, 403, 409, 415, 422),
-    op("find_objects", "get", "/objects", 422),
+    op("import_message", "post", "/messages", 400, 401, 409, 415, 422),
+    op("find_objects", "get", "/objects", 401, 422),
     op("get_object", "get", "/objects/{uuid}", *BY_UUID),
     op("update_object", "patch", "/objects/{uuid}", *BY_UUID, 400, 412, 415, 428),
-    op("delete_object", "delete", "/objects/{uuid}", *BY_UUID, 412),
+    op("delete_object", "delete", "/objects/{uuid}", *BY_UUID, 403, 412),
     op("get_object_links", "get", "/objects/{uuid}/links", *BY_UUID),
     op("get_object_provenance", "get", "/objects/{uuid}/provenance", *BY_UUID),
     op("export_object", "get", "/objects/{uuid}/export", *BY_UUID),
     op("get_object_history", "get", "/objects/{uuid}/history", *BY_UUID),
     op("get_shipment_results", "get", "/shipments/{uuid}/results", *BY_UUID),
-    op("import_sheet", "post", "/sheets/{site}", 400, 403, 404, 409, 415, 422),
+    op("import_sheet", "post", "/sheets/{site}", 400, 401, 404, 409, 415, 422),
     op("export_sheet", "get", "/shipments/{uuid}/sheet", *BY_UUID),
     op("get_sheet_losses", "get", "/shipments/{uuid}/sheet/losses", *BY_UUID),
     op("get_facility", "get", "/facility"),
     op("list_schemas", "get", "/schemas"),
     op("get_schema", "get", "/schemas/{name}", 404, 422),
     op("get_health", "get", "/health"),
-    op("get_stats", "get", "/stats"),
+    op("get_stats", "get", "/stats", 401),
+    op("create_key", "post", "/keys", 401, 403, 422),
+    op("list_keys", "get", "/keys", 401, 403),
+    op("revoke_key", "delete", "/keys/{key_id}", 401, 403, 404),
 ]
+OPEN = {"get_facility", "list_schemas", "get_schema", "get_health"}  # no key needed
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +102,18 @@ def test_if_match_is_a_documented_header(document: dict[str, Any]) -> None:
     assert {"name": "If-Match", "in": "header"}.items() <= next(
         p for p in params if p["in"] == "header"
     ).items()
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.operation_id)
+def test_security_and_403_are_declared_exactly_where_they_apply(
+    document: dict[str, Any], operation: Operation
+) -> None:
+    declared = document["paths"][operation.path][operation.method]
+    codes = {int(code) for code in declared["responses"] if code.startswith("4")}
+    if operation.operation_id in OPEN:
+        assert "security" not in declared and 401 not in codes
+    else:
+        schemes = {name for option in declared["security"] for name in option}
+        assert schemes == {"HTTPBearer", "APIKeyHeader"} and 401 in codes
+    may_forbid = {"delete_object", "create_key", "list_keys", "revoke_key"}
+    assert (403 in codes) == (operation.operation_id in may_forbid)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 from tests.api.test_serve import free_port, wait_for
 from tests.conftest import ROOT
 from tests.factories import shipment_message
@@ -41,8 +42,11 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
 
     try:
         wait_for(f"{base}/health", server, log)
+        key = (tmp_path / "data" / FIRST_KEY_FILE).read_text().strip()
+        auth = {"Authorization": f"Bearer {key}"}
         over_http = shipment_message(4)
-        assert httpx.post(f"{base}/messages", json=over_http, timeout=30).status_code == 201
+        posted = httpx.post(f"{base}/messages", json=over_http, headers=auth, timeout=30)
+        assert posted.status_code == 201
 
         stats = cli("stats")
         assert stats.returncode == 0, stats.stderr
@@ -58,9 +62,10 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
         imported = cli("import", str(file))
         assert imported.returncode == 0, imported.stderr
         # the running server sees what the CLI wrote, at once
-        seen = httpx.get(f"{base}/objects/{from_cli['Pin']['Pin1']['uuid']}", timeout=10)
+        pin = from_cli["Pin"]["Pin1"]["uuid"]
+        seen = httpx.get(f"{base}/objects/{pin}", headers=auth, timeout=10)
         assert seen.status_code == 200
-        assert httpx.get(f"{base}/stats", timeout=10).json()["Pin"] == 7
+        assert httpx.get(f"{base}/stats", headers=auth, timeout=10).json()["Pin"] == 7
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -18,13 +18,14 @@ Sort = Sequence[tuple[str, int]]
 @dataclass(frozen=True)
 class Write:
     """One object change: create (``expected_revision`` None: the uuid must be free), replace
-    (only over ``expected_revision``) or delete (``document`` None), with its history entry."""
+    (only over ``expected_revision``) or delete (``document`` None), with the history entry that
+    records it (None only for bookkeeping that is no change of data, like a key's last use)."""
 
     collection: str
     uuid: str
     document: Document | None
     expected_revision: int | None
-    history: Document
+    history: Document | None
 
 
 class Backend(Protocol):

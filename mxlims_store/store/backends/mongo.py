@@ -152,6 +152,8 @@ class MongoBackend:
         hello = await self.driver.command("hello")
         self.transactional = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
         for collection, indexes in INDEXES.items():
+            if not indexes:
+                continue
             self.round_trips += 1
             models = [IndexModel([(f, 1) for f in index.fields]) for index in indexes]
             await self.driver.create_indexes(collection, models)
@@ -208,10 +210,10 @@ class MongoBackend:
     async def _commit_in_steps(self, writes: list[Write]) -> None:
         # History first, keyed by the change: a re-run after a crash writes the same entries
         # (duplicates are skipped), and no object exists without its entry.
-        self.round_trips += 1
-        await self.driver.bulk(
-            HISTORY, [Op("insert", {}, w.history) for w in writes], ordered=False
-        )
+        entries = [Op("insert", {}, w.history) for w in writes if w.history]
+        if entries:
+            self.round_trips += 1
+            await self.driver.bulk(HISTORY, entries, ordered=False)
         lost: list[Write] = []
         for collection, group in _by_collection(writes).items():
             self.round_trips += 1
@@ -220,7 +222,7 @@ class MongoBackend:
                 lost += await self._not_landed(collection, group)
         if lost:
             self.round_trips += 1
-            await self.driver.delete_ids(HISTORY, [w.history["_id"] for w in lost])
+            await self.driver.delete_ids(HISTORY, [w.history["_id"] for w in lost if w.history])
             raise WriteConflict([w.uuid for w in lost])
 
     async def _not_landed(self, collection: str, group: list[Write]) -> list[Write]:

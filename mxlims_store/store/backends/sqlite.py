@@ -33,7 +33,7 @@ from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: api_keys
 
 
 def _encode(document: Any) -> str:
@@ -213,7 +213,7 @@ class SqliteBackend:
             lost += self._apply_to(connection, self.tables[collection], group)
         if lost:
             return lost
-        history = [(w.history["_id"], _encode(w.history)) for w in writes]
+        history = [(w.history["_id"], _encode(w.history)) for w in writes if w.history]
         try:
             connection.executemany(f'INSERT INTO "{HISTORY}" (id, doc) VALUES (?, ?)', history)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin

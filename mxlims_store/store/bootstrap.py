@@ -1,0 +1,28 @@
+"""The first start of an empty store: one admin key, written to a file only its owner can read.
+
+Nothing else can create the first key over HTTP (every route needs one), and printing a secret
+into a log that others may read is worse than a file with mode 0600 beside the data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mxlims_store.store.access import local_admin
+from mxlims_store.store.store import Store
+
+FIRST_KEY_FILE = "first-admin-key.txt"
+
+
+async def first_admin_key(store: Store, data_dir: Path) -> Path | None:
+    """Create the first admin key if the store has no key at all; the file it is in, or None."""
+    if await store.count_keys():
+        return None
+    created = await store.create_key(name="first admin", role="admin", caller=local_admin())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / FIRST_KEY_FILE
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(created["key"] + "\n")
+    return path

@@ -1,0 +1,189 @@
+"""API keys: created and revoked by an admin, presented with every HTTP request.
+
+A key reads ``mxk.<id>.<secret>``: the id is public (it names the key in lists, history and
+logs), the secret is 256 random bits. Only a SHA-256 of the secret is stored (a slow password
+hash buys nothing for a secret of that strength), compared in constant time. A key is looked up
+on every request, so a revocation takes effect on the next one. Its last use is recorded at most
+once a minute, so that reads do not turn into writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid as uuidlib
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mxlims_store.errors import (
+    Conflict,
+    InvalidMessage,
+    NotFound,
+    PermissionDenied,
+    Problem,
+    Unauthenticated,
+    Unavailable,
+)
+from mxlims_store.store.access import ROLES, Caller
+from mxlims_store.store.backends import Backend, Write
+from mxlims_store.store.collections import KEYS
+from mxlims_store.store.documents import META, now
+
+PREFIX = "mxk"
+LAST_USE_EVERY = timedelta(minutes=1)
+_SHOWN = ("name", "role", "proposals", "expires", "createdAt", "createdBy", "revokedAt", "lastUsed")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def public(document: dict[str, Any]) -> dict[str, Any]:
+    """A key as listed: never its hash."""
+    return {"id": document["_id"], **{k: document.get(k) for k in _SHOWN}}
+
+
+def _check(name: str, role: str, proposals: list[str], expires: str | None) -> list[Problem]:
+    problems = []
+    if not name.strip() or len(name) > 100:
+        problems.append(Problem("name", "give a name of 1 to 100 characters"))
+    if role not in ROLES:
+        problems.append(Problem("role", f"must be one of {', '.join(ROLES)}"))
+    if role == "member" and not proposals:
+        problems.append(Problem("proposals", "a member key needs at least one proposal"))
+    if role != "member" and proposals:
+        problems.append(Problem("proposals", f"a {role} key sees every proposal; give none"))
+    if any(not p.strip() or len(p) > 64 for p in proposals):
+        problems.append(Problem("proposals", "proposal codes are 1 to 64 characters"))
+    if expires is not None:
+        try:
+            moment = datetime.fromisoformat(expires)
+        except ValueError:
+            problems.append(Problem("expires", "an ISO date or time, e.g. 2027-06-30"))
+        else:
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            if moment <= datetime.now(UTC):
+                problems.append(Problem("expires", "lies in the past"))
+    return problems
+
+
+def _expiry(expires: str | None) -> str | None:
+    if expires is None:
+        return None
+    moment = datetime.fromisoformat(expires)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds")
+
+
+def _entry(document: dict[str, Any], operation: str, caller: Caller, time: str) -> dict[str, Any]:
+    """The history entry of a key change (admins only see it: it belongs to no proposal)."""
+    revision = document[META]["revision"]
+    return {
+        "_id": f"{document['_id']}@{revision}@{uuidlib.uuid4().hex}",
+        "uuid": document["_id"],
+        "revision": revision,
+        "operation": operation,
+        "actor": caller.actor,
+        "time": time,
+        "importId": None,
+        "changes": {k: {"after": v} for k, v in public(document).items() if v is not None},
+        META: {"proposal": None},
+    }
+
+
+async def create(
+    db: Backend,
+    caller: Caller,
+    *,
+    name: str,
+    role: str,
+    proposals: list[str] | None = None,
+    expires: str | None = None,
+) -> dict[str, Any]:
+    """A new key; the answer holds the secret ``key``, which is never shown again."""
+    if not caller.is_admin:
+        raise PermissionDenied("only an admin manages API keys")
+    codes = sorted(set(proposals or []))
+    problems = _check(name, role, codes, expires)
+    if problems:
+        raise InvalidMessage(problems)
+    key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
+    time = now()
+    document = {
+        "_id": key_id,
+        "name": name.strip(),
+        "role": role,
+        "proposals": codes,
+        "expires": _expiry(expires),
+        "hash": _digest(secret),
+        "createdAt": time,
+        "createdBy": caller.actor,
+        "revokedAt": None,
+        "lastUsed": None,
+        META: {"revision": 1},
+    }
+    entry = _entry(document, "create", caller, time)
+    await db.commit([Write(KEYS, key_id, document, None, entry)])
+    return {**public(document), "key": f"{PREFIX}.{key_id}.{secret}"}
+
+
+async def listed(db: Backend, caller: Caller) -> list[dict[str, Any]]:
+    if not caller.is_admin:
+        raise PermissionDenied("only an admin manages API keys")
+    return [public(d) for d in await db.find(KEYS, {}, sort=[("createdAt", 1)])]
+
+
+async def revoke(db: Backend, caller: Caller, key_id: str) -> dict[str, Any]:
+    if not caller.is_admin:
+        raise PermissionDenied("only an admin manages API keys")
+    found = await db.find(KEYS, {"_id": key_id}, limit=1)
+    if not found:
+        raise NotFound(f"no API key {key_id}")
+    document = found[0]
+    if document.get("revokedAt"):
+        return public(document)
+    time = now()
+    revision = document[META]["revision"]
+    changed = {**document, "revokedAt": time, META: {"revision": revision + 1}}
+    entry = _entry(changed, "update", caller, time)
+    await db.commit([Write(KEYS, key_id, changed, revision, entry)])
+    return public(changed)
+
+
+async def count(db: Backend) -> int:
+    return await db.count(KEYS, {})
+
+
+async def authenticate(db: Backend, presented: str | None) -> Caller:
+    """The caller a presented key stands for; Unauthenticated, saying nothing more, if none."""
+    refused = Unauthenticated("a valid API key is needed (Authorization: Bearer <key>)")
+    parts = (presented or "").strip().split(".", 2)
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[1].isalnum() or len(parts[1]) > 32:
+        raise refused
+    found = await db.find(KEYS, {"_id": parts[1]}, limit=1)
+    document = found[0] if found else None
+    expected = document["hash"] if document else _digest("")
+    matches = hmac.compare_digest(expected, _digest(parts[2]))  # same work when unknown
+    if document is None or not matches or document.get("revokedAt"):
+        raise refused
+    expires = document.get("expires")
+    moment = datetime.now(UTC)
+    if expires and datetime.fromisoformat(expires) <= moment:
+        raise refused
+    await _note_use(db, document, moment)
+    proposals = frozenset(document["proposals"]) if document["role"] == "member" else None
+    return Caller(document["name"], proposals, document["role"])
+
+
+async def _note_use(db: Backend, document: dict[str, Any], moment: datetime) -> None:
+    last = document.get("lastUsed")
+    if last and moment - datetime.fromisoformat(last) < LAST_USE_EVERY:
+        return
+    revision = document[META]["revision"]
+    used = {**document, "lastUsed": moment.isoformat(timespec="seconds")}
+    try:
+        await db.commit([Write(KEYS, document["_id"], used, revision, None)])
+    except (Conflict, Unavailable):  # a busy store or a concurrent use must not refuse the key
+        return

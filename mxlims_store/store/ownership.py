@@ -1,0 +1,103 @@
+"""Which proposal owns each new object of an import.
+
+The rule (README, "Access"): an object belongs to the proposal of what it hangs from. Each object
+is followed up one link at a time, by the first link that is set in this order: its container,
+its logistical sample, its sample, its source job or dataset, its input / template data, the job
+it was started from, what it was derived from, its parent sample, its medium. The chain ends at
+a stored object (its proposal), at a Shipment of the message (the proposal given with the
+import, else its ``proposalCode``) or at an object with no such link (the proposal given with
+the import, else the message's one Shipment proposal, else the caller's only grant). So results
+a facility returns for a pin (Crystal, sweeps, processing, reflection sets) belong to the pin's
+proposal, whoever uploads them.
+
+Objects are never shared between proposals: a group that uses the same protein as another
+describes it in its own shipment. A link that staff make across proposals is seen by the other
+proposal's members as a bare uuid (exports write it as a uuid-only stub).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mxlims_store.messages import ReadResult
+from mxlims_store.store.access import Caller
+from mxlims_store.store.documents import META
+
+_UPWARD = (
+    "containerId",
+    "logisticalSampleId",
+    "sampleId",
+    "sourceId",
+    "inputDataIds",
+    "templateDataIds",
+    "startedFromId",
+    "derivedFromId",
+    "parentSampleId",
+    "mediumId",
+)
+
+
+def owners(
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    caller: Caller,
+    given: str | None,
+) -> dict[str, str | None]:
+    """The owning proposal of every object of ``read`` that is not stored yet, by uuid."""
+    in_message = {obj["uuid"]: obj for obj in read.objects}
+    codes = {str(o["proposalCode"]) for o in read.objects if o.get("proposalCode")}
+    default = given
+    if default is None and len(codes) == 1:
+        default = next(iter(codes))
+    if default is None and caller.proposals is not None and len(caller.proposals) == 1:
+        default = next(iter(caller.proposals))
+    found: dict[str, str | None] = {}
+    for start in in_message:
+        chain: list[str] = []
+        uuid = start
+        while True:
+            if uuid in found:
+                owner = found[uuid]
+                break
+            if uuid in existing:
+                owner = stored_owner(existing[uuid]) or default
+                break
+            if uuid in chain:  # a cycle in the message: its last object counts as the root
+                owner = _root_owner(in_message[chain[-1]], given, default)
+                break
+            chain.append(uuid)
+            parent = _parent(in_message[uuid], in_message, existing)
+            if parent is None:
+                owner = _root_owner(in_message[uuid], given, default)
+                break
+            uuid = parent
+        for member in chain:
+            found[member] = owner
+    return found
+
+
+def _parent(
+    obj: dict[str, Any], in_message: dict[str, Any], existing: dict[str, dict[str, Any]]
+) -> str | None:
+    """The uuid the ownership chain goes on to, or None at a root."""
+    for field in _UPWARD:
+        value = obj.get(field)
+        for target in value if isinstance(value, list) else [value]:
+            if not isinstance(target, str):
+                continue
+            if target in existing:
+                return target
+            if target in in_message:
+                return target
+    return None
+
+
+def _root_owner(obj: dict[str, Any], given: str | None, default: str | None) -> str | None:
+    if obj["mxlimsType"] == "Shipment":
+        return given or (str(obj["proposalCode"]) if obj.get("proposalCode") else default)
+    return default
+
+
+def stored_owner(document: dict[str, Any]) -> str | None:
+    proposal = document[META].get("proposal")
+    return None if proposal is None else str(proposal)

@@ -1,0 +1,59 @@
+"""The benchmark's smoke run: it completes and reports every measurement as a number.
+
+Deliberately no assertion on any duration: machines differ, and a slow CI box must not fail.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Rows every run has, whatever is installed (the official-schema columns may be skipped).
+ALWAYS = {
+    "open_cli",
+    "open_inproc",
+    "get_p50",
+    "find_p50",
+    "prov_up_p50",
+    "prov_down",
+    "results_file",
+    "import",
+    "results_return",
+    "peak_rss",
+    "peak_rss_growth",
+    "json_loads",
+    "read_message",
+    "ours_vs_loads",
+    "http_get_p50",
+    "http_get_p95",
+    "http_post_p50",
+    "http_post_p95",
+    "http_health_during_import_p50",
+}
+
+
+def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,  # a hang guard only, far above any real smoke run
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    results = json.loads((tmp_path / "results.json").read_text())
+    rows = results["rows"]
+    assert {row["key"] for row in rows} >= ALWAYS
+    for row in rows:
+        value = row["value"]
+        assert isinstance(value, int | float) and not isinstance(value, bool), row
+        assert math.isfinite(value), row
+    # Store rows come at each of the three sizes.
+    assert len({row["column"] for row in rows if row["key"] == "get_p50"}) >= 3
+    assert "| Measurement |" in (tmp_path / "results.md").read_text()
