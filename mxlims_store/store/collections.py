@@ -17,6 +17,7 @@ COLLECTION_OF_CORE: dict[str, str] = {
 CORE_COLLECTIONS: tuple[str, ...] = tuple(COLLECTION_OF_CORE.values())
 HISTORY = "history"
 KEYS = "api_keys"  # API keys: not MXLIMS objects, never exported
+EVENTS = "events"  # logistics events: beside the MXLIMS objects, never exported
 
 
 def collection_of(mxlims_type: str) -> str:
@@ -64,3 +65,4 @@ INDEXES["logistical_samples"] += [Index(("barcode",)), Index(("name",))]
 INDEXES["samples"] += [Index(("name",)), Index(("acronym",))]
 INDEXES[HISTORY] = [Index(("uuid", "revision"))]
 INDEXES[KEYS] = []  # looked up by id only
+INDEXES[EVENTS] = [Index(("subject", "time")), Index(("_meta.proposal",))]

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
-from mxlims_store.store import history
+from mxlims_store.store import history, integrity
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
@@ -43,6 +43,7 @@ class ImportReport:
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)  # "Pin/Pin1" -> uuid
+    warnings: list[str] = field(default_factory=list)  # stored anyway, but worth a look
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,6 +52,7 @@ class ImportReport:
 @dataclass
 class _Plan:
     writes: list[Write] = field(default_factory=list)
+    final: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)  # for the rules
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
@@ -86,6 +88,9 @@ async def import_message(
     plan, conflicts = await asyncio.to_thread(
         _plan, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
     )
+    path_of = {uuid: path for path, uuid in read.keys.items()}
+    broken, warnings = await integrity.check(db, plan.final, path_of)
+    problems.extend(broken)
     if problems:
         raise InvalidMessage(problems)
     if conflicts:
@@ -98,6 +103,7 @@ async def import_message(
         dict(plan.updated),
         dict(plan.unchanged),
         read.keys,
+        warnings,
     )
     if not dry_run:
         await db.commit(plan.writes)
@@ -283,6 +289,7 @@ def _add_write(
         import_id=import_id,
     )
     expected = None if stored is None else int(stored[META]["revision"])
+    plan.final.append((obj, meta.get("proposal")))
     collection = collection_of(obj["mxlimsType"])
     plan.writes.append(Write(collection, obj["uuid"], document, expected, entry))
 

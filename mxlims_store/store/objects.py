@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,10 @@ from mxlims_store.errors import (
     WriteConflict,
 )
 from mxlims_store.messages.limits import storable_problems
+from mxlims_store.model.basic_types import UUID_PATTERN
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, link_targets, rule_for
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
-from mxlims_store.store import history
+from mxlims_store.store import history, integrity
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import collection_of
@@ -26,6 +28,11 @@ from mxlims_store.store.documents import META, from_document, now, to_document
 from mxlims_store.store.reads import fetch, locate
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
+_UUID = re.compile(UUID_PATTERN)
+
+
+def is_uuid(text: str) -> bool:
+    return bool(_UUID.fullmatch(text))
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,10 @@ async def update(
     problems += await _link_problems(
         db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS}
     )
+    if not problems:  # the integrity rules need a valid object
+        proposal = document[META].get("proposal")
+        broken, _ = await integrity.check(db, [(after, proposal)], {}, message_form=False)
+        problems += broken
     if problems:
         raise InvalidMessage(problems)
     time = now()

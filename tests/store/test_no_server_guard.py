@@ -37,15 +37,21 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "stats": lambda s: s.stats(),
     "import_sheet": lambda s: s.import_sheet("esrf", ESRF_SHEET, filename="s.csv"),
     "export_sheet": lambda s: s.export_sheet("dls", UUID),
+    "create_key": lambda s: s.create_key(name="n", role="admin"),
+    "list_keys": lambda s: s.list_keys(),
+    "revoke_key": lambda s: s.revoke_key("0123456789abcdef"),
+    "count_keys": lambda s: s.count_keys(),
+    "authenticate": lambda s: s.authenticate("mxk.0123456789abcdef.secret"),
 }
 EMBEDDED_ONLY = {"backup", "check"}  # refused on MongoDB before anything is sent
+NOT_CALLS = {"acting_as"}  # makes a view of the store, sends nothing
 
 
 def test_every_public_store_method_is_covered() -> None:
     public = {
         name for name in dir(Store) if not name.startswith("_") and callable(getattr(Store, name))
     }
-    assert public - EMBEDDED_ONLY <= {name.split("-")[0] for name in CALLS}
+    assert public - EMBEDDED_ONLY - NOT_CALLS <= {name.split("-")[0] for name in CALLS}
 
 
 @pytest.fixture

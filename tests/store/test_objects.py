@@ -105,8 +105,11 @@ async def test_update_validates_fields_and_links(store: Store, loaded: dict) -> 
         await store.update(uuid, {"containerId": loaded["Dewar"]["Dewar1"]["uuid"]}, revision=1)
     with pytest.raises(InvalidMessage, match="cannot be changed"):
         await store.update(uuid, {"mxlimsType": "Crystal"}, revision=1)
+    puck2 = loaded["Puck"]["Puck2"]["uuid"]
+    with pytest.raises(InvalidMessage, match="position 1 of its container is taken twice"):
+        await store.update(uuid, {"containerId": puck2}, revision=1)  # Pin17 sits there
     moved = await store.update(
-        uuid, {"containerId": loaded["Puck"]["Puck2"]["uuid"], "barcode": None}, revision=1
+        uuid, {"containerId": puck2, "positionInPuck": None, "barcode": None}, revision=1
     )
     assert (
         moved.data["containerId"] == loaded["Puck"]["Puck2"]["uuid"] and "barcode" not in moved.data

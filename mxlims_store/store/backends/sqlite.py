@@ -33,7 +33,7 @@ from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-SCHEMA_VERSION = 2  # 2: api_keys
+SCHEMA_VERSION = 3  # 2: api_keys, 3: events
 
 
 def _encode(document: Any) -> str:

@@ -1,0 +1,262 @@
+"""One set of integrity rules for every write path (message import, sheet import, PATCH).
+
+Checked on the objects as they will be after the write, together with what is stored:
+
+- a position is unique within its container (a pin's or multipin's ``positionInPuck`` in its
+  puck, ``positionInPin``, ``positionInDewar``, a well's row and column, ``dropNumber``) and
+  within the container's capacity (``numberPositions``);
+- containment (``containerId``) and sample parents (``parentSampleId``) form no cycle and never
+  point at the object itself; a job is never started from itself;
+- a barcode is used once within a shipment. The same barcode in another open shipment of the same
+  proposal is allowed but reported as a warning (a dewar going out again).
+
+Every violation is reported, with the JSON path of the written object, all at once. Stored
+objects are read without the caller's scope so that a clash is always found; the problems name
+only the caller's own objects and the positions, never another object.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from mxlims_store.errors import Problem
+from mxlims_store.store.backends import Backend
+from mxlims_store.store.collections import EVENTS, collection_of
+from mxlims_store.store.walk import MAX_DEPTH
+
+# type -> (position fields, the container type whose numberPositions caps it, slot space)
+SLOTS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
+    "Pin": (("positionInPuck",), "Puck", "puck"),
+    "MultiPin": (("positionInPuck",), "Puck", "puck"),
+    "PinPosition": (("positionInPin",), "MultiPin", "multipin"),
+    "Puck": (("positionInDewar",), None, "dewar"),
+    "PlateWell": (("rowNumber", "columnNumber"), None, "plate"),
+    "WellDrop": (("dropNumber",), None, "well"),
+}
+CHAINS = ("containerId", "parentSampleId")
+CLOSED_STATES = ("returned", "closed")
+
+
+class Checker:
+    """The rules for one write: ``written`` are the objects (store form) as they will be."""
+
+    def __init__(
+        self,
+        db: Backend,
+        written: list[dict[str, Any]],
+        path_of: dict[str, str],
+        message_form: bool,
+    ) -> None:
+        self.db = db
+        self.written = {obj["uuid"]: obj for obj in written}
+        self.path_of = path_of
+        self.message_form = message_form
+        self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+
+    def _path(self, uuid: str, field: str) -> str:
+        """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
+        PATCH the field as sent (store form, ``containerId``)."""
+        if self.message_form and field.endswith("Id"):
+            field = field[:-2] + "Ref"
+        base = self.path_of.get(uuid, "")
+        return f"{base}/{field}" if base else field
+
+    async def run(self) -> tuple[list[Problem], list[str]]:
+        await self._fetch_ancestors()
+        self._chains()
+        await self._positions()
+        await self._barcodes()
+        return self.problems, self.warnings
+
+    # -- reading what the rules need -----------------------------------------------------------
+
+    async def _fetch(self, collection: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+        found = []
+        for document in await self.db.find(collection, query):
+            obj = _object(document)
+            self.known.setdefault(obj["uuid"], obj)
+            found.append(self.known[obj["uuid"]])
+        return found
+
+    async def _fetch_ancestors(self) -> None:
+        """Everything up the containment and sample-parent chains of the written objects, one
+        query per level and collection."""
+        frontier = list(self.written.values())
+        for _ in range(MAX_DEPTH):
+            wanted: dict[str, set[str]] = defaultdict(set)
+            for obj in frontier:
+                for field in CHAINS:
+                    target = obj.get(field)
+                    if isinstance(target, str) and target not in self.known:
+                        kind = "samples" if field == "parentSampleId" else "logistical_samples"
+                        wanted[kind].add(target)
+            if not wanted:
+                return
+            frontier = []
+            for collection, ids in wanted.items():
+                frontier += await self._fetch(collection, {"_id": {"$in": sorted(ids)}})
+
+    # -- the rules -------------------------------------------------------------------------------
+
+    def _chains(self) -> None:
+        for uuid, obj in self.written.items():
+            if obj.get("startedFromId") == uuid:
+                where = self._path(uuid, "startedFromId")
+                self.problems.append(Problem(where, "a job cannot be started from itself"))
+            for field in CHAINS:
+                target = obj.get(field)
+                where = self._path(uuid, field)
+                if target == uuid:
+                    self.problems.append(Problem(where, "points at the object itself"))
+                elif isinstance(target, str) and self._cycles(uuid, field):
+                    self.problems.append(Problem(where, "makes a cycle: the chain comes back here"))
+
+    def _cycles(self, start: str, field: str) -> bool:
+        seen = {start}
+        current = self.known[start].get(field)
+        for _ in range(MAX_DEPTH * 4):
+            if not isinstance(current, str) or current not in self.known:
+                return False
+            if current in seen:
+                return current == start
+            seen.add(current)
+            current = self.known[current].get(field)
+        return True  # deeper than any real chain: treated as a cycle
+
+    async def _positions(self) -> None:
+        placed = [
+            o for o in self.written.values() if o["mxlimsType"] in SLOTS and o.get("containerId")
+        ]
+        containers = sorted({o["containerId"] for o in placed})
+        if not containers:
+            return
+        missing = [c for c in containers if c not in self.known]
+        if missing:
+            await self._fetch("logistical_samples", {"_id": {"$in": missing}})
+        await self._fetch("logistical_samples", {"containerId": {"$in": containers}})
+        occupants: dict[tuple[str, str, tuple[Any, ...]], list[str]] = defaultdict(list)
+        for obj in self.known.values():
+            slot = SLOTS.get(obj["mxlimsType"])
+            if slot is None or obj.get("containerId") not in containers:
+                continue
+            fields, _, space = slot
+            key = tuple(obj.get(f) for f in fields)
+            if None not in key:
+                occupants[(obj["containerId"], space, key)].append(obj["uuid"])
+        for obj in placed:
+            fields, capped_by, space = SLOTS[obj["mxlimsType"]]
+            key = tuple(obj.get(f) for f in fields)
+            if None in key:
+                continue
+            where = self._path(obj["uuid"], fields[0])
+            shown = "/".join(str(k) for k in key)
+            if len(occupants[(obj["containerId"], space, key)]) > 1:
+                self.problems.append(
+                    Problem(where, f"position {shown} of its container is taken twice")
+                )
+            container = self.known.get(obj["containerId"]) or {}
+            capacity = container.get("numberPositions")
+            capped = capped_by is not None and container.get("mxlimsType") == capped_by
+            if capped and isinstance(capacity, int) and int(key[0] or 0) > capacity:
+                message = f"position {shown} is beyond the {capacity} positions of its {capped_by}"
+                self.problems.append(Problem(where, message))
+
+    async def _barcodes(self) -> None:
+        labelled = [
+            o
+            for o in self.written.values()
+            if o.get("barcode") and collection_of(o["mxlimsType"]) == "logistical_samples"
+        ]
+        if not labelled:
+            return
+        codes = sorted({str(o["barcode"]) for o in labelled})
+        others = await self._fetch("logistical_samples", {"barcode": {"$in": codes}})
+        await self._fetch_ancestors_of(others)
+        by_shipment: dict[tuple[str | None, str], list[str]] = defaultdict(list)
+        for obj in {o["uuid"]: o for o in [*labelled, *others]}.values():
+            if obj.get("barcode") is not None:
+                by_shipment[(self._shipment(obj["uuid"]), str(obj["barcode"]))].append(obj["uuid"])
+        for obj in labelled:
+            shipment = self._shipment(obj["uuid"])
+            if shipment is not None and len(by_shipment[(shipment, str(obj["barcode"]))]) > 1:
+                self.problems.append(
+                    Problem(
+                        self._path(obj["uuid"], "barcode"),
+                        f"barcode {obj['barcode']!r} is used twice in the shipment",
+                    )
+                )
+        await self._warn_open_shipments(labelled, by_shipment)
+
+    async def _fetch_ancestors_of(self, documents: list[dict[str, Any]]) -> None:
+        frontier = documents
+        for _ in range(MAX_DEPTH):
+            wanted = sorted(
+                {
+                    o["containerId"]
+                    for o in frontier
+                    if isinstance(o.get("containerId"), str) and o["containerId"] not in self.known
+                }
+            )
+            if not wanted:
+                return
+            frontier = await self._fetch("logistical_samples", {"_id": {"$in": wanted}})
+
+    def _shipment(self, uuid: str) -> str | None:
+        seen: set[str] = set()
+        current: str | None = uuid
+        while isinstance(current, str) and current in self.known and current not in seen:
+            seen.add(current)
+            if self.known[current]["mxlimsType"] == "Shipment":
+                return current
+            current = self.known[current].get("containerId")
+        return None
+
+    async def _warn_open_shipments(
+        self, labelled: list[dict[str, Any]], by_shipment: dict[tuple[str | None, str], list[str]]
+    ) -> None:
+        mine = {s for o in labelled if (s := self._shipment(o["uuid"])) is not None}
+        elsewhere = {s for (s, _) in by_shipment if s is not None and s not in mine}
+        if not mine or not elsewhere:
+            return
+        proposals = {s: self.known[s].get("_proposal") for s in mine | elsewhere}
+        events = await self.db.find(
+            EVENTS, {"subject": {"$in": sorted(elsewhere)}}, sort=[("time", 1), ("_id", 1)]
+        )
+        state = {e["subject"]: e["state"] for e in events}
+        for obj in labelled:
+            own = self._shipment(obj["uuid"])
+            if own is None:
+                continue
+            for shipment in elsewhere:
+                same_owner = proposals.get(shipment) == proposals.get(own)
+                is_open = state.get(shipment) not in CLOSED_STATES
+                if same_owner and is_open and by_shipment.get((shipment, str(obj["barcode"]))):
+                    where = self._path(obj["uuid"], "barcode")
+                    self.warnings.append(
+                        f"{where}: barcode {obj['barcode']!r} is also in open shipment "
+                        f"{shipment} of the same proposal"
+                    )
+
+
+def _object(document: dict[str, Any]) -> dict[str, Any]:
+    """The few fields the rules read, from a stored document (no conversion of the rest)."""
+    obj = {k: v for k, v in document.items() if k not in ("_id", "_meta")}
+    obj["uuid"] = document["_id"]
+    obj["_proposal"] = (document.get("_meta") or {}).get("proposal")
+    return obj
+
+
+async def check(
+    db: Backend,
+    written: list[tuple[dict[str, Any], str | None]],
+    path_of: dict[str, str],
+    *,
+    message_form: bool = True,
+) -> tuple[list[Problem], list[str]]:
+    """Problems (refusing the write) and warnings of writing ``written``: each object as it
+    will be stored (store form), with its owning proposal."""
+    objects = [{**obj, "_proposal": proposal} for obj, proposal in written]
+    return await Checker(db, objects, path_of, message_form).run()

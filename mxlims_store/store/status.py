@@ -1,0 +1,197 @@
+"""Status of samples, derived from what the store holds, never typed in.
+
+A sample position (a Pin, a MultiPin's PinPosition, a plate's WellDrop) is
+
+- ``processed`` once a ReflectionSet came from it,
+- ``collected`` once data were measured on it (a CollectionSweep that is not a template, or an
+  experiment that completed),
+- ``failed`` when its experiments failed or were aborted and nothing was measured,
+- ``planned`` otherwise (it is in the shipment, with or without a requested experiment).
+
+Jobs and datasets find their position through their logistical sample (a Crystal on a pin
+counts for the pin) or, failing that, through the job or data they came from. The headline
+result is that of the position's best ReflectionSet (highest resolution): resolution, space
+group, completeness.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.backends import Backend
+from mxlims_store.store.logistics import current_states
+from mxlims_store.store.reads import locate
+from mxlims_store.store.walk import walk
+
+POSITIONS = ("Pin", "PinPosition", "WellDrop")
+STATUSES = ("planned", "collected", "processed", "failed")
+_RANK = {"planned": 0, "failed": 1, "collected": 2, "processed": 3}
+
+
+async def status(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
+    """Counts per status and one line per sample position, for a Shipment, Dewar or container."""
+    _, root = await locate(db, caller, uuid)
+    if root["mxlimsType"] not in ("Shipment", "Dewar", "Puck", "Plate", "MultiPin"):
+        problem = Problem("uuid", f"a {root['mxlimsType']} holds no samples to report on")
+        raise InvalidMessage([problem])
+    _, documents = await walk(db, caller, [root], "down")
+    lines = positions_of(documents)
+    counts = Counter(line["status"] for line in lines)
+    states = await current_states(db, caller, [root["_id"]])
+    return {
+        "uuid": root["_id"],
+        "mxlimsType": root["mxlimsType"],
+        "name": root.get("name") or root.get("barcode"),
+        "state": states.get(root["_id"]),
+        "counts": {s: counts.get(s, 0) for s in STATUSES},
+        "positions": lines,
+    }
+
+
+def positions_of(documents: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per sample position among ``documents`` (a downward walk's result)."""
+    holder_of = {uuid: _holder(uuid, documents) for uuid in documents}
+    evidence: dict[str, list[dict[str, Any]]] = {}
+    for document in documents.values():
+        position = _position_of(document, documents, holder_of)
+        if position is not None and document["_id"] != position:
+            evidence.setdefault(position, []).append(document)
+    lines = []
+    for uuid, document in documents.items():
+        if document["mxlimsType"] not in POSITIONS:
+            continue
+        found = evidence.get(uuid, [])
+        line = {
+            "uuid": uuid,
+            "mxlimsType": document["mxlimsType"],
+            "barcode": document.get("barcode"),
+            "position": _place(document),
+            "container": _barcode(documents.get(document.get("containerId") or "")),
+            "sample": _name(documents.get(document.get("sampleId") or "")),
+            "status": _status(found),
+            **_headline(found),
+        }
+        lines.append(line)
+    lines.sort(key=lambda line: (str(line["container"]), line["position"] or 0, line["uuid"]))
+    return lines
+
+
+def _holder(uuid: str, documents: dict[str, dict[str, Any]]) -> str | None:
+    """The sample position a logistical sample is, or sits in (a Crystal on its pin)."""
+    seen: set[str] = set()
+    current: str | None = uuid
+    while current is not None and current in documents and current not in seen:
+        seen.add(current)
+        document = documents[current]
+        if document["mxlimsType"] in POSITIONS:
+            return current
+        current = document.get("containerId")
+    return None
+
+
+def _position_of(
+    document: dict[str, Any],
+    documents: dict[str, dict[str, Any]],
+    holder_of: dict[str, str | None],
+) -> str | None:
+    """The sample position a job or dataset is about: its logistical sample's, or that of the
+    job or data it came from (followed a few steps)."""
+    current: dict[str, Any] | None = document
+    for _ in range(8):
+        if current is None:
+            return None
+        target = current.get("logisticalSampleId")
+        if target is not None and holder_of.get(target):
+            return holder_of[target]
+        sources = [current.get("sourceId"), *(current.get("inputDataIds") or [])]
+        current = next((documents[s] for s in sources if s in documents), None)
+    return None
+
+
+def _status(evidence: list[dict[str, Any]]) -> str:
+    best = "planned"
+    for document in evidence:
+        kind = document["mxlimsType"]
+        measured = kind == "CollectionSweep" and document.get("sourceId")
+        completed = kind == "MxExperiment" and document.get("jobStatus") == "Completed"
+        if kind == "ReflectionSet":
+            found = "processed"
+        elif measured or completed:
+            found = "collected"
+        elif document.get("jobStatus") in ("Failed", "Aborted"):
+            found = "failed"
+        else:
+            continue
+        if _RANK[found] > _RANK[best]:
+            best = found
+    return best
+
+
+def _headline(evidence: list[dict[str, Any]]) -> dict[str, Any]:
+    best: tuple[float, dict[str, Any]] | None = None
+    for document in evidence:
+        if document["mxlimsType"] != "ReflectionSet":
+            continue
+        overall = document.get("reflectionStatisticsOverall") or {}
+        limits = overall.get("resolutionLimits") or []
+        resolution = limits[1] if len(limits) == 2 else document.get("operationalResolution")
+        if isinstance(resolution, int | float) and (best is None or resolution < best[0]):
+            best = (float(resolution), document)
+    if best is None:
+        return {}
+    resolution, document = best
+    overall = document.get("reflectionStatisticsOverall") or {}
+    return {
+        "resolution": resolution,
+        "spaceGroup": document.get("spaceGroupName"),
+        "completeness": overall.get("Completeness"),
+        "reflectionSet": document["_id"],
+    }
+
+
+def _place(document: dict[str, Any]) -> int | None:
+    for field in ("positionInPuck", "positionInPin", "dropNumber"):
+        if isinstance(document.get(field), int):
+            return int(document[field])
+    return None
+
+
+def _barcode(document: dict[str, Any] | None) -> str | None:
+    if document is None:
+        return None
+    return str(document.get("barcode") or document.get("name") or document["_id"])
+
+
+def _name(document: dict[str, Any] | None) -> str | None:
+    return None if document is None else document.get("name") or document.get("acronym")
+
+
+async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dict[str, Any]]:
+    """The shipments of a proposal the caller may see, each with its state and counts."""
+    shipments = await db.find(
+        "logistical_samples",
+        readable(caller, {"mxlimsType": "Shipment", "_meta.proposal": code}),
+        sort=[("_meta.createdAt", 1), ("_id", 1)],
+    )
+    states = await current_states(db, caller, [s["_id"] for s in shipments])
+    answer = []
+    for shipment in shipments:
+        _, documents = await walk(db, caller, [shipment], "down")
+        kinds = Counter(d["mxlimsType"] for d in documents.values())
+        lines = positions_of(documents)
+        answer.append(
+            {
+                "uuid": shipment["_id"],
+                "name": shipment.get("name"),
+                "proposal": code,
+                "state": states.get(shipment["_id"]),
+                "createdAt": shipment["_meta"].get("createdAt"),
+                "dewars": kinds.get("Dewar", 0),
+                "positions": len(lines),
+                "counts": dict(Counter(line["status"] for line in lines)),
+            }
+        )
+    return answer
