@@ -5,6 +5,7 @@ from api.routes import (
     health,
     history,
     keys,
+    logistics,
     messages,
     navigation,
     objects,
@@ -24,4 +25,5 @@ ROUTERS = [
     schemas.router,
     health.router,
     keys.router,
+    logistics.router,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api import models
 from api.body import JsonObject
@@ -86,9 +86,17 @@ async def update_object(
     summary="Delete one object",
     status_code=204,
     response_class=Response,
-    responses=errors(401, 403, 404, 412, 422),
+    responses=errors(401, 403, 404, 409, 412, 422),
 )
-async def delete_object(uuid: ObjectUuid, store: StoreDep, if_match: IfMatch = None) -> Response:
-    """Delete the object (no cascade); with `If-Match`, only if it is still at that revision."""
-    await store.delete(uuid, revision=optional_revision(if_match))
+async def delete_object(
+    uuid: ObjectUuid,
+    store: StoreDep,
+    if_match: IfMatch = None,
+    cascade: Annotated[
+        bool, Query(description="also delete everything that points at it, in one transaction")
+    ] = False,
+) -> Response:
+    """Delete the object; refused (409, listing who points at it) while others point at it,
+    unless `cascade=true`. With `If-Match`, only if it is still at that revision."""
+    await store.delete(uuid, revision=optional_revision(if_match), cascade=cascade)
     return Response(status_code=204)

@@ -79,4 +79,12 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 
 
 # Register the commands (their modules use `app` from here).
-from mxlims_store.cli import keys, maintenance, messages, objects, serve, sheets  # noqa: E402, F401
+from mxlims_store.cli import (  # noqa: E402, F401
+    keys,
+    logistics,
+    maintenance,
+    messages,
+    objects,
+    serve,
+    sheets,
+)

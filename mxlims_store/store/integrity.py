@@ -5,8 +5,9 @@ Checked on the objects as they will be after the write, together with what is st
 - a position is unique within its container (a pin's or multipin's ``positionInPuck`` in its
   puck, ``positionInPin``, ``positionInDewar``, a well's row and column, ``dropNumber``) and
   within the container's capacity (``numberPositions``);
-- containment (``containerId``) and sample parents (``parentSampleId``) form no cycle and never
-  point at the object itself; a job is never started from itself;
+- containment (``containerId``), sample parents (``parentSampleId``), data derived from data
+  (``derivedFromId``) and jobs started from jobs (``startedFromId``) form no cycle and never point
+  at the object itself (so a job is never started from itself);
 - a barcode is used once within a shipment. The same barcode in another open shipment of the same
   proposal is allowed but reported as a warning (a dewar going out again).
 
@@ -34,7 +35,13 @@ SLOTS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "PlateWell": (("rowNumber", "columnNumber"), None, "plate"),
     "WellDrop": (("dropNumber",), None, "well"),
 }
-CHAINS = ("containerId", "parentSampleId")
+# links that must never come back to where they started, and where their targets are stored
+CHAINS = {
+    "containerId": "logistical_samples",
+    "parentSampleId": "samples",
+    "derivedFromId": "datasets",
+    "startedFromId": "jobs",
+}
 CLOSED_STATES = ("returned", "closed")
 
 
@@ -91,8 +98,7 @@ class Checker:
                 for field in CHAINS:
                     target = obj.get(field)
                     if isinstance(target, str) and target not in self.known:
-                        kind = "samples" if field == "parentSampleId" else "logistical_samples"
-                        wanted[kind].add(target)
+                        wanted[CHAINS[field]].add(target)
             if not wanted:
                 return
             frontier = []
@@ -103,9 +109,6 @@ class Checker:
 
     def _chains(self) -> None:
         for uuid, obj in self.written.items():
-            if obj.get("startedFromId") == uuid:
-                where = self._path(uuid, "startedFromId")
-                self.problems.append(Problem(where, "a job cannot be started from itself"))
             for field in CHAINS:
                 target = obj.get(field)
                 where = self._path(uuid, field)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.errors import InvalidMessage, NotFound, Problem
 from mxlims_store.messages import write_message
 from mxlims_store.model.links import link_targets, ref_key_for, rule_for
-from mxlims_store.store.access import Caller
+from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
 from mxlims_store.store.reads import locate
@@ -94,6 +94,19 @@ async def shipment_results(db: Backend, caller: Caller, uuid: str) -> dict[str, 
     if root["mxlimsType"] != "Shipment":
         raise InvalidMessage([Problem("uuid", f"{uuid} is a {root['mxlimsType']}, not a Shipment")])
     return await export(db, caller, uuid, direction="down")
+
+
+async def proposal_results(db: Backend, caller: Caller, code: str) -> dict[str, Any]:
+    """One MXLIMS file: every shipment of a proposal, everything in them and all results."""
+    shipments = await db.find(
+        "logistical_samples",
+        readable(caller, {"mxlimsType": "Shipment", "_meta.proposal": code}),
+    )
+    if not shipments:
+        raise NotFound("no shipment of this proposal that you may see")
+    _, documents = await walk(db, caller, shipments, "down")
+    _, documents = await walk(db, caller, list(documents.values()), "up")
+    return await asyncio.to_thread(_message_of, list(documents.values()), None)
 
 
 def _check_depth(depth: int | None) -> None:

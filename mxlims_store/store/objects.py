@@ -1,4 +1,4 @@
-"""Single objects: get, partial update with a revision check, delete (no cascade)."""
+"""Single objects: get, and partial update with a revision check (deleting: ``deletion``)."""
 
 from __future__ import annotations
 
@@ -97,26 +97,6 @@ async def update(
     return stored_object(new_document)
 
 
-async def delete(db: Backend, caller: Caller, uuid: str, revision: int | None = None) -> None:
-    """Delete one object. Nothing else goes with it but the Job-side id lists it holds itself."""
-    collection, document = await locate(db, caller, uuid)
-    if not caller.may_delete(document[META].get("proposal")):
-        raise PermissionDenied(f"you may not delete object {uuid}")
-    current = int(document[META]["revision"])
-    expected = current if revision is None else revision
-    entry = history.entry(
-        uuid,
-        current + 1,
-        "delete",
-        caller.actor,
-        now(),
-        _fields(document),
-        None,
-        proposal=document[META].get("proposal"),
-    )
-    await _commit(db, caller, Write(collection, uuid, None, expected, entry), expected)
-
-
 async def _commit(db: Backend, caller: Caller, write: Write, revision: int) -> None:
     """One object and its history entry in one transaction; a lost race is a stale revision."""
     try:
@@ -182,4 +162,4 @@ def _fields(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in ("_id", META)}
 
 
-__all__ = ["FIXED_FIELDS", "NotFound", "StoredObject", "delete", "get", "stored_object", "update"]
+__all__ = ["FIXED_FIELDS", "NotFound", "StoredObject", "get", "stored_object", "update"]

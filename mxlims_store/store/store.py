@@ -12,8 +12,18 @@ from typing import Any
 
 from mxlims_store.errors import MxlimsError, PermissionDenied
 from mxlims_store.mappings import SheetExport
+from mxlims_store.store import (
+    deletion,
+    importer,
+    keys,
+    logistics,
+    navigation,
+    objects,
+    queries,
+    sheets,
+    status,
+)
 from mxlims_store.store import history as history_entries
-from mxlims_store.store import importer, keys, navigation, objects, queries, sheets
 from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -104,9 +114,16 @@ class Store:
         return await objects.update(self.db, self._who(caller), uuid, changes, revision)
 
     async def delete(
-        self, uuid: str, *, revision: int | None = None, caller: Caller | None = None
-    ) -> None:
-        await objects.delete(self.db, self._who(caller), uuid, revision)
+        self,
+        uuid: str,
+        *,
+        revision: int | None = None,
+        cascade: bool = False,
+        caller: Caller | None = None,
+    ) -> list[str]:
+        """Delete an object nothing points at, or with ``cascade`` everything below it too, in
+        one transaction; the uuids deleted."""
+        return await deletion.delete(self.db, self._who(caller), uuid, revision, cascade)
 
     async def links(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
         return await navigation.links(self.db, self._who(caller), uuid)
@@ -149,6 +166,34 @@ class Store:
 
     async def stats(self, *, caller: Caller | None = None) -> dict[str, int]:
         return await queries.stats(self.db, self._who(caller))
+
+    # -- logistics and status ---------------------------------------------------------------
+
+    async def record_event(
+        self, ref: str, state: str, *, caller: Caller | None = None, **details: str | None
+    ) -> dict[str, Any]:
+        """Record a logistics event for the object a uuid or barcode names."""
+        return await logistics.record(self.db, self._who(caller), ref, state, **details)
+
+    async def where(self, ref: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        """Current state, location and every event of the object a uuid or barcode names."""
+        return await logistics.where(self.db, self._who(caller), ref)
+
+    async def by_barcode(self, barcode: str, *, caller: Caller | None = None) -> StoredObject:
+        return objects.stored_object(await logistics.resolve(self.db, self._who(caller), barcode))
+
+    async def status(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        """Counts per sample status and one line per sample position of a shipment or dewar."""
+        return await status.status(self.db, self._who(caller), uuid)
+
+    async def proposal_shipments(
+        self, code: str, *, caller: Caller | None = None
+    ) -> list[dict[str, Any]]:
+        return await status.proposal_shipments(self.db, self._who(caller), code)
+
+    async def proposal_results(self, code: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        """One MXLIMS file: every shipment of the proposal with all its results."""
+        return await navigation.proposal_results(self.db, self._who(caller), code)
 
     # -- API keys (admins) --------------------------------------------------------------------
 

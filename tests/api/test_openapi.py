@@ -29,7 +29,7 @@ OPERATIONS = [
     op("find_objects", "get", "/objects", 401, 422),
     op("get_object", "get", "/objects/{uuid}", *BY_UUID),
     op("update_object", "patch", "/objects/{uuid}", *BY_UUID, 400, 412, 415, 428),
-    op("delete_object", "delete", "/objects/{uuid}", *BY_UUID, 403, 412),
+    op("delete_object", "delete", "/objects/{uuid}", *BY_UUID, 403, 409, 412),
     op("get_object_links", "get", "/objects/{uuid}/links", *BY_UUID),
     op("get_object_provenance", "get", "/objects/{uuid}/provenance", *BY_UUID),
     op("export_object", "get", "/objects/{uuid}/export", *BY_UUID),
@@ -46,6 +46,13 @@ OPERATIONS = [
     op("create_key", "post", "/keys", 401, 403, 422),
     op("list_keys", "get", "/keys", 401, 403),
     op("revoke_key", "delete", "/keys/{key_id}", 401, 403, 404),
+    op("record_event", "post", "/objects/{uuid}/events", 401, 403, 404, 409, 422),
+    op("get_events", "get", "/objects/{uuid}/events", *BY_UUID),
+    op("get_by_barcode", "get", "/barcodes/{barcode}", *BY_UUID),
+    op("record_event_by_barcode", "post", "/barcodes/{barcode}/events", 401, 403, 404, 409, 422),
+    op("get_shipment_status", "get", "/shipments/{uuid}/status", *BY_UUID),
+    op("list_proposal_shipments", "get", "/proposals/{code}/shipments", 401, 422),
+    op("get_proposal_results", "get", "/proposals/{code}/results", *BY_UUID),
 ]
 OPEN = {"get_facility", "list_schemas", "get_schema", "get_health"}  # no key needed
 
@@ -115,5 +122,12 @@ def test_security_and_403_are_declared_exactly_where_they_apply(
     else:
         schemes = {name for option in declared["security"] for name in option}
         assert schemes == {"HTTPBearer", "APIKeyHeader"} and 401 in codes
-    may_forbid = {"delete_object", "create_key", "list_keys", "revoke_key"}
+    may_forbid = {
+        "delete_object",
+        "create_key",
+        "list_keys",
+        "revoke_key",
+        "record_event",
+        "record_event_by_barcode",
+    }
     assert (403 in codes) == (operation.operation_id in may_forbid)

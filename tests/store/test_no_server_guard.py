@@ -42,6 +42,13 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "revoke_key": lambda s: s.revoke_key("0123456789abcdef"),
     "count_keys": lambda s: s.count_keys(),
     "authenticate": lambda s: s.authenticate("mxk.0123456789abcdef.secret"),
+    "record_event": lambda s: s.record_event("DW-1", "received", location="stores"),
+    "where": lambda s: s.where(UUID),
+    "by_barcode": lambda s: s.by_barcode("DW-1"),
+    "status": lambda s: s.status(UUID),
+    "proposal_shipments": lambda s: s.proposal_shipments("mx1"),
+    "proposal_results": lambda s: s.proposal_results("mx1"),
+    "delete-cascade": lambda s: s.delete(UUID, cascade=True),
 }
 EMBEDDED_ONLY = {"backup", "check"}  # refused on MongoDB before anything is sent
 NOT_CALLS = {"acting_as"}  # makes a view of the store, sends nothing

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from mxlims_store.errors import InvalidMessage, NotFound, StaleRevision
+from mxlims_store.errors import Conflict, InvalidMessage, NotFound, StaleRevision
 from mxlims_store.store import FindQuery, Store
 from tests.factories import results_message, shipment_message
 
@@ -116,18 +116,19 @@ async def test_update_validates_fields_and_links(store: Store, loaded: dict) -> 
     )
 
 
-async def test_delete_does_not_cascade_and_job_lists_go_with_the_job(
+async def test_delete_refuses_dangling_links_and_job_lists_go_with_the_job(
     store: Store, loaded: dict
 ) -> None:
     results = results_message(loaded)
     await store.import_message(results, policy="update_old")
     puck = loaded["Puck"]["Puck1"]["uuid"]
-    await store.delete(puck)
-    with pytest.raises(NotFound):
-        await store.get(puck)
-    pin = await store.get(loaded["Pin"]["Pin1"]["uuid"])
-    assert pin.data["containerId"] == puck  # no cascade: the foreign key stays
+    with pytest.raises(Conflict, match="point at it"):
+        await store.delete(puck)
+    assert (await store.get(puck)).revision == 1
     processing = results["MxProcessing"]["MxProcessing1"]["uuid"]
+    with pytest.raises(Conflict):  # its ReflectionSet points at it
+        await store.delete(processing)
+    await store.delete(results["ReflectionSet"]["ReflectionSet1"]["uuid"])
     await store.delete(processing, revision=1)
     sweep = results["CollectionSweep"]["CollectionSweep1"]["uuid"]
     links = await store.links(sweep)

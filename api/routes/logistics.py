@@ -1,0 +1,216 @@
+"""Logistics and status: events by uuid or barcode, where things are, what came out of them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from api import models
+from api.deps import StoreDep
+from api.errors import errors
+from api.params import ObjectUuid
+from api.routes.navigation import attachment, message_file
+from api.routes.objects import answer
+
+router = APIRouter(tags=["logistics"])
+
+Barcode = Annotated[str, Path(min_length=1, max_length=200, description="a scanned barcode")]
+Proposal = Annotated[str, Path(min_length=1, max_length=64, description="a proposal code")]
+State = Literal["prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed"]
+
+
+class NewEvent(BaseModel):
+    """What happened to a shipment, dewar or container; the time and actor are the server's."""
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "state": "received",
+                    "location": "stores, bay 3",
+                    "facility": "ESRF",
+                    "trackingNumber": "1Z999AA10123456784",
+                    "note": "lid dented, contents fine",
+                }
+            ]
+        },
+    }
+
+    state: State
+    location: str | None = Field(default=None, max_length=500)
+    facility: str | None = Field(default=None, max_length=100)
+    beamline: str | None = Field(default=None, max_length=100)
+    storagePosition: str | None = Field(default=None, max_length=100)
+    trackingNumber: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class Event(NewEvent):
+    model_config = {"extra": "allow"}
+    id: str
+    subject: str
+    subjectType: str
+    time: str
+    actor: str
+
+
+class Whereabouts(BaseModel):
+    """Where an object is now, and how it got there."""
+
+    uuid: str
+    mxlimsType: str
+    barcode: str | None = None
+    state: str | None = None
+    since: str | None = None
+    location: dict[str, str] = {}
+    trackingNumber: str | None = None
+    trackingDevice: dict[str, Any] | None = None
+    events: list[Event] = []
+
+
+class Status(BaseModel):
+    """Sample status of a shipment or container: counts, and one line per sample position with
+    its headline result."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
+                    "mxlimsType": "Dewar",
+                    "name": "DW-1",
+                    "state": "at_beamline",
+                    "counts": {"planned": 14, "collected": 1, "processed": 1, "failed": 0},
+                    "positions": [
+                        {
+                            "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec701",
+                            "mxlimsType": "Pin",
+                            "barcode": "PIN-1",
+                            "position": 1,
+                            "container": "PK-1",
+                            "sample": "S1",
+                            "status": "processed",
+                            "resolution": 1.62,
+                            "spaceGroup": "P 21 21 21",
+                            "completeness": 99.1,
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+
+    uuid: str
+    mxlimsType: str
+    name: str | None = None
+    state: str | None = None
+    counts: dict[str, int]
+    positions: list[dict[str, Any]]
+
+
+class ShipmentSummary(BaseModel):
+    uuid: str
+    name: str | None = None
+    proposal: str
+    state: str | None = None
+    createdAt: str | None = None
+    dewars: int
+    positions: int
+    counts: dict[str, int]
+
+
+@router.post(
+    "/objects/{uuid}/events",
+    operation_id="record_event",
+    summary="Record a logistics event",
+    status_code=201,
+    response_model=Event,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def record_event(uuid: ObjectUuid, event: NewEvent, store: StoreDep) -> Event:
+    """A new state (and place) of a shipment, dewar or container; a move the journey does not
+    allow (say `returned` -> `shipped` without a new `prepared`) is refused with 409."""
+    details = event.model_dump(exclude={"state"}, exclude_none=True)
+    return Event.model_validate(await store.record_event(uuid, event.state, **details))
+
+
+@router.get(
+    "/objects/{uuid}/events",
+    operation_id="get_events",
+    summary="Where it is, and every event",
+    response_model=Whereabouts,
+    responses=errors(401, 404, 422),
+)
+async def get_events(uuid: ObjectUuid, store: StoreDep) -> Whereabouts:
+    return Whereabouts.model_validate(await store.where(uuid))
+
+
+@router.get(
+    "/barcodes/{barcode}",
+    operation_id="get_by_barcode",
+    summary="The object with this barcode",
+    response_model=models.StoredObject,
+    responses=errors(401, 404, 422),
+)
+async def get_by_barcode(
+    barcode: Barcode, store: StoreDep, response: Response
+) -> models.StoredObject:
+    """The object with this barcode (of several, the newest: a dewar reused for a new shipment)."""
+    return answer(await store.by_barcode(barcode), response)
+
+
+@router.post(
+    "/barcodes/{barcode}/events",
+    operation_id="record_event_by_barcode",
+    summary="Record a logistics event by barcode scan",
+    status_code=201,
+    response_model=Event,
+    responses=errors(401, 403, 404, 409, 422),
+)
+async def record_event_by_barcode(barcode: Barcode, event: NewEvent, store: StoreDep) -> Event:
+    details = event.model_dump(exclude={"state"}, exclude_none=True)
+    return Event.model_validate(await store.record_event(barcode, event.state, **details))
+
+
+@router.get(
+    "/shipments/{uuid}/status",
+    operation_id="get_shipment_status",
+    summary="Sample status of a shipment (or dewar, puck, plate)",
+    response_model=Status,
+    responses=errors(401, 404, 422),
+)
+async def get_shipment_status(uuid: ObjectUuid, store: StoreDep) -> Status:
+    """Counts per status (planned, collected, processed, failed) and one line per pin, drop or
+    multipin position with its best result: one request answers "which pins of dewar D were
+    measured, and with what result"."""
+    return Status.model_validate(await store.status(uuid))
+
+
+@router.get(
+    "/proposals/{code}/shipments",
+    operation_id="list_proposal_shipments",
+    summary="A proposal's shipments with their state",
+    response_model=list[ShipmentSummary],
+    responses=errors(401, 422),
+)
+async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[ShipmentSummary]:
+    return [ShipmentSummary.model_validate(s) for s in await store.proposal_shipments(code)]
+
+
+@router.get(
+    "/proposals/{code}/results",
+    operation_id="get_proposal_results",
+    summary="A proposal's results file",
+    response_class=JSONResponse,
+    responses={
+        **message_file("MXLIMS message: every shipment and result"),
+        **errors(401, 404, 422),
+    },
+)
+async def get_proposal_results(code: Proposal, store: StoreDep) -> JSONResponse:
+    """One MXLIMS file with every shipment of the proposal, their experiments and results."""
+    return attachment(await store.proposal_results(code), f"proposal-{code}-results.json")

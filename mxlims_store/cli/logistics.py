@@ -1,0 +1,78 @@
+"""event, where, status, delete: the journey of dewars and the state of their samples."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from mxlims_store.cli.app import app, emit, with_store
+from mxlims_store.store import Store
+
+Ref = Annotated[str, typer.Argument(help="a uuid, or a barcode as scanned")]
+
+
+@app.command()
+def event(
+    ref: Ref,
+    state: Annotated[
+        str,
+        typer.Argument(help="prepared, shipped, received, stored, at_beamline, returned or closed"),
+    ],
+    location: Annotated[str | None, typer.Option(help="where it is, in words")] = None,
+    facility: Annotated[str | None, typer.Option(help="the facility it is at")] = None,
+    beamline: Annotated[str | None, typer.Option(help="the beamline it is at")] = None,
+    storage_position: Annotated[str | None, typer.Option(help="the shelf, bay or slot")] = None,
+    tracking_number: Annotated[str | None, typer.Option(help="the carrier's number")] = None,
+    note: Annotated[str | None, typer.Option(help="anything worth telling")] = None,
+) -> None:
+    """Record a logistics event for a shipment, dewar or container."""
+
+    async def run(store: Store) -> dict[str, Any]:
+        return await store.record_event(
+            ref,
+            state,
+            location=location,
+            facility=facility,
+            beamline=beamline,
+            storagePosition=storage_position,
+            trackingNumber=tracking_number,
+            note=note,
+        )
+
+    emit(with_store(run))
+
+
+@app.command()
+def where(ref: Ref) -> None:
+    """Current state, location and every event of a shipment, dewar or container, as JSON."""
+
+    async def run(store: Store) -> dict[str, Any]:
+        return await store.where(ref)
+
+    emit(with_store(run))
+
+
+@app.command()
+def status(uuid: Annotated[str, typer.Argument(help="a shipment's or dewar's uuid")]) -> None:
+    """Counts per sample status, and one line per pin (position, status, best result)."""
+
+    async def run(store: Store) -> dict[str, Any]:
+        return await store.status(uuid)
+
+    emit(with_store(run))
+
+
+@app.command()
+def delete(
+    uuid: Annotated[str, typer.Argument(help="the object's uuid")],
+    cascade: Annotated[
+        bool, typer.Option("--cascade", help="also delete everything that points at it")
+    ] = False,
+) -> None:
+    """Delete an object; refused while others point at it, unless --cascade."""
+
+    async def run(store: Store) -> list[str]:
+        return await store.delete(uuid, cascade=cascade)
+
+    emit({"deleted": with_store(run)})

@@ -1,0 +1,76 @@
+"""Deleting with care: an object others point at is kept unless a cascade is asked for.
+
+A cascade deletes the object and everything below it (everything whose links lead to it: the
+pins of a puck, their samples' experiments and results ...) in one transaction, each deletion
+with its history entry. The caller must be allowed to delete every one of them; otherwise
+nothing is deleted. The objects that block a plain delete are listed as far as the caller may
+see them (the others are only counted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mxlims_store.errors import Conflict, PermissionDenied, Problem
+from mxlims_store.store import history
+from mxlims_store.store.access import LOCAL, Caller
+from mxlims_store.store.backends import Backend, Write
+from mxlims_store.store.collections import collection_of
+from mxlims_store.store.documents import META, now
+from mxlims_store.store.objects import _commit, _fields
+from mxlims_store.store.reads import locate
+from mxlims_store.store.walk import walk
+
+
+async def delete(
+    db: Backend, caller: Caller, uuid: str, revision: int | None = None, cascade: bool = False
+) -> list[str]:
+    """Delete ``uuid`` (and with ``cascade`` all below it); the uuids deleted."""
+    _, document = await locate(db, caller, uuid)
+    if not caller.may_delete(document[META].get("proposal")):
+        raise PermissionDenied("you may not delete this object")
+    current = int(document[META]["revision"])
+    expected = current if revision is None else revision
+    # Who points at it, whoever owns them: a hidden pointer blocks a delete all the same.
+    steps, below = await walk(db, LOCAL, [document], "down", None if cascade else 1)
+    others = [u for u in below if u != uuid]
+    if others and not cascade:
+        visible = [s for s in steps if s.uuid != uuid and caller.may_read(_owner(below[s.uuid]))]
+        problems = [Problem(s.uuid, f"{s.mxlims_type} points at it ({s.link})") for s in visible]
+        hidden = len(others) - len(visible)
+        note = f" (and {hidden} you may not see)" if hidden else ""
+        raise Conflict(
+            f"{len(others)} object(s) point at it{note}; delete them first or ask for a cascade",
+            problems,
+        )
+    refused = [u for u in others if not caller.may_delete(_owner(below[u]))]
+    if refused:
+        raise PermissionDenied(f"the cascade reaches {len(refused)} object(s) you may not delete")
+    time = now()
+    writes = [_deletion(caller, document, expected, time)]
+    writes += [_deletion(caller, below[u], int(below[u][META]["revision"]), time) for u in others]
+    if len(writes) == 1:
+        await _commit(db, caller, writes[0], expected)
+    else:
+        await db.commit(writes)
+    return [w.uuid for w in writes]
+
+
+def _owner(document: dict[str, Any]) -> str | None:
+    proposal = document[META].get("proposal")
+    return None if proposal is None else str(proposal)
+
+
+def _deletion(caller: Caller, document: dict[str, Any], expected: int, time: str) -> Write:
+    uuid = document["_id"]
+    entry = history.entry(
+        uuid,
+        int(document[META]["revision"]) + 1,
+        "delete",
+        caller.actor,
+        time,
+        _fields(document),
+        None,
+        proposal=document[META].get("proposal"),
+    )
+    return Write(collection_of(document["mxlimsType"]), uuid, None, expected, entry)

@@ -1,0 +1,28 @@
+"""event, where, status and delete from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.test_cli import data_dir, run, write  # noqa: F401 - the autouse fixture
+from tests.factories import shipment_message
+
+
+def test_event_where_status_and_delete(tmp_path: Path) -> None:
+    message = shipment_message(3)
+    assert run("import", str(write(tmp_path, "s.json", message))).exit_code == 0
+    scanned = run("event", "DW-1", "received", "--facility", "SLS", "--location", "dock")
+    assert scanned.exit_code == 0, scanned.output
+    assert json.loads(scanned.stdout)["actor"].endswith("(cli)")
+    where = json.loads(run("where", "DW-1").stdout)
+    assert where["state"] == "received" and where["location"]["facility"] == "SLS"
+    refused = run("event", "DW-1", "shipped")
+    assert refused.exit_code == 1 and "cannot go from received to shipped" in refused.stderr
+    status = json.loads(run("status", message["Shipment"]["Shipment1"]["uuid"]).stdout)
+    assert status["counts"]["planned"] == 3 and status["state"] is None
+    puck = message["Puck"]["Puck1"]["uuid"]
+    blocked = run("delete", puck)
+    assert blocked.exit_code == 1 and len(blocked.stderr.strip().splitlines()) == 3
+    deleted = json.loads(run("delete", puck, "--cascade").stdout)["deleted"]
+    assert len(deleted) == 4 and deleted[0] == puck
