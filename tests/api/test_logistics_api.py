@@ -1,4 +1,4 @@
-"""Tracking over HTTP: a dewar's journey by barcode scan, status, proposal views, careful deletes."""
+"""Tracking over HTTP: a journey by barcode scan, status, proposal views, careful deletes."""
 
 from __future__ import annotations
 
