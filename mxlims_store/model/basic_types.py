@@ -75,6 +75,9 @@ class StrictModel(BaseModel):
         use_attribute_docstrings=True,
         # Titles in generated JSON schemas are the field names themselves ("containerId").
         field_title_generator=lambda name, _info: name,
+        # Validators are built on first use, not at import: a CLI command that reads no
+        # MXLIMS input (stats, get, where) starts some 0.2 s sooner.
+        defer_build=True,
     )
 
     @model_validator(mode="before")

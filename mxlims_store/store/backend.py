@@ -6,13 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
 from mxlims_store.config import Settings
 from mxlims_store.errors import StoreBroken
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.legacy import convert_if_legacy
-from mxlims_store.store.backends.mongo import MongoBackend, PymongoDriver
 from mxlims_store.store.backends.sqlite import SqliteBackend, database_file
 from mxlims_store.store.store import Store
 
@@ -20,9 +17,13 @@ from mxlims_store.store.store import Store
 def make_backend(settings: Settings) -> Backend:
     """The configured backend, not yet touched (nothing is read or written here)."""
     if settings.mongodb_url:
+        from pymongo import AsyncMongoClient  # only here: the embedded store starts faster
+
         options: dict[str, Any] = {}
         if "serverselectiontimeoutms" not in settings.mongodb_url.lower():
             options["serverSelectionTimeoutMS"] = 5000  # fail fast on a wrong host
+        from mxlims_store.store.backends.mongo import MongoBackend, PymongoDriver
+
         client: Any = AsyncMongoClient(settings.mongodb_url, **options)
         return MongoBackend(PymongoDriver(client, settings.database))
     try:

@@ -143,8 +143,9 @@ def _compare(path: Path, op: str, operand: Any) -> Compare:
     if op in MEMBERSHIP:
         if not isinstance(operand, list | tuple):
             raise UnsupportedQuery(f"{where}: {op} takes a list")
-        for value in operand:
-            _check_scalar(path, op, value)
+        if not all(type(value) is str for value in operand):  # uuid lists: the common case
+            for value in operand:
+                _check_scalar(path, op, value)
         return Compare(path, op, tuple(operand))
     if op in RANGE and (isinstance(operand, bool) or not isinstance(operand, int | float | str)):
         raise UnsupportedQuery(f"{where}: {op} takes a number or text")
