@@ -1,26 +1,27 @@
-"""The generated JSON schemas (``schemas/*.json``) served by ``GET /schemas``.
+"""The generated JSON schemas (``mxlims_store/schemas/*.json``) served by ``GET /schemas``.
 
-Names are looked up in a listing of the folder, never joined onto a path, so no request can
-reach a file outside it.
+They are package data, read through ``importlib.resources``, so an installed wheel serves them
+as a source checkout does. Names are looked up in a listing of the folder, never joined onto a
+path, so no request can reach a file outside it.
 """
 
 from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from mxlims_store.errors import NotFound
-from mxlims_store.model.json_schemas import DEFAULT_OUTDIR
-
-SCHEMA_DIR: Path = DEFAULT_OUTDIR
 
 
 @cache
-def schema_files() -> dict[str, Path]:
-    """Schema name (``Pin``) -> file, for every ``*.json`` in the folder."""
-    return {path.stem: path for path in sorted(SCHEMA_DIR.glob("*.json")) if path.is_file()}
+def schema_files() -> dict[str, Traversable]:
+    """Schema name (``Pin``) -> file, for every ``*.json`` in the package's schema folder."""
+    folder = files("mxlims_store").joinpath("schemas")
+    found = [entry for entry in folder.iterdir() if entry.name.endswith(".json")]
+    return {entry.name.removesuffix(".json"): entry for entry in sorted(found, key=str)}
 
 
 def schema_names() -> list[str]:
@@ -29,7 +30,7 @@ def schema_names() -> list[str]:
 
 def read_schema(name: str) -> dict[str, Any]:
     stem = name.removesuffix(".json")
-    path = schema_files().get(stem)
+    path = schema_files().get(stem) if stem and not stem.startswith(".") else None
     if path is None:
         raise NotFound(f"no schema {name!r}; known: {', '.join(schema_files()) or 'none'}")
     schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))

@@ -7,12 +7,13 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from mxlims_store.config import get_settings
 from mxlims_store.errors import MxlimsError
+from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
 from mxlims_store.store.access import local_admin
 from mxlims_store.store.backend import open_store
@@ -24,7 +25,35 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+DEBUG = {"on": False}  # --debug: tracebacks for unexpected failures, for bug reports
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("mxlims-store")
+        except metadata.PackageNotFoundError:  # pragma: no cover - a bare source tree
+            version = "0+unknown"
+        typer.echo(f"mxlims-store {version} (MXLIMS {MODEL_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="print the version"),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show a traceback when something unexpected fails")
+    ] = False,
+) -> None:
+    """mxlims-store: a LIMS for macromolecular crystallography that speaks MXLIMS."""
+    DEBUG["on"] = debug
 
 
 def emit(value: Any) -> None:
@@ -76,6 +105,12 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
         return asyncio.run(run())
     except MxlimsError as error:
         fail(problem_lines(error))
+    except KeyboardInterrupt:
+        fail(["interrupted: nothing of the unfinished command was stored"], 130)
+    except OSError as error:
+        if DEBUG["on"]:
+            raise
+        fail([f"cannot proceed: {error.strerror or error} ({error.filename or 'the store'})"])
 
 
 # Register the commands (their modules use `app` from here).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,25 +28,47 @@ def import_(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check and report, store nothing")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the full report (every local key -> uuid)")
+    ] = False,
 ) -> None:
-    """Import a message; prints the report (counts per type, local key -> uuid)."""
+    """Import a message; prints a summary (--json: the full report)."""
     if policy not in POLICIES:
         fail([f"--policy must be one of {', '.join(POLICIES)}"], 2)
     message = read_json(file)
 
     async def run(store: Store) -> dict[str, Any]:
-        with Progress(transient=True, disable=dry_run) as bar:
-            task = bar.add_task(f"importing {file.name}", total=None)
-
-            def advance(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            report = await store.import_message(
-                message, policy=policy, dry_run=dry_run, progress=advance
-            )
+        # a spinner on a terminal while the import works; nothing when output is piped
+        with Progress(transient=True, disable=dry_run or not sys.stderr.isatty()) as bar:
+            bar.add_task(f"importing {file.name}", total=None)
+            report = await store.import_message(message, policy=policy, dry_run=dry_run)
         return report.to_dict()
 
-    emit(with_store(run))
+    report = with_store(run)
+    if as_json:
+        emit(report)
+        return
+    typer.echo(summary(file.name, report))
+
+
+def summary(name: str, report: dict[str, Any]) -> str:
+    """A person's view of an import report: what was created, updated or kept, per type."""
+
+    def counted(counts: dict[str, int]) -> str:
+        per_type = ", ".join(f"{t} {n:,}" for t, n in sorted(counts.items()))
+        return f"{sum(counts.values()):,}" + (f" ({per_type})" if per_type else "")
+
+    verb = "would import" if report.get("dry_run") else "imported"
+    lines = [
+        f"{verb} {name}:",
+        f"  created   {counted(report['created'])}",
+        f"  updated   {counted(report['updated'])}",
+        f"  unchanged {counted(report['unchanged'])}",
+    ]
+    shipments = [u for key, u in report["keys"].items() if key.startswith("Shipment/")]
+    lines += [f"  shipment  {uuid}" for uuid in shipments]
+    lines += [f"  warning   {warning}" for warning in report.get("warnings", [])]
+    return "\n".join(lines)
 
 
 @app.command()

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from mxlims_store.cli.app import app
-from mxlims_store.config import get_settings
+from mxlims_store.cli.app import app, fail
+from mxlims_store.config import Settings, get_settings
+from mxlims_store.errors import MxlimsError
+from mxlims_store.store.backend import open_store
+from mxlims_store.store.bootstrap import first_admin_key
+
+
+def describe(settings: Settings) -> str:
+    if settings.mongodb_url:
+        return "MongoDB (MXLIMS_MONGODB_URL)"
+    return f"the embedded store in {settings.data_dir}"
+
+
+async def _probe(settings: Settings) -> Path | None:
+    """Open the store once before serving: a store that cannot be opened is one clear line
+    here, not a traceback from inside the server. Makes the first admin key of a new store."""
+    async with open_store(settings) as store:
+        return await first_admin_key(store, settings.data_dir)
 
 
 @app.command()
@@ -15,10 +33,20 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
 ) -> None:
-    """Run the MXLIMS HTTP API (docs at /docs)."""
+    """Run the MXLIMS HTTP API (docs at /docs); Ctrl+C stops it."""
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "api.main:create_app", factory=True, host=host or settings.host, port=port or settings.port
-    )
+    host, port = host or settings.host, port or settings.port
+    try:
+        written = asyncio.run(_probe(settings))
+    except MxlimsError as error:
+        fail([f"cannot serve: {error.message}"])
+    except OSError as error:
+        fail([f"cannot serve: {describe(settings)}: {error.strerror or error}"])
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    typer.echo(f"mxlims-store: serving {describe(settings)}", err=True)
+    typer.echo(f"  API and docs: http://{shown}:{port}/docs  (Ctrl+C stops)", err=True)
+    if written is not None:
+        typer.echo(f"  the store had no API key: the first admin key is in {written}", err=True)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)

@@ -2,10 +2,11 @@
 
 Run ``python -m mxlims_store.model.json_schemas [OUTDIR]``.
 
-One file per concrete and core type (``Pin.json`` ...) in OUTDIR (default: ``schemas/`` at the
-repository root), generated from the pydantic models so that they cannot drift from the code; a
-test regenerates them and fails when the committed files differ. Output is deterministic: sorted
-keys, two-space indent, trailing newline. These schemas describe the *store* form (``containerId``
+One file per concrete and core type (``Pin.json`` ...) in OUTDIR (default:
+``mxlims_store/schemas/``, package data shipped in the wheel), generated from the pydantic models
+so that they cannot drift from the code; a test regenerates them and fails when the committed
+files differ. Output is deterministic: sorted keys, two-space indent, trailing newline.
+These schemas describe the *store* form (``containerId``
 uuids), not the standard's message form (``containerRef``), and are not the official schemas.
 """
 
@@ -22,7 +23,7 @@ from pydantic_core import core_schema
 
 from mxlims_store.model.registry import ALL_TYPES, MODEL_VERSION
 
-DEFAULT_OUTDIR = Path(__file__).resolve().parents[2] / "schemas"
+DEFAULT_OUTDIR = Path(__file__).resolve().parents[1] / "schemas"  # inside the package
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 

@@ -23,7 +23,7 @@ from mxlims_store.errors import InvalidMessage, Problem
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.logistics import current_states
-from mxlims_store.store.reads import locate
+from mxlims_store.store.reads import fetch, locate
 from mxlims_store.store.walk import walk
 
 POSITIONS = ("Pin", "PinPosition", "WellDrop")
@@ -38,6 +38,7 @@ async def status(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
         problem = Problem("uuid", f"a {root['mxlimsType']} holds no samples to report on")
         raise InvalidMessage([problem])
     _, documents = await walk(db, caller, [root], "down")
+    await _with_samples(db, caller, documents)
     lines = positions_of(documents)
     counts = Counter(line["status"] for line in lines)
     states = await current_states(db, caller, [root["_id"]])
@@ -49,6 +50,17 @@ async def status(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
         "counts": {s: counts.get(s, 0) for s in STATUSES},
         "positions": lines,
     }
+
+
+async def _with_samples(db: Backend, caller: Caller, documents: dict[str, dict[str, Any]]) -> None:
+    """Add the samples of the positions (above them, so not reached walking down): their names
+    go on each line."""
+    wanted = {
+        d["sampleId"]
+        for d in documents.values()
+        if d["mxlimsType"] in POSITIONS and d.get("sampleId") and d["sampleId"] not in documents
+    }
+    documents.update(await fetch(db, caller, {"samples": wanted}))
 
 
 def positions_of(documents: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mxlims_store.messages import read_message, write_message
-from tests.conftest import REFERENCE, conformance_errors, load_json, needs_shared
+from tests.conftest import REFERENCE, conformance_errors, from_reference, load_json, needs_shared
 
 pytestmark = needs_shared
 
@@ -53,7 +53,7 @@ def test_the_reference_examples_are_there() -> None:
     assert len(EXAMPLES) == 5
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=_id)
+@pytest.mark.parametrize("path", from_reference(EXAMPLES), ids=_id)
 def test_normalised_example_is_official_and_same(path: Path) -> None:
     original = load_json(path)
     normalised = write_message(read_message(original).objects)
@@ -61,7 +61,7 @@ def test_normalised_example_is_official_and_same(path: Path) -> None:
     assert _by_uuid(normalised) == _by_uuid(original)
 
 
-@pytest.mark.parametrize("path", OLDER, ids=lambda p: f"{p.parts[-5]}/{_id(p)}")
+@pytest.mark.parametrize("path", from_reference(OLDER), ids=lambda p: f"{p.parts[-5]}/{_id(p)}")
 def test_older_versions_are_read_and_upgraded(path: Path) -> None:
     result = read_message(load_json(path))
     assert result.objects

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 import mxlims_store.model as model
 from mxlims_store.model import ALL_TYPES, STANDARD_JSON, parse_object
-from tests.conftest import load_json, needs_shared
+from tests.conftest import from_reference, load_json, needs_shared
 
 from ._reference import case_files, message_files, message_objects, to_store_form
 
@@ -40,7 +40,7 @@ def _case_params(validity: str) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize(("kind", "type_name", "path"), _case_params("valid"))
+@pytest.mark.parametrize(("kind", "type_name", "path"), from_reference(_case_params("valid")))
 def test_official_valid_case_is_accepted(kind: str, type_name: str, path: Path) -> None:
     document = load_json(path)
     obj = _validate(kind, type_name, document)
@@ -48,7 +48,7 @@ def test_official_valid_case_is_accepted(kind: str, type_name: str, path: Path) 
     assert obj.model_dump(mode="json", exclude_none=True) == document
 
 
-@pytest.mark.parametrize(("kind", "type_name", "path"), _case_params("invalid"))
+@pytest.mark.parametrize(("kind", "type_name", "path"), from_reference(_case_params("invalid")))
 def test_official_invalid_case_is_rejected(kind: str, type_name: str, path: Path) -> None:
     with pytest.raises(ValidationError):
         _validate(kind, type_name, load_json(path))
@@ -67,7 +67,7 @@ def _message_params() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("document", _message_params())
+@pytest.mark.parametrize("document", from_reference(_message_params()))
 def test_example_message_object_validates(document: dict[str, Any]) -> None:
     obj = parse_object(document)
     assert type(obj) is ALL_TYPES[document["mxlimsType"]]

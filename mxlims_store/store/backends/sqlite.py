@@ -78,10 +78,10 @@ class SqliteBackend:
             # the commit that happens to cross the threshold: at 200,000 objects an automatic
             # checkpoint made an import's commit several times slower.
             connection.execute("PRAGMA wal_autocheckpoint = 0")
-            # 32 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
-            # store of 200,000 objects stay warm across an import; reads map the file.
-            connection.execute("PRAGMA cache_size = -32768")
-            connection.execute("PRAGMA mmap_size = 268435456")
+            # 16 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
+            # store of 200,000 objects stay warm across an import. (Memory-mapping the file was
+            # tried: it made the process's memory grow with the store.)
+            connection.execute("PRAGMA cache_size = -16384")
             self._local.connection = connection
             with self._guard:
                 self._connections.append(connection)
