@@ -25,12 +25,13 @@ WHY_SKIPPED = (
 needs_shared = pytest.mark.skipif(not REFERENCE.is_dir(), reason=WHY_SKIPPED)
 
 
-def from_reference(params: list[Any]) -> list[Any]:
-    """Parameters read from the official material, or one skipped case saying why there are
-    none (instead of pytest's "got empty parameter set")."""
+def from_reference(params: list[Any], width: int = 1) -> list[Any]:
+    """Parameters read from the official material, or one skipped case (of ``width`` values)
+    saying why there are none (instead of pytest's "got empty parameter set")."""
     if params:
         return params
-    return [pytest.param(None, marks=pytest.mark.skip(reason=WHY_SKIPPED), id="no-reference")]
+    skipped = pytest.mark.skip(reason=WHY_SKIPPED)
+    return [pytest.param(*[None] * width, marks=skipped, id="no-reference")]
 
 
 def load_json(path: Path) -> Any:

@@ -52,7 +52,10 @@ async def test_a_bad_mongodb_url_fails_at_start(tmp_path: Path, url: str) -> Non
 @pytest.mark.slow
 async def test_an_unreachable_mongodb_fails_at_start(tmp_path: Path) -> None:
     app = create_app(
-        make_settings(tmp_path, mongodb_url="mongodb://127.0.0.1:9/?connectTimeoutMS=100")
+        make_settings(
+            tmp_path,
+            mongodb_url="mongodb://127.0.0.1:9/?connectTimeoutMS=100&serverSelectionTimeoutMS=100",
+        )
     )
     with pytest.raises(StoreUnavailable, match="ServerSelectionTimeoutError"):
         async with app.router.lifespan_context(app):

@@ -79,10 +79,12 @@ def test_normalize_assigns_uuids_and_writes_refs(tmp_path: Path) -> None:
 def test_store_commands_end_to_end(tmp_path: Path) -> None:
     shipment = shipment_message(3)
     results = results_message(shipment)
-    imported = run("import", str(write(tmp_path, "s.json", shipment)))
+    imported = run("import", str(write(tmp_path, "s.json", shipment)), "--json")
     assert imported.exit_code == 0, imported.output
     assert json.loads(imported.stdout)["created"]["Pin"] == 3
-    again = run("import", str(write(tmp_path, "r.json", results)), "--policy", "update_old")
+    again = run(
+        "import", str(write(tmp_path, "r.json", results)), "--policy", "update_old", "--json"
+    )
     assert json.loads(again.stdout)["created"]["ReflectionSet"] == 1
 
     pin = shipment["Pin"]["Pin2"]["uuid"]
@@ -138,3 +140,20 @@ def test_find_by_extension_field(tmp_path: Path) -> None:
     found = json.loads(run("find", "--extension", "esrf.fr:centringMethod=xray").stdout)
     assert [p["uuid"] for p in found["items"]] == [shipment["Pin"]["Pin2"]["uuid"]]
     assert len(json.loads(run("find", "--extension", "esrf.fr").stdout)["items"]) == 1
+
+
+def test_import_prints_a_summary_a_person_reads(tmp_path: Path) -> None:
+    shipment = shipment_message(3)
+    result = run("import", str(write(tmp_path, "s.json", shipment)))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "imported s.json:"
+    assert "created   " in lines[1] and "Pin 3" in lines[1]
+    assert lines[-1].split() == ["shipment", shipment["Shipment"]["Shipment1"]["uuid"]]
+    again = run("import", str(write(tmp_path, "s.json", shipment)), "--dry-run")
+    assert again.stdout.startswith("would import") and "unchanged " in again.stdout
+
+
+def test_version_help_and_debug() -> None:
+    assert run("--version").stdout.startswith("mxlims-store ")
+    assert "Usage" in run("-h").stdout and "Usage" in run("import", "-h").stdout

@@ -6,7 +6,6 @@ import copy
 import csv
 import io
 import re
-import time
 import tracemalloc
 import zipfile
 from typing import Any
@@ -85,31 +84,26 @@ def test_stale_small_dimension_still_reads_every_row_and_column(dimension: str) 
     assert max(len(cells) for _, cells in table) == 28  # A..AB, not cut at the dimension
 
 
-def test_huge_declared_dimension_stays_fast_and_small() -> None:
+def test_huge_declared_dimension_stays_small() -> None:
     data, name = sls_xlsx("A1:XFD2000")
     assert len(data) < 20_000
     tracemalloc.start()
     try:
-        start = time.perf_counter()
         table = read_table(data, name)
-        elapsed = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 2
-    assert peak < 20_000_000
+    assert peak < 20_000_000  # bounded work: the declared size is not trusted
     assert len(table) <= 20
     assert sum(len(cells) for _, cells in table) <= 20 * 28
     assert pins(read_sheet("sls", data, filename=name)) == 14
 
 
-def test_empty_far_away_cells_are_ignored_quickly() -> None:
+def test_empty_far_away_cells_are_ignored() -> None:
     # A styled but empty cell in the last column, and an empty row at the end of the sheet.
     extra = '<row r="17"><c r="XFD17" s="0"/></row><row r="1048576"><c r="XFD1048576" s="0"/></row>'
     data, name = sls_xlsx("A1:XFD1048576", extra)
-    start = time.perf_counter()
     table = read_table(data, name)
-    assert time.perf_counter() - start < 2
     assert max(len(cells) for _, cells in table) == 28
     assert pins(read_sheet("sls", data, filename=name)) == 14
 
@@ -126,10 +120,8 @@ def test_value_beyond_the_row_cap_is_refused() -> None:
 
 def test_value_beyond_the_column_cap_is_refused() -> None:
     data, name = sls_xlsx(extra_rows=f'<row r="17">{text_cell("XFD17", "x")}</row>')
-    start = time.perf_counter()
     with pytest.raises(MappingError) as err:
         read_table(data, name)
-    assert time.perf_counter() - start < 2
     [problem] = err.value.problems
     assert problem.row == 17
     assert f"at most {MAX_COLUMNS} columns" in problem.message

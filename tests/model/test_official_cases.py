@@ -40,7 +40,7 @@ def _case_params(validity: str) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize(("kind", "type_name", "path"), from_reference(_case_params("valid")))
+@pytest.mark.parametrize(("kind", "type_name", "path"), from_reference(_case_params("valid"), 3))
 def test_official_valid_case_is_accepted(kind: str, type_name: str, path: Path) -> None:
     document = load_json(path)
     obj = _validate(kind, type_name, document)
@@ -48,7 +48,7 @@ def test_official_valid_case_is_accepted(kind: str, type_name: str, path: Path) 
     assert obj.model_dump(mode="json", exclude_none=True) == document
 
 
-@pytest.mark.parametrize(("kind", "type_name", "path"), from_reference(_case_params("invalid")))
+@pytest.mark.parametrize(("kind", "type_name", "path"), from_reference(_case_params("invalid"), 3))
 def test_official_invalid_case_is_rejected(kind: str, type_name: str, path: Path) -> None:
     with pytest.raises(ValidationError):
         _validate(kind, type_name, load_json(path))

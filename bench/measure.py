@@ -1,0 +1,194 @@
+"""Measure one store size; run as ``python -m bench.measure SPEC.json OUT.json``.
+
+A worker process of its own per store size: ``ru_maxrss`` only ever grows, so a fresh process
+doing the same work at each size is the one way to see whether memory follows the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.generate import count_objects
+from bench.report import Row
+from bench.timing import median, peak_rss_mib, percentile, timed_async
+from mxlims_store.config import Settings
+from mxlims_store.store import Store
+from mxlims_store.store.backend import open_store
+from mxlims_store.store.queries import FindQuery
+
+WARM_UP = 8  # calls before timing: the backend opens one connection per worker thread lazily
+AFTER_IMPORT = (
+    "measured after this size's import and results return (no results were stored before)"
+)
+
+
+@dataclass
+class Spec:
+    data_dir: str
+    column: str
+    repeats: int  # of the single-shot measurements (open, provenance down, results file)
+    get_uuids: list[str]
+    barcodes: list[str]
+    shipment_file: str  # one more shipment to import, and its results return
+    results_file: str
+    new_uuids: int  # objects the results return must create
+    results_shipment: str  # a shipment with its results, for provenance down / results file
+    reflection_sets: list[str]  # provenance up starts here
+    reads_after_import: bool  # the results above arrive with this stage's own import
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self)))
+
+
+def settings_for(data_dir: str | Path) -> Settings:
+    # mongodb_url=None: an MXLIMS_MONGODB_URL in the environment must not switch backends.
+    return Settings(_env_file=None, data_dir=Path(data_dir), mongodb_url=None)
+
+
+async def measure(spec: Spec) -> list[Row]:
+    settings = settings_for(spec.data_dir)
+    opens = [(await timed_async(lambda: _open_and_stats(settings)))[0] for _ in range(spec.repeats)]
+    async with open_store(settings) as store:
+        objects = await _count(store)
+        label = "Open: open_store + stats, in-process"
+        rows = [_row(spec, "open_inproc", label, opens, "s", 0.5, objects)]
+        rows += await _lookups(store, spec, objects)
+        graph = [] if spec.reads_after_import else await _graph_reads(store, spec, objects)
+        imports = await _imports(store, spec, objects)
+        if spec.reads_after_import:
+            graph = await _graph_reads(store, spec, await _count(store), note=AFTER_IMPORT)
+        rows += graph + imports  # the same order at every size, whichever ran first
+    rows.append(
+        Row("store", "peak_rss", "Peak RSS (worker doing all of the above)", spec.column,
+            peak_rss_mib(), "MiB", objects=objects)
+    )  # fmt: skip
+    return rows
+
+
+async def _open_and_stats(settings: Settings) -> None:
+    async with open_store(settings) as store:
+        await store.stats()
+
+
+async def _count(store: Store) -> int:
+    return sum((await store.stats()).values())
+
+
+def _row(
+    spec: Spec,
+    key: str,
+    label: str,
+    seconds: list[float],
+    unit: str,
+    target: float,
+    objects: int,
+    *,
+    p50: bool = False,
+    note: str = "",
+    **extra: float,
+) -> Row:
+    """A row from timings: the p50 (with the p95 beside it) of many, or the median of a few."""
+    scale = 1000.0 if unit == "ms" else 1.0
+    value = percentile(seconds, 50) if p50 else median(seconds)
+    if p50:
+        extra["p95"] = percentile(seconds, 95) * scale
+    extra["n"] = len(seconds)
+    return Row("store", key, label, spec.column, value * scale, unit, target, objects, note, extra)
+
+
+async def _each(items: list[str], call: Callable[[str], Awaitable[Any]]) -> list[float]:
+    for item in items[:WARM_UP]:
+        await call(item)
+    durations = []
+    for item in items:
+        start = time.perf_counter()
+        await call(item)
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+async def _lookups(store: Store, spec: Spec, objects: int) -> list[Row]:
+    gets = await _each(spec.get_uuids, store.get)
+
+    async def find(barcode: str) -> None:
+        page = await store.find(FindQuery(type="Pin", where={"barcode": barcode}, limit=10))
+        if len(page.items) != 1:
+            raise AssertionError(f"barcode {barcode} found {len(page.items)} pins, expected 1")
+
+    finds = await _each(spec.barcodes, find)
+    return [
+        _row(spec, "get_p50", "Get by uuid (p50)", gets, "ms", 2, objects, p50=True),
+        _row(spec, "find_p50", "Find Pin by barcode (p50)", finds, "ms", 20, objects, p50=True),
+    ]
+
+
+async def _graph_reads(store: Store, spec: Spec, objects: int, note: str = "") -> list[Row]:
+    async def up(uuid: str) -> None:
+        steps = await store.provenance(uuid, direction="up")
+        if not any(s["mxlimsType"] == "Shipment" for s in steps):
+            raise AssertionError(f"provenance up from {uuid} never reached its Shipment")
+
+    ups = await _each(spec.reflection_sets, up)
+    trips = store.db.round_trips
+    down = await store.provenance(spec.results_shipment, direction="down")
+    down_trips = store.db.round_trips - trips
+    downs = [
+        (await timed_async(lambda: store.provenance(spec.results_shipment, direction="down")))[0]
+        for _ in range(spec.repeats)
+    ]
+    trips = store.db.round_trips
+    file = await store.shipment_results(spec.results_shipment)
+    file_trips = store.db.round_trips - trips
+    files = [
+        (await timed_async(lambda: store.shipment_results(spec.results_shipment)))[0]
+        for _ in range(spec.repeats)
+    ]
+    return [
+        _row(spec, "prov_up_p50", "Provenance up, ReflectionSet to Shipment (p50)", ups, "ms", 5,
+             objects, p50=True, note=note),
+        _row(spec, "prov_down", "Provenance down from a shipment with results", downs, "s", 0.5,
+             objects, note=note, reached=len(down), round_trips=down_trips),
+        _row(spec, "results_file", "Results file (shipment_results)", files, "s", 0.5, objects,
+             note=note, file_objects=count_objects(file), round_trips=file_trips),
+    ]  # fmt: skip
+
+
+async def _imports(store: Store, spec: Spec, objects: int) -> list[Row]:
+    shipment = json.loads(Path(spec.shipment_file).read_bytes())
+    returned = json.loads(Path(spec.results_file).read_bytes())
+    trips = store.db.round_trips
+    took, report = await timed_async(lambda: store.import_message(shipment))
+    created = sum(report.created.values())
+    if created != count_objects(shipment):
+        raise AssertionError(f"shipment import created {created} of {count_objects(shipment)}")
+    import_trips = store.db.round_trips - trips
+    trips = store.db.round_trips
+    took_back, report = await timed_async(
+        lambda: store.import_message(returned, policy="update_old")
+    )
+    if sum(report.created.values()) != spec.new_uuids:
+        raise AssertionError(f"results return created {report.created}, not {spec.new_uuids}")
+    return_trips = store.db.round_trips - trips
+    return [
+        _row(spec, "import", "Import one more shipment (reject_new)", [took], "s", 0.5, objects,
+             objects_in=count_objects(shipment), round_trips=import_trips),
+        _row(spec, "results_return", "Its results return (update_old)", [took_back], "s", 0.5,
+             objects + created, objects_in=count_objects(returned), round_trips=return_trips),
+    ]  # fmt: skip
+
+
+def main(argv: list[str]) -> None:
+    spec = Spec(**json.loads(Path(argv[0]).read_text()))
+    rows = asyncio.run(measure(spec))
+    Path(argv[1]).write_text(json.dumps([r.to_dict() for r in rows]))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

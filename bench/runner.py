@@ -1,0 +1,204 @@
+"""One benchmark run: build each store size, measure it, then write the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench import REPO_ROOT, generate, http_api, report, validation
+from bench.build import Builder
+from bench.measure import Spec
+from bench.plan import Plan
+from bench.procs import cli_command, env_for
+from bench.report import Row
+from bench.timing import log, median, timed
+
+
+class Run:
+    def __init__(self, plan: Plan, out: Path, work: Path) -> None:
+        self.plan, self.out, self.work = plan, out, work
+        self.data_dir = work / "store"
+        self.builder = Builder(self.data_dir, plan.pins)
+        self.random = random.Random(plan.seed)  # the same samples every run
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        self.titles: dict[str, str] = {}
+
+    async def run(self) -> None:
+        started = time.perf_counter()
+        log(f"{self.plan.mode} run; stores in {self.data_dir}")
+        objects = await self.builder.one_shipment()
+        files = await self.stage("1 shipment", objects)
+        self.notes += self.validation(files)
+        for size in self.plan.sizes:
+            objects = await self.builder.grow(size)
+            await self.stage(_nominal(size), objects)
+            if size == self.plan.http_at:
+                await self.http(_nominal(size))
+        self.rss_growth()
+        meta = self.meta(time.perf_counter() - started)
+        report.write(self.out, self.rows, meta, self.notes)
+        log(f"done in {meta['duration_s']:.0f} s; wrote {self.out}/results.md and results.json")
+
+    async def stage(self, column: str, objects: int) -> dict[str, Path]:
+        """Every store measurement at this size; returns the files of the shipment imported."""
+        self.titles[column] = f"{column} ({objects:,} obj.)"
+        log(f"measuring the store of {objects:,} objects ({column})")
+        shipment = self.builder.new_shipment()
+        results = generate.results(shipment)
+        files = {
+            "shipment file": self._dump(f"shipment-{shipment.index}.json", shipment.message),
+            "results file": self._dump(f"results-{shipment.index}.json", results.message),
+        }
+        self.rows.append(self.cli_open(column, objects))
+        manifest = self.builder.manifest
+        earlier = bool(manifest.shipments_with_results)
+        spec = Spec(
+            data_dir=str(self.data_dir),
+            column=column,
+            repeats=self.plan.repeats,
+            get_uuids=self._sample(manifest.uuids),
+            barcodes=self._sample(manifest.barcodes),
+            shipment_file=str(files["shipment file"]),
+            results_file=str(files["results file"]),
+            new_uuids=len(results.new_uuids),
+            results_shipment=manifest.shipments_with_results[-1] if earlier else shipment.uuid,
+            reflection_sets=self._sample(
+                manifest.reflection_sets if earlier else results.reflection_sets
+            ),
+            reads_after_import=not earlier,
+        )
+        self.rows += self.worker(spec)
+        manifest.add_shipment(shipment)
+        manifest.add_results(results)
+        return files
+
+    def cli_open(self, column: str, objects: int) -> Row:
+        """`mxlims-store stats` as a user runs it: interpreter start, imports, open, count."""
+        command = cli_command("stats")
+
+        def run() -> None:
+            subprocess.run(
+                command,
+                env=env_for(self.data_dir),
+                cwd=self.work,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+
+        runs = [timed(run)[0] for _ in range(self.plan.cli_repeats)]
+        return Row("store", "open_cli", "Open: `mxlims-store stats` subprocess", column,
+                   median(runs), "s", 0.5, objects, extra={"n": len(runs)})  # fmt: skip
+
+    def worker(self, spec: Spec) -> list[Row]:
+        spec_file, out_file = self.work / "spec.json", self.work / "rows.json"
+        spec.save(spec_file)
+        subprocess.run(
+            [sys.executable, "-m", "bench.measure", str(spec_file), str(out_file)],
+            env=env_for(self.data_dir),
+            cwd=REPO_ROOT,
+            check=True,
+        )
+        return [Row.from_dict(d) for d in json.loads(out_file.read_text())]
+
+    def validation(self, files: dict[str, Path]) -> list[str]:
+        rows, notes = validation.compare(
+            files, self.plan.validation_times, self.plan.validation_budget, self.titles
+        )
+        self.rows += rows
+        return notes
+
+    async def http(self, column: str) -> None:
+        objects = await self.builder.count()
+        gets = self._sample(self.builder.manifest.uuids, self.plan.http_gets)
+        posts = [
+            _body(self.builder.new_shipment(self.plan.http_pins))
+            for _ in range(self.plan.http_posts)
+        ]
+        big = _body(self.builder.new_shipment())
+        log(f"http: starting `mxlims-store serve` on the {objects:,}-object store")
+        # The store measured at this size, served as it is (no copy): it has grown by that
+        # measurement's import and results return since.
+        column = f"{column} store"
+        self.titles[column] = f"{column} ({objects:,} obj.)"
+        with http_api.running_server(self.data_dir, self.work / "serve.log") as server:
+            self.rows += await http_api.measure(
+                server, column, objects, gets, posts, big, self.plan.concurrency
+            )
+
+    def rss_growth(self) -> None:
+        peaks = [r for r in self.rows if r.key == "peak_rss"]
+        if len(peaks) >= 2:
+            first, last = peaks[0], peaks[-1]
+            self.rows.append(
+                Row("store", "peak_rss_growth", f"Peak RSS ÷ peak RSS at {first.column}",
+                    last.column, last.value / first.value, "x", objects=last.objects)
+            )  # fmt: skip
+
+    def meta(self, duration: float) -> dict[str, Any]:
+        return {
+            "mode": self.plan.mode,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "duration_s": round(duration, 1),
+            "environment": {
+                "mxlims-store": f"{metadata.version('mxlims-store')} ({_revision()})",
+                "python": platform.python_version(),
+                "sqlite": sqlite3.sqlite_version,
+                "platform": platform.platform(),
+                "cpus": _cpus(),
+            },
+            "plan": asdict(self.plan),
+            "column_titles": self.titles,
+        }
+
+    def _dump(self, name: str, message: dict[str, Any]) -> Path:
+        path = self.work / name
+        path.write_text(json.dumps(message))
+        return path
+
+    def _sample(self, population: list[str], k: int | None = None) -> list[str]:
+        k = k or self.plan.samples
+        if len(population) >= k:
+            return self.random.sample(population, k)
+        return self.random.choices(population, k=k)  # a small smoke store: repeats are fine
+
+
+def _body(shipment: generate.Shipment) -> bytes:
+    return json.dumps(shipment.message).encode()
+
+
+def _nominal(size: int) -> str:
+    return f"{size / 1000:g}k" if size >= 1000 else str(size)
+
+
+def _revision() -> str:
+    """The commit measured, and whether the store's code had uncommitted changes."""
+    git = ["git", "-C", str(REPO_ROOT)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "mxlims_store", "api"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "commit unknown"
+    return f"commit {commit}" + (" + uncommitted changes to mxlims_store/api" if dirty else "")
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
