@@ -7,7 +7,6 @@ MongoDB URL, unreachable server, locked data directory) stops the start with one
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -15,12 +14,14 @@ from importlib import metadata
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from api import pages
 from api.body import BodyLimit
 from api.errors import COMMON_ERRORS, errors, install_error_handlers
 from api.routes import ROUTERS
-from mxlims_store.config import Settings, get_settings, split_list
+from mxlims_store.config import Settings, describe_store, get_settings, split_list
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
 from mxlims_store.store.backend import open_store
@@ -40,13 +41,6 @@ def package_version() -> str:
         return "0+unknown"
 
 
-def describe_backend(settings: Settings) -> str:
-    """Where the store lives, with any password in the URL hidden."""
-    if settings.mongodb_url:
-        return "MongoDB at " + re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", settings.mongodb_url)
-    return f"the embedded store in {settings.data_dir}"
-
-
 def lifespan_for(
     settings: Settings, opener: StoreOpener
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -57,7 +51,7 @@ def lifespan_for(
                 app.state.store = await stack.enter_async_context(opener(settings))
             except Exception as error:
                 raise StoreUnavailable(
-                    f"cannot open {describe_backend(settings)}: {type(error).__name__}: {error}"
+                    f"cannot open {describe_store(settings)}: {type(error).__name__}: {error}"
                 ) from error
             written = await first_admin_key(app.state.store, settings.data_dir)
             if written is not None:
@@ -75,7 +69,9 @@ def lifespan_for(
 def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_store) -> FastAPI:
     """The API over the store ``opener(settings)`` yields (default: MongoDB or embedded)."""
     settings = settings or get_settings()
-    app = FastAPI(
+    # FastAPIOffline: Swagger UI 5 and ReDoc served from the installed package, so /docs works
+    # on a beamline network that cannot reach a CDN.
+    app = FastAPIOffline(
         title="mxlims-store",
         version=package_version(),
         summary=f"A LIMS for MX whose native format is MXLIMS {MODEL_VERSION}",
@@ -99,4 +95,6 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     for router in ROUTERS:
         app.include_router(router)
+    pages.install(app, settings)
+    app.include_router(pages.router)
     return app

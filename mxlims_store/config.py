@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -41,9 +42,20 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         default="", description="comma-separated origins allowed to call the API from a browser"
     )
+    secure_cookies: bool = Field(
+        default=False,
+        description="send the pages' session cookie over HTTPS only (set behind a TLS proxy)",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="largest accepted upload"
     )
+
+
+def describe_store(settings: Settings) -> str:
+    """Where the store lives, for messages: any password in a MongoDB URL is hidden."""
+    if settings.mongodb_url:
+        return "MongoDB at " + re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", settings.mongodb_url)
+    return f"the embedded store in {settings.data_dir}"
 
 
 def split_list(text: str) -> list[str]:

@@ -46,3 +46,10 @@ def conformance_errors(document: dict[str, Any], schema: str, patched: bool = Fa
     import mxlims_conformance  # type: ignore[import-not-found]
 
     return list(mxlims_conformance.errors(document, schema, patched=patched))
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """The store runs on asyncio (its database work goes to worker threads through the loop's
+    executor); trio is installed only as a dependency of selenium."""
+    return "asyncio"

@@ -64,6 +64,7 @@ class Whereabouts(BaseModel):
     uuid: str
     mxlimsType: str
     barcode: str | None = None
+    name: str | None = None
     state: str | None = None
     since: str | None = None
     location: dict[str, str] = {}

@@ -9,16 +9,10 @@ from typing import Annotated
 import typer
 
 from mxlims_store.cli.app import app, fail
-from mxlims_store.config import Settings, get_settings
+from mxlims_store.config import Settings, describe_store, get_settings
 from mxlims_store.errors import MxlimsError
 from mxlims_store.store.backend import open_store
 from mxlims_store.store.bootstrap import first_admin_key
-
-
-def describe(settings: Settings) -> str:
-    if settings.mongodb_url:
-        return "MongoDB (MXLIMS_MONGODB_URL)"
-    return f"the embedded store in {settings.data_dir}"
 
 
 async def _probe(settings: Settings) -> Path | None:
@@ -43,9 +37,9 @@ def serve(
     except MxlimsError as error:
         fail([f"cannot serve: {error.message}"])
     except OSError as error:
-        fail([f"cannot serve: {describe(settings)}: {error.strerror or error}"])
+        fail([f"cannot serve: {describe_store(settings)}: {error.strerror or error}"])
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    typer.echo(f"mxlims-store: serving {describe(settings)}", err=True)
+    typer.echo(f"mxlims-store: serving {describe_store(settings)}", err=True)
     typer.echo(f"  API and docs: http://{shown}:{port}/docs  (Ctrl+C stops)", err=True)
     if written is not None:
         typer.echo(f"  the store had no API key: the first admin key is in {written}", err=True)

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mxlims_store.config import Settings
+from mxlims_store.config import Settings, describe_store
 from mxlims_store.errors import StoreBroken
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.legacy import convert_if_legacy
@@ -22,9 +22,14 @@ def make_backend(settings: Settings) -> Backend:
         options: dict[str, Any] = {}
         if "serverselectiontimeoutms" not in settings.mongodb_url.lower():
             options["serverSelectionTimeoutMS"] = 5000  # fail fast on a wrong host
+        from pymongo.errors import PyMongoError
+
         from mxlims_store.store.backends.mongo import MongoBackend, PymongoDriver
 
-        client: Any = AsyncMongoClient(settings.mongodb_url, **options)
+        try:
+            client: Any = AsyncMongoClient(settings.mongodb_url, **options)
+        except PyMongoError as error:  # a malformed URL or option
+            raise StoreBroken(f"cannot open {describe_store(settings)}: {error}") from None
         return MongoBackend(PymongoDriver(client, settings.database))
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -44,8 +49,19 @@ async def open_store(settings: Settings) -> AsyncIterator[Store]:
     backend = make_backend(settings)
     try:
         store = Store(backend)
-        await store.ping()
-        await store.init()
+        try:
+            await store.ping()
+            await store.init()
+        except Exception as error:  # unreachable server, refused login ...: one clear line
+            if isinstance(error, StoreBroken) or not _is_driver_error(error):
+                raise
+            raise StoreBroken(
+                f"cannot open {describe_store(settings)}: {type(error).__name__}: {error}"
+            ) from error
         yield store
     finally:
         await backend.close()
+
+
+def _is_driver_error(error: Exception) -> bool:
+    return type(error).__module__.startswith("pymongo")

@@ -139,6 +139,7 @@ async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
         "uuid": subject["_id"],
         "mxlimsType": subject["mxlimsType"],
         "barcode": subject.get("barcode"),
+        "name": subject.get("name"),
         "state": events[-1]["state"] if events else None,
         "since": events[-1]["time"] if events else None,
         "location": {

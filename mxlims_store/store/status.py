@@ -181,16 +181,22 @@ def _name(document: dict[str, Any] | None) -> str | None:
     return None if document is None else document.get("name") or document.get("acronym")
 
 
-async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dict[str, Any]]:
-    """The shipments of a proposal the caller may see, each with its state and counts."""
-    shipments = await db.find(
-        "logistical_samples",
-        readable(caller, {"mxlimsType": "Shipment", "_meta.proposal": code}),
-        sort=[("_meta.createdAt", 1), ("_id", 1)],
-    )
-    states = await current_states(db, caller, [s["_id"] for s in shipments])
+async def shipments(
+    db: Backend, caller: Caller, *, proposal: str | None = None, search: str | None = None
+) -> list[dict[str, Any]]:
+    """The shipments the caller may see (of one proposal, or matching ``search``: a barcode of
+    anything in them, or a piece of their name or proposal), newest first, each with its state,
+    dewar and position counts and sample status counts."""
+    query: dict[str, Any] = {"mxlimsType": "Shipment"}
+    if proposal is not None:
+        query["_meta.proposal"] = proposal
+    found = await db.find("logistical_samples", readable(caller, query))
+    if search:
+        found = await _matching(db, caller, found, search.strip())
+    found.sort(key=lambda s: (str(s["_meta"].get("createdAt")), s["_id"]), reverse=True)
+    states = await current_states(db, caller, [s["_id"] for s in found])
     answer = []
-    for shipment in shipments:
+    for shipment in found:
         _, documents = await walk(db, caller, [shipment], "down")
         kinds = Counter(d["mxlimsType"] for d in documents.values())
         lines = positions_of(documents)
@@ -198,7 +204,7 @@ async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dic
             {
                 "uuid": shipment["_id"],
                 "name": shipment.get("name"),
-                "proposal": code,
+                "proposal": shipment["_meta"].get("proposal"),
                 "state": states.get(shipment["_id"]),
                 "createdAt": shipment["_meta"].get("createdAt"),
                 "dewars": kinds.get("Dewar", 0),
@@ -207,3 +213,33 @@ async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dic
             }
         )
     return answer
+
+
+async def _matching(
+    db: Backend, caller: Caller, found: list[dict[str, Any]], search: str
+) -> list[dict[str, Any]]:
+    needle = search.lower()
+    by_text = {
+        s["_id"]
+        for s in found
+        if needle in str(s.get("name") or "").lower()
+        or needle == str(s["_meta"].get("proposal") or "").lower()
+    }
+    labelled = await db.find("logistical_samples", readable(caller, {"barcode": search}))
+    for document in labelled:  # climb to the shipment (a few levels, batched per level)
+        current: dict[str, Any] | None = document
+        for _ in range(8):
+            if current is None:
+                break
+            if current["mxlimsType"] == "Shipment":
+                by_text.add(current["_id"])
+                break
+            parent = current.get("containerId")
+            above = await fetch(db, caller, {"logistical_samples": [parent]}) if parent else {}
+            current = above.get(parent) if parent else None
+    return [s for s in found if s["_id"] in by_text]
+
+
+async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dict[str, Any]]:
+    """The shipments of a proposal the caller may see, oldest first, with state and counts."""
+    return list(reversed(await shipments(db, caller, proposal=code)))

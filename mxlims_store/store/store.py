@@ -186,6 +186,17 @@ class Store:
         """Counts per sample status and one line per sample position of a shipment or dewar."""
         return await status.status(self.db, self._who(caller), uuid)
 
+    async def shipments(
+        self,
+        *,
+        proposal: str | None = None,
+        search: str | None = None,
+        caller: Caller | None = None,
+    ) -> list[dict[str, Any]]:
+        """Shipments the caller may see, newest first, with state and counts (``search``: a
+        barcode of anything in them, or part of a name, or a proposal code)."""
+        return await status.shipments(self.db, self._who(caller), proposal=proposal, search=search)
+
     async def proposal_shipments(
         self, code: str, *, caller: Caller | None = None
     ) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ import pytest
 from fastapi import FastAPI
 
 from api import facility
-from api.main import StoreUnavailable, create_app, describe_backend
+from api.main import StoreUnavailable, create_app
+from mxlims_store.config import describe_store
 from mxlims_store.errors import Unavailable
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.model.registry import MODEL_VERSION
@@ -64,7 +65,7 @@ async def test_an_unreachable_mongodb_fails_at_start(tmp_path: Path) -> None:
 
 def test_passwords_are_hidden_in_start_errors(tmp_path: Path) -> None:
     settings = make_settings(tmp_path, mongodb_url="mongodb://admin:s3cret@db.example.org:27017/x")
-    assert describe_backend(settings) == "MongoDB at mongodb://admin:***@db.example.org:27017/x"
+    assert describe_store(settings) == "MongoDB at mongodb://admin:***@db.example.org:27017/x"
 
 
 async def test_facility_describes_what_is_accepted(client: httpx.AsyncClient) -> None:

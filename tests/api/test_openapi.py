@@ -58,11 +58,11 @@ OPEN = {"get_facility", "list_schemas", "get_schema", "get_health"}  # no key ne
 
 
 @pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from api.main import create_app
-    from mxlims_store.config import Settings
+    from tests.api.conftest import make_settings
 
-    app: FastAPI = create_app(Settings(_env_file=None))
+    app: FastAPI = create_app(make_settings(tmp_path_factory.mktemp("openapi")))
     openapi: dict[str, Any] = app.openapi()
     return openapi
 

@@ -1,0 +1,344 @@
+"""The pages: sign in, shipments, a shipment, an object, provenance, upload, scan, downloads.
+
+Each handler makes the same library calls as the API, through the store acting as the signed-in
+key; a library error becomes an error page with the same words the API would send.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api.pages.session import csrf_ok, csrf_token, page_store
+from mxlims_store.errors import MxlimsError, Unauthenticated
+from mxlims_store.mappings.sites import list_sites
+from mxlims_store.model.registry import MODEL_VERSION
+from mxlims_store.store import POLICIES, Policy, Store
+from mxlims_store.store.logistics import STATES
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+PageStore = Annotated[Store, Depends(page_store)]
+MAX_UPLOAD = 32 * 1024 * 1024  # the pages' own cap; the API's body limit applies before it
+
+
+def _version() -> str:
+    try:
+        return metadata.version("mxlims-store")
+    except metadata.PackageNotFoundError:  # pragma: no cover - a bare source tree
+        return "0+unknown"
+
+
+def render(request: Request, name: str, code: int = 200, **context: Any) -> HTMLResponse:
+    caller = getattr(request.state, "caller", None)
+    context.update(
+        caller=caller,
+        csrf=csrf_token(request),
+        version=_version(),
+        model_version=MODEL_VERSION,
+    )
+    return templates.TemplateResponse(request, name, context, status_code=code)
+
+
+async def shown(
+    request: Request, work: Callable[[], Awaitable[Response]], status_on_error: int = 404
+) -> Response:
+    """Run a page's library calls; an error is a page saying what the API would say."""
+    try:
+        return await work()
+    except MxlimsError as error:
+        problems = getattr(error, "problems", [])
+        status = 404 if type(error).__name__ == "NotFound" else status_on_error
+        return render(request, "error.html", status, error=error, problems=problems)
+
+
+def _refused(request: Request) -> HTMLResponse:
+    return render(
+        request,
+        "error.html",
+        403,
+        error=MxlimsError("the form had expired or came from another site: reload and retry"),
+        problems=[],
+    )
+
+
+# -- landing, sign in, sign out -----------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+async def landing(request: Request) -> HTMLResponse:
+    return render(request, "landing.html", signed_in=bool(request.session.get("key")))
+
+
+@router.get("/pages/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", failed=False)
+
+
+@router.post("/pages/login", response_model=None)
+async def login(
+    request: Request, key: Annotated[str, Form()], csrf: Annotated[str, Form()] = ""
+) -> Response:
+    if not csrf_ok(request, csrf):
+        return _refused(request)
+    store: Store = request.app.state.store
+    try:
+        await store.authenticate(key.strip())
+    except Unauthenticated:
+        return render(request, "login.html", 401, failed=True)
+    request.session.clear()  # a new session for the signed-in key (no fixation)
+    request.session["key"] = key.strip()
+    return RedirectResponse("/pages/shipments", status_code=303)
+
+
+@router.post("/pages/logout")
+async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+    if not csrf_ok(request, csrf):
+        return _refused(request)
+    request.session.clear()
+    return RedirectResponse("/pages/login", status_code=303)
+
+
+# -- shipments, a shipment, an object, provenance -----------------------------------------
+
+
+@router.get("/pages/shipments", response_class=HTMLResponse)
+async def shipments(request: Request, store: PageStore, q: str = "") -> Response:
+    async def work() -> Response:
+        found = await store.shipments(search=q or None)
+        return render(request, "shipments.html", shipments=found, q=q)
+
+    return await shown(request, work)
+
+
+@router.get("/pages/shipments/{uuid}", response_class=HTMLResponse)
+async def shipment(request: Request, uuid: str, store: PageStore) -> Response:
+    async def work() -> Response:
+        status = await store.status(uuid)
+        where = await store.where(uuid)
+        containers: dict[str, list[dict[str, Any]]] = {}
+        for line in status["positions"]:
+            containers.setdefault(str(line["container"]), []).append(line)
+        dewars = [
+            await store.where(link["uuid"])
+            for link in (await store.links(uuid))["reverse"]
+            if link["mxlimsType"] in ("Dewar", "Plate")
+        ]
+        return render(
+            request,
+            "shipment.html",
+            status=status,
+            where=where,
+            containers=containers,
+            dewars=dewars,
+            states=STATES,
+            sites=list_sites(),
+        )
+
+    return await shown(request, work)
+
+
+@router.get("/pages/objects/{uuid}", response_class=HTMLResponse)
+async def object_page(request: Request, uuid: str, store: PageStore) -> Response:
+    async def work() -> Response:
+        stored = await store.get(uuid)
+        links = await store.links(uuid)
+        history = await store.history(uuid)
+        data = dict(stored.data)
+        extensions = data.pop("extensions", {}) or {}
+        identifiers = data.pop("identifiers", {}) or {}
+        return render(
+            request,
+            "object.html",
+            obj=stored,
+            fields=data,
+            extensions=extensions,
+            identifiers=identifiers,
+            links=links,
+            history=history,
+        )
+
+    return await shown(request, work)
+
+
+@router.get("/pages/objects/{uuid}/provenance", response_class=HTMLResponse)
+async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
+    async def work() -> Response:
+        up = await store.provenance(uuid, direction="up")
+        down = await store.provenance(uuid, direction="down", depth=6)
+        return render(request, "provenance.html", uuid=uuid, up=up, down=down)
+
+    return await shown(request, work)
+
+
+# -- downloads -------------------------------------------------------------------------------
+
+
+def _json_file(message: dict[str, Any], name: str) -> Response:
+    import orjson
+
+    body = orjson.dumps(message, option=orjson.OPT_INDENT_2)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/pages/shipments/{uuid}/results.json")
+async def results_file(request: Request, uuid: str, store: PageStore) -> Response:
+    async def work() -> Response:
+        return _json_file(await store.shipment_results(uuid), f"shipment-{uuid}-results.json")
+
+    return await shown(request, work)
+
+
+@router.get("/pages/objects/{uuid}/export.json")
+async def export_file(request: Request, uuid: str, store: PageStore) -> Response:
+    async def work() -> Response:
+        return _json_file(await store.export(uuid), f"{uuid}.json")
+
+    return await shown(request, work)
+
+
+@router.get("/pages/shipments/{uuid}/sheet", response_class=HTMLResponse)
+async def sheet(
+    request: Request, uuid: str, store: PageStore, site: str = "esrf", fmt: str = "csv"
+) -> Response:
+    """The shipment as a facility's sheet: what it cannot hold is shown before the download."""
+
+    async def work() -> Response:
+        exported = await store.export_sheet(site, uuid, fmt="csv" if fmt == "page" else fmt)
+        if request.query_params.get("download"):
+            name = f"shipment-{uuid}-{site}{exported.filename_extension}"
+            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+            return Response(exported.content, media_type=exported.media_type, headers=headers)
+        return render(
+            request, "sheet.html", uuid=uuid, site=site, fmt=fmt, exported=exported,
+            sites=list_sites(),
+        )  # fmt: skip
+
+    return await shown(request, work, status_on_error=422)
+
+
+# -- writing: upload (dry run first), events ---------------------------------------------------
+
+
+@router.get("/pages/upload", response_class=HTMLResponse)
+async def upload_form(request: Request, store: PageStore) -> HTMLResponse:
+    return render(request, "upload.html", sites=list_sites(), result=None)
+
+
+@router.post("/pages/upload", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    store: PageStore,
+    kind: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+    site: Annotated[str, Form()] = "",
+    proposal: Annotated[str, Form()] = "",
+    policy: Annotated[str, Form()] = "reject_new",
+    store_it: Annotated[str, Form()] = "",
+    content: Annotated[str, Form()] = "",
+    filename: Annotated[str, Form()] = "",
+    file: UploadFile | None = None,
+) -> Response:
+    """A dry run first (every problem, what would be created/updated/kept), then the same
+    content stored when the person confirms."""
+    if not csrf_ok(request, csrf):
+        return _refused(request)
+    if file is not None and file.filename:
+        data = await file.read(MAX_UPLOAD + 1)
+        filename = file.filename
+    else:
+        try:
+            data = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            data = b""
+    if not data or len(data) > MAX_UPLOAD:
+        problem = "choose a file" if not data else f"the file is over {MAX_UPLOAD} bytes"
+        return render(request, "upload.html", 422, sites=list_sites(), result=None, error=problem)
+    dry_run = not store_it
+    try:
+        if kind == "sheet":
+            report = await store.import_sheet(
+                site, data, filename=filename, proposal=proposal or None, dry_run=dry_run
+            )
+        else:
+            import orjson
+
+            try:
+                message = orjson.loads(data)
+            except orjson.JSONDecodeError as error:
+                raise_error = f"{filename or 'the file'} is not valid JSON: {error}"
+                return render(
+                    request, "upload.html", 422, sites=list_sites(), result=None, error=raise_error
+                )
+            chosen: Policy = next((p for p in POLICIES if p == policy), "reject_new")
+            report = await store.import_message(
+                message, policy=chosen, dry_run=dry_run, proposal=proposal or None
+            )
+    except MxlimsError as error:
+        return render(
+            request, "upload.html", 422, sites=list_sites(), result=None, failure=error,
+            problems=getattr(error, "problems", []), kind=kind, site=site, proposal=proposal,
+        )  # fmt: skip
+    shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
+    return render(
+        request,
+        "upload.html",
+        sites=list_sites(),
+        result=report,
+        shipments=shipments,
+        kind=kind,
+        site=site,
+        proposal=proposal,
+        policy=policy,
+        filename=filename,
+        content=base64.b64encode(data).decode() if dry_run else "",
+    )
+
+
+@router.get("/pages/scan", response_class=HTMLResponse)
+async def scan_form(request: Request, store: PageStore) -> HTMLResponse:
+    return render(request, "scan.html", states=STATES, recorded=None)
+
+
+@router.post("/pages/scan", response_class=HTMLResponse)
+async def scan(
+    request: Request,
+    store: PageStore,
+    ref: Annotated[str, Form()],
+    state: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+    facility: Annotated[str, Form()] = "",
+    beamline: Annotated[str, Form()] = "",
+    tracking_number: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an event for what a barcode (or uuid) names: typed, or from a scanner."""
+    if not csrf_ok(request, csrf):
+        return _refused(request)
+
+    async def work() -> Response:
+        recorded = await store.record_event(
+            ref.strip(),
+            state,
+            location=location or None,
+            facility=facility or None,
+            beamline=beamline or None,
+            trackingNumber=tracking_number or None,
+            note=note or None,
+        )
+        if back.startswith("/pages/"):
+            return RedirectResponse(back, status_code=303)
+        return render(request, "scan.html", states=STATES, recorded=recorded)
+
+    return await shown(request, work, status_on_error=409)

@@ -1,0 +1,221 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven through chromedriver.
+
+One person's session from sign-in to sign-out (a bad sheet shows its error table, the fixed
+sheet is stored, the shipment, a pin and its provenance open, an event is recorded, the results
+file downloads), the API docs rendering from the package's own assets, and a second key that
+sees none of it. Screenshots go to ``$MXLIMS_ARTEFACTS`` (default: the test's temporary folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mxlims_store.store.bootstrap import FIRST_KEY_FILE
+from tests.api.test_serve import free_port, wait_for
+from tests.conftest import FIXTURES, ROOT
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium "
+    "chromium-driver); .ci/run installs them",
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    home = tmp_path_factory.mktemp("pages")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
+    env.update(MXLIMS_DATA_DIR=str(home / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
+    log = home / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
+            cwd=home,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/health", process, log)
+        admin = (home / "data" / FIRST_KEY_FILE).read_text().strip()
+        keys = {}
+        for name, proposal in (("ada", "mx1234"), ("bob", "mx9999")):
+            created = httpx.post(
+                f"{base}/keys",
+                json={"name": name, "role": "member", "proposals": [proposal]},
+                headers={"Authorization": f"Bearer {admin}"},
+                timeout=10,
+            )
+            keys[name] = created.json()["key"]
+        yield {"base": base, "keys": keys, "home": home}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--window-size=1366,900",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(DRIVER)))
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def artefacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("MXLIMS_ARTEFACTS", tmp_path / "artefacts"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def go(driver: Any, element: Any) -> None:
+    """Click something that loads a new page, and wait until the new page is there (a mark
+    left on the old page's window is gone once the new one has loaded)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.execute_script("window.__before_click = true;")
+    element.click()
+    WebDriverWait(driver, 20).until(
+        lambda d: d.execute_script(
+            "return window.__before_click === undefined && document.readyState === 'complete'"
+        )
+    )
+
+
+def sign_in(driver: Any, base: str, key: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{base}/pages/login")
+    driver.find_element(By.ID, "key").send_keys(key)
+    go(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
+
+
+def upload_sheet(driver: Any, base: str, sheet: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver.get(f"{base}/pages/upload")
+    driver.find_element(By.CSS_SELECTOR, "input[name=kind][value=sheet]").click()
+    Select(driver.find_element(By.ID, "site")).select_by_value("esrf")
+    driver.find_element(By.ID, "proposal").send_keys("mx1234")
+    driver.find_element(By.ID, "file").send_keys(str(sheet))
+    go(driver, driver.find_element(By.CSS_SELECTOR, "form[enctype] button[type=submit]"))
+
+
+def test_a_members_session_from_sign_in_to_sign_out(
+    server: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    base, shots = server["base"], artefacts(tmp_path)
+    sign_in(browser, base, server["keys"]["ada"])
+    assert browser.current_url.endswith("/pages/shipments")
+    assert "No shipment" in browser.page_source
+
+    upload_sheet(browser, base, FIXTURES / "sheets" / "esrf_shipment_bad.csv")
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.problems tbody tr")
+    assert rows and "Nothing was stored" in browser.page_source
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "table.problems th")]
+    assert headers[:2] == ["Row", "Column"]
+    browser.save_screenshot(str(shots / "upload-problems.png"))
+
+    upload_sheet(browser, base, FIXTURES / "sheets" / "esrf_shipment.csv")
+    assert "The file is valid" in browser.page_source
+    go(browser, browser.find_element(By.XPATH, "//button[text()='Store it']"))
+    assert "Stored." in browser.page_source
+    go(browser, browser.find_element(By.LINK_TEXT, "Open the shipment"))
+    shipment = browser.current_url.rsplit("/", 1)[1]
+    assert len(browser.find_elements(By.CSS_SELECTOR, "details table tbody tr")) == 14
+    browser.save_screenshot(str(shots / "shipment.png"))
+
+    browser.find_element(By.ID, "location").send_keys("bench 3, lab 2.17")
+    go(browser, browser.find_element(By.XPATH, "//form[@action='/pages/scan']//button"))
+    assert (
+        "bench 3, lab 2.17"
+        in browser.find_element(By.XPATH, "//h2[text()='Journey']/following-sibling::table").text
+    )
+
+    go(browser, browser.find_element(By.CSS_SELECTOR, "details table tbody tr a"))
+    assert "Pin" in browser.find_element(By.TAG_NAME, "h1").text
+    go(browser, browser.find_element(By.LINK_TEXT, "provenance"))
+    chain = browser.find_elements(By.CSS_SELECTOR, "ol.chain li a")
+    assert any("Shipment" in link.text for link in chain)
+    browser.save_screenshot(str(shots / "provenance.png"))
+
+    cookies = {c["name"]: c["value"] for c in browser.get_cookies()}
+    download = httpx.get(f"{base}/pages/shipments/{shipment}/results.json", cookies=cookies)
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    assert shipment in {s["uuid"] for s in download.json()["Shipment"].values()}
+
+    go(browser, browser.find_element(By.XPATH, "//nav//button[text()='Sign out']"))
+    assert browser.current_url.endswith("/pages/login")
+    browser.get(f"{base}/pages/shipments/{shipment}")
+    assert browser.current_url.endswith("/pages/login")  # the session is gone
+
+    sign_in(browser, base, server["keys"]["bob"])  # another proposal's key sees none of it
+    assert "No shipment" in browser.page_source
+    browser.get(f"{base}/pages/shipments/{shipment}")
+    assert "NotFound" in browser.page_source and "esrf" not in browser.page_source.lower()
+    browser.get(f"{base}/pages/shipments?q=ESRF-PIN-300")
+    assert "No shipment" in browser.page_source
+
+
+def test_the_api_docs_render_from_the_package(
+    server: dict[str, Any], browser: Any, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{server['base']}/docs")
+    WebDriverWait(browser, 20).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".opblock"))
+    )
+    operations = browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")
+    assert len(operations) > 20
+    scripts = [s.get_attribute("src") for s in browser.find_elements(By.TAG_NAME, "script")]
+    assert all(src.startswith(server["base"]) for src in scripts if src)  # nothing from a CDN
+    browser.save_screenshot(str(artefacts(tmp_path) / "docs.png"))
+    browser.get(f"{server['base']}/")
+    assert "Sign in with an API key" in browser.page_source
+
+
+def test_a_form_from_another_site_cannot_write(server: dict[str, Any]) -> None:
+    """Without the session's token a write is refused, even with the session cookie."""
+    with httpx.Client(base_url=server["base"], follow_redirects=False) as client:
+        page = client.get("/pages/login")
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        signed = client.post("/pages/login", data={"key": server["keys"]["ada"], "csrf": token})
+        assert signed.status_code == 303
+        forged = client.post("/pages/scan", data={"ref": "ESRF-PIN-300", "state": "shipped"})
+        assert forged.status_code == 403
+        assert client.get("/pages/shipments").status_code == 200  # reading still works
