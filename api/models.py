@@ -8,15 +8,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ImportReport(BaseModel):
-    """What an import created, updated or left unchanged, per MXLIMS type."""
+    """What an import created, updated, found identical, or kept as stored although the message
+    differs (``differing``, with the fields per object), per MXLIMS type."""
 
     import_id: str
     policy: str
     dry_run: bool
     created: dict[str, int]
     updated: dict[str, int]
-    unchanged: dict[str, int]
+    unchanged: dict[str, int] = Field(description="identical to what is stored")
+    differing: dict[str, int] = Field(
+        default={}, description="differs from what is stored and was kept as stored (reject_new)"
+    )
+    differing_fields: dict[str, list[str]] = Field(
+        default={}, description="per object (`MxExperiment/MxExperiment1`), the fields that differ"
+    )
     keys: dict[str, str] = Field(description="local key of the message (`Pin/Pin1`) -> uuid")
+    warnings: list[str] = Field(default=[], description="stored anyway, but worth a look")
 
 
 class StoredObject(BaseModel):

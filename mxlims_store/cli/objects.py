@@ -65,6 +65,9 @@ def summary(name: str, report: dict[str, Any]) -> str:
         f"  updated   {counted(report['updated'])}",
         f"  unchanged {counted(report['unchanged'])}",
     ]
+    if report.get("differing"):
+        lines.append(f"  kept as stored although different {counted(report['differing'])}")
+        lines.append("    (--policy merge sets what the message carries)")
     shipments = [u for key, u in report["keys"].items() if key.startswith("Shipment/")]
     lines += [f"  shipment  {uuid}" for uuid in shipments]
     lines += [f"  warning   {warning}" for warning in report.get("warnings", [])]

@@ -27,10 +27,11 @@ from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, now, to_document
+from mxlims_store.store.merging import differences, overlay
 from mxlims_store.store.ownership import owners, stored_owner
 
-Policy = Literal["reject_new", "update_old", "error"]
-POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "error")
+Policy = Literal["reject_new", "update_old", "merge", "error"]
+POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
 Progress = Callable[[int, int], None]  # (objects written so far, objects to write)
 
 
@@ -41,9 +42,13 @@ class ImportReport:
     dry_run: bool
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)  # identical to what is stored
     keys: dict[str, str] = field(default_factory=dict)  # "Pin/Pin1" -> uuid
     warnings: list[str] = field(default_factory=list)  # stored anyway, but worth a look
+    # differing from what is stored, and kept as stored (reject_new): counts per type, and per
+    # object ("Pin/Pin1") the fields that differ
+    differing: dict[str, int] = field(default_factory=dict)
+    differing_fields: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -56,6 +61,8 @@ class _Plan:
     created: Counter[str] = field(default_factory=Counter)
     updated: Counter[str] = field(default_factory=Counter)
     unchanged: Counter[str] = field(default_factory=Counter)
+    differing: Counter[str] = field(default_factory=Counter)
+    differing_fields: dict[str, list[str]] = field(default_factory=dict)
 
 
 def content_hash(message: Any) -> str:
@@ -104,6 +111,8 @@ async def import_message(
         dict(plan.unchanged),
         read.keys,
         warnings,
+        dict(plan.differing),
+        plan.differing_fields,
     )
     if not dry_run:
         await db.commit(plan.writes)
@@ -215,7 +224,15 @@ def _plan(
         if policy == "error" and not own_rerun:
             conflicts.append(Problem(path, f"uuid {uuid} is already stored"))
             continue
-        merged = {**stored_obj, **obj} if policy == "update_old" else stored_obj
+        if policy in ("update_old", "merge"):
+            merged = overlay(stored_obj, obj, deep=policy == "merge")
+        else:  # reject_new keeps what is stored, and says where the message differs
+            merged = stored_obj
+            differ = differences(stored_obj, obj)
+            if differ:
+                plan.differing[type_name] += 1
+                plan.differing_fields[path] = differ
+                continue
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
         elif _valid(merged, path, problems):

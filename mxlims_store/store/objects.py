@@ -25,6 +25,7 @@ from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import collection_of
 from mxlims_store.store.documents import META, from_document, now, to_document
+from mxlims_store.store.merging import merge_patch
 from mxlims_store.store.reads import fetch, locate
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
@@ -57,12 +58,13 @@ async def get(db: Backend, caller: Caller, uuid: str) -> StoredObject:
 async def update(
     db: Backend, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
 ) -> StoredObject:
-    """Apply ``changes`` (store form; ``None`` removes a field) if ``revision`` is still current."""
+    """Apply ``changes`` as a JSON merge patch (RFC 7396, store form: ``null`` removes, objects
+    such as ``extensions`` merge per key) if ``revision`` is still current."""
     collection, document = await locate(db, caller, uuid)
     _check_writable(caller, document)
     problems = [Problem(name, "cannot be changed") for name in changes if name in FIXED_FIELDS]
     before = from_document(document)
-    after = {k: v for k, v in {**before, **changes}.items() if v is not None}
+    after = merge_patch(before, changes)
     after.update({name: before[name] for name in FIXED_FIELDS})  # never changed, whatever was sent
     problems += _model_problems(after)
     problems += await _link_problems(

@@ -47,6 +47,7 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "by_barcode": lambda s: s.by_barcode("DW-1"),
     "status": lambda s: s.status(UUID),
     "proposal_shipments": lambda s: s.proposal_shipments("mx1"),
+    "shipments": lambda s: s.shipments(search="PIN-1"),
     "proposal_results": lambda s: s.proposal_results("mx1"),
     "delete-cascade": lambda s: s.delete(UUID, cascade=True),
 }

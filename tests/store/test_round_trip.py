@@ -71,8 +71,10 @@ async def test_update_old_overlays_and_counts(store: Store) -> None:
     pin = shipment["Pin"]["Pin1"]
     changed: dict[str, Any] = {"version": "0.6.13", "Pin": {"Pin1": {**pin, "loopType": "mesh"}}}
     del changed["Pin"]["Pin1"]["containerRef"], changed["Pin"]["Pin1"]["sampleRef"]
-    kept = await store.import_message(changed)  # reject_new: the stored pin stays
-    assert kept.unchanged == {"Pin": 1} and "loopType" not in (await store.get(pin["uuid"])).data
+    kept = await store.import_message(changed)  # reject_new: the stored pin stays, and says so
+    assert kept.unchanged == {} and kept.differing == {"Pin": 1}
+    assert kept.differing_fields == {"Pin/Pin1": ["loopType"]}
+    assert "loopType" not in (await store.get(pin["uuid"])).data
     report = await store.import_message(changed, policy="update_old")
     assert report.updated == {"Pin": 1}
     stored = await store.get(pin["uuid"])
