@@ -7,6 +7,7 @@ errors of HTTP itself (bad JSON, wrong content type, missing If-Match, oversize 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -102,6 +103,14 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": DESCRIPTIONS[code]} for code in sorted(codes)}
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped: a problem may quote a lone surrogate from
+    the input (a bad key), which UTF-8 cannot encode but a JSON escape can."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def error_response(
     status: int,
     error: str,
@@ -110,7 +119,7 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = {"error": error, "message": message, "problems": problems or []}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return AsciiJSONResponse(body, status_code=status, headers=headers)
 
 
 def status_of(error: MxlimsError) -> int:

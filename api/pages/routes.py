@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable
 from importlib import metadata
 from pathlib import Path
@@ -186,7 +187,8 @@ def _json_file(message: dict[str, Any], name: str) -> Response:
     import orjson
 
     body = orjson.dumps(message, option=orjson.OPT_INDENT_2)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -215,7 +217,8 @@ async def sheet(
     async def work() -> Response:
         exported = await store.export_sheet(site, uuid, fmt="csv" if fmt == "page" else fmt)
         if request.query_params.get("download"):
-            name = f"shipment-{uuid}-{site}{exported.filename_extension}"
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
+            name += exported.filename_extension
             headers = {"Content-Disposition": f'attachment; filename="{name}"'}
             return Response(exported.content, media_type=exported.media_type, headers=headers)
         return render(

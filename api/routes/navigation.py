@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -18,10 +19,10 @@ router = APIRouter(tags=["links"])
 
 
 def attachment(message: dict[str, Any], filename: str) -> JSONResponse:
-    """An MXLIMS file download."""
-    return JSONResponse(
-        message, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    """An MXLIMS file download. The name may hold user text (a proposal code): only safe
+    ASCII reaches the header."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return JSONResponse(message, headers={"Content-Disposition": f'attachment; filename="{safe}"'})
 
 
 def message_file(description: str) -> dict[int | str, dict[str, Any]]:

@@ -118,6 +118,11 @@ def _key_problems(key: str, path: str, keys: str) -> list[Problem]:
     return []
 
 
+def encodable(text: object) -> bool:
+    """True for text UTF-8 can carry (no lone surrogate)."""
+    return _encodable(text)
+
+
 def _encodable(text: object) -> bool:
     try:
         str(text).encode("utf-8")

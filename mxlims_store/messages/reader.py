@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, Problem
-from mxlims_store.messages.limits import storable_problems
+from mxlims_store.messages.limits import encodable, storable_problems
 from mxlims_store.messages.paths import join, loc_path, parse_pointer
 from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
 from mxlims_store.model.links import (
@@ -130,6 +130,9 @@ def _index_entries(
             continue
         for key, data in objects.items():
             path = join(type_name, key)
+            if not encodable(key):
+                problems.append(Problem(path, f"local key {key!r} is not valid UTF-8 text"))
+                continue
             if not isinstance(data, dict):
                 problems.append(Problem(path, "an MXLIMS object must be a JSON object"))
                 continue

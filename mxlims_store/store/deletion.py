@@ -19,20 +19,31 @@ from mxlims_store.store.collections import collection_of
 from mxlims_store.store.documents import META, now
 from mxlims_store.store.objects import _commit, _fields
 from mxlims_store.store.reads import locate
+from mxlims_store.store.serial import checked_writes
 from mxlims_store.store.walk import walk
+
+CASCADE_DEPTH = 10_000  # a cascade goes to the bottom of any chain a message can build
 
 
 async def delete(
     db: Backend, caller: Caller, uuid: str, revision: int | None = None, cascade: bool = False
 ) -> list[str]:
     """Delete ``uuid`` (and with ``cascade`` all below it); the uuids deleted."""
+    async with checked_writes(db):
+        return await _delete(db, caller, uuid, revision, cascade)
+
+
+async def _delete(
+    db: Backend, caller: Caller, uuid: str, revision: int | None, cascade: bool
+) -> list[str]:
     _, document = await locate(db, caller, uuid)
     if not caller.may_delete(document[META].get("proposal")):
         raise PermissionDenied("you may not delete this object")
     current = int(document[META]["revision"])
     expected = current if revision is None else revision
     # Who points at it, whoever owns them: a hidden pointer blocks a delete all the same.
-    steps, below = await walk(db, LOCAL, [document], "down", None if cascade else 1)
+    depth = CASCADE_DEPTH if cascade else 1
+    steps, below = await walk(db, LOCAL, [document], "down", depth, unbounded=cascade)
     others = [u for u in below if u != uuid]
     if others and not cascade:
         visible = [s for s in steps if s.uuid != uuid and caller.may_read(_owner(below[s.uuid]))]

@@ -38,6 +38,7 @@ EQUALITY = ("$eq", "$ne")
 RANGE = ("$lt", "$lte", "$gt", "$gte")
 MEMBERSHIP = ("$in", "$nin")
 OPERATORS = frozenset({*EQUALITY, *RANGE, *MEMBERSHIP, "$exists", "$elemMatch"})
+MAX_PATH_NAMES = 8  # deeper than any MXLIMS field (unitCell.a, extensions' fields ...)
 _NAME = re.compile(r"[^$.\"'\\\[\]\x00][^.\"'\\\[\]\x00]*")
 
 
@@ -112,6 +113,8 @@ def parse_path(text: Any) -> Path:
     if not isinstance(text, str):
         raise UnsupportedQuery(f"a field path is text, not {type(text).__name__}")
     names = tuple(text.split("."))
+    if len(names) > MAX_PATH_NAMES:
+        raise UnsupportedQuery(f"a field path has at most {MAX_PATH_NAMES} names")
     for name in names:
         if not _NAME.fullmatch(name) or name.isdigit():
             raise UnsupportedQuery(f"{text!r} is not a field path of the query subset")

@@ -13,7 +13,6 @@ import asyncio
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -29,10 +28,10 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection
 from mxlims_store.store.documents import META, from_document, now, to_document
 from mxlims_store.store.merging import differences, overlay
 from mxlims_store.store.ownership import owners, stored_owner
+from mxlims_store.store.serial import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
-Progress = Callable[[int, int], None]  # (objects written so far, objects to write)
 
 
 @dataclass
@@ -80,18 +79,38 @@ async def import_message(
     dry_run: bool = False,
     proposal: str | None = None,
     allow_missing_targets: bool = False,
-    progress: Progress | None = None,
 ) -> ImportReport:
+    allow = allow_missing_targets
     if policy not in POLICIES:
         raise InvalidMessage(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
     # Reading, checking and planning are CPU work: off the event loop, like the database work.
     import_id, read = await asyncio.to_thread(_read, message)
+    if dry_run:
+        return await _checked(db, read, import_id, caller, policy, True, proposal, allow)
+    async with checked_writes(db):
+        return await _checked(db, read, import_id, caller, policy, False, proposal, allow)
+
+
+async def _checked(
+    db: Backend,
+    read: ReadResult,
+    import_id: str,
+    caller: Caller,
+    policy: Policy,
+    dry_run: bool,
+    proposal: str | None,
+    allow_missing_targets: bool,
+) -> ImportReport:
+    """Every check against what is stored, then (unless a dry run) the one commit."""
     existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id)
     problems = _check_external_links(read, existing, caller, allow_missing_targets)
-    owner_of = owners(read, existing, caller, proposal)
+    # Objects the caller may not see are as good as absent: ownership never follows them, so
+    # no answer tells whether they exist or whose they are.
+    visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
+    owner_of = owners(read, visible, caller, proposal)
     plan, conflicts = await asyncio.to_thread(
         _plan, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
     )
@@ -116,8 +135,6 @@ async def import_message(
     )
     if not dry_run:
         await db.commit(plan.writes)
-        if progress is not None:
-            progress(len(plan.writes), len(plan.writes))
     return report
 
 
@@ -212,7 +229,9 @@ def _plan(
             plan.created[type_name] += 1
             continue
         if not caller.may_write(stored_owner(stored)):
-            problems.append(Problem(path, f"uuid {uuid} is taken by an object you may not change"))
+            problems.append(
+                Problem(path, "this uuid cannot be used here; leave it out or use another")
+            )
             continue
         if stored["mxlimsType"] != type_name:
             problems.append(

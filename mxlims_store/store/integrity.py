@@ -24,7 +24,6 @@ from typing import Any
 from mxlims_store.errors import Problem
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import EVENTS, collection_of
-from mxlims_store.store.walk import MAX_DEPTH
 
 # type -> (position fields, the container type whose numberPositions caps it, slot space)
 SLOTS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
@@ -43,6 +42,7 @@ CHAINS = {
     "startedFromId": "jobs",
 }
 CLOSED_STATES = ("returned", "closed")
+CHAIN_LIMIT = 10_000  # levels followed along a chain: beyond any message's, bounded all the same
 
 
 class Checker:
@@ -75,6 +75,7 @@ class Checker:
         await self._fetch_ancestors()
         self._chains()
         await self._positions()
+        await self._capacities()
         await self._barcodes()
         return self.problems, self.warnings
 
@@ -90,9 +91,9 @@ class Checker:
 
     async def _fetch_ancestors(self) -> None:
         """Everything up the containment and sample-parent chains of the written objects, one
-        query per level and collection."""
+        query per level and collection, to the top of any chain a message can build."""
         frontier = list(self.written.values())
-        for _ in range(MAX_DEPTH):
+        for _ in range(CHAIN_LIMIT):
             wanted: dict[str, set[str]] = defaultdict(set)
             for obj in frontier:
                 for field in CHAINS:
@@ -120,14 +121,14 @@ class Checker:
     def _cycles(self, start: str, field: str) -> bool:
         seen = {start}
         current = self.known[start].get(field)
-        for _ in range(MAX_DEPTH * 4):
+        for _ in range(len(self.known) + 1):
             if not isinstance(current, str) or current not in self.known:
                 return False
             if current in seen:
                 return current == start
             seen.add(current)
             current = self.known[current].get(field)
-        return True  # deeper than any real chain: treated as a cycle
+        return True  # longer than everything known: it must come round
 
     async def _positions(self) -> None:
         placed = [
@@ -167,10 +168,56 @@ class Checker:
                 message = f"position {shown} is beyond the {capacity} positions of its {capped_by}"
                 self.problems.append(Problem(where, message))
 
-    async def _barcodes(self) -> None:
-        labelled = [
+    async def _capacities(self) -> None:
+        """A puck or multipin written with fewer positions than are occupied is refused."""
+        capped = [
             o
             for o in self.written.values()
+            if o["mxlimsType"] in ("Puck", "MultiPin") and isinstance(o.get("numberPositions"), int)
+        ]
+        if not capped:
+            return
+        ids = [o["uuid"] for o in capped]
+        await self._fetch("logistical_samples", {"containerId": {"$in": ids}})
+        for container in capped:
+            capacity = container["numberPositions"]
+            used = {
+                int(o.get(SLOTS[o["mxlimsType"]][0][0]) or 0)
+                for o in self.known.values()
+                if o.get("containerId") == container["uuid"] and o["mxlimsType"] in SLOTS
+            }
+            beyond = sorted(p for p in used if p > capacity)
+            if beyond:
+                where = self._path(container["uuid"], "numberPositions")
+                shown = ", ".join(map(str, beyond))
+                message = f"position(s) {shown} are in use, beyond {capacity}"
+                self.problems.append(Problem(where, message))
+
+    async def _descendants(self) -> dict[str, str]:
+        """Stored objects inside the written ones (any depth), each with the written object it
+        sits in: moving a container moves its contents' barcodes too."""
+        origin: dict[str, str] = {}
+        frontier = set(self.written)
+        for _ in range(CHAIN_LIMIT):
+            if not frontier:
+                break
+            query = {"containerId": {"$in": sorted(frontier)}}
+            found = await self._fetch("logistical_samples", query)
+            frontier = set()
+            for obj in found:
+                uuid = obj["uuid"]
+                if uuid not in self.written and uuid not in origin:
+                    parent = obj["containerId"]
+                    origin[uuid] = origin.get(parent, parent)
+                    frontier.add(uuid)
+        return origin
+
+    async def _barcodes(self) -> None:
+        inside = await self._descendants()
+        candidates = [*self.written.values(), *(self.known[u] for u in inside)]
+        labelled = [
+            o
+            for o in candidates
             if o.get("barcode") and collection_of(o["mxlimsType"]) == "logistical_samples"
         ]
         if not labelled:
@@ -184,18 +231,22 @@ class Checker:
                 by_shipment[(self._shipment(obj["uuid"]), str(obj["barcode"]))].append(obj["uuid"])
         for obj in labelled:
             shipment = self._shipment(obj["uuid"])
-            if shipment is not None and len(by_shipment[(shipment, str(obj["barcode"]))]) > 1:
-                self.problems.append(
-                    Problem(
-                        self._path(obj["uuid"], "barcode"),
-                        f"barcode {obj['barcode']!r} is used twice in the shipment",
-                    )
-                )
+            if shipment is None or len(by_shipment[(shipment, str(obj["barcode"]))]) < 2:
+                continue
+            carrier = inside.get(obj["uuid"])
+            if carrier is None:
+                where = self._path(obj["uuid"], "barcode")
+                message = f"barcode {obj['barcode']!r} is used twice in the shipment"
+            else:  # a stored object that moves along with the written container
+                where = self._path(carrier, "containerId")
+                message = f"brings barcode {obj['barcode']!r} into a shipment that has it already"
+            if Problem(where, message) not in self.problems:
+                self.problems.append(Problem(where, message))
         await self._warn_open_shipments(labelled, by_shipment)
 
     async def _fetch_ancestors_of(self, documents: list[dict[str, Any]]) -> None:
         frontier = documents
-        for _ in range(MAX_DEPTH):
+        for _ in range(CHAIN_LIMIT):
             wanted = sorted(
                 {
                     o["containerId"]

@@ -58,23 +58,25 @@ def _check(name: str, role: str, proposals: list[str], expires: str | None) -> l
         problems.append(Problem("proposals", "proposal codes are 1 to 64 characters"))
     if expires is not None:
         try:
-            moment = datetime.fromisoformat(expires)
+            moment = _end(expires)
         except ValueError:
             problems.append(Problem("expires", "an ISO date or time, e.g. 2027-06-30"))
         else:
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
             if moment <= datetime.now(UTC):
                 problems.append(Problem("expires", "lies in the past"))
     return problems
 
 
-def _expiry(expires: str | None) -> str | None:
-    if expires is None:
-        return None
+def _end(expires: str) -> datetime:
+    """When a key stops working: a date means the end of that day (UTC), a time that time."""
     moment = datetime.fromisoformat(expires)
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return moment.isoformat(timespec="seconds")
+    if len(expires.strip()) == 10:  # a date alone: the key works through that day
+        moment += timedelta(days=1)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _expiry(expires: str | None) -> str | None:
+    return None if expires is None else _end(expires).isoformat(timespec="seconds")
 
 
 def _entry(document: dict[str, Any], operation: str, caller: Caller, time: str) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from mxlims_store.store.collections import EVENTS
 from mxlims_store.store.documents import META, now
 from mxlims_store.store.objects import is_uuid
 from mxlims_store.store.reads import locate
+from mxlims_store.store.serial import checked_writes
 
 STATES = ("prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed")
 MOVES: dict[str | None, tuple[str, ...]] = {
@@ -61,10 +62,17 @@ async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
         "logistical_samples",
         readable(caller, {"barcode": ref}),
         sort=[("_meta.createdAt", -1), ("_id", 1)],
-        limit=1,
+        limit=50,
     )
     if not found:
         raise NotFound("no object with this barcode that you may see")
+    proposals = {d[META].get("proposal") for d in found}
+    if len(proposals) > 1:  # staff see every proposal: a scan must not land on the wrong one
+        listed = ", ".join(sorted(str(p) for p in proposals))
+        raise Conflict(
+            f"barcode {ref!r} is on objects of {len(proposals)} proposals ({listed}); "
+            "scan by uuid instead"
+        )
     return found[0]
 
 
@@ -87,6 +95,13 @@ async def record(
     problems = _check({"state": state, **details})
     if problems:
         raise InvalidMessage(problems)
+    async with checked_writes(db):  # the current state is read and moved on in one turn
+        return await _record(db, caller, ref, state, details)
+
+
+async def _record(
+    db: Backend, caller: Caller, ref: str, state: str, details: dict[str, str | None]
+) -> dict[str, Any]:
     subject = await resolve(db, caller, ref)
     if subject["mxlimsType"] not in TRACKED:
         raise InvalidMessage(

@@ -27,6 +27,7 @@ from mxlims_store.store.collections import collection_of
 from mxlims_store.store.documents import META, from_document, now, to_document
 from mxlims_store.store.merging import merge_patch
 from mxlims_store.store.reads import fetch, locate
+from mxlims_store.store.serial import checked_writes
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
 _UUID = re.compile(UUID_PATTERN)
@@ -56,6 +57,13 @@ async def get(db: Backend, caller: Caller, uuid: str) -> StoredObject:
 
 
 async def update(
+    db: Backend, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
+) -> StoredObject:
+    async with checked_writes(db):
+        return await _update(db, caller, uuid, changes, revision)
+
+
+async def _update(
     db: Backend, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
 ) -> StoredObject:
     """Apply ``changes`` as a JSON merge patch (RFC 7396, store form: ``null`` removes, objects

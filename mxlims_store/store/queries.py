@@ -102,8 +102,9 @@ def _condition_problems(path: str, condition: Any) -> list[Problem]:
     """Operators from the whitelist, each with an operand of the kind it takes."""
     if not isinstance(condition, dict):
         values = condition if isinstance(condition, list) else [condition]
-        ok = all(isinstance(v, _SCALARS) for v in values)
-        return [] if ok else [Problem(path, "compare with a number, text, true/false or null")]
+        if not all(isinstance(v, _SCALARS) for v in values):
+            return [Problem(path, "compare with a number, text, true/false or null")]
+        return storable_problems(condition, path, keys="any")
     problems: list[Problem] = []
     for op, operand in condition.items():
         if op not in OPERATORS:

@@ -28,7 +28,7 @@ from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import HISTORY
-from mxlims_store.store.importer import ImportReport, Policy, Progress
+from mxlims_store.store.importer import ImportReport, Policy
 from mxlims_store.store.navigation import ExportDirection
 from mxlims_store.store.objects import StoredObject
 from mxlims_store.store.queries import FindQuery, Page
@@ -64,7 +64,6 @@ class Store:
         caller: Caller | None = None,
         proposal: str | None = None,
         allow_missing_targets: bool = False,
-        progress: Progress | None = None,
     ) -> ImportReport:
         return await importer.import_message(
             self.db,
@@ -74,7 +73,6 @@ class Store:
             dry_run=dry_run,
             proposal=proposal,
             allow_missing_targets=allow_missing_targets,
-            progress=progress,
         )
 
     async def import_sheet(

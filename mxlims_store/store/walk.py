@@ -48,6 +48,8 @@ async def walk(
     direction: Direction,
     depth: int | None = None,
     seen: dict[str, dict[str, Any]] | None = None,
+    *,
+    unbounded: bool = False,
 ) -> tuple[list[Step], dict[str, dict[str, Any]]]:
     """Steps in breadth-first order (roots at depth 0) and every document reached, by uuid.
 
@@ -57,7 +59,8 @@ async def walk(
     frontier = [d for d in roots if d["_id"] not in documents]
     steps = [Step(d["_id"], d["mxlimsType"], 0, None, None) for d in frontier]
     documents.update((d["_id"], d) for d in frontier)
-    limit = MAX_DEPTH if depth is None else min(depth, MAX_DEPTH)
+    # MAX_DEPTH bounds what a reader asks for; a cascade (``unbounded``) must reach the bottom
+    limit = MAX_DEPTH if depth is None else depth if unbounded else min(depth, MAX_DEPTH)
     level = 0
     while frontier and level < limit:
         level += 1

@@ -48,7 +48,7 @@ async def test_a_uuid_names_one_object_across_all_collections(store: Store) -> N
         await store.import_message(clash)
     with pytest.raises(InvalidMessage) as caught:  # another proposal's caller learns nothing
         await store.import_message(clash, caller=BOB)
-    assert "Pin" not in str(caught.value) and "may not change" in str(caught.value)
+    assert "Pin" not in str(caught.value) and "cannot be used here" in str(caught.value)
 
 
 async def test_links_into_another_proposal_are_refused_as_missing(store: Store) -> None:
@@ -95,10 +95,12 @@ async def test_a_lost_race_leaves_no_history_of_what_did_not_happen(
     real_commit = store.db.commit
     raced: list[bool] = []
 
+    other_process = Store(_second_backend(store))  # a writer this process does not serialise
+
     async def racing_commit(writes: Any) -> None:
         if not raced:  # another writer lands between the import's checks and its commit
             raced.append(True)
-            await store.update(pin, {"barcode": "OTHER"}, revision=1)
+            await other_process.update(pin, {"barcode": "OTHER"}, revision=1)
         await real_commit(writes)
 
     monkeypatch.setattr(store.db, "commit", racing_commit)
@@ -199,3 +201,14 @@ async def test_results_round_trip_still_works_after_all_that(store: Store) -> No
     await store.import_message(message)
     report = await store.import_message(results_message(message), policy="update_old")
     assert report.created["ReflectionSet"] == 1
+
+
+def _second_backend(store: Store) -> Any:
+    """Another handle on the same data, as a second process would have (its own write lock)."""
+    from mxlims_store.store.backends.mongo import MongoBackend
+    from mxlims_store.store.backends.sqlite import SqliteBackend
+
+    if isinstance(store.db, SqliteBackend):
+        return SqliteBackend(store.db.path)
+    assert isinstance(store.db, MongoBackend)
+    return MongoBackend(store.db.driver)

@@ -286,13 +286,27 @@ async def test_an_old_data_directory_is_converted_once_and_nothing_is_lost(tmp_p
         second = await store.get(ids["second"])
         history = await store.history(ids["first"])
     assert second.data["barcode"] == "OLD-2b" and second.revision == 2
-    # user data stays as written (the old codec mistook it for a date); bookkeeping is ISO text
-    assert first.data["extensions"]["esrf.fr"] == {"when": {"$date": "not a date"}}
+    # user data stays as written (the old codec mistook it for a date), its "$" key kept with a
+    # full-width dollar so that the object stays editable; bookkeeping is ISO text
+    assert first.data["extensions"]["esrf.fr"] == {"when": {"\uff04date": "not a date"}}
     assert first.meta["createdAt"] == "2025-01-02T03:04:05.000000+00:00"
     assert history[0]["time"] == "2025-01-02T03:04:05.000000+00:00"
     kept = [p.name for p in data_dir.iterdir() if p.name.startswith("legacy-")]
     assert len(kept) == 1 and (data_dir / kept[0] / "journal.jsonl").exists()
     assert not (data_dir / "snapshot.json").exists()
+
+
+async def test_an_old_directory_with_a_gap_after_its_snapshot_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    _legacy_dir(data_dir, {})
+    journal = data_dir / "journal.jsonl"
+    journal.write_text(
+        journal.read_text().replace('"s": 2,', '"s": 5,').replace('"s": 3,', '"s": 6,')
+    )
+    with pytest.raises(StoreBroken, match="writes 2 to 4 are missing"):
+        async with open_store(settings_for(data_dir)):
+            pass
+    assert not database_file(data_dir, "mxlims").exists()
 
 
 async def test_an_old_directory_with_a_missing_snapshot_is_refused(tmp_path: Path) -> None:

@@ -79,13 +79,53 @@ def read_legacy(data_dir: Path, database: str) -> dict[str, dict[str, dict[str, 
             "does not start at the beginning; restore the snapshot first"
         )
     if journal_path.exists():
-        for record in _records(journal_path):
-            if record.get("s", 0) > seq and record.get("d") == database:
-                _replay(collections, record)
+        later = [r for r in _records(journal_path) if _sequence(r) > seq]
+        if later and _sequence(later[0]) != seq + 1:
+            raise StoreBroken(
+                f"cannot convert {data_dir}: the journal goes on from {_sequence(later[0])} but "
+                f"the snapshot ends at {seq}; writes {seq + 1} to {_sequence(later[0]) - 1} "
+                "are missing"
+            )
+        for record in later:
+            if record.get("d") == database:
+                try:
+                    _replay(collections, record)
+                except (KeyError, TypeError, AttributeError, IndexError) as error:
+                    raise StoreBroken(
+                        f"cannot convert {journal_path}: record {record.get('s')} is not one "
+                        f"the old engine wrote ({type(error).__name__}: {error})"
+                    ) from None
+    renamed = 0
     for name, documents in collections.items():
         for document in documents.values():
             _plain_times(name, document)
+            renamed += _escape_dollar_keys(document)
+    if renamed:
+        log.warning("%d key(s) beginning with '$' in user data kept as '\uff04...'", renamed)
     return collections
+
+
+def _sequence(record: Any) -> int:
+    value = record.get("s") if isinstance(record, dict) else None
+    if not isinstance(value, int):
+        raise StoreBroken(f"cannot convert: a journal record has no sequence number: {record!r}")
+    return value
+
+
+def _escape_dollar_keys(value: Any) -> int:
+    """Keys of user data beginning with '$' (which the store now refuses at the door) are kept
+    with a full-width dollar sign, as sheet headers are, so that the object stays editable."""
+    count = 0
+    if isinstance(value, dict):
+        for key in list(value):
+            count += _escape_dollar_keys(value[key])
+            if isinstance(key, str) and key.startswith("$"):
+                value["\uff04" + key[1:]] = value.pop(key)
+                count += 1
+    elif isinstance(value, list):
+        for item in value:
+            count += _escape_dollar_keys(item)
+    return count
 
 
 def _first_sequence(path: Path) -> int:
@@ -105,13 +145,16 @@ def _records(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("not an object")
+            records.append(record)
         except ValueError:
             if any(rest.strip() for rest in lines[number:]):
                 raise StoreBroken(f"cannot convert {path}: line {number} is damaged") from None
             log.warning("%s: ignoring the torn last line %d", path, number)
     for before, after in itertools.pairwise(records):
-        if after.get("s") != before.get("s", 0) + 1:
+        if _sequence(after) != _sequence(before) + 1:
             raise StoreBroken(f"cannot convert {path}: a line after {before.get('s')} is missing")
     return records
 

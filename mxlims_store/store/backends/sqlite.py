@@ -26,7 +26,13 @@ from typing import Any, TypeVar
 
 import orjson
 
-from mxlims_store.errors import StoreBroken, Unavailable, WriteConflict
+from mxlims_store.errors import (
+    InvalidMessage,
+    Problem,
+    StoreBroken,
+    Unavailable,
+    WriteConflict,
+)
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract, index_rows
 from mxlims_store.store.collections import HISTORY, INDEXES
@@ -111,6 +117,8 @@ class SqliteBackend:
                 f"cannot write the store {self.path} ({error}); reads still work, "
                 "writes work again once the disk has room or is writable"
             )
+        if code == "SQLITE_ERROR" and ("too large" in str(error) or "too many" in str(error)):
+            return InvalidMessage([Problem("where", f"the question is too large to run: {error}")])
         if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
             return StoreBroken(
                 f"{self.path} is not a readable mxlims-store database ({error}); "

@@ -118,11 +118,36 @@ class Compiler:
         if node.op in _RANGE_SQL:
             test = self._range(alias, node.op, node.operand)
         else:
-            test = " OR ".join(self._equals(alias, v) for v in values) or "0"
+            test = self._members(alias, values)
         found = f"EXISTS (SELECT 1 FROM {', '.join(froms)} WHERE {test})"
         if None in values:  # null also matches a missing field (one-name paths only)
             return f"({found} OR json_type({doc}, '{json_path(node.path)}') IS NULL)"
         return found
+
+    def _members(self, alias: str, values: tuple[Scalar, ...]) -> str:
+        """Equal to one of ``values``: texts and numbers as one bound list each (any length),
+        booleans and null by their JSON type."""
+        tests = []
+        for kind, wanted in (
+            ("'text'", [v for v in values if isinstance(v, str)]),
+            ("'integer', 'real'", [v for v in values if _is_number(v)]),
+        ):
+            if len(wanted) == 1:
+                tests.append(
+                    f"({alias}.type IN ({kind}) AND {alias}.atom = {self._bind(wanted[0])})"
+                )
+            elif wanted:
+                listed = self._bind(json.dumps(wanted))
+                tests.append(
+                    f"({alias}.type IN ({kind}) AND "
+                    f"{alias}.atom IN (SELECT value FROM json_each({listed})))"
+                )
+        tests += [
+            self._equals(alias, v)
+            for v in dict.fromkeys(values)
+            if v is None or isinstance(v, bool)
+        ]
+        return " OR ".join(tests) or "0"
 
     def _equals(self, alias: str, value: Scalar) -> str:
         if value is None:
@@ -213,6 +238,10 @@ class Compiler:
                 tests.append(f"k{number} IN (SELECT value FROM json_each({bound}))")
         keys = self.table.keys_table
         return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+
+
+def _is_number(value: Scalar) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _as_list(holder: str, name: str) -> str:
