@@ -276,8 +276,8 @@ async def test_container_cycle_on_the_patch_path(store: Store) -> None:
         await store.update(dewar, {"containerId": puck}, revision=1)
 
 
-def _sheet(change: Any) -> bytes:
-    text = (FIXTURES / "sheets" / "dls_shipment.csv").read_text()
+def _sheet(change: Any, site: str = "dls") -> bytes:
+    text = (FIXTURES / "sheets" / f"{site}_shipment.csv").read_text()
     rows = list(csv.reader(io.StringIO(text)))
     change(rows)
     out = io.StringIO()
@@ -298,6 +298,22 @@ async def test_integrity_rules_on_the_sheet_path(store: Store, case: str) -> Non
     with pytest.raises((InvalidMessage, MappingError)) as caught:
         await store.import_sheet("dls", _sheet(SHEET_CASES[case]), filename="s.csv")
     assert caught.value.problems  # row and column, or JSON path
+    assert await store.stats() == {}
+
+
+def _two_positions(rows: list[list[str]]) -> None:
+    column = rows[0].index("number of positions")
+    for row in rows[1:]:
+        if len(row) > column and row[column]:
+            row[column] = "2"
+
+
+async def test_capacity_on_the_sheet_path(store: Store) -> None:
+    """ESRF sheets number pins by row order within a puck: a third pin in a puck declared to
+    have two positions is refused."""
+    with pytest.raises((InvalidMessage, MappingError)) as caught:
+        await store.import_sheet("esrf", _sheet(_two_positions, "esrf"), filename="s.csv")
+    assert any("beyond" in p.message or "position" in p.message for p in caught.value.problems)
     assert await store.stats() == {}
 
 
