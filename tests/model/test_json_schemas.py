@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from mxlims_store.model.json_schemas import DEFAULT_OUTDIR, main, render, schema_documents
+from tests.conftest import from_reference
 
 from ._reference import message_files, message_objects
 
@@ -49,7 +50,7 @@ def _store_form_objects() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("document", _store_form_objects())
+@pytest.mark.parametrize("document", from_reference(_store_form_objects()))
 def test_generated_schema_accepts_store_form_examples(document: dict[str, Any]) -> None:
     schema = _schemas()[f"{document['mxlimsType']}.json"]
     jsonschema.Draft202012Validator(schema).validate(document)
