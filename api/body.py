@@ -6,13 +6,13 @@ read, and the bytes actually received are counted (a chunked or lying upload sto
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, error_response
+from mxlims_store.messages.jsontext import loads
 
 JSON_TYPES = ("application/json",)
 
@@ -50,15 +50,6 @@ class BodyLimit:
             return message
 
         await self.app(scope, counting_receive, send)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def loads(text: str | bytes) -> Any:
-    """Strict JSON: NaN and Infinity are refused (they could never be sent back as JSON)."""
-    return json.loads(text, parse_constant=_reject_constant)
 
 
 def is_json(content_type: str | None) -> bool:

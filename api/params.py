@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Header, Path, Query
 
-from api.body import loads
 from api.errors import ApiError
 from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages.jsontext import loads
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import FindQuery
 from mxlims_store.store.queries import MAX_LIMIT

@@ -94,11 +94,16 @@ class StaleRevision(Conflict):
         self.uuid, self.expected, self.current = uuid, expected, current
 
 
+MAX_PROBLEMS = 1000  # an error body stays small however bad the input: the first ones and the count
+
+
 class InvalidMessage(MxlimsError):
-    """An MXLIMS message (or object) is invalid; ``problems`` lists every problem found."""
+    """An MXLIMS message (or object) is invalid; ``problems`` lists the problems found (the
+    first :data:`MAX_PROBLEMS`; ``total`` counts them all)."""
 
     def __init__(self, problems: list[Problem], message: str | None = None) -> None:
-        self.problems = problems
+        self.total = len(problems)
+        self.problems = problems[:MAX_PROBLEMS]
         super().__init__(message or _summary(problems, "MXLIMS input"))
 
     def to_dict(self) -> dict[str, object]:
@@ -106,10 +111,12 @@ class InvalidMessage(MxlimsError):
 
 
 class MappingError(MxlimsError):
-    """A facility spreadsheet is invalid; ``problems`` lists every problem with row and column."""
+    """A facility spreadsheet is invalid; ``problems`` lists the problems with row and column
+    (the first :data:`MAX_PROBLEMS`; ``total`` counts them all)."""
 
     def __init__(self, problems: list[SheetProblem], message: str | None = None) -> None:
-        self.problems = problems
+        self.total = len(problems)
+        self.problems = problems[:MAX_PROBLEMS]
         super().__init__(message or _summary(problems, "the sheet"))
 
     def to_dict(self) -> dict[str, object]:

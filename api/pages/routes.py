@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from api.pages.session import csrf_ok, csrf_token, page_store
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings.sites import list_sites
+from mxlims_store.messages.jsontext import loads
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import POLICIES, Policy, Store
 from mxlims_store.store.logistics import STATES
@@ -273,11 +274,9 @@ async def upload(
                 site, data, filename=filename, proposal=proposal or None, dry_run=dry_run
             )
         else:
-            import orjson
-
             try:
-                message = orjson.loads(data)
-            except orjson.JSONDecodeError as error:
+                message = loads(data)
+            except (ValueError, UnicodeDecodeError) as error:
                 raise_error = f"{filename or 'the file'} is not valid JSON: {error}"
                 return render(
                     request, "upload.html", 422, sites=list_sites(), result=None, error=raise_error

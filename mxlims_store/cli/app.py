@@ -13,6 +13,7 @@ import typer
 
 from mxlims_store.config import get_settings
 from mxlims_store.errors import MxlimsError
+from mxlims_store.messages.jsontext import loads
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
 from mxlims_store.store.access import local_admin
@@ -78,10 +79,10 @@ def problem_lines(error: MxlimsError, prefix: str = "") -> list[str]:
 def parse_json_file(path: Path) -> Any:
     """A JSON file's content; ValueError with a line naming the file and where JSON broke."""
     try:
-        return json.loads(path.read_bytes())
+        return loads(path.read_bytes())
     except OSError as error:
         raise ValueError(f"{path}: cannot read: {error.strerror or error}") from error
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not valid JSON: {error}") from error
 
 

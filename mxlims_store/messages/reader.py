@@ -9,6 +9,7 @@ JSON path, before anything is refused.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages.errors import readable
 from mxlims_store.messages.limits import encodable, storable_problems
 from mxlims_store.messages.paths import join, loc_path, parse_pointer
 from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
@@ -55,6 +57,8 @@ class ReadResult:
     keys: dict[str, str] = field(default_factory=dict)  # "Pin/Pin1" -> uuid
     external_links: list[ExternalLink] = field(default_factory=list)
     stubs: dict[str, str] = field(default_factory=dict)  # uuid -> core type
+    # entries refused while indexing (a bad uuid ...): links to them are not reported again
+    refused: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass
@@ -95,8 +99,8 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
             [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]
         )
     message = UPGRADES[version](message)
-    entries = _index_entries(message, problems, uuid_seed)
     result = ReadResult(version=str(version))
+    entries = _index_entries(message, problems, uuid_seed, result.refused)
     for entry in entries.values():
         result.keys[entry.path] = entry.uuid
         if entry.stub:
@@ -111,7 +115,10 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
 
 
 def _index_entries(
-    message: dict[str, Any], problems: list[Problem], uuid_seed: str | None
+    message: dict[str, Any],
+    problems: list[Problem],
+    uuid_seed: str | None,
+    refused: set[tuple[str, str]],
 ) -> dict[tuple[str, str], _Entry]:
     """Every object of the message by (type key, local key), with its uuid settled."""
     entries: dict[tuple[str, str], _Entry] = {}
@@ -128,6 +135,9 @@ def _index_entries(
         if not isinstance(objects, dict):
             problems.append(Problem(type_name, "must be an object of local key -> object"))
             continue
+        if not objects:  # the official schema refuses an empty section too
+            problems.append(Problem(type_name, "an empty section: leave it out"))
+            continue
         for key, data in objects.items():
             path = join(type_name, key)
             if not encodable(key):
@@ -138,6 +148,7 @@ def _index_entries(
                 continue
             entry = _entry(type_name, key, data, path, problems, uuid_seed)
             if entry is None:
+                refused.add((type_name, key))
                 continue
             if entry.uuid in seen_uuids:
                 problems.append(
@@ -167,6 +178,9 @@ def _entry(
         problems.append(Problem(join(path, clash[0]), clash[1]))
         return None
     uuid = data.get("uuid")
+    if "uuid" in data and uuid is None:
+        problems.append(Problem(join(path, "uuid"), "null is not a uuid; leave it out to get one"))
+        return None
     if uuid is None:
         uuid = new_uuid(uuid_seed, path)
     elif not isinstance(uuid, str) or not UUID_PATTERN.match(uuid):
@@ -181,7 +195,9 @@ def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, 
     """(field, message) when the entry's type names disagree with the key it stands under."""
     declared, base = data.get("mxlimsType"), data.get("mxlimsBaseType")
     if not stub:
-        if declared is not None and declared != type_name:
+        if declared is None:  # required by the official schema (also when written as null)
+            return "mxlimsType", f'is required: write "mxlimsType": "{type_name}"'
+        if declared != type_name:
             return "mxlimsType", f"is {declared!r} but the object stands under {type_name!r}"
         return None
     if declared is not None and BASE_TYPE.get(declared) != type_name:
@@ -221,16 +237,19 @@ def _to_store_form(
         if rule is None:
             problems.append(Problem(path, f"a {entry.type_name} has no link {name!r}"))
             continue
-        document[link_field] = _resolve_link(entry, rule, path, value, entries, result, problems)
+        target = _resolve_link(entry, rule, path, value, entries, result, problems)
+        if target is not None:  # a link to a refused object is left out: no knock-on problem
+            document[link_field] = target
     document["mxlimsType"] = entry.type_name
     document["uuid"] = entry.uuid
     if len(problems) > before:
         return None
     try:
-        model = parse_object(document)
+        model = _parsed(document)
     except ValidationError as error:
         problems.extend(
-            Problem(loc_path(entry.path, _message_loc(e["loc"])), e["msg"]) for e in error.errors()
+            Problem(loc_path(entry.path, _message_loc(e["loc"])), readable(e))
+            for e in error.errors()
         )
         return None
     except ValueError as error:
@@ -239,6 +258,31 @@ def _to_store_form(
     dumped: dict[str, Any] = model.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     dumped["mxlimsType"] = entry.type_name
     return dumped
+
+
+def _parsed(document: dict[str, Any]) -> Any:
+    """The model of ``document``. Whole numbers written as floats (``3.0``, ``1e3``) are read as
+    integers where the model wants one (JSON Schema counts them as integers, and PHP or
+    JavaScript encoders write them so): the one retry costs nothing when there are none."""
+    try:
+        return parse_object(document)
+    except ValidationError as error:
+        fixes = [
+            e["loc"]
+            for e in error.errors()
+            if e["type"] == "int_type"
+            and isinstance(e.get("input"), float)
+            and e["input"].is_integer()
+        ]
+        if not fixes:
+            raise
+    document = copy.deepcopy(document)
+    for loc in fixes:
+        holder: Any = document
+        for part in loc[:-1]:
+            holder = holder[part]
+        holder[loc[-1]] = int(holder[loc[-1]])
+    return parse_object(document)
 
 
 def _message_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
@@ -287,6 +331,8 @@ def _resolve_one(
         problems.append(Problem(path, f"{ref!r} is not a reference of the form #/<Type>/<Key>"))
         return None
     target = entries.get(parsed)
+    if target is None and parsed in result.refused:
+        return None  # its own problem is reported already
     if target is None:
         problems.append(Problem(path, f"dangling reference {ref!r}: no such object in the message"))
         return None

@@ -225,6 +225,7 @@ def _plan(
             meta = _meta(
                 revision, time, caller.actor, import_id, proposal, created=(time, caller.actor)
             )
+            meta["sourceVersion"] = read.version  # the model version the message was written in
             _add_write(plan, obj, meta, None, "create", import_id, time, caller.actor)
             plan.created[type_name] += 1
             continue
@@ -257,6 +258,7 @@ def _plan(
         elif _valid(merged, path, problems):
             revision = stored[META]["revision"]
             meta = {**stored[META], **_meta(revision + 1, time, caller.actor, import_id)}
+            meta["sourceVersion"] = read.version
             _add_write(plan, merged, meta, stored, "update", import_id, time, caller.actor)
             plan.updated[type_name] += 1
     return plan, conflicts
@@ -324,6 +326,7 @@ def _add_write(
         proposal=meta.get("proposal"),
         import_id=import_id,
     )
+    entry["sourceVersion"] = meta.get("sourceVersion")
     expected = None if stored is None else int(stored[META]["revision"])
     plan.final.append((obj, meta.get("proposal")))
     collection = collection_of(obj["mxlimsType"])
