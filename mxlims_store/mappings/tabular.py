@@ -147,9 +147,29 @@ def _read_text(text: str, name: str) -> list[list[str]]:
     return rows
 
 
+MAX_XLSX_UNPACKED = 50 * 1024 * 1024  # a real shipment sheet unpacks to well under 1 MB
+
+
+def _unpacked_size(data: bytes) -> int:
+    """What the XLSX (a zip) would unpack to, as its directory declares: a few hundred
+    kilobytes may otherwise unpack to gigabytes."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
 def _read_xlsx(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
 
+    try:
+        unpacked = _unpacked_size(data)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise MappingError([SheetProblem(None, None, f"not a readable .xlsx file: {exc}")]) from exc
+    if unpacked > MAX_XLSX_UNPACKED:
+        message = (
+            f"the .xlsx file unpacks to {unpacked:,} bytes, more than {MAX_XLSX_UNPACKED:,}: "
+            "this is not a shipment sheet"
+        )
+        raise MappingError([SheetProblem(None, None, message)])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -35,6 +35,9 @@ from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES, par
 UUID_PATTERN = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 )
+MAX_OBJECTS = 250_000  # some 40 beamtimes of 1,600 pins: more is a mistake, or an attack
+PROBLEM_BUDGET = 10_000  # problems found before reading stops (the first 1,000 are reported)
+
 # A uuid-only entry under a core key ("Job", "Dataset", ...) links to an object outside the message.
 STUB_KEYS = frozenset({"mxlimsBaseType", "mxlimsType", "uuid"})
 
@@ -98,6 +101,10 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
         raise InvalidMessage(
             [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]
         )
+    sizes = [len(v) for k, v in message.items() if k != "version" and isinstance(v, dict)]
+    if sum(sizes) > MAX_OBJECTS:
+        problem = f"{sum(sizes):,} objects in one message; at most {MAX_OBJECTS:,}: split it"
+        raise InvalidMessage([Problem("", problem)])
     message = UPGRADES[version](message)
     result = ReadResult(version=str(version))
     entries = _index_entries(message, problems, uuid_seed, result.refused)
@@ -109,6 +116,9 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
         document = _to_store_form(entry, entries, result, problems)
         if document is not None:
             result.objects.append(document)
+        if len(problems) >= PROBLEM_BUDGET:  # bounded work for any input, however bad
+            problems.append(Problem("", f"stopped reading after {len(problems)} problems"))
+            break
     if problems:
         raise InvalidMessage(problems)
     return result

@@ -248,3 +248,18 @@ def test_xlsx_export_keeps_formula_like_text_as_text() -> None:
 def test_negative_numbers_survive_a_csv_round_trip() -> None:
     data = write_table([["a", "b"], [-1.5, "-2"], ["+2", -3]], "csv")
     assert data.decode().splitlines()[1:] == ["-1.5,-2", "+2,-3"]
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_it_is_read() -> None:
+    import io
+    import zipfile
+
+    from mxlims_store.mappings.tabular import MAX_XLSX_UNPACKED
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (MAX_XLSX_UNPACKED + 1))
+    data = buffer.getvalue()
+    assert len(data) < 200_000  # small on the wire
+    with pytest.raises(MappingError, match="unpacks to"):
+        read_table(data, "bomb.xlsx")

@@ -105,3 +105,12 @@ async def test_the_message_version_is_kept_with_each_object(tmp_path: Any) -> No
     assert (await store.get(pin)).meta["sourceVersion"] == "0.6.12"
     assert (await store.history(pin))[0]["sourceVersion"] == "0.6.12"
     await backend.close()
+
+
+def test_a_message_of_too_many_objects_is_refused_before_it_is_read() -> None:
+    from mxlims_store.messages.reader import MAX_OBJECTS
+
+    pins = {f"P{n}": {} for n in range(MAX_OBJECTS + 1)}
+    with pytest.raises(InvalidMessage, match="split it") as caught:
+        read_message({"version": "0.6.13", "Pin": pins})
+    assert caught.value.total == 1
