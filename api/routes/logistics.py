@@ -14,6 +14,7 @@ from api.errors import errors
 from api.params import ObjectUuid
 from api.routes.navigation import attachment, message_file
 from api.routes.objects import answer
+from mxlims_store.store import Store
 
 router = APIRouter(tags=["logistics"])
 
@@ -124,19 +125,28 @@ class ShipmentSummary(BaseModel):
     counts: dict[str, int]
 
 
+EVENT_ROUTE: dict[str, Any] = {
+    "status_code": 201,
+    "response_model": Event,
+    "responses": errors(401, 403, 404, 409, 422),
+}
+
+
+async def _recorded(ref: str, event: NewEvent, store: Store) -> Event:
+    details = event.model_dump(exclude={"state"}, exclude_none=True)
+    return Event.model_validate(await store.record_event(ref, event.state, **details))
+
+
 @router.post(
     "/objects/{uuid}/events",
     operation_id="record_event",
     summary="Record a logistics event",
-    status_code=201,
-    response_model=Event,
-    responses=errors(401, 403, 404, 409, 422),
+    **EVENT_ROUTE,
 )
 async def record_event(uuid: ObjectUuid, event: NewEvent, store: StoreDep) -> Event:
     """A new state (and place) of a shipment, dewar or container; a move the journey does not
     allow (say `returned` -> `shipped` without a new `prepared`) is refused with 409."""
-    details = event.model_dump(exclude={"state"}, exclude_none=True)
-    return Event.model_validate(await store.record_event(uuid, event.state, **details))
+    return await _recorded(uuid, event, store)
 
 
 @router.get(
@@ -168,13 +178,12 @@ async def get_by_barcode(
     "/barcodes/{barcode}/events",
     operation_id="record_event_by_barcode",
     summary="Record a logistics event by barcode scan",
-    status_code=201,
-    response_model=Event,
-    responses=errors(401, 403, 404, 409, 422),
+    **EVENT_ROUTE,
 )
 async def record_event_by_barcode(barcode: Barcode, event: NewEvent, store: StoreDep) -> Event:
-    details = event.model_dump(exclude={"state"}, exclude_none=True)
-    return Event.model_validate(await store.record_event(barcode, event.state, **details))
+    """As `POST /objects/{uuid}/events`, for the object a scanned barcode names (refused when
+    the barcode is on objects of several proposals)."""
+    return await _recorded(barcode, event, store)
 
 
 @router.get(

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -34,6 +36,31 @@ def wait_for(
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """``mxlims-store serve`` on a fresh data directory under ``home`` and a free loopback
+    port, until the block ends; yields the base URL once /health answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
+    env.update(MXLIMS_DATA_DIR=str(home / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
+    log = home / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
+            cwd=home,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{base}/health", process, log)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_serve_answers_health_and_docs(tmp_path: Path) -> None:

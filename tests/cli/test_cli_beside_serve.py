@@ -11,25 +11,14 @@ from pathlib import Path
 import httpx
 
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
-from tests.api.test_serve import free_port, wait_for
+from tests.api.test_serve import serving
 from tests.conftest import ROOT
 from tests.factories import shipment_message
 
 
 def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> None:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
-    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
+    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -40,8 +29,7 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
             timeout=60,
         )
 
-    try:
-        wait_for(f"{base}/health", server, log)
+    with serving(tmp_path) as base:
         key = (tmp_path / "data" / FIRST_KEY_FILE).read_text().strip()
         auth = {"Authorization": f"Bearer {key}"}
         over_http = shipment_message(4)
@@ -66,6 +54,3 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
         seen = httpx.get(f"{base}/objects/{pin}", headers=auth, timeout=10)
         assert seen.status_code == 200
         assert httpx.get(f"{base}/stats", headers=auth, timeout=10).json()["Pin"] == 7
-    finally:
-        server.terminate()
-        server.wait(timeout=10)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,8 @@ import httpx
 import pytest
 
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
-from tests.api.test_serve import free_port, wait_for
-from tests.conftest import FIXTURES, ROOT
+from tests.api.test_serve import serving
+from tests.conftest import FIXTURES
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(
@@ -34,21 +32,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("pages")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
-    env.update(MXLIMS_DATA_DIR=str(home / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
-    log = home / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
-            cwd=home,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{base}/health", process, log)
+    with serving(home) as base:
         admin = (home / "data" / FIRST_KEY_FILE).read_text().strip()
         keys = {}
         for name, proposal in (("ada", "mx1234"), ("bob", "mx9999")):
@@ -60,9 +44,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             )
             keys[name] = created.json()["key"]
         yield {"base": base, "keys": keys, "home": home}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
