@@ -62,6 +62,23 @@ class Event(NewEvent):
 class Whereabouts(BaseModel):
     """Where an object is now, and how it got there."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
+                    "mxlimsType": "Dewar",
+                    "barcode": "DW-1",
+                    "state": "at_beamline",
+                    "since": "2026-11-20T09:01:00.000000+00:00",
+                    "location": {"facility": "ESRF", "beamline": "ID23-1"},
+                    "trackingNumber": "1Z999AA10123456784",
+                    "events": [],
+                }
+            ]
+        }
+    }
+
     uuid: str
     mxlimsType: str
     barcode: str | None = None
@@ -115,6 +132,25 @@ class Status(BaseModel):
 
 
 class ShipmentSummary(BaseModel):
+    """A shipment in a list: its state and what its sample positions have come to."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
+                    "name": "mx1234 lysozyme and friends",
+                    "proposal": "mx1234",
+                    "state": "received",
+                    "createdAt": "2026-11-18T14:02:11.000000+00:00",
+                    "dewars": 2,
+                    "positions": 14,
+                    "counts": {"planned": 10, "processed": 4},
+                }
+            ]
+        }
+    }
+
     uuid: str
     name: str | None = None
     proposal: str

@@ -40,7 +40,8 @@ def serve(
         fail([f"cannot serve: {describe_store(settings)}: {error.strerror or error}"])
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     typer.echo(f"mxlims-store: serving {describe_store(settings)}", err=True)
-    typer.echo(f"  API and docs: http://{shown}:{port}/docs  (Ctrl+C stops)", err=True)
+    typer.echo(f"  pages: http://{shown}:{port}/   API docs: http://{shown}:{port}/docs", err=True)
+    typer.echo("  Ctrl+C stops it", err=True)
     if written is not None:
         typer.echo(f"  the store had no API key: the first admin key is in {written}", err=True)
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
