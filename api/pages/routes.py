@@ -6,9 +6,10 @@ key; a library error becomes an error page with the same words the API would sen
 
 from __future__ import annotations
 
-import base64
-import binascii
+import os
 import re
+import secrets
+import time
 from collections.abc import Awaitable, Callable
 from importlib import metadata
 from pathlib import Path
@@ -18,13 +19,13 @@ from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.pages.session import csrf_ok, csrf_token, page_store
+from api.pages.session import csrf_ok, csrf_token, page_store, sign_in, sign_out, signed_in
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings.sites import list_sites
 from mxlims_store.messages.jsontext import loads
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import POLICIES, Policy, Store
-from mxlims_store.store.logistics import STATES
+from mxlims_store.store.logistics import STATES, TRACKED
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -77,7 +78,8 @@ def _refused(request: Request) -> HTMLResponse:
 
 @router.get("/", response_class=HTMLResponse)
 async def landing(request: Request) -> HTMLResponse:
-    return render(request, "landing.html", signed_in=bool(request.session.get("key")))
+    caller = await signed_in(request)
+    return render(request, "landing.html", signed_in=caller is not None)
 
 
 @router.get("/pages/login", response_class=HTMLResponse)
@@ -96,16 +98,14 @@ async def login(
         await store.authenticate(key.strip())
     except Unauthenticated:
         return render(request, "login.html", 401, failed=True)
-    request.session.clear()  # a new session for the signed-in key (no fixation)
-    request.session["key"] = key.strip()
-    return RedirectResponse("/pages/shipments", status_code=303)
+    return RedirectResponse(sign_in(request, key.strip()), status_code=303)
 
 
 @router.post("/pages/logout")
 async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(request, csrf):
         return _refused(request)
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/pages/login", status_code=303)
 
 
@@ -157,9 +157,12 @@ async def object_page(request: Request, uuid: str, store: PageStore) -> Response
         data = dict(stored.data)
         extensions = data.pop("extensions", {}) or {}
         identifiers = data.pop("identifiers", {}) or {}
+        tracked = stored.data["mxlimsType"] in TRACKED
         return render(
             request,
             "object.html",
+            where=await store.where(uuid) if tracked else None,
+            states=STATES,
             obj=stored,
             fields=data,
             extensions=extensions,
@@ -215,8 +218,12 @@ async def sheet(
 ) -> Response:
     """The shipment as a facility's sheet: what it cannot hold is shown before the download."""
 
+    if fmt not in ("csv", "tsv", "xlsx"):
+        return render(request, "error.html", 422, error=MxlimsError(
+            f"unknown sheet format {fmt!r}: use csv, tsv or xlsx"), problems=[])  # fmt: skip
+
     async def work() -> Response:
-        exported = await store.export_sheet(site, uuid, fmt="csv" if fmt == "page" else fmt)
+        exported = await store.export_sheet(site, uuid, fmt=fmt)
         if request.query_params.get("download"):
             name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
             name += exported.filename_extension
@@ -238,36 +245,89 @@ async def upload_form(request: Request, store: PageStore) -> HTMLResponse:
     return render(request, "upload.html", sites=list_sites(), result=None)
 
 
+KINDS = ("sheet", "message")
+STAGED_FOR = 24 * 3600  # seconds an upload waits for its "Store it"
+
+
+def _staging(request: Request) -> Path:
+    folder: Path = request.app.state.settings.data_dir / "uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _stage(request: Request, data: bytes) -> str:
+    """Keep a checked upload on the server until the person confirms it (a form field could
+    not carry it: browsers and Starlette cap a field at 1 MB); forget stale ones."""
+    folder = _staging(request)
+    now = time.time()
+    for old in folder.iterdir():
+        if now - old.stat().st_mtime > STAGED_FOR:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    descriptor = os.open(folder / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    request.session.setdefault("staged", [])
+    request.session["staged"] = [*request.session["staged"][-9:], token]
+    return token
+
+
+def _staged(request: Request, token: str) -> bytes | None:
+    """A staged upload of this session, taken (it is stored only once)."""
+    if (
+        token not in request.session.get("staged", [])
+        or not token.replace("-", "").replace("_", "").isalnum()
+    ):
+        return None
+    path = _staging(request) / token
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    request.session["staged"] = [t for t in request.session["staged"] if t != token]
+    return data
+
+
 @router.post("/pages/upload", response_class=HTMLResponse)
 async def upload(
     request: Request,
     store: PageStore,
-    kind: Annotated[str, Form()],
+    kind: Annotated[str, Form()] = "",
     csrf: Annotated[str, Form()] = "",
     site: Annotated[str, Form()] = "",
     proposal: Annotated[str, Form()] = "",
     policy: Annotated[str, Form()] = "reject_new",
-    store_it: Annotated[str, Form()] = "",
-    content: Annotated[str, Form()] = "",
+    staged: Annotated[str, Form()] = "",
     filename: Annotated[str, Form()] = "",
     file: UploadFile | None = None,
 ) -> Response:
-    """A dry run first (every problem, what would be created/updated/kept), then the same
-    content stored when the person confirms."""
+    """A dry run first (every problem; what would be created, updated, kept as it is, or kept
+    although different), then the same file stored when the person confirms."""
     if not csrf_ok(request, csrf):
         return _refused(request)
-    if file is not None and file.filename:
+    form = {"kind": kind, "site": site, "proposal": proposal, "policy": policy}
+
+    def again(code: int, **more: Any) -> HTMLResponse:
+        context: dict[str, Any] = {**form, "sites": list_sites(), "result": None, **more}
+        return render(request, "upload.html", code, policies=POLICIES, **context)
+
+    if kind not in KINDS or policy not in POLICIES:
+        return again(422, error="choose what the file is, and a policy from the list")
+    if staged:
+        data = _staged(request, staged)
+        if data is None:
+            return again(422, error="that upload is no longer waiting: check the file again")
+    elif file is not None and file.filename:
         data = await file.read(MAX_UPLOAD + 1)
         filename = file.filename
     else:
-        try:
-            data = base64.b64decode(content, validate=True)
-        except (binascii.Error, ValueError):
-            data = b""
+        data = b""
     if not data or len(data) > MAX_UPLOAD:
-        problem = "choose a file" if not data else f"the file is over {MAX_UPLOAD} bytes"
-        return render(request, "upload.html", 422, sites=list_sites(), result=None, error=problem)
-    dry_run = not store_it
+        return again(
+            422, error="choose a file" if not data else f"the file is over {MAX_UPLOAD:,} bytes"
+        )
+    dry_run = not staged
+    chosen: Policy = next(p for p in POLICIES if p == policy)
     try:
         if kind == "sheet":
             report = await store.import_sheet(
@@ -276,34 +336,25 @@ async def upload(
         else:
             try:
                 message = loads(data)
-            except (ValueError, UnicodeDecodeError) as error:
-                raise_error = f"{filename or 'the file'} is not valid JSON: {error}"
-                return render(
-                    request, "upload.html", 422, sites=list_sites(), result=None, error=raise_error
-                )
-            chosen: Policy = next((p for p in POLICIES if p == policy), "reject_new")
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:
+                reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+                return again(422, error=f"{filename or 'the file'} is not valid JSON: {reason}")
             report = await store.import_message(
                 message, policy=chosen, dry_run=dry_run, proposal=proposal or None
             )
     except MxlimsError as error:
-        return render(
-            request, "upload.html", 422, sites=list_sites(), result=None, failure=error,
-            problems=getattr(error, "problems", []), kind=kind, site=site, proposal=proposal,
-        )  # fmt: skip
+        return again(422, failure=error, problems=getattr(error, "problems", []))
     shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
-    return render(
-        request,
-        "upload.html",
-        sites=list_sites(),
-        result=report,
-        shipments=shipments,
-        kind=kind,
-        site=site,
-        proposal=proposal,
-        policy=policy,
-        filename=filename,
-        content=base64.b64encode(data).decode() if dry_run else "",
-    )
+    context: dict[str, Any] = {
+        **form,
+        "sites": list_sites(),
+        "policies": POLICIES,
+        "result": report,
+        "shipments": shipments,
+        "filename": filename,
+        "staged": _stage(request, data) if dry_run else "",
+    }
+    return render(request, "upload.html", **context)
 
 
 @router.get("/pages/scan", response_class=HTMLResponse)

@@ -162,10 +162,12 @@ def test_a_members_session_from_sign_in_to_sign_out(
     browser.get(f"{base}/pages/shipments/{shipment}")
     assert browser.current_url.endswith("/pages/login")  # the session is gone
 
-    sign_in(browser, base, server["keys"]["bob"])  # another proposal's key sees none of it
+    # another proposal's key sees none of it (signing in leads back to the page asked for)
+    sign_in(browser, base, server["keys"]["bob"])
+    assert browser.current_url.endswith(f"/pages/shipments/{shipment}")
+    assert "Not found" in browser.page_source and "esrf" not in browser.page_source.lower()
+    browser.get(f"{base}/pages/shipments")
     assert "No shipment" in browser.page_source
-    browser.get(f"{base}/pages/shipments/{shipment}")
-    assert "NotFound" in browser.page_source and "esrf" not in browser.page_source.lower()
     browser.get(f"{base}/pages/shipments?q=ESRF-PIN-300")
     assert "No shipment" in browser.page_source
 
@@ -200,3 +202,90 @@ def test_a_form_from_another_site_cannot_write(server: dict[str, Any]) -> None:
         forged = client.post("/pages/scan", data={"ref": "ESRF-PIN-300", "state": "shipped"})
         assert forged.status_code == 403
         assert client.get("/pages/shipments").status_code == 200  # reading still works
+
+
+def test_sign_out_ends_the_session_on_the_server_and_pages_are_not_cached(
+    server: dict[str, Any],
+) -> None:
+    with httpx.Client(base_url=server["base"], follow_redirects=False) as client:
+        page = client.get("/pages/login")
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        client.post("/pages/login", data={"key": server["keys"]["ada"], "csrf": token})
+        copied = dict(client.cookies)
+        assert server["keys"]["ada"].split(".")[-1] not in str(copied)  # no key in the cookie
+        listed = client.get("/pages/shipments")
+        assert listed.headers["cache-control"] == "no-store"
+        assert listed.headers["x-frame-options"] == "DENY"
+        token = listed.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        assert client.post("/pages/logout", data={"csrf": token}).status_code == 303
+    with httpx.Client(base_url=server["base"], cookies=copied, follow_redirects=False) as replay:
+        assert replay.get("/pages/shipments").status_code == 303  # to the sign-in page
+
+
+def test_a_large_upload_is_checked_then_stored(server: dict[str, Any], tmp_path: Path) -> None:
+    """Bigger than a form field may carry: the checked file waits on the server."""
+    import json
+
+    from tests.factories import shipment_message
+
+    message = shipment_message(1600, experiments=True, proposal="mx1234")
+    body = json.dumps(message).encode()
+    assert len(body) > 1_100_000
+    with httpx.Client(base_url=server["base"], follow_redirects=False, timeout=60) as client:
+        page = client.get("/pages/login")
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        client.post("/pages/login", data={"key": server["keys"]["ada"], "csrf": token})
+        token = client.get("/pages/upload").text.split('name="csrf" value="', 1)[1].split('"')[0]
+        checked = client.post(
+            "/pages/upload",
+            data={"csrf": token, "kind": "message", "policy": "reject_new"},
+            files={"file": ("big.json", body, "application/json")},
+        )
+        assert checked.status_code == 200 and "The file is valid" in checked.text
+        staged = checked.text.split('name="staged" value="', 1)[1].split('"', 1)[0]
+        stored = client.post(
+            "/pages/upload",
+            data={"csrf": token, "kind": "message", "policy": "reject_new", "staged": staged},
+        )
+        assert stored.status_code == 200 and "Stored." in stored.text, stored.text[:500]
+        again = client.post(
+            "/pages/upload",
+            data={"csrf": token, "kind": "message", "policy": "reject_new", "staged": staged},
+        )
+        assert "no longer waiting" in again.text  # stored once, not twice
+
+
+def test_bad_page_input_is_a_page_saying_why(server: dict[str, Any]) -> None:
+    from tests.conftest import FIXTURES
+
+    with httpx.Client(base_url=server["base"], follow_redirects=False, timeout=60) as client:
+        page = client.get("/pages/login")
+        token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        client.post("/pages/login", data={"key": server["keys"]["ada"], "csrf": token})
+        token = client.get("/pages/upload").text.split('name="csrf" value="', 1)[1].split('"')[0]
+
+        def upload(kind: str, policy: str, name: str, body: bytes) -> httpx.Response:
+            return client.post(
+                "/pages/upload",
+                data={"csrf": token, "kind": kind, "policy": policy},
+                files={"file": (name, body, "application/json")},
+            )
+
+        deep = upload("message", "reject_new", "deep.json", b"[" * 100_000)
+        assert deep.status_code == 422 and "nested too deeply" in deep.text
+        bogus = upload("bogus", "reject_new", "x.json", b"{}")
+        assert bogus.status_code == 422 and "choose what the file is" in bogus.text
+        shipment = (FIXTURES / "messages" / "shipment.json").read_bytes()
+        results = (FIXTURES / "messages" / "results.json").read_bytes()
+        checked = upload("message", "reject_new", "s.json", shipment)
+        staged = checked.text.split('name="staged" value="', 1)[1].split('"', 1)[0]
+        client.post(
+            "/pages/upload",
+            data={"csrf": token, "kind": "message", "policy": "reject_new", "staged": staged},
+        )
+        kept = upload("message", "reject_new", "r.json", results)
+        assert "differ from what is stored" in kept.text and "jobStatus" in kept.text
+        assert 'value="merge"' in kept.text
+        fixture = "aaa868d5-89c2-5c0c-a92c-0ee70829d82c"
+        sheet = client.get(f"/pages/shipments/{fixture}/sheet?site=dls&fmt=bogus")
+        assert sheet.status_code == 422 and "use csv, tsv or xlsx" in sheet.text
