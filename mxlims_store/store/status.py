@@ -225,7 +225,10 @@ async def _matching(
         if needle in str(s.get("name") or "").lower()
         or needle == str(s["_meta"].get("proposal") or "").lower()
     }
-    labelled = await db.find("logistical_samples", readable(caller, {"barcode": search}))
+    # a barcode or a container's name as written, or as a scanner or a hurried person types it
+    spellings = sorted({search, search.upper(), search.lower()})
+    either = {"$or": [{"barcode": {"$in": spellings}}, {"name": {"$in": spellings}}]}
+    labelled = await db.find("logistical_samples", readable(caller, either))
     for document in labelled:  # climb to the shipment (a few levels, batched per level)
         current: dict[str, Any] | None = document
         for _ in range(8):

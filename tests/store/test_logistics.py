@@ -351,3 +351,13 @@ async def test_a_delete_that_would_leave_dangling_links_is_refused_unless_cascad
     assert "Pin" not in left and "ReflectionSet" not in left and left["Dewar"] == 1
     history = await store.history(message["Pin"]["Pin1"]["uuid"])
     assert history[-1]["operation"] == "delete"
+
+
+async def test_shipments_are_found_by_barcode_or_container_name_in_any_case(store: Store) -> None:
+    message = shipment_message(2)
+    message["Dewar"]["Dewar1"]["name"] = "MX2450-dewar-A"
+    await store.import_message(message)
+    shipment = message["Shipment"]["Shipment1"]["uuid"]
+    for search in ("PIN-2", "pin-2", "MX2450-dewar-A", "mx1234"):
+        assert [s["uuid"] for s in await store.shipments(search=search)] == [shipment], search
+    assert await store.shipments(search="PIN-99") == []
