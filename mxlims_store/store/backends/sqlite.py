@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -34,7 +33,14 @@ from mxlims_store.errors import (
     WriteConflict,
 )
 from mxlims_store.store.backends.base import Document, Sort, Write
-from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract, index_rows
+from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
+from mxlims_store.store.backends.sqlite_tables import (
+    REVISION,
+    ids_present,
+    moved_on,
+    reindex,
+    schema,
+)
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
@@ -47,9 +53,6 @@ def _encode(document: Any) -> str:
     which made up most of an import's and an export's time with the standard library. (It would
     write NaN as null; such values never get this far: they are refused at the door.)"""
     return orjson.dumps(document).decode()
-
-
-_REVISION = extract("doc", ("_meta", "revision"))
 
 
 def database_file(data_dir: Path, database: str) -> Path:
@@ -147,7 +150,7 @@ class SqliteBackend:
         connection.execute("BEGIN IMMEDIATE")
         try:
             for table in self.tables.values():
-                for statement in _schema(table):
+                for statement in schema(table):
                     connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
@@ -251,7 +254,7 @@ class SqliteBackend:
         creates = [w for w in group if w.expected_revision is None and w.document is not None]
         replaces = [w for w in group if w.expected_revision is not None and w.document is not None]
         deletes = [w for w in group if w.document is None]
-        taken = _ids_present(connection, name, [w.uuid for w in creates])
+        taken = ids_present(connection, name, [w.uuid for w in creates])
         if taken:
             return taken
         connection.executemany(
@@ -260,20 +263,20 @@ class SqliteBackend:
         )
         for statement, rows, changed in (
             (
-                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {_REVISION} = ?',
+                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {REVISION} = ?',
                 [(_encode(w.document), w.uuid, w.expected_revision) for w in replaces],
                 replaces,
             ),
             (
-                f'DELETE FROM "{name}" WHERE id = ? AND {_REVISION} = ?',
+                f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
                 [(w.uuid, w.expected_revision) for w in deletes],
                 deletes,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
-                return _moved_on(connection, name, changed)
+                return moved_on(connection, name, changed)
         if table.arrays:
-            _reindex(connection, table, creates, replaces + deletes)
+            reindex(connection, table, creates, replaces + deletes)
         return []
 
     # -- maintenance -----------------------------------------------------------------------
@@ -330,72 +333,12 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
             )
             if table.arrays:
                 placed = [Write(collection, d["_id"], d, None, {}) for d in group]
-                _reindex(connection, table, placed, [])
+                reindex(connection, table, placed, [])
         connection.execute("COMMIT")
     finally:
         backend._pool.shutdown()
         for connection in backend._connections:
             connection.close()
-
-
-def _schema(table: Table) -> list[str]:
-    name = table.name
-    statements = [
-        f'CREATE TABLE IF NOT EXISTS "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
-    ]
-    for index in table.indexes:
-        if index.array is None:
-            columns = ", ".join(extract("doc", f.split(".")) for f in index.fields)
-            statements.append(
-                f'CREATE INDEX IF NOT EXISTS "{name}__{index.name}" ON "{name}" ({columns})'
-            )
-    if table.arrays:
-        keys = table.keys_table
-        statements += [
-            f'CREATE TABLE IF NOT EXISTS "{keys}" '
-            "(doc_id TEXT NOT NULL, idx TEXT NOT NULL, k1 ANY, k2 ANY)",
-            f'CREATE INDEX IF NOT EXISTS "{keys}__lookup" ON "{keys}" (idx, k1, k2)',
-            f'CREATE INDEX IF NOT EXISTS "{keys}__doc" ON "{keys}" (doc_id)',
-        ]
-    return statements
-
-
-def _ids_present(connection: sqlite3.Connection, table: str, ids: list[str]) -> list[str]:
-    if not ids:
-        return []
-    sql = f'SELECT id FROM "{table}" WHERE id IN (SELECT value FROM json_each(?))'
-    return [row[0] for row in connection.execute(sql, (json.dumps(ids),))]
-
-
-def _moved_on(connection: sqlite3.Connection, table: str, writes: list[Write]) -> list[str]:
-    """The writes whose object is gone or at another revision than expected."""
-    sql = f'SELECT id, {_REVISION} FROM "{table}" WHERE id IN (SELECT value FROM json_each(?))'
-    current = dict(connection.execute(sql, (json.dumps([w.uuid for w in writes]),)).fetchall())
-    return [w.uuid for w in writes if current.get(w.uuid) != w.expected_revision] or [
-        w.uuid for w in writes
-    ]
-
-
-def _reindex(
-    connection: sqlite3.Connection, table: Table, created: list[Write], changed: list[Write]
-) -> None:
-    keys = table.keys_table
-    if changed:
-        connection.execute(
-            f'DELETE FROM "{keys}" WHERE doc_id IN (SELECT value FROM json_each(?))',
-            (json.dumps([w.uuid for w in changed]),),
-        )
-    rows = [
-        (write.uuid, *row)
-        for write in created + changed
-        if write.document is not None
-        for index in table.arrays.values()
-        for row in index_rows(index, write.document)
-    ]
-    if rows:
-        connection.executemany(
-            f'INSERT INTO "{keys}" (doc_id, idx, k1, k2) VALUES (?, ?, ?, ?)', rows
-        )
 
 
 def _rollback(connection: sqlite3.Connection) -> None:
