@@ -139,3 +139,44 @@ class SheetLoss(BaseModel):
     @classmethod
     def from_loss(cls, loss: Any) -> SheetLoss:
         return cls(**loss.to_dict())
+
+
+class SheetCell(BaseModel):
+    """A cell (or a whole row or column, where one is null) worth a look."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+
+class SheetDefaultApplied(BaseModel):
+    """A value the export wrote where nothing stored gave one."""
+
+    column: str
+    value: Any
+    rows: int
+    source: str = Field(description="`proposal`, `puckType`, `default` or `stored order`")
+
+
+class SheetReport(BaseModel):
+    """Everything a sheet export or conversion says beside the file."""
+
+    site: str
+    losses: list[SheetLoss] = Field(description="values the sheet cannot hold")
+    warnings: list[SheetCell]
+    defaults_applied: list[SheetDefaultApplied]
+    problems: list[SheetCell] = Field(
+        description="what the facility's importer would refuse (a draft only)"
+    )
+
+    @classmethod
+    def from_export(cls, site: str, exported: Any) -> SheetReport:
+        return cls(
+            site=site,
+            losses=[SheetLoss.from_loss(loss) for loss in exported.losses],
+            warnings=[SheetCell(**vars(w)) for w in exported.warnings],
+            defaults_applied=[
+                SheetDefaultApplied(**d.to_dict()) for d in exported.defaults_applied
+            ],
+            problems=[SheetCell(**vars(p)) for p in exported.problems],
+        )

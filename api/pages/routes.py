@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.pages.session import csrf_ok, csrf_token, page_store, sign_in, sign_out, signed_in
 from mxlims_store.errors import MxlimsError, Unauthenticated
+from mxlims_store.mappings import SheetDefaults
 from mxlims_store.mappings.sites import list_sites
 from mxlims_store.messages.jsontext import loads
 from mxlims_store.model.registry import MODEL_VERSION
@@ -214,24 +215,37 @@ async def export_file(request: Request, uuid: str, store: PageStore) -> Response
 
 @router.get("/pages/shipments/{uuid}/sheet", response_class=HTMLResponse)
 async def sheet(
-    request: Request, uuid: str, store: PageStore, site: str = "esrf", fmt: str = "csv"
+    request: Request,
+    uuid: str,
+    store: PageStore,
+    site: str = "esrf",
+    fmt: str = "csv",
+    proposal: str = "",
+    puck_type: str = "",
 ) -> Response:
-    """The shipment as a facility's sheet: what it cannot hold is shown before the download."""
+    """The shipment as a facility's sheet: what it cannot hold, what the facility would refuse
+    and what was filled in are shown before the download (which is refused while the facility
+    would refuse the sheet)."""
 
     if fmt not in ("csv", "tsv", "xlsx"):
         return render(request, "error.html", 422, error=MxlimsError(
             f"unknown sheet format {fmt!r}: use csv, tsv or xlsx"), problems=[])  # fmt: skip
 
+    defaults = SheetDefaults(proposal=proposal or None, puck_type=puck_type or None)
+    download = bool(request.query_params.get("download"))
+
     async def work() -> Response:
-        exported = await store.export_sheet(site, uuid, fmt=fmt)
-        if request.query_params.get("download"):
+        exported = await store.export_sheet(
+            site, uuid, fmt=fmt, defaults=defaults, draft=not download
+        )
+        if download:
             name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
             name += exported.filename_extension
             headers = {"Content-Disposition": f'attachment; filename="{name}"'}
             return Response(exported.content, media_type=exported.media_type, headers=headers)
         return render(
             request, "sheet.html", uuid=uuid, site=site, fmt=fmt, exported=exported,
-            sites=list_sites(),
+            sites=list_sites(), proposal=proposal, puck_type=puck_type,
         )  # fmt: skip
 
     return await shown(request, work, status_on_error=422)
@@ -331,7 +345,12 @@ async def upload(
     try:
         if kind == "sheet":
             report = await store.import_sheet(
-                site, data, filename=filename, proposal=proposal or None, dry_run=dry_run
+                site,
+                data,
+                filename=filename,
+                proposal=proposal or None,
+                policy=chosen,
+                dry_run=dry_run,
             )
         else:
             try:

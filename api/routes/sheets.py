@@ -1,16 +1,28 @@
-"""``/sheets/{site}`` (upload a facility sheet) and ``/shipments/{uuid}/sheet`` (download one)."""
+"""``/sheets/{site}`` (upload a facility sheet), ``/sheets/convert`` (one facility's sheet as
+another's, storing nothing) and ``/shipments/{uuid}/sheet`` (download one)."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from api import models
 from api.deps import StoreDep
 from api.errors import ApiError, errors
 from api.params import ObjectUuid
-from mxlims_store.mappings import get_site
+from mxlims_store.mappings import (
+    SheetDefaults,
+    SheetExport,
+    checked,
+    get_site,
+    parse_column_defaults,
+    read_sheet,
+)
+from mxlims_store.store import Policy
 
 router = APIRouter(tags=["sheets"])
 
@@ -46,6 +58,148 @@ async def sheet_bytes(request: Request) -> bytes:
     return data
 
 
+Encoding = Annotated[
+    str | None,
+    Query(description="text encoding of a CSV/TSV that is not UTF-8 (e.g. cp1252)"),
+]
+
+
+@dataclass
+class ExportOptions:
+    """What a target facility requires and nothing stored gives, and whether a draft will do."""
+
+    proposal: Annotated[
+        str | None, Query(description="proposal code (mx1234) where none is stored")
+    ] = None
+    puckType: Annotated[str | None, Query(description="puck type for pucks that have none")] = None
+    default: Annotated[
+        list[str] | None,
+        Query(description="`COLUMN=VALUE`: fill that column where it is empty (repeatable)"),
+    ] = None
+    draft: Annotated[
+        bool,
+        Query(
+            description="answer the sheet even if the facility would refuse it "
+            "(the report says why)"
+        ),
+    ] = False
+
+    def defaults(self) -> SheetDefaults:
+        return SheetDefaults(
+            proposal=self.proposal,
+            puck_type=self.puckType,
+            columns=parse_column_defaults(self.default or []),
+        )
+
+
+def _sheet_response(exported: SheetExport, site: str, stem: str) -> Response:
+    """The file, with counts of what the report beside it holds."""
+    code = get_site(site).code  # canonical: the raw parameter never reaches a header
+    headers = {
+        "Content-Disposition": f'attachment; filename="{stem}-{code}.{exported.fmt}"',
+        "X-MXLIMS-Losses": str(len(exported.losses)),
+        "X-MXLIMS-Warnings": str(len(exported.warnings)),
+        "X-MXLIMS-Defaults-Applied": str(len(exported.defaults_applied)),
+        "X-MXLIMS-Problems": str(len(exported.problems)),
+    }
+    return Response(exported.content, media_type=exported.media_type, headers=headers)
+
+
+SHEET_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The sheet. X-MXLIMS-Losses, -Warnings, -Defaults-Applied and -Problems "
+        "count what the JSON report beside it lists",
+        "content": {kind: {} for kind in SHEET_TYPES[:2] + SHEET_TYPES[3:4]},
+    }
+}
+
+
+@router.post(
+    "/sheets/convert",
+    operation_id="convert_sheet",
+    summary="One facility's sheet as another's, without storing anything",
+    response_class=Response,
+    responses={**SHEET_FILE_RESPONSE, **errors(400, 401, 404, 415, 422)},
+    openapi_extra=SHEET_BODY,
+)
+async def convert_sheet(
+    _authenticated: StoreDep,
+    data: Annotated[bytes, Depends(sheet_bytes)],
+    source: Annotated[str, Query(alias="from", description="facility of the sheet")],
+    target: Annotated[str, Query(alias="to", description="facility to convert to")],
+    options: Annotated[ExportOptions, Depends()],
+    filename: Annotated[str | None, Query(description="original file name")] = None,
+    encoding: Encoding = None,
+    format: Annotated[Literal["csv", "tsv", "xlsx"], Query(description="file format")] = "csv",
+) -> Response:
+    """The sheet converted through MXLIMS and checked with the target facility's own import
+    rules: refused (422, every row and column) when the target would refuse it, unless a draft
+    is asked for. ``to=mxlims`` answers the MXLIMS message. Nothing is stored (a key is asked
+    for all the same: conversion is work done for someone). ``POST /sheets/convert/report``
+    answers the losses, warnings and defaults applied instead of the file."""
+    exported = await _convert(data, source, target, options, filename, encoding, format)
+    if isinstance(exported, dict):
+        return JSONResponse(exported)
+    return _sheet_response(exported, target, "converted")
+
+
+@router.post(
+    "/sheets/convert/report",
+    operation_id="convert_sheet_report",
+    summary="What converting a sheet to another facility's loses, warns of and fills in",
+    response_model=models.SheetReport,
+    responses=errors(400, 401, 404, 415, 422),
+    openapi_extra=SHEET_BODY,
+)
+async def convert_sheet_report(
+    _authenticated: StoreDep,
+    data: Annotated[bytes, Depends(sheet_bytes)],
+    source: Annotated[str, Query(alias="from", description="facility of the sheet")],
+    target: Annotated[str, Query(alias="to", description="facility to convert to")],
+    options: Annotated[ExportOptions, Depends()],
+    filename: Annotated[str | None, Query(description="original file name")] = None,
+    encoding: Encoding = None,
+) -> models.SheetReport:
+    """The report of ``POST /sheets/convert`` with the same parameters (no file)."""
+    if target.lower() == "mxlims":
+        raise ApiError(422, "InvalidRequest", "a report is for a facility sheet: give to=<code>")
+    exported = await _convert(data, source, target, options, filename, encoding, "csv")
+    assert not isinstance(exported, dict)
+    return models.SheetReport.from_export(get_site(target).code, exported)
+
+
+async def _convert(
+    data: bytes,
+    source: str,
+    target: str,
+    options: ExportOptions,
+    filename: str | None,
+    encoding: str | None,
+    fmt: str,
+) -> SheetExport | dict[str, Any]:
+    if target.lower() == "mxlims":
+        return await asyncio.to_thread(
+            read_sheet,
+            source,
+            data,
+            filename=filename,
+            proposal_code=options.proposal,
+            encoding=encoding,
+        )
+    get_site(target)  # an unknown facility is a 404 naming the known ones, before any work
+    return await asyncio.to_thread(
+        checked.convert_sheet,
+        source,
+        target,
+        data,
+        filename=filename,
+        encoding=encoding,
+        fmt=fmt,
+        defaults=options.defaults(),
+        draft=options.draft,
+    )
+
+
 @router.post(
     "/sheets/{site}",
     operation_id="import_sheet",
@@ -68,14 +222,30 @@ async def import_sheet(
     filename: Annotated[
         str | None, Query(description="original file name (.xlsx, .tsv ...)")
     ] = None,
+    encoding: Encoding = None,
+    policy: Annotated[
+        Policy,
+        Query(
+            description="for objects already stored: a corrected sheet uploaded again updates "
+            "its shipment (update_old); merge for a facility's return"
+        ),
+    ] = "update_old",
     dry_run: Annotated[bool, Query(description="check and report, write nothing")] = False,
 ) -> models.ImportReport:
     """Convert the sheet (every problem reported with row and column, nothing stored if any) and
-    store it as a new shipment; 201 when created, 200 for a dry run or a sheet already stored."""
+    store it; 201 when a shipment was created, 200 for a dry run or a sheet already stored. The
+    same shipment uploaded again (same facility, proposal, shipment name or first dewar) is
+    updated in place; the report's warnings name pins it moves or no longer lists."""
     report = await store.import_sheet(
-        site, data, filename=filename, proposal=proposal, dry_run=dry_run
+        site,
+        data,
+        filename=filename,
+        proposal=proposal,
+        encoding=encoding,
+        policy=policy,
+        dry_run=dry_run,
     )
-    response.status_code = 201 if report.created and not dry_run else 200
+    response.status_code = 201 if report.created.get("Shipment") and not dry_run else 200
     return models.ImportReport(**report.to_dict())
 
 
@@ -84,29 +254,43 @@ async def import_sheet(
     operation_id="export_sheet",
     summary="A stored shipment as a facility's sheet",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The sheet; X-MXLIMS-Losses counts values it cannot hold",
-            "content": {kind: {} for kind in SHEET_TYPES[:2] + SHEET_TYPES[3:4]},
-        },
-        **errors(401, 404, 422),
-    },
+    responses={**SHEET_FILE_RESPONSE, **errors(401, 404, 422)},
 )
 async def export_sheet(
     uuid: ObjectUuid,
     site: Site,
     store: StoreDep,
+    options: Annotated[ExportOptions, Depends()],
     format: Annotated[Literal["csv", "tsv", "xlsx"], Query(description="file format")] = "csv",
 ) -> Response:
-    """The shipment in the facility's layout. Values the sheet cannot hold are counted in the
-    ``X-MXLIMS-Losses`` header and listed by ``GET /shipments/{uuid}/sheet/losses``."""
-    exported = await store.export_sheet(site, uuid, fmt=format)
-    code = get_site(site).code  # canonical: the raw parameter never reaches a header
-    headers = {
-        "Content-Disposition": f'attachment; filename="shipment-{uuid}-{code}.{format}"',
-        "X-MXLIMS-Losses": str(len(exported.losses)),
-    }
-    return Response(exported.content, media_type=exported.media_type, headers=headers)
+    """The shipment in the facility's layout, checked with that facility's own import rules:
+    what it requires and nothing stored gives comes from ``proposal``, ``puckType`` and
+    ``default``; what is still missing is refused (422, every row and column) unless ``draft``.
+    ``GET /shipments/{uuid}/sheet/report`` lists the losses, warnings and defaults applied."""
+    exported = await store.export_sheet(
+        site, uuid, fmt=format, defaults=options.defaults(), draft=options.draft
+    )
+    return _sheet_response(exported, site, f"shipment-{uuid}")
+
+
+@router.get(
+    "/shipments/{uuid}/sheet/report",
+    operation_id="get_sheet_report",
+    summary="What a facility's sheet of a shipment loses, warns of and fills in",
+    response_model=models.SheetReport,
+    responses=errors(401, 404, 422),
+)
+async def get_sheet_report(
+    uuid: ObjectUuid,
+    site: Site,
+    store: StoreDep,
+    options: Annotated[ExportOptions, Depends()],
+) -> models.SheetReport:
+    """The report of ``GET /shipments/{uuid}/sheet`` with the same parameters (no file)."""
+    exported = await store.export_sheet(
+        site, uuid, defaults=options.defaults(), draft=options.draft
+    )
+    return models.SheetReport.from_export(get_site(site).code, exported)
 
 
 @router.get(
@@ -116,7 +300,12 @@ async def export_sheet(
     response_model=list[models.SheetLoss],
     responses=errors(401, 404, 422),
 )
-async def get_sheet_losses(uuid: ObjectUuid, site: Site, store: StoreDep) -> list[models.SheetLoss]:
-    """Every stored value that the facility's sheet has no column for (nothing silently dropped)."""
-    exported = await store.export_sheet(site, uuid)
+async def get_sheet_losses(
+    uuid: ObjectUuid, site: Site, store: StoreDep, options: Annotated[ExportOptions, Depends()]
+) -> list[models.SheetLoss]:
+    """Every stored value that the facility's sheet has no column for (nothing silently dropped);
+    ``.../sheet/report`` has these with the warnings and defaults applied."""
+    exported = await store.export_sheet(
+        site, uuid, defaults=options.defaults(), draft=options.draft
+    )
     return [models.SheetLoss.from_loss(loss) for loss in exported.losses]

@@ -96,6 +96,14 @@ def read_json(path: Path) -> Any:
 
 def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
     """Run ``action`` on the configured store; library errors become one line each and exit 1."""
+    try:
+        return with_store_raising(action)
+    except MxlimsError as error:
+        fail(problem_lines(error))
+
+
+def with_store_raising(action: Callable[[Store], Awaitable[T]]) -> T:
+    """``with_store`` for a command that says more about a library error than its lines."""
 
     async def run() -> T:
         async with open_store(get_settings()) as store:
@@ -104,8 +112,8 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(run())
-    except MxlimsError as error:
-        fail(problem_lines(error))
+    except MxlimsError:
+        raise
     except KeyboardInterrupt:
         fail(["interrupted: nothing of the unfinished command was stored"], 130)
     except OSError as error:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from mxlims_store.cli.app import app, emit, fail, problem_lines, with_store
+from mxlims_store.cli.app import app, emit, fail, problem_lines, with_store, with_store_raising
+from mxlims_store.cli.objects import summary
 from mxlims_store.errors import MxlimsError
-from mxlims_store.mappings import list_sites, read_sheet
-from mxlims_store.store import Store
+from mxlims_store.mappings import (
+    SheetDefaults,
+    SheetExport,
+    convert_sheet,
+    get_site,
+    list_sites,
+    parse_column_defaults,
+    read_sheet,
+)
+from mxlims_store.store import POLICIES, Store
 
 sheet = typer.Typer(
     help="Facility shipment sheets (CSV, TSV or XLSX) <-> MXLIMS.", no_args_is_help=True
@@ -28,6 +38,34 @@ Site = Annotated[
 ]
 SheetFile = Annotated[Path, typer.Argument(help="the filled-in sheet (.csv, .tsv or .xlsx)")]
 
+Proposal = Annotated[
+    str | None, typer.Option(help="proposal code (mx1234), for sheets without one")
+]
+Encoding = Annotated[
+    str | None,
+    typer.Option(help="text encoding of a CSV/TSV that is not UTF-8 (e.g. cp1252)"),
+]
+PuckType = Annotated[
+    str | None, typer.Option("--puck-type", help="puck type for pucks that have none")
+]
+Defaults = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--default",
+        help="COLUMN=VALUE: fill that column of the target sheet where it is empty (repeatable)",
+    ),
+]
+Draft = Annotated[
+    bool,
+    typer.Option(
+        "--draft", help="write the sheet even if the target facility would refuse it (said why)"
+    ),
+]
+Out = Annotated[
+    Path | None,
+    typer.Option(help="write here (.xlsx for Excel, .tsv) instead of stdout"),
+]
+
 
 def _read_bytes(path: Path) -> bytes:
     try:
@@ -36,63 +74,172 @@ def _read_bytes(path: Path) -> bytes:
         fail([f"{path}: cannot read: {error.strerror or error}"])
 
 
+def _defaults(proposal: str | None, puck_type: str | None, pairs: list[str] | None) -> Any:
+    try:
+        columns = parse_column_defaults(pairs or [])
+    except MxlimsError as error:
+        fail(problem_lines(error), 2)
+    return SheetDefaults(proposal=proposal, puck_type=puck_type, columns=columns)
+
+
+def _format_of(out: Path | None) -> str:
+    suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+    return suffix if suffix in ("xlsx", "tsv") else "csv"
+
+
+def _deliver(exported: SheetExport, target: str, out: Path | None) -> None:
+    """The sheet to --out or stdout; every loss, warning and default applied on stderr with a
+    summary line, so nothing the target cannot hold goes unsaid."""
+    for applied in exported.defaults_applied:
+        typer.echo(f"default: {applied}", err=True)
+    for loss in exported.losses:
+        typer.echo(f"not in the {target} sheet: {loss}", err=True)
+    for warning in exported.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for problem in exported.problems:
+        typer.echo(f"draft, {target} would refuse: {problem}", err=True)
+    if out is None:
+        sys.stdout.buffer.write(exported.content)
+        sys.stdout.flush()
+    else:
+        out.write_bytes(exported.content)
+    typer.echo(
+        f"{target} sheet{f' {out}' if out else ''}: {len(exported.losses)} value(s) lost, "
+        f"{len(exported.warnings)} warning(s), {len(exported.defaults_applied)} default(s) "
+        f"applied"
+        + (f", {len(exported.problems)} problem(s) (draft)" if exported.problems else ""),
+        err=True,
+    )
+
+
+def _refused(error: MxlimsError) -> None:
+    fail([error.message, *problem_lines(error)])
+
+
 @sheet.command("import")
 def import_sheet(
     site: Site,
     file: SheetFile,
-    proposal: Annotated[
-        str | None, typer.Option(help="proposal code, for sheets without one")
-    ] = None,
+    proposal: Proposal = None,
+    encoding: Encoding = None,
+    policy: Annotated[
+        str,
+        typer.Option(
+            help="for objects already stored (a sheet uploaded again): "
+            f"{' | '.join(POLICIES)}; merge for a facility's return"
+        ),
+    ] = "update_old",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="check and report, store nothing")
     ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the full report (every local key -> uuid)")
+    ] = False,
 ) -> None:
-    """Import a sheet as a new shipment; exit 1 with one line per problem (row, column)."""
+    """Import a sheet as a shipment; uploading a corrected sheet again updates it in place.
+
+    Exit 1 with one line per problem (row, column) and nothing stored.
+    """
+    if policy not in POLICIES:
+        fail([f"--policy must be one of {', '.join(POLICIES)}"], 2)
     data = _read_bytes(file)
 
     async def run(store: Store) -> dict[str, Any]:
         report = await store.import_sheet(
-            site, data, filename=file.name, proposal=proposal, dry_run=dry_run
+            site,
+            data,
+            filename=file.name,
+            proposal=proposal,
+            encoding=encoding,
+            policy=policy,  # checked above
+            dry_run=dry_run,
         )
         return report.to_dict()
 
-    emit(with_store(run))
+    report = with_store(run)
+    if as_json:
+        emit(report)
+        return
+    typer.echo(summary(file.name, report))
 
 
 @sheet.command("export")
 def export_sheet(
     site: Site,
     shipment: Annotated[str, typer.Argument(help="uuid of a stored Shipment")],
-    out: Annotated[
-        Path | None, typer.Option(help="write here (.xlsx for Excel) instead of stdout")
-    ] = None,
+    out: Out = None,
+    proposal: Proposal = None,
+    puck_type: PuckType = None,
+    default: Defaults = None,
+    draft: Draft = False,
 ) -> None:
-    """A stored shipment as the facility's sheet; what the sheet cannot hold is listed on stderr."""
-    fmt = "xlsx" if out is not None and out.suffix.lower() == ".xlsx" else "csv"
+    """A stored shipment as the facility's sheet, checked with that facility's own rules.
 
-    async def run(store: Store) -> Any:
-        return await store.export_sheet(site, shipment, fmt=fmt)
+    What the facility requires and nothing stored gives comes from --proposal, --puck-type and
+    --default; what is still missing is refused (every row and column) unless --draft. Losses,
+    warnings and defaults applied are listed on stderr.
+    """
+    defaults = _defaults(proposal, puck_type, default)
 
-    exported = with_store(run)
-    for loss in exported.losses:
-        typer.echo(f"not in the {site} sheet: {loss}", err=True)
-    if out is None:
-        sys.stdout.buffer.write(exported.content)
-    else:
-        out.write_bytes(exported.content)
-        typer.echo(f"wrote {out}", err=True)
+    async def run(store: Store) -> SheetExport:
+        return await store.export_sheet(
+            site, shipment, fmt=_format_of(out), defaults=defaults, draft=draft
+        )
+
+    try:
+        exported = with_store_raising(run)
+    except MxlimsError as error:
+        _refused(error)
+    _deliver(exported, get_site(site).code, out)
 
 
 @sheet.command("convert")
 def convert(
-    site: Site,
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            "--site",
+            help="facility of the sheet: " + ", ".join(s.code for s in list_sites()),
+        ),
+    ],
     file: SheetFile,
-    proposal: Annotated[
-        str | None, typer.Option(help="proposal code, for sheets without one")
-    ] = None,
+    target: Annotated[
+        str,
+        typer.Option("--to", help="a facility code, or mxlims for an MXLIMS message"),
+    ] = "mxlims",
+    out: Out = None,
+    proposal: Proposal = None,
+    encoding: Encoding = None,
+    puck_type: PuckType = None,
+    default: Defaults = None,
+    draft: Draft = False,
 ) -> None:
-    """Print the sheet as an MXLIMS message; nothing is stored."""
+    """One facility's sheet as another's (or as MXLIMS); nothing is stored, no store is needed.
+
+    The result is checked with the target facility's own import rules, as `sheet export` is.
+    """
+    data = _read_bytes(file)
     try:
-        emit(read_sheet(site, _read_bytes(file), filename=file.name, proposal_code=proposal))
+        if target.lower() == "mxlims":
+            message = read_sheet(
+                source, data, filename=file.name, proposal_code=proposal, encoding=encoding
+            )
+            if out is None:
+                emit(message)
+            else:
+                out.write_text(json.dumps(message, indent=2, ensure_ascii=False) + "\n")
+            return
+        exported = convert_sheet(
+            source,
+            target,
+            data,
+            filename=file.name,
+            encoding=encoding,
+            fmt=_format_of(out),
+            defaults=_defaults(proposal, puck_type, default),
+            draft=draft,
+        )
     except MxlimsError as error:
-        fail(problem_lines(error))
+        _refused(error)
+    _deliver(exported, get_site(target).code, out)

@@ -10,7 +10,8 @@ Each synchrotron's one-line-per-pin spreadsheet is described by one TOML data fi
 
 from __future__ import annotations
 
-from .exporter import Loss, SheetExport, write_sheet
+from .checked import SheetDefaults, checked_sheet, convert_sheet, parse_column_defaults
+from .exporter import AppliedDefault, Loss, SheetExport, write_sheet
 from .importer import MXLIMS_VERSION, read_sheet
 from .sites import (
     Capacities,
@@ -24,15 +25,20 @@ from .sites import (
 
 __all__ = [
     "MXLIMS_VERSION",
+    "AppliedDefault",
     "Capacities",
     "ColumnFormat",
     "Loss",
+    "SheetDefaults",
     "SheetExport",
     "SiteFileError",
     "SiteFormat",
+    "checked_sheet",
+    "convert_sheet",
     "get_site",
     "list_sites",
     "load_site_file",
+    "parse_column_defaults",
     "read_sheet",
     "write_sheet",
 ]

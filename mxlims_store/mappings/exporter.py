@@ -38,6 +38,24 @@ class Loss:
         return f"{self.key}.{self.field} = {self.value!r}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class AppliedDefault:
+    """A value the export wrote where the stored objects had none."""
+
+    column: str
+    value: Any
+    rows: int
+    source: str
+    """Where it came from: a request parameter (``proposal``, ``puckType``, ``default``) or
+    ``stored order`` (pucks numbered in each dewar in the order they are stored)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.column} = {self.value!r} on {self.rows} row(s), from {self.source}"
+
+
 @dataclass
 class SheetExport:
     """A facility sheet produced from a message."""
@@ -49,6 +67,10 @@ class SheetExport:
     """Cells to look at (row, column): required cells the message leaves empty, positions the
     sheet cannot express, control characters removed for XLSX."""
     fmt: str = "csv"
+    defaults_applied: list[AppliedDefault] = field(default_factory=list)
+    problems: list[SheetProblem] = field(default_factory=list)
+    """What the facility's own importer refuses in this sheet (only in a draft: otherwise the
+    export is refused)."""
 
     @property
     def filename_extension(self) -> str:
@@ -175,6 +197,7 @@ class _Writer:
         self.kept: set[tuple[Ident, str]] = set()
         self.partial: dict[tuple[Ident, str], str] = {}  # written, but something lost: reason
         self.implicit: set[tuple[Ident, str]] = set()
+        self.off_row: dict[Ident, str] = {}  # objects left off the rows on purpose: why
         self.warnings: list[SheetProblem] = []
         self.ext_keys = {normalise_header(k): c for c in site.columns for k in c.keys}
 
@@ -256,6 +279,8 @@ class _Writer:
             puck = row.get("Puck")
             count[puck] = count.get(puck, 0) + 1
             rank[pin] = count[puck]
+        dewar = rows[0].get("Dewar") if rows else None
+        first_dewar = ix.objects.get(dewar) if dewar is not None else None
         for ident, obj in ix.objects.items():
             type_ = ident[0]
             if type_ in ("MxExperiment", "MxProcessing") and obj.get("jobStatus") == "Template":
@@ -283,6 +308,13 @@ class _Writer:
                 self.implicit.add((ident, "acronym"))  # the importer copies the name
             if type_ == "Shipment" and obj.get("proposalCode") == "":
                 self.implicit.add((ident, "proposalCode"))  # required, but nothing known
+            if (
+                type_ == "Shipment"
+                and not site.maps(type_, "name")
+                and first_dewar is not None
+                and obj.get("name") in (first_dewar.get("barcode"), first_dewar.get("name"))
+            ):
+                self.implicit.add((ident, "name"))  # the importer names it so
 
     def losses(self, on_rows: set[Ident]) -> list[Loss]:
         out: list[Loss] = []
@@ -302,7 +334,7 @@ class _Writer:
                             if domain != self.site.domain:
                                 why = f"extension of another facility ({domain})"
                             elif ident not in on_rows:
-                                why = "not on any pin row of the sheet"
+                                why = self.off_row.get(ident, "not on any pin row of the sheet")
                             else:
                                 why = self.partial.get(
                                     (ident, tag), f"the {name} sheet has no {ext_name!r} column"
@@ -316,7 +348,7 @@ class _Writer:
                 if (ident, fld) in self.partial:
                     why = self.partial[(ident, fld)]
                 elif ident not in on_rows:
-                    why = "not on any pin row of the sheet"
+                    why = self.off_row.get(ident, "not on any pin row of the sheet")
                 elif self.site.maps(type_, fld) or (
                     type_ == "MultiPin" and self.site.maps("Pin", fld)
                 ):
@@ -332,13 +364,20 @@ def _empty(value: Any) -> bool:
 
 
 def write_sheet(
-    site: str | SiteFormat, message: dict[str, Any], *, fmt: str = "csv"
+    site: str | SiteFormat,
+    message: dict[str, Any],
+    *,
+    fmt: str = "csv",
+    column_defaults: dict[str, Any] | None = None,
 ) -> SheetExport:
     """Write the pins of an MXLIMS message as a facility sheet (``csv``, ``tsv`` or ``xlsx``).
 
     One row per Pin (or PinPosition), ordered by dewar, puck and position; ``$ref`` links are
     followed inside the message. Extensions under the facility's own domain go back to their
-    columns. Every value the sheet cannot hold is listed in ``losses``.
+    columns. Every value the sheet cannot hold is listed in ``losses``. ``column_defaults``
+    (facility header -> cell value) fills that column's empty cells; a required puck position
+    in the dewar that nothing gives is numbered in stored order. Both are listed in
+    ``defaults_applied``.
     """
     fmt = fmt.lower().lstrip(".")
     if fmt not in MEDIA_TYPES:
@@ -347,10 +386,28 @@ def write_sheet(
     ix = _Index(message)
     rows = _rows(ix)
     writer = _Writer(sf, ix)
+    if not any(c.field == "PinPosition.positionInPin" for c in sf.columns):
+        rows = _one_row_per_multipin(rows, ix, writer, sf)
+    defaults = column_defaults or {}
+    filled: dict[tuple[str, Any, str], int] = {}
+    puck_slots = _puck_slots(rows)
     table: list[list[Cell]] = [[c.header for c in sf.columns]]
     for row_number, row in enumerate(rows, start=2):
         cells = [writer.cell(row, col) for col in sf.columns]
         for j, col in enumerate(sf.columns):
+            if cells[j] in (None, "") and col.header in defaults:
+                cells[j] = defaults[col.header]
+                source = (col.header, defaults[col.header], "default")
+                filled[source] = filled.get(source, 0) + 1
+            elif (
+                cells[j] in (None, "")
+                and col.required
+                and col.field == "Puck.positionInDewar"
+                and row.get("Puck") in puck_slots
+            ):
+                cells[j] = puck_slots[row.get("Puck")]  # type: ignore[index]
+                source = (col.header, "1, 2, ...", "stored order")
+                filled[source] = filled.get(source, 0) + 1
             if not col.required or cells[j] not in (None, ""):
                 continue
             type_ = (col.field or "").split(".")[0]
@@ -364,22 +421,6 @@ def write_sheet(
                 text = f"required by {sf.name}: no value"
             writer.warnings.append(SheetProblem(row_number, col.header, text))
         table.append(cells)
-    if not any(c.field == "PinPosition.positionInPin" for c in sf.columns):
-        first_row: dict[Ident, int] = {}
-        for row_number, row in enumerate(rows, start=2):
-            mp = row.get("MultiPin")
-            if mp is None:
-                continue
-            if mp in first_row:
-                writer.warnings.append(
-                    SheetProblem(
-                        row_number,
-                        None,
-                        f"same multi-position pin as row {first_row[mp]}: {sf.name} sheets have "
-                        "no sub-position column, so the facility will read two pins here",
-                    )
-                )
-            first_row.setdefault(mp, row_number)
     writer.implicit_values(rows)
     on_rows = {ident for row in rows for ident in row.objs.values()}
     content = write_table(table, fmt, title=sf.name, warnings=writer.warnings)
@@ -389,4 +430,46 @@ def write_sheet(
         losses=writer.losses(on_rows),
         warnings=writer.warnings,
         fmt=fmt,
+        defaults_applied=[AppliedDefault(c, v, n, src) for (c, v, src), n in filled.items()],
     )
+
+
+def _one_row_per_multipin(
+    rows: list[_Row], ix: _Index, writer: _Writer, sf: SiteFormat
+) -> list[_Row]:
+    """A sheet without sub-positions holds a multi-position pin as one pin: its first
+    sub-position's row. Two rows would be two pins with one barcode in one place, which the
+    facility refuses; what the other sub-positions hold is reported lost, with why."""
+    kept: list[_Row] = []
+    first: dict[Ident, _Row] = {}
+    for row in rows:
+        mp = row.get("MultiPin")
+        if mp is None or mp not in first:
+            if mp is not None:
+                first[mp] = row
+            kept.append(row)
+            continue
+        sub = ix.objects[row.objs["PinPosition"]].get("positionInPin")
+        why = (
+            f"on sub-position {sub} of a multi-position pin: the {sf.name} sheet has one row "
+            "per pin and no sub-position column"
+        )
+        for role, ident in row.objs.items():
+            if role not in ("MultiPin", "Puck", "Dewar", "Shipment", "Macromolecule"):
+                writer.off_row[ident] = why
+    return kept
+
+
+def _puck_slots(rows: list[_Row]) -> dict[Ident, int]:
+    """Each puck's rank in its dewar, in row order: the position a sheet that requires one gets
+    when the stored pucks have none."""
+    slots: dict[Ident, int] = {}
+    per_dewar: dict[Ident | None, int] = {}
+    for row in rows:
+        puck = row.get("Puck")
+        if puck is None or puck in slots:
+            continue
+        dewar = row.get("Dewar")
+        per_dewar[dewar] = per_dewar.get(dewar, 0) + 1
+        slots[puck] = per_dewar[dewar]
+    return slots

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 from ..errors import MappingError, SheetProblem
@@ -42,6 +43,7 @@ class _Entity:
     key: str
     data: dict[str, Any]
     label: str
+    identity: tuple[str, ...]
     first_row: dict[str, int] = field(default_factory=dict)
 
 
@@ -50,6 +52,8 @@ class _Builder:
         self.site = site
         self.problems: list[SheetProblem] = []
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
+        # what names each object within its shipment, for its stable uuid (see `_stable_uuids`)
+        self.identities: dict[tuple[str, str], tuple[str, ...]] = {}
         self.proposal_code = proposal_code
         self.shipment: _Entity | None = None
         self.dewars: dict[object, _Entity] = {}
@@ -66,11 +70,12 @@ class _Builder:
 
     # -- objects -----------------------------------------------------------------------------
 
-    def new(self, type_: str) -> tuple[str, dict[str, Any]]:
+    def new(self, type_: str, identity: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
         bucket = self.objects.setdefault(type_, {})
         key = f"{type_}{len(bucket) + 1}"
-        obj: dict[str, Any] = {"mxlimsType": type_, "uuid": str(uuid.uuid4())}
+        obj: dict[str, Any] = {"mxlimsType": type_}
         bucket[key] = obj
+        self.identities[(type_, key)] = (type_, *identity)
         return key, obj
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
@@ -122,12 +127,17 @@ class _Builder:
                     ent.first_row[tag] = row.number
 
     def entity(
-        self, table: dict[Any, _Entity], ident: Any, type_: str, label: str, row: Row
+        self,
+        table: dict[Any, _Entity],
+        ident: Any,
+        type_: str,
+        label: str,
+        identity: tuple[str, ...],
     ) -> tuple[_Entity, bool]:
         if ident in table:
             return table[ident], False
-        key, obj = self.new(type_)
-        ent = _Entity(type_, key, obj, label)
+        key, obj = self.new(type_, identity)
+        ent = _Entity(type_, key, obj, label, identity)
         table[ident] = ent
         return ent, True
 
@@ -137,8 +147,8 @@ class _Builder:
         site = self.site
         # Shipment: one per sheet.
         if self.shipment is None:
-            key, obj = self.new("Shipment")
-            self.shipment = _Entity("Shipment", key, obj, "the shipment")
+            key, obj = self.new("Shipment", ())
+            self.shipment = _Entity("Shipment", key, obj, "the shipment", ())
             if not site.maps("Shipment", "proposalCode"):
                 # ShipmentData requires proposalCode; the sheet has none (caller may supply it).
                 obj["proposalCode"] = self.proposal_code or ""
@@ -146,7 +156,11 @@ class _Builder:
 
         dewar_id = self._identity(row, "Dewar")
         dewar, _ = self.entity(
-            self.dewars, dewar_id, "Dewar", f"dewar {dewar_id}" if dewar_id else "the dewar", row
+            self.dewars,
+            dewar_id,
+            "Dewar",
+            f"dewar {dewar_id}" if dewar_id else "the dewar",
+            (dewar_id or "",),
         )
         self.merge(dewar, row, row.values.get("Dewar", {}), row.ext.get("Dewar", {}))
         dewar.data.setdefault("containerRef", ref("Shipment", self.shipment.key))
@@ -157,7 +171,7 @@ class _Builder:
             (dewar.key, puck_id),
             "Puck",
             f"puck {puck_id}" if puck_id else f"the puck of {dewar.label}",
-            row,
+            (*dewar.identity, puck_id or ""),
         )
         self.merge(puck, row, row.values.get("Puck", {}), row.ext.get("Puck", {}))
         if new_puck:
@@ -167,6 +181,8 @@ class _Builder:
             self._place_puck(row, dewar, puck, slot)
 
         ls_type, ls_key = self._pin(row, puck)
+        # The row's sample, experiment, sweep and processing are named by the pin they are on.
+        on_pin = self.identities[(ls_type, ls_key)]
 
         # Macromolecule (shared) and the row's MacromoleculeSample.
         macro_key: str | None = None
@@ -177,11 +193,11 @@ class _Builder:
                 mm_values["acronym"] = mm_values["name"]  # MacromoleculeData requires acronym
             mm_id = self._identity(row, "Macromolecule") or str(mm_values.get("acronym", ""))
             mm, _ = self.entity(
-                self.macromolecules, mm_id, "Macromolecule", f"protein {mm_id}", row
+                self.macromolecules, mm_id, "Macromolecule", f"protein {mm_id}", (mm_id,)
             )
             self.merge(mm, row, mm_values, mm_ext)
             macro_key = mm.key
-        s_key, sample = self.new("MacromoleculeSample")
+        s_key, sample = self.new("MacromoleculeSample", on_pin)
         sample.update(row.values.get("MacromoleculeSample", {}))
         self._ext(sample, row.ext.get("MacromoleculeSample"))
         if macro_key:
@@ -189,11 +205,11 @@ class _Builder:
         self.objects[ls_type][ls_key]["sampleRef"] = ref("MacromoleculeSample", s_key)
 
         # Template experiment with its template sweep.
-        _e_key, exp = self.new("MxExperiment")
+        _e_key, exp = self.new("MxExperiment", on_pin)
         exp["jobStatus"] = "Template"
         exp.update(row.values.get("MxExperiment", {}))
         self._ext(exp, row.ext.get("MxExperiment"))
-        w_key, sweep = self.new("CollectionSweep")
+        w_key, sweep = self.new("CollectionSweep", on_pin)
         sweep["scanAxis"] = "omega"  # required by CollectionSweepData; the schema default
         sweep.update(row.values.get("CollectionSweep", {}))
         self._ext(sweep, row.ext.get("CollectionSweep"))
@@ -203,7 +219,7 @@ class _Builder:
         exp["templateDataRefs"] = [ref("CollectionSweep", w_key)]
 
         if row.values.get("MxProcessing") or row.ext.get("MxProcessing"):
-            _, proc = self.new("MxProcessing")
+            _, proc = self.new("MxProcessing", on_pin)
             proc["jobStatus"] = "Template"
             proc.update(row.values.get("MxProcessing", {}))
             self._ext(proc, row.ext.get("MxProcessing"))
@@ -248,9 +264,9 @@ class _Builder:
                 (puck.key, position if position is not None else barcode),
                 "MultiPin",
                 f"the multi-position pin at {puck.label} position {position}",
-                row,
+                (*puck.identity, str(position if position is not None else barcode)),
             )
-            pp_key, pp = self.new("PinPosition")
+            pp_key, pp = self.new("PinPosition", (*mp.identity, str(sub)))
             pp["positionInPin"] = sub
             mp_values = {k: v for k, v in pin_values.items() if k in FIELDS["MultiPin"]}
             for k, v in pin_values.items():
@@ -283,7 +299,13 @@ class _Builder:
             self._barcode(row, barcode, mp.key)
             return "PinPosition", pp_key
 
-        pin_key, pin = self.new("Pin")
+        if barcode is not None:  # a pin keeps its uuid when it moves to another place
+            identity: tuple[str, ...] = ("barcode", str(barcode))
+        elif position is not None:
+            identity = (*puck.identity, str(position))
+        else:
+            identity = (*puck.identity, f"row {row.number}")
+        pin_key, pin = self.new("Pin", identity)
         pin.update(pin_values)
         if position is not None:
             pin["positionInPuck"] = position
@@ -337,12 +359,50 @@ class _Builder:
                     )
                 self.problem(number, header or None, msg)
 
+    def name_shipment(self, filename: str | None) -> None:
+        """A shipment the sheet does not name is named after its first dewar (else the file), so
+        that it is recognisable in a list and found again when the sheet is uploaded again."""
+        if self.shipment is None or self.shipment.data.get("name"):
+            return
+        first_dewar = next(iter(self.dewars), None)
+        if first_dewar:
+            self.shipment.data["name"] = str(first_dewar)
+        elif filename:
+            self.shipment.data["name"] = PurePath(filename).name
+
+    def stable_uuids(self) -> None:
+        """Give every object a uuid derived from the facility, the proposal, the shipment's name
+        and what names the object in it (barcode, else name, else place).
+
+        Reading the same sheet again (corrected, or at the facility it was sent to) gives the
+        same uuids, so a re-upload updates its shipment instead of doubling it, and results a
+        facility returns find the user's objects.
+        """
+        shipment = self.shipment.data if self.shipment else {}
+        scope = (
+            "mxlims-sheet",
+            self.site.code,
+            str(shipment.get("proposalCode", "")),
+            str(shipment.get("name", "")),
+        )
+        used: set[str] = set()
+        for (type_, key), identity in self.identities.items():
+            value = str(uuid.uuid5(_NAMESPACE, "\x1f".join((*scope, *identity))))
+            if value in used:  # only a sheet with problems names two objects alike
+                value = str(uuid.uuid5(_NAMESPACE, "\x1f".join((*scope, *identity, key))))
+            used.add(value)
+            self.objects[type_][key]["uuid"] = value
+
     def message(self) -> dict[str, Any]:
         out: dict[str, Any] = {"version": MXLIMS_VERSION}
         for type_ in TYPE_ORDER:
             if self.objects.get(type_):
                 out[type_] = self.objects[type_]
         return out
+
+
+# uuid5 namespace of sheet-derived objects (itself uuid5(NAMESPACE_URL, "mxlims-store:sheets")).
+_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "mxlims-store:sheets")
 
 
 def _show(value: Any) -> str:
@@ -355,16 +415,18 @@ def read_sheet(
     *,
     filename: str | None = None,
     proposal_code: str | None = None,
+    encoding: str | None = None,
 ) -> dict[str, Any]:
     """Convert a facility shipment sheet (CSV, TSV or XLSX bytes) to an MXLIMS message dict.
 
     ``site`` is a facility code (case-insensitive; see :func:`list_sites`). ``proposal_code``
     fills ``Shipment.proposalCode`` (required by MXLIMS) for sheets without a proposal column.
     Every problem in the sheet is collected and raised together as :class:`MappingError`;
-    nothing is returned when any row is bad.
+    nothing is returned when any row is bad. Text sheets are UTF-8 unless ``encoding`` says
+    otherwise. Uuids are stable: the same shipment read again gets the same ones.
     """
     fmt = get_site(site)
-    table = read_table(data, filename)
+    table = read_table(data, filename, encoding)
     problems: list[SheetProblem] = []
     found = layout(fmt, table, problems)
     if found is None:
@@ -383,4 +445,6 @@ def read_sheet(
     if builder.problems:
         builder.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
         raise MappingError(builder.problems)
+    builder.name_shipment(filename)
+    builder.stable_uuids()
     return builder.message()

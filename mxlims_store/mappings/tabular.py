@@ -1,7 +1,8 @@
-"""Bytes <-> rows of text cells: CSV/TSV (delimiter detected, any common encoding) and XLSX."""
+"""Bytes <-> rows of text cells: CSV/TSV (delimiter detected, UTF-8 unless told) and XLSX."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -45,11 +46,15 @@ def cell_text(value: object) -> str:
     return str(value)
 
 
-def read_table(data: bytes, filename: str | None = None) -> list[tuple[int, list[str]]]:
+def read_table(
+    data: bytes, filename: str | None = None, encoding: str | None = None
+) -> list[tuple[int, list[str]]]:
     """All rows of the sheet as (1-based row number, stripped cell texts).
 
     XLSX when the bytes are a zip or the file name says so (first worksheet); otherwise text
-    with the delimiter (comma, tab or semicolon) detected from the first lines.
+    with the delimiter (comma, tab or semicolon) detected from the first lines. Text is UTF-8
+    (with or without BOM) unless ``encoding`` names another: bytes that are not valid in it are
+    refused with their row and column, never guessed at.
     """
     name = (filename or "").lower()
     if name.endswith(".xls"):
@@ -59,7 +64,7 @@ def read_table(data: bytes, filename: str | None = None) -> list[tuple[int, list
     if data[:4] == b"PK\x03\x04" or name.endswith(_XLSX_SUFFIXES):
         rows = _read_xlsx(data)
     else:
-        rows = _read_text(_decode(data), name)
+        rows = _read_text(_decode(data, encoding), name)
     return [(i, [_unescape(c.strip()) for c in cells]) for i, cells in enumerate(rows, start=1)]
 
 
@@ -107,13 +112,41 @@ def _too_many_columns(number: int) -> MappingError:
     )
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+def _decode(data: bytes, encoding: str | None) -> str:
+    # No guessing: one stray byte used to switch a whole UTF-8 sheet to cp1252 and turn every
+    # "Å" into "Ã…" without a word. The user says which encoding a non-UTF-8 file is in.
+    name = encoding or "utf-8-sig"
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise MappingError(
+            [SheetProblem(None, None, f"unknown encoding {encoding!r} (try utf-8 or cp1252)")]
+        ) from None
+    try:
+        return data.decode(name)
+    except UnicodeDecodeError as exc:
+        raise MappingError([_undecodable(data, exc.start, encoding)]) from None
+
+
+def _undecodable(data: bytes, offset: int, encoding: str | None) -> SheetProblem:
+    """Where the first byte the encoding cannot read is: its row, and its column by header."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    row = data.count(b"\n", 0, offset) + 1
+    first_line = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    delimiter = max(",\t;", key=first_line.count)
+    before = data[line_start:offset].decode("utf-8", "replace")
+    index = before.count(delimiter)
+    headers = [h.strip().strip('"') for h in first_line.split(delimiter)]
+    column = headers[index] if index < len(headers) and headers[index] else f"column {index + 1}"
+    where = "UTF-8" if encoding is None else encoding
+    advice = (
+        "save the sheet as UTF-8, or name its encoding (for example cp1252 or latin-1)"
+        if encoding is None
+        else "name the encoding the file was saved in"
+    )
+    return SheetProblem(
+        row, column, f"byte 0x{data[offset]:02X} is not valid {where} text: {advice}"
+    )
 
 
 def _read_text(text: str, name: str) -> list[list[str]]:

@@ -26,7 +26,7 @@ from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, now, to_document
-from mxlims_store.store.merging import differences, overlay
+from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.ownership import owners, stored_owner
 from mxlims_store.store.serial import checked_writes
 
@@ -79,7 +79,11 @@ async def import_message(
     dry_run: bool = False,
     proposal: str | None = None,
     allow_missing_targets: bool = False,
+    cleared: dict[str, set[str]] | None = None,
 ) -> ImportReport:
+    """Import ``message``; ``cleared`` (uuid -> fields) names stored fields that ``update_old``
+    and ``merge`` remove before setting the message's: what a re-uploaded sheet could have
+    given and left empty (``extensions/<domain>`` for a whole extension slot)."""
     allow = allow_missing_targets
     if policy not in POLICIES:
         raise InvalidMessage(
@@ -87,10 +91,11 @@ async def import_message(
         )
     # Reading, checking and planning are CPU work: off the event loop, like the database work.
     import_id, read = await asyncio.to_thread(_read, message)
+    gone = cleared or {}
     if dry_run:
-        return await _checked(db, read, import_id, caller, policy, True, proposal, allow)
+        return await _checked(db, read, import_id, caller, policy, True, proposal, allow, gone)
     async with checked_writes(db):
-        return await _checked(db, read, import_id, caller, policy, False, proposal, allow)
+        return await _checked(db, read, import_id, caller, policy, False, proposal, allow, gone)
 
 
 async def _checked(
@@ -102,6 +107,7 @@ async def _checked(
     dry_run: bool,
     proposal: str | None,
     allow_missing_targets: bool,
+    cleared: dict[str, set[str]],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
     existing = await _existing(db, read)
@@ -112,7 +118,16 @@ async def _checked(
     visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
     owner_of = owners(read, visible, caller, proposal)
     plan, conflicts = await asyncio.to_thread(
-        _plan, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
+        _plan,
+        read,
+        existing,
+        last_revisions,
+        policy,
+        import_id,
+        caller,
+        owner_of,
+        problems,
+        cleared,
     )
     path_of = {uuid: path for path, uuid in read.keys.items()}
     broken, warnings = await integrity.check(db, plan.final, path_of)
@@ -208,6 +223,7 @@ def _plan(
     caller: Caller,
     owner_of: dict[str, str | None],
     problems: list[Problem],
+    cleared: dict[str, set[str]],
 ) -> tuple[_Plan, list[Problem]]:
     plan, conflicts = _Plan(), []
     time = now()
@@ -245,7 +261,8 @@ def _plan(
             conflicts.append(Problem(path, f"uuid {uuid} is already stored"))
             continue
         if policy in ("update_old", "merge"):
-            merged = overlay(stored_obj, obj, deep=policy == "merge")
+            kept = without(stored_obj, cleared.get(uuid, set()))
+            merged = overlay(kept, obj, deep=policy == "merge")
         else:  # reject_new keeps what is stored, and says where the message differs
             merged = stored_obj
             differ = differences(stored_obj, obj)

@@ -36,6 +36,19 @@ def overlay(stored: dict[str, Any], incoming: dict[str, Any], *, deep: bool) -> 
     return result
 
 
+def without(stored: dict[str, Any], fields: set[str]) -> dict[str, Any]:
+    """``stored`` less ``fields``; ``extensions/<domain>`` removes that domain's slot."""
+    if not fields:
+        return stored
+    result = {k: v for k, v in stored.items() if k not in fields}
+    slots = {f.split("/", 1)[1] for f in fields if f.startswith("extensions/")}
+    if slots and isinstance(result.get("extensions"), dict):
+        result["extensions"] = {d: v for d, v in result["extensions"].items() if d not in slots}
+        if not result["extensions"]:
+            del result["extensions"]
+    return result
+
+
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7396: the result of applying ``patch`` to ``target``."""
     if not isinstance(patch, dict):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mxlims_store.errors import MxlimsError, PermissionDenied
-from mxlims_store.mappings import SheetExport
+from mxlims_store.mappings import SheetDefaults, SheetExport
 from mxlims_store.store import (
     deletion,
     importer,
@@ -82,6 +82,8 @@ class Store:
         *,
         filename: str | None = None,
         proposal: str | None = None,
+        encoding: str | None = None,
+        policy: Policy = "update_old",
         dry_run: bool = False,
         caller: Caller | None = None,
     ) -> ImportReport:
@@ -92,13 +94,30 @@ class Store:
             data,
             filename=filename,
             proposal=proposal,
+            encoding=encoding,
+            policy=policy,
             dry_run=dry_run,
         )
 
     async def export_sheet(
-        self, site: str, shipment_uuid: str, *, fmt: str = "csv", caller: Caller | None = None
+        self,
+        site: str,
+        shipment_uuid: str,
+        *,
+        fmt: str = "csv",
+        defaults: SheetDefaults | None = None,
+        draft: bool = False,
+        caller: Caller | None = None,
     ) -> SheetExport:
-        return await sheets.export_sheet(self.db, self._who(caller), site, shipment_uuid, fmt=fmt)
+        return await sheets.export_sheet(
+            self.db,
+            self._who(caller),
+            site,
+            shipment_uuid,
+            fmt=fmt,
+            defaults=defaults,
+            draft=draft,
+        )
 
     async def get(self, uuid: str, *, caller: Caller | None = None) -> StoredObject:
         return await objects.get(self.db, self._who(caller), uuid)

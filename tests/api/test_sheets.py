@@ -40,6 +40,102 @@ async def test_upload_then_download_as_another_facility(client: httpx.AsyncClien
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
+async def test_an_export_the_facility_would_refuse_is_422_unless_defaults_or_a_draft(
+    client: httpx.AsyncClient,
+) -> None:
+    data = (SHEETS / "esrf_shipment.csv").read_bytes()
+    shipment = (await client.post("/sheets/esrf", content=data, headers=CSV)).json()["keys"][
+        "Shipment/Shipment1"
+    ]
+    url = f"/shipments/{shipment}/sheet"
+    refused = await client.get(url, params={"site": "dls"})
+    assert refused.status_code == 422
+    body = refused.json()
+    assert "Diamond Light Source would refuse this sheet" in body["message"]
+    assert {(p["row"], p["column"]) for p in body["problems"]} == {
+        (row, column) for row in range(2, 16) for column in ("#proposalCode", "proposalNumber")
+    }
+    ok = await client.get(url, params={"site": "dls", "proposal": "mx42"})
+    assert ok.status_code == 200 and ok.headers["X-MXLIMS-Defaults-Applied"] == "1"
+    assert ok.headers["X-MXLIMS-Problems"] == "0"
+    report = (await client.get(f"{url}/report", params={"site": "dls", "proposal": "mx42"})).json()
+    assert report["site"] == "dls" and len(report["losses"]) == int(ok.headers["X-MXLIMS-Losses"])
+    assert report["defaults_applied"] == [
+        {"column": "Shipment.proposalCode", "value": "mx42", "rows": 1, "source": "proposal"}
+    ]
+    draft = await client.get(url, params={"site": "dls", "draft": "true"})
+    assert draft.status_code == 200 and draft.headers["X-MXLIMS-Problems"] == "28"
+    defaults = await client.get(
+        url,
+        params=[
+            ("site", "petraiii"),
+            ("default", "proposalCode=I"),
+            ("default", "proposalNumber=7"),
+        ],
+    )
+    assert defaults.status_code == 200, defaults.text
+    assert defaults.content.decode().splitlines()[1].startswith("I,7,")
+    bad = await client.get(url, params={"site": "dls", "default": "nonsense"})
+    assert bad.status_code == 422 and "COLUMN=VALUE" in bad.text
+
+
+async def test_convert_without_storing(client: httpx.AsyncClient) -> None:
+    data = (SHEETS / "esrf_shipment.csv").read_bytes()
+    converted = await client.post(
+        "/sheets/convert",
+        params={"from": "esrf", "to": "dls", "proposal": "mx42"},
+        content=data,
+        headers=CSV,
+    )
+    assert converted.status_code == 200, converted.text
+    assert converted.content.startswith(b"#proposalCode")
+    assert int(converted.headers["X-MXLIMS-Losses"]) > 0
+    report = await client.post(
+        "/sheets/convert/report",
+        params={"from": "esrf", "to": "dls", "proposal": "mx42"},
+        content=data,
+        headers=CSV,
+    )
+    assert len(report.json()["losses"]) == int(converted.headers["X-MXLIMS-Losses"])
+    message = await client.post(
+        "/sheets/convert", params={"from": "esrf", "to": "mxlims"}, content=data, headers=CSV
+    )
+    assert message.status_code == 200 and len(message.json()["Pin"]) == 14
+    refused = await client.post(
+        "/sheets/convert", params={"from": "esrf", "to": "dls"}, content=data, headers=CSV
+    )
+    assert refused.status_code == 422 and refused.json()["problems"][0]["row"] == 2
+    unknown = await client.post(
+        "/sheets/convert", params={"from": "esrf", "to": "atlantis"}, content=data, headers=CSV
+    )
+    assert unknown.status_code == 404 and "esrf" in unknown.text
+    assert (await client.get("/stats")).json() == {}
+
+
+async def test_reupload_is_200_with_the_changes_and_encoding_is_asked_for(
+    client: httpx.AsyncClient,
+) -> None:
+    data = (SHEETS / "esrf_shipment.csv").read_bytes()
+    assert (await client.post("/sheets/esrf", content=data, headers=CSV)).status_code == 201
+    fixed = data.replace(b"hewl_1101,ESRF-PIN-300,P43212", b"hewl_1101,ESRF-PIN-300,P41212")
+    again = await client.post("/sheets/esrf", content=fixed, headers=CSV)
+    assert again.status_code == 200 and again.json()["updated"] == {"MxExperiment": 1}
+    assert (await client.get("/stats")).json()["Shipment"] == 1
+    latin = data.replace(b"hewl_1101", "hewl_Å".encode("cp1252"))
+    refused = await client.post("/sheets/esrf", content=latin, headers=CSV)
+    assert refused.status_code == 422
+    assert refused.json()["problems"][0]["column"] == "sample acronym"
+    read = await client.post(
+        "/sheets/esrf?encoding=cp1252&dry_run=true", content=latin, headers=CSV
+    )
+    assert read.status_code == 200, read.text
+    merge = await client.post("/sheets/esrf?policy=merge", content=fixed, headers=CSV)
+    assert merge.status_code == 200 and merge.json()["policy"] == "merge"
+    assert (
+        await client.post("/sheets/esrf?policy=nope", content=data, headers=CSV)
+    ).status_code == 422
+
+
 async def test_xlsx_upload(client: httpx.AsyncClient) -> None:
     kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     response = await client.post(

@@ -22,17 +22,72 @@ def test_convert_prints_a_message_and_stores_nothing() -> None:
 
 
 def test_import_then_export_to_another_facility(tmp_path: Path) -> None:
-    report = json.loads(run("sheet", "import", "--site", "esrf", str(ESRF)).stdout)
+    report = json.loads(run("sheet", "import", "--site", "esrf", str(ESRF), "--json").stdout)
     shipment = report["keys"]["Shipment/Shipment1"]
     out = tmp_path / "for-dls.csv"
-    result = run("sheet", "export", "--site", "dls", shipment, "--out", str(out))
+    # DLS requires a proposal, which an ESRF sheet does not carry: refused, every cell named
+    refused = run("sheet", "export", "--site", "dls", shipment, "--out", str(out))
+    assert refused.exit_code == 1 and not out.exists()
+    assert "Diamond Light Source would refuse this sheet" in refused.stderr
+    assert "row 2, column '#proposalCode': required value is missing" in refused.stderr
+    result = run(
+        "sheet", "export", "--site", "dls", shipment, "--out", str(out), "--proposal", "mx42"
+    )
     assert result.exit_code == 0, result.output
     assert "not in the dls sheet" in result.stderr  # ESRF-only columns are reported, not dropped
+    assert "default: Shipment.proposalCode = 'mx42' on 1 row(s), from proposal" in result.stderr
+    assert "value(s) lost" in result.stderr.splitlines()[-1]  # the summary line comes last
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 1 + report["created"]["Pin"]
+    assert {r[0] for r in rows[1:]} == {"mx"} and {r[1] for r in rows[1:]} == {"42"}
+    draft = run("sheet", "export", "--site", "dls", shipment, "--out", str(out), "--draft")
+    assert draft.exit_code == 0 and "draft, dls would refuse: row 2" in draft.stderr
     xlsx = tmp_path / "for-sls.xlsx"
     assert run("sheet", "export", "--site", "sls", shipment, "--out", str(xlsx)).exit_code == 0
     assert xlsx.read_bytes()[:2] == b"PK"
+
+
+def test_convert_one_facility_sheet_into_another_without_a_store(tmp_path: Path) -> None:
+    out = tmp_path / "for-petraiii.csv"
+    result = run(
+        "sheet",
+        "convert",
+        "--from",
+        "esrf",
+        "--to",
+        "petraiii",
+        str(ESRF),
+        "--out",
+        str(out),
+        "--default",
+        "proposalCode=I",
+        "--default",
+        "proposalNumber=20231187",
+    )
+    assert result.exit_code == 0, result.output
+    assert "default: proposalCode = 'I' on 14 row(s), from default" in result.stderr
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 15 and rows[1][:2] == ["I", "20231187"]
+    assert json.loads(run("stats").stdout) == {}  # nothing stored
+    bad = run("sheet", "convert", "--from", "esrf", "--to", "dls", str(ESRF), "--default", "x")
+    assert bad.exit_code == 2 and "not COLUMN=VALUE" in bad.stderr
+    unknown = run(
+        "sheet", "convert", "--from", "esrf", "--to", "dls", str(ESRF), "--default", "nope=1"
+    )
+    assert unknown.exit_code == 1 and "has no such column" in unknown.stderr
+
+
+def test_a_non_utf8_sheet_is_refused_unless_its_encoding_is_given(tmp_path: Path) -> None:
+    sheet = tmp_path / "cp1252.csv"
+    sheet.write_bytes(
+        ESRF.read_text(encoding="utf-8-sig").replace("hewl_1101", "Å_1101").encode("cp1252")
+    )
+    refused = run("sheet", "import", "--site", "esrf", str(sheet))
+    assert refused.exit_code == 1 and "row 2, column 'sample acronym'" in refused.stderr
+    assert json.loads(run("stats").stdout) == {}
+    result = run("sheet", "import", "--site", "esrf", str(sheet), "--encoding", "cp1252")
+    assert result.exit_code == 0, result.output
+    assert "created" in result.stdout and "shipment" in result.stdout
 
 
 def test_bad_sheet_exits_1_with_row_and_column() -> None:
@@ -66,6 +121,6 @@ def test_a_thousand_row_sheet_imports(tmp_path: Path) -> None:
     sheet = tmp_path / "big.csv"
     with sheet.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    result = run("sheet", "import", "--site", "esrf", str(sheet))
+    result = run("sheet", "import", "--site", "esrf", str(sheet), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["created"]["Pin"] == 1000

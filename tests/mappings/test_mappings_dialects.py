@@ -91,10 +91,28 @@ def test_preamble_blank_rows_and_trailing_blank_lines_keep_row_numbers() -> None
     assert [(p.row, p.column) for p in exc.value.problems] == [(5, "SPG")]
 
 
-def test_windows_1252_file() -> None:
+def test_windows_1252_file_is_read_when_its_encoding_is_named() -> None:
     text = HEAD + "comments\nD1,P1,HEWL,s1,Å 2 days\n"
-    msg = read_sheet("esrf", text.encode("cp1252"))
+    msg = read_sheet("esrf", text.encode("cp1252"), encoding="cp1252")
     assert msg["MacromoleculeSample"]["MacromoleculeSample1"]["annotation"] == "Å 2 days"
+    with pytest.raises(MappingError) as exc:
+        read_sheet("esrf", text.encode("cp1252"))
+    [problem] = exc.value.problems
+    assert (problem.row, problem.column) == (2, "comments")
+    assert "0xC5" in problem.message and "UTF-8" in problem.message
+
+
+def test_one_stray_byte_does_not_turn_a_utf8_sheet_into_cp1252() -> None:
+    good = HEAD + "comments\nD1,P1,Lysozym-Å,s1,x\nD1,P1,HEWL,s2,ok\n"
+    bad = good.encode().replace(b",ok", b",o\x9dk")
+    assert read_sheet("esrf", good.encode())["Macromolecule"]["Macromolecule1"]["acronym"] == (
+        "Lysozym-Å"
+    )
+    with pytest.raises(MappingError) as exc:
+        read_sheet("esrf", bad)
+    assert [(p.row, p.column) for p in exc.value.problems] == [(3, "comments")]
+    with pytest.raises(MappingError, match="unknown encoding 'klingon'"):
+        read_sheet("esrf", good.encode(), encoding="klingon")
 
 
 def test_quoted_cells_with_commas_and_newlines() -> None:

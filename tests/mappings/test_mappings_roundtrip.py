@@ -164,6 +164,8 @@ def expected_losses(msg: dict[str, Any], target: str) -> set[tuple[str, str]]:
         for items in per_puck.values():
             for i, (_, k) in enumerate(sorted(items), start=1):
                 rank[k] = i
+    off_rows = set() if sf.maps("PinPosition", "positionInPin") else second_sub_positions(msg)
+    first_dewar = next(iter(msg["Dewar"].values()))
     lost: set[tuple[str, str]] = set()
     for type_, bucket in msg.items():
         if type_ == "version":
@@ -182,6 +184,16 @@ def expected_losses(msg: dict[str, Any], target: str) -> set[tuple[str, str]]:
                     continue  # "Template": what every sheet row is
                 if type_ == "CollectionSweep" and fld == "scanAxis":
                     continue  # "omega", the importer's default
+                if key in off_rows:
+                    lost.add((key, fld))  # one row per multi-position pin: the first's
+                    continue
+                if (
+                    type_ == "Shipment"
+                    and fld == "name"
+                    and ("Shipment", "name") not in mapped
+                    and value in (first_dewar.get("barcode"), first_dewar.get("name"))
+                ):
+                    continue  # the importer names a shipment after its first dewar
                 if fld == "positionInPuck" and rank.get(key) == value:
                     continue  # row order reproduces it
                 if (
@@ -204,6 +216,31 @@ def expected_losses(msg: dict[str, Any], target: str) -> set[tuple[str, str]]:
                     continue
                 lost.add((key, fld))
     return lost
+
+
+def second_sub_positions(msg: dict[str, Any]) -> set[str]:
+    """Keys of what sits on a multi-position pin's sub-positions after its first: a sheet
+    without a sub-position column has one row per pin, so all of it is lost."""
+    first: dict[str, tuple[int, str]] = {}
+    for key, pp in msg.get("PinPosition", {}).items():
+        mp = pp["containerRef"]["$ref"]
+        if mp not in first or pp["positionInPin"] < first[mp][0]:
+            first[mp] = (pp["positionInPin"], key)
+    keep = {key for _, key in first.values()}
+    dropped = {f"#/PinPosition/{k}" for k in msg.get("PinPosition", {}) if k not in keep}
+    out = {ref.rsplit("/", 1)[1] for ref in dropped}
+    samples = {
+        msg["PinPosition"][k]["sampleRef"]["$ref"]
+        for k in out
+        if "sampleRef" in msg["PinPosition"][k]
+    }
+    out |= {s.rsplit("/", 1)[1] for s in samples}
+    for type_ in ("MxExperiment", "MxProcessing"):
+        for key, job in msg.get(type_, {}).items():
+            if job.get("logisticalSampleRef", {}).get("$ref") in dropped:
+                out.add(key)
+                out |= {t["$ref"].rsplit("/", 1)[1] for t in job.get("templateDataRefs", [])}
+    return out
 
 
 def loss_keys(losses: list[Loss]) -> set[tuple[str, str]]:
