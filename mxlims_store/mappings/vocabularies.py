@@ -167,8 +167,7 @@ EXPERIMENT_KIND = Vocabulary(
         "data set: to rank crystals or plan a later collection.",
         "MXPressE": "The ESRF MXPressE workflow: X-ray centring, characterisation, then the data "
         "collection the computed strategy proposes.",
-        "MXPressA": "The ESRF MXPressA automatic workflow, run as the ESRF defines it (offered by "
-        "the MXCuBE/EXI facilities only).",
+        "MXPressA": "The ESRF MXPressA automatic workflow, as the ESRF defines it.",
     },
 )
 
