@@ -8,6 +8,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import MappingError, SheetProblem
+from . import transforms
 from .fields import FIELDS
 from .rows import Row, layout, parse_row
 from .sites import SiteFormat, get_site
@@ -271,7 +272,9 @@ class _Builder:
             mp_values = {k: v for k, v in pin_values.items() if k in FIELDS["MultiPin"]}
             for k, v in pin_values.items():
                 if k not in mp_values:  # e.g. loopType: a MultiPin has no such field
-                    pin_ext[row.header_of[("Pin", k)]] = v
+                    header = row.header_of[("Pin", k)]
+                    col = self.site.column(header)  # an extension holds the facility's spelling
+                    pin_ext[header] = transforms.render(col, v)[0] if col and col.values else v
             if new:
                 mp.data["numberPositions"] = self.site.capacities.multipin
                 if position is not None:
@@ -416,6 +419,7 @@ def read_sheet(
     filename: str | None = None,
     proposal_code: str | None = None,
     encoding: str | None = None,
+    warnings: list[SheetProblem] | None = None,
 ) -> dict[str, Any]:
     """Convert a facility shipment sheet (CSV, TSV or XLSX bytes) to an MXLIMS message dict.
 
@@ -423,7 +427,9 @@ def read_sheet(
     fills ``Shipment.proposalCode`` (required by MXLIMS) for sheets without a proposal column.
     Every problem in the sheet is collected and raised together as :class:`MappingError`;
     nothing is returned when any row is bad. Text sheets are UTF-8 unless ``encoding`` says
-    otherwise. Uuids are stable: the same shipment read again gets the same ones.
+    otherwise. Uuids are stable: the same shipment read again gets the same ones. ``warnings``,
+    if given, receives the cells kept as written rather than mapped (a loop type the facility
+    file does not list).
     """
     fmt = get_site(site)
     table = read_table(data, filename, encoding)
@@ -434,11 +440,16 @@ def read_sheet(
     header_index, columns = found
     builder = _Builder(fmt, proposal_code)
     builder.problems = problems
+    noted = warnings if warnings is not None else []
+
+    def warn(row: int | None, column: str | None, message: str) -> None:
+        noted.append(SheetProblem(row, column, message))
+
     rows = [(n, cells) for n, cells in table[header_index + 1 :] if any(cells)]
     if not rows:
         builder.problem(None, None, "the sheet has a header row but no sample rows")
     for number, cells in rows:
-        row = parse_row(fmt, columns, number, cells, builder.problem)
+        row = parse_row(fmt, columns, number, cells, builder.problem, warn)
         if row is not None:
             builder.add(row)
     builder.finish()

@@ -113,9 +113,15 @@ def guess_site(site: SiteFormat, cells: list[str], problems: list[SheetProblem])
 
 
 def parse_row(
-    site: SiteFormat, columns: list[Column], number: int, cells: list[str], problem: Report
+    site: SiteFormat,
+    columns: list[Column],
+    number: int,
+    cells: list[str],
+    problem: Report,
+    warn: Report | None = None,
 ) -> Row | None:
-    """The typed values of one row; None when its shape is wrong. Bad cells go to ``problem``."""
+    """The typed values of one row; None when its shape is wrong. Bad cells go to ``problem``,
+    cells kept as written (an unlisted value of an open vocabulary) to ``warn``."""
     width = len(columns)
     if len(cells) < width or any(cells[width:]):
         filled = len(cells) if len(cells) < width else width + len([c for c in cells[width:] if c])
@@ -142,6 +148,13 @@ def parse_row(
             type_, fld, part, spec = lookup(fmt.field)
         try:
             value = transforms.parse(fmt, spec, text) if fmt else text
+        except transforms.KeepAsWritten as exc:
+            if warn is not None and fmt is not None:
+                warn(number, col.name, str(exc))
+                row.ext.setdefault(fmt.object_type, {})[col.key] = text
+                continue
+            problem(number, col.name, str(exc))
+            continue
         except transforms.CellError as exc:
             problem(number, col.name, str(exc))
             if fmt is not None and fmt.field:

@@ -1,8 +1,9 @@
 """Facility sheet formats: one TOML data file per facility under ``sites/``.
 
 The engine knows no facility; everything facility-specific (headers, their order and variant
-spellings, the MXLIMS field each column maps to, value transforms, capacities) is data. See
-``README.md`` in this folder for the file format.
+spellings, the MXLIMS field each column maps to, value transforms, capacities, the spellings of
+controlled values) is data. See ``README.md`` in this folder for the file format; the canonical
+terms those spellings map to are shared by all facilities in ``vocabularies.py``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Literal
 
 from ..errors import NotFound
 from .fields import FIELDS, lookup
+from .vocabularies import PUCK_TYPE, VOCABULARIES, ValueMap
 
 Positions = Literal["column", "row-order"]
 
@@ -110,6 +112,8 @@ class ColumnFormat:
     """Extra plausibility bounds in sheet units, on top of the schema's ranges."""
     flag_value: str | None = None
     note: str | None = None
+    values: ValueMap | None = None
+    """For a field with a shared vocabulary: this facility's spellings of its terms."""
 
     @property
     def object_type(self) -> str:
@@ -122,9 +126,15 @@ class ColumnFormat:
         return tuple(dict.fromkeys(normalise_header(h) for h in (self.header, *self.aliases)))
 
     def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if v not in (None, (), False) or k == "field"}
+        out = {
+            k: v
+            for k, v in asdict(self).items()
+            if k != "values" and (v not in (None, (), False) or k == "field")
+        }
         out["required"] = self.required
         out["aliases"] = list(self.aliases)
+        if self.values is not None:
+            out["values"] = self.values.spellings
         return out
 
 
@@ -144,8 +154,10 @@ class Capacities:
     def for_puck(self, puck_type: str | None, number_positions: int | None) -> int:
         if number_positions:
             return number_positions
-        if puck_type and puck_type.strip().lower() in self.puck_types:
-            return self.puck_types[puck_type.strip().lower()]
+        term = PUCK_TYPE.term(puck_type) if puck_type else None
+        for name, positions in self.puck_types.items():
+            if term is not None and PUCK_TYPE.term(name) == term:
+                return positions
         return self.puck
 
 
@@ -226,6 +238,13 @@ def parse_site(text: str, code: str, source: str = "<toml>") -> SiteFormat:
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise fail(f"bad [capacities]: {exc}") from exc
+    # Puck.puckType holds canonical terms (vocabularies.py), so capacities are keyed by them.
+    for puck_type in caps.puck_types:
+        if PUCK_TYPE.term(puck_type) is None:
+            raise fail(
+                f"capacities.puck_types: {puck_type!r} is not a puck type of vocabularies.py "
+                f"({', '.join(PUCK_TYPE.terms)})"
+            )
 
     columns: list[ColumnFormat] = []
     seen: dict[str, str] = {}
@@ -237,7 +256,7 @@ def parse_site(text: str, code: str, source: str = "<toml>") -> SiteFormat:
         where = f"column {i} ({header!r})"
         unknown = set(col) - {
             "header", "aliases", "field", "transform", "required", "keep_on", "unit", "scale",
-            "min", "max", "flag_value", "note",
+            "min", "max", "flag_value", "note", "values",
         }  # fmt: skip
         if unknown:
             raise fail(f"{where}: unknown keys {sorted(unknown)}")
@@ -261,6 +280,10 @@ def parse_site(text: str, code: str, source: str = "<toml>") -> SiteFormat:
         keep_on = col.get("keep_on", "Pin")
         if keep_on not in EXTENSION_TARGETS:
             raise fail(f"{where}: keep_on must be one of {', '.join(EXTENSION_TARGETS)}")
+        try:
+            values = _values(col, fld, transform, name, header)
+        except ValueError as exc:
+            raise fail(f"{where}: {exc}") from None
         column = ColumnFormat(
             header=header,
             field=fld,
@@ -274,6 +297,7 @@ def parse_site(text: str, code: str, source: str = "<toml>") -> SiteFormat:
             maximum=float(col["max"]) if "max" in col else None,
             flag_value=col.get("flag_value"),
             note=col.get("note"),
+            values=values,
         )
         for key in column.keys:
             if key in seen:
@@ -317,6 +341,29 @@ def parse_site(text: str, code: str, source: str = "<toml>") -> SiteFormat:
         positions=positions,
         description=str(raw.get("description", "")),
     )
+
+
+def _values(
+    col: dict[str, Any], fld: str | None, transform: str, site: str, header: str
+) -> ValueMap | None:
+    """The column's spellings of a shared vocabulary (:class:`ValueError` when wrong).
+
+    A field with a vocabulary must have them: copying a facility's spelling raw into MXLIMS
+    would carry it into other facilities' sheets, where it means nothing.
+    """
+    vocabulary = VOCABULARIES.get(fld) if fld else None
+    if vocabulary is None:
+        if "values" in col:
+            raise ValueError(f"'values' given, but {fld or 'an extension'} has no vocabulary")
+        return None
+    if "values" not in col:
+        raise ValueError(
+            f"{fld} takes {vocabulary.name}s: list this facility's spellings under"
+            " [columns.values] (spelling = term of vocabularies.py)"
+        )
+    if transform != "text":
+        raise ValueError(f"a column with 'values' takes transform 'text', not {transform!r}")
+    return ValueMap.build(vocabulary, col["values"], site, header)
 
 
 def load_site_file(path: str | Path) -> SiteFormat:

@@ -1,0 +1,378 @@
+"""Controlled vocabularies: facility spellings <-> the canonical MXLIMS terms of vocabularies.py."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mxlims_store.errors import MappingError, SheetProblem
+from mxlims_store.mappings import SiteFileError, get_site, list_sites, read_sheet, write_sheet
+from mxlims_store.mappings.fields import FIELDS
+from mxlims_store.mappings.sites import ColumnFormat, load_site_file, parse_site
+from mxlims_store.mappings.vocabularies import VOCABULARIES
+from mxlims_store.mappings.vocabulary_docs import BEGIN, END, markdown
+from tests.mappings.mapping_helpers import SITES, fixture, sheet_rows
+
+README = Path(__file__).resolve().parents[2] / "mxlims_store" / "mappings" / "README.md"
+Table = list[list[str]]
+
+
+def table(site: str) -> Table:
+    """The facility's fixture as a CSV table (the SLS workbook through a CSV copy)."""
+    data, name = fixture(site)
+    if name.endswith(".xlsx"):
+        data = write_sheet(site, read_sheet(site, data, filename=name)).content
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def dump(rows: Table) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return buf.getvalue().encode()
+
+
+def setcell(rows: Table, line: int, header: str, value: str) -> None:
+    rows[line - 1][rows[0].index(header)] = value
+
+
+def controlled(site: str) -> list[ColumnFormat]:
+    return [c for c in get_site(site).columns if c.values is not None]
+
+
+def one_row(site: str, header: str, value: str) -> bytes:
+    """The fixture's header and first sample row, with ``value`` under ``header``."""
+    rows = table(site)[:2]
+    setcell(rows, 2, header, value)
+    return dump(rows)
+
+
+def field_value(msg: dict[str, Any], col: ColumnFormat) -> Any:
+    type_, fld = (col.field or "").split(".")
+    (obj,) = msg[type_].values()
+    return obj.get(fld)
+
+
+ENTRIES = [
+    pytest.param(site, col.header, spelling, term, id=f"{site}:{col.header}:{spelling}")
+    for site in SITES
+    for col in controlled(site)
+    for spelling, term in (col.values.pairs if col.values else ())
+]
+
+
+def imported(site: str) -> dict[str, Any]:
+    data, name = fixture(site)
+    return read_sheet(site, data, filename=name)
+
+
+# -- each entry: facility -> MXLIMS -> facility ------------------------------------------------
+
+
+@pytest.mark.parametrize(("site", "header", "spelling", "term"), ENTRIES)
+def test_every_vocabulary_entry_round_trips(
+    site: str, header: str, spelling: str, term: str
+) -> None:
+    col = get_site(site).column(header)
+    assert col is not None and col.values is not None
+    msg = read_sheet(site, one_row(site, header, spelling))
+    assert field_value(msg, col) == term  # the canonical term, not the facility's spelling
+    out = write_sheet(site, msg)
+    assert out.losses == []
+    (row,) = sheet_rows(site, out.content)
+    first = next(s for s, t in col.values.pairs if t == term)
+    assert row[header] == first  # the facility's own (first) spelling of the term
+    # ... and read again it is the same term
+    assert field_value(read_sheet(site, out.content), col) == term
+
+
+def test_the_fixtures_use_each_facilitys_own_spellings() -> None:
+    kinds = {
+        site: {r[c.header] for r in sheet_rows(site, *fixture(site))}
+        for site in SITES
+        for c in controlled(site)
+        if c.field == "MxExperiment.experimentStrategy"
+    }
+    assert {"Default", "Ligand binding", "MAD"} <= kinds["dls"]
+    assert {"MXPressE", "MXPressA", "MXScore", "Helical"} <= kinds["esrf"]
+    assert {"Standard", "Screening"} <= kinds["sls"]
+    assert {"Standard collection", "Characterization"} <= kinds["soleil"]
+    assert not kinds["dls"] & {"MXPressE", "MXPressA", "Helical"}
+
+
+def test_spellings_compare_ignoring_case_blanks_underscores_and_hyphens() -> None:
+    msg = read_sheet("dls", one_row("dls", "experimentKind", " ligand_BINDING "))
+    assert msg["MxExperiment"]["MxExperiment1"]["experimentStrategy"] == "LigandBinding"
+    msg = read_sheet("sls", one_row("sls", "PuckType*", "UNIPUCK"))
+    assert msg["Puck"]["Puck1"]["puckType"] == "Unipuck"
+    msg = read_sheet("soleil", one_row("soleil", "Experiment Type", "standard-collection"))
+    assert msg["MxExperiment"]["MxExperiment1"]["experimentStrategy"] == "OSC"
+
+
+# -- across facilities: the meaning travels, the spelling does not -------------------------------
+
+
+def test_the_same_meaning_gets_each_facilitys_spelling() -> None:
+    def kind_at(source: str, spelling: str, target: str) -> str:
+        header = next(
+            c.header for c in controlled(source) if c.field == "MxExperiment.experimentStrategy"
+        )
+        msg = read_sheet(source, one_row(source, header, spelling))
+        out = write_sheet(target, msg)
+        assert not [x for x in out.losses if x.field == "experimentStrategy"]
+        target_header = next(
+            c.header for c in controlled(target) if c.field == "MxExperiment.experimentStrategy"
+        )
+        return sheet_rows(target, out.content)[0][target_header]
+
+    assert kind_at("sls", "Standard", "dls") == "OSC"
+    assert kind_at("dls", "OSC", "soleil") == "Standard collection"
+    assert kind_at("soleil", "Characterization", "esrf") == "MXScore"
+    assert kind_at("esrf", "MXScore", "sls") == "Screening"
+    assert kind_at("dls", "Default", "maxiv") == "Default"
+
+
+PAIRS = [
+    (a, b)
+    for a in SITES
+    for b in SITES
+    if a != b and {c.field for c in controlled(a)} & {c.field for c in controlled(b)}
+]
+
+
+@pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
+def test_a_term_without_counterpart_is_a_loss_and_the_cell_stays_empty(
+    source: str, target: str
+) -> None:
+    """Every spelling of the source, exported to the target: its spelling, or empty + a loss."""
+    checked = 0
+    for col in controlled(source):
+        target_col = next((c for c in controlled(target) if c.field == col.field), None)
+        if target_col is None:
+            continue
+        assert col.values is not None and target_col.values is not None
+        wanted = {t: s for s, t in reversed(target_col.values.pairs)}  # term -> first spelling
+        for spelling, term in col.values.pairs:
+            msg = read_sheet(source, one_row(source, col.header, spelling))
+            out = write_sheet(target, msg)
+            cell = sheet_rows(target, out.content)[0][target_col.header]
+            fld = target_col.field.split(".")[1] if target_col.field else ""
+            losses = [x for x in out.losses if x.field == fld]
+            if term in wanted:
+                assert cell == wanted[term] and losses == []
+            else:
+                assert cell == ""  # never the source's spelling, never the MXLIMS term
+                (loss,) = losses
+                assert loss.value == term
+                assert repr(term) in loss.reason and repr(target_col.header) in loss.reason
+            checked += 1
+    assert checked > 0
+
+
+def test_no_counterpart_examples() -> None:
+    # ESRF's MXPressE workflow: DLS does not run it
+    out = write_sheet("dls", imported("esrf"))
+    by_sample = {r["sampleName"]: r for r in sheet_rows("dls", out.content)}
+    assert by_sample["hewl_1102"]["experimentKind"] == ""
+    loss = next(x for x in out.losses if x.field == "experimentStrategy" and x.value == "MXPressE")
+    assert loss.reason == (
+        "experiment kind 'MXPressE' has no counterpart in the Diamond Light Source "
+        "'experimentKind' column: cell left empty"
+    )
+    # a DLS "Ligand binding" experiment has no ESRF experimentType
+    out = write_sheet("esrf", imported("dls"))
+    kinds = {r["sample acronym"]: r["experimentType"] for r in sheet_rows("esrf", out.content)}
+    assert kinds["prk_1202"] == "" and kinds["hewl_1101"] == "OSC"
+    assert any(x.value == "LigandBinding" and "'experimentType'" in x.reason for x in out.losses)
+    # a SOLEIL MicroMesh has no DLS loopType
+    out = write_sheet("dls", imported("soleil"))
+    loops = {r["sampleName"]: r["loopType"] for r in sheet_rows("dls", out.content)}
+    assert loops["prk_1201"] == "" and loops["hewl_1102"] == "MiTeGen"
+
+
+def test_a_message_value_outside_the_vocabulary_is_a_loss() -> None:
+    msg = copy.deepcopy(imported("esrf"))
+    msg["MxExperiment"]["MxExperiment1"]["experimentStrategy"] = "GPhL.SAD.advanced"
+    msg["MxExperiment"]["MxExperiment2"]["experimentStrategy"] = "mxpresse"  # a term, any case
+    out = write_sheet("esrf", msg)
+    rows = sheet_rows("esrf", out.content)
+    assert rows[0]["experimentType"] == "" and rows[1]["experimentType"] == "MXPressE"
+    (loss,) = out.losses
+    assert loss.key == "MxExperiment1" and loss.value == "GPhL.SAD.advanced"
+    assert "not a term of the MXLIMS experiment kind vocabulary" in loss.reason
+
+
+# -- unknown values at import --------------------------------------------------------------------
+
+
+def test_an_unknown_experiment_kind_is_refused_with_row_column_and_allowed_values() -> None:
+    rows = table("dls")
+    setcell(rows, 4, "experimentKind", "MXPressE")  # ESRF's spelling, not DLS's
+    with pytest.raises(MappingError) as exc:
+        read_sheet("dls", dump(rows))
+    (p,) = exc.value.problems
+    assert (p.row, p.column) == (4, "experimentKind")
+    assert p.message == (
+        "'MXPressE' is not one of this sheet's experiment kinds; "
+        "use one of: Default, OSC, SAD, MAD, Ligand binding"
+    )
+
+
+def test_an_unknown_puck_type_is_refused() -> None:
+    rows = table("esrf")
+    setcell(rows, 3, "container type", "Cassette")
+    with pytest.raises(MappingError) as exc:
+        read_sheet("esrf", dump(rows))
+    (p,) = exc.value.problems
+    assert (p.row, p.column) == (3, "container type")
+    assert "'Cassette'" in p.message and "Unipuck, Spinepuck" in p.message
+
+
+def test_an_unknown_loop_type_is_kept_as_written_with_a_warning() -> None:
+    rows = table("dls")
+    setcell(rows, 3, "loopType", "Kapton 20um")
+    warnings: list[SheetProblem] = []
+    msg = read_sheet("dls", dump(rows), warnings=warnings)
+    (w,) = warnings
+    assert (w.row, w.column) == (3, "loopType")
+    assert "'Kapton 20um'" in w.message and "Nylon, MiTeGen, Litholoop" in w.message
+    pin = msg["Pin"]["Pin2"]  # the pin of sheet row 3
+    assert "loopType" not in pin  # never a non-canonical value in the MXLIMS field
+    assert pin["extensions"]["diamond.ac.uk"] == {"loopType": "Kapton 20um"}
+    # back to DLS: written as it came; to SOLEIL: a loss, the cell empty
+    out = write_sheet("dls", msg)
+    assert out.losses == []
+    assert sheet_rows("dls", out.content)[1]["loopType"] == "Kapton 20um"
+    out = write_sheet("soleil", msg)
+    assert sheet_rows("soleil", out.content)[1]["Loop Type"] == ""
+    assert any(
+        x.field == "extensions[diamond.ac.uk].loopType" and x.value == "Kapton 20um"
+        for x in out.losses
+    )
+    # without a warnings list the value is kept all the same
+    again = read_sheet("dls", dump(rows))["Pin"]["Pin2"]
+    assert again["extensions"]["diamond.ac.uk"] == {"loopType": "Kapton 20um"}
+
+
+def test_a_multi_position_pin_keeps_the_facilitys_loop_spelling() -> None:
+    msg = imported("dls")
+    loops = sorted(
+        p["extensions"]["diamond.ac.uk"]["loopType"] for p in msg["PinPosition"].values()
+    )
+    assert loops == ["MiTeGen", "Nylon"]  # DLS spellings: a MultiPin has no loopType field
+
+
+def test_puck_capacity_follows_the_canonical_type() -> None:
+    rows = table("sls")
+    for line in range(6, 10):  # the four rows of the second puck, positions 1, 2, 3 and 16
+        setcell(rows, line, "PuckType*", "spinepuck")
+    with pytest.raises(MappingError) as exc:
+        read_sheet("sls", dump(rows))
+    (p,) = exc.value.problems
+    assert (p.row, p.column) == (9, "PositionInPuck*")
+    assert "beyond the 10 positions" in p.message
+
+
+# -- the site-file loader ------------------------------------------------------------------------
+
+BASE = 'name = "X"\ndomain = "x.org"\n[[columns]]\nheader = "Dewar"\nfield = "Dewar.name"\n'
+KIND = '[[columns]]\nheader = "Kind"\nfield = "MxExperiment.experimentStrategy"\n'
+
+
+@pytest.mark.parametrize(
+    ("toml", "says"),
+    [
+        (KIND + '[columns.values]\n"Native" = "Rotation"\n', "'Rotation', which is not a term"),
+        (KIND + '[columns.values]\n"Native" = "osc"\n', "did you mean 'OSC'?"),
+        (KIND + '[columns.values]\n"OSC" = "OSC"\n"o s c" = "SAD"\n', "mapped twice"),
+        (
+            KIND + '[columns.values]\n"Ligand-binding" = "LigandBinding"\n'
+            '"ligand binding" = "LigandBinding"\n',
+            "mapped twice",
+        ),
+        (KIND + '[columns.values]\n"OSC" = "OSC"\n"OSC" = "SAD"\n', "Cannot overwrite"),
+        (KIND, "list this facility's spellings"),
+        (KIND + "[columns.values]\n", "must be a table"),
+        (
+            KIND + 'transform = "flag"\nflag_value = "OSC"\n[columns.values]\n"OSC" = "OSC"\n',
+            "transform 'text'",
+        ),
+        ('[[columns]]\nheader = "Loop"\n[columns.values]\n"Nylon" = "Nylon"\n', "no vocabulary"),
+        (
+            '[[columns]]\nheader = "N"\nfield = "Pin.name"\n[columns.values]\n"a" = "Nylon"\n',
+            "Pin.name has no vocabulary",
+        ),
+        ("[capacities]\npuck_types = { cassette = 96 }\n", "'cassette' is not a puck type"),
+    ],
+)
+def test_the_loader_refuses_bad_vocabulary_mappings(toml: str, says: str) -> None:
+    with pytest.raises(SiteFileError) as exc:
+        parse_site(BASE + toml, "x", "x.toml")
+    assert says in str(exc.value) and str(exc.value).startswith("x.toml")
+
+
+def test_a_seventh_facility_brings_its_spellings_in_its_own_file(tmp_path: Path) -> None:
+    toml = tmp_path / "bessy.toml"
+    toml.write_text(
+        BASE.replace('"X"', '"BESSY II"').replace("x.org", "helmholtz-berlin.de")
+        + '[[columns]]\nheader = "Puck"\nfield = "Puck.name"\n'
+        + '[[columns]]\nheader = "Protein"\nfield = "Macromolecule.acronym"\n'
+        + KIND
+        + '[columns.values]\n"Native" = "OSC"\n"Anomalous" = "SAD"\n"Native data" = "OSC"\n'
+    )
+    bessy = load_site_file(toml)
+    msg = read_sheet(
+        bessy, b"Dewar,Puck,Protein,Kind\nD1,P1,HEWL,anomalous\nD1,P1,HEWL,native data\n"
+    )
+    assert [e["experimentStrategy"] for e in msg["MxExperiment"].values()] == ["SAD", "OSC"]
+    out = write_sheet(bessy, msg)
+    assert out.losses == [] and out.content.decode().splitlines()[1:] == [
+        "D1,P1,HEWL,Anomalous",
+        "D1,P1,HEWL,Native",
+    ]
+    assert [r["experimentType"] for r in sheet_rows("esrf", write_sheet("esrf", msg).content)] == [
+        "SAD",
+        "OSC",
+    ]
+    esrf = imported("esrf")
+    out = write_sheet(bessy, esrf)
+    assert {x.value for x in out.losses if x.field == "experimentStrategy"} == {
+        "MXPressE",
+        "MXPressA",
+        "Helical",
+        "Characterisation",
+        "Default",
+    }
+
+
+# -- the vocabulary file and its documentation ---------------------------------------------------
+
+
+def test_each_vocabulary_names_a_string_field_and_means_every_term() -> None:
+    for fld, vocabulary in VOCABULARIES.items():
+        type_, name = fld.split(".")
+        assert FIELDS[type_][name].kind == "string" and vocabulary.field == fld
+        assert vocabulary.unknown in ("refuse", "keep") and vocabulary.unknown_why
+        assert vocabulary.terms and all(m.strip() for m in vocabulary.terms.values())
+
+
+def test_every_canonical_term_is_spelled_by_some_facility() -> None:
+    spelled = {
+        (c.field, t) for s in list_sites() for c in s.columns if c.values for _, t in c.values.pairs
+    }
+    unused = [
+        (v.field, t) for v in VOCABULARIES.values() for t in v.terms if (v.field, t) not in spelled
+    ]
+    assert unused == []
+
+
+def test_the_readme_tables_are_generated_from_the_files() -> None:
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END) + 1
+    assert text[start:end] == markdown(), "run python -m mxlims_store.mappings.vocabulary_docs"
+    for vocabulary in VOCABULARIES.values():
+        assert vocabulary.field in text and all(f"`{t}`" in text for t in vocabulary.terms)
