@@ -144,5 +144,11 @@ def convert_sheet(
     draft: bool = False,
 ) -> SheetExport:
     """One facility's sheet as another's, through MXLIMS, without a store."""
-    message = read_sheet(source, data, filename=filename, encoding=encoding)
-    return checked_sheet(target, message, fmt=fmt, defaults=defaults, draft=draft)
+    noted: list[SheetProblem] = []
+    message = read_sheet(source, data, filename=filename, encoding=encoding, warnings=noted)
+    exported = checked_sheet(target, message, fmt=fmt, defaults=defaults, draft=draft)
+    exported.warnings[:0] = [  # cells of the source sheet kept as written rather than mapped
+        SheetProblem(w.row, w.column, f"in the {get_site(source).name} sheet: {w.message}")
+        for w in noted
+    ]
+    return exported

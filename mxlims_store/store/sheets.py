@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from mxlims_store.errors import InvalidMessage, NotFound, Problem
+from mxlims_store.errors import InvalidMessage, NotFound, Problem, SheetProblem
 from mxlims_store.mappings import SheetExport, SiteFormat, get_site, read_sheet
 from mxlims_store.mappings.checked import SheetDefaults, checked_sheet
 from mxlims_store.model.links import link_targets, rule_for
@@ -42,12 +42,20 @@ async def import_sheet(
     is the truth for what it holds; other sites' extension slots are kept). The report lists
     what changed, and says which stored pins the new sheet moves or no longer has.
     """
+    noted: list[SheetProblem] = []
     message = await asyncio.to_thread(
-        read_sheet, site, data, filename=filename, proposal_code=proposal, encoding=encoding
+        read_sheet,
+        site,
+        data,
+        filename=filename,
+        proposal_code=proposal,
+        encoding=encoding,
+        warnings=noted,
     )
     [shipment] = message["Shipment"].values()
     before = await _stored_holders(db, caller, shipment["uuid"])
-    warnings = _moves_and_drops(before, message) if before else []
+    warnings = [str(w) for w in noted]
+    warnings += _moves_and_drops(before, message) if before else []
     cleared: dict[str, set[str]] = {}
     if before and policy in ("update_old", "merge"):
         await _keep_job_states(db, caller, message)

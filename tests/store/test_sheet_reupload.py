@@ -131,3 +131,11 @@ async def test_an_emptied_cell_removes_its_value_and_a_return_survives_a_reuploa
     assert "annotation" not in sample.data and report.updated["MacromoleculeSample"] == 1
     experiment = await store.get(first.keys["MxExperiment/MxExperiment2"])
     assert experiment.data["jobStatus"] == "Completed" and experiment.data["endTime"]
+
+
+async def test_cells_kept_as_written_are_warnings_of_the_import(store: Store) -> None:
+    data, name = fixture("dls")
+    unknown = data.replace(b",Nylon,", b",Kapton 20um,", 1)
+    report = await store.import_sheet("dls", unknown, filename=name)
+    [warning] = report.warnings
+    assert warning.startswith("row 2, column 'loopType'") and "Kapton 20um" in warning
