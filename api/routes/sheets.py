@@ -114,6 +114,42 @@ SHEET_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+@dataclass
+class Conversion:
+    """A sheet to convert: from which facility, to which, and how to read it."""
+
+    data: Annotated[bytes, Depends(sheet_bytes)]
+    source: Annotated[str, Query(alias="from", description="facility of the sheet")]
+    target: Annotated[str, Query(alias="to", description="facility to convert to, or `mxlims`")]
+    options: Annotated[ExportOptions, Depends()]
+    filename: Annotated[str | None, Query(description="original file name")] = None
+    encoding: Encoding = None
+
+    async def run(self, fmt: str) -> SheetExport | dict[str, Any]:
+        """The target's sheet (checked with its own rules) or, to MXLIMS, the message."""
+        if self.target.lower() == "mxlims":
+            return await asyncio.to_thread(
+                read_sheet,
+                self.source,
+                self.data,
+                filename=self.filename,
+                proposal_code=self.options.proposal,
+                encoding=self.encoding,
+            )
+        get_site(self.target)  # an unknown facility is a 404 naming the known ones, first
+        return await asyncio.to_thread(
+            checked.convert_sheet,
+            self.source,
+            self.target,
+            self.data,
+            filename=self.filename,
+            encoding=self.encoding,
+            fmt=fmt,
+            defaults=self.options.defaults(),
+            draft=self.options.draft,
+        )
+
+
 @router.post(
     "/sheets/convert",
     operation_id="convert_sheet",
@@ -124,12 +160,7 @@ SHEET_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 )
 async def convert_sheet(
     _authenticated: StoreDep,
-    data: Annotated[bytes, Depends(sheet_bytes)],
-    source: Annotated[str, Query(alias="from", description="facility of the sheet")],
-    target: Annotated[str, Query(alias="to", description="facility to convert to")],
-    options: Annotated[ExportOptions, Depends()],
-    filename: Annotated[str | None, Query(description="original file name")] = None,
-    encoding: Encoding = None,
+    conversion: Annotated[Conversion, Depends()],
     format: Annotated[Literal["csv", "tsv", "xlsx"], Query(description="file format")] = "csv",
 ) -> Response:
     """The sheet converted through MXLIMS and checked with the target facility's own import
@@ -137,10 +168,10 @@ async def convert_sheet(
     is asked for. ``to=mxlims`` answers the MXLIMS message. Nothing is stored (a key is asked
     for all the same: conversion is work done for someone). ``POST /sheets/convert/report``
     answers the losses, warnings and defaults applied instead of the file."""
-    exported = await _convert(data, source, target, options, filename, encoding, format)
+    exported = await conversion.run(format)
     if isinstance(exported, dict):
         return JSONResponse(exported)
-    return _sheet_response(exported, target, "converted")
+    return _sheet_response(exported, conversion.target, "converted")
 
 
 @router.post(
@@ -152,52 +183,14 @@ async def convert_sheet(
     openapi_extra=SHEET_BODY,
 )
 async def convert_sheet_report(
-    _authenticated: StoreDep,
-    data: Annotated[bytes, Depends(sheet_bytes)],
-    source: Annotated[str, Query(alias="from", description="facility of the sheet")],
-    target: Annotated[str, Query(alias="to", description="facility to convert to")],
-    options: Annotated[ExportOptions, Depends()],
-    filename: Annotated[str | None, Query(description="original file name")] = None,
-    encoding: Encoding = None,
+    _authenticated: StoreDep, conversion: Annotated[Conversion, Depends()]
 ) -> models.SheetReport:
     """The report of ``POST /sheets/convert`` with the same parameters (no file)."""
-    if target.lower() == "mxlims":
+    if conversion.target.lower() == "mxlims":
         raise ApiError(422, "InvalidRequest", "a report is for a facility sheet: give to=<code>")
-    exported = await _convert(data, source, target, options, filename, encoding, "csv")
-    assert not isinstance(exported, dict)
-    return models.SheetReport.from_export(get_site(target).code, exported)
-
-
-async def _convert(
-    data: bytes,
-    source: str,
-    target: str,
-    options: ExportOptions,
-    filename: str | None,
-    encoding: str | None,
-    fmt: str,
-) -> SheetExport | dict[str, Any]:
-    if target.lower() == "mxlims":
-        return await asyncio.to_thread(
-            read_sheet,
-            source,
-            data,
-            filename=filename,
-            proposal_code=options.proposal,
-            encoding=encoding,
-        )
-    get_site(target)  # an unknown facility is a 404 naming the known ones, before any work
-    return await asyncio.to_thread(
-        checked.convert_sheet,
-        source,
-        target,
-        data,
-        filename=filename,
-        encoding=encoding,
-        fmt=fmt,
-        defaults=options.defaults(),
-        draft=options.draft,
-    )
+    exported = await conversion.run("csv")
+    assert not isinstance(exported, dict)  # a facility's sheet, as checked above
+    return models.SheetReport.from_export(get_site(conversion.target).code, exported)
 
 
 @router.post(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from pathlib import Path
 from typing import Any
 
-from mxlims_store.mappings import get_site
+from mxlims_store.mappings import get_site, read_sheet, write_sheet
 from mxlims_store.mappings.sites import SiteFormat, normalise_header
 from mxlims_store.mappings.tabular import read_table
 
@@ -26,6 +28,23 @@ FIXTURE_FILES = {
 def fixture(site: str) -> tuple[bytes, str]:
     name = FIXTURE_FILES[site]
     return (FIXTURES / name).read_bytes(), name
+
+
+Table = list[list[str]]
+
+
+def table(site: str) -> Table:
+    """The facility's fixture as a CSV table to edit (the SLS workbook through a CSV copy)."""
+    data, name = fixture(site)
+    if name.endswith(".xlsx"):
+        data = write_sheet(site, read_sheet(site, data, filename=name)).content
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def dump(rows: Table) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    return buf.getvalue().encode()
 
 
 def sheet_rows(

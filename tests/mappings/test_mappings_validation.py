@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable
 
@@ -12,22 +10,7 @@ import pytest
 from mxlims_store.errors import MappingError, SheetProblem
 from mxlims_store.mappings import get_site, read_sheet, write_sheet
 from tests.conftest import REFERENCE, needs_shared
-from tests.mappings.mapping_helpers import FIXTURES, fixture
-
-Table = list[list[str]]
-
-
-def table(site: str) -> Table:
-    data, name = fixture(site)
-    if name.endswith(".xlsx"):  # work on a CSV copy of the SLS sheet
-        data = write_sheet(site, read_sheet(site, data, filename=name)).content
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-
-
-def dump(rows: Table) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return buf.getvalue().encode()
+from tests.mappings.mapping_helpers import FIXTURES, Table, dump, fixture, table
 
 
 def problems(site: str, edit: Callable[[Table], object]) -> list[SheetProblem]:

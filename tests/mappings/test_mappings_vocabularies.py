@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import csv
-import io
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +14,9 @@ from mxlims_store.mappings.fields import FIELDS
 from mxlims_store.mappings.sites import ColumnFormat, load_site_file, parse_site
 from mxlims_store.mappings.vocabularies import VOCABULARIES
 from mxlims_store.mappings.vocabulary_docs import BEGIN, END, markdown
-from tests.mappings.mapping_helpers import SITES, fixture, sheet_rows
+from tests.mappings.mapping_helpers import SITES, Table, dump, fixture, sheet_rows, table
 
 README = Path(__file__).resolve().parents[2] / "mxlims_store" / "mappings" / "README.md"
-Table = list[list[str]]
-
-
-def table(site: str) -> Table:
-    """The facility's fixture as a CSV table (the SLS workbook through a CSV copy)."""
-    data, name = fixture(site)
-    if name.endswith(".xlsx"):
-        data = write_sheet(site, read_sheet(site, data, filename=name)).content
-    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-
-
-def dump(rows: Table) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return buf.getvalue().encode()
 
 
 def setcell(rows: Table, line: int, header: str, value: str) -> None:
