@@ -24,6 +24,7 @@ from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 from mxlims_store.errors import (
     Conflict,
     InvalidMessage,
+    InvalidQuery,
     MappingError,
     MxlimsError,
     NotFound,
@@ -42,6 +43,7 @@ STATUS_OF: dict[type[MxlimsError], int] = {
     StaleRevision: 412,
     Conflict: 409,
     InvalidMessage: 422,
+    InvalidQuery: 422,
     MappingError: 422,
     PermissionDenied: 403,
     Unauthenticated: 401,
@@ -159,9 +161,11 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:3])
-    return error_response(
-        422, "InvalidRequest", f"{len(problems)} problem(s) in the request: {summary}", problems
-    )
+    # A question asked wrong (query parameters only) is one error, however it was caught: the
+    # declared bounds (limit=0) and the query grammar (where=bad) both answer InvalidQuery.
+    asked = all(e.get("loc", ("",))[0] == "query" for e in exc.errors())
+    name, what = ("InvalidQuery", "the query") if asked else ("InvalidRequest", "the request")
+    return error_response(422, name, f"{len(problems)} problem(s) in {what}: {summary}", problems)
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:

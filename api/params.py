@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Header, Path, Query
 
 from api.errors import ApiError
-from mxlims_store.errors import InvalidMessage, Problem
-from mxlims_store.messages.jsontext import loads
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import FindQuery
 from mxlims_store.store.queries import MAX_LIMIT
+from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
 from mxlims_store.store.walk import MAX_DEPTH
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -64,68 +63,14 @@ def optional_revision(if_match: str | None) -> int | None:
     return revision_of(if_match)
 
 
-# ``where`` conditions: field=value, field!=value, field<value, field<=value, field>value,
-# field>=value, or field:op=value for the other operators the store allows (in, nin, exists).
-_CONDITION = re.compile(
-    r"^(?P<field>[A-Za-z_][\w.]*)(?::(?P<op>\w+))?(?P<sign><=|>=|!=|<|>|=)(?P<value>.*)$"
-)
-_SIGNS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
-WHERE_HELP = (
-    "condition on a standard field: `field=value`, `field!=value`, `field<value`, `field<=value`, "
-    "`field>value`, `field>=value`, or `field:in=[1,2]`, `field:nin=[...]`, `field:exists=true`; "
-    "values are parsed as JSON when they parse, else taken as strings; repeat for AND"
-)
 TYPE_NAMES = sorted(ALL_TYPES)
-
-
-def json_or_text(text: str) -> Any:
-    try:
-        return loads(text)
-    except (ValueError, RecursionError):
-        return text
-
-
-def parse_where(conditions: list[str]) -> tuple[dict[str, Any], list[Problem]]:
-    where: dict[str, dict[str, Any]] = {}
-    problems: list[Problem] = []
-    for i, text in enumerate(conditions):
-        match = _CONDITION.match(text)
-        if match is None or (match["op"] and match["sign"] != "="):
-            problems.append(
-                Problem(f"where/{i}", f"cannot read {text!r}; expected e.g. positionInPuck<=8")
-            )
-            continue
-        operator = f"${match['op']}" if match["op"] else _SIGNS[match["sign"]]
-        where.setdefault(match["field"], {})[operator] = json_or_text(match["value"])
-    return where, problems
-
-
-def parse_identifier(text: str) -> tuple[str, str] | Problem:
-    domain, sign, value = text.partition("=")
-    if not sign or not domain:
-        return Problem(
-            "identifier", f"cannot read {text!r}; expected domain=value, e.g. esrf.fr=SHP-1"
-        )
-    return domain, value
-
-
-def parse_extension(text: str) -> tuple[str, str | None, Any] | Problem:
-    domain, colon, rest = text.partition(":")
-    if not domain:
-        return Problem("extension", f"cannot read {text!r}; expected domain or domain:field=value")
-    if not colon:
-        return domain, None, None
-    name, sign, value = rest.partition("=")
-    if not sign or not name:
-        return Problem("extension", f"cannot read {text!r}; expected domain:field=value")
-    return domain, name, json_or_text(value)
 
 
 def find_query(
     type: Annotated[
         str | None, Query(description="MXLIMS type", json_schema_extra={"enum": TYPE_NAMES})
     ] = None,
-    where: Annotated[list[str], Query(description=WHERE_HELP)] = [],  # noqa: B006 - FastAPI reads it
+    where: Annotated[list[str], Query(description=GRAMMAR)] = [],  # noqa: B006 - FastAPI reads it
     barcode: Annotated[str | None, Query(description="same as where=barcode=...")] = None,
     name: Annotated[str | None, Query(description="same as where=name=...")] = None,
     identifier: Annotated[str | None, Query(description="site identifier, `domain=value`")] = None,
@@ -139,22 +84,9 @@ def find_query(
     ] = None,
     total: Annotated[bool, Query(description="also count every match")] = False,
 ) -> FindQuery:
-    """``GET /objects`` parameters as one :class:`FindQuery`; every problem reported at once."""
-    conditions, problems = parse_where(where)
-    for field, value in (("barcode", barcode), ("name", name)):
-        if value is not None:
-            conditions.setdefault(field, {})["$eq"] = value
-    ident = parse_identifier(identifier) if identifier is not None else None
-    ext = parse_extension(extension) if extension is not None else None
-    problems += [p for p in (ident, ext) if isinstance(p, Problem)]
-    if problems:
-        raise InvalidMessage(problems, f"{len(problems)} problem(s) in the query: {problems[0]}")
-    return FindQuery(
-        type=type,
-        where=dict(conditions),
-        identifier=ident if isinstance(ident, tuple) else None,
-        extension=ext if isinstance(ext, tuple) else None,
-        limit=limit,
-        after=after,
-        with_total=total,
+    """``GET /objects`` parameters as one :class:`FindQuery`, read by the library's one query
+    grammar (the CLI's ``find`` reads the same); every problem reported at once."""
+    shortcuts = [f"{f}={v}" for f, v in (("barcode", barcode), ("name", name)) if v is not None]
+    return parse_query(
+        QueryText(type, [*where, *shortcuts], identifier, extension, limit, after, total)
     )

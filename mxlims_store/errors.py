@@ -6,6 +6,9 @@
     │   ├── StaleRevision             a write based on an old revision
     │   └── WriteConflict             a concurrent writer got there first; nothing of ours landed
     ├── InvalidMessage                bad MXLIMS input; carries every problem as {path, message}
+    ├── InvalidQuery                  a question the store cannot answer as asked (unknown field,
+    │                                 an operator or value the field does not take): each
+    │                                 problem names its parameter
     ├── MappingError                  bad facility sheet; every problem as {row, column, message}
     ├── Unauthenticated               no valid API key (missing, unknown, revoked or expired)
     ├── PermissionDenied              the caller's grants do not cover the object
@@ -97,17 +100,32 @@ class StaleRevision(Conflict):
 MAX_PROBLEMS = 1000  # an error body stays small however bad the input: the first ones and the count
 
 
-class InvalidMessage(MxlimsError):
-    """An MXLIMS message (or object) is invalid; ``problems`` lists the problems found (the
-    first :data:`MAX_PROBLEMS`; ``total`` counts them all)."""
+class _WithProblems(MxlimsError):
+    """An error carrying every problem found (the first :data:`MAX_PROBLEMS`; ``total`` counts
+    them all)."""
+
+    subject = "the input"
 
     def __init__(self, problems: list[Problem], message: str | None = None) -> None:
         self.total = len(problems)
         self.problems = problems[:MAX_PROBLEMS]
-        super().__init__(message or _summary(problems, "MXLIMS input"))
+        super().__init__(message or _summary(problems, self.subject))
 
     def to_dict(self) -> dict[str, object]:
         return {**super().to_dict(), "problems": [asdict(p) for p in self.problems]}
+
+
+class InvalidMessage(_WithProblems):
+    """An MXLIMS message (or object) is invalid; ``problems`` locate each by JSON path."""
+
+    subject = "MXLIMS input"
+
+
+class InvalidQuery(_WithProblems):
+    """A question the store cannot answer as asked; ``problems`` name the parameters
+    (``where/0``, ``type``, ``limit`` ...)."""
+
+    subject = "the query"
 
 
 class MappingError(MxlimsError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,12 +10,12 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
-from mxlims_store.cli.app import app, emit, fail, read_json, with_store
-from mxlims_store.store import POLICIES, FindQuery, Store
+from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store
+from mxlims_store.errors import InvalidQuery
+from mxlims_store.store import POLICIES, Store
+from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
 
 Uuid = Annotated[str, typer.Argument(help="uuid of a stored MXLIMS object")]
-_CONDITION = re.compile(r"^(?P<field>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|!=|=|<|>)\s*(?P<value>.*)$")
-_OPERATORS = {"=": "$eq", "!=": "$ne", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
 @app.command("import")
@@ -85,26 +84,10 @@ def get(uuid: Uuid) -> None:
     emit(with_store(run))
 
 
-def parse_condition(text: str) -> tuple[str, Any]:
-    """``field=value``, ``field<2`` ... -> (field, MongoDB condition); values parsed as JSON."""
-    match = _CONDITION.match(text)
-    if match is None:
-        fail([f"--where {text!r}: write field=value, field<value, field>=value ..."], 2)
-    raw = match["value"]
-    try:
-        value = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
-    op = match["op"]
-    return match["field"], value if op == "=" else {_OPERATORS[op]: value}
-
-
 @app.command()
 def find(
     type_: Annotated[str | None, typer.Option("--type", help="MXLIMS type, e.g. Pin")] = None,
-    where: Annotated[
-        list[str] | None, typer.Option(help="condition on a standard field, e.g. barcode=PIN-1")
-    ] = None,
+    where: Annotated[list[str] | None, typer.Option(help=GRAMMAR)] = None,
     identifier: Annotated[
         str | None, typer.Option(help="site identifier DOMAIN=VALUE, e.g. icebear.fi=SHP-1")
     ] = None,
@@ -112,38 +95,24 @@ def find(
         str | None,
         typer.Option(help="site extension DOMAIN[:FIELD=VALUE], e.g. esrf.fr:centringMethod=xray"),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 100,
+    limit: Annotated[int, typer.Option(help="page size (1..1000)")] = 100,
     after: Annotated[
         str | None, typer.Option(help="the 'next' cursor of the previous page")
     ] = None,
     total: Annotated[bool, typer.Option("--total", help="also count every match")] = False,
 ) -> None:
-    """Find objects; prints {"items": [...], "next": cursor, "total": n}."""
-    conditions: dict[str, Any] = {}
-    for text in where or []:
-        field, condition = parse_condition(text)
-        conditions[field] = condition
-    ident = None
-    if identifier is not None:
-        domain, _, value = identifier.partition("=")
-        ident = (domain, value)
-    query = FindQuery(type_, conditions, ident, parse_extension(extension), limit, after, total)
+    """Find objects (the query grammar of GET /objects); prints {"items", "next", "total"}."""
+    try:
+        query = parse_query(
+            QueryText(type_, list(where or []), identifier, extension, limit, after, total)
+        )
+    except InvalidQuery as error:
+        fail(problem_lines(error), 2)
 
     async def run(store: Store) -> dict[str, Any]:
         return (await store.find(query)).to_dict()
 
     emit(with_store(run))
-
-
-def parse_extension(text: str | None) -> tuple[str, str | None, Any] | None:
-    """``esrf.fr`` (has any esrf.fr extension) or ``esrf.fr:field=value``."""
-    if text is None:
-        return None
-    domain, _, condition = text.partition(":")
-    if not condition:
-        return domain, None, None
-    field, value = parse_condition(condition)
-    return domain, field, value
 
 
 @app.command()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.errors import InvalidQuery, Problem
 from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
 from mxlims_store.store.access import Caller, readable
@@ -48,7 +48,7 @@ class Page:
 
 
 def build_filter(query: FindQuery) -> dict[str, Any]:
-    """The MongoDB filter for ``query``, unscoped and unpaged; InvalidMessage if bad."""
+    """The MongoDB filter for ``query``, unscoped and unpaged; InvalidQuery if bad."""
     problems: list[Problem] = []
     if query.type is not None and query.type not in OBJECT_TYPES and query.type not in CORE_TYPES:
         problems.append(Problem("type", f"unknown MXLIMS type {query.type!r}"))
@@ -79,12 +79,12 @@ def build_filter(query: FindQuery) -> dict[str, Any]:
         problems += found or _condition_problems("extension", query.extension[2])
         clauses.append(extension_filter(*query.extension))
     if problems:
-        raise InvalidMessage(problems)
+        raise InvalidQuery(problems)
     built = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
     try:  # the backends' own check, so that a user's question never fails later, inside one
         parse(built)
     except UnsupportedQuery as error:
-        raise InvalidMessage([Problem("where", str(error))]) from None
+        raise InvalidQuery([Problem("where", str(error))]) from None
     return built
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from mxlims_store.errors import Conflict, InvalidMessage, NotFound, StaleRevision
+from mxlims_store.errors import Conflict, InvalidMessage, InvalidQuery, NotFound, StaleRevision
 from mxlims_store.store import FindQuery, Store
 from tests.factories import results_message, shipment_message
 
@@ -78,7 +78,7 @@ async def test_find_by_site_identifier_and_extension(store: Store, loaded: dict)
     ],
 )
 async def test_bad_queries_are_refused(store: Store, query: FindQuery) -> None:
-    with pytest.raises(InvalidMessage):
+    with pytest.raises(InvalidQuery):
         await store.find(query)
 
 
