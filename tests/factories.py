@@ -37,6 +37,11 @@ def minimal(type_name: str, **fields: Any) -> dict[str, Any]:
     return {"mxlimsType": type_name, **REQUIRED.get(type_name, {}), **fields}
 
 
+def stub(core: str, uuid: str | None = None) -> dict[str, str]:
+    """A uuid-only stub under a core key: a message's link to an object outside it."""
+    return {"mxlimsBaseType": core, "uuid": uuid or new_uuid()}
+
+
 def ref(type_name: str, n: int = 1) -> dict[str, str]:
     return {"$ref": f"#/{type_name}/{type_name}{n}"}
 

@@ -183,6 +183,9 @@ def _entry(
 ) -> _Entry | None:
     declared = data.get("mxlimsType")
     stub = type_name in CORE_TYPES and "uuid" in data and set(data) <= STUB_KEYS
+    if type_name in CORE_TYPES and not stub:
+        problems.append(Problem(path, _not_a_stub(type_name, data)))
+        return None
     clash = _type_clash(type_name, data, stub)
     if clash is not None:
         problems.append(Problem(join(path, clash[0]), clash[1]))
@@ -199,6 +202,23 @@ def _entry(
         )
         return None
     return _Entry(type_name, key, uuid, data, stub, declared if stub else None)
+
+
+def _not_a_stub(core: str, data: dict[str, Any]) -> str:
+    """Why a full object under a core key ("Job", "Dataset" ...) is refused, and what to write.
+
+    The official message schemas hold only uuid stubs under these keys (MxlimsMessage; the
+    ShipmentMessage refuses the keys altogether): an object of the standard has a concrete type.
+    """
+    concrete = ", ".join(sorted(t for t, base in BASE_TYPE.items() if base == core and t != core))
+    extra = sorted(set(data) - STUB_KEYS)
+    also = f" (a stub holds nothing else, not {', '.join(map(repr, extra[:5]))})"
+    return (
+        f"a full generic {core} cannot stand in an MXLIMS message: write it as one of the "
+        f"concrete types {concrete}; under the {core} key only a stub "
+        f'{{"mxlimsBaseType": "{core}", "uuid": "..."}} may stand, linking to a stored object'
+        + (also if "uuid" in data and extra else "")
+    )
 
 
 def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, str] | None:
