@@ -88,7 +88,13 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
             allow_origins=origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-Match"],
-            expose_headers=["ETag", "Location", "X-MXLIMS-Losses"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-MXLIMS-Losses",
+                "X-MXLIMS-Truncated",
+                "X-MXLIMS-Left-Out",
+            ],
         )
     hosts = split_list(settings.allowed_hosts)
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
