@@ -152,9 +152,7 @@ class Store:
             self.db, self._who(caller), uuid, direction=direction, depth=depth, site=site
         )
 
-    async def shipment_results(
-        self, uuid: str, *, caller: Caller | None = None
-    ) -> ExportedMessage:
+    async def shipment_results(self, uuid: str, *, caller: Caller | None = None) -> ExportedMessage:
         return await navigation.shipment_results(self.db, self._who(caller), uuid)
 
     async def history(self, uuid: str, *, caller: Caller | None = None) -> list[dict[str, Any]]:
@@ -205,9 +203,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         return await status.proposal_shipments(self.db, self._who(caller), code)
 
-    async def proposal_results(
-        self, code: str, *, caller: Caller | None = None
-    ) -> ExportedMessage:
+    async def proposal_results(self, code: str, *, caller: Caller | None = None) -> ExportedMessage:
         """One MXLIMS file: every shipment of the proposal with all its results."""
         return await navigation.proposal_results(self.db, self._who(caller), code)
 
