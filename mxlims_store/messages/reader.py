@@ -101,10 +101,7 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
         raise InvalidMessage(
             [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]
         )
-    sizes = [len(v) for k, v in message.items() if k != "version" and isinstance(v, dict)]
-    if sum(sizes) > MAX_OBJECTS:
-        problem = f"{sum(sizes):,} objects in one message; at most {MAX_OBJECTS:,}: split it"
-        raise InvalidMessage([Problem("", problem)])
+    refuse_oversized(message)
     message = UPGRADES[version](message)
     result = ReadResult(version=str(version))
     entries = _index_entries(message, problems, uuid_seed, result.refused)
@@ -117,11 +114,24 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
         if document is not None:
             result.objects.append(document)
         if len(problems) >= PROBLEM_BUDGET:  # bounded work for any input, however bad
-            problems.append(Problem("", f"stopped reading after {len(problems)} problems"))
+            # first, so that the summary and the listed problems say the count is not all
+            stopped = f"stopped reading after {len(problems):,} problems: there may be more"
+            problems.insert(0, Problem("", stopped))
             break
     if problems:
         raise InvalidMessage(problems)
     return result
+
+
+def refuse_oversized(message: Any) -> None:
+    """Refuse a message of more than :data:`MAX_OBJECTS` objects, with one problem. It costs a
+    look at each section's size: callers run it before any work that grows with the message."""
+    if not isinstance(message, dict):
+        return
+    sizes = [len(v) for k, v in message.items() if k != "version" and isinstance(v, dict)]
+    if sum(sizes) > MAX_OBJECTS:
+        problem = f"{sum(sizes):,} objects in one message; at most {MAX_OBJECTS:,}: split it"
+        raise InvalidMessage([Problem("", problem)])
 
 
 def _index_entries(
