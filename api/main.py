@@ -19,8 +19,9 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import pages
 from api.body import BodyLimit
-from api.errors import COMMON_ERRORS, errors, install_error_handlers
+from api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
 from api.routes import ROUTERS
+from api.slow_clients import BodyTimeout
 from mxlims_store.config import Settings, describe_store, get_settings, split_list
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
@@ -28,6 +29,13 @@ from mxlims_store.store.backend import open_store
 from mxlims_store.store.bootstrap import first_admin_key
 
 StoreOpener = Callable[[Settings], AbstractAsyncContextManager[Store]]
+REQUEST_TIMEOUT: dict[int | str, dict[str, object]] = {
+    408: {
+        "model": ErrorBody,
+        "description": "The request's headers or body came too slowly "
+        "(`MXLIMS_HEADER_TIMEOUT`, `MXLIMS_BODY_TIMEOUT`, `MXLIMS_BODY_TOTAL_TIMEOUT`)",
+    }
+}
 
 
 class StoreUnavailable(RuntimeError):
@@ -76,11 +84,12 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
         version=package_version(),
         summary=f"A LIMS for MX whose native format is MXLIMS {MODEL_VERSION}",
         lifespan=lifespan_for(settings, opener),
-        responses=errors(*COMMON_ERRORS),
+        responses={**errors(*COMMON_ERRORS), **REQUEST_TIMEOUT},
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeout, pause=settings.body_timeout, total=settings.body_total_timeout)
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API
         app.add_middleware(
@@ -88,7 +97,13 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
             allow_origins=origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "If-Match"],
-            expose_headers=["ETag", "Location", "X-MXLIMS-Losses"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-MXLIMS-Losses",
+                "X-MXLIMS-Truncated",
+                "X-MXLIMS-Left-Out",
+            ],
         )
     hosts = split_list(settings.allowed_hosts)
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name

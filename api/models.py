@@ -55,6 +55,14 @@ class Links(BaseModel):
     reverse: list[Link]
 
 
+class CutLink(BaseModel):
+    """A link the walk did not follow because it stopped at the depth limit."""
+
+    link: str
+    uuid: str = Field(description="the object left out: walk on from here")
+    mxlimsType: str
+
+
 class Step(BaseModel):
     """An object reached by a provenance walk, and how."""
 
@@ -65,6 +73,11 @@ class Step(BaseModel):
     depth: int
     link: str | None
     source: str | None = Field(alias="from")
+    cut: list[CutLink] | None = Field(
+        default=None,
+        description="only where the walk stopped at the depth limit: the links it did not "
+        "follow from this object (the response also says so in `X-MXLIMS-Truncated`)",
+    )
 
 
 class HistoryEntry(BaseModel):

@@ -36,6 +36,7 @@ def free_port() -> int:
 class Server:
     base: str
     headers: dict[str, str]  # the API key, when the API asks for one
+    pid: int  # the server process (its peak RSS is in /proc/<pid>/status)
 
 
 @contextmanager
@@ -54,7 +55,7 @@ def running_server(data_dir: Path, log_file: Path) -> Iterator[Server]:
         try:
             base = f"http://{HOST}:{port}"
             _wait_healthy(base, process, log_file)
-            yield Server(base, headers)
+            yield Server(base, headers, process.pid)
         finally:
             process.terminate()
             try:

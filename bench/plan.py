@@ -19,6 +19,7 @@ class Plan:
     http_gets: int
     http_posts: int
     http_pins: int  # pins of each POSTed shipment
+    refusal_objects: int  # bad objects in the message refused as too large (bench.refusal)
     concurrency: int = 16
     seed: int = 20250301
 
@@ -36,6 +37,7 @@ FULL = Plan(
     http_gets=200,
     http_posts=32,
     http_pins=16,
+    refusal_objects=2_000_000,  # 63 MiB, under the default body limit of 64 MiB
 )
 
 SMOKE = Plan(
@@ -51,4 +53,5 @@ SMOKE = Plan(
     http_gets=20,
     http_posts=4,
     http_pins=4,
+    refusal_objects=250_001,  # just over the limit: the same path, 8 MiB
 )

@@ -12,6 +12,7 @@ SECTIONS = {
     "store": "Store operations (embedded SQLite, in-process unless noted)",
     "validation": "Validating the shipment file and the results file imported at the first size",
     "http": "HTTP API (`mxlims-store serve`, loopback, concurrency 16)",
+    "refusal": "Refusing a message over the object limit (250,000), of bad objects",
 }
 
 

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import REPO_ROOT, generate, http_api, report, validation
+from bench import REPO_ROOT, generate, http_api, refusal, report, validation
 from bench.build import Builder
 from bench.measure import Spec
 from bench.plan import Plan
@@ -47,6 +47,7 @@ class Run:
             if size == self.plan.http_at:
                 await self.http(_nominal(size))
         self.rss_growth()
+        self.rows += await refusal.measure(self.plan.refusal_objects, self.work)
         meta = self.meta(time.perf_counter() - started)
         report.write(self.out, self.rows, meta, self.notes)
         log(f"done in {meta['duration_s']:.0f} s; wrote {self.out}/results.md and results.json")

@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="largest accepted upload"
     )
+    # Slow clients (`serve`): a connection is never held open by a trickled request.
+    header_timeout: float = Field(
+        default=10.0, gt=0, le=3600, description="seconds to send a request's line and headers"
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, le=3600, description="longest pause while a request body arrives"
+    )
+    body_total_timeout: float = Field(
+        default=600.0,
+        gt=0,
+        le=86400,
+        description="seconds a whole request body may take (64 MiB at about 1 Mbit/s)",
+    )
 
 
 def describe_store(settings: Settings) -> str:

@@ -37,8 +37,25 @@ def minimal(type_name: str, **fields: Any) -> dict[str, Any]:
     return {"mxlimsType": type_name, **REQUIRED.get(type_name, {}), **fields}
 
 
+def stub(core: str, uuid: str | None = None) -> dict[str, str]:
+    """A uuid-only stub under a core key: a message's link to an object outside it."""
+    return {"mxlimsBaseType": core, "uuid": uuid or new_uuid()}
+
+
 def ref(type_name: str, n: int = 1) -> dict[str, str]:
     return {"$ref": f"#/{type_name}/{type_name}{n}"}
+
+
+def derived_chain(length: int) -> dict[str, Any]:
+    """ReflectionSet1 <- ReflectionSet2 <- ... each derived from the one before (with uuids):
+    a chain as deep as one likes, of concrete types."""
+    chain: dict[str, Any] = {}
+    for n in range(1, length + 1):
+        data = minimal("ReflectionSet", uuid=new_uuid())
+        if n > 1:
+            data["derivedFromRef"] = ref("ReflectionSet", n - 1)
+        chain[f"ReflectionSet{n}"] = data
+    return {"version": "0.6.13", "ReflectionSet": chain}
 
 
 def shipment_message(

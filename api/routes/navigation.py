@@ -3,30 +3,65 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from api import models
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import Depth, ObjectUuid
-from mxlims_store.store.navigation import ExportDirection
-from mxlims_store.store.walk import Direction
+from mxlims_store.store.navigation import ExportDirection, ExportedMessage
+from mxlims_store.store.walk import Cut, Direction, cut_summary
 
 router = APIRouter(tags=["links"])
+
+LEFT_OUT_SHOWN = 20  # uuids in X-MXLIMS-Left-Out: a header stays small; the body has them all
+TRUNCATION_HEADERS = {
+    "X-MXLIMS-Truncated": {
+        "description": "only when the walk stopped at the depth limit: what it did not follow",
+        "schema": {"type": "string"},
+    },
+    "X-MXLIMS-Left-Out": {
+        "description": f"with X-MXLIMS-Truncated: the first {LEFT_OUT_SHOWN} objects left out, "
+        "comma-separated uuids to walk on from",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def truncation_headers(cut: Sequence[Cut]) -> dict[str, str]:
+    """Headers saying that a walk stopped at the depth limit (none when nothing was cut)."""
+    if not cut:
+        return {}
+    left_out = list(dict.fromkeys(c.target for c in cut))
+    return {
+        "X-MXLIMS-Truncated": cut_summary(cut),
+        "X-MXLIMS-Left-Out": ", ".join(left_out[:LEFT_OUT_SHOWN]),
+    }
 
 
 def attachment(message: dict[str, Any], filename: str) -> JSONResponse:
     """An MXLIMS file download. The name may hold user text (a proposal code): only safe
-    ASCII reaches the header."""
+    ASCII reaches the header. An export cut at the depth limit says so in its headers (the
+    message itself must stay MXLIMS)."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    return JSONResponse(message, headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
+    if isinstance(message, ExportedMessage):
+        headers.update(truncation_headers(message.cut))
+    return JSONResponse(message, headers=headers)
 
 
 def message_file(description: str) -> dict[int | str, dict[str, Any]]:
-    return {200: {"model": models.MxlimsMessage, "description": description}}
+    return {
+        200: {
+            "model": models.MxlimsMessage,
+            "description": description,
+            "headers": TRUNCATION_HEADERS,
+        }
+    }
 
 
 @router.get(
@@ -46,18 +81,26 @@ async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> models.Links:
     operation_id="get_object_provenance",
     summary="Provenance walk",
     response_model=list[models.Step],
-    responses=errors(401, 404, 422),
+    response_model_exclude_unset=True,  # `cut` only on the steps where the walk stopped
+    responses={
+        200: {"description": "the steps, root first", "headers": TRUNCATION_HEADERS},
+        **errors(401, 404, 422),
+    },
 )
 async def get_object_provenance(
     uuid: ObjectUuid,
     store: StoreDep,
+    response: Response,
     direction: Annotated[
         Direction, Query(description="up: what it comes from; down: what came of it")
     ] = "up",
     depth: Depth = None,
 ) -> list[models.Step]:
-    """Every object reached from this one, with its depth and the link that reached it."""
+    """Every object reached from this one, with its depth and the link that reached it. A
+    walk stops after 64 levels; then the steps where it stopped list the links not followed
+    (`cut`) and `X-MXLIMS-Truncated` says so."""
     steps = await store.provenance(uuid, direction=direction, depth=depth)
+    response.headers.update(truncation_headers(steps.cut))
     return [models.Step.model_validate(step) for step in steps]
 
 
@@ -77,6 +120,8 @@ async def export_object(
     direction: Annotated[ExportDirection, Query(description="neighbourhood to include")] = "both",
     depth: Depth = None,
 ) -> JSONResponse:
-    """The object and its neighbourhood as one MXLIMS message in which every link resolves."""
+    """The object and its neighbourhood as one MXLIMS message in which every link resolves.
+    A walk stops after 64 levels; then the links it did not follow are left out of the message
+    (so that it imports anywhere) and `X-MXLIMS-Truncated` / `X-MXLIMS-Left-Out` say so."""
     message = await store.export(uuid, direction=direction, depth=depth, site=site)
     return attachment(message, f"mxlims-{uuid}.json")

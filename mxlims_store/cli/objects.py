@@ -13,7 +13,9 @@ from rich.progress import Progress
 from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store
 from mxlims_store.errors import InvalidQuery
 from mxlims_store.store import POLICIES, Store
+from mxlims_store.store.navigation import ExportedMessage, Provenance
 from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
+from mxlims_store.store.walk import cut_summary
 
 Uuid = Annotated[str, typer.Argument(help="uuid of a stored MXLIMS object")]
 
@@ -123,12 +125,16 @@ def provenance(
     ] = False,
     depth: Annotated[int | None, typer.Option(min=0)] = None,
 ) -> None:
-    """Where an object came from (default) or what came from it: nodes with depth and link."""
+    """Where an object came from (default) or what came from it: nodes with depth and link.
+    A walk stops after 64 levels; stderr then says so (the steps there list what was cut)."""
 
-    async def run(store: Store) -> list[dict[str, Any]]:
+    async def run(store: Store) -> Provenance:
         return await store.provenance(uuid, direction="down" if down else "up", depth=depth)
 
-    emit(with_store(run))
+    steps = with_store(run)
+    emit(steps)
+    if steps.cut:
+        typer.echo(f"truncated: {cut_summary(steps.cut)}", err=True)
 
 
 @app.command()
@@ -143,11 +149,13 @@ def export(
     direction: Annotated[str, typer.Option(help="up | down | both")] = "both",
     depth: Annotated[int | None, typer.Option(min=0)] = None,
 ) -> None:
-    """One MXLIMS message: the object and its linked neighbourhood (a shipment: with results)."""
+    """One MXLIMS message: the object and its linked neighbourhood (a shipment: with results).
+    A walk stops after 64 levels; stderr then says so, and the links it did not follow are
+    left out of the message (which imports anywhere)."""
     if direction not in ("up", "down", "both"):
         fail(["--direction must be up, down or both"], 2)
 
-    async def run(store: Store) -> dict[str, Any]:
+    async def run(store: Store) -> ExportedMessage:
         return await store.export(uuid, direction=direction, depth=depth, site=site)  # type: ignore[arg-type]
 
     message = with_store(run)
@@ -156,6 +164,8 @@ def export(
     else:
         out.write_text(json.dumps(message, indent=2, ensure_ascii=False) + "\n")
         typer.echo(f"wrote {out}", err=True)
+    if message.cut:
+        typer.echo(f"truncated: {cut_summary(message.cut)}", err=True)
 
 
 @app.command()

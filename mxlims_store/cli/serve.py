@@ -44,4 +44,12 @@ def serve(
     typer.echo("  Ctrl+C stops it", err=True)
     if written is not None:
         typer.echo(f"  the store had no API key: the first admin key is in {written}", err=True)
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+    # Named, not imported: the library never imports the web layer. The protocol bounds how
+    # long a client may take to send a request's headers (uvicorn itself does not).
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        http="api.slow_clients:TimedH11Protocol",
+    )

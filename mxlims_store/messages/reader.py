@@ -101,10 +101,7 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
         raise InvalidMessage(
             [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]
         )
-    sizes = [len(v) for k, v in message.items() if k != "version" and isinstance(v, dict)]
-    if sum(sizes) > MAX_OBJECTS:
-        problem = f"{sum(sizes):,} objects in one message; at most {MAX_OBJECTS:,}: split it"
-        raise InvalidMessage([Problem("", problem)])
+    refuse_oversized(message)
     message = UPGRADES[version](message)
     result = ReadResult(version=str(version))
     entries = _index_entries(message, problems, uuid_seed, result.refused)
@@ -117,11 +114,24 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
         if document is not None:
             result.objects.append(document)
         if len(problems) >= PROBLEM_BUDGET:  # bounded work for any input, however bad
-            problems.append(Problem("", f"stopped reading after {len(problems)} problems"))
+            # first, so that the summary and the listed problems say the count is not all
+            stopped = f"stopped reading after {len(problems):,} problems: there may be more"
+            problems.insert(0, Problem("", stopped))
             break
     if problems:
         raise InvalidMessage(problems)
     return result
+
+
+def refuse_oversized(message: Any) -> None:
+    """Refuse a message of more than :data:`MAX_OBJECTS` objects, with one problem. It costs a
+    look at each section's size: callers run it before any work that grows with the message."""
+    if not isinstance(message, dict):
+        return
+    sizes = [len(v) for k, v in message.items() if k != "version" and isinstance(v, dict)]
+    if sum(sizes) > MAX_OBJECTS:
+        problem = f"{sum(sizes):,} objects in one message; at most {MAX_OBJECTS:,}: split it"
+        raise InvalidMessage([Problem("", problem)])
 
 
 def _index_entries(
@@ -183,6 +193,9 @@ def _entry(
 ) -> _Entry | None:
     declared = data.get("mxlimsType")
     stub = type_name in CORE_TYPES and "uuid" in data and set(data) <= STUB_KEYS
+    if type_name in CORE_TYPES and not stub:
+        problems.append(Problem(path, _not_a_stub(type_name, data)))
+        return None
     clash = _type_clash(type_name, data, stub)
     if clash is not None:
         problems.append(Problem(join(path, clash[0]), clash[1]))
@@ -199,6 +212,23 @@ def _entry(
         )
         return None
     return _Entry(type_name, key, uuid, data, stub, declared if stub else None)
+
+
+def _not_a_stub(core: str, data: dict[str, Any]) -> str:
+    """Why a full object under a core key ("Job", "Dataset" ...) is refused, and what to write.
+
+    The official message schemas hold only uuid stubs under these keys (MxlimsMessage; the
+    ShipmentMessage refuses the keys altogether): an object of the standard has a concrete type.
+    """
+    concrete = ", ".join(sorted(t for t, base in BASE_TYPE.items() if base == core and t != core))
+    extra = sorted(set(data) - STUB_KEYS)
+    also = f" (a stub holds nothing else, not {', '.join(map(repr, extra[:5]))})"
+    return (
+        f"a full generic {core} cannot stand in an MXLIMS message: write it as one of the "
+        f"concrete types {concrete}; under the {core} key only a stub "
+        f'{{"mxlimsBaseType": "{core}", "uuid": "..."}} may stand, linking to a stored object'
+        + (also if "uuid" in data and extra else "")
+    )
 
 
 def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal
 
 from mxlims_store.messages.paths import pointer
@@ -44,12 +44,15 @@ def write_message(
     *,
     version: str = MODEL_VERSION,
     missing_targets: MissingTargets = "stub",
+    left_out: Collection[str] = (),
 ) -> dict[str, Any]:
     """A message holding ``objects`` (store form), links to each other written as ``$ref``.
 
     A foreign key to an object outside the set becomes a uuid-only stub under its core key
     (``missing_targets="stub"``, the lenient form) or is left out (``"drop"``: the result then
-    validates against the official strict schemas).
+    validates against the official strict schemas). Links to the uuids in ``left_out`` (objects
+    the caller chose not to include, and says so) are always left out, so that the message
+    imports anywhere.
     """
     documents = list(objects)
     keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
@@ -70,9 +73,13 @@ def write_message(
                 continue
             core = BASE_TYPE[rule.targets[0]]
             if rule.many:
-                refs = [_ref(u, core, keys, counters, stubs, missing_targets) for u in value]
+                refs = [
+                    _ref(u, core, keys, counters, stubs, missing_targets)
+                    for u in value
+                    if u not in left_out
+                ]
                 out[ref_key_for(name)] = [r for r in refs if r is not None]
-            else:
+            elif value not in left_out:
                 ref = _ref(value, core, keys, counters, stubs, missing_targets)
                 if ref is not None:
                     out[ref_key_for(name)] = ref

@@ -43,7 +43,8 @@ async def _delete(
     expected = current if revision is None else revision
     # Who points at it, whoever owns them: a hidden pointer blocks a delete all the same.
     depth = CASCADE_DEPTH if cascade else 1
-    steps, below = await walk(db, LOCAL, [document], "down", depth, unbounded=cascade)
+    walked = await walk(db, LOCAL, [document], "down", depth, unbounded=cascade)
+    steps, below = walked.steps, walked.documents
     others = [u for u in below if u != uuid]
     if others and not cascade:
         visible = [s for s in steps if s.uuid != uuid and caller.may_read(_owner(below[s.uuid]))]

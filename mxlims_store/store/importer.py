@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
+from mxlims_store.messages.reader import refuse_oversized
 from mxlims_store.model.registry import MODEL_VERSION, parse_object
 from mxlims_store.store import history, integrity
 from mxlims_store.store.access import Caller
@@ -154,6 +155,7 @@ async def _checked(
 
 
 def _read(message: Any) -> tuple[str, ReadResult]:
+    refuse_oversized(message)  # before the hash, which would encode all of a huge message
     import_id = content_hash(message)
     return import_id, read_message(message, uuid_seed=import_id)
 

@@ -1,4 +1,9 @@
-"""Links, provenance and export, all built on the level-by-level walk."""
+"""Links, provenance and export, all built on the level-by-level walk.
+
+A walk stops at :data:`~mxlims_store.store.walk.MAX_DEPTH` levels; what it then leaves out is
+never dropped silently: a provenance or an export says which links it did not follow (``cut``),
+and an export leaves those links out of the message, so that it imports anywhere.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
 from mxlims_store.store.reads import locate
 from mxlims_store.store.sites import view_as
-from mxlims_store.store.walk import Direction, walk
+from mxlims_store.store.walk import Cut, Direction, walk
 
 ExportDirection = Literal["up", "down", "both"]
 
@@ -21,8 +26,8 @@ ExportDirection = Literal["up", "down", "both"]
 async def links(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
     """Forward links (the object's foreign keys) and reverse links (who points at it), typed."""
     _, root = await locate(db, caller, uuid)
-    _, up = await walk(db, caller, [root], "up", 1)
-    _, down = await walk(db, caller, [root], "down", 1)
+    up = (await walk(db, caller, [root], "up", 1)).documents
+    down = (await walk(db, caller, [root], "down", 1)).documents
     forward = [
         {
             "link": ref_key_for(field),
@@ -48,14 +53,43 @@ async def links(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
     return {"uuid": uuid, "mxlimsType": root["mxlimsType"], "forward": forward, "reverse": reverse}
 
 
+class Provenance(list[dict[str, Any]]):
+    """The steps of a provenance walk, and ``cut``: the links it did not follow because it
+    stopped at the depth limit (empty when it reached the end). The step where a cut link
+    starts lists it too, under ``"cut"``."""
+
+    def __init__(self, steps: list[dict[str, Any]], cut: list[Cut]) -> None:
+        super().__init__(steps)
+        self.cut = cut
+
+
+class ExportedMessage(dict[str, Any]):
+    """An MXLIMS message, and ``cut``: the links its walk did not follow because it stopped at
+    the depth limit (empty when nothing was left out). Links from included objects to objects
+    left out are not in the message (it would not import elsewhere); ``cut`` lists them."""
+
+    def __init__(self, message: dict[str, Any], cut: list[Cut]) -> None:
+        super().__init__(message)
+        self.cut = cut
+
+
 async def provenance(
     db: Backend, caller: Caller, uuid: str, direction: Direction = "up", depth: int | None = None
-) -> list[dict[str, Any]]:
+) -> Provenance:
     """Every object reached from ``uuid``, each with its depth and the link that reached it."""
     _check_depth(depth)
     _, root = await locate(db, caller, uuid)
-    steps, _ = await walk(db, caller, [root], direction, depth)
-    return [s.to_dict() for s in steps]
+    walked = await walk(db, caller, [root], direction, depth)
+    steps = [s.to_dict() for s in walked.steps]
+    cut_from: dict[str, list[dict[str, Any]]] = {}
+    for cut in walked.cut:
+        cut_from.setdefault(cut.source, []).append(
+            {"link": cut.link, "uuid": cut.target, "mxlimsType": cut.target_type}
+        )
+    for step in steps:
+        if step["uuid"] in cut_from:
+            step["cut"] = cut_from[step["uuid"]]
+    return Provenance(steps, walked.cut)
 
 
 async def export(
@@ -66,29 +100,47 @@ async def export(
     direction: ExportDirection = "both",
     depth: int | None = None,
     site: str | None = None,
-) -> dict[str, Any]:
+) -> ExportedMessage:
     """The object and its neighbourhood as one message; everything they link to comes along,
-    so that every link in the message resolves."""
+    so that every link in the message resolves (``direction`` and ``depth`` choose how far down
+    it goes: up, every link is followed anyway)."""
     _check_depth(depth)
     _, root = await locate(db, caller, uuid)
-    documents = {uuid: root}
-    for way in ("up", "down"):
-        if direction in (way, "both"):
-            _, reached = await walk(db, caller, [root], way, depth)
-            documents.update(reached)
-    _, documents = await walk(db, caller, list(documents.values()), "up")
+    roots, cut = [root], []
+    if direction in ("down", "both"):
+        below = await walk(db, caller, [root], "down", depth)
+        roots, cut = list(below.documents.values()), below.cut
+    return await _message_with_links(db, caller, roots, cut, site)
+
+
+async def _message_with_links(
+    db: Backend,
+    caller: Caller,
+    roots: list[dict[str, Any]],
+    cut: list[Cut],
+    site: str | None,
+) -> ExportedMessage:
+    """``roots`` and everything they link to, as a message; links cut at the depth limit (by
+    the walk down to ``roots`` or by this walk up) are left out of it and listed."""
+    above = await walk(db, caller, roots, "up")
+    documents = above.documents
+    cut = [c for c in [*cut, *above.cut] if c.target not in documents]
+    left_out = {c.target for c in cut}
     # Building the message is CPU work on thousands of objects: off the event loop.
-    return await asyncio.to_thread(_message_of, list(documents.values()), site)
+    message = await asyncio.to_thread(_message_of, list(documents.values()), site, left_out)
+    return ExportedMessage(message, cut)
 
 
-def _message_of(documents: list[dict[str, Any]], site: str | None) -> dict[str, Any]:
+def _message_of(
+    documents: list[dict[str, Any]], site: str | None, left_out: set[str]
+) -> dict[str, Any]:
     objects = [from_document(d) for d in documents]
     if site:
         objects = [view_as(o, site) for o in objects]
-    return write_message(objects)
+    return write_message(objects, left_out=left_out)
 
 
-async def shipment_results(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
+async def shipment_results(db: Backend, caller: Caller, uuid: str) -> ExportedMessage:
     """One MXLIMS file: the shipment, everything in it, its experiments and all their results."""
     _, root = await locate(db, caller, uuid)
     if root["mxlimsType"] != "Shipment":
@@ -96,7 +148,7 @@ async def shipment_results(db: Backend, caller: Caller, uuid: str) -> dict[str, 
     return await export(db, caller, uuid, direction="down")
 
 
-async def proposal_results(db: Backend, caller: Caller, code: str) -> dict[str, Any]:
+async def proposal_results(db: Backend, caller: Caller, code: str) -> ExportedMessage:
     """One MXLIMS file: every shipment of a proposal, everything in them and all results."""
     shipments = await db.find(
         "logistical_samples",
@@ -104,9 +156,8 @@ async def proposal_results(db: Backend, caller: Caller, code: str) -> dict[str, 
     )
     if not shipments:
         raise NotFound("no shipment of this proposal that you may see")
-    _, documents = await walk(db, caller, shipments, "down")
-    _, documents = await walk(db, caller, list(documents.values()), "up")
-    return await asyncio.to_thread(_message_of, list(documents.values()), None)
+    below = await walk(db, caller, shipments, "down")
+    return await _message_with_links(db, caller, list(below.documents.values()), below.cut, None)
 
 
 def _check_depth(depth: int | None) -> None:

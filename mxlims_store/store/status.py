@@ -37,7 +37,7 @@ async def status(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
     if root["mxlimsType"] not in ("Shipment", "Dewar", "Puck", "Plate", "MultiPin"):
         problem = Problem("uuid", f"a {root['mxlimsType']} holds no samples to report on")
         raise InvalidMessage([problem])
-    _, documents = await walk(db, caller, [root], "down")
+    documents = (await walk(db, caller, [root], "down")).documents
     await _with_samples(db, caller, documents)
     lines = positions_of(documents)
     counts = Counter(line["status"] for line in lines)
@@ -197,7 +197,7 @@ async def shipments(
     states = await current_states(db, caller, [s["_id"] for s in found])
     answer = []
     for shipment in found:
-        _, documents = await walk(db, caller, [shipment], "down")
+        documents = (await walk(db, caller, [shipment], "down")).documents
         kinds = Counter(d["mxlimsType"] for d in documents.values())
         lines = positions_of(documents)
         answer.append(

@@ -29,7 +29,7 @@ from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import HISTORY
 from mxlims_store.store.importer import ImportReport, Policy
-from mxlims_store.store.navigation import ExportDirection
+from mxlims_store.store.navigation import ExportDirection, ExportedMessage, Provenance
 from mxlims_store.store.objects import StoredObject
 from mxlims_store.store.queries import FindQuery, Page
 from mxlims_store.store.reads import locate
@@ -152,7 +152,8 @@ class Store:
         direction: Direction = "up",
         depth: int | None = None,
         caller: Caller | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> Provenance:
+        """The steps from ``uuid``; ``.cut`` lists the links not followed at the depth limit."""
         return await navigation.provenance(self.db, self._who(caller), uuid, direction, depth)
 
     async def export(
@@ -163,12 +164,14 @@ class Store:
         depth: int | None = None,
         site: str | None = None,
         caller: Caller | None = None,
-    ) -> dict[str, Any]:
+    ) -> ExportedMessage:
+        """An MXLIMS message; ``.cut`` lists the links not followed at the depth limit (left
+        out of the message, which therefore imports anywhere)."""
         return await navigation.export(
             self.db, self._who(caller), uuid, direction=direction, depth=depth, site=site
         )
 
-    async def shipment_results(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
+    async def shipment_results(self, uuid: str, *, caller: Caller | None = None) -> ExportedMessage:
         return await navigation.shipment_results(self.db, self._who(caller), uuid)
 
     async def history(self, uuid: str, *, caller: Caller | None = None) -> list[dict[str, Any]]:
@@ -219,7 +222,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         return await status.proposal_shipments(self.db, self._who(caller), code)
 
-    async def proposal_results(self, code: str, *, caller: Caller | None = None) -> dict[str, Any]:
+    async def proposal_results(self, code: str, *, caller: Caller | None = None) -> ExportedMessage:
         """One MXLIMS file: every shipment of the proposal with all its results."""
         return await navigation.proposal_results(self.db, self._who(caller), code)
 

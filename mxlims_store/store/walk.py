@@ -7,7 +7,7 @@ per object). The same walk serves provenance, links and export.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +41,47 @@ class Step:
         }
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A link a walk did not follow because it stopped at :data:`MAX_DEPTH`: from ``source``,
+    which it reached, over ``link`` (a ref key up, a reverse name down) to ``target``, which it
+    left out (the object to walk on from)."""
+
+    source: str
+    link: str
+    target: str
+    target_type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "from": self.source,
+            "link": self.link,
+            "uuid": self.target,
+            "mxlimsType": self.target_type,
+        }
+
+
+@dataclass(frozen=True)
+class Walked:
+    """What a walk reached: its steps in breadth-first order (roots at depth 0), every document
+    by uuid, and the links it did not follow because it stopped at :data:`MAX_DEPTH` (``cut``;
+    empty when it reached the end, or stopped at a depth the caller asked for)."""
+
+    steps: list[Step]
+    documents: dict[str, dict[str, Any]]
+    cut: list[Cut]
+
+
+def cut_summary(cut: Sequence[Cut]) -> str:
+    """One line for people: that the depth limit stopped a walk, and where to walk on from."""
+    targets = list(dict.fromkeys(c.target for c in cut))
+    shown = ", ".join(targets[:3]) + (f" and {len(targets) - 3} more" if len(targets) > 3 else "")
+    return (
+        f"stopped at the depth limit of {MAX_DEPTH} levels: {len(cut)} link(s) not followed, "
+        f"{len(targets)} object(s) left out; walk on from {shown}"
+    )
+
+
 async def walk(
     db: Backend,
     caller: Caller,
@@ -50,8 +91,8 @@ async def walk(
     seen: dict[str, dict[str, Any]] | None = None,
     *,
     unbounded: bool = False,
-) -> tuple[list[Step], dict[str, dict[str, Any]]]:
-    """Steps in breadth-first order (roots at depth 0) and every document reached, by uuid.
+) -> Walked:
+    """Walk from ``roots`` along ``direction`` for ``depth`` levels (all, up to MAX_DEPTH).
 
     ``seen`` (documents already collected) are neither fetched nor walked through again.
     """
@@ -60,18 +101,51 @@ async def walk(
     steps = [Step(d["_id"], d["mxlimsType"], 0, None, None) for d in frontier]
     documents.update((d["_id"], d) for d in frontier)
     # MAX_DEPTH bounds what a reader asks for; a cascade (``unbounded``) must reach the bottom
-    limit = MAX_DEPTH if depth is None else depth if unbounded else min(depth, MAX_DEPTH)
+    capped = depth is None or (depth > MAX_DEPTH and not unbounded)
+    limit = MAX_DEPTH if depth is None or capped else depth
+    step = _level_up if direction == "up" else _level_down
     level = 0
     while frontier and level < limit:
         level += 1
-        step = _level_up if direction == "up" else _level_down
         found = await step(db, caller, frontier, documents)
         frontier = []
         for document, link, source in found:
             documents[document["_id"]] = document
             steps.append(Step(document["_id"], document["mxlimsType"], level, link, source))
             frontier.append(document)
-    return steps, documents
+    cut = await _beyond(db, caller, frontier, documents, direction) if capped else []
+    return Walked(steps, documents, cut)
+
+
+async def _beyond(
+    db: Backend,
+    caller: Caller,
+    frontier: list[dict[str, Any]],
+    known: dict[str, dict[str, Any]],
+    direction: Direction,
+) -> list[Cut]:
+    """Every link from the last level to an object one level further: what stopping at the
+    depth limit left out (one more level of queries, only when the limit was reached)."""
+    if not frontier:
+        return []
+    step = _level_up if direction == "up" else _level_down
+    beyond = {d["_id"]: d for d, _, _ in await step(db, caller, frontier, known)}
+    if direction == "up":
+        edges = [
+            (document["_id"], ref_key_for(field), target)
+            for document in frontier
+            for field, target in link_targets(document)
+            if target in beyond and rule_for(document["mxlimsType"], field) is not None
+        ]
+    else:
+        reached = {d["_id"] for d in frontier}
+        edges = [
+            (target, rule.reverse, document["_id"])
+            for document in beyond.values()
+            for field, target in link_targets(document)
+            if target in reached and (rule := rule_for(document["mxlimsType"], field)) is not None
+        ]
+    return [Cut(s, link, t, beyond[t]["mxlimsType"]) for s, link, t in dict.fromkeys(edges)]
 
 
 async def _level_up(

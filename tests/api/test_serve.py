@@ -39,12 +39,14 @@ def wait_for(
 
 
 @contextmanager
-def serving(home: Path) -> Iterator[str]:
+def serving(home: Path, **settings: str) -> Iterator[str]:
     """``mxlims-store serve`` on a fresh data directory under ``home`` and a free loopback
-    port, until the block ends; yields the base URL once /health answers."""
+    port, with ``settings`` (``header_timeout="1"`` -> ``MXLIMS_HEADER_TIMEOUT=1``), until the
+    block ends; yields the base URL once /health answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
     env.update(MXLIMS_DATA_DIR=str(home / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
+    env.update({f"MXLIMS_{name.upper()}": value for name, value in settings.items()})
     log = home / "serve.log"
     with log.open("wb") as output:
         process = subprocess.Popen(

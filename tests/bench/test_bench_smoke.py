@@ -34,6 +34,14 @@ ALWAYS = {
     "http_post_p50",
     "http_post_p95",
     "http_health_during_import_p50",
+    "refusal_parse",
+    "refusal_read",
+    "refusal_rss",
+    "refusal_body",
+    "refusal_problems",
+    "refusal_http",
+    "refusal_http_body",
+    "refusal_health_wait",
 }
 
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mxlims_store.cli import app
 from tests.conftest import REFERENCE, conformance_errors, needs_shared
-from tests.factories import results_message, shipment_message
+from tests.factories import derived_chain, results_message, shipment_message
 
 runner = CliRunner()
 
@@ -157,3 +157,32 @@ def test_import_prints_a_summary_a_person_reads(tmp_path: Path) -> None:
 def test_version_help_and_debug() -> None:
     assert run("--version").stdout.startswith("mxlims-store ")
     assert "Usage" in run("-h").stdout and "Usage" in run("import", "-h").stdout
+
+
+def test_provenance_and_export_cut_at_the_depth_limit_say_so_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mxlims_store.config import get_settings
+    from mxlims_store.store.walk import MAX_DEPTH
+
+    chain = derived_chain(MAX_DEPTH + 6)
+    assert run("import", str(write(tmp_path, "chain.json", chain))).exit_code == 0
+    last = chain["ReflectionSet"][f"ReflectionSet{MAX_DEPTH + 6}"]["uuid"]
+    left_out = chain["ReflectionSet"]["ReflectionSet5"]["uuid"]
+
+    provenance = run("provenance", last)
+    assert provenance.exit_code == 0
+    assert len(json.loads(provenance.stdout)) == MAX_DEPTH + 1
+    assert provenance.stderr.startswith("truncated: stopped at the depth limit of 64 levels")
+    assert left_out in provenance.stderr
+
+    out = tmp_path / "export.json"
+    exported = run("export", last, "--out", str(out))
+    assert exported.exit_code == 0 and "truncated: " in exported.stderr
+    assert left_out in exported.stderr
+    # the file imports into a fresh data directory
+    monkeypatch.setenv("MXLIMS_DATA_DIR", str(tmp_path / "fresh"))
+    get_settings.cache_clear()
+    again = run("import", str(out), "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["created"] == {"ReflectionSet": MAX_DEPTH + 1}

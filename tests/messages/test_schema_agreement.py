@@ -13,7 +13,7 @@ from mxlims_store.errors import MAX_PROBLEMS, InvalidMessage
 from mxlims_store.messages import read_message
 from mxlims_store.messages.jsontext import loads
 from tests.conftest import REFERENCE, conformance_errors
-from tests.factories import shipment_message
+from tests.factories import new_uuid, shipment_message, stub
 
 
 def _pin(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
@@ -22,15 +22,63 @@ def _pin(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     return message
 
 
-CASES: dict[str, tuple[dict[str, Any], bool]] = {
-    "valid": (shipment_message(1), True),
-    "no-mxlimsType": (_pin(lambda p: p.pop("mxlimsType")), False),
-    "null-mxlimsType": (_pin(lambda p: p.update(mxlimsType=None)), False),
-    "null-uuid": (_pin(lambda p: p.update(uuid=None)), False),
-    "whole-float-integer": (_pin(lambda p: p.update(positionInPuck=3.0)), True),
-    "exponent-integer": (_pin(lambda p: p.update(positionInPuck=1e1)), True),
-    "fractional-integer": (_pin(lambda p: p.update(positionInPuck=2.5)), False),
-    "empty-section": ({**shipment_message(1), "Plate": {}}, False),
+def _with(core: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """The valid shipment with one more entry under a core key (``Job`` ...)."""
+    return {**shipment_message(1), core: {f"{core}1": entry}}
+
+
+SHIPMENT = ("ShipmentMessage",)
+# The official schemas differ on the core keys: ShipmentMessage has none, MxlimsMessage holds
+# only stubs there (MxlimsMessageStrict does not look at them at all): both must agree with us.
+CORE_KEYS = ("ShipmentMessage", "MxlimsMessage")
+A_FIELD = {  # one field of each core class, with a valid value
+    "LogisticalSample": {"name": "box"},
+    "Sample": {"name": "lysozyme"},
+    "Job": {"startTime": "2024-05-01T12:00:00Z"},
+    "Dataset": {"role": "result"},
+}
+
+# case -> (message, valid, the official schemas that must say the same)
+CASES: dict[str, tuple[dict[str, Any], bool, tuple[str, ...]]] = {
+    "valid": (shipment_message(1), True, CORE_KEYS),
+    "no-mxlimsType": (_pin(lambda p: p.pop("mxlimsType")), False, SHIPMENT),
+    "null-mxlimsType": (_pin(lambda p: p.update(mxlimsType=None)), False, SHIPMENT),
+    "null-uuid": (_pin(lambda p: p.update(uuid=None)), False, SHIPMENT),
+    "whole-float-integer": (_pin(lambda p: p.update(positionInPuck=3.0)), True, SHIPMENT),
+    "exponent-integer": (_pin(lambda p: p.update(positionInPuck=1e1)), True, SHIPMENT),
+    "fractional-integer": (_pin(lambda p: p.update(positionInPuck=2.5)), False, SHIPMENT),
+    "empty-section": ({**shipment_message(1), "Plate": {}}, False, SHIPMENT),
+    **{
+        f"generic-{core}": (_with(core, {"mxlimsType": core}), False, CORE_KEYS) for core in A_FIELD
+    },
+    **{
+        f"generic-{core}-with-fields": (
+            _with(core, {"mxlimsType": core, "uuid": new_uuid(), **field}),
+            False,
+            CORE_KEYS,
+        )
+        for core, field in A_FIELD.items()
+    },
+    **{
+        f"stub-{core}-with-fields": (
+            _with(core, {**stub(core), **field}),
+            False,
+            CORE_KEYS,
+        )
+        for core, field in A_FIELD.items()
+    },
+}
+
+# Deliberate deviations (README, "Deviations from the official schemas"): our verdict, theirs.
+DEVIATIONS: dict[str, tuple[dict[str, Any], bool, str, bool]] = {
+    # the official stub schemas require mxlimsType but allow only mxlimsBaseType and uuid
+    # (upstream defect 3), so no link to a stored object could ever be written
+    "stub-link-to-a-stored-object": (
+        {**shipment_message(1), "Job": {"Job1": stub("Job")}},
+        True,
+        "MxlimsMessage",
+        False,
+    ),
 }
 
 
@@ -44,10 +92,28 @@ def _ours(message: dict[str, Any]) -> bool:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_the_reader_agrees_with_the_official_schema(case: str) -> None:
-    message, valid = CASES[case]
+    message, valid, schemas = CASES[case]
     assert _ours(message) is valid
     if REFERENCE.is_dir():
-        assert (conformance_errors(message, "ShipmentMessage") == []) is valid
+        for schema in schemas:
+            assert (conformance_errors(message, schema) == []) is valid, schema
+
+
+@pytest.mark.parametrize("case", list(DEVIATIONS))
+def test_the_listed_deviations_are_what_the_readme_says(case: str) -> None:
+    message, ours, schema, theirs = DEVIATIONS[case]
+    assert _ours(message) is ours
+    if REFERENCE.is_dir():
+        assert (conformance_errors(message, schema) == []) is theirs
+
+
+def test_a_generic_object_is_refused_naming_its_path_and_the_concrete_types() -> None:
+    with pytest.raises(InvalidMessage) as caught:
+        read_message(_with("Job", {"mxlimsType": "Job", "uuid": new_uuid(), "jobStatus": "Failed"}))
+    [problem] = caught.value.problems
+    assert problem.path == "Job/Job1"
+    assert "MxExperiment, MxProcessing, VolumeScan" in problem.message
+    assert "'jobStatus'" in problem.message  # why it is not taken for a stub
 
 
 def test_a_whole_float_is_stored_as_an_integer() -> None:

@@ -123,3 +123,18 @@ async def test_the_report_maps_local_keys_to_uuids(store: Store) -> None:
     report = await store.import_message(message)
     assert report.keys["Pin/Pin2"] == message["Pin"]["Pin2"]["uuid"]
     assert report.to_dict()["policy"] == "reject_new"
+
+
+async def test_a_message_over_the_object_limit_is_refused_before_anything_else(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mxlims_store.messages.reader import MAX_OBJECTS
+    from mxlims_store.store import importer
+
+    def no_hash(message: Any) -> str:  # encoding a huge message first would double its cost
+        raise AssertionError("the message was hashed before it was counted")
+
+    monkeypatch.setattr(importer, "content_hash", no_hash)
+    pins = {f"P{n}": {} for n in range(MAX_OBJECTS + 1)}
+    with pytest.raises(InvalidMessage, match="split it"):
+        await store.import_message({"version": "0.6.13", "Pin": pins})

@@ -164,29 +164,27 @@ MESSAGE_CASES = {
         "Pin/Pin4/positionInPuck",
         "beyond the 4 positions",
     ),
-    "container-cycle": (
+    # Containment and sample parents cannot go round with concrete types (the link table
+    # forbids a Puck in a Pin, a Macromolecule with a parent): data and jobs can.
+    "derived-cycle": (
         lambda m: m.update(
-            LogisticalSample={
-                "LogisticalSample1": minimal(
-                    "LogisticalSample", containerRef=ref("LogisticalSample", 2)
-                ),
-                "LogisticalSample2": minimal(
-                    "LogisticalSample", containerRef=ref("LogisticalSample", 1)
-                ),
+            ReflectionSet={
+                "ReflectionSet1": minimal("ReflectionSet", derivedFromRef=ref("ReflectionSet", 2)),
+                "ReflectionSet2": minimal("ReflectionSet", derivedFromRef=ref("ReflectionSet", 1)),
             }
         ),
-        "LogisticalSample/LogisticalSample1/containerRef",
+        "ReflectionSet/ReflectionSet1/derivedFromRef",
         "cycle",
     ),
-    "parent-cycle": (
+    "started-from-cycle": (
         lambda m: m.update(
-            Sample={
-                "Sample1": minimal("Sample", parentSampleRef=ref("Sample", 3)),
-                "Sample2": minimal("Sample", parentSampleRef=ref("Sample", 1)),
-                "Sample3": minimal("Sample", parentSampleRef=ref("Sample", 2)),
+            MxProcessing={
+                "MxProcessing1": minimal("MxProcessing", startedFromRef=ref("MxProcessing", 3)),
+                "MxProcessing2": minimal("MxProcessing", startedFromRef=ref("MxProcessing", 1)),
+                "MxProcessing3": minimal("MxProcessing", startedFromRef=ref("MxProcessing", 2)),
             }
         ),
-        "Sample/Sample2/parentSampleRef",
+        "MxProcessing/MxProcessing2/startedFromRef",
         "cycle",
     ),
     "container-self": (
@@ -194,9 +192,15 @@ MESSAGE_CASES = {
         "Puck/Puck1/containerRef",
         "",  # the link table already refuses a Puck in a Puck
     ),
-    "parent-self": (
-        lambda m: m.update(Sample={"Sample1": minimal("Sample", parentSampleRef=ref("Sample", 1))}),
-        "Sample/Sample1/parentSampleRef",
+    "derived-self": (
+        lambda m: m.update(
+            CollectionSweep={
+                "CollectionSweep1": minimal(
+                    "CollectionSweep", derivedFromRef=ref("CollectionSweep", 1)
+                )
+            }
+        ),
+        "CollectionSweep/CollectionSweep1/derivedFromRef",
         "points at the object itself",
     ),
     "barcode-twice": (
@@ -230,19 +234,21 @@ async def test_a_cycle_through_stored_objects_is_refused_on_the_patch_path(store
     first, second = new_uuid(), new_uuid()
     message = {
         "version": "0.6.13",
-        "Sample": {
-            "Sample1": minimal("Sample", uuid=first, name="s1"),
-            "Sample2": minimal("Sample", uuid=second, parentSampleRef=ref("Sample", 1)),
+        "ReflectionSet": {
+            "ReflectionSet1": minimal("ReflectionSet", uuid=first),
+            "ReflectionSet2": minimal(
+                "ReflectionSet", uuid=second, derivedFromRef=ref("ReflectionSet", 1)
+            ),
         },
     }
     await store.import_message(message, proposal="mx1234")
     with pytest.raises(InvalidMessage) as caught:
-        await store.update(first, {"parentSampleId": second}, revision=1)
+        await store.update(first, {"derivedFromId": second}, revision=1)
     assert [(p.path, "cycle" in p.message) for p in caught.value.problems] == [
-        ("parentSampleId", True)
+        ("derivedFromId", True)
     ]
     with pytest.raises(InvalidMessage, match="itself"):
-        await store.update(first, {"parentSampleId": first}, revision=1)
+        await store.update(first, {"derivedFromId": first}, revision=1)
 
 
 PATCH_CASES = {
