@@ -113,7 +113,7 @@ async def _stored_holders(
         _, root = await locate(db, caller, shipment_uuid)
     except NotFound:
         return {}
-    _, reached = await walk(db, caller, [root], "down")
+    reached = (await walk(db, caller, [root], "down")).documents
     return {u: d for u, d in reached.items() if d["mxlimsType"] in _HOLDERS}
 
 

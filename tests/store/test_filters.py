@@ -154,8 +154,8 @@ async def test_sqlite_uses_the_declared_indexes(
 async def test_a_users_question_outside_the_subset_is_a_422_not_a_crash(
     where: dict[str, Any],
 ) -> None:
-    from mxlims_store.errors import InvalidMessage
+    from mxlims_store.errors import InvalidQuery
     from mxlims_store.store.queries import FindQuery, build_filter
 
-    with pytest.raises(InvalidMessage):
+    with pytest.raises(InvalidQuery):
         build_filter(FindQuery("MxProcessing", where))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mxlims_store.errors import Conflict, InvalidMessage, StaleRevision
+from mxlims_store.errors import Conflict, InvalidMessage, InvalidQuery, StaleRevision
 from mxlims_store.store import Caller, FindQuery, Store
 from tests.factories import minimal, new_uuid, results_message, shipment_message
 
@@ -192,7 +192,7 @@ async def test_site_view_never_moves_links_nor_breaks_validity(store: Store) -> 
     ],
 )
 async def test_malformed_conditions_are_refused(store: Store, query: FindQuery) -> None:
-    with pytest.raises(InvalidMessage):
+    with pytest.raises(InvalidQuery):
         await store.find(query)
 
 
