@@ -131,9 +131,9 @@ async def shipment(request: Request, uuid: str, store: PageStore) -> Response:
         for line in status["positions"]:
             containers.setdefault(str(line["container"]), []).append(line)
         dewars = [
-            await store.where(link["uuid"])
-            for link in (await store.links(uuid))["reverse"]
-            if link["mxlimsType"] in ("Dewar", "Plate")
+            await store.where(link.uuid)
+            for link in (await store.links(uuid)).reverse
+            if link.mxlims_type in ("Dewar", "Plate")
         ]
         return render(
             request,
@@ -153,8 +153,8 @@ async def shipment(request: Request, uuid: str, store: PageStore) -> Response:
 async def object_page(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
         stored = await store.get(uuid)
-        links = await store.links(uuid)
-        history = await store.history(uuid)
+        links = (await store.links(uuid)).to_dict()  # the templates read the answers' JSON
+        history = [entry.to_dict() for entry in await store.history(uuid)]
         data = dict(stored.data)
         extensions = data.pop("extensions", {}) or {}
         identifiers = data.pop("identifiers", {}) or {}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import models
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import ObjectUuid
+from mxlims_store.answers import HistoryEntry
 
 router = APIRouter(tags=["history"])
 
@@ -16,9 +16,9 @@ router = APIRouter(tags=["history"])
     "/objects/{uuid}/history",
     operation_id="get_object_history",
     summary="Change history",
-    response_model=list[models.HistoryEntry],
+    response_model=list[HistoryEntry],
     responses=errors(401, 404, 422),
 )
-async def get_object_history(uuid: ObjectUuid, store: StoreDep) -> list[models.HistoryEntry]:
+async def get_object_history(uuid: ObjectUuid, store: StoreDep) -> list[HistoryEntry]:
     """Every change (who, when, per field before/after), oldest first; also after a delete."""
-    return [models.HistoryEntry.model_validate(entry) for entry in await store.history(uuid)]
+    return await store.history(uuid)

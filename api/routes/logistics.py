@@ -8,12 +8,12 @@ from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api import models
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import ObjectUuid
 from api.routes.navigation import attachment, message_file
 from api.routes.objects import answer
+from mxlims_store.answers import MxlimsObject
 from mxlims_store.store import Store
 
 router = APIRouter(tags=["logistics"])
@@ -200,12 +200,10 @@ async def get_events(uuid: ObjectUuid, store: StoreDep) -> Whereabouts:
     "/barcodes/{barcode}",
     operation_id="get_by_barcode",
     summary="The object with this barcode",
-    response_model=models.StoredObject,
+    response_model=MxlimsObject,
     responses=errors(401, 404, 422),
 )
-async def get_by_barcode(
-    barcode: Barcode, store: StoreDep, response: Response
-) -> models.StoredObject:
+async def get_by_barcode(barcode: Barcode, store: StoreDep, response: Response) -> MxlimsObject:
     """The object with this barcode (of several, the newest: a dewar reused for a new shipment)."""
     return answer(await store.by_barcode(barcode), response)
 

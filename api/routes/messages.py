@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api import models
 from api.body import is_json
 from api.deps import StoreDep
 from api.errors import ApiError, errors
+from mxlims_store.answers import ImportReport
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.messages.jsontext import loads
 from mxlims_store.store import Policy
@@ -67,9 +67,9 @@ MESSAGE_BODY: dict[str, Any] = {
     "/messages",
     operation_id="import_message",
     summary="Import an MXLIMS message",
-    response_model=models.ImportReport,
+    response_model=ImportReport,
     responses={
-        201: {"model": models.ImportReport, "description": "Objects were created"},
+        201: {"model": ImportReport, "description": "Objects were created"},
         **errors(400, 401, 409, 413, 415, 422),
     },
     openapi_extra=MESSAGE_BODY,
@@ -82,9 +82,9 @@ async def import_message(
         Policy, Query(description="what to do with uuids already stored")
     ] = "reject_new",
     dry_run: Annotated[bool, Query(description="check and report, write nothing")] = False,
-) -> models.ImportReport:
+) -> ImportReport:
     """Check the whole message (every problem reported with its path), then store it; 201 when
     anything was created, 200 otherwise (dry run, or everything already stored)."""
     report = await store.import_message(message, policy=policy, dry_run=dry_run)
     response.status_code = 201 if report.created and not dry_run else 200
-    return models.ImportReport(**report.to_dict())
+    return report

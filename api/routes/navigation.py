@@ -13,6 +13,7 @@ from api import models
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import Depth, ObjectUuid
+from mxlims_store.answers import Links, Step
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage
 from mxlims_store.store.walk import Cut, Direction, cut_summary
 
@@ -68,20 +69,21 @@ def message_file(description: str) -> dict[int | str, dict[str, Any]]:
     "/objects/{uuid}/links",
     operation_id="get_object_links",
     summary="Direct links of one object",
-    response_model=models.Links,
+    response_model=Links,
     responses=errors(401, 404, 422),
 )
-async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> models.Links:
-    """Forward links (its foreign keys) and reverse links (who points at it), typed."""
-    return models.Links.model_validate(await store.links(uuid))
+async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> Links:
+    """Forward links (its foreign keys) and reverse links (who points at it), typed and
+    labelled (`Puck HOLD-PK-001-01 (position 2)`)."""
+    return await store.links(uuid)
 
 
 @router.get(
     "/objects/{uuid}/provenance",
     operation_id="get_object_provenance",
     summary="Provenance walk",
-    response_model=list[models.Step],
-    response_model_exclude_unset=True,  # `cut` only on the steps where the walk stopped
+    response_model=list[Step],
+    response_model_exclude_none=True,  # `cut` only on the steps where the walk stopped
     responses={
         200: {"description": "the steps, root first", "headers": TRUNCATION_HEADERS},
         **errors(401, 404, 422),
@@ -95,13 +97,13 @@ async def get_object_provenance(
         Direction, Query(description="up: what it comes from; down: what came of it")
     ] = "up",
     depth: Depth = None,
-) -> list[models.Step]:
+) -> list[Step]:
     """Every object reached from this one, with its depth and the link that reached it. A
     walk stops after 64 levels; then the steps where it stopped list the links not followed
     (`cut`) and `X-MXLIMS-Truncated` says so."""
     steps = await store.provenance(uuid, direction=direction, depth=depth)
     response.headers.update(truncation_headers(steps.cut))
-    return [models.Step.model_validate(step) for step in steps]
+    return list(steps)
 
 
 @router.get(

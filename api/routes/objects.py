@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api import models
 from api.body import JsonObject
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import IfMatch, ObjectUuid, etag, find_query, optional_revision, required_revision
+from mxlims_store.answers import MxlimsObject, Page, store_form
 from mxlims_store.store import FindQuery
 from mxlims_store.store import StoredObject as Stored
 
@@ -19,7 +19,8 @@ router = APIRouter(tags=["objects"])
 CHANGES_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "Fields to change (store form, e.g. containerId); `null` removes a field",
+        "description": "A JSON merge patch (RFC 7396) of the object in MXLIMS form: fields to "
+        'set, `null` removes one, links as `{"$ref": "<uuid>"}` (`containerRef`)',
         "content": {
             media: {"schema": {"type": "object", "additionalProperties": True}}
             for media in ("application/json", "application/merge-patch+json")
@@ -28,35 +29,34 @@ CHANGES_BODY: dict[str, Any] = {
 }
 
 
-def answer(stored: Stored, response: Response) -> models.StoredObject:
+def answer(stored: Stored, response: Response) -> MxlimsObject:
     response.headers["ETag"] = etag(stored.revision)
-    return models.StoredObject(data=stored.data, revision=stored.revision, meta=stored.meta)
+    return stored.answer()
 
 
 @router.get(
     "/objects",
     operation_id="find_objects",
     summary="Find objects",
-    response_model=models.Page,
+    response_model=Page,
     responses=errors(401, 422),
 )
-async def find_objects(
-    store: StoreDep, query: Annotated[FindQuery, Depends(find_query)]
-) -> models.Page:
+async def find_objects(store: StoreDep, query: Annotated[FindQuery, Depends(find_query)]) -> Page:
     """Objects by type and conditions on standard fields, site identifiers and extensions;
-    keyset-paginated by uuid (`next` -> `after`)."""
-    return models.Page.model_validate((await store.find(query)).to_dict())
+    keyset-paginated by uuid (`next` -> `after`). The query grammar is the CLI's `find`'s."""
+    return await store.find(query)
 
 
 @router.get(
     "/objects/{uuid}",
     operation_id="get_object",
     summary="Read one object",
-    response_model=models.StoredObject,
+    response_model=MxlimsObject,
     responses=errors(401, 404, 422),
 )
-async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> models.StoredObject:
-    """The object with its revision (also sent as the `ETag` header) and bookkeeping."""
+async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> MxlimsObject:
+    """The object in MXLIMS form with its bookkeeping under `_meta` (its revision also sent
+    as the `ETag` header)."""
     return answer(await store.get(uuid), response)
 
 
@@ -64,7 +64,7 @@ async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> m
     "/objects/{uuid}",
     operation_id="update_object",
     summary="Change fields of one object",
-    response_model=models.StoredObject,
+    response_model=MxlimsObject,
     responses=errors(400, 401, 404, 412, 413, 415, 422, 428),
     openapi_extra=CHANGES_BODY,
 )
@@ -74,9 +74,9 @@ async def update_object(
     store: StoreDep,
     response: Response,
     if_match: IfMatch = None,
-) -> models.StoredObject:
+) -> MxlimsObject:
     """Apply the changes if `If-Match` names the current revision (else 412; without it 428)."""
-    stored = await store.update(uuid, changes, revision=required_revision(if_match))
+    stored = await store.update(uuid, store_form(changes), revision=required_revision(if_match))
     return answer(stored, response)
 
 

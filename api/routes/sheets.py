@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api import models
 from api.deps import StoreDep
 from api.errors import ApiError, errors
 from api.params import ObjectUuid
+from mxlims_store.answers import ImportReport, SheetLoss, SheetReport
 from mxlims_store.mappings import (
     SheetDefaults,
     SheetExport,
@@ -178,28 +178,28 @@ async def convert_sheet(
     "/sheets/convert/report",
     operation_id="convert_sheet_report",
     summary="What converting a sheet to another facility's loses, warns of and fills in",
-    response_model=models.SheetReport,
+    response_model=SheetReport,
     responses=errors(400, 401, 404, 415, 422),
     openapi_extra=SHEET_BODY,
 )
 async def convert_sheet_report(
     _authenticated: StoreDep, conversion: Annotated[Conversion, Depends()]
-) -> models.SheetReport:
+) -> SheetReport:
     """The report of ``POST /sheets/convert`` with the same parameters (no file)."""
     if conversion.target.lower() == "mxlims":
         raise ApiError(422, "InvalidRequest", "a report is for a facility sheet: give to=<code>")
     exported = await conversion.run("csv")
     assert not isinstance(exported, dict)  # a facility's sheet, as checked above
-    return models.SheetReport.from_export(get_site(conversion.target).code, exported)
+    return SheetReport.of(get_site(conversion.target).code, exported)
 
 
 @router.post(
     "/sheets/{site}",
     operation_id="import_sheet",
     summary="Import a facility shipment sheet",
-    response_model=models.ImportReport,
+    response_model=ImportReport,
     responses={
-        201: {"model": models.ImportReport, "description": "A shipment was created"},
+        201: {"model": ImportReport, "description": "A shipment was created"},
         **errors(400, 401, 404, 409, 415, 422),
     },
     openapi_extra=SHEET_BODY,
@@ -224,7 +224,7 @@ async def import_sheet(
         ),
     ] = "update_old",
     dry_run: Annotated[bool, Query(description="check and report, write nothing")] = False,
-) -> models.ImportReport:
+) -> ImportReport:
     """Convert the sheet (every problem reported with row and column, nothing stored if any) and
     store it; 201 when a shipment was created, 200 for a dry run or a sheet already stored. The
     same shipment uploaded again (same facility, proposal, shipment name or first dewar) is
@@ -239,7 +239,7 @@ async def import_sheet(
         dry_run=dry_run,
     )
     response.status_code = 201 if report.created.get("Shipment") and not dry_run else 200
-    return models.ImportReport(**report.to_dict())
+    return report
 
 
 @router.get(
@@ -270,7 +270,7 @@ async def export_sheet(
     "/shipments/{uuid}/sheet/report",
     operation_id="get_sheet_report",
     summary="What a facility's sheet of a shipment loses, warns of and fills in",
-    response_model=models.SheetReport,
+    response_model=SheetReport,
     responses=errors(401, 404, 422),
 )
 async def get_sheet_report(
@@ -278,27 +278,27 @@ async def get_sheet_report(
     site: Site,
     store: StoreDep,
     options: Annotated[ExportOptions, Depends()],
-) -> models.SheetReport:
+) -> SheetReport:
     """The report of ``GET /shipments/{uuid}/sheet`` with the same parameters (no file)."""
     exported = await store.export_sheet(
         site, uuid, defaults=options.defaults(), draft=options.draft
     )
-    return models.SheetReport.from_export(get_site(site).code, exported)
+    return SheetReport.of(get_site(site).code, exported)
 
 
 @router.get(
     "/shipments/{uuid}/sheet/losses",
     operation_id="get_sheet_losses",
     summary="What a facility's sheet cannot hold of a shipment",
-    response_model=list[models.SheetLoss],
+    response_model=list[SheetLoss],
     responses=errors(401, 404, 422),
 )
 async def get_sheet_losses(
     uuid: ObjectUuid, site: Site, store: StoreDep, options: Annotated[ExportOptions, Depends()]
-) -> list[models.SheetLoss]:
+) -> list[SheetLoss]:
     """Every stored value that the facility's sheet has no column for (nothing silently dropped);
     ``.../sheet/report`` has these with the warnings and defaults applied."""
     exported = await store.export_sheet(
         site, uuid, defaults=options.defaults(), draft=options.draft
     )
-    return [models.SheetLoss.from_loss(loss) for loss in exported.losses]
+    return SheetReport.of(site, exported).losses

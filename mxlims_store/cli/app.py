@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from mxlims_store.answers import Answer
 from mxlims_store.config import get_settings
 from mxlims_store.errors import MxlimsError
 from mxlims_store.messages.jsontext import loads
@@ -58,9 +59,14 @@ def main(
 
 
 def emit(value: Any) -> None:
-    """Print JSON on stdout (the machine-readable result of a command)."""
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    """Print JSON on stdout (the machine-readable result of a command): the library's answers
+    in the same shape (camelCase) as the API sends them."""
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False, default=_as_json)
     sys.stdout.write("\n")
+
+
+def _as_json(value: Any) -> Any:
+    return value.to_dict() if isinstance(value, Answer) else str(value)
 
 
 def fail(lines: list[str], code: int = 1) -> NoReturn:

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress
 
+from mxlims_store.answers import HistoryEntry, MxlimsObject
 from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store
 from mxlims_store.errors import InvalidQuery
 from mxlims_store.store import POLICIES, Store
@@ -59,7 +60,7 @@ def summary(name: str, report: dict[str, Any]) -> str:
         per_type = ", ".join(f"{t} {n:,}" for t, n in sorted(counts.items()))
         return f"{sum(counts.values()):,}" + (f" ({per_type})" if per_type else "")
 
-    verb = "would import" if report.get("dry_run") else "imported"
+    verb = "would import" if report.get("dryRun") else "imported"
     lines = [
         f"{verb} {name}:",
         f"  created   {counted(report['created'])}",
@@ -77,11 +78,10 @@ def summary(name: str, report: dict[str, Any]) -> str:
 
 @app.command()
 def get(uuid: Uuid) -> None:
-    """One object, in MXLIMS form, with its bookkeeping under "_meta"."""
+    """One object in MXLIMS form (links as {"$ref": uuid}), its bookkeeping under "_meta"."""
 
-    async def run(store: Store) -> dict[str, Any]:
-        stored = await store.get(uuid)
-        return {**stored.data, "_meta": stored.meta}
+    async def run(store: Store) -> MxlimsObject:
+        return (await store.get(uuid)).answer()
 
     emit(with_store(run))
 
@@ -172,7 +172,7 @@ def export(
 def history(uuid: Uuid) -> None:
     """Every recorded change of an object, oldest first."""
 
-    async def run(store: Store) -> list[dict[str, Any]]:
+    async def run(store: Store) -> list[HistoryEntry]:
         return await store.history(uuid)
 
     emit(with_store(run))

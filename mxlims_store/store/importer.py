@@ -13,11 +13,12 @@ import asyncio
 import hashlib
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.messages.reader import refuse_oversized
@@ -33,25 +34,6 @@ from mxlims_store.store.serial import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
-
-
-@dataclass
-class ImportReport:
-    import_id: str
-    policy: Policy
-    dry_run: bool
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)  # identical to what is stored
-    keys: dict[str, str] = field(default_factory=dict)  # "Pin/Pin1" -> uuid
-    warnings: list[str] = field(default_factory=list)  # stored anyway, but worth a look
-    # differing from what is stored, and kept as stored (reject_new): counts per type, and per
-    # object ("Pin/Pin1") the fields that differ
-    differing: dict[str, int] = field(default_factory=dict)
-    differing_fields: dict[str, list[str]] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -138,16 +120,16 @@ async def _checked(
     if conflicts:
         raise Conflict(f"{len(conflicts)} object(s) already stored (policy 'error')", conflicts)
     report = ImportReport(
-        import_id,
-        policy,
-        dry_run,
-        dict(plan.created),
-        dict(plan.updated),
-        dict(plan.unchanged),
-        read.keys,
-        warnings,
-        dict(plan.differing),
-        plan.differing_fields,
+        import_id=import_id,
+        policy=policy,
+        dry_run=dry_run,
+        created=dict(plan.created),
+        updated=dict(plan.updated),
+        unchanged=dict(plan.unchanged),
+        keys=read.keys,
+        warnings=warnings,
+        differing=dict(plan.differing),
+        differing_fields=plan.differing_fields,
     )
     if not dry_run:
         await db.commit(plan.writes)

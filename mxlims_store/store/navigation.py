@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
+from mxlims_store.answers import CutLink, Link, Links, Step, label
 from mxlims_store.errors import InvalidMessage, NotFound, Problem
 from mxlims_store.messages import write_message
 from mxlims_store.model.links import link_targets, ref_key_for, rule_for
@@ -23,18 +24,20 @@ from mxlims_store.store.walk import Cut, Direction, walk
 ExportDirection = Literal["up", "down", "both"]
 
 
-async def links(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
-    """Forward links (the object's foreign keys) and reverse links (who points at it), typed."""
+async def links(db: Backend, caller: Caller, uuid: str) -> Links:
+    """Forward links (the object's foreign keys) and reverse links (who points at it), typed
+    and labelled."""
     _, root = await locate(db, caller, uuid)
     up = (await walk(db, caller, [root], "up", 1)).documents
     down = (await walk(db, caller, [root], "down", 1)).documents
     forward = [
-        {
-            "link": ref_key_for(field),
-            "field": field,
-            "uuid": target,
-            "mxlimsType": up[target]["mxlimsType"] if target in up else None,
-        }
+        Link(
+            link=ref_key_for(field),
+            field=field,
+            uuid=target,
+            mxlims_type=up[target]["mxlimsType"] if target in up else None,
+            label=label(up[target]) if target in up else None,
+        )
         for field, target in link_targets(root)
     ]
     reverse = []
@@ -43,22 +46,29 @@ async def links(db: Backend, caller: Caller, uuid: str) -> dict[str, Any]:
             rule = rule_for(document["mxlimsType"], field)
             if target == uuid and document["_id"] != uuid and rule is not None:
                 reverse.append(
-                    {
-                        "link": rule.reverse,
-                        "field": field,
-                        "uuid": document["_id"],
-                        "mxlimsType": document["mxlimsType"],
-                    }
+                    Link(
+                        link=rule.reverse,
+                        field=field,
+                        uuid=document["_id"],
+                        mxlims_type=document["mxlimsType"],
+                        label=label(document),
+                    )
                 )
-    return {"uuid": uuid, "mxlimsType": root["mxlimsType"], "forward": forward, "reverse": reverse}
+    return Links(
+        uuid=uuid,
+        mxlims_type=root["mxlimsType"],
+        label=label(root),
+        forward=forward,
+        reverse=reverse,
+    )
 
 
-class Provenance(list[dict[str, Any]]):
+class Provenance(list[Step]):
     """The steps of a provenance walk, and ``cut``: the links it did not follow because it
     stopped at the depth limit (empty when it reached the end). The step where a cut link
-    starts lists it too, under ``"cut"``."""
+    starts lists it too, under ``cut``."""
 
-    def __init__(self, steps: list[dict[str, Any]], cut: list[Cut]) -> None:
+    def __init__(self, steps: list[Step], cut: list[Cut]) -> None:
         super().__init__(steps)
         self.cut = cut
 
@@ -76,19 +86,28 @@ class ExportedMessage(dict[str, Any]):
 async def provenance(
     db: Backend, caller: Caller, uuid: str, direction: Direction = "up", depth: int | None = None
 ) -> Provenance:
-    """Every object reached from ``uuid``, each with its depth and the link that reached it."""
+    """Every object reached from ``uuid``, each with its depth, the link that reached it and
+    its label, so that a chain reads "Pin P0010101 (position 1) in Puck ... in Dewar ..."."""
     _check_depth(depth)
     _, root = await locate(db, caller, uuid)
     walked = await walk(db, caller, [root], direction, depth)
-    steps = [s.to_dict() for s in walked.steps]
-    cut_from: dict[str, list[dict[str, Any]]] = {}
+    cut_from: dict[str, list[CutLink]] = {}
     for cut in walked.cut:
         cut_from.setdefault(cut.source, []).append(
-            {"link": cut.link, "uuid": cut.target, "mxlimsType": cut.target_type}
+            CutLink(link=cut.link, uuid=cut.target, mxlims_type=cut.target_type)
         )
-    for step in steps:
-        if step["uuid"] in cut_from:
-            step["cut"] = cut_from[step["uuid"]]
+    steps = [
+        Step(
+            uuid=step.uuid,
+            mxlims_type=step.mxlims_type,
+            label=label(walked.documents[step.uuid]),
+            depth=step.depth,
+            link=step.link,
+            source=step.source,
+            cut=cut_from.get(step.uuid),
+        )
+        for step in walked.steps
+    ]
     return Provenance(steps, walked.cut)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mxlims_store.answers import MxlimsObject, mxlims_form
 from mxlims_store.errors import (
     InvalidMessage,
     NotFound,
@@ -39,11 +40,15 @@ def is_uuid(text: str) -> bool:
 
 @dataclass(frozen=True)
 class StoredObject:
-    """An MXLIMS object (standard form) with its bookkeeping."""
+    """An MXLIMS object (store form: ``containerId`` uuids) with its bookkeeping."""
 
     data: dict[str, Any]
     revision: int
     meta: dict[str, Any]
+
+    def answer(self) -> MxlimsObject:
+        """As the CLI prints it and the API answers it: MXLIMS form, bookkeeping in ``_meta``."""
+        return MxlimsObject.model_validate({**mxlims_form(self.data), "_meta": self.meta})
 
 
 def stored_object(document: dict[str, Any]) -> StoredObject:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mxlims_store.answers import MxlimsObject, Page
 from mxlims_store.errors import InvalidQuery, Problem
 from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
-from mxlims_store.store.documents import extension_filter, from_document, identifier_filter
+from mxlims_store.store.documents import extension_filter, identifier_filter
 from mxlims_store.store.filters import UnsupportedQuery, parse
 from mxlims_store.store.sites import field_names
 
@@ -35,16 +36,6 @@ class FindQuery:
     limit: int = 100
     after: str | None = None
     with_total: bool = False
-
-
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    next: str | None
-    total: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "next": self.next, "total": self.total}
 
 
 def build_filter(query: FindQuery) -> dict[str, Any]:
@@ -136,7 +127,11 @@ async def find(db: Backend, caller: Caller, query: FindQuery) -> Page:
         total = 0
         for collection in collections:
             total += await db.count(collection, readable(caller, base))
-    return Page([from_document(d) for d in page], page[-1]["_id"] if more else None, total)
+    return Page(
+        items=[MxlimsObject.of(d) for d in page],
+        next=page[-1]["_id"] if more else None,
+        total=total,
+    )
 
 
 async def stats(db: Backend, caller: Caller) -> dict[str, int]:

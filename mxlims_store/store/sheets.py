@@ -6,6 +6,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
+from mxlims_store.answers import ImportReport
 from mxlims_store.errors import InvalidMessage, NotFound, Problem, SheetProblem
 from mxlims_store.mappings import SheetExport, SiteFormat, get_site, read_sheet
 from mxlims_store.mappings.checked import SheetDefaults, checked_sheet
@@ -14,7 +15,7 @@ from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
-from mxlims_store.store.importer import ImportReport, Policy, import_message
+from mxlims_store.store.importer import Policy, import_message
 from mxlims_store.store.navigation import export
 from mxlims_store.store.reads import fetch, locate
 from mxlims_store.store.walk import walk

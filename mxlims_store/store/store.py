@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mxlims_store.answers import HistoryEntry, ImportReport, Links, Page
 from mxlims_store.errors import MxlimsError, PermissionDenied
 from mxlims_store.mappings import SheetDefaults, SheetExport
 from mxlims_store.store import (
@@ -28,10 +29,10 @@ from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import HISTORY
-from mxlims_store.store.importer import ImportReport, Policy
+from mxlims_store.store.importer import Policy
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage, Provenance
 from mxlims_store.store.objects import StoredObject
-from mxlims_store.store.queries import FindQuery, Page
+from mxlims_store.store.queries import FindQuery
 from mxlims_store.store.reads import locate
 from mxlims_store.store.walk import Direction
 
@@ -142,7 +143,7 @@ class Store:
         one transaction; the uuids deleted."""
         return await deletion.delete(self.db, self._who(caller), uuid, revision, cascade)
 
-    async def links(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
+    async def links(self, uuid: str, *, caller: Caller | None = None) -> Links:
         return await navigation.links(self.db, self._who(caller), uuid)
 
     async def provenance(
@@ -174,7 +175,7 @@ class Store:
     async def shipment_results(self, uuid: str, *, caller: Caller | None = None) -> ExportedMessage:
         return await navigation.shipment_results(self.db, self._who(caller), uuid)
 
-    async def history(self, uuid: str, *, caller: Caller | None = None) -> list[dict[str, Any]]:
+    async def history(self, uuid: str, *, caller: Caller | None = None) -> list[HistoryEntry]:
         """Every recorded change of ``uuid``, oldest first (also after the object was deleted)."""
         query = readable(self._who(caller), {"uuid": uuid})
         entries = await self.db.find(HISTORY, query, sort=[("time", 1), ("revision", 1)])
@@ -182,7 +183,7 @@ class Store:
             await locate(
                 self.db, self._who(caller), uuid
             )  # NotFound when there is no such object at all
-        return [history_entries.public(e) for e in entries]
+        return [HistoryEntry.model_validate(history_entries.public(e)) for e in entries]
 
     async def stats(self, *, caller: Caller | None = None) -> dict[str, int]:
         return await queries.stats(self.db, self._who(caller))

@@ -31,15 +31,6 @@ class Step:
     link: str | None
     source: str | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "uuid": self.uuid,
-            "mxlimsType": self.mxlims_type,
-            "depth": self.depth,
-            "link": self.link,
-            "from": self.source,
-        }
-
 
 @dataclass(frozen=True)
 class Cut:
@@ -51,14 +42,6 @@ class Cut:
     link: str
     target: str
     target_type: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "from": self.source,
-            "link": self.link,
-            "uuid": self.target,
-            "mxlimsType": self.target_type,
-        }
 
 
 @dataclass(frozen=True)

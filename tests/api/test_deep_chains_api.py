@@ -31,6 +31,7 @@ async def test_provenance_and_export_cut_at_the_depth_limit_say_so(
         {
             "uuid": last_reached,
             "mxlimsType": "ReflectionSet",
+            "label": f"ReflectionSet {last_reached}",
             "depth": MAX_DEPTH,
             "link": "derivedFromRef",
             "from": uuids[LENGTH - MAX_DEPTH],

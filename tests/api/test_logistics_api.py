@@ -12,7 +12,7 @@ async def test_a_dewars_journey_by_barcode_scan(client: httpx.AsyncClient) -> No
     assert (await client.post("/messages", json=message)).status_code == 201
     dewar = message["Dewar"]["Dewar1"]["uuid"]
     found = await client.get("/barcodes/DW-1")
-    assert found.status_code == 200 and found.json()["data"]["uuid"] == dewar
+    assert found.status_code == 200 and found.json()["uuid"] == dewar
     steps = [
         {"state": "prepared", "location": "lab"},
         {"state": "shipped", "trackingNumber": "1Z1"},

@@ -33,9 +33,11 @@ async def test_get_sends_the_revision_as_etag(
     response = await client.get(f"/objects/{pin(shipment, 1)}")
     assert response.status_code == 200
     body = response.json()
-    assert response.headers["etag"] == '"1"' == f'"{body["revision"]}"'
-    assert body["data"]["barcode"] == "PIN-1"
-    assert "_meta" not in body["data"]
+    assert response.headers["etag"] == '"1"' == f'"{body["_meta"]["revision"]}"'
+    # MXLIMS form: the standard's link names, each {"$ref": <uuid of the target>}
+    assert body["barcode"] == "PIN-1" and body["mxlimsType"] == "Pin"
+    assert body["containerRef"] == {"$ref": shipment["Puck"]["Puck1"]["uuid"]}
+    assert "containerId" not in body and set(body["_meta"]) >= {"revision", "proposal"}
 
 
 async def test_patch_with_the_etag_changes_and_bumps_it(
@@ -50,8 +52,8 @@ async def test_patch_with_the_etag_changes_and_bumps_it(
     )
     assert changed.status_code == 200, changed.text
     assert changed.headers["etag"] == '"2"'
-    assert changed.json()["data"]["barcode"] == "NEW"
-    assert "positionInPuck" not in changed.json()["data"]
+    assert changed.json()["barcode"] == "NEW"
+    assert "positionInPuck" not in changed.json()
     stale = await client.patch(
         f"/objects/{uuid}", json={"barcode": "OLD"}, headers={"If-Match": etag}
     )
@@ -233,6 +235,6 @@ async def test_import_status(client: httpx.AsyncClient, case: ImportCase) -> Non
     assert response.status_code == case.status, response.text
     report = response.json()
     assert bool(report["created"]) is case.created
-    assert report["dry_run"] is ("dry_run" in case.params)
+    assert report["dryRun"] is ("dry_run" in case.params)
     if "dry_run" in case.params:
         assert (await client.get("/stats")).json() == {}

@@ -23,7 +23,7 @@ async def test_upload_then_download_as_another_facility(client: httpx.AsyncClien
     created = await client.post("/sheets/ESRF?proposal=mx42", content=data, headers=CSV)
     assert created.status_code == 201, created.text
     shipment = created.json()["keys"]["Shipment/Shipment1"]
-    assert (await client.get(f"/objects/{shipment}")).json()["data"]["proposalCode"] == "mx42"
+    assert (await client.get(f"/objects/{shipment}")).json()["proposalCode"] == "mx42"
 
     sheet = await client.get(f"/shipments/{shipment}/sheet", params={"site": "dls"})
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
@@ -60,7 +60,7 @@ async def test_an_export_the_facility_would_refuse_is_422_unless_defaults_or_a_d
     assert ok.headers["X-MXLIMS-Problems"] == "0"
     report = (await client.get(f"{url}/report", params={"site": "dls", "proposal": "mx42"})).json()
     assert report["site"] == "dls" and len(report["losses"]) == int(ok.headers["X-MXLIMS-Losses"])
-    assert report["defaults_applied"] == [
+    assert report["defaultsApplied"] == [
         {"column": "Shipment.proposalCode", "value": "mx42", "rows": 1, "source": "proposal"}
     ]
     draft = await client.get(url, params={"site": "dls", "draft": "true"})

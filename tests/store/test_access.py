@@ -29,7 +29,7 @@ async def test_each_group_sees_only_its_own_samples(
     assert (await store.stats(caller=BOB))["Pin"] == 2
     assert (await store.stats())["Pin"] == 5  # local, unrestricted
     page = await store.find(FindQuery("Pin", with_total=True), caller=BOB)
-    assert page.total == 2 and {p["uuid"] for p in page.items} == {
+    assert page.total == 2 and {p.uuid for p in page.items} == {
         p["uuid"] for p in bobs["Pin"].values()
     }
     alice_pin = alices["Pin"]["Pin1"]["uuid"]

@@ -24,8 +24,10 @@ async def test_links_forward_and_reverse(store: Store) -> None:
             "field": "containerId",
             "uuid": message["Dewar"]["Dewar1"]["uuid"],
             "mxlimsType": "Dewar",
+            "label": f"Dewar {message['Dewar']['Dewar1']['barcode']}",
         }
     ]
+    assert links["label"] == f"Puck {message['Puck']['Puck1']['barcode']}"
     assert sorted(r["uuid"] for r in links["reverse"]) == sorted(
         p["uuid"] for p in message["Pin"].values()
     )

@@ -32,19 +32,18 @@ async def test_get_returns_standard_form_and_revision(store: Store, loaded: dict
 
 async def test_find_by_type_fields_ranges_and_in(store: Store, loaded: dict) -> None:
     page = await store.find(FindQuery("Pin", {"positionInPuck": {"$lte": 2}}, with_total=True))
-    assert page.total == 6 and {p["positionInPuck"] for p in page.items} == {1, 2}
+    assert page.total == 6 and {p.fields["positionInPuck"] for p in page.items} == {1, 2}
     page = await store.find(FindQuery("Pin", {"barcode": {"$in": ["PIN-1", "PIN-7"]}}))
-    assert sorted(p["barcode"] for p in page.items) == ["PIN-1", "PIN-7"]
-    assert (await store.find(FindQuery(where={"barcode": "DW-1"}))).items[0][
-        "mxlimsType"
-    ] == "Dewar"
+    assert sorted(p.fields["barcode"] for p in page.items) == ["PIN-1", "PIN-7"]
+    found = await store.find(FindQuery(where={"barcode": "DW-1"}))
+    assert found.items[0].mxlims_type == "Dewar"
 
 
 async def test_find_paginates_without_gaps(store: Store, loaded: dict) -> None:
     seen, after = [], None
     while True:
         page = await store.find(FindQuery("Pin", limit=7, after=after))
-        seen += [p["uuid"] for p in page.items]
+        seen += [p.uuid for p in page.items]
         if page.next is None:
             break
         after = page.next
@@ -53,9 +52,9 @@ async def test_find_paginates_without_gaps(store: Store, loaded: dict) -> None:
 
 async def test_find_by_site_identifier_and_extension(store: Store, loaded: dict) -> None:
     page = await store.find(FindQuery(identifier=("icebear.fi", "PIN-ICE-3")))
-    assert [p["uuid"] for p in page.items] == [loaded["Pin"]["Pin3"]["uuid"]]
+    assert [p.uuid for p in page.items] == [loaded["Pin"]["Pin3"]["uuid"]]
     page = await store.find(FindQuery("Pin", extension=("esrf.fr", "centringMethod", "xray")))
-    assert [p["uuid"] for p in page.items] == [loaded["Pin"]["Pin5"]["uuid"]]
+    assert [p.uuid for p in page.items] == [loaded["Pin"]["Pin5"]["uuid"]]
 
 
 @pytest.mark.parametrize(

@@ -23,10 +23,10 @@ async def test_sheet_in_store_out_same_sheet(store: Store, site: str) -> None:
     assert report.created["Shipment"] == 1 and report.created["Dewar"] >= 2
     [shipment] = (await store.find(FindQuery("Shipment"))).items
 
-    message = await store.shipment_results(shipment["uuid"])
+    message = await store.shipment_results(shipment.uuid)
     assert conformance_errors(message, "MxlimsMessageStrict") == []
 
-    exported = await store.export_sheet(site, shipment["uuid"])
+    exported = await store.export_sheet(site, shipment.uuid)
     # Only the proposal given on import can be lost, by the sheets that have no column for it.
     has_proposal = any(c.field == "Shipment.proposalCode" for c in get_site(site).columns)
     lost = {(loss.object_type, loss.field, loss.value) for loss in exported.losses}

@@ -46,4 +46,4 @@ async def test_view_as_site_applies_its_overrides(store: Store) -> None:
     read_message(as_massif)  # still a valid message
 
     found = await store.find(FindQuery("Shipment", identifier=("icebear.fi", "SHP-1")))
-    assert [s["uuid"] for s in found.items] == [message["Shipment"]["Shipment1"]["uuid"]]
+    assert [s.uuid for s in found.items] == [message["Shipment"]["Shipment1"]["uuid"]]
