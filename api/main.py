@@ -12,15 +12,17 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from importlib import metadata
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from api import pages
 from api.body import BodyLimit
 from api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
-from api.routes import ROUTERS
+from api.params import utf8_query
+from api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
 from api.slow_clients import BodyTimeout
 from mxlims_store.config import Settings, describe_store, get_settings, split_list
 from mxlims_store.model.registry import MODEL_VERSION
@@ -85,11 +87,15 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
         summary=f"A LIMS for MX whose native format is MXLIMS {MODEL_VERSION}",
         lifespan=lifespan_for(settings, opener),
         responses={**errors(*COMMON_ERRORS), **REQUEST_TIMEOUT},
+        dependencies=[Depends(utf8_query)],
+        openapi_url=f"{API_PREFIX}/openapi.json",  # what the API is; /docs shows it to people
     )
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, pause=settings.body_timeout, total=settings.body_total_timeout)
+    # A results file of 1,600 pins is 4.4 MB of JSON and about a tenth of that compressed.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API
         app.add_middleware(
@@ -109,7 +115,11 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    for router in ROOT_ROUTERS:
         app.include_router(router)
+    # the same health check where an API client looks for it (once in the OpenAPI: at the root)
+    app.add_api_route(f"{API_PREFIX}/health", health.get_health, include_in_schema=False)
     pages.install(app, settings)
     app.include_router(pages.router)
     return app

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import re
 from typing import Annotated
+from urllib.parse import unquote_to_bytes
 
-from fastapi import Header, Path, Query
+from fastapi import Header, Path, Query, Request
 
 from api.errors import ApiError
+from mxlims_store.answers import ImportReport
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import FindQuery
 from mxlims_store.store.queries import MAX_LIMIT
 from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
 from mxlims_store.store.walk import MAX_DEPTH
 
+API_PREFIX = "/api/v1"  # where the API is served (the pages and /health are at the root)
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 
 ObjectUuid = Annotated[
@@ -23,6 +26,31 @@ Depth = Annotated[
     int | None,
     Query(ge=0, le=MAX_DEPTH, description=f"levels to follow (0..{MAX_DEPTH}); all when absent"),
 ]
+
+
+def utf8_query(request: Request) -> None:
+    """A query string whose percent-escapes are not UTF-8 (a lone surrogate, a stray byte) is
+    refused: decoding it would silently search for U+FFFD instead."""
+    raw = request.scope.get("query_string", b"")
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(
+            422, "InvalidQuery", "the query string is not UTF-8: a %-escape names bytes no text has"
+        ) from None
+
+
+def location(request: Request, path: str) -> str:
+    """The URL of a resource this API serves, for a ``Location`` header."""
+    return f"{request.scope.get('root_path', '')}{API_PREFIX}{path}"
+
+
+def created_root(report: ImportReport) -> str:
+    """The uuid a 201 of an import points at: its shipment, else its first object."""
+    keys = report.keys
+    return next(
+        (u for k, u in keys.items() if k.startswith("Shipment/")), next(iter(keys.values()))
+    )
 
 
 def etag(revision: int) -> str:

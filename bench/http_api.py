@@ -110,7 +110,11 @@ async def measure(
     # trust_env=False: an HTTP(S)_PROXY of the environment must not carry loopback traffic.
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
-        base_url=server.base, headers=server.headers, trust_env=False, timeout=300, limits=limits
+        base_url=f"{server.base}/api/v1",
+        headers=server.headers,
+        trust_env=False,
+        timeout=300,
+        limits=limits,
     ) as client:
         log(f"http: {len(get_uuids)} GET /objects/{{uuid}} at concurrency {concurrency}")
         gets = await _load(client, "GET", [f"/objects/{u}" for u in get_uuids], [], concurrency)

@@ -114,7 +114,7 @@ async def _http_rows(column: str, path: Path, work: Path) -> list[Row]:
     with running_server(data_dir, work / "refusal-serve.log") as server:
         before = _vm_hwm_mib(server)
         async with httpx.AsyncClient(
-            base_url=server.base, headers=server.headers, trust_env=False, timeout=300
+            base_url=f"{server.base}/api/v1", headers=server.headers, trust_env=False, timeout=300
         ) as client:
             started = time.perf_counter()
             upload = asyncio.create_task(client.post("/messages", content=body, headers=JSON))

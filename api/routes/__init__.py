@@ -1,5 +1,7 @@
-"""One route module per resource; each exposes ``router``."""
+"""One route module per resource; each exposes ``router``. ``ROUTERS`` are served under the
+API's version prefix (:data:`API_PREFIX`); ``ROOT_ROUTERS`` at the root."""
 
+from api.params import API_PREFIX as API_PREFIX  # one definition, beside the URL helpers
 from api.routes import (
     facility,
     health,
@@ -14,6 +16,7 @@ from api.routes import (
     shipments,
 )
 
+ROOT_ROUTERS = [health.router]
 ROUTERS = [
     messages.router,
     objects.router,
@@ -23,7 +26,7 @@ ROUTERS = [
     sheets.router,
     facility.router,
     schemas.router,
-    health.router,
+    health.stats_router,
     keys.router,
     logistics.router,
 ]

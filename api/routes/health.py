@@ -1,4 +1,5 @@
-"""``/health`` and ``/stats``: is the store reachable, and what does it hold."""
+"""``/health`` (at the root, as load balancers and compose expect) and ``/api/v1/stats``: is the
+store reachable, and what does it hold."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from api.errors import errors
 from mxlims_store.model.registry import MODEL_VERSION
 
 router = APIRouter(tags=["service"])
+stats_router = APIRouter(tags=["service"])
 
 
 @router.get(
@@ -26,7 +28,7 @@ async def get_health(store: OpenStoreDep, settings: SettingsDep) -> models.Healt
     return models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
 
 
-@router.get(
+@stats_router.get(
     "/stats",
     operation_id="get_stats",
     summary="Objects per type",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep
 from api.errors import errors
+from api.params import location
 
 router = APIRouter(tags=["keys"])
 
@@ -44,11 +45,16 @@ class CreatedKey(ApiKey):
     response_model=CreatedKey,
     responses=errors(401, 403, 422),
 )
-async def create_key(new: NewKey, store: StoreDep) -> CreatedKey:
-    created = await store.create_key(
-        name=new.name, role=new.role, proposals=new.proposals, expires=new.expires
+async def create_key(
+    new: NewKey, store: StoreDep, request: Request, response: Response
+) -> CreatedKey:
+    created = CreatedKey.model_validate(
+        await store.create_key(
+            name=new.name, role=new.role, proposals=new.proposals, expires=new.expires
+        )
     )
-    return CreatedKey.model_validate(created)
+    response.headers["Location"] = location(request, f"/keys/{created.id}")
+    return created
 
 
 @router.get(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import StoreDep
 from api.errors import errors
-from api.params import ObjectUuid
+from api.params import ObjectUuid, location
 from api.routes.navigation import attachment, message_file
 from api.routes.objects import answer
 from mxlims_store.answers import MxlimsObject
@@ -168,9 +168,13 @@ EVENT_ROUTE: dict[str, Any] = {
 }
 
 
-async def _recorded(ref: str, event: NewEvent, store: Store) -> Event:
+async def _recorded(
+    ref: str, event: NewEvent, store: Store, request: Request, response: Response
+) -> Event:
     details = event.model_dump(exclude={"state"}, exclude_none=True)
-    return Event.model_validate(await store.record_event(ref, event.state, **details))
+    recorded = Event.model_validate(await store.record_event(ref, event.state, **details))
+    response.headers["Location"] = location(request, f"/objects/{recorded.subject}/events")
+    return recorded
 
 
 @router.post(
@@ -179,10 +183,12 @@ async def _recorded(ref: str, event: NewEvent, store: Store) -> Event:
     summary="Record a logistics event",
     **EVENT_ROUTE,
 )
-async def record_event(uuid: ObjectUuid, event: NewEvent, store: StoreDep) -> Event:
+async def record_event(
+    uuid: ObjectUuid, event: NewEvent, store: StoreDep, request: Request, response: Response
+) -> Event:
     """A new state (and place) of a shipment, dewar or container; a move the journey does not
     allow (say `returned` -> `shipped` without a new `prepared`) is refused with 409."""
-    return await _recorded(uuid, event, store)
+    return await _recorded(uuid, event, store, request, response)
 
 
 @router.get(
@@ -214,10 +220,12 @@ async def get_by_barcode(barcode: Barcode, store: StoreDep, response: Response) 
     summary="Record a logistics event by barcode scan",
     **EVENT_ROUTE,
 )
-async def record_event_by_barcode(barcode: Barcode, event: NewEvent, store: StoreDep) -> Event:
+async def record_event_by_barcode(
+    barcode: Barcode, event: NewEvent, store: StoreDep, request: Request, response: Response
+) -> Event:
     """As `POST /objects/{uuid}/events`, for the object a scanned barcode names (refused when
     the barcode is on objects of several proposals)."""
-    return await _recorded(barcode, event, store)
+    return await _recorded(barcode, event, store, request, response)
 
 
 @router.get(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.body import is_json
 from api.deps import StoreDep
 from api.errors import ApiError, errors
+from api.params import created_root, location
 from mxlims_store.answers import ImportReport
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.messages.jsontext import loads
@@ -77,6 +78,7 @@ MESSAGE_BODY: dict[str, Any] = {
 async def import_message(
     message: MessageBody,
     store: StoreDep,
+    request: Request,
     response: Response,
     policy: Annotated[
         Policy, Query(description="what to do with uuids already stored")
@@ -87,4 +89,6 @@ async def import_message(
     anything was created, 200 otherwise (dry run, or everything already stored)."""
     report = await store.import_message(message, policy=policy, dry_run=dry_run)
     response.status_code = 201 if report.created and not dry_run else 200
+    if response.status_code == 201:
+        response.headers["Location"] = location(request, f"/objects/{created_root(report)}")
     return report

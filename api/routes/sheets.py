@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import StoreDep
 from api.errors import ApiError, errors
-from api.params import ObjectUuid
+from api.params import ObjectUuid, created_root, location
 from mxlims_store.answers import ImportReport, SheetLoss, SheetReport
 from mxlims_store.mappings import (
     SheetDefaults,
@@ -208,12 +208,17 @@ async def import_sheet(
     site: str,
     data: Annotated[bytes, Depends(sheet_bytes)],
     store: StoreDep,
+    request: Request,
     response: Response,
     proposal: Annotated[
         str | None, Query(description="proposal code, for sheets without one")
     ] = None,
     filename: Annotated[
         str | None, Query(description="original file name (.xlsx, .tsv ...)")
+    ] = None,
+    name: Annotated[
+        str | None,
+        Query(description="shipment name, for a sheet without one (else: its first dewar)"),
     ] = None,
     encoding: Encoding = None,
     policy: Annotated[
@@ -234,11 +239,14 @@ async def import_sheet(
         data,
         filename=filename,
         proposal=proposal,
+        name=name,
         encoding=encoding,
         policy=policy,
         dry_run=dry_run,
     )
     response.status_code = 201 if report.created.get("Shipment") and not dry_run else 200
+    if response.status_code == 201:
+        response.headers["Location"] = location(request, f"/objects/{created_root(report)}")
     return report
 
 

@@ -121,6 +121,10 @@ def import_sheet(
     site: Site,
     file: SheetFile,
     proposal: Proposal = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="shipment name, for a sheet without one (else: its first dewar)"),
+    ] = None,
     encoding: Encoding = None,
     policy: Annotated[
         str,
@@ -150,6 +154,7 @@ def import_sheet(
             data,
             filename=file.name,
             proposal=proposal,
+            name=name,
             encoding=encoding,
             policy=policy,  # checked above
             dry_run=dry_run,

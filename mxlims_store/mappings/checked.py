@@ -17,6 +17,7 @@ from ..errors import MappingError, SheetProblem
 from .exporter import AppliedDefault, SheetExport, write_sheet
 from .importer import read_sheet
 from .sites import get_site
+from .vocabularies import PUCK_TYPE
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,24 @@ class SheetDefaults:
 
 
 def parse_column_defaults(pairs: list[str]) -> dict[str, str]:
-    """``["COLUMN=VALUE", ...]`` as given on the command line or in a query."""
+    """``["COLUMN=VALUE", ...]`` as given on the command line or in a query: each a column
+    once, with a value of printable text."""
     out: dict[str, str] = {}
     problems = []
     for pair in pairs:
-        column, sep, value = pair.partition("=")
-        if not sep or not column.strip():
+        column, sep, value = (part.strip() for part in pair.partition("="))
+        if not sep or not column:
             problems.append(SheetProblem(None, None, f"default {pair!r} is not COLUMN=VALUE"))
+        elif not value:
+            problems.append(SheetProblem(None, column, "a default needs a value"))
+        elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            problems.append(SheetProblem(None, column, "a default may not hold control characters"))
+        elif column in out:
+            problems.append(SheetProblem(None, column, "this column has two defaults"))
         else:
-            out[column.strip()] = value.strip()
+            out[column] = value
     if problems:
-        raise MappingError(problems)
+        raise MappingError(problems, f"{len(problems)} problem(s) in the defaults: {problems[0]}")
     return out
 
 
@@ -54,7 +62,8 @@ def _with_defaults(
     sf = get_site(site)
     applied: list[AppliedDefault] = []
     proposal = defaults.proposal if sf.maps("Shipment", "proposalCode") else None
-    puck_type = defaults.puck_type if sf.maps("Puck", "puckType") else None
+    term = _puck_type(defaults.puck_type) if defaults.puck_type is not None else None
+    puck_type = term if sf.maps("Puck", "puckType") else None
     if proposal is None and puck_type is None:
         return message, applied
     message = copy.deepcopy(message)
@@ -87,11 +96,25 @@ def _column_defaults(site: str, given: dict[str, str]) -> dict[str, str]:
             problems.append(
                 SheetProblem(None, name, f"the {sf.name} sheet has no such column; it has {known}")
             )
+        elif column.header in out:  # two spellings of one column
+            problems.append(SheetProblem(None, name, f"{column.header} has two defaults"))
         else:
             out[column.header] = value
     if problems:
-        raise MappingError(problems)
+        raise MappingError(problems, f"{len(problems)} problem(s) in the defaults: {problems[0]}")
     return out
+
+
+def _puck_type(given: str) -> str:
+    """The MXLIMS term of a puck type given as a default; refused unless it names one."""
+    term = PUCK_TYPE.term(given)
+    if term is None:
+        known = ", ".join(PUCK_TYPE.terms)
+        raise MappingError(
+            [SheetProblem(None, "puckType", f"{given!r} is not a puck type; use one of {known}")],
+            f"{given!r} is not a puck type; use one of {known}",
+        )
+    return term
 
 
 def checked_sheet(

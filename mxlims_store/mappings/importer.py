@@ -49,8 +49,13 @@ class _Entity:
 
 
 class _Builder:
-    def __init__(self, site: SiteFormat, proposal_code: str | None) -> None:
+    def __init__(
+        self, site: SiteFormat, proposal_code: str | None, shipment_name: str | None = None
+    ) -> None:
         self.site = site
+        self.shipment_name = shipment_name
+        self.row_number = 0  # the row being read: where each object is first named
+        self.first_rows: dict[str, int] = {}  # "Pin/Pin3" -> its first sheet row
         self.problems: list[SheetProblem] = []
         self.objects: dict[str, dict[str, dict[str, Any]]] = {}
         # what names each object within its shipment, for its stable uuid (see `_stable_uuids`)
@@ -76,6 +81,7 @@ class _Builder:
         key = f"{type_}{len(bucket) + 1}"
         obj: dict[str, Any] = {"mxlimsType": type_}
         bucket[key] = obj
+        self.first_rows[f"{type_}/{key}"] = self.row_number
         self.identities[(type_, key)] = (type_, *identity)
         return key, obj
 
@@ -146,14 +152,23 @@ class _Builder:
 
     def add(self, row: Row) -> None:
         site = self.site
+        self.row_number = row.number
         # Shipment: one per sheet.
         if self.shipment is None:
+            self.shipment_row = row.number
             key, obj = self.new("Shipment", ())
             self.shipment = _Entity("Shipment", key, obj, "the shipment", ())
             if not site.maps("Shipment", "proposalCode"):
                 # ShipmentData requires proposalCode; the sheet has none (caller may supply it).
                 obj["proposalCode"] = self.proposal_code or ""
         self.merge(self.shipment, row, row.values.get("Shipment", {}), row.ext.get("Shipment", {}))
+        given, written = self.proposal_code, self.shipment.data.get("proposalCode")
+        if given and written and given != written and row.number == self.shipment_row:
+            self.problem(
+                row.number,
+                row.header_of.get(("Shipment", "proposalCode")),
+                f"the sheet is for proposal {written}, not {given} as asked",
+            )
 
         dewar_id = self._identity(row, "Dewar")
         dewar, _ = self.entity(
@@ -172,7 +187,11 @@ class _Builder:
             (dewar.key, puck_id),
             "Puck",
             f"puck {puck_id}" if puck_id else f"the puck of {dewar.label}",
-            (*dewar.identity, puck_id or ""),
+            # a barcode names a puck wherever it is (it may move to another dewar); a name
+            # only within its dewar
+            ("barcode", str(puck_barcode))
+            if (puck_barcode := row.get("Puck", "barcode")) is not None
+            else (*dewar.identity, puck_id or ""),
         )
         self.merge(puck, row, row.values.get("Puck", {}), row.ext.get("Puck", {}))
         if new_puck:
@@ -367,6 +386,9 @@ class _Builder:
         that it is recognisable in a list and found again when the sheet is uploaded again."""
         if self.shipment is None or self.shipment.data.get("name"):
             return
+        if self.shipment_name:
+            self.shipment.data["name"] = self.shipment_name
+            return
         first_dewar = next(iter(self.dewars), None)
         if first_dewar:
             self.shipment.data["name"] = str(first_dewar)
@@ -420,11 +442,16 @@ def read_sheet(
     proposal_code: str | None = None,
     encoding: str | None = None,
     warnings: list[SheetProblem] | None = None,
+    shipment_name: str | None = None,
+    rows: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Convert a facility shipment sheet (CSV, TSV or XLSX bytes) to an MXLIMS message dict.
 
     ``site`` is a facility code (case-insensitive; see :func:`list_sites`). ``proposal_code``
-    fills ``Shipment.proposalCode`` (required by MXLIMS) for sheets without a proposal column.
+    fills ``Shipment.proposalCode`` (required by MXLIMS) for sheets without a proposal column
+    (a sheet naming another proposal is refused). ``shipment_name`` names a shipment the sheet
+    does not name (else: its first dewar). ``rows``, if given, receives the first sheet row of
+    each object (``"Pin/Pin3" -> 5``).
     Every problem in the sheet is collected and raised together as :class:`MappingError`;
     nothing is returned when any row is bad. Text sheets are UTF-8 unless ``encoding`` says
     otherwise. Uuids are stable: the same shipment read again gets the same ones. ``warnings``,
@@ -438,17 +465,17 @@ def read_sheet(
     if found is None:
         raise MappingError(problems)
     header_index, columns = found
-    builder = _Builder(fmt, proposal_code)
+    builder = _Builder(fmt, proposal_code, shipment_name)
     builder.problems = problems
     noted = warnings if warnings is not None else []
 
     def warn(row: int | None, column: str | None, message: str) -> None:
         noted.append(SheetProblem(row, column, message))
 
-    rows = [(n, cells) for n, cells in table[header_index + 1 :] if any(cells)]
-    if not rows:
+    sample_rows = [(n, cells) for n, cells in table[header_index + 1 :] if any(cells)]
+    if not sample_rows:
         builder.problem(None, None, "the sheet has a header row but no sample rows")
-    for number, cells in rows:
+    for number, cells in sample_rows:
         row = parse_row(fmt, columns, number, cells, builder.problem, warn)
         if row is not None:
             builder.add(row)
@@ -458,4 +485,6 @@ def read_sheet(
         raise MappingError(builder.problems)
     builder.name_shipment(filename)
     builder.stable_uuids()
+    if rows is not None:
+        rows.update(builder.first_rows)
     return builder.message()

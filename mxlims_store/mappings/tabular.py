@@ -115,17 +115,34 @@ def _too_many_columns(number: int) -> MappingError:
 def _decode(data: bytes, encoding: str | None) -> str:
     # No guessing: one stray byte used to switch a whole UTF-8 sheet to cp1252 and turn every
     # "Å" into "Ã…" without a word. The user says which encoding a non-UTF-8 file is in.
+    if encoding is None:  # a byte-order mark declares its encoding: reading by it is no guess
+        encoding = next((e for bom, e in _BOMS if data.startswith(bom)), None)
     name = encoding or "utf-8-sig"
     try:
-        codecs.lookup(name)
+        info = codecs.lookup(name)
     except LookupError:
+        info = None
+    # Python also names transforms (rot13, base64, zlib) and codecs that are no file's text
+    # (idna, unicode_escape): they would garble a sheet or fail deep inside.
+    if info is None or not info._is_text_encoding or info.name in _NOT_FILE_ENCODINGS:
         raise MappingError(
-            [SheetProblem(None, None, f"unknown encoding {encoding!r} (try utf-8 or cp1252)")]
-        ) from None
+            [SheetProblem(None, None, f"{encoding!r} is not a text encoding (try utf-8 or cp1252)")]
+        )
     try:
         return data.decode(name)
     except UnicodeDecodeError as exc:
         raise MappingError([_undecodable(data, exc.start, encoding)]) from None
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose mark it begins with
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_NOT_FILE_ENCODINGS = frozenset(
+    {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "mbcs", "oem"}
+)
 
 
 def _undecodable(data: bytes, offset: int, encoding: str | None) -> SheetProblem:

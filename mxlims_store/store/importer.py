@@ -22,7 +22,7 @@ from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.messages.reader import refuse_oversized
-from mxlims_store.model.registry import MODEL_VERSION, parse_object
+from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION, parse_object
 from mxlims_store.store import history, integrity
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
@@ -184,10 +184,18 @@ def _check_external_links(
         target = existing.get(uuid)
         return target if target is not None and caller.may_read(stored_owner(target)) else None
 
-    if not allow_missing:
-        for uuid in read.stubs:
-            if visible(uuid) is None:
+    for uuid, core in read.stubs.items():
+        target = visible(uuid)
+        if target is None:
+            if not allow_missing:
                 problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
+        elif BASE_TYPE.get(target["mxlimsType"]) != core:
+            problems.append(
+                Problem(
+                    path_of[uuid],
+                    f"stub {uuid} names a stored {target['mxlimsType']}, not a {core}",
+                )
+            )
     for link in read.external_links:
         target = visible(link.target_uuid)
         if target is not None and not link.rule.allows(target["mxlimsType"]):

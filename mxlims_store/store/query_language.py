@@ -43,6 +43,15 @@ GRAMMAR = (
 _SIGNS = {"!=": "$ne", "<=": "$lte", ">=": "$gte", "=": "$eq", "<": "$lt", ">": "$gt"}
 _WORDS = {"in": "$in", "nin": "$nin", "exists": "$exists"}
 _ORDERED = {"$lt", "$lte", "$gt", "$gte"}
+# What an item of an :in / :nin list may be, by the kind of field (a JSON string for text).
+_ITEM_TYPES: dict[str, type | tuple[type, ...]] = {
+    "text": str,
+    "choice": str,
+    "number": (int, float),
+    "flag": bool,
+    "list": str,
+    "object": (),
+}
 _NOT_SEARCHABLE = frozenset({"extensions", "identifiers", "urls", "mxlimsBaseType"})
 
 
@@ -160,12 +169,14 @@ def _typed(found: _Field, name: str, op: str, raw: str) -> tuple[Any, str]:
     if op in ("$in", "$nin"):
         try:
             items = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             items = None
         if not isinstance(items, list):
             return None, f':{op[1:]} takes a JSON list, e.g. [1, 2] or ["a", "b"]'
         values = []
         for item in items:
+            if not isinstance(item, _ITEM_TYPES[found.kind if found.item is None else "text"]):
+                return None, f"{name}: {json.dumps(item)[:40]} cannot be one of its values"
             value, why = _scalar(found, name, item if isinstance(item, str) else json.dumps(item))
             if why:
                 return None, why

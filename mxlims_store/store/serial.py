@@ -21,3 +21,13 @@ def checked_writes(backend: object) -> asyncio.Lock:
     if lock is None:
         lock = _LOCKS[backend] = asyncio.Lock()
     return lock
+
+
+_TURNS: WeakKeyDictionary[object, dict[str, asyncio.Lock]] = WeakKeyDictionary()
+
+
+def one_at_a_time(backend: object, purpose: str) -> asyncio.Lock:
+    """A lock of its own for writes of one kind that compare themselves with what the one
+    before stored (sheet uploads), taken before :func:`checked_writes` and never inside it."""
+    locks = _TURNS.setdefault(backend, {})
+    return locks.setdefault(purpose, asyncio.Lock())

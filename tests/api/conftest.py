@@ -16,7 +16,7 @@ from api.main import create_app
 from mxlims_store.config import Settings
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 
-BASE_URL = "http://testserver"
+BASE_URL = "http://testserver/api/v1"  # the API's prefix (/health is served there too)
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

@@ -262,7 +262,7 @@ async def test_wrong_hosts_and_foreign_origins_are_refused(tmp_path: Path) -> No
             assert (await c.get("/health")).status_code == 400
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
             simple = await c.post(
-                "/sheets/dls",
+                "/api/v1/sheets/dls",
                 content=b"a,b\n1,2\n",
                 headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
             )

@@ -89,7 +89,7 @@ CASES = [
     Bad("delete-stale", "DELETE", "/objects/{pin}", 412, "StaleRevision", "revision",
         headers={"If-Match": '"2"'}),
     Bad("method-not-allowed", "PUT", "/objects/{pin}", 405, "MethodNotAllowed", "no route PUT"),
-    Bad("unknown-route", "GET", "/nowhere", 404, "NotFound", "no route GET /nowhere"),
+    Bad("unknown-route", "GET", "/nowhere", 404, "NotFound", "no route GET /api/v1/nowhere"),
     # finding and walking
     Bad("limit-0", "GET", "/objects?limit=0", 422, "InvalidQuery", "query/limit"),
     Bad("limit-huge", "GET", f"/objects?limit={10**9}", 422, "InvalidQuery", "query/limit"),

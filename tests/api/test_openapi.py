@@ -20,7 +20,8 @@ class Operation:
 
 
 def op(operation_id: str, method: str, path: str, *codes: int) -> Operation:
-    return Operation(operation_id, method, path, frozenset(codes) | {413})  # 413: the body limit
+    served = path if path == "/health" else f"/api/v1{path}"  # /health stays at the root
+    return Operation(operation_id, method, served, frozenset(codes) | {413})  # 413: body limit
 
 
 BY_UUID = (401, 404, 422)
@@ -101,14 +102,14 @@ def test_error_body_names_the_problem(document: dict[str, Any]) -> None:
 
 
 def test_bodies_are_documented_as_json(document: dict[str, Any]) -> None:
-    for path, method in (("/messages", "post"), ("/objects/{uuid}", "patch")):
+    for path, method in (("/api/v1/messages", "post"), ("/api/v1/objects/{uuid}", "patch")):
         body = document["paths"][path][method]["requestBody"]
         assert body["required"] is True
         assert "application/json" in body["content"]
 
 
 def test_if_match_is_a_documented_header(document: dict[str, Any]) -> None:
-    params = document["paths"]["/objects/{uuid}"]["patch"]["parameters"]
+    params = document["paths"]["/api/v1/objects/{uuid}"]["patch"]["parameters"]
     assert {"name": "If-Match", "in": "header"}.items() <= next(
         p for p in params if p["in"] == "header"
     ).items()

@@ -65,7 +65,7 @@ async def seeded_store(settings: Settings) -> AsyncIterator[Store]:
 APP = create_app(
     make_settings(Path(tempfile.mkdtemp(prefix="mxlims-schemathesis-"))), opener=seeded_store
 )
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 
 @schema.hook

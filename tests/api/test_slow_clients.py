@@ -59,7 +59,7 @@ def _talk(
 def _post_head(length: int, key: str | None) -> bytes:
     auth = f"Authorization: Bearer {key}\r\n" if key else ""
     return (
-        "POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "POST /api/v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"{auth}Content-Length: {length}\r\n\r\n"
     ).encode()
 
@@ -111,7 +111,7 @@ def test_a_body_left_unread_after_an_early_answer_cannot_trickle_on(
 
 def test_normal_requests_still_work(server: tuple[str, int, str]) -> None:
     host, port, key = server
-    base = f"http://{host}:{port}"
+    base = f"http://{host}:{port}/api/v1"  # /health is served there too
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
         assert client.get("/health").status_code == 200
         imported = client.post("/messages", json=shipment_message(2))

@@ -33,7 +33,7 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
         key = (tmp_path / "data" / FIRST_KEY_FILE).read_text().strip()
         auth = {"Authorization": f"Bearer {key}"}
         over_http = shipment_message(4)
-        posted = httpx.post(f"{base}/messages", json=over_http, headers=auth, timeout=30)
+        posted = httpx.post(f"{base}/api/v1/messages", json=over_http, headers=auth, timeout=30)
         assert posted.status_code == 201
 
         stats = cli("stats")
@@ -51,6 +51,6 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
         assert imported.returncode == 0, imported.stderr
         # the running server sees what the CLI wrote, at once
         pin = from_cli["Pin"]["Pin1"]["uuid"]
-        seen = httpx.get(f"{base}/objects/{pin}", headers=auth, timeout=10)
+        seen = httpx.get(f"{base}/api/v1/objects/{pin}", headers=auth, timeout=10)
         assert seen.status_code == 200
-        assert httpx.get(f"{base}/stats", headers=auth, timeout=10).json()["Pin"] == 7
+        assert httpx.get(f"{base}/api/v1/stats", headers=auth, timeout=10).json()["Pin"] == 7

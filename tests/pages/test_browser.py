@@ -37,7 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         keys = {}
         for name, proposal in (("ada", "mx1234"), ("bob", "mx9999")):
             created = httpx.post(
-                f"{base}/keys",
+                f"{base}/api/v1/keys",
                 json={"name": name, "role": "member", "proposals": [proposal]},
                 headers={"Authorization": f"Bearer {admin}"},
                 timeout=10,

@@ -140,3 +140,14 @@ async def test_a_long_list_of_values_is_one_question(store: Store) -> None:
     await store.import_message(shipment_message(3))
     page = await store.find(FindQuery("Pin", {"positionInPuck": {"$in": list(range(600))}}))
     assert len(page.items) == 3
+
+
+async def test_a_stub_of_the_wrong_core_type_is_refused(store: Store) -> None:
+    message = shipment_message(1)
+    await store.import_message(message)
+    shipment = message["Shipment"]["Shipment1"]["uuid"]
+    stub = {"version": "0.6.13", "Job": {"Job1": {"mxlimsBaseType": "Job", "uuid": shipment}}}
+    with pytest.raises(InvalidMessage, match="names a stored Shipment, not a Job"):
+        await store.import_message(stub)
+    right = {"version": "0.6.13", "LogisticalSample": {"S1": {"uuid": shipment}}}
+    assert (await store.import_message(right)).created == {}

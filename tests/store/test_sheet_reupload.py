@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
+
+from mxlims_store.errors import Conflict, MappingError
 from mxlims_store.mappings import read_sheet
 from mxlims_store.store import FindQuery, Store
 from tests.mappings.mapping_helpers import fixture
@@ -139,3 +143,57 @@ async def test_cells_kept_as_written_are_warnings_of_the_import(store: Store) ->
     report = await store.import_sheet("dls", unknown, filename=name)
     [warning] = report.warnings
     assert warning.startswith("row 2, column 'loopType'") and "Kapton 20um" in warning
+
+
+async def test_a_renamed_dewar_moves_its_pucks_and_the_old_dewar_is_named(store: Store) -> None:
+    data, name = fixture("dls")
+    first = await store.import_sheet("dls", data, filename=name)
+    renamed = data.replace(b"DLS-MX-0101", b"DLS-MX-0999")
+    report = await store.import_sheet("dls", renamed, filename=name)
+    assert report.created.get("Dewar") == 1 and "Puck" not in report.created
+    old = first.keys["Dewar/Dewar1"]
+    assert any(old in w and "not in the sheet" in w for w in report.warnings)
+    assert any("Puck DLS-CPS-0011" in w and "moves from" in w for w in report.warnings)
+    assert "containerId" not in (await store.get(old)).data  # taken out of the shipment
+
+
+async def test_another_shipment_under_the_same_name_is_refused_not_taken_over(
+    store: Store,
+) -> None:
+    data, name = fixture("esrf")
+    await store.import_sheet("esrf", data, filename=name, proposal="mx2450")
+    other = data
+    for n in range(300, 314):  # the same dewars and pucks, all new pins
+        other = other.replace(f"ESRF-PIN-{n}".encode(), f"ESRF-PIN-{n + 100}".encode())
+    with pytest.raises(Conflict, match="another shipment; give it a name of its own"):
+        await store.import_sheet("esrf", other, filename=name, proposal="mx2450")
+    named = await store.import_sheet("esrf", other, filename=name, proposal="mx2450", name="Dec")
+    assert named.created["Shipment"] == 1
+    assert len(await store.shipments()) == 2
+
+
+async def test_a_proposal_other_than_the_sheets_is_refused_and_none_is_said(store: Store) -> None:
+    data, name = fixture("dls")
+    with pytest.raises(MappingError, match="for proposal mx23456, not mx1"):
+        await store.import_sheet("dls", data, filename=name, proposal="mx1")
+    esrf, esrf_name = fixture("esrf")
+    report = await store.import_sheet("esrf", esrf, filename=esrf_name)
+    assert any("belongs to no proposal" in w for w in report.warnings)
+
+
+async def test_a_dropped_pin_leaves_its_place_and_a_store_refusal_names_rows(store: Store) -> None:
+    data, name = fixture("esrf")
+    first = await store.import_sheet("esrf", data, filename=name)
+    await store.import_sheet("esrf", _without_line(data, "ESRF-PIN-300"), filename=name)
+    dropped = (await store.get(first.keys["Pin/Pin1"])).data
+    assert "containerId" not in dropped and "positionInPuck" not in dropped
+
+
+async def test_concurrent_reuploads_take_turns(store: Store) -> None:
+    data, name = fixture("dls")
+    await store.import_sheet("dls", data, filename=name)
+    changed = data.replace(b",DLS-PIN-4101,hewl_1102,2,", b",DLS-PIN-4101,hewl_1102,9,")
+    results = await asyncio.gather(
+        *(store.import_sheet("dls", changed if i % 2 else data, filename=name) for i in range(6))
+    )
+    assert all(r.policy == "update_old" for r in results)
