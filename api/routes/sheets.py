@@ -58,6 +58,10 @@ async def sheet_bytes(request: Request) -> bytes:
     return data
 
 
+SheetFormat = Annotated[
+    Literal["csv", "tsv", "xlsx"],
+    Query(description="file format (XLSX cells cannot hold control characters: said so)"),
+]
 Encoding = Annotated[
     str | None,
     Query(description="text encoding of a CSV/TSV that is not UTF-8 (e.g. cp1252)"),
@@ -128,6 +132,12 @@ class Conversion:
     async def run(self, fmt: str) -> SheetExport | dict[str, Any]:
         """The target's sheet (checked with its own rules) or, to MXLIMS, the message."""
         if self.target.lower() == "mxlims":
+            if self.options.draft or self.options.puckType or self.options.default:
+                raise ApiError(
+                    422,
+                    "InvalidQuery",
+                    "draft, puckType and default are for a facility's sheet (to=<code>)",
+                )
             return await asyncio.to_thread(
                 read_sheet,
                 self.source,
@@ -161,7 +171,7 @@ class Conversion:
 async def convert_sheet(
     _authenticated: StoreDep,
     conversion: Annotated[Conversion, Depends()],
-    format: Annotated[Literal["csv", "tsv", "xlsx"], Query(description="file format")] = "csv",
+    format: SheetFormat = "csv",
 ) -> Response:
     """The sheet converted through MXLIMS and checked with the target facility's own import
     rules: refused (422, every row and column) when the target would refuse it, unless a draft
@@ -183,12 +193,14 @@ async def convert_sheet(
     openapi_extra=SHEET_BODY,
 )
 async def convert_sheet_report(
-    _authenticated: StoreDep, conversion: Annotated[Conversion, Depends()]
+    _authenticated: StoreDep,
+    conversion: Annotated[Conversion, Depends()],
+    format: SheetFormat = "csv",
 ) -> SheetReport:
     """The report of ``POST /sheets/convert`` with the same parameters (no file)."""
     if conversion.target.lower() == "mxlims":
-        raise ApiError(422, "InvalidRequest", "a report is for a facility sheet: give to=<code>")
-    exported = await conversion.run("csv")
+        raise ApiError(422, "InvalidQuery", "a report is for a facility sheet: give to=<code>")
+    exported = await conversion.run(format)
     assert not isinstance(exported, dict)  # a facility's sheet, as checked above
     return SheetReport.of(get_site(conversion.target).code, exported)
 
@@ -262,7 +274,7 @@ async def export_sheet(
     site: Site,
     store: StoreDep,
     options: Annotated[ExportOptions, Depends()],
-    format: Annotated[Literal["csv", "tsv", "xlsx"], Query(description="file format")] = "csv",
+    format: SheetFormat = "csv",
 ) -> Response:
     """The shipment in the facility's layout, checked with that facility's own import rules:
     what it requires and nothing stored gives comes from ``proposal``, ``puckType`` and
@@ -286,10 +298,11 @@ async def get_sheet_report(
     site: Site,
     store: StoreDep,
     options: Annotated[ExportOptions, Depends()],
+    format: SheetFormat = "csv",
 ) -> SheetReport:
     """The report of ``GET /shipments/{uuid}/sheet`` with the same parameters (no file)."""
     exported = await store.export_sheet(
-        site, uuid, defaults=options.defaults(), draft=options.draft
+        site, uuid, fmt=format, defaults=options.defaults(), draft=options.draft
     )
     return SheetReport.of(get_site(site).code, exported)
 

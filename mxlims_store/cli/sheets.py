@@ -61,6 +61,10 @@ Draft = Annotated[
         "--draft", help="write the sheet even if the target facility would refuse it (said why)"
     ),
 ]
+EveryLoss = Annotated[
+    bool,
+    typer.Option("--every-loss", help="list each value the sheet cannot hold, not counts"),
+]
 Out = Annotated[
     Path | None,
     typer.Option(help="write here (.xlsx for Excel, .tsv) instead of stdout"),
@@ -87,13 +91,30 @@ def _format_of(out: Path | None) -> str:
     return suffix if suffix in ("xlsx", "tsv") else "csv"
 
 
-def _deliver(exported: SheetExport, target: str, out: Path | None) -> None:
+def _grouped_losses(exported: SheetExport, target: str, *, every: bool) -> list[str]:
+    """What the sheet cannot hold: one line per field and reason with how many values (a
+    shipment with results loses thousands of result values to any sheet), or every value."""
+    if every:
+        return [f"not in the {target} sheet: {loss}" for loss in exported.losses]
+    counted: dict[tuple[str, str, str], int] = {}
+    for loss in exported.losses:
+        key = (loss.object_type, loss.field, loss.reason)
+        counted[key] = counted.get(key, 0) + 1
+    return [
+        f"not in the {target} sheet: {n} x {type_}.{field}: {reason}"
+        for (type_, field, reason), n in counted.items()
+    ]
+
+
+def _deliver(
+    exported: SheetExport, target: str, out: Path | None, *, every_loss: bool = False
+) -> None:
     """The sheet to --out or stdout; every loss, warning and default applied on stderr with a
     summary line, so nothing the target cannot hold goes unsaid."""
     for applied in exported.defaults_applied:
         typer.echo(f"default: {applied}", err=True)
-    for loss in exported.losses:
-        typer.echo(f"not in the {target} sheet: {loss}", err=True)
+    for line in _grouped_losses(exported, target, every=every_loss):
+        typer.echo(line, err=True)
     for warning in exported.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for problem in exported.problems:
@@ -113,7 +134,10 @@ def _deliver(exported: SheetExport, target: str, out: Path | None) -> None:
 
 
 def _refused(error: MxlimsError) -> None:
-    fail([error.message, *problem_lines(error)])
+    """The refusal's own sentence (what to do) when it has one, then one line per problem."""
+    lines = problem_lines(error)
+    said = error.message if "problem(s) in" not in error.message else None
+    fail([said, *lines] if said else lines)
 
 
 @sheet.command("import")
@@ -177,6 +201,7 @@ def export_sheet(
     puck_type: PuckType = None,
     default: Defaults = None,
     draft: Draft = False,
+    every_loss: EveryLoss = False,
 ) -> None:
     """A stored shipment as the facility's sheet, checked with that facility's own rules.
 
@@ -195,7 +220,7 @@ def export_sheet(
         exported = with_store_raising(run)
     except MxlimsError as error:
         _refused(error)
-    _deliver(exported, get_site(site).code, out)
+    _deliver(exported, get_site(site).code, out, every_loss=every_loss)
 
 
 @sheet.command("convert")
@@ -219,6 +244,7 @@ def convert(
     puck_type: PuckType = None,
     default: Defaults = None,
     draft: Draft = False,
+    every_loss: EveryLoss = False,
 ) -> None:
     """One facility's sheet as another's (or as MXLIMS); nothing is stored, no store is needed.
 
@@ -227,9 +253,13 @@ def convert(
     data = _read_bytes(file)
     try:
         if target.lower() == "mxlims":
+            if draft or puck_type or default:
+                fail(["--draft, --puck-type and --default are for a facility's sheet (--to)"], 2)
             message = read_sheet(
                 source, data, filename=file.name, proposal_code=proposal, encoding=encoding
             )
+            if not message["Shipment"]["Shipment1"].get("proposalCode"):
+                typer.echo("warning: no proposal in the sheet: give one with --proposal", err=True)
             if out is None:
                 emit(message)
             else:
@@ -247,4 +277,4 @@ def convert(
         )
     except MxlimsError as error:
         _refused(error)
-    _deliver(exported, get_site(target).code, out)
+    _deliver(exported, get_site(target).code, out, every_loss=every_loss)

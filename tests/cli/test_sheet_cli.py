@@ -124,3 +124,34 @@ def test_a_thousand_row_sheet_imports(tmp_path: Path) -> None:
     result = run("sheet", "import", "--site", "esrf", str(sheet), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["created"]["Pin"] == 1000
+
+
+def test_losses_are_counted_per_field_unless_every_one_is_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "for-soleil.csv"
+    counted = run(
+        "sheet", "convert", "--from", "esrf", "--to", "soleil", str(ESRF), "--out", str(out)
+    )
+    assert counted.exit_code == 0, counted.output
+    lines = [line for line in counted.stderr.splitlines() if line.startswith("not in the")]
+    assert lines and all(" x " in line for line in lines)
+    total = sum(int(line.split(": ", 1)[1].split(" x ")[0]) for line in lines)
+    every = run(
+        "sheet",
+        "convert",
+        "--from",
+        "esrf",
+        "--to",
+        "soleil",
+        str(ESRF),
+        "--out",
+        str(out),
+        "--every-loss",
+    )
+    listed = [line for line in every.stderr.splitlines() if line.startswith("not in the")]
+    assert len(listed) == total > len(lines)
+    assert f"{total} value(s) lost" in every.stderr.splitlines()[-1]
+
+
+def test_sheet_options_for_mxlims_are_refused() -> None:
+    result = run("sheet", "convert", "--from", "esrf", str(ESRF), "--draft")
+    assert result.exit_code == 2 and "for a facility's sheet" in result.stderr

@@ -179,3 +179,16 @@ def test_thousand_rows_convert() -> None:
     out = write_sheet("dls", msg)
     assert pins(msg) == 1000 and len(msg["Macromolecule"]) == 25 and len(msg["Dewar"]) == 4
     assert out.content.count(b"\n") == 1001
+
+
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib", "idna", "unicode_escape", "punycode"])
+def test_a_codec_that_is_no_text_encoding_is_refused(codec: str) -> None:
+    text = HEAD + "comments\nD1,P1,HEWL,s1,x\n"
+    with pytest.raises(MappingError, match="is not a text encoding"):
+        read_sheet("esrf", text.encode(), encoding=codec)
+
+
+def test_a_byte_order_mark_declares_utf16() -> None:
+    text = HEAD + "comments\nD1,P1,HEWL,s1,Å\n"
+    msg = read_sheet("esrf", text.encode("utf-16"))
+    assert msg["MacromoleculeSample"]["MacromoleculeSample1"]["annotation"] == "Å"
