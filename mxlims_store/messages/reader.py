@@ -47,10 +47,8 @@ class ExternalLink:
     """A link from a message object to a stub: the target must be found in the store."""
 
     path: str
-    source_uuid: str
     rule: LinkRule
     target_uuid: str
-    declared_type: str | None
 
 
 @dataclass
@@ -391,5 +389,5 @@ def _resolve_one(
         )
         return None
     if target.stub:
-        result.external_links.append(ExternalLink(path, entry.uuid, rule, target.uuid, target_type))
+        result.external_links.append(ExternalLink(path, rule, target.uuid))
     return target.uuid

@@ -79,13 +79,11 @@ async def import_message(
     policy: Policy = "reject_new",
     dry_run: bool = False,
     proposal: str | None = None,
-    allow_missing_targets: bool = False,
     cleared: dict[str, set[str]] | None = None,
 ) -> ImportReport:
     """Import ``message``; ``cleared`` (uuid -> fields) names stored fields that ``update_old``
     and ``merge`` remove before setting the message's: what a re-uploaded sheet could have
     given and left empty (``extensions/<domain>`` for a whole extension slot)."""
-    allow = allow_missing_targets
     if policy not in POLICIES:
         raise InvalidMessage(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
@@ -94,9 +92,9 @@ async def import_message(
     import_id, read = await asyncio.to_thread(_read, message)
     gone = cleared or {}
     if dry_run:
-        return await _checked(db, read, import_id, caller, policy, True, proposal, allow, gone)
+        return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
     async with checked_writes(db):
-        return await _checked(db, read, import_id, caller, policy, False, proposal, allow, gone)
+        return await _checked(db, read, import_id, caller, policy, False, proposal, gone)
 
 
 async def _checked(
@@ -107,13 +105,12 @@ async def _checked(
     policy: Policy,
     dry_run: bool,
     proposal: str | None,
-    allow_missing_targets: bool,
     cleared: dict[str, set[str]],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
     existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id)
-    problems = _check_external_links(read, existing, caller, allow_missing_targets)
+    problems = _check_external_links(read, existing, caller)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
     visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
@@ -189,7 +186,7 @@ async def _last_revisions(
 
 
 def _check_external_links(
-    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller, allow_missing: bool
+    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller
 ) -> list[Problem]:
     """Stubs name stored objects the caller may see; a link to one must allow its type.
 
@@ -202,10 +199,9 @@ def _check_external_links(
         target = existing.get(uuid)
         return target if target is not None and caller.may_read(stored_owner(target)) else None
 
-    if not allow_missing:
-        for uuid in read.stubs:
-            if visible(uuid) is None:
-                problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
+    for uuid in read.stubs:
+        if visible(uuid) is None:
+            problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
     for link in read.external_links:
         target = visible(link.target_uuid)
         if target is not None and not link.rule.allows(target["mxlimsType"]):
