@@ -10,7 +10,6 @@ JSON path, before anything is refused.
 from __future__ import annotations
 
 import copy
-import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,10 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, Problem
-from mxlims_store.messages.errors import readable
+from mxlims_store.messages.errors import validation_problems
 from mxlims_store.messages.limits import encodable, storable_problems
-from mxlims_store.messages.paths import join, loc_path, parse_pointer
+from mxlims_store.messages.paths import join, parse_pointer
 from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
+from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.model.links import (
     FOREIGN_KEY_FIELDS,
     LinkRule,
@@ -32,9 +32,6 @@ from mxlims_store.model.links import (
 )
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES, parse_object
 
-UUID_PATTERN = re.compile(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
 MAX_OBJECTS = 250_000  # some 40 beamtimes of 1,600 pins: more is a mistake, or an attack
 PROBLEM_BUDGET = 10_000  # problems found before reading stops (the first 1,000 are reported)
 
@@ -204,7 +201,7 @@ def _entry(
         return None
     if uuid is None:
         uuid = new_uuid(uuid_seed, path)
-    elif not isinstance(uuid, str) or not UUID_PATTERN.match(uuid):
+    elif not is_uuid(uuid):
         problems.append(
             Problem(join(path, "uuid"), f"{uuid!r} is not a lower-case RFC 4122 version 1-5 uuid")
         )
@@ -285,10 +282,7 @@ def _to_store_form(
     try:
         model = _parsed(document)
     except ValidationError as error:
-        problems.extend(
-            Problem(loc_path(entry.path, _message_loc(e["loc"])), readable(e))
-            for e in error.errors()
-        )
+        problems.extend(validation_problems(error, entry.path, _message_loc))
         return None
     except ValueError as error:
         problems.append(Problem(entry.path, str(error)))

@@ -14,19 +14,19 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any, Literal
-
-from pydantic import ValidationError
 
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
+from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
-from mxlims_store.model.registry import MODEL_VERSION, parse_object
-from mxlims_store.store import history, integrity
+from mxlims_store.store import integrity
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
-from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
-from mxlims_store.store.documents import META, from_document, now, to_document
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.documents import META, from_document, now
+from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.ownership import owners, stored_owner
 from mxlims_store.store.serial import checked_writes
@@ -225,6 +225,13 @@ def _plan(
 ) -> tuple[_Plan, list[Problem]]:
     plan, conflicts = _Plan(), []
     time = now()
+    change = partial(
+        recorded_change,
+        actor=caller.actor,
+        time=time,
+        import_id=import_id,
+        source_version=read.version,  # the model version the message was written in
+    )
     path_of = {uuid: path for path, uuid in read.keys.items()}
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
@@ -235,12 +242,10 @@ def _plan(
             if not caller.may_write(proposal):
                 problems.append(Problem(path, _not_yours(proposal)))
                 continue
+            created = {"createdAt": time, "createdBy": caller.actor, "proposal": proposal}
             revision = last_revisions.get(uuid, 0) + 1
-            meta = _meta(
-                revision, time, caller.actor, import_id, proposal, created=(time, caller.actor)
-            )
-            meta["sourceVersion"] = read.version  # the model version the message was written in
-            _add_write(plan, obj, meta, None, "create", import_id, time, caller.actor)
+            plan.writes.append(change(None, obj, revision=revision, expected=None, created=created))
+            plan.final.append((obj, proposal))
             plan.created[type_name] += 1
             continue
         if not caller.may_write(stored_owner(stored)):
@@ -271,10 +276,9 @@ def _plan(
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
         elif _valid(merged, path, problems):
-            revision = stored[META]["revision"]
-            meta = {**stored[META], **_meta(revision + 1, time, caller.actor, import_id)}
-            meta["sourceVersion"] = read.version
-            _add_write(plan, merged, meta, stored, "update", import_id, time, caller.actor)
+            revision = int(stored[META]["revision"])
+            plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
+            plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
     return plan, conflicts
 
@@ -286,67 +290,6 @@ def _not_yours(proposal: str | None) -> str:
 
 
 def _valid(obj: dict[str, Any], path: str, problems: list[Problem]) -> bool:
-    try:
-        parse_object(obj)
-    except ValidationError as error:
-        problems.extend(
-            Problem(f"{path}/{'/'.join(map(str, e['loc']))}", e["msg"]) for e in error.errors()
-        )
-        return False
-    return True
-
-
-def _meta(
-    revision: int,
-    time: str,
-    actor: str,
-    import_id: str,
-    proposal: str | None = None,
-    created: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "revision": revision,
-        "updatedAt": time,
-        "updatedBy": actor,
-        "modelVersion": MODEL_VERSION,
-        "importId": import_id,
-    }
-    if created is not None:
-        meta.update(createdAt=created[0], createdBy=created[1], proposal=proposal)
-    return meta
-
-
-def _add_write(
-    plan: _Plan,
-    obj: dict[str, Any],
-    meta: dict[str, Any],
-    stored: dict[str, Any] | None,
-    operation: history.Operation,
-    import_id: str,
-    time: str,
-    actor: str,
-) -> None:
-    """A create (the uuid must still be free) or a replace over the revision that was checked,
-    so a concurrent change is never overwritten; with the history entry that records it."""
-    document = to_document(obj, meta)
-    before = _fields(stored) if stored is not None else None
-    entry = history.entry(
-        obj["uuid"],
-        meta["revision"],
-        operation,
-        actor,
-        time,
-        before,
-        _fields(document),
-        proposal=meta.get("proposal"),
-        import_id=import_id,
-    )
-    entry["sourceVersion"] = meta.get("sourceVersion")
-    expected = None if stored is None else int(stored[META]["revision"])
-    plan.final.append((obj, meta.get("proposal")))
-    collection = collection_of(obj["mxlimsType"])
-    plan.writes.append(Write(collection, obj["uuid"], document, expected, entry))
-
-
-def _fields(document: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if k not in ("_id", META)}
+    found = object_problems(obj, path)
+    problems.extend(found)
+    return not found

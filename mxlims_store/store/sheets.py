@@ -6,7 +6,7 @@ import asyncio
 from collections import defaultdict
 from typing import Any
 
-from mxlims_store.errors import InvalidMessage, NotFound, Problem, SheetProblem
+from mxlims_store.errors import NotFound, SheetProblem
 from mxlims_store.mappings import SheetExport, SiteFormat, get_site, read_sheet
 from mxlims_store.mappings.checked import SheetDefaults, checked_sheet
 from mxlims_store.model.links import link_targets, rule_for
@@ -15,7 +15,7 @@ from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
 from mxlims_store.store.importer import ImportReport, Policy, import_message
-from mxlims_store.store.navigation import export
+from mxlims_store.store.navigation import shipment_results
 from mxlims_store.store.reads import fetch, locate
 from mxlims_store.store.walk import walk
 
@@ -194,11 +194,7 @@ async def export_sheet(
     from the stored objects; what is still missing is refused (every row and column) unless
     ``draft``. ``losses`` lists what the sheet cannot hold, ``warnings`` what to look at.
     """
-    _, root = await locate(db, caller, shipment_uuid)
-    if root["mxlimsType"] != "Shipment":
-        problem = Problem("uuid", f"{shipment_uuid} is a {root['mxlimsType']}, not a Shipment")
-        raise InvalidMessage([problem])
-    message: dict[str, Any] = await export(db, caller, shipment_uuid, direction="down")
+    message: dict[str, Any] = await shipment_results(db, caller, shipment_uuid)
     return await asyncio.to_thread(
         checked_sheet, site, message, fmt=fmt, defaults=defaults or SheetDefaults(), draft=draft
     )
