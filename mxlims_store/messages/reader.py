@@ -73,6 +73,15 @@ class _Entry:
         return join(self.type_name, self.key)
 
 
+@dataclass
+class _Reading:
+    """A message being read: its entries, what is read so far and the problems found."""
+
+    entries: dict[tuple[str, str], _Entry]
+    result: ReadResult
+    problems: list[Problem]
+
+
 def new_uuid(seed: str | None, path: str) -> str:
     """A uuid for an object the message left without one.
 
@@ -100,12 +109,13 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
     message = UPGRADES[version](message)
     result = ReadResult(version=str(version))
     entries = _index_entries(message, problems, uuid_seed, result.refused)
+    reading = _Reading(entries, result, problems)
     for entry in entries.values():
         result.keys[entry.path] = entry.uuid
         if entry.stub:
             result.stubs[entry.uuid] = entry.type_name
             continue
-        document = _to_store_form(entry, entries, result, problems)
+        document = _to_store_form(entry, reading)
         if document is not None:
             result.objects.append(document)
         if len(problems) >= PROBLEM_BUDGET:  # bounded work for any input, however bad
@@ -242,13 +252,9 @@ def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, 
     return None
 
 
-def _to_store_form(
-    entry: _Entry,
-    entries: dict[tuple[str, str], _Entry],
-    result: ReadResult,
-    problems: list[Problem],
-) -> dict[str, Any] | None:
+def _to_store_form(entry: _Entry, reading: _Reading) -> dict[str, Any] | None:
     """Turn one entry's ``...Ref(s)`` into uuid foreign keys and validate it with the model."""
+    problems = reading.problems
     document: dict[str, Any] = {}
     before = len(problems)
     problems.extend(storable_problems(entry.data, entry.path))
@@ -272,7 +278,7 @@ def _to_store_form(
         if rule is None:
             problems.append(Problem(path, f"a {entry.type_name} has no link {name!r}"))
             continue
-        target = _resolve_link(entry, rule, path, value, entries, result, problems)
+        target = _resolve_link(entry, rule, path, value, reading)
         if target is not None:  # a link to a refused object is left out: no knock-on problem
             document[link_field] = target
     document["mxlimsType"] = entry.type_name
@@ -325,35 +331,23 @@ def _message_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
 
 
 def _resolve_link(
-    entry: _Entry,
-    rule: LinkRule,
-    path: str,
-    value: Any,
-    entries: dict[tuple[str, str], _Entry],
-    result: ReadResult,
-    problems: list[Problem],
+    entry: _Entry, rule: LinkRule, path: str, value: Any, reading: _Reading
 ) -> str | list[str] | None:
     if rule.many:
         if not isinstance(value, list):
-            problems.append(Problem(path, 'must be a list of {"$ref": ...} references'))
+            reading.problems.append(Problem(path, 'must be a list of {"$ref": ...} references'))
             return None
         targets = [
-            _resolve_one(entry, rule, join(path, i), v, entries, result, problems)
-            for i, v in enumerate(value)
+            _resolve_one(entry, rule, join(path, i), v, reading) for i, v in enumerate(value)
         ]
         return [t for t in targets if t is not None]
-    return _resolve_one(entry, rule, path, value, entries, result, problems)
+    return _resolve_one(entry, rule, path, value, reading)
 
 
 def _resolve_one(
-    entry: _Entry,
-    rule: LinkRule,
-    path: str,
-    value: Any,
-    entries: dict[tuple[str, str], _Entry],
-    result: ReadResult,
-    problems: list[Problem],
+    entry: _Entry, rule: LinkRule, path: str, value: Any, reading: _Reading
 ) -> str | None:
+    problems = reading.problems
     ref = value.get("$ref") if isinstance(value, dict) else None
     if not isinstance(ref, str) or set(value) - {"$ref", "mxlimsType"}:
         problems.append(Problem(path, 'must be a reference {"$ref": "#/<Type>/<Key>"}'))
@@ -362,8 +356,8 @@ def _resolve_one(
     if parsed is None:
         problems.append(Problem(path, f"{ref!r} is not a reference of the form #/<Type>/<Key>"))
         return None
-    target = entries.get(parsed)
-    if target is None and parsed in result.refused:
+    target = reading.entries.get(parsed)
+    if target is None and parsed in reading.result.refused:
         return None  # its own problem is reported already
     if target is None:
         problems.append(Problem(path, f"dangling reference {ref!r}: no such object in the message"))
@@ -383,5 +377,5 @@ def _resolve_one(
         )
         return None
     if target.stub:
-        result.external_links.append(ExternalLink(path, rule, target.uuid))
+        reading.result.external_links.append(ExternalLink(path, rule, target.uuid))
     return target.uuid
