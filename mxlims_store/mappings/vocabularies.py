@@ -93,7 +93,7 @@ class ValueMap:
     def build(cls, vocabulary: Vocabulary, raw: object, site: str, header: str) -> ValueMap:
         """Check a ``[columns.values]`` table; :class:`ValueError` says what is wrong."""
         if not isinstance(raw, dict) or not raw:
-            raise ValueError("'values' must be a table of facility spelling = canonical term")
+            raise ValueError("must be a table of facility spelling = canonical term")
         pairs: list[tuple[str, str]] = []
         seen: dict[str, str] = {}
         for spelling, term in raw.items():

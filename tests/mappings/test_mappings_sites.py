@@ -221,3 +221,10 @@ keep_on = "MxExperiment"
     out = write_sheet(site, msg)
     assert out.losses == []
     assert out.content.decode().splitlines()[1] == "D1,P1,HEWL,s1,tight"
+
+
+def test_a_bad_site_file_names_the_file_the_column_and_the_key() -> None:
+    bad = 'name = "X"\ndomain = "x.org"\n[[columns]]\nheader = "h"\nscale = "big"\n'
+    with pytest.raises(SiteFileError) as exc:
+        parse_site(bad, "x", "x.toml")
+    assert str(exc.value).startswith("x.toml: column 1 ('h'): scale: ")
