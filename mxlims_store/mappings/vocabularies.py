@@ -10,7 +10,7 @@ spellings to these terms (``[columns.values]``, see ``README.md``); a new facili
 file, and this one changes only when a facility needs a term that is not here yet.
 
 Space groups are a controlled vocabulary too, but MXLIMS enumerates them itself
-(``SpaceGroupName``): see ``spacegroups.py``.
+(``SpaceGroupName``): see ``space_group_numbers.py``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from mxlims_store.model.space_groups import (
+from mxlims_store.model.space_group_names import (
     SpaceGroupName,
     SpaceGroupNameChiral,
 )

@@ -19,8 +19,8 @@ from mxlims_store.store.history import recorded_change
 from mxlims_store.store.objects import commit_at_revision
 from mxlims_store.store.ownership import stored_owner
 from mxlims_store.store.reads import locate
-from mxlims_store.store.serial import checked_writes
 from mxlims_store.store.walk import walk
+from mxlims_store.store.write_lock import checked_writes
 
 CASCADE_DEPTH = 10_000  # a cascade goes to the bottom of any chain a message can build
 

@@ -29,7 +29,7 @@ from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.ownership import owners, stored_owner
-from mxlims_store.store.serial import checked_writes
+from mxlims_store.store.write_lock import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")

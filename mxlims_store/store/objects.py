@@ -24,7 +24,7 @@ from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import merge_patch
 from mxlims_store.store.reads import fetch, locate
-from mxlims_store.store.serial import checked_writes
+from mxlims_store.store.write_lock import checked_writes
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
 
