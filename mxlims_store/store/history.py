@@ -1,9 +1,10 @@
 """The history collection: one entry per change of an object, never embedded in the object.
 
-An entry's ``_id`` is ``<uuid>@<revision>@<import id>`` for a change made by an import, so that
-its re-run after a crash writes the same entries again, not new ones; other changes put a random
-key in the last place (a uuid deleted and created anew starts its revisions again, so the
-revision alone cannot be the key).
+An entry's ``_id`` is ``<uuid>@<revision>@<key>``. The key of a change an import makes is the
+import's id, so that its re-run after a crash writes the same entries again, not new ones; any
+other change gets a random one. Either way, two writers racing for the same revision of an object
+write two entries, and the loser's is removed without touching the winner's (where no
+transaction exists, history is written before the objects).
 """
 
 from __future__ import annotations
