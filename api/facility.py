@@ -7,14 +7,11 @@ instance accepts.
 
 from __future__ import annotations
 
-import dataclasses
-import importlib
 from typing import Any
-
-from pydantic import BaseModel
 
 from api import models
 from mxlims_store.config import Settings
+from mxlims_store.mappings import list_sites
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.model.links import LINK_RULES
 from mxlims_store.model.registry import MODEL_VERSION, OBJECT_TYPES
@@ -35,24 +32,8 @@ UNIPUCK_POSITIONS = 16
 
 
 def sheet_formats() -> list[dict[str, Any]]:
-    """Site sheet formats offered; ``[]`` while ``mxlims_store.mappings`` has no ``list_sites``."""
-    try:
-        mappings = importlib.import_module("mxlims_store.mappings")
-    except ImportError:  # pragma: no cover - the package is being written alongside
-        return []
-    list_sites = getattr(mappings, "list_sites", None)
-    return [] if list_sites is None else [_as_dict(site) for site in list_sites()]
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    if hasattr(value, "to_dict"):
-        result: dict[str, Any] = value.to_dict()
-        return result
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    return dict(value)
+    """The facility sheet formats this instance reads and writes."""
+    return [site.to_dict() for site in list_sites()]
 
 
 def requirements(type_name: str) -> models.TypeRequirements:

@@ -16,6 +16,13 @@ VERSION = "0.6.13"
 PROPOSAL = "mx1234"
 _NAMESPACE = uuidlib.UUID("6f1c3f7e-2b8a-4c1e-9a55-0d3e8b7c4a21")  # arbitrary, fixed
 _BEAMTIME_START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+# The sweep asked for and the one measured: one rotation of 360 degrees in 0.1-degree images.
+SWEEP: dict[str, Any] = {
+    "scanAxis": "omega",
+    "exposureTime": 0.02,
+    "imageWidth": 0.1,
+    "numberImages": 3600,
+}
 
 Message = dict[str, Any]
 
@@ -136,14 +143,7 @@ def shipment(index: int, pins: int) -> Shipment:
             containerRef=_ref("Puck", (i - 1) // layout.pins_per_puck + 1),
             sampleRef=_ref("MacromoleculeSample", i),
         )
-        out.put(
-            "CollectionSweep",
-            i,
-            scanAxis="omega",
-            exposureTime=0.02,
-            imageWidth=0.1,
-            numberImages=3600,
-        )
+        out.put("CollectionSweep", i, **SWEEP)
         out.put(
             "MxExperiment",
             i,
@@ -191,10 +191,7 @@ def results(sent: Shipment) -> Results:
         out.put(
             "CollectionSweep",
             i,
-            scanAxis="omega",
-            exposureTime=0.02,
-            imageWidth=0.1,
-            numberImages=3600,
+            **SWEEP,
             prefix=f"X{sent.index}-{i}",
             sourceRef=_ref("MxExperiment", i),
             logisticalSampleRef=_ref("Crystal", i),

@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.body import is_json
+from api.body import MessageBody
 from api.deps import StoreDep
-from api.errors import ApiError, errors
+from api.errors import errors
 from api.params import created_root, location
 from mxlims_store.answers import ImportReport
 from mxlims_store.messages import SUPPORTED_VERSIONS
-from mxlims_store.messages.jsontext import loads
 from mxlims_store.store import Policy
 
 router = APIRouter(tags=["messages"])
 
-
-async def message_body(request: Request) -> Any:
-    """The message: ``api.body.json_body`` (same checks, same answers) with the parse in a
-    worker thread. A message near the body limit takes seconds to parse (6 s for 63 MiB), and
-    the server must go on answering others meanwhile."""
-    content_type = request.headers.get("content-type")
-    if not is_json(content_type):
-        raise ApiError(
-            415,
-            "UnsupportedMediaType",
-            f"the body must be JSON (application/json), not {content_type or 'undeclared'}",
-        )
-    raw = await request.body()
-    if not raw.strip():
-        raise ApiError(400, "MalformedJson", "the request body is empty; expected a JSON document")
-    try:
-        return await asyncio.to_thread(loads, raw)
-    except RecursionError:
-        raise ApiError(400, "MalformedJson", "the JSON document is nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ApiError(400, "MalformedJson", f"the body is not valid JSON: {error}") from None
-
-
-MessageBody = Annotated[Any, Depends(message_body)]
 
 MESSAGE_BODY: dict[str, Any] = {
     "requestBody": {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -66,10 +67,9 @@ class _Builder:
         self.pucks: dict[object, _Entity] = {}
         self.macromolecules: dict[str, _Entity] = {}
         self.multipins: dict[object, _Entity] = {}
-        self.sub_positions: dict[tuple[str, int], int] = {}
-        self.occupied: dict[tuple[str, int], int] = {}
-        self.dewar_slots: dict[tuple[str, int], tuple[int, str]] = {}
-        self.barcodes: dict[str, tuple[int, str]] = {}
+        # places only one holder may take: dewar slots, puck positions, pin sub-positions,
+        # barcodes; each with the (row, holder) that took it first
+        self.taken: dict[tuple[Any, ...], tuple[int, str]] = {}
         self.pins_in_puck: dict[str, int] = {}
         self.placements: list[tuple[int, str, _Entity, int]] = []
         self.puck_header = self._identity_header("Puck")
@@ -255,15 +255,15 @@ class _Builder:
         cap = self.site.capacities.dewar
         if cap is not None and slot > cap:
             self.problem(row.number, header, f"position {slot} is beyond the {cap} of a dewar")
-        taken = self.dewar_slots.get((dewar.key, slot))
-        if taken is not None:
-            self.problem(
-                row.number,
-                header,
-                f"{dewar.label} position {slot} already holds {taken[1]} (row {taken[0]})",
-            )
-        else:
-            self.dewar_slots[(dewar.key, slot)] = (row.number, puck.label)
+        self._take(
+            ("dewar", dewar.key, slot),
+            puck.label,
+            row,
+            header,
+            lambda first, holder: (
+                f"{dewar.label} position {slot} already holds {holder} (row {first})"
+            ),
+        )
 
     def _pin(self, row: Row, puck: _Entity) -> tuple[str, str]:
         """Create the row's Pin (or PinPosition in a shared MultiPin); return its (type, key)."""
@@ -298,7 +298,7 @@ class _Builder:
                 mp.data["numberPositions"] = self.site.capacities.multipin
                 if position is not None:
                     mp.data["positionInPuck"] = position
-                self._occupy(row, puck, position, pos_header, mp.label)
+                self._occupy(row, puck, position, pos_header)
             self.merge(mp, row, mp_values, {})
             if new:
                 mp.data["containerRef"] = ref("Puck", puck.key)
@@ -310,14 +310,13 @@ class _Builder:
                 self.problem(
                     row.number, sub_header, f"sub-position {sub} is beyond the {cap} of a pin"
                 )
-            seen = self.sub_positions.get((mp.key, sub))
-            if seen is not None:
-                self.problem(
-                    row.number,
-                    sub_header,
-                    f"sub-position {sub} of {mp.label} is already used on row {seen}",
-                )
-            self.sub_positions.setdefault((mp.key, sub), row.number)
+            self._take(
+                ("sub-position", mp.key, sub),
+                f"row {row.number}",
+                row,
+                sub_header,
+                lambda first, _: f"sub-position {sub} of {mp.label} is already used on row {first}",
+            )
             self._barcode(row, barcode, mp.key)
             return "PinPosition", pp_key
 
@@ -333,39 +332,49 @@ class _Builder:
             pin["positionInPuck"] = position
         self._ext(pin, pin_ext)
         pin["containerRef"] = ref("Puck", puck.key)
-        self._occupy(row, puck, position, pos_header, f"the pin on row {row.number}")
+        self._occupy(row, puck, position, pos_header)
         self._barcode(row, barcode, pin_key)
         return "Pin", pin_key
 
-    def _occupy(
-        self, row: Row, puck: _Entity, position: int | None, header: str | None, what: str
-    ) -> None:
+    def _occupy(self, row: Row, puck: _Entity, position: int | None, header: str | None) -> None:
         if position is None:
             return
         self.pins_in_puck[puck.key] = self.pins_in_puck.get(puck.key, 0) + 1
-        taken = self.occupied.get((puck.key, position))
-        if taken is not None:
-            self.problem(
-                row.number,
-                header,
-                f"position {position} of {puck.label} already holds the pin on row {taken}",
-            )
-        else:
-            self.occupied[(puck.key, position)] = row.number
+        self._take(
+            ("position", puck.key, position),
+            f"row {row.number}",
+            row,
+            header,
+            lambda first, _: (
+                f"position {position} of {puck.label} already holds the pin on row {first}"
+            ),
+        )
         self.placements.append((row.number, header or "", puck, position))
 
     def _barcode(self, row: Row, barcode: Any, owner: str) -> None:
         if barcode is None:
             return
-        seen = self.barcodes.get(str(barcode))
-        if seen is not None and seen[1] != owner:
-            self.problem(
-                row.number,
-                row.header_of.get(("Pin", "barcode")),
-                f"pin barcode {barcode} is also on row {seen[0]}",
-            )
-        elif seen is None:
-            self.barcodes[str(barcode)] = (row.number, owner)
+        self._take(
+            ("barcode", str(barcode)),
+            owner,  # the rows of one multi-position pin share its barcode
+            row,
+            row.header_of.get(("Pin", "barcode")),
+            lambda first, _: f"pin barcode {barcode} is also on row {first}",
+        )
+
+    def _take(
+        self,
+        place: tuple[Any, ...],
+        holder: str,
+        row: Row,
+        header: str | None,
+        clash: Callable[[int, str], str],
+    ) -> None:
+        """``holder`` takes ``place`` on ``row``. A place that another holder took first is a
+        problem at ``header``, worded by ``clash`` from that first (row, holder)."""
+        first_row, first_holder = self.taken.setdefault(place, (row.number, holder))
+        if first_holder != holder:
+            self.problem(row.number, header, clash(first_row, first_holder))
 
     def finish(self) -> None:
         caps = self.site.capacities

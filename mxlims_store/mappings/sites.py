@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import asdict, dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SkipValidation,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 from ..errors import NotFound
 from .fields import FIELDS, lookup
 from .vocabularies import PUCK_TYPE, VOCABULARIES, ValueMap
 
 Positions = Literal["column", "row-order"]
+POSITION_FIELD = "Pin.positionInPuck"  # a sheet with a column for it numbers pins by it
 
 #: Transforms a column may name, and the field kinds each one can feed.
 TRANSFORMS: dict[str, frozenset[str]] = {
@@ -50,7 +63,7 @@ _DEFAULT_TRANSFORM = {
 }
 
 #: Object types whose ``extensions[domain]`` may hold an unmapped column.
-EXTENSION_TARGETS = (
+ExtensionTarget = Literal[
     "Shipment",
     "Dewar",
     "Puck",
@@ -60,7 +73,7 @@ EXTENSION_TARGETS = (
     "MxExperiment",
     "CollectionSweep",
     "MxProcessing",
-)
+]
 
 _DOMAIN = re.compile(
     r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$"
@@ -91,29 +104,114 @@ def normalise_header(text: str) -> str:
     return re.sub(r"[\s_*]+", "", text).lower()
 
 
-@dataclass(frozen=True)
-class ColumnFormat:
+class SiteFileError(ValueError):
+    """A site TOML file is malformed (a programming/configuration error, not a user error)."""
+
+
+class _FromFile(BaseModel):
+    """A table of a site file: every key known, nothing changed after loading."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _kind(field: str | None) -> str | None:
+    """The kind of field a column feeds (``extension`` without one); None for an unknown one."""
+    if field is None:
+        return "extension"
+    try:
+        return lookup(field)[3].kind
+    except KeyError:
+        return None
+
+
+class ColumnFormat(_FromFile):
     """One column of a facility sheet."""
 
     header: str
     """The header as the facility's template spells it (written on export)."""
-    field: str | None
+    field: str | None = None
     """MXLIMS ``Type.field`` (or ``Type.field.part`` for a unit-cell component); None: extension."""
-    transform: str
+    transform: str = "text"
     required: bool = False
     aliases: tuple[str, ...] = ()
-    keep_on: str = "Pin"
+    keep_on: ExtensionTarget = "Pin"
     """For an unmapped column: the object type whose ``extensions[domain][header]`` keeps it."""
     unit: str | None = None
     scale: float | None = None
     """Sheet value x scale = MXLIMS value (e.g. 1000 for keV in the sheet, eV in MXLIMS)."""
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: float | None = Field(None, alias="min")
+    maximum: float | None = Field(None, alias="max")
     """Extra plausibility bounds in sheet units, on top of the schema's ranges."""
     flag_value: str | None = None
     note: str | None = None
-    values: ValueMap | None = None
+    values: SkipValidation[ValueMap | None] = Field(None, validate_default=True)
     """For a field with a shared vocabulary: this facility's spellings of its terms."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_transform(cls, raw: Any) -> Any:
+        """A mapped field's kind says how its cells are read unless the file says otherwise."""
+        if isinstance(raw, dict) and "transform" not in raw and isinstance(raw.get("field"), str):
+            kind = _kind(raw["field"])
+            if kind in _DEFAULT_TRANSFORM:
+                return {**raw, "transform": _DEFAULT_TRANSFORM[kind]}
+        return raw
+
+    @field_validator("header")
+    @classmethod
+    def _not_blank(cls, header: str) -> str:
+        if not header.strip():
+            raise ValueError("is empty")
+        return header
+
+    @field_validator("field", mode="before")
+    @classmethod
+    def _mappable(cls, field: Any) -> Any:
+        if field and isinstance(field, str) and _kind(field) is None:
+            raise ValueError(f"{field!r} is not a mappable MXLIMS field")
+        return field or None
+
+    @field_validator("transform")
+    @classmethod
+    def _feeds_the_field(cls, transform: str, info: ValidationInfo) -> str:
+        if transform not in TRANSFORMS:
+            raise ValueError(f"{transform!r} is unknown; use one of {', '.join(TRANSFORMS)}")
+        kind = _kind(info.data["field"]) if "field" in info.data else None
+        if kind is not None and kind not in TRANSFORMS[transform]:
+            raise ValueError(f"{transform!r} cannot feed a {kind} field")
+        return transform
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _spellings(cls, raw: Any, info: ValidationInfo) -> ValueMap | None:
+        """The column's spellings of a shared vocabulary.
+
+        A field with a vocabulary must have them: copying a facility's spelling raw into MXLIMS
+        would carry it into other facilities' sheets, where it means nothing.
+        """
+        if not {"header", "field", "transform"} <= set(info.data):
+            return None  # a key they depend on is wrong, and said so
+        field, transform = info.data["field"], info.data["transform"]
+        vocabulary = VOCABULARIES.get(field) if field else None
+        if vocabulary is None:
+            if raw is not None:
+                raise ValueError(f"given, but {field or 'an extension'} has no vocabulary")
+            return None
+        if raw is None:
+            raise ValueError(
+                f"{field} takes {vocabulary.name}s: list this facility's spellings under"
+                " [columns.values] (spelling = term of vocabularies.py)"
+            )
+        if transform != "text":
+            raise ValueError(f"a column with 'values' takes transform 'text', not {transform!r}")
+        site = str((info.context or {}).get("site", ""))
+        return ValueMap.build(vocabulary, raw, site, info.data["header"])
+
+    @model_validator(mode="after")
+    def _flag_has_its_value(self) -> ColumnFormat:
+        if self.transform == "flag" and not self.flag_value:
+            raise ValueError("transform 'flag' needs 'flag_value'")
+        return self
 
     @property
     def object_type(self) -> str:
@@ -128,8 +226,8 @@ class ColumnFormat:
     def to_dict(self) -> dict[str, Any]:
         out = {
             k: v
-            for k, v in asdict(self).items()
-            if k != "values" and (v not in (None, (), False) or k == "field")
+            for k, v in self.model_dump(exclude={"values"}).items()
+            if v not in (None, (), False) or k == "field"
         }
         out["required"] = self.required
         out["aliases"] = list(self.aliases)
@@ -138,18 +236,29 @@ class ColumnFormat:
         return out
 
 
-@dataclass(frozen=True)
-class Capacities:
+class Capacities(_FromFile):
     """How many positions containers of this facility have."""
 
     puck: int = 16
     """Pin positions of a puck when neither ``numberPositions`` nor a known type says otherwise."""
-    puck_types: dict[str, int] = field(default_factory=dict)
+    puck_types: dict[str, int] = Field(default_factory=dict)
     """Pin positions by puck type (lower-case), e.g. ``{"unipuck": 16, "spinepuck": 10}``."""
     dewar: int | None = None
     """Puck positions of a dewar, if the facility limits ``positionInDewar``."""
     multipin: int | None = None
     """Positions of a multi-position pin (sites with a sub-position column)."""
+
+    @field_validator("puck_types")
+    @classmethod
+    def _canonical(cls, puck_types: dict[str, int]) -> dict[str, int]:
+        # Puck.puckType holds canonical terms (vocabularies.py), so capacities are keyed by them.
+        for puck_type in puck_types:
+            if PUCK_TYPE.term(puck_type) is None:
+                raise ValueError(
+                    f"{puck_type!r} is not a puck type of vocabularies.py "
+                    f"({', '.join(PUCK_TYPE.terms)})"
+                )
+        return {name.lower(): positions for name, positions in puck_types.items()}
 
     def for_puck(self, puck_type: str | None, number_positions: int | None) -> int:
         if number_positions:
@@ -161,24 +270,89 @@ class Capacities:
         return self.puck
 
 
-@dataclass(frozen=True)
-class SiteFormat:
+class SiteFormat(_FromFile):
     """A facility's shipment sheet, read from ``sites/<code>.toml``."""
 
     code: str
-    name: str
+    name: str = Field(min_length=1)
     domain: str
-    columns: tuple[ColumnFormat, ...]
-    capacities: Capacities
+    description: str = ""
     positions: Positions
     """``column``: the sheet has a position-in-puck column; ``row-order``: the n-th row of a puck
-    is position n."""
-    description: str = ""
-    _index: dict[str, ColumnFormat] = field(init=False, repr=False, compare=False)
+    is position n (the default, unless a column maps Pin.positionInPuck)."""
+    capacities: Capacities = Capacities()
+    columns: tuple[ColumnFormat, ...] = Field((), validate_default=True)
+    _index: dict[str, ColumnFormat] = PrivateAttr(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        index = {key: col for col in reversed(self.columns) for key in col.keys}
-        object.__setattr__(self, "_index", index)
+    @model_validator(mode="before")
+    @classmethod
+    def _positions_by_default(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "positions" not in raw:
+            columns = raw.get("columns")
+            numbered = isinstance(columns, list) and any(
+                isinstance(c, dict) and c.get("field") == POSITION_FIELD for c in columns
+            )
+            return {**raw, "positions": "column" if numbered else "row-order"}
+        return raw
+
+    @field_validator("code")
+    @classmethod
+    def _file_name(cls, code: str, info: ValidationInfo) -> str:
+        file_code = (info.context or {}).get("code", code)
+        if code != file_code or not _CODE.match(code):
+            raise ValueError(f"{code!r} must be the file name {file_code!r} (lower-case)")
+        return code
+
+    @field_validator("domain")
+    @classmethod
+    def _domain_name(cls, domain: str) -> str:
+        if not _DOMAIN.match(domain):
+            raise ValueError(f"must be a domain name like 'esrf.fr', not {domain!r}")
+        return domain
+
+    @field_validator("columns")
+    @classmethod
+    def _some_columns(cls, columns: tuple[ColumnFormat, ...]) -> tuple[ColumnFormat, ...]:
+        if not columns:
+            raise ValueError("none: a sheet has at least one [[columns]] table")
+        return columns
+
+    @model_validator(mode="after")
+    def _columns_agree(self) -> SiteFormat:
+        """What no single column can check: spellings and fields taken twice, split fields,
+        the position columns the layout needs."""
+        seen: dict[str, str] = {}
+        for number, column in enumerate(self.columns, start=1):
+            for key in column.keys:
+                if key in seen:
+                    raise ValueError(
+                        f"column {number} ({column.header!r}): header spelling {key!r} also "
+                        f"selects {seen[key]!r}"
+                    )
+                seen[key] = column.header
+        split = ("letters_part", "digits_part")
+        mapped = [c.field for c in self.columns if c.field and c.transform not in split]
+        dupes = {f for f in mapped if mapped.count(f) > 1}
+        if dupes:
+            raise ValueError(f"fields mapped by more than one column: {sorted(dupes)}")
+        letters, digits = ([c.field for c in self.columns if c.transform == t] for t in split)
+        if letters != digits:
+            raise ValueError(
+                "'letters_part' and 'digits_part' columns must come in pairs on one field"
+            )
+        numbered = any(c.field == POSITION_FIELD for c in self.columns)
+        if self.has_position_column != numbered:
+            raise ValueError(f"'positions = \"column\"' needs a column mapped to {POSITION_FIELD}")
+        if any(c.field == "PinPosition.positionInPin" for c in self.columns) and (
+            not self.capacities.multipin or not self.has_position_column
+        ):
+            raise ValueError(
+                "a PinPosition.positionInPin column needs capacities.multipin and a position column"
+            )
+        return self
+
+    def model_post_init(self, context: Any) -> None:
+        self._index.update((key, col) for col in reversed(self.columns) for key in col.keys)
 
     @property
     def has_position_column(self) -> bool:
@@ -196,174 +370,44 @@ class SiteFormat:
         return bool(self.columns_for(type_, field_))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "domain": self.domain,
-            "description": self.description,
-            "positions": self.positions,
-            "capacities": asdict(self.capacities),
-            "columns": [c.to_dict() for c in self.columns],
-        }
-
-
-class SiteFileError(ValueError):
-    """A site TOML file is malformed (a programming/configuration error, not a user error)."""
+        columns = [c.to_dict() for c in self.columns]
+        return {**self.model_dump(exclude={"columns"}), "columns": columns}
 
 
 def parse_site(text: str, code: str, source: str = "<toml>") -> SiteFormat:
-    """Build a :class:`SiteFormat` from TOML text; raise :class:`SiteFileError` when wrong."""
-
-    def fail(msg: str) -> SiteFileError:
-        return SiteFileError(f"{source}: {msg}")
-
+    """Build a :class:`SiteFormat` from TOML text; raise :class:`SiteFileError` when wrong,
+    naming the file, the column and what is wrong with it."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise fail(str(exc)) from exc
-    if raw.get("code", code) != code or not _CODE.match(code):
-        raise fail(f"code {raw.get('code')!r} must be the file name {code!r} (lower-case)")
-    name, domain = raw.get("name"), raw.get("domain")
-    if not isinstance(name, str) or not name:
-        raise fail("'name' (display name) is required")
-    if not isinstance(domain, str) or not _DOMAIN.match(domain):
-        raise fail(f"'domain' must be a domain name like 'esrf.fr', not {domain!r}")
-    caps_raw = raw.get("capacities", {})
+        raise SiteFileError(f"{source}: {exc}") from exc
+    raw.setdefault("code", code)
+    context = {"code": code, "site": raw.get("name")}
     try:
-        caps = Capacities(
-            puck=int(caps_raw.get("puck", 16)),
-            puck_types={str(k).lower(): int(v) for k, v in caps_raw.get("puck_types", {}).items()},
-            dewar=caps_raw.get("dewar"),
-            multipin=caps_raw.get("multipin"),
-        )
-    except (TypeError, ValueError, AttributeError) as exc:
-        raise fail(f"bad [capacities]: {exc}") from exc
-    # Puck.puckType holds canonical terms (vocabularies.py), so capacities are keyed by them.
-    for puck_type in caps.puck_types:
-        if PUCK_TYPE.term(puck_type) is None:
-            raise fail(
-                f"capacities.puck_types: {puck_type!r} is not a puck type of vocabularies.py "
-                f"({', '.join(PUCK_TYPE.terms)})"
-            )
-
-    columns: list[ColumnFormat] = []
-    seen: dict[str, str] = {}
-    for i, col in enumerate(raw.get("columns", []), start=1):
-        where = f"column {i}"
-        header = col.get("header")
-        if not isinstance(header, str) or not header.strip():
-            raise fail(f"{where}: 'header' is required")
-        where = f"column {i} ({header!r})"
-        unknown = set(col) - {
-            "header", "aliases", "field", "transform", "required", "keep_on", "unit", "scale",
-            "min", "max", "flag_value", "note", "values",
-        }  # fmt: skip
-        if unknown:
-            raise fail(f"{where}: unknown keys {sorted(unknown)}")
-        fld = col.get("field") or None
-        if fld is not None:
-            try:
-                _, _, _part, spec = lookup(fld)
-            except KeyError:
-                raise fail(f"{where}: {fld!r} is not a mappable MXLIMS field") from None
-            kind: str = spec.kind
-            transform = col.get("transform", _DEFAULT_TRANSFORM[kind])
-        else:
-            kind = "extension"
-            transform = col.get("transform", "text")
-        if transform not in TRANSFORMS:
-            raise fail(f"{where}: unknown transform {transform!r}")
-        if kind not in TRANSFORMS[transform]:
-            raise fail(f"{where}: transform {transform!r} cannot feed a {kind} field")
-        if transform == "flag" and not col.get("flag_value"):
-            raise fail(f"{where}: transform 'flag' needs 'flag_value'")
-        keep_on = col.get("keep_on", "Pin")
-        if keep_on not in EXTENSION_TARGETS:
-            raise fail(f"{where}: keep_on must be one of {', '.join(EXTENSION_TARGETS)}")
-        try:
-            values = _values(col, fld, transform, name, header)
-        except ValueError as exc:
-            raise fail(f"{where}: {exc}") from None
-        column = ColumnFormat(
-            header=header,
-            field=fld,
-            transform=transform,
-            required=bool(col.get("required", False)),
-            aliases=tuple(col.get("aliases", ())),
-            keep_on=keep_on,
-            unit=col.get("unit"),
-            scale=float(col["scale"]) if "scale" in col else None,
-            minimum=float(col["min"]) if "min" in col else None,
-            maximum=float(col["max"]) if "max" in col else None,
-            flag_value=col.get("flag_value"),
-            note=col.get("note"),
-            values=values,
-        )
-        for key in column.keys:
-            if key in seen:
-                raise fail(f"{where}: header spelling {key!r} also selects {seen[key]!r}")
-            seen[key] = header
-        columns.append(column)
-    if not columns:
-        raise fail("no [[columns]]")
-
-    mapped = [
-        c.field for c in columns if c.field and c.transform not in ("letters_part", "digits_part")
-    ]
-    dupes = {f for f in mapped if mapped.count(f) > 1}
-    if dupes:
-        raise fail(f"fields mapped by more than one column: {sorted(dupes)}")
-    letters = [c for c in columns if c.transform == "letters_part"]
-    digits = [c for c in columns if c.transform == "digits_part"]
-    if len(letters) != len(digits) or any(
-        a.field != b.field for a, b in zip(letters, digits, strict=False)
-    ):
-        raise fail("'letters_part' and 'digits_part' columns must come in pairs on one field")
-
-    has_pos = any(c.field in ("Pin.positionInPuck",) for c in columns)
-    positions = raw.get("positions", "column" if has_pos else "row-order")
-    if positions not in ("column", "row-order"):
-        raise fail("'positions' must be 'column' or 'row-order'")
-    if (positions == "column") != has_pos:
-        raise fail("'positions = \"column\"' needs a column mapped to Pin.positionInPuck")
-    if any(c.field == "PinPosition.positionInPin" for c in columns) and (
-        not caps.multipin or positions != "column"
-    ):
-        raise fail(
-            "a PinPosition.positionInPin column needs capacities.multipin and a position column"
-        )
-    return SiteFormat(
-        code=code,
-        name=name,
-        domain=domain,
-        columns=tuple(columns),
-        capacities=caps,
-        positions=positions,
-        description=str(raw.get("description", "")),
-    )
+        return SiteFormat.model_validate(raw, context=context)
+    except ValidationError as error:
+        said = "; ".join(_said(e, raw) for e in error.errors())
+        raise SiteFileError(f"{source}: {said}") from None
 
 
-def _values(
-    col: dict[str, Any], fld: str | None, transform: str, site: str, header: str
-) -> ValueMap | None:
-    """The column's spellings of a shared vocabulary (:class:`ValueError` when wrong).
-
-    A field with a vocabulary must have them: copying a facility's spelling raw into MXLIMS
-    would carry it into other facilities' sheets, where it means nothing.
-    """
-    vocabulary = VOCABULARIES.get(fld) if fld else None
-    if vocabulary is None:
-        if "values" in col:
-            raise ValueError(f"'values' given, but {fld or 'an extension'} has no vocabulary")
-        return None
-    if "values" not in col:
-        raise ValueError(
-            f"{fld} takes {vocabulary.name}s: list this facility's spellings under"
-            " [columns.values] (spelling = term of vocabularies.py)"
-        )
-    if transform != "text":
-        raise ValueError(f"a column with 'values' takes transform 'text', not {transform!r}")
-    return ValueMap.build(vocabulary, col["values"], site, header)
+def _said(error: ErrorDetails, raw: dict[str, Any]) -> str:
+    """One problem of a site file in its own words: where (the column, the key) and what."""
+    loc = list(error["loc"])
+    where = ""
+    if len(loc) > 1 and loc[0] == "columns" and isinstance(loc[1], int):
+        column = raw["columns"][loc[1]]
+        header = column.get("header") if isinstance(column, dict) else None
+        where = f"column {loc[1] + 1}" + (f" ({header!r})" if isinstance(header, str) else "")
+        loc = loc[2:]
+    key = ".".join(map(str, loc))
+    if error["type"] == "extra_forbidden":
+        what = f"unknown key {key!r}"
+    elif error["type"] == "missing":
+        what = f"{key!r} is required"
+    else:
+        text = str(error["ctx"]["error"]) if error["type"] == "value_error" else error["msg"]
+        what = f"{key}: {text}" if key else text
+    return f"{where}: {what}" if where else what
 
 
 def load_site_file(path: str | Path) -> SiteFormat:

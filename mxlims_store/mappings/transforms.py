@@ -11,7 +11,7 @@ import math
 import re
 from typing import Any
 
-from . import spacegroups
+from . import space_group_numbers
 from .fields import UNIT_CELL_PART, UNIT_CELL_PARTS, FieldSpec
 from .sites import ColumnFormat
 from .tabular import Cell
@@ -101,11 +101,11 @@ def parse(col: ColumnFormat, spec: FieldSpec | None, text: str) -> Any:
     if t in ("spacegroup", "spacegroup_number"):
         if t == "spacegroup_number" and re.fullmatch(r"\s*\d+(\.0*)?\s*", text):
             n = int(float(text))
-            name = spacegroups.name_of(n)
+            name = space_group_numbers.name_of(n)
             if name is None:
                 raise CellError(f"{n} is not a space group number (1-230)")
             return name
-        name = spacegroups.parse_name(text)
+        name = space_group_numbers.parse_name(text)
         if name is None:
             raise CellError(f"unknown space group {text!r}")
         return name
@@ -199,13 +199,13 @@ def render(col: ColumnFormat, value: Any) -> tuple[Cell, str | None]:
             return True, None
         return None, f"the sheet only has a yes/no flag for {col.flag_value!r}"
     if t == "spacegroup":
-        name = spacegroups.parse_name(str(value))
+        name = space_group_numbers.parse_name(str(value))
         return (name, None) if name else (str(value), None)
     if t == "spacegroup_number":
-        n = spacegroups.number_of(str(value))
+        n = space_group_numbers.number_of(str(value))
         if n is None:
             return None, "unknown space group name"
-        if value in spacegroups.ALTERNATIVE_SETTINGS:
+        if value in space_group_numbers.ALTERNATIVE_SETTINGS:
             return n, f"a number cannot say the non-standard setting {value}"
         return n, None
     if t == "unit_cell_six":

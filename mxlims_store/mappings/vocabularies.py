@@ -10,7 +10,7 @@ spellings to these terms (``[columns.values]``, see ``README.md``); a new facili
 file, and this one changes only when a facility needs a term that is not here yet.
 
 Space groups are a controlled vocabulary too, but MXLIMS enumerates them itself
-(``SpaceGroupName``): see ``spacegroups.py``.
+(``SpaceGroupName``): see ``space_group_numbers.py``.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class ValueMap:
     def build(cls, vocabulary: Vocabulary, raw: object, site: str, header: str) -> ValueMap:
         """Check a ``[columns.values]`` table; :class:`ValueError` says what is wrong."""
         if not isinstance(raw, dict) or not raw:
-            raise ValueError("'values' must be a table of facility spelling = canonical term")
+            raise ValueError("must be a table of facility spelling = canonical term")
         pairs: list[tuple[str, str]] = []
         seen: dict[str, str] = {}
         for spelling, term in raw.items():

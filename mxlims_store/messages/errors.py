@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
+from mxlims_store.errors import Problem
+from mxlims_store.messages.paths import loc_path
+from mxlims_store.model.basic_types import UUID_PATTERN
+from mxlims_store.model.registry import parse_object
+
+Loc = tuple[int | str, ...]
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
-_KNOWN_PATTERNS = {
-    "[0-9a-f]{8}-[0-9a-f]{4}-[1-5]": "a lower-case RFC 4122 version 1-5 uuid",
-}
+_KNOWN_PATTERNS = {UUID_PATTERN: "a lower-case RFC 4122 version 1-5 uuid"}
 
 
 def readable(error: Any) -> str:
@@ -35,3 +42,22 @@ def readable(error: Any) -> str:
                 return f"{error.get('input')!r} is not {meaning}"
         return f"{error.get('input')!r} is not in the form this field takes"
     return message
+
+
+def validation_problems(
+    error: ValidationError, path: str = "", name: Callable[[Loc], Loc] = lambda loc: loc
+) -> list[Problem]:
+    """One problem per error of a model, at ``path`` + the error's location (as ``name`` calls
+    it)."""
+    return [Problem(loc_path(path, name(e["loc"])), readable(e)) for e in error.errors()]
+
+
+def object_problems(obj: dict[str, Any], path: str = "") -> list[Problem]:
+    """What the model of its type finds wrong with a store-form object (none: valid)."""
+    try:
+        parse_object(obj)
+    except ValidationError as error:
+        return validation_problems(error, path)
+    except ValueError as error:  # no or an unknown mxlimsType
+        return [Problem(path, str(error))]
+    return []

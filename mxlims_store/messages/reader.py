@@ -10,7 +10,6 @@ JSON path, before anything is refused.
 from __future__ import annotations
 
 import copy
-import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,10 +18,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, Problem
-from mxlims_store.messages.errors import readable
+from mxlims_store.messages.errors import validation_problems
 from mxlims_store.messages.limits import encodable, storable_problems
-from mxlims_store.messages.paths import join, loc_path, parse_pointer
+from mxlims_store.messages.paths import join, parse_pointer
 from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
+from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.model.links import (
     FOREIGN_KEY_FIELDS,
     LinkRule,
@@ -32,9 +32,6 @@ from mxlims_store.model.links import (
 )
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES, parse_object
 
-UUID_PATTERN = re.compile(
-    r"^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
-)
 MAX_OBJECTS = 250_000  # some 40 beamtimes of 1,600 pins: more is a mistake, or an attack
 PROBLEM_BUDGET = 10_000  # problems found before reading stops (the first 1,000 are reported)
 
@@ -47,10 +44,8 @@ class ExternalLink:
     """A link from a message object to a stub: the target must be found in the store."""
 
     path: str
-    source_uuid: str
     rule: LinkRule
     target_uuid: str
-    declared_type: str | None
 
 
 @dataclass
@@ -76,6 +71,15 @@ class _Entry:
     @cached_property
     def path(self) -> str:
         return join(self.type_name, self.key)
+
+
+@dataclass
+class _Reading:
+    """A message being read: its entries, what is read so far and the problems found."""
+
+    entries: dict[tuple[str, str], _Entry]
+    result: ReadResult
+    problems: list[Problem]
 
 
 def new_uuid(seed: str | None, path: str) -> str:
@@ -105,12 +109,13 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
     message = UPGRADES[version](message)
     result = ReadResult(version=str(version))
     entries = _index_entries(message, problems, uuid_seed, result.refused)
+    reading = _Reading(entries, result, problems)
     for entry in entries.values():
         result.keys[entry.path] = entry.uuid
         if entry.stub:
             result.stubs[entry.uuid] = entry.type_name
             continue
-        document = _to_store_form(entry, entries, result, problems)
+        document = _to_store_form(entry, reading)
         if document is not None:
             result.objects.append(document)
         if len(problems) >= PROBLEM_BUDGET:  # bounded work for any input, however bad
@@ -206,7 +211,7 @@ def _entry(
         return None
     if uuid is None:
         uuid = new_uuid(uuid_seed, path)
-    elif not isinstance(uuid, str) or not UUID_PATTERN.match(uuid):
+    elif not is_uuid(uuid):
         problems.append(
             Problem(join(path, "uuid"), f"{uuid!r} is not a lower-case RFC 4122 version 1-5 uuid")
         )
@@ -247,13 +252,9 @@ def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, 
     return None
 
 
-def _to_store_form(
-    entry: _Entry,
-    entries: dict[tuple[str, str], _Entry],
-    result: ReadResult,
-    problems: list[Problem],
-) -> dict[str, Any] | None:
+def _to_store_form(entry: _Entry, reading: _Reading) -> dict[str, Any] | None:
     """Turn one entry's ``...Ref(s)`` into uuid foreign keys and validate it with the model."""
+    problems = reading.problems
     document: dict[str, Any] = {}
     before = len(problems)
     problems.extend(storable_problems(entry.data, entry.path))
@@ -277,7 +278,7 @@ def _to_store_form(
         if rule is None:
             problems.append(Problem(path, f"a {entry.type_name} has no link {name!r}"))
             continue
-        target = _resolve_link(entry, rule, path, value, entries, result, problems)
+        target = _resolve_link(entry, rule, path, value, reading)
         if target is not None:  # a link to a refused object is left out: no knock-on problem
             document[link_field] = target
     document["mxlimsType"] = entry.type_name
@@ -287,10 +288,7 @@ def _to_store_form(
     try:
         model = _parsed(document)
     except ValidationError as error:
-        problems.extend(
-            Problem(loc_path(entry.path, _message_loc(e["loc"])), readable(e))
-            for e in error.errors()
-        )
+        problems.extend(validation_problems(error, entry.path, _message_loc))
         return None
     except ValueError as error:
         problems.append(Problem(entry.path, str(error)))
@@ -333,35 +331,23 @@ def _message_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
 
 
 def _resolve_link(
-    entry: _Entry,
-    rule: LinkRule,
-    path: str,
-    value: Any,
-    entries: dict[tuple[str, str], _Entry],
-    result: ReadResult,
-    problems: list[Problem],
+    entry: _Entry, rule: LinkRule, path: str, value: Any, reading: _Reading
 ) -> str | list[str] | None:
     if rule.many:
         if not isinstance(value, list):
-            problems.append(Problem(path, 'must be a list of {"$ref": ...} references'))
+            reading.problems.append(Problem(path, 'must be a list of {"$ref": ...} references'))
             return None
         targets = [
-            _resolve_one(entry, rule, join(path, i), v, entries, result, problems)
-            for i, v in enumerate(value)
+            _resolve_one(entry, rule, join(path, i), v, reading) for i, v in enumerate(value)
         ]
         return [t for t in targets if t is not None]
-    return _resolve_one(entry, rule, path, value, entries, result, problems)
+    return _resolve_one(entry, rule, path, value, reading)
 
 
 def _resolve_one(
-    entry: _Entry,
-    rule: LinkRule,
-    path: str,
-    value: Any,
-    entries: dict[tuple[str, str], _Entry],
-    result: ReadResult,
-    problems: list[Problem],
+    entry: _Entry, rule: LinkRule, path: str, value: Any, reading: _Reading
 ) -> str | None:
+    problems = reading.problems
     ref = value.get("$ref") if isinstance(value, dict) else None
     if not isinstance(ref, str) or set(value) - {"$ref", "mxlimsType"}:
         problems.append(Problem(path, 'must be a reference {"$ref": "#/<Type>/<Key>"}'))
@@ -370,8 +356,8 @@ def _resolve_one(
     if parsed is None:
         problems.append(Problem(path, f"{ref!r} is not a reference of the form #/<Type>/<Key>"))
         return None
-    target = entries.get(parsed)
-    if target is None and parsed in result.refused:
+    target = reading.entries.get(parsed)
+    if target is None and parsed in reading.result.refused:
         return None  # its own problem is reported already
     if target is None:
         problems.append(Problem(path, f"dangling reference {ref!r}: no such object in the message"))
@@ -391,5 +377,5 @@ def _resolve_one(
         )
         return None
     if target.stub:
-        result.external_links.append(ExternalLink(path, entry.uuid, rule, target.uuid, target_type))
+        reading.result.external_links.append(ExternalLink(path, rule, target.uuid))
     return target.uuid

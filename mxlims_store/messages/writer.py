@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from mxlims_store.messages.paths import pointer
 from mxlims_store.model.links import ref_key_for, rule_for
@@ -36,23 +36,18 @@ TYPE_ORDER: tuple[str, ...] = (
     "Dataset",
 )
 
-MissingTargets = Literal["stub", "drop"]
-
 
 def write_message(
     objects: Iterable[Mapping[str, Any]],
     *,
     version: str = MODEL_VERSION,
-    missing_targets: MissingTargets = "stub",
     left_out: Collection[str] = (),
 ) -> dict[str, Any]:
     """A message holding ``objects`` (store form), links to each other written as ``$ref``.
 
-    A foreign key to an object outside the set becomes a uuid-only stub under its core key
-    (``missing_targets="stub"``, the lenient form) or is left out (``"drop"``: the result then
-    validates against the official strict schemas). Links to the uuids in ``left_out`` (objects
-    the caller chose not to include, and says so) are always left out, so that the message
-    imports anywhere.
+    A foreign key to an object outside the set becomes a uuid-only stub under its core key.
+    Links to the uuids in ``left_out`` (objects the caller chose not to include, and says so)
+    are left out, so that the message imports anywhere.
     """
     documents = list(objects)
     keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
@@ -73,16 +68,10 @@ def write_message(
                 continue
             core = BASE_TYPE[rule.targets[0]]
             if rule.many:
-                refs = [
-                    _ref(u, core, keys, counters, stubs, missing_targets)
-                    for u in value
-                    if u not in left_out
-                ]
-                out[ref_key_for(name)] = [r for r in refs if r is not None]
+                refs = [_ref(u, core, keys, counters, stubs) for u in value if u not in left_out]
+                out[ref_key_for(name)] = refs
             elif value not in left_out:
-                ref = _ref(value, core, keys, counters, stubs, missing_targets)
-                if ref is not None:
-                    out[ref_key_for(name)] = ref
+                out[ref_key_for(name)] = _ref(value, core, keys, counters, stubs)
         message.setdefault(type_name, {})[keys[document["uuid"]].rsplit("/", 1)[1]] = out
     for core, entries in stubs.items():
         message.setdefault(core, {}).update(entries)
@@ -100,11 +89,8 @@ def _ref(
     keys: dict[str, str],
     counters: dict[str, int],
     stubs: dict[str, dict[str, Any]],
-    missing_targets: MissingTargets,
-) -> dict[str, str] | None:
+) -> dict[str, str]:
     if uuid not in keys:
-        if missing_targets == "drop":
-            return None
         counters[core] = counters.get(core, 0) + 1  # shared with generic objects of that core type
         key = f"{core}{counters[core]}"
         stubs.setdefault(core, {})[key] = {"mxlimsBaseType": core, "uuid": uuid}

@@ -39,8 +39,6 @@ from mxlims_store.model.datatypes import (
     UnitCell,
 )
 from mxlims_store.model.enums import (
-    CORE_TYPE_NAMES,
-    SPACE_GROUP_NAMES,
     CoreTypeName,
     ImageLightType,
     ImageMimeType,
@@ -97,14 +95,12 @@ __all__ = [
     "ALL_TYPES",
     "BASE_TYPE",
     "CORE_TYPES",
-    "CORE_TYPE_NAMES",
     "FOREIGN_KEYS",
     "FOREIGN_KEY_NAMES",
     "LIST_FOREIGN_KEYS",
     "MODEL_VERSION",
     "OBJECT_TYPES",
     "SINGLE_FOREIGN_KEYS",
-    "SPACE_GROUP_NAMES",
     "STANDARD_JSON",
     "Circle",
     "CollectionSweep",

@@ -8,6 +8,7 @@ document round-trips unchanged; the patterns are the standard's own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Final, TypeVar
@@ -33,6 +34,13 @@ AWARE_DATETIME_PATTERN = (
     r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
     r"(\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
 )
+_UUID = re.compile(UUID_PATTERN)
+
+
+def is_uuid(value: object) -> bool:
+    """Whether ``value`` is a uuid as the standard writes it (lower-case, RFC 4122 v1-5)."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
 
 Uuid = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
 DomainName = Annotated[str, StringConstraints(pattern=DOMAIN_NAME_PATTERN)]
@@ -140,5 +148,6 @@ __all__ = [
     "StrictModel",
     "Triple",
     "Uuid",
+    "is_uuid",
     "validate_standard",
 ]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 
 # Where each concrete link target set is spelled once.
 _HOLDERS = ("Crystal", "Pin", "PinPosition", "PlateWell", "WellDrop", "DropRegion")
@@ -149,18 +148,6 @@ FOREIGN_KEY_FIELDS: tuple[str, ...] = tuple(dict.fromkeys(r.field for r in LINK_
 def rule_for(source_type: str, field: str) -> LinkRule | None:
     """The rule for ``field`` on objects of ``source_type``; None if that type has no such link."""
     return _BY_SOURCE_FIELD.get((source_type, field))
-
-
-@cache
-def rules_of(source_type: str) -> tuple[LinkRule, ...]:
-    """Every foreign key an object of ``source_type`` may carry."""
-    return tuple(r for r in LINK_RULES if r.source == source_type)
-
-
-@cache
-def rules_into(target_type: str) -> tuple[LinkRule, ...]:
-    """Every rule whose foreign key may point at an object of ``target_type`` (reverse links)."""
-    return tuple(r for r in LINK_RULES if r.allows(target_type))
 
 
 def link_targets(document: dict[str, object]) -> Iterator[tuple[str, str]]:

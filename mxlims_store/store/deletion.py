@@ -12,15 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from mxlims_store.errors import Conflict, PermissionDenied, Problem
-from mxlims_store.store import history
 from mxlims_store.store.access import LOCAL, Caller
 from mxlims_store.store.backends import Backend, Write
-from mxlims_store.store.collections import collection_of
 from mxlims_store.store.documents import META, now
-from mxlims_store.store.objects import _commit, _fields
+from mxlims_store.store.history import recorded_change
+from mxlims_store.store.objects import commit_at_revision
+from mxlims_store.store.ownership import stored_owner
 from mxlims_store.store.reads import locate
-from mxlims_store.store.serial import checked_writes
 from mxlims_store.store.walk import walk
+from mxlims_store.store.write_lock import checked_writes
 
 CASCADE_DEPTH = 10_000  # a cascade goes to the bottom of any chain a message can build
 
@@ -47,7 +47,9 @@ async def _delete(
     steps, below = walked.steps, walked.documents
     others = [u for u in below if u != uuid]
     if others and not cascade:
-        visible = [s for s in steps if s.uuid != uuid and caller.may_read(_owner(below[s.uuid]))]
+        visible = [
+            s for s in steps if s.uuid != uuid and caller.may_read(stored_owner(below[s.uuid]))
+        ]
         problems = [Problem(s.uuid, f"{s.mxlims_type} points at it ({s.link})") for s in visible]
         hidden = len(others) - len(visible)
         note = f" (and {hidden} you may not see)" if hidden else ""
@@ -55,34 +57,21 @@ async def _delete(
             f"{len(others)} object(s) point at it{note}; delete them first or ask for a cascade",
             problems,
         )
-    refused = [u for u in others if not caller.may_delete(_owner(below[u]))]
+    refused = [u for u in others if not caller.may_delete(stored_owner(below[u]))]
     if refused:
         raise PermissionDenied(f"the cascade reaches {len(refused)} object(s) you may not delete")
     time = now()
     writes = [_deletion(caller, document, expected, time)]
     writes += [_deletion(caller, below[u], int(below[u][META]["revision"]), time) for u in others]
     if len(writes) == 1:
-        await _commit(db, caller, writes[0], expected)
+        await commit_at_revision(db, caller, writes[0], expected)
     else:
         await db.commit(writes)
     return [w.uuid for w in writes]
 
 
-def _owner(document: dict[str, Any]) -> str | None:
-    proposal = document[META].get("proposal")
-    return None if proposal is None else str(proposal)
-
-
 def _deletion(caller: Caller, document: dict[str, Any], expected: int, time: str) -> Write:
-    uuid = document["_id"]
-    entry = history.entry(
-        uuid,
-        int(document[META]["revision"]) + 1,
-        "delete",
-        caller.actor,
-        time,
-        _fields(document),
-        None,
-        proposal=document[META].get("proposal"),
+    revision = int(document[META]["revision"]) + 1
+    return recorded_change(
+        document, None, revision=revision, expected=expected, actor=caller.actor, time=time
     )
-    return Write(collection_of(document["mxlimsType"]), uuid, None, expected, entry)

@@ -1,7 +1,10 @@
 """The history collection: one entry per change of an object, never embedded in the object.
 
-An entry's ``_id`` is ``<uuid>@<revision>``, so writing the same change twice (an import re-run
-after a crash) leaves one entry, not two.
+An entry's ``_id`` is ``<uuid>@<revision>@<key>``. The key of a change an import makes is the
+import's id, so that its re-run after a crash writes the same entries again, not new ones; any
+other change gets a random one. Either way, two writers racing for the same revision of an object
+write two entries, and the loser's is removed without touching the winner's (where no
+transaction exists, history is written before the objects).
 """
 
 from __future__ import annotations
@@ -9,9 +12,65 @@ from __future__ import annotations
 import uuid as uuidlib
 from typing import Any, Literal
 
-from mxlims_store.store.documents import META, from_document
+from mxlims_store.model.registry import MODEL_VERSION
+from mxlims_store.store.backends import Write
+from mxlims_store.store.collections import collection_of
+from mxlims_store.store.documents import META, from_document, to_document
 
 Operation = Literal["create", "update", "delete"]
+
+
+def recorded_change(
+    stored: dict[str, Any] | None,
+    obj: dict[str, Any] | None,
+    *,
+    revision: int,
+    expected: int | None,
+    actor: str,
+    time: str,
+    import_id: str | None = None,
+    source_version: str | None = None,
+    created: dict[str, Any] | None = None,
+) -> Write:
+    """The write of one object change with the history entry that records it.
+
+    ``stored`` None creates ``obj`` (its uuid must still be free), ``obj`` None deletes
+    ``stored``, both replace one with the other; the write only lands over the ``expected``
+    revision, so a concurrent change is never overwritten. The new document keeps the stored
+    bookkeeping (proposal, creation) and takes the new ``revision``; ``created`` is the
+    bookkeeping of a creation (createdAt, createdBy, proposal).
+    """
+    document = None
+    if obj is not None:
+        meta = {
+            **(stored[META] if stored is not None else {}),
+            "revision": revision,
+            "updatedAt": time,
+            "updatedBy": actor,
+            "modelVersion": MODEL_VERSION,
+            **({"importId": import_id} if import_id is not None else {}),
+            **(created or {}),
+            **({"sourceVersion": source_version} if source_version is not None else {}),
+        }
+        document = to_document(obj, meta)
+    current = document if document is not None else stored
+    if current is None:
+        raise ValueError("a change needs an object before or after it")
+    operation: Operation = "create" if stored is None else "delete" if obj is None else "update"
+    recorded = entry(
+        current["_id"],
+        revision,
+        operation,
+        actor,
+        time,
+        stored,
+        document,
+        proposal=current[META].get("proposal"),
+        import_id=import_id,
+    )
+    if source_version is not None:
+        recorded["sourceVersion"] = source_version  # the model version the change was sent in
+    return Write(collection_of(current["mxlimsType"]), current["_id"], document, expected, recorded)
 
 
 def entry(
@@ -26,12 +85,8 @@ def entry(
     proposal: str | None,
     import_id: str | None = None,
 ) -> dict[str, Any]:
-    """One change; ``_meta.proposal`` scopes who may read it, as on the objects themselves.
-
-    An import's entries are keyed by the import, so that its re-run writes the same entries
-    again; other changes get a key of their own (a uuid deleted and created anew starts again
-    at revision 1, so the revision alone cannot be the key).
-    """
+    """One change from document ``before`` to document ``after`` (None: absent);
+    ``_meta.proposal`` scopes who may read it, as on the objects themselves."""
     return {
         "_id": f"{uuid}@{revision}@{import_id or uuidlib.uuid4().hex}",
         "uuid": uuid,
@@ -40,9 +95,16 @@ def entry(
         "actor": actor,
         "time": time,
         "importId": import_id,
-        "changes": changes(before, after),
+        "changes": changes(_fields(before), _fields(after)),
         META: {"proposal": proposal},
     }
+
+
+def _fields(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A document's own fields: its id and bookkeeping are no change of the object."""
+    if document is None:
+        return None
+    return {k: v for k, v in document.items() if k not in ("_id", META)}
 
 
 def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
@@ -65,7 +127,7 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
 
 def public(entry: dict[str, Any]) -> dict[str, Any]:
     """A history entry as shown to users: JSON-friendly, no internal id."""
-    shown = {k: v for k, v in entry.items() if k not in ("_id", META) and v is not None}
+    shown = {k: v for k, v in (_fields(entry) or {}).items() if v is not None}
     shown["changes"] = {
         name: {side: _standard(name, value) for side, value in change.items()}
         for name, change in entry.get("changes", {}).items()

@@ -14,23 +14,24 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
-
-from pydantic import ValidationError
 
 from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
+from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
-from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION, parse_object
-from mxlims_store.store import history, integrity
+from mxlims_store.model.registry import BASE_TYPE
+from mxlims_store.store import integrity
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
-from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
-from mxlims_store.store.documents import META, from_document, now, to_document
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.documents import META, from_document, now
+from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.ownership import owners, stored_owner
-from mxlims_store.store.serial import checked_writes
+from mxlims_store.store.write_lock import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
@@ -61,13 +62,11 @@ async def import_message(
     policy: Policy = "reject_new",
     dry_run: bool = False,
     proposal: str | None = None,
-    allow_missing_targets: bool = False,
     cleared: dict[str, set[str]] | None = None,
 ) -> ImportReport:
     """Import ``message``; ``cleared`` (uuid -> fields) names stored fields that ``update_old``
     and ``merge`` remove before setting the message's: what a re-uploaded sheet could have
     given and left empty (``extensions/<domain>`` for a whole extension slot)."""
-    allow = allow_missing_targets
     if policy not in POLICIES:
         raise InvalidMessage(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
@@ -76,9 +75,9 @@ async def import_message(
     import_id, read = await asyncio.to_thread(_read, message)
     gone = cleared or {}
     if dry_run:
-        return await _checked(db, read, import_id, caller, policy, True, proposal, allow, gone)
+        return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
     async with checked_writes(db):
-        return await _checked(db, read, import_id, caller, policy, False, proposal, allow, gone)
+        return await _checked(db, read, import_id, caller, policy, False, proposal, gone)
 
 
 async def _checked(
@@ -89,13 +88,12 @@ async def _checked(
     policy: Policy,
     dry_run: bool,
     proposal: str | None,
-    allow_missing_targets: bool,
     cleared: dict[str, set[str]],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
     existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id)
-    problems = _check_external_links(read, existing, caller, allow_missing_targets)
+    problems = _check_external_links(read, existing, caller)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
     visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
@@ -171,7 +169,7 @@ async def _last_revisions(
 
 
 def _check_external_links(
-    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller, allow_missing: bool
+    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller
 ) -> list[Problem]:
     """Stubs name stored objects the caller may see; a link to one must allow its type.
 
@@ -187,8 +185,7 @@ def _check_external_links(
     for uuid, core in read.stubs.items():
         target = visible(uuid)
         if target is None:
-            if not allow_missing:
-                problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
+            problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
         elif BASE_TYPE.get(target["mxlimsType"]) != core:
             problems.append(
                 Problem(
@@ -219,6 +216,13 @@ def _plan(
 ) -> tuple[_Plan, list[Problem]]:
     plan, conflicts = _Plan(), []
     time = now()
+    change = partial(
+        recorded_change,
+        actor=caller.actor,
+        time=time,
+        import_id=import_id,
+        source_version=read.version,  # the model version the message was written in
+    )
     path_of = {uuid: path for path, uuid in read.keys.items()}
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
@@ -229,12 +233,10 @@ def _plan(
             if not caller.may_write(proposal):
                 problems.append(Problem(path, _not_yours(proposal)))
                 continue
+            created = {"createdAt": time, "createdBy": caller.actor, "proposal": proposal}
             revision = last_revisions.get(uuid, 0) + 1
-            meta = _meta(
-                revision, time, caller.actor, import_id, proposal, created=(time, caller.actor)
-            )
-            meta["sourceVersion"] = read.version  # the model version the message was written in
-            _add_write(plan, obj, meta, None, "create", import_id, time, caller.actor)
+            plan.writes.append(change(None, obj, revision=revision, expected=None, created=created))
+            plan.final.append((obj, proposal))
             plan.created[type_name] += 1
             continue
         if not caller.may_write(stored_owner(stored)):
@@ -265,10 +267,9 @@ def _plan(
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
         elif _valid(merged, path, problems):
-            revision = stored[META]["revision"]
-            meta = {**stored[META], **_meta(revision + 1, time, caller.actor, import_id)}
-            meta["sourceVersion"] = read.version
-            _add_write(plan, merged, meta, stored, "update", import_id, time, caller.actor)
+            revision = int(stored[META]["revision"])
+            plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
+            plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
     return plan, conflicts
 
@@ -280,67 +281,6 @@ def _not_yours(proposal: str | None) -> str:
 
 
 def _valid(obj: dict[str, Any], path: str, problems: list[Problem]) -> bool:
-    try:
-        parse_object(obj)
-    except ValidationError as error:
-        problems.extend(
-            Problem(f"{path}/{'/'.join(map(str, e['loc']))}", e["msg"]) for e in error.errors()
-        )
-        return False
-    return True
-
-
-def _meta(
-    revision: int,
-    time: str,
-    actor: str,
-    import_id: str,
-    proposal: str | None = None,
-    created: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    meta: dict[str, Any] = {
-        "revision": revision,
-        "updatedAt": time,
-        "updatedBy": actor,
-        "modelVersion": MODEL_VERSION,
-        "importId": import_id,
-    }
-    if created is not None:
-        meta.update(createdAt=created[0], createdBy=created[1], proposal=proposal)
-    return meta
-
-
-def _add_write(
-    plan: _Plan,
-    obj: dict[str, Any],
-    meta: dict[str, Any],
-    stored: dict[str, Any] | None,
-    operation: history.Operation,
-    import_id: str,
-    time: str,
-    actor: str,
-) -> None:
-    """A create (the uuid must still be free) or a replace over the revision that was checked,
-    so a concurrent change is never overwritten; with the history entry that records it."""
-    document = to_document(obj, meta)
-    before = _fields(stored) if stored is not None else None
-    entry = history.entry(
-        obj["uuid"],
-        meta["revision"],
-        operation,
-        actor,
-        time,
-        before,
-        _fields(document),
-        proposal=meta.get("proposal"),
-        import_id=import_id,
-    )
-    entry["sourceVersion"] = meta.get("sourceVersion")
-    expected = None if stored is None else int(stored[META]["revision"])
-    plan.final.append((obj, meta.get("proposal")))
-    collection = collection_of(obj["mxlimsType"])
-    plan.writes.append(Write(collection, obj["uuid"], document, expected, entry))
-
-
-def _fields(document: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if k not in ("_id", META)}
+    found = object_problems(obj, path)
+    problems.extend(found)
+    return not found

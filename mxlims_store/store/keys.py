@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +28,7 @@ from mxlims_store.store.access import ROLES, Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import KEYS
 from mxlims_store.store.documents import META, now
+from mxlims_store.store.history import Operation, entry
 
 PREFIX = "mxk"
 LAST_USE_EVERY = timedelta(minutes=1)
@@ -79,20 +79,16 @@ def _expiry(expires: str | None) -> str | None:
     return None if expires is None else _end(expires).isoformat(timespec="seconds")
 
 
-def _entry(document: dict[str, Any], operation: str, caller: Caller, time: str) -> dict[str, Any]:
-    """The history entry of a key change (admins only see it: it belongs to no proposal)."""
+def _entry(
+    document: dict[str, Any], operation: Operation, caller: Caller, time: str
+) -> dict[str, Any]:
+    """The history entry of a key change: the key as listed after it (admins only see it: it
+    belongs to no proposal)."""
     revision = document[META]["revision"]
-    return {
-        "_id": f"{document['_id']}@{revision}@{uuidlib.uuid4().hex}",
-        "uuid": document["_id"],
-        "revision": revision,
-        "operation": operation,
-        "actor": caller.actor,
-        "time": time,
-        "importId": None,
-        "changes": {k: {"after": v} for k, v in public(document).items() if v is not None},
-        META: {"proposal": None},
-    }
+    shown = public(document)
+    return entry(
+        document["_id"], revision, operation, caller.actor, time, None, shown, proposal=None
+    )
 
 
 async def create(

@@ -22,13 +22,13 @@ import uuid as uuidlib
 from typing import Any
 
 from mxlims_store.errors import Conflict, InvalidMessage, NotFound, PermissionDenied, Problem
+from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import EVENTS
 from mxlims_store.store.documents import META, now
-from mxlims_store.store.objects import is_uuid
 from mxlims_store.store.reads import locate
-from mxlims_store.store.serial import checked_writes
+from mxlims_store.store.write_lock import checked_writes
 
 STATES = ("prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed")
 MOVES: dict[str | None, tuple[str, ...]] = {

@@ -18,7 +18,7 @@ from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
 from mxlims_store.store.reads import locate
-from mxlims_store.store.sites import view_as
+from mxlims_store.store.site_views import view_as
 from mxlims_store.store.walk import Cut, Direction, walk
 
 ExportDirection = Literal["up", "down", "both"]

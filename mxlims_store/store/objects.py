@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic import ValidationError
 
 from mxlims_store.answers import MxlimsObject, mxlims_form
 from mxlims_store.errors import (
@@ -17,25 +14,20 @@ from mxlims_store.errors import (
     StaleRevision,
     WriteConflict,
 )
+from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.limits import storable_problems
-from mxlims_store.model.basic_types import UUID_PATTERN
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, link_targets, rule_for
-from mxlims_store.model.registry import MODEL_VERSION, parse_object
-from mxlims_store.store import history, integrity
+from mxlims_store.store import integrity
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import collection_of
-from mxlims_store.store.documents import META, from_document, now, to_document
+from mxlims_store.store.documents import META, from_document, now
+from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import merge_patch
 from mxlims_store.store.reads import fetch, locate
-from mxlims_store.store.serial import checked_writes
+from mxlims_store.store.write_lock import checked_writes
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
-_UUID = re.compile(UUID_PATTERN)
-
-
-def is_uuid(text: str) -> bool:
-    return bool(_UUID.fullmatch(text))
 
 
 @dataclass(frozen=True)
@@ -73,13 +65,13 @@ async def _update(
 ) -> StoredObject:
     """Apply ``changes`` as a JSON merge patch (RFC 7396, store form: ``null`` removes, objects
     such as ``extensions`` merge per key) if ``revision`` is still current."""
-    collection, document = await locate(db, caller, uuid)
+    _, document = await locate(db, caller, uuid)
     _check_writable(caller, document)
     problems = [Problem(name, "cannot be changed") for name in changes if name in FIXED_FIELDS]
     before = from_document(document)
     after = merge_patch(before, changes)
     after.update({name: before[name] for name in FIXED_FIELDS})  # never changed, whatever was sent
-    problems += _model_problems(after)
+    problems += storable_problems(after, "") or object_problems(after)
     problems += await _link_problems(
         db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS}
     )
@@ -89,30 +81,15 @@ async def _update(
         problems += broken
     if problems:
         raise InvalidMessage(problems)
-    time = now()
-    meta = {
-        **document[META],
-        "revision": revision + 1,
-        "updatedAt": time,
-        "updatedBy": caller.actor,
-        "modelVersion": MODEL_VERSION,
-    }
-    new_document = to_document(after, meta)
-    entry = history.entry(
-        uuid,
-        revision + 1,
-        "update",
-        caller.actor,
-        time,
-        _fields(document),
-        _fields(new_document),
-        proposal=document[META].get("proposal"),
+    write = recorded_change(
+        document, after, revision=revision + 1, expected=revision, actor=caller.actor, time=now()
     )
-    await _commit(db, caller, Write(collection, uuid, new_document, revision, entry), revision)
-    return stored_object(new_document)
+    await commit_at_revision(db, caller, write, revision)
+    assert write.document is not None  # an update writes a document
+    return stored_object(write.document)
 
 
-async def _commit(db: Backend, caller: Caller, write: Write, revision: int) -> None:
+async def commit_at_revision(db: Backend, caller: Caller, write: Write, revision: int) -> None:
     """One object and its history entry in one transaction; a lost race is a stale revision."""
     try:
         await db.commit([write])
@@ -124,19 +101,6 @@ async def _commit(db: Backend, caller: Caller, write: Write, revision: int) -> N
 def _check_writable(caller: Caller, document: dict[str, Any]) -> None:
     if not caller.may_write(document[META].get("proposal")):
         raise PermissionDenied(f"you may not change object {document['_id']}")
-
-
-def _model_problems(obj: dict[str, Any]) -> list[Problem]:
-    problems = storable_problems(obj, "")
-    if problems:
-        return problems
-    try:
-        parse_object(obj)
-    except ValidationError as error:
-        return [Problem("/".join(map(str, e["loc"])), e["msg"]) for e in error.errors()]
-    except ValueError as error:
-        return [Problem("", str(error))]
-    return []
 
 
 async def _link_problems(
@@ -171,10 +135,6 @@ async def _link_problems(
 async def _refuse_stale(db: Backend, caller: Caller, uuid: str, revision: int) -> None:
     _, current = await locate(db, caller, uuid)  # NotFound if it was deleted meanwhile
     raise StaleRevision(uuid, revision, int(current[META]["revision"]))
-
-
-def _fields(document: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if k not in ("_id", META)}
 
 
 __all__ = ["FIXED_FIELDS", "NotFound", "StoredObject", "get", "stored_object", "update"]

@@ -20,7 +20,7 @@ from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import extension_filter, identifier_filter
 from mxlims_store.store.filters import UnsupportedQuery, parse
-from mxlims_store.store.sites import field_names
+from mxlims_store.store.site_views import field_names
 
 OPERATORS = frozenset({"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$nin", "$exists"})
 MAX_LIMIT = 1000

@@ -6,16 +6,15 @@ import asyncio
 from typing import Any
 
 from mxlims_store.answers import ImportReport
-from mxlims_store.errors import InvalidMessage, Problem, SheetProblem
+from mxlims_store.errors import InvalidMessage, SheetProblem
 from mxlims_store.mappings import SheetExport, get_site, read_sheet
 from mxlims_store.mappings.checked import SheetDefaults, checked_sheet
 from mxlims_store.store import sheet_reupload as reupload
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.importer import Policy, import_message
-from mxlims_store.store.navigation import export
-from mxlims_store.store.reads import locate
-from mxlims_store.store.serial import one_at_a_time
+from mxlims_store.store.navigation import shipment_results
+from mxlims_store.store.write_lock import one_at_a_time
 
 
 async def import_sheet(
@@ -96,11 +95,7 @@ async def export_sheet(
     from the stored objects; what is still missing is refused (every row and column) unless
     ``draft``. ``losses`` lists what the sheet cannot hold, ``warnings`` what to look at.
     """
-    _, root = await locate(db, caller, shipment_uuid)
-    if root["mxlimsType"] != "Shipment":
-        problem = Problem("uuid", f"{shipment_uuid} is a {root['mxlimsType']}, not a Shipment")
-        raise InvalidMessage([problem])
-    message: dict[str, Any] = await export(db, caller, shipment_uuid, direction="down")
+    message: dict[str, Any] = await shipment_results(db, caller, shipment_uuid)
     return await asyncio.to_thread(
         checked_sheet, site, message, fmt=fmt, defaults=defaults or SheetDefaults(), draft=draft
     )

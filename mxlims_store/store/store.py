@@ -64,7 +64,6 @@ class Store:
         dry_run: bool = False,
         caller: Caller | None = None,
         proposal: str | None = None,
-        allow_missing_targets: bool = False,
     ) -> ImportReport:
         return await importer.import_message(
             self.db,
@@ -73,7 +72,6 @@ class Store:
             policy=policy,
             dry_run=dry_run,
             proposal=proposal,
-            allow_missing_targets=allow_missing_targets,
         )
 
     async def import_sheet(

@@ -71,18 +71,13 @@ async def walk(
     roots: Iterable[dict[str, Any]],
     direction: Direction,
     depth: int | None = None,
-    seen: dict[str, dict[str, Any]] | None = None,
     *,
     unbounded: bool = False,
 ) -> Walked:
-    """Walk from ``roots`` along ``direction`` for ``depth`` levels (all, up to MAX_DEPTH).
-
-    ``seen`` (documents already collected) are neither fetched nor walked through again.
-    """
-    documents = dict(seen or {})
-    frontier = [d for d in roots if d["_id"] not in documents]
+    """Walk from ``roots`` along ``direction`` for ``depth`` levels (all, up to MAX_DEPTH)."""
+    documents = {d["_id"]: d for d in roots}
+    frontier = list(documents.values())
     steps = [Step(d["_id"], d["mxlimsType"], 0, None, None) for d in frontier]
-    documents.update((d["_id"], d) for d in frontier)
     # MAX_DEPTH bounds what a reader asks for; a cascade (``unbounded``) must reach the bottom
     capped = depth is None or (depth > MAX_DEPTH and not unbounded)
     limit = MAX_DEPTH if depth is None or capped else depth

@@ -102,13 +102,6 @@ def test_sheet_formats_are_plain_json() -> None:
         assert {"code", "name", "domain", "columns"} <= set(site)
 
 
-def test_sheet_formats_without_list_sites(monkeypatch: pytest.MonkeyPatch) -> None:
-    import mxlims_store.mappings
-
-    monkeypatch.delattr(mxlims_store.mappings, "list_sites", raising=False)
-    assert facility.sheet_formats() == []
-
-
 async def test_schemas_are_listed_and_served(client: httpx.AsyncClient) -> None:
     listing = (await client.get("/schemas")).json()
     names = [entry["name"] for entry in listing]

@@ -16,7 +16,7 @@ from mxlims_store.mappings import (
     list_sites,
     load_site_file,
     read_sheet,
-    spacegroups,
+    space_group_numbers,
     write_sheet,
 )
 from mxlims_store.mappings.fields import FIELDS, UNIT_CELL_PARTS
@@ -142,26 +142,26 @@ def test_field_table_matches_the_schemas() -> None:
 def test_space_group_table_matches_the_enumeration() -> None:
     enum = json.loads((SCHEMAS / "datatypes" / "Enumerations.json").read_text())["$defs"]
     names = enum["SpaceGroupName"]["enum"]
-    found = [spacegroups.number_of(n) for n in names]
+    found = [space_group_numbers.number_of(n) for n in names]
     assert None not in found  # every spelling the standard lists is understood
     numbers = [n for n in found if n is not None]
     assert numbers == sorted(numbers)  # ... and numbered in the enumeration's order
     assert set(numbers) == set(range(1, 231))
-    assert all(spacegroups.parse_name(n) in names for n in names)
+    assert all(space_group_numbers.parse_name(n) in names for n in names)
     chiral = enum["SpaceGroupNameChiral"]["enum"]
-    assert all(spacegroups.parse_name(n) == n for n in chiral)
+    assert all(space_group_numbers.parse_name(n) == n for n in chiral)
 
 
 def test_space_group_spellings() -> None:
-    assert spacegroups.parse_name("P 21 21 21") == "P212121"
-    assert spacegroups.parse_name("p212121") == "P212121"
-    assert spacegroups.parse_name("P 1 21 1") == "P21"
-    assert spacegroups.parse_name("H3") == "R3"
-    assert spacegroups.parse_name("19") == "P212121"
-    assert spacegroups.parse_name("P 21 2 21") == "P21221"  # a setting keeps its spelling
-    assert spacegroups.number_of("P21221") == 18
-    assert spacegroups.name_of(230) == "Ia-3d" and spacegroups.name_of(231) is None
-    assert spacegroups.parse_name("P7") is None
+    assert space_group_numbers.parse_name("P 21 21 21") == "P212121"
+    assert space_group_numbers.parse_name("p212121") == "P212121"
+    assert space_group_numbers.parse_name("P 1 21 1") == "P21"
+    assert space_group_numbers.parse_name("H3") == "R3"
+    assert space_group_numbers.parse_name("19") == "P212121"
+    assert space_group_numbers.parse_name("P 21 2 21") == "P21221"  # a setting keeps its spelling
+    assert space_group_numbers.number_of("P21221") == 18
+    assert space_group_numbers.name_of(230) == "Ia-3d" and space_group_numbers.name_of(231) is None
+    assert space_group_numbers.parse_name("P7") is None
 
 
 def test_bad_site_files_are_rejected() -> None:
@@ -221,3 +221,10 @@ keep_on = "MxExperiment"
     out = write_sheet(site, msg)
     assert out.losses == []
     assert out.content.decode().splitlines()[1] == "D1,P1,HEWL,s1,tight"
+
+
+def test_a_bad_site_file_names_the_file_the_column_and_the_key() -> None:
+    bad = 'name = "X"\ndomain = "x.org"\n[[columns]]\nheader = "h"\nscale = "big"\n'
+    with pytest.raises(SiteFileError) as exc:
+        parse_site(bad, "x", "x.toml")
+    assert str(exc.value).startswith("x.toml: column 1 ('h'): scale: ")

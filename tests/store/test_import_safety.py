@@ -108,9 +108,6 @@ async def test_stub_links_must_reach_a_stored_object_of_the_right_type(store: St
     missing["LogisticalSample"]["LogisticalSample1"]["uuid"] = new_uuid()
     with pytest.raises(InvalidMessage, match="names no object in the store"):
         await store.import_message(missing)
-    assert (await store.import_message(missing, allow_missing_targets=True)).created == {
-        "Crystal": 1
-    }
 
     wrong = copy.deepcopy(crystal)
     wrong["LogisticalSample"]["LogisticalSample1"]["uuid"] = message["Puck"]["Puck1"]["uuid"]

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
+from mxlims_store.messages.errors import object_problems
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS
-from mxlims_store.model.registry import CORE_TYPES, OBJECT_TYPES, parse_object
+from mxlims_store.model.registry import CORE_TYPES, OBJECT_TYPES
 
 NOT_OVERRIDABLE = frozenset(
     {"uuid", "mxlimsType", "mxlimsBaseType", "extensions", *FOREIGN_KEY_FIELDS}
@@ -33,14 +32,6 @@ def view_as(obj: dict[str, Any], domain: str) -> dict[str, Any]:
     own = field_names(obj["mxlimsType"]) - NOT_OVERRIDABLE
     viewed = dict(obj)
     for name, value in extension.items():
-        if name in own and _valid({**viewed, name: value}):
+        if name in own and not object_problems({**viewed, name: value}):
             viewed[name] = value
     return viewed
-
-
-def _valid(obj: dict[str, Any]) -> bool:
-    try:
-        parse_object(obj)
-    except (ValidationError, ValueError):
-        return False
-    return True

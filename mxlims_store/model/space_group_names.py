@@ -8,7 +8,7 @@ defines it but no 0.6.13 field uses it.
 
 from __future__ import annotations
 
-from typing import Final, Literal, get_args
+from typing import Literal
 
 SpaceGroupName = Literal[
     "P1",
@@ -742,6 +742,3 @@ SpaceGroupNameChiral = Literal[
     "P4132",
     "I4132",
 ]
-
-SPACE_GROUP_NAMES: Final[tuple[str, ...]] = get_args(SpaceGroupName)
-CHIRAL_SPACE_GROUP_NAMES: Final[tuple[str, ...]] = get_args(SpaceGroupNameChiral)
