@@ -117,7 +117,11 @@ async def export_object(
     uuid: ObjectUuid,
     store: StoreDep,
     site: Annotated[
-        str | None, Query(description="facility domain whose overrides apply, e.g. esrf.fr")
+        str | None,
+        Query(
+            description="the site whose extension overrides apply: a facility code (`esrf`) "
+            "or a domain (`esrf.fr`, `massif1.esrf.fr`: its own and its facility's overrides)"
+        ),
     ] = None,
     direction: Annotated[ExportDirection, Query(description="neighbourhood to include")] = "both",
     depth: Depth = None,

@@ -42,7 +42,13 @@ SHEET_BODY: dict[str, Any] = {
         },
     }
 }
-Site = Annotated[str, Query(description="facility code: dls, esrf, maxiv, petraiii, sls, soleil")]
+Site = Annotated[
+    str,
+    Query(
+        description="facility: its code (dls, esrf, maxiv, petraiii, sls, soleil) or its "
+        "domain (esrf.fr)"
+    ),
+]
 
 
 async def sheet_bytes(request: Request) -> bytes:

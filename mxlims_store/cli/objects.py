@@ -144,7 +144,10 @@ def export(
         Path | None, typer.Option(help="write the message here instead of stdout")
     ] = None,
     site: Annotated[
-        str | None, typer.Option(help="apply this site's extension overrides, e.g. esrf.fr")
+        str | None,
+        typer.Option(
+            help="apply this site's extension overrides: esrf, esrf.fr or massif1.esrf.fr"
+        ),
     ] = None,
     direction: Annotated[str, typer.Option(help="up | down | both")] = "both",
     depth: Annotated[int | None, typer.Option(min=0)] = None,

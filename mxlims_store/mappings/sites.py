@@ -28,7 +28,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from ..errors import NotFound
+from ..errors import InvalidQuery, Problem
+from ..model.basic_types import DOMAIN_NAME_PATTERN
 from .fields import FIELDS, lookup
 from .vocabularies import PUCK_TYPE, VOCABULARIES, ValueMap
 
@@ -433,15 +434,42 @@ def list_sites() -> list[SiteFormat]:
 
 
 def get_site(site: str | SiteFormat) -> SiteFormat:
-    """The format for a facility code (case-insensitive); :class:`NotFound` lists known codes."""
+    """The facility a site names: its code (``esrf``, any case) or a domain of it (``esrf.fr``,
+    ``massif1.esrf.fr``); :class:`~mxlims_store.errors.InvalidQuery` listing the known ones
+    when it names none."""
     if isinstance(site, SiteFormat):
         return site
+    found = facility_of(site)
+    if found is None:
+        sites = _all_sites()
+        known = ", ".join(f"{code} ({sf.domain})" for code, sf in sites.items())
+        message = f"{site!r} names no facility; known facilities: {known}"
+        raise InvalidQuery([Problem("site", message)], message)
+    return found
+
+
+def facility_of(site: str) -> SiteFormat | None:
+    """The facility of a code or of a domain at or below a facility's domain; None if none."""
     sites = _all_sites()
     key = site.strip().lower().replace(" ", "")
-    if key not in sites:
-        known = ", ".join(sites)
-        raise NotFound(f"unknown facility {site!r}; known facilities: {known}")
-    return sites[key]
+    if key in sites:
+        return sites[key]
+    return next(
+        (sf for sf in sites.values() if key == sf.domain or key.endswith(f".{sf.domain}")), None
+    )
+
+
+def site_domain(site: str) -> str:
+    """The domain a site names: a facility code gives its facility's domain, a domain is
+    itself (it may be a site that has no sheet: ``icebear.fi``). InvalidQuery otherwise."""
+    found = facility_of(site)
+    if found is not None and "." not in site:
+        return found.domain
+    domain = site.strip().lower()
+    if "." in domain and re.fullmatch(DOMAIN_NAME_PATTERN, domain):
+        return domain
+    get_site(site)  # raises, listing the known facilities
+    return domain  # pragma: no cover - get_site raised
 
 
 __all__ = [

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from mxlims_store.answers import CutLink, Link, Links, Step, label
 from mxlims_store.errors import InvalidMessage, NotFound, Problem
+from mxlims_store.mappings.sites import site_domain
 from mxlims_store.messages import write_message
 from mxlims_store.model.links import link_targets, ref_key_for, rule_for
 from mxlims_store.store.access import Caller, readable
@@ -124,6 +125,7 @@ async def export(
     so that every link in the message resolves (``direction`` and ``depth`` choose how far down
     it goes: up, every link is followed anyway)."""
     _check_depth(depth)
+    site = site_domain(site) if site else None  # a code (esrf) or a domain (esrf.fr)
     _, root = await locate(db, caller, uuid)
     roots, cut = [root], []
     if direction in ("down", "both"):

@@ -25,13 +25,25 @@ def field_names(mxlims_type: str) -> frozenset[str]:
     return frozenset(model.model_fields)
 
 
+def inherited_domains(domain: str) -> list[str]:
+    """The domains whose overrides apply at ``domain``, widest first: at ``massif1.esrf.fr``
+    those of ``esrf.fr`` and then its own (a beamline inherits its facility's overrides)."""
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(len(labels) - 2, -1, -1)]
+
+
 def view_as(obj: dict[str, Any], domain: str) -> dict[str, Any]:
-    extension = (obj.get("extensions") or {}).get(domain)
-    if not isinstance(extension, dict):
-        return obj
+    """``obj`` as the site ``domain`` sees it: the overrides of the domain and of every domain
+    it belongs to applied, the narrower winning."""
+    extensions = obj.get("extensions") or {}
+    viewed = obj
     own = field_names(obj["mxlimsType"]) - NOT_OVERRIDABLE
-    viewed = dict(obj)
-    for name, value in extension.items():
-        if name in own and not object_problems({**viewed, name: value}):
-            viewed[name] = value
+    for applied in inherited_domains(domain):
+        extension = extensions.get(applied)
+        if not isinstance(extension, dict):
+            continue
+        viewed = dict(viewed)
+        for name, value in extension.items():
+            if name in own and not object_problems({**viewed, name: value}):
+                viewed[name] = value
     return viewed

@@ -108,7 +108,7 @@ async def test_convert_without_storing(client: httpx.AsyncClient) -> None:
     unknown = await client.post(
         "/sheets/convert", params={"from": "esrf", "to": "atlantis"}, content=data, headers=CSV
     )
-    assert unknown.status_code == 404 and "esrf" in unknown.text
+    assert unknown.status_code == 422 and "esrf" in unknown.text
     assert (await client.get("/stats")).json() == {}
 
 
@@ -165,7 +165,7 @@ BAD = [
         422,
         "row",
     ),
-    Bad("unknown-site", "/sheets/atlantis", b"a,b\n1,2\n", CSV, 404, "esrf"),
+    Bad("unknown-site", "/sheets/atlantis", b"a,b\n1,2\n", CSV, 422, "esrf (esrf.fr)"),
     Bad(
         "wrong-content-type",
         "/sheets/esrf",
@@ -212,4 +212,4 @@ async def test_the_site_parameter_never_reaches_a_header_raw(client: httpx.Async
             assert response.headers["content-disposition"].endswith(f'{shipment}-esrf.csv"')
             assert "x-evil" not in response.headers
         else:
-            assert response.status_code == 404
+            assert response.status_code == 422

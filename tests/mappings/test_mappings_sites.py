@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mxlims_store.errors import NotFound
+from mxlims_store.errors import InvalidQuery
 from mxlims_store.mappings import (
     SiteFileError,
     get_site,
@@ -78,13 +78,16 @@ def test_six_sites_listed() -> None:
 
 def test_site_codes_are_case_insensitive_and_unknown_lists_known() -> None:
     assert get_site("ESRF").code == "esrf" and get_site(" PetraIII ").code == "petraiii"
-    with pytest.raises(NotFound) as exc:
+    with pytest.raises(InvalidQuery) as exc:
         read_sheet("bessy", b"a,b\n1,2\n")
     assert "bessy" in exc.value.message
     for code in ("dls", "esrf", "maxiv", "petraiii", "sls", "soleil"):
         assert code in exc.value.message
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidQuery):
         write_sheet("nsls2", {"version": "0.6.13"})
+    # a site is named by its code or by a domain of it, wherever a site is asked for
+    assert get_site("esrf.fr").code == "esrf" and get_site("massif1.esrf.fr").code == "esrf"
+    assert get_site("diamond.ac.uk").code == "dls"
 
 
 def test_positions_by_row_order_where_the_sheet_has_no_position_column() -> None:

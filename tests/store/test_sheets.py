@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mxlims_store.errors import MappingError, NotFound
+from mxlims_store.errors import InvalidQuery, MappingError
 from mxlims_store.mappings import get_site
 from mxlims_store.store import FindQuery, Store
 from tests.conftest import conformance_errors, needs_shared
@@ -61,7 +61,7 @@ async def test_importing_the_same_sheet_twice_does_not_double_it(store: Store) -
 
 
 async def test_unknown_site_and_non_shipment(store: Store) -> None:
-    with pytest.raises(NotFound, match="esrf"):
+    with pytest.raises(InvalidQuery, match="esrf"):
         await store.import_sheet("nowhere", b"a,b\n")
     data, name = fixture("esrf")
     report = await store.import_sheet("esrf", data, filename=name)

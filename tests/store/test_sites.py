@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mxlims_store.errors import InvalidQuery
 from mxlims_store.messages import read_message
 from mxlims_store.store import FindQuery, Store
 from mxlims_store.store.documents import from_document, to_document
@@ -47,3 +50,31 @@ async def test_view_as_site_applies_its_overrides(store: Store) -> None:
 
     found = await store.find(FindQuery("Shipment", identifier=("icebear.fi", "SHP-1")))
     assert [s.uuid for s in found.items] == [message["Shipment"]["Shipment1"]["uuid"]]
+
+
+async def test_a_site_is_its_code_or_its_domain_and_a_beamline_inherits(store: Store) -> None:
+    message = shipment_message(1)
+    message["MxExperiment"] = {
+        "MxExperiment1": minimal(
+            "MxExperiment",
+            experimentStrategy="OSC",
+            expectedResolution=2.0,
+            logisticalSampleRef={"$ref": "#/Pin/Pin1"},
+            extensions={
+                "esrf.fr": {"experimentStrategy": "SAD", "expectedResolution": 1.5},
+                "massif1.esrf.fr": {"experimentStrategy": "MXPressE"},
+            },
+        )
+    }
+    experiment = (await store.import_message(message)).keys["MxExperiment/MxExperiment1"]
+
+    async def seen(site: str) -> tuple[str, float]:
+        exported = await store.export(experiment, direction="up", site=site)
+        viewed = exported["MxExperiment"]["MxExperiment1"]
+        return viewed["experimentStrategy"], viewed["expectedResolution"]
+
+    assert await seen("esrf") == await seen("esrf.fr") == await seen("ESRF") == ("SAD", 1.5)
+    assert await seen("massif1.esrf.fr") == ("MXPressE", 1.5)  # its own, else the facility's
+    assert await seen("icebear.fi") == ("OSC", 2.0)  # a site with no sheet: a domain all the same
+    with pytest.raises(InvalidQuery, match=r"'atlantis' names no facility; known .*esrf"):
+        await store.export(experiment, site="atlantis")
