@@ -13,12 +13,18 @@ from rich.progress import Progress
 from mxlims_store.answers import HistoryEntry, MxlimsObject
 from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store
 from mxlims_store.errors import InvalidQuery
-from mxlims_store.store import POLICIES, Store
+from mxlims_store.store import POLICIES, Policy, Store
 from mxlims_store.store.navigation import ExportedMessage, Provenance
 from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
 from mxlims_store.store.walk import cut_summary
 
 Uuid = Annotated[str, typer.Argument(help="uuid of a stored MXLIMS object")]
+
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="check and report, store nothing")]
+AsJson = Annotated[
+    bool, typer.Option("--json", help="print the full report (every local key -> uuid)")
+]
 
 
 @app.command("import")
@@ -27,30 +33,37 @@ def import_(
     policy: Annotated[
         str, typer.Option(help=f"for uuids already stored: {' | '.join(POLICIES)}")
     ] = "reject_new",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="check and report, store nothing")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print the full report (every local key -> uuid)")
-    ] = False,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Import a message; prints a summary (--json: the full report)."""
-    if policy not in POLICIES:
-        fail([f"--policy must be one of {', '.join(POLICIES)}"], 2)
+    chosen = checked_policy(policy)
     message = read_json(file)
 
     async def run(store: Store) -> dict[str, Any]:
         # a spinner on a terminal while the import works; nothing when output is piped
         with Progress(transient=True, disable=dry_run or not sys.stderr.isatty()) as bar:
             bar.add_task(f"importing {file.name}", total=None)
-            report = await store.import_message(message, policy=policy, dry_run=dry_run)
+            report = await store.import_message(message, policy=chosen, dry_run=dry_run)
         return report.to_dict()
 
-    report = with_store(run)
+    show_report(file.name, with_store(run), as_json)
+
+
+def checked_policy(policy: str) -> Policy:
+    """The --policy given, if it is one (exit 2 otherwise)."""
+    for known in POLICIES:
+        if policy == known:
+            return known
+    fail([f"--policy must be one of {', '.join(POLICIES)}"], 2)
+
+
+def show_report(name: str, report: dict[str, Any], as_json: bool) -> None:
+    """An import's report: a person's summary, or (--json) the full report."""
     if as_json:
         emit(report)
-        return
-    typer.echo(summary(file.name, report))
+    else:
+        typer.echo(summary(name, report))
 
 
 def summary(name: str, report: dict[str, Any]) -> str:

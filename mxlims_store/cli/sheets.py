@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from mxlims_store.cli.app import app, emit, fail, problem_lines, with_store, with_store_raising
-from mxlims_store.cli.objects import summary
+from mxlims_store.cli.objects import AsJson, DryRun, checked_policy, show_report
 from mxlims_store.errors import MxlimsError
 from mxlims_store.mappings import (
     SheetDefaults,
@@ -157,19 +157,14 @@ def import_sheet(
             f"{' | '.join(POLICIES)}; merge for a facility's return"
         ),
     ] = "update_old",
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="check and report, store nothing")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="print the full report (every local key -> uuid)")
-    ] = False,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Import a sheet as a shipment; uploading a corrected sheet again updates it in place.
 
     Exit 1 with one line per problem (row, column) and nothing stored.
     """
-    if policy not in POLICIES:
-        fail([f"--policy must be one of {', '.join(POLICIES)}"], 2)
+    chosen = checked_policy(policy)
     data = _read_bytes(file)
 
     async def run(store: Store) -> dict[str, Any]:
@@ -180,16 +175,12 @@ def import_sheet(
             proposal=proposal,
             name=name,
             encoding=encoding,
-            policy=policy,  # checked above
+            policy=chosen,
             dry_run=dry_run,
         )
         return report.to_dict()
 
-    report = with_store(run)
-    if as_json:
-        emit(report)
-        return
-    typer.echo(summary(file.name, report))
+    show_report(file.name, with_store(run), as_json)
 
 
 @sheet.command("export")
