@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypedDict
 
 from mxlims_store.answers import ImportReport
 from mxlims_store.errors import InvalidMessage, SheetProblem
@@ -15,6 +15,17 @@ from mxlims_store.store.backends import Backend
 from mxlims_store.store.importer import Policy, import_message
 from mxlims_store.store.navigation import shipment_results
 from mxlims_store.store.write_lock import one_at_a_time
+
+
+class SheetOptions(TypedDict, total=False):
+    """How to read and store an uploaded sheet (all optional)."""
+
+    filename: str | None  # the upload's name: .xlsx, .tsv ...
+    proposal: str | None  # for a sheet that names none
+    name: str | None  # the shipment's, for a sheet that names none (else: its first dewar)
+    encoding: str | None  # of a text sheet that is not UTF-8
+    policy: Policy  # for what is stored already (default update_old: a corrected sheet)
+    dry_run: bool
 
 
 async def import_sheet(

@@ -8,7 +8,7 @@ whose grants scope it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from mxlims_store.answers import HistoryEntry, ImportReport, Links, Page
 from mxlims_store.errors import MxlimsError, PermissionDenied
@@ -79,26 +79,10 @@ class Store:
         site: str,
         data: bytes,
         *,
-        filename: str | None = None,
-        proposal: str | None = None,
-        name: str | None = None,
-        encoding: str | None = None,
-        policy: Policy = "update_old",
-        dry_run: bool = False,
         caller: Caller | None = None,
+        **options: Unpack[sheets.SheetOptions],
     ) -> ImportReport:
-        return await sheets.import_sheet(
-            self.db,
-            self._who(caller),
-            site,
-            data,
-            filename=filename,
-            proposal=proposal,
-            name=name,
-            encoding=encoding,
-            policy=policy,
-            dry_run=dry_run,
-        )
+        return await sheets.import_sheet(self.db, self._who(caller), site, data, **options)
 
     async def export_sheet(
         self,
