@@ -34,6 +34,7 @@ from mxlims_store.errors import (
     Unauthenticated,
     Unavailable,
 )
+from mxlims_store.messages.errors import readable
 
 log = logging.getLogger("api")
 
@@ -157,7 +158,7 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...)."""
     assert isinstance(exc, RequestValidationError)
     problems = [
-        {"path": "/".join(str(part) for part in e.get("loc", ())), "message": str(e.get("msg", ""))}
+        {"path": "/".join(str(part) for part in e.get("loc", ())), "message": readable(e)}
         for e in exc.errors()
     ]
     summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:3])

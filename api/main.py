@@ -21,6 +21,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from api import pages
 from api.body import BodyLimit
 from api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
+from api.head import HeadAsGet
 from api.params import utf8_query
 from api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
 from api.slow_clients import BodyTimeout
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     app.add_middleware(BodyTimeout, pause=settings.body_timeout, total=settings.body_total_timeout)
     # A results file of 1,600 pins is 4.4 MB of JSON and about a tenth of that compressed.
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(HeadAsGet)
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API
         app.add_middleware(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import unquote_to_bytes
 
 from fastapi import Header, Path, Query, Request
@@ -29,8 +29,10 @@ Depth = Annotated[
 
 
 def utf8_query(request: Request) -> None:
-    """A query string whose percent-escapes are not UTF-8 (a lone surrogate, a stray byte) is
-    refused: decoding it would silently search for U+FFFD instead."""
+    """The query string is read as asked or refused, never guessed at: percent-escapes that are
+    not UTF-8 (a lone surrogate, a stray byte) would search for U+FFFD; on the API, a parameter
+    the route does not take (a typo: ``wher=``, ``dryRun=``) or one given twice that takes one
+    value would be ignored or half-used. Each is a 422 naming the parameter."""
     raw = request.scope.get("query_string", b"")
     try:
         unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
@@ -38,6 +40,42 @@ def utf8_query(request: Request) -> None:
         raise ApiError(
             422, "InvalidQuery", "the query string is not UTF-8: a %-escape names bytes no text has"
         ) from None
+    route = request.scope.get("route")
+    if not request.url.path.startswith(API_PREFIX) or route is None:
+        return  # the pages read their own forms
+    single, repeatable = _query_names(route)
+    given = [name for name, _ in request.query_params.multi_items()]
+    unknown = sorted({n for n in given if n not in single and n not in repeatable})
+    twice = sorted({n for n in given if n in single and given.count(n) > 1})
+    if unknown:
+        known = ", ".join(sorted(single | repeatable)) or "none"
+        raise ApiError(
+            422, "InvalidQuery", f"unknown query parameter(s) {', '.join(unknown)}; known: {known}"
+        )
+    if twice:
+        raise ApiError(422, "InvalidQuery", f"{', '.join(twice)} given twice; it takes one value")
+
+
+_QUERY_NAMES: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _query_names(route: Any) -> tuple[frozenset[str], frozenset[str]]:
+    """(query parameters taking one value, those taking a list) of a route, looked up once."""
+    if id(route) not in _QUERY_NAMES:
+        fields, pending = [], [route.dependant]
+        while pending:  # the route's own parameters and those of its dependencies
+            dependant = pending.pop()
+            fields += dependant.query_params
+            pending += dependant.dependencies
+        many = frozenset(f.alias for f in fields if _takes_a_list(f.field_info.annotation))
+        _QUERY_NAMES[id(route)] = (frozenset(f.alias for f in fields) - many, many)
+    return _QUERY_NAMES[id(route)]
+
+
+def _takes_a_list(annotation: Any) -> bool:
+    if get_origin(annotation) in (list, tuple, set, frozenset):
+        return True
+    return any(_takes_a_list(arg) for arg in get_args(annotation) if arg is not type(None))
 
 
 def location(request: Request, path: str) -> str:

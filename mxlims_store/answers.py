@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from mxlims_store.errors import InvalidMessage, Problem
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LIST_FIELDS, field_for_ref_key, ref_key_for
 
 
@@ -104,24 +105,34 @@ def mxlims_form(obj: dict[str, Any]) -> dict[str, Any]:
 
 def store_form(changes: dict[str, Any]) -> dict[str, Any]:
     """MXLIMS-form fields (``containerRef: {"$ref": uuid}``) as the store keeps them
-    (``containerId: uuid``); anything else as given (store-form names are accepted too)."""
+    (``containerId: uuid``); anything else as given (store-form names are accepted too).
+    :class:`InvalidMessage` for a link given both ways, or a ``$ref`` that names no uuid."""
     out: dict[str, Any] = {}
+    problems: list[Problem] = []
     for name, value in changes.items():
         field = field_for_ref_key(name)
         if field is None or field not in FOREIGN_KEY_FIELDS:
             out[name] = value
-        elif isinstance(value, list):
-            out[field] = [_target(v) for v in value]
+            continue
+        if field in changes:
+            problems.append(Problem(name, f"give {name} or {field}, not both"))
+        elif isinstance(value, list) and field in LIST_FIELDS:
+            out[field] = [_target(name, v, problems) for v in value]
+        elif value is None:
+            out[field] = None  # a merge patch's null removes the link
         else:
-            out[field] = _target(value)
+            out[field] = _target(name, value, problems)
+    if problems:
+        raise InvalidMessage(problems)
     return out
 
 
-def _target(ref: Any) -> Any:
-    """The uuid a ``{"$ref": uuid}`` names (``null`` stays null: a merge patch removes)."""
-    if isinstance(ref, dict) and set(ref) == {"$ref"}:
+def _target(name: str, ref: Any, problems: list[Problem]) -> Any:
+    """The uuid a ``{"$ref": uuid}`` names."""
+    if isinstance(ref, dict) and set(ref) == {"$ref"} and isinstance(ref["$ref"], str):
         return ref["$ref"]
-    return ref  # not a reference: the model's check reports it where it lands
+    problems.append(Problem(name, 'a link is {"$ref": "<uuid of the object it points at>"}'))
+    return None
 
 
 class Page(Answer):

@@ -136,8 +136,10 @@ def _deliver(
 def _refused(error: MxlimsError) -> None:
     """The refusal's own sentence (what to do) when it has one, then one line per problem."""
     lines = problem_lines(error)
-    said = error.message if "problem(s) in" not in error.message else None
-    fail([said, *lines] if said else lines)
+    said = error.message
+    if "problem(s) in" in said or any(said in line for line in lines):
+        fail(lines)  # the summary would only repeat the lines
+    fail([said, *lines])
 
 
 @sheet.command("import")

@@ -451,9 +451,10 @@ def get_site(site: str | SiteFormat) -> SiteFormat:
 def facility_of(site: str) -> SiteFormat | None:
     """The facility of a code or of a domain at or below a facility's domain; None if none."""
     sites = _all_sites()
-    key = site.strip().lower().replace(" ", "")
-    if key in sites:
-        return sites[key]
+    key = site.strip().lower()
+    if "." not in key:
+        return sites.get(key.replace(" ", ""))  # a code, spelled as people do (Petra III)
+    key = key.removesuffix(".")  # a fully qualified name's root dot
     return next(
         (sf for sf in sites.values() if key == sf.domain or key.endswith(f".{sf.domain}")), None
     )
@@ -465,11 +466,14 @@ def site_domain(site: str) -> str:
     found = facility_of(site)
     if found is not None and "." not in site:
         return found.domain
-    domain = site.strip().lower()
-    if "." in domain and re.fullmatch(DOMAIN_NAME_PATTERN, domain):
+    domain = site.strip().lower().removesuffix(".")
+    if "." in domain and len(domain) <= 253 and re.fullmatch(DOMAIN_NAME_PATTERN, domain):
         return domain
-    get_site(site)  # raises, listing the known facilities
-    return domain  # pragma: no cover - get_site raised
+    message = (
+        f"{site!r} is neither a facility's code nor a domain name; known facilities: "
+        + ", ".join(f"{code} ({sf.domain})" for code, sf in _all_sites().items())
+    )
+    raise InvalidQuery([Problem("site", message)], message)
 
 
 __all__ = [

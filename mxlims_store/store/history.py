@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid as uuidlib
 from typing import Any, Literal
 
+from mxlims_store.answers import mxlims_form
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS, ref_key_for
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store.backends import Write
 from mxlims_store.store.collections import collection_of
@@ -128,13 +130,19 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
 def public(entry: dict[str, Any]) -> dict[str, Any]:
     """A history entry as shown to users: JSON-friendly, no internal id."""
     shown = {k: v for k, v in (_fields(entry) or {}).items() if v is not None}
+    # in the form objects are shown in: links under the standard's names, each a {"$ref": uuid}
     shown["changes"] = {
-        name: {side: _standard(name, value) for side, value in change.items()}
+        next(iter(_shown(name, None))): {
+            side: next(iter(_shown(name, value).values())) for side, value in change.items()
+        }
         for name, change in entry.get("changes", {}).items()
     }
     return shown
 
 
-def _standard(name: str, value: Any) -> Any:
-    """extensions/identifiers/urls back in the standard's dict form."""
-    return from_document({name: value}).get(name, value)
+def _shown(name: str, value: Any) -> dict[str, Any]:
+    """One stored field as objects show it: extensions/identifiers/urls as the standard's
+    dicts, a link as ``containerRef: {"$ref": uuid}``."""
+    if name in FOREIGN_KEY_FIELDS:
+        return mxlims_form({name: value}) if value is not None else {ref_key_for(name): None}
+    return {name: from_document({name: value}).get(name, value)}

@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from types import UnionType
@@ -31,6 +32,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mxlims_store.errors import InvalidQuery, Problem
 from mxlims_store.messages.errors import readable
+from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store.queries import MAX_LIMIT, FindQuery
 
@@ -42,6 +44,7 @@ GRAMMAR = (
 )
 _SIGNS = {"!=": "$ne", "<=": "$lte", ">=": "$gte", "=": "$eq", "<": "$lt", ">": "$gt"}
 _WORDS = {"in": "$in", "nin": "$nin", "exists": "$exists"}
+_SYMBOL = {**{op: sign for sign, op in _SIGNS.items()}, **{op: f":{w}" for w, op in _WORDS.items()}}
 _ORDERED = {"$lt", "$lte", "$gt", "$gte"}
 # What an item of an :in / :nin list may be, by the kind of field (a JSON string for text).
 _ITEM_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -75,6 +78,7 @@ class _Field:
     adapter: TypeAdapter[Any]
     kind: str  # "number", "text", "choice", "flag", "list", "object"
     item: TypeAdapter[Any] | None = None  # for lists: what one element takes
+    item_kind: str = "text"  # ... and of which kind it is
 
 
 def parse_query(text: QueryText) -> FindQuery:
@@ -85,6 +89,8 @@ def parse_query(text: QueryText) -> FindQuery:
         problems.append(Problem("type", _unknown("MXLIMS type", text.type, sorted(ALL_TYPES))))
     if not 1 <= text.limit <= MAX_LIMIT:
         problems.append(Problem("limit", f"must be between 1 and {MAX_LIMIT}"))
+    if text.after is not None and not is_uuid(text.after):
+        problems.append(Problem("after", "is not a uuid: give the `next` of the page before"))
     types = [text.type] if text.type in ALL_TYPES else sorted(ALL_TYPES)
     where: dict[str, dict[str, Any]] = {}
     for i, condition in enumerate(text.where):
@@ -93,6 +99,10 @@ def parse_query(text: QueryText) -> FindQuery:
             problems.append(parsed)
         else:
             name, op, value = parsed
+            if op in where.get(name, {}):  # AND of two such conditions: one would be lost
+                problems.append(
+                    Problem(f"where/{i}", f"{name} has two {_SYMBOL[op]} conditions: give one")
+                )
             where.setdefault(name, {})[op] = value
     identifier = None
     if text.identifier is not None:
@@ -138,28 +148,28 @@ def _condition(types: list[str], text: str, path: str) -> tuple[str, str, Any] |
     return Problem(path, why)
 
 
+_CONDITION = re.compile(
+    r"\s*(?P<name>[A-Za-z_][\w.]*)\s*(?::(?P<word>\w+))?\s*(?P<sign>!=|<=|>=|=|<|>)\s*(?P<raw>.*?)\s*"
+)
+
+
 def _split(text: str) -> tuple[str | None, str | None, str]:
-    """(field, operator, raw value) of one condition, or Nones when it does not parse."""
-    for sign in _SIGNS:  # two-letter signs first
-        head, found, raw = text.partition(sign)
-        if not found or not head:
-            continue
-        name, colon, word = head.partition(":")
-        if colon:
-            if sign != "=" or word not in _WORDS:
-                return None, None, raw
-            op = _WORDS[word]
-        else:
-            op = _SIGNS[sign]
-        if not all(part.isidentifier() for part in name.split(".")):
-            return None, None, raw
-        return name, op, raw
-    return None, None, text
+    """(field, operator, raw value) of one condition, or Nones when it does not parse. The
+    first operator after the field name counts: the value may hold any text (``a<=b``)."""
+    match = _CONDITION.fullmatch(text)
+    if match is None:
+        return None, None, text
+    name, word, sign, raw = match["name"], match["word"], match["sign"], match["raw"]
+    if not all(part.isidentifier() for part in name.split(".")):
+        return None, None, raw
+    if word is not None:
+        return (name, _WORDS[word], raw) if sign == "=" and word in _WORDS else (None, None, raw)
+    return name, _SIGNS[sign], raw
 
 
 def _typed(found: _Field, name: str, op: str, raw: str) -> tuple[Any, str]:
     """The raw text as what the field takes, or why it cannot be asked ("" when it can)."""
-    if found.kind == "object":
+    if op != "$exists" and found.kind == "object":
         return None, f"{name} holds several values: ask about one ({name}.<part>) or :exists"
     if op == "$exists":
         flag = {"true": True, "false": False}.get(raw.strip().lower())
@@ -175,7 +185,9 @@ def _typed(found: _Field, name: str, op: str, raw: str) -> tuple[Any, str]:
             return None, f':{op[1:]} takes a JSON list, e.g. [1, 2] or ["a", "b"]'
         values = []
         for item in items:
-            if not isinstance(item, _ITEM_TYPES[found.kind if found.item is None else "text"]):
+            if not isinstance(
+                item, _ITEM_TYPES[found.kind if found.item is None else found.item_kind]
+            ):
                 return None, f"{name}: {json.dumps(item)[:40]} cannot be one of its values"
             value, why = _scalar(found, name, item if isinstance(item, str) else json.dumps(item))
             if why:
@@ -252,7 +264,8 @@ def _describe(annotation: Any) -> _Field:
         return _Field(adapter, "object")
     if get_origin(annotation) is list:
         (item,) = get_args(annotation)
-        return _Field(adapter, "list", TypeAdapter(_without_none(item)))
+        element = _describe(_without_none(item))
+        return _Field(adapter, "list", element.adapter, element.kind)
     schema = adapter.json_schema()
     if "enum" in schema or "const" in schema:
         return _Field(adapter, "choice")

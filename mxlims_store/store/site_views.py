@@ -35,10 +35,11 @@ def inherited_domains(domain: str) -> list[str]:
 def view_as(obj: dict[str, Any], domain: str) -> dict[str, Any]:
     """``obj`` as the site ``domain`` sees it: the overrides of the domain and of every domain
     it belongs to applied, the narrower winning."""
-    extensions = obj.get("extensions") or {}
+    # domain names are case-insensitive: an ESRF.FR slot is esrf.fr's
+    extensions = {d.lower(): e for d, e in (obj.get("extensions") or {}).items()}
     viewed = obj
     own = field_names(obj["mxlimsType"]) - NOT_OVERRIDABLE
-    for applied in inherited_domains(domain):
+    for applied in inherited_domains(domain.lower()):
         extension = extensions.get(applied)
         if not isinstance(extension, dict):
             continue

@@ -158,3 +158,71 @@ async def test_http_manners(both: tuple[httpx.AsyncClient, dict[str, Any]]) -> N
     # a query string that is not UTF-8 is refused, not searched for U+FFFD
     broken = await client.get("/objects?where=barcode=%ED%A0%80")
     assert broken.status_code == 422 and broken.json()["error"] == "InvalidQuery"
+
+
+async def test_a_question_is_read_as_asked_or_refused(
+    both: tuple[httpx.AsyncClient, dict[str, Any]],
+) -> None:
+    client, _ = both
+    for query, says in (
+        ("type=Pin&wher=positionInPuck<3", "unknown query parameter(s) wher"),
+        ("type=Pin&type=Dewar", "type given twice"),
+        ("type=Pin&where=positionInPuck=3&where=positionInPuck=4", "two = conditions"),
+        ("after=zzzz", "'zzzz' is not a lower-case RFC 4122"),
+    ):
+        refused = await client.get(f"/objects?{query}")
+        assert refused.status_code == 422 and says in refused.text, (query, refused.text)
+    dry = await client.post(
+        "/sheets/esrf?dryRun=true", content=b"x", headers={"content-type": "text/csv"}
+    )
+    assert dry.status_code == 422 and "dryRun" in dry.text  # never stored by a misspelling
+    both_ends = await client.get("/objects?type=Pin&where=positionInPuck>1&where=positionInPuck<3")
+    assert [i["positionInPuck"] for i in both_ends.json()["items"]] == [2]
+    value_with_operators = await client.get("/objects", params={"where": "barcode=a<=b"})
+    assert value_with_operators.status_code == 200
+
+
+async def test_a_patch_link_is_a_ref_to_a_uuid_given_one_way(
+    both: tuple[httpx.AsyncClient, dict[str, Any]],
+) -> None:
+    client, message = both
+    pin, puck = message["Pin"]["Pin1"]["uuid"], message["Puck"]["Puck1"]["uuid"]
+    for body, says in (
+        ({"containerRef": {"$ref": None}}, "a link is"),
+        ({"containerRef": {"$ref": puck, "extra": 1}}, "a link is"),
+        ({"containerRef": {"$ref": puck}, "containerId": puck}, "not both"),
+    ):
+        refused = await client.patch(f"/objects/{pin}", json=body, headers={"If-Match": '"1"'})
+        assert refused.status_code == 422 and says in refused.text, (body, refused.text)
+    moved = await client.patch(
+        f"/objects/{pin}",
+        json={"containerRef": {"$ref": puck}, "positionInPuck": 12},
+        headers={"If-Match": '"1"'},
+    )
+    assert moved.status_code == 200
+    history = (await client.get(f"/objects/{pin}/history")).json()
+    assert history[0]["changes"]["containerRef"]["after"] == {"$ref": puck}  # the object's form
+
+
+async def test_head_answers_as_get_without_a_body(
+    both: tuple[httpx.AsyncClient, dict[str, Any]],
+) -> None:
+    client, message = both
+    pin = message["Pin"]["Pin1"]["uuid"]
+    got, head = await client.get(f"/objects/{pin}"), await client.head(f"/objects/{pin}")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert (await client.head("http://testserver/health")).status_code == 200
+
+
+async def test_a_site_that_is_no_domain_is_refused(
+    both: tuple[httpx.AsyncClient, dict[str, Any]],
+) -> None:
+    client, message = both
+    shipment = message["Shipment"]["Shipment1"]["uuid"]
+    for site in ("esrf .fr", "..esrf.fr", "*.esrf.fr", "atlantis"):
+        refused = await client.get(f"/objects/{shipment}/export", params={"site": site})
+        assert refused.status_code == 422 and "esrf (esrf.fr)" in refused.text, site
+    for site in ("ESRF", "esrf.fr.", "MASSIF1.ESRF.FR", "icebear.fi"):
+        answered = await client.get(f"/objects/{shipment}/export", params={"site": site})
+        assert answered.status_code == 200, site

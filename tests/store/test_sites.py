@@ -76,5 +76,8 @@ async def test_a_site_is_its_code_or_its_domain_and_a_beamline_inherits(store: S
     assert await seen("esrf") == await seen("esrf.fr") == await seen("ESRF") == ("SAD", 1.5)
     assert await seen("massif1.esrf.fr") == ("MXPressE", 1.5)  # its own, else the facility's
     assert await seen("icebear.fi") == ("OSC", 2.0)  # a site with no sheet: a domain all the same
-    with pytest.raises(InvalidQuery, match=r"'atlantis' names no facility; known .*esrf"):
+    with pytest.raises(
+        InvalidQuery,
+        match=r"'atlantis' is neither a facility's code nor a domain name; known .*esrf",
+    ):
         await store.export(experiment, site="atlantis")
