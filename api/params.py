@@ -84,11 +84,11 @@ def location(request: Request, path: str) -> str:
 
 
 def created_root(report: ImportReport) -> str:
-    """The uuid a 201 of an import points at: its shipment, else its first object."""
-    keys = report.keys
-    return next(
-        (u for k, u in keys.items() if k.startswith("Shipment/")), next(iter(keys.values()))
-    )
+    """The uuid a 201 of an import points at: its shipment, else the first object of a type
+    it created (a results return creates datasets, and points at the first of them)."""
+    shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
+    created = [u for k, u in report.keys.items() if k.split("/")[0] in report.created]
+    return (shipments or created or list(report.keys.values()))[0]
 
 
 def etag(revision: int) -> str:

@@ -83,7 +83,6 @@ async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> Links:
     operation_id="get_object_provenance",
     summary="Provenance walk",
     response_model=list[Step],
-    response_model_exclude_none=True,  # `cut` only on the steps where the walk stopped
     responses={
         200: {"description": "the steps, root first", "headers": TRUNCATION_HEADERS},
         **errors(401, 404, 422),

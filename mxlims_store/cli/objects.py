@@ -102,7 +102,9 @@ def get(uuid: Uuid) -> None:
 @app.command()
 def find(
     type_: Annotated[str | None, typer.Option("--type", help="MXLIMS type, e.g. Pin")] = None,
-    where: Annotated[list[str] | None, typer.Option(help=GRAMMAR)] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help=GRAMMAR.replace("[", "\\["))  # not rich markup
+    ] = None,
     identifier: Annotated[
         str | None, typer.Option(help="site identifier DOMAIN=VALUE, e.g. icebear.fi=SHP-1")
     ] = None,

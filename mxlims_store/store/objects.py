@@ -81,6 +81,10 @@ async def _update(
         problems += broken
     if problems:
         raise InvalidMessage(problems)
+    if after == before:  # nothing changes: no new revision, so no client's ETag goes stale
+        if int(document[META]["revision"]) != revision:
+            await _refuse_stale(db, caller, uuid, revision)
+        return stored_object(document)
     write = recorded_change(
         document, after, revision=revision + 1, expected=revision, actor=caller.actor, time=now()
     )

@@ -47,8 +47,8 @@ def build_filter(query: FindQuery) -> dict[str, Any]:
         problems.append(Problem("limit", f"must be between 1 and {MAX_LIMIT}"))
     known = field_names(query.type) if query.type in BASE_TYPE else _ALL_FIELDS
     clauses: list[dict[str, Any]] = []
-    if query.type is not None and query.type in BASE_TYPE:
-        clauses.append({"mxlimsType": query.type})
+    if query.type is not None and query.type in OBJECT_TYPES:
+        clauses.append({"mxlimsType": query.type})  # a core type (Sample) is its whole collection
     for name, condition in query.where.items():
         path = f"where/{name}"
         top = name.split(".", 1)[0]

@@ -122,7 +122,7 @@ FIND_CASES = [
     FindCase("extension-domain", [("extension", "esrf.fr")], ["PIN-2"]),
     FindCase("extension-field", [("extension", "esrf.fr:priority=3")], ["PIN-2"]),
     FindCase("extension-no-match", [("extension", "esrf.fr:priority=4")], []),
-    FindCase("core-type", [("type", "LogisticalSample")], count=0),
+    FindCase("core-type", [("type", "LogisticalSample")], count=8),  # every one of its kind
 ]
 
 

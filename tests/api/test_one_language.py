@@ -226,3 +226,15 @@ async def test_a_site_that_is_no_domain_is_refused(
     for site in ("ESRF", "esrf.fr.", "MASSIF1.ESRF.FR", "icebear.fi"):
         answered = await client.get(f"/objects/{shipment}/export", params={"site": site})
         assert answered.status_code == 200, site
+
+
+async def test_a_patch_that_changes_nothing_keeps_the_revision(
+    both: tuple[httpx.AsyncClient, dict[str, Any]],
+) -> None:
+    client, message = both
+    pin = message["Pin"]["Pin1"]
+    same = await client.patch(
+        f"/objects/{pin['uuid']}", json={"barcode": pin["barcode"]}, headers={"If-Match": '"1"'}
+    )
+    assert same.status_code == 200 and same.headers["etag"] == '"1"'
+    assert len((await client.get(f"/objects/{pin['uuid']}/history")).json()) == 1
