@@ -294,3 +294,86 @@ class SheetReport(Answer):
             ],
             problems=[SheetCell.model_validate(vars(p)) for p in exported.problems],
         )
+
+
+# -- logistics -----------------------------------------------------------------------------------
+
+
+class Event(Answer):
+    """A logistics event: what happened to a shipment, dewar or container, when, by whom, where."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    subject: str = Field(description="uuid of the object it happened to")
+    subject_type: str
+    state: Literal["prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed"]
+    time: str
+    actor: str
+    location: str | None = None
+    facility: str | None = None
+    beamline: str | None = None
+    storage_position: str | None = None
+    tracking_number: str | None = None
+    note: str | None = None
+
+
+class Whereabouts(Answer):
+    """Where an object is now, and how it got there."""
+
+    uuid: str
+    mxlims_type: str
+    barcode: str | None = None
+    name: str | None = None
+    state: str | None = None
+    since: str | None = None
+    location: dict[str, str] = {}
+    tracking_number: str | None = None
+    tracking_device: dict[str, Any] | None = None
+    events: list[Event] = []
+
+
+class Status(Answer):
+    """Sample status of a shipment or container: counts, and one line per sample position with
+    its headline result."""
+
+    uuid: str
+    mxlims_type: str
+    name: str | None = None
+    state: str | None = None
+    counts: dict[str, int]
+    positions: list[dict[str, Any]]
+
+
+class ShipmentSummary(Answer):
+    """A shipment in a list: its state and what its sample positions have come to."""
+
+    uuid: str
+    name: str | None = None
+    proposal: str
+    state: str | None = None
+    created_at: str | None = None
+    dewars: int
+    positions: int
+    counts: dict[str, int]
+
+
+# -- keys ----------------------------------------------------------------------------------------
+
+
+class ApiKey(Answer):
+    """An API key as listed: never its secret."""
+
+    id: str
+    name: str
+    role: str
+    proposals: list[str]
+    expires: str | None = None
+    created_at: str
+    created_by: str
+    revoked_at: str | None = None
+    last_used: str | None = None
+
+
+class CreatedKey(ApiKey):
+    key: str = Field(description="the secret: shown this once, stored only as a hash")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from mxlims_store.answers import ApiKey, CreatedKey
 from mxlims_store.cli.app import app, emit, with_store
 from mxlims_store.store import Store
 
@@ -26,10 +27,11 @@ def create(
 ) -> None:
     """Create a key; prints JSON with `id` and `key` (the secret, shown this once)."""
 
-    async def run(store: Store) -> dict[str, Any]:
-        return await store.create_key(
+    async def run(store: Store) -> CreatedKey:
+        created = await store.create_key(
             name=name, role=role, proposals=list(proposal or []), expires=expires
         )
+        return CreatedKey.model_validate(created)
 
     emit(with_store(run))
 
@@ -38,8 +40,8 @@ def create(
 def list_() -> None:
     """Every key with its role, proposals, expiry, revocation and last use (never the secret)."""
 
-    async def run(store: Store) -> list[dict[str, Any]]:
-        return await store.list_keys()
+    async def run(store: Store) -> list[ApiKey]:
+        return [ApiKey.model_validate(key) for key in await store.list_keys()]
 
     emit(with_store(run))
 
@@ -48,7 +50,7 @@ def list_() -> None:
 def revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
     """Revoke a key: it is refused from the next request on."""
 
-    async def run(store: Store) -> dict[str, Any]:
-        return await store.revoke_key(key_id)
+    async def run(store: Store) -> ApiKey:
+        return ApiKey.model_validate(await store.revoke_key(key_id))
 
     emit(with_store(run))

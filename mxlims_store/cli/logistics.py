@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from mxlims_store.answers import Event, Status, Whereabouts
 from mxlims_store.cli.app import app, emit, with_store
 from mxlims_store.store import Store
 
@@ -28,8 +29,8 @@ def event(
 ) -> None:
     """Record a logistics event for a shipment, dewar or container."""
 
-    async def run(store: Store) -> dict[str, Any]:
-        return await store.record_event(
+    async def run(store: Store) -> Event:
+        recorded = await store.record_event(
             ref,
             state,
             location=location,
@@ -39,6 +40,7 @@ def event(
             trackingNumber=tracking_number,
             note=note,
         )
+        return Event.model_validate(recorded)
 
     emit(with_store(run))
 
@@ -47,8 +49,8 @@ def event(
 def where(ref: Ref) -> None:
     """Current state, location and every event of a shipment, dewar or container, as JSON."""
 
-    async def run(store: Store) -> dict[str, Any]:
-        return await store.where(ref)
+    async def run(store: Store) -> Whereabouts:
+        return Whereabouts.model_validate(await store.where(ref))
 
     emit(with_store(run))
 
@@ -57,8 +59,8 @@ def where(ref: Ref) -> None:
 def status(uuid: Annotated[str, typer.Argument(help="a shipment's or dewar's uuid")]) -> None:
     """Counts per sample status, and one line per pin (position, status, best result)."""
 
-    async def run(store: Store) -> dict[str, Any]:
-        return await store.status(uuid)
+    async def run(store: Store) -> Status:
+        return Status.model_validate(await store.status(uuid))
 
     emit(with_store(run))
 
