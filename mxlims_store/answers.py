@@ -148,6 +148,10 @@ class ImportReport(Answer):
     keys: dict[str, str] = Field(
         default={}, description="local key of the message (`Pin/Pin1`) -> uuid"
     )
+    shipment: str | None = Field(
+        default=None,
+        description="the uuid of the (first) shipment it holds, where a 201's Location points",
+    )
     warnings: list[str] = Field(default=[], description="stored anyway, but worth a look")
     differing: dict[str, int] = Field(
         default={}, description="differs from what is stored and was kept as stored (reject_new)"
@@ -205,8 +209,11 @@ class Step(Answer):
     mxlims_type: str
     label: str = Field(description="`Pin P0010101 (position 1)`: a chain reads as a sentence")
     depth: int
-    link: str | None
-    source: str | None = Field(alias="from", description="the uuid it was reached from")
+    # Absent (or null) on the object the walk starts from: nothing reached it.
+    link: str | None = Field(default=None, description="the link that reached it")
+    source: str | None = Field(
+        default=None, alias="from", description="the uuid it was reached from"
+    )
     cut: list[CutLink] | None = Field(
         default=None,
         description="only where the walk stopped at the depth limit: the links it did not "

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import ObjectUuid, location
+from api.response_headers import ETAG, LOCATION
 from api.routes.navigation import attachment, message_file
 from api.routes.objects import answer
 from mxlims_store.answers import MxlimsObject
@@ -164,7 +165,7 @@ class ShipmentSummary(BaseModel):
 EVENT_ROUTE: dict[str, Any] = {
     "status_code": 201,
     "response_model": Event,
-    "responses": errors(401, 403, 404, 409, 422),
+    "responses": {201: {"headers": LOCATION}, **errors(400, 401, 403, 404, 409, 422)},
 }
 
 
@@ -207,10 +208,11 @@ async def get_events(uuid: ObjectUuid, store: StoreDep) -> Whereabouts:
     operation_id="get_by_barcode",
     summary="The object with this barcode",
     response_model=MxlimsObject,
-    responses=errors(401, 404, 422),
+    responses={200: {"headers": ETAG}, **errors(401, 404, 409, 422)},
 )
 async def get_by_barcode(barcode: Barcode, store: StoreDep, response: Response) -> MxlimsObject:
-    """The object with this barcode (of several, the newest: a dewar reused for a new shipment)."""
+    """The object with this barcode (of several, the newest: a dewar reused for a new shipment);
+    409 when the barcode is on objects of several proposals (scan by uuid instead)."""
     return answer(await store.by_barcode(barcode), response)
 
 
