@@ -73,6 +73,18 @@ LINKS: list[Link] = [
         {"uuid": "$response.body#/items/0/uuid"},
         "the first object found",
     ),
+    *_each(
+        ("find_objects",),
+        ("get_by_barcode", "record_event_by_barcode"),
+        {"barcode": "$response.body#/items/0/barcode"},
+        "the first object found, by its barcode",
+    ),
+    *_each(
+        ("find_objects",),
+        ("list_proposal_shipments", "get_proposal_results"),
+        {"code": "$response.body#/items/0/_meta/proposal"},
+        "the proposal of the first object found",
+    ),
     *_each(OBJECT_ANSWERS, ("update_object",), AS_READ, "a change of the object as read"),
     *_each(OBJECT_ANSWERS, ("delete_object",), AS_READ, "a delete of the object as read"),
     *_each(OBJECT_ANSWERS, ("get_object_history",), BODY_UUID, "its history"),
@@ -98,6 +110,18 @@ LINKS: list[Link] = [
         (*SHIPMENT_ROUTES, "get_object"),
         {"uuid": "$response.body#/0/uuid"},
         "the proposal's first shipment",
+    ),
+    Link(
+        "list_proposal_shipments",
+        "get_proposal_results",
+        {"code": "$response.body#/0/proposal"},
+        "the proposal's results file",
+    ),
+    *_each(
+        ("get_events",),
+        ("get_by_barcode", "record_event_by_barcode"),
+        {"barcode": "$response.body#/barcode"},
+        "its barcode",
     ),
     *_each(
         ("record_event", "record_event_by_barcode"),
