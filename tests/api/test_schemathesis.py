@@ -56,6 +56,7 @@ def relabelled(message: dict[str, Any], prefix: str) -> dict[str, Any]:
 OTHERS = relabelled(shipment_message(2, proposal="mx9999"), "O-")
 MESSAGES = (SHIPMENT, RESULTS, OTHERS)
 KEYS: dict[str, str] = {}
+SEED = 20261129
 SEEN: set[int] = set()  # statuses answered: the run counts only if the key got requests through
 
 
@@ -86,6 +87,9 @@ STORED: dict[tuple[str, str], list[str]] = {
     ("/barcodes/", "barcode"): sorted({o["barcode"] for o in objects() if "barcode" in o}),
     ("/proposals/", "code"): ["mx1234", "mx9999"],
 }
+
+
+PINS = uuids("Pin")
 
 
 def stored_for(path: str, name: str) -> list[str]:
@@ -119,7 +123,10 @@ def path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> st.
     for name, drawn in path_parameters.items():
         if not well_formed(name, drawn):  # a negative case: left as schemathesis meant it
             continue
-        for value in stored_for(context.operation.path, name):
+        stored = stored_for(context.operation.path, name)
+        if context.operation.method.upper() == "DELETE" and name == "uuid":
+            stored = PINS  # a cascade from a shipment would leave the shipment routes nothing
+        for value in stored:
             choices.append({**path_parameters, name: value})
     return st.sampled_from(choices)
 
@@ -135,7 +142,8 @@ def if_match(context: Any, headers: dict[str, Any] | None) -> st.SearchStrategy[
     """Writes also carry the ETag of the first revision, so that some of them get through."""
     if context.operation is None or context.operation.method.upper() not in ("PATCH", "DELETE"):
         return st.just(headers)
-    return st.sampled_from([headers, {**(headers or {}), "If-Match": '"1"'}])
+    with_etag = {**(headers or {}), "If-Match": '"1"'}
+    return st.sampled_from([headers, with_etag, with_etag])
 
 
 def empty_patch(context: Any, body: Any) -> st.SearchStrategy[Any]:
@@ -143,7 +151,7 @@ def empty_patch(context: Any, body: Any) -> st.SearchStrategy[Any]:
     patch = context.operation is not None and context.operation.method.upper() == "PATCH"
     if not patch or not isinstance(body, dict):  # not a JSON object: a negative case, left as is
         return st.just(body)
-    return st.sampled_from([body, {}])
+    return st.sampled_from([body, {}, {}])
 
 
 def load_schema() -> Any:
@@ -163,6 +171,7 @@ schema = load_schema()
 
 
 def test_every_check_passes_and_every_operation_is_reached() -> None:
+    CONFIG.update(seed=SEED, max_failures=None)  # the same run every time: a failure reproduces
     config = CONFIG.projects.override
     config.generation.update(max_examples=10)
     # The stateful phase follows the links from what it finds stored; each scenario starts at
