@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from pymongo.errors import ConnectionFailure, OperationFailure
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.status import HTTP_500_INTERNAL_SERVER_ERROR
 
 from mxlims_store.errors import (
@@ -176,7 +177,25 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail)
     if exc.status_code in (404, 405) and message == _phrase(exc.status_code):
         message = f"{message}: no route {request.method} {request.url.path}"
-    return error_response(exc.status_code, name, message, headers=exc.headers)
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
+    return error_response(exc.status_code, name, message, headers=headers)
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method a route serves at this path. (Starlette's own 405 names the methods of the
+    first route whose path matches; here a path has one route per method.)"""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in METHODS
+        if any(r.matches({**request.scope, "method": method})[0] == Match.FULL for r in routes)
+    ]
+    return ", ".join(allowed)
 
 
 async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -18,7 +18,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from api import pages
+from api import openapi, pages
 from api.body import BodyLimit
 from api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
 from api.head import HeadAsGet
@@ -124,4 +124,5 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     app.add_api_route(f"{API_PREFIX}/health", health.get_health, include_in_schema=False)
     pages.install(app, settings)
     app.include_router(pages.router)
+    openapi.install(app)
     return app

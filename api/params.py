@@ -86,34 +86,53 @@ def location(request: Request, path: str) -> str:
 def created_root(report: ImportReport) -> str:
     """The uuid a 201 of an import points at: its shipment, else the first object of a type
     it created (a results return creates datasets, and points at the first of them)."""
-    shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
     created = [u for k, u in report.keys.items() if k.split("/")[0] in report.created]
-    return (shipments or created or list(report.keys.values()))[0]
+    return report.shipment or (created or list(report.keys.values()))[0]
 
 
 def etag(revision: int) -> str:
     return f'"{revision}"'
 
 
+# What If-Match may hold: the ETag this API sends ("3"), quoted or bare; a delete may also say
+# "*" (any revision). The OpenAPI declares these patterns and the checks below enforce exactly
+# them, so that a schema-valid If-Match is one the API reads.
+ETAG_PATTERN = r'^("[0-9]{1,18}"|[0-9]{1,18})$'
+ETAG_OR_ANY_PATTERN = r'^(\*|"[0-9]{1,18}"|[0-9]{1,18})$'
+
+
 def revision_of(if_match: str) -> int:
-    """The revision named by an If-Match ETag (``"3"``); 412 when it cannot name one."""
-    match = re.fullmatch(r'\s*"?(\d{1,18})"?\s*', if_match)
-    if match is None:
+    """The revision named by an If-Match ETag (``"3"``); 422 when it is not one this API sends."""
+    if re.fullmatch(ETAG_PATTERN, if_match) is None:
         raise ApiError(
-            412, "PreconditionFailed", f"If-Match {if_match!r} names no revision of this object"
+            422,
+            "InvalidRequest",
+            f'If-Match {if_match!r} is not an ETag of this API: send the ETag as read, e.g. "3"',
         )
-    return int(match.group(1))
+    return int(if_match.strip('"'))
 
 
 IfMatch = Annotated[
     str | None,
-    Header(alias="If-Match", description='ETag of the revision the change is based on, e.g. "3"'),
+    Header(
+        alias="If-Match",
+        description='ETag of the revision the change is based on, e.g. "3"',
+        json_schema_extra={"pattern": ETAG_PATTERN},
+    ),
+]
+IfMatchOrAny = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description='ETag of the revision to delete, e.g. "3", or `*`: whichever is current',
+        json_schema_extra={"pattern": ETAG_OR_ANY_PATTERN},
+    ),
 ]
 
 
 def required_revision(if_match: str | None) -> int:
     """The revision a change is based on: If-Match must name one (428 without, or with ``*``)."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match == "*":
         raise ApiError(
             428,
             "PreconditionRequired",
@@ -124,7 +143,7 @@ def required_revision(if_match: str | None) -> int:
 
 def optional_revision(if_match: str | None) -> int | None:
     """The revision a delete is conditional on; None (any) without If-Match or with ``*``."""
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None or if_match == "*":
         return None
     return revision_of(if_match)
 

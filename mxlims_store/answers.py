@@ -159,6 +159,10 @@ class ImportReport(Answer):
     keys: dict[str, str] = Field(
         default={}, description="local key of the message (`Pin/Pin1`) -> uuid"
     )
+    shipment: str | None = Field(
+        default=None,
+        description="the uuid of the (first) shipment it holds, where a 201's Location points",
+    )
     warnings: list[str] = Field(default=[], description="stored anyway, but worth a look")
     differing: dict[str, int] = Field(
         default={}, description="differs from what is stored and was kept as stored (reject_new)"
@@ -216,8 +220,11 @@ class Step(Answer):
     mxlims_type: str
     label: str = Field(description="`Pin P0010101 (position 1)`: a chain reads as a sentence")
     depth: int
-    link: str | None
-    source: str | None = Field(alias="from", description="the uuid it was reached from")
+    # Absent (or null) on the object the walk starts from: nothing reached it.
+    link: str | None = Field(default=None, description="the link that reached it")
+    source: str | None = Field(
+        default=None, alias="from", description="the uuid it was reached from"
+    )
     cut: list[CutLink] | None = Field(
         default=None,
         description="only where the walk stopped at the depth limit: the links it did not "
@@ -321,6 +328,23 @@ class Event(Answer):
 class Whereabouts(Answer):
     """Where an object is now, and how it got there."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
+                    "mxlimsType": "Dewar",
+                    "barcode": "DW-1",
+                    "state": "at_beamline",
+                    "since": "2026-11-20T09:01:00.000000+00:00",
+                    "location": {"facility": "ESRF", "beamline": "ID23-1"},
+                    "trackingNumber": "1Z999AA10123456784",
+                    "events": [],
+                }
+            ]
+        }
+    )
+
     uuid: str
     mxlims_type: str
     barcode: str | None = None
@@ -337,6 +361,34 @@ class Status(Answer):
     """Sample status of a shipment or container: counts, and one line per sample position with
     its headline result."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
+                    "mxlimsType": "Dewar",
+                    "name": "DW-1",
+                    "state": "at_beamline",
+                    "counts": {"planned": 14, "collected": 1, "processed": 1, "failed": 0},
+                    "positions": [
+                        {
+                            "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec701",
+                            "mxlimsType": "Pin",
+                            "barcode": "PIN-1",
+                            "position": 1,
+                            "container": "PK-1",
+                            "sample": "S1",
+                            "status": "processed",
+                            "resolution": 1.62,
+                            "spaceGroup": "P 21 21 21",
+                            "completeness": 99.1,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     uuid: str
     mxlims_type: str
     name: str | None = None
@@ -347,6 +399,23 @@ class Status(Answer):
 
 class ShipmentSummary(Answer):
     """A shipment in a list: its state and what its sample positions have come to."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
+                    "name": "mx1234 lysozyme and friends",
+                    "proposal": "mx1234",
+                    "state": "received",
+                    "createdAt": "2026-11-18T14:02:11.000000+00:00",
+                    "dewars": 2,
+                    "positions": 14,
+                    "counts": {"planned": 10, "processed": 4},
+                }
+            ]
+        }
+    )
 
     uuid: str
     name: str | None = None

@@ -2,39 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import location
+from api.response_headers import LOCATION
+from mxlims_store.answers import ApiKey, CreatedKey
 
 router = APIRouter(tags=["keys"])
 
 
+ProposalCode = Annotated[str, StringConstraints(max_length=64, pattern=r"\S")]
+ISO_MOMENT = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
+)
+
+
 class NewKey(BaseModel):
-    name: str = Field(description="who or what uses the key; recorded as the actor in history")
+    """A key to create. The constraints the store checks are declared here too (a member key
+    names its proposals, another names none); those that depend on the clock (an expiry in the
+    future) or the calendar (no 30 February) only the store can check."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {"role": {"const": "member"}, "proposals": {"minItems": 1}},
+                    "required": ["proposals"],
+                },
+                {
+                    "properties": {
+                        "role": {"enum": ["staff", "admin"]},
+                        "proposals": {"maxItems": 0},
+                    }
+                },
+            ]
+        }
+    )
+
+    name: str = Field(
+        max_length=100,
+        pattern=r"\S",
+        description="who or what uses the key; recorded as the actor in history",
+    )
     role: Literal["member", "staff", "admin"]
-    proposals: list[str] = Field(default=[], description="a member's proposals")
-    expires: str | None = Field(default=None, description="ISO date or time; none: no expiry")
-
-
-class ApiKey(BaseModel):
-    id: str
-    name: str
-    role: str
-    proposals: list[str]
-    expires: str | None = None
-    createdAt: str
-    createdBy: str
-    revokedAt: str | None = None
-    lastUsed: str | None = None
-
-
-class CreatedKey(ApiKey):
-    key: str = Field(description="the secret: shown this once, stored only as a hash")
+    proposals: list[ProposalCode] = Field(default=[], description="a member's proposals")
+    expires: str | None = Field(
+        default=None, pattern=ISO_MOMENT, description="ISO date or time; none: no expiry"
+    )
 
 
 @router.post(
@@ -43,7 +63,7 @@ class CreatedKey(ApiKey):
     summary="Create an API key",
     status_code=201,
     response_model=CreatedKey,
-    responses=errors(401, 403, 422),
+    responses={201: {"headers": LOCATION}, **errors(400, 401, 403, 422)},
 )
 async def create_key(
     new: NewKey, store: StoreDep, request: Request, response: Response

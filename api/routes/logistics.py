@@ -11,9 +11,10 @@ from pydantic import BaseModel, Field
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import ObjectUuid, location
+from api.response_headers import ETAG, LOCATION
 from api.routes.navigation import attachment, message_file
 from api.routes.objects import answer
-from mxlims_store.answers import MxlimsObject
+from mxlims_store.answers import Event, MxlimsObject, ShipmentSummary, Status, Whereabouts
 from mxlims_store.store import Store
 
 router = APIRouter(tags=["logistics"])
@@ -50,121 +51,10 @@ class NewEvent(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class Event(NewEvent):
-    model_config = {"extra": "allow"}
-    id: str
-    subject: str
-    subjectType: str
-    time: str
-    actor: str
-
-
-class Whereabouts(BaseModel):
-    """Where an object is now, and how it got there."""
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
-                    "mxlimsType": "Dewar",
-                    "barcode": "DW-1",
-                    "state": "at_beamline",
-                    "since": "2026-11-20T09:01:00.000000+00:00",
-                    "location": {"facility": "ESRF", "beamline": "ID23-1"},
-                    "trackingNumber": "1Z999AA10123456784",
-                    "events": [],
-                }
-            ]
-        }
-    }
-
-    uuid: str
-    mxlimsType: str
-    barcode: str | None = None
-    name: str | None = None
-    state: str | None = None
-    since: str | None = None
-    location: dict[str, str] = {}
-    trackingNumber: str | None = None
-    trackingDevice: dict[str, Any] | None = None
-    events: list[Event] = []
-
-
-class Status(BaseModel):
-    """Sample status of a shipment or container: counts, and one line per sample position with
-    its headline result."""
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
-                    "mxlimsType": "Dewar",
-                    "name": "DW-1",
-                    "state": "at_beamline",
-                    "counts": {"planned": 14, "collected": 1, "processed": 1, "failed": 0},
-                    "positions": [
-                        {
-                            "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec701",
-                            "mxlimsType": "Pin",
-                            "barcode": "PIN-1",
-                            "position": 1,
-                            "container": "PK-1",
-                            "sample": "S1",
-                            "status": "processed",
-                            "resolution": 1.62,
-                            "spaceGroup": "P 21 21 21",
-                            "completeness": 99.1,
-                        }
-                    ],
-                }
-            ]
-        }
-    }
-
-    uuid: str
-    mxlimsType: str
-    name: str | None = None
-    state: str | None = None
-    counts: dict[str, int]
-    positions: list[dict[str, Any]]
-
-
-class ShipmentSummary(BaseModel):
-    """A shipment in a list: its state and what its sample positions have come to."""
-
-    model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "uuid": "0196f23d-0f3c-2c96-b3d1-b908984ec709",
-                    "name": "mx1234 lysozyme and friends",
-                    "proposal": "mx1234",
-                    "state": "received",
-                    "createdAt": "2026-11-18T14:02:11.000000+00:00",
-                    "dewars": 2,
-                    "positions": 14,
-                    "counts": {"planned": 10, "processed": 4},
-                }
-            ]
-        }
-    }
-
-    uuid: str
-    name: str | None = None
-    proposal: str
-    state: str | None = None
-    createdAt: str | None = None
-    dewars: int
-    positions: int
-    counts: dict[str, int]
-
-
 EVENT_ROUTE: dict[str, Any] = {
     "status_code": 201,
     "response_model": Event,
-    "responses": errors(401, 403, 404, 409, 422),
+    "responses": {201: {"headers": LOCATION}, **errors(400, 401, 403, 404, 409, 422)},
 }
 
 
@@ -207,10 +97,11 @@ async def get_events(uuid: ObjectUuid, store: StoreDep) -> Whereabouts:
     operation_id="get_by_barcode",
     summary="The object with this barcode",
     response_model=MxlimsObject,
-    responses=errors(401, 404, 422),
+    responses={200: {"headers": ETAG}, **errors(401, 404, 409, 422)},
 )
 async def get_by_barcode(barcode: Barcode, store: StoreDep, response: Response) -> MxlimsObject:
-    """The object with this barcode (of several, the newest: a dewar reused for a new shipment)."""
+    """The object with this barcode (of several, the newest: a dewar reused for a new shipment);
+    409 when the barcode is on objects of several proposals (scan by uuid instead)."""
     return answer(await store.by_barcode(barcode), response)
 
 

@@ -9,29 +9,50 @@ from fastapi import APIRouter, Query, Request, Response
 from api.body import MessageBody
 from api.deps import StoreDep
 from api.errors import errors
-from api.params import created_root, location
+from api.examples import SHIPMENT_MESSAGE
+from api.params import UUID_PATTERN, created_root, location
+from api.response_headers import LOCATION
 from mxlims_store.answers import ImportReport
 from mxlims_store.messages import SUPPORTED_VERSIONS
+from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import Policy
 
 router = APIRouter(tags=["messages"])
 
 
+def _section(type_name: str) -> dict[str, Any]:
+    """The objects of one type by local key: each (at least) its type and, when given, its uuid;
+    whatever else the standard asks of it the import checks, naming every problem's path."""
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "mxlimsType": {"const": type_name},
+                "uuid": {"type": "string", "pattern": UUID_PATTERN},
+            },
+        },
+    }
+
+
 MESSAGE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "An MXLIMS message (ShipmentMessage, results, any MxlimsMessage)",
+        "description": "An MXLIMS message (ShipmentMessage, results, any MxlimsMessage): its "
+        "`version` and one section per object type",
         "content": {
             "application/json": {
                 "schema": {
                     "type": "object",
                     "required": ["version"],
-                    "properties": {"version": {"type": "string", "enum": list(SUPPORTED_VERSIONS)}},
-                    "additionalProperties": {
-                        "type": "object",
-                        "additionalProperties": {"type": "object"},
+                    "properties": {
+                        "version": {"type": "string", "enum": list(SUPPORTED_VERSIONS)},
+                        **{name: _section(name) for name in sorted(ALL_TYPES)},
                     },
-                }
+                    "additionalProperties": False,
+                },
+                "examples": {"shipment": {"summary": "a shipment", "value": SHIPMENT_MESSAGE}},
             }
         },
     }
@@ -44,7 +65,7 @@ MESSAGE_BODY: dict[str, Any] = {
     summary="Import an MXLIMS message",
     response_model=ImportReport,
     responses={
-        201: {"model": ImportReport, "description": "Objects were created"},
+        201: {"model": ImportReport, "description": "Objects were created", "headers": LOCATION},
         **errors(400, 401, 409, 413, 415, 422),
     },
     openapi_extra=MESSAGE_BODY,

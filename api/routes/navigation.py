@@ -13,6 +13,8 @@ from api import models
 from api.deps import StoreDep
 from api.errors import errors
 from api.params import Depth, ObjectUuid
+from api.response_headers import DOWNLOAD
+from api.site_params import SiteOrDomainQuery
 from mxlims_store.answers import Links, Step
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage
 from mxlims_store.store.walk import Cut, Direction, cut_summary
@@ -60,7 +62,7 @@ def message_file(description: str) -> dict[int | str, dict[str, Any]]:
         200: {
             "model": models.MxlimsMessage,
             "description": description,
-            "headers": TRUNCATION_HEADERS,
+            "headers": {**DOWNLOAD, **TRUNCATION_HEADERS},
         }
     }
 
@@ -115,13 +117,7 @@ async def get_object_provenance(
 async def export_object(
     uuid: ObjectUuid,
     store: StoreDep,
-    site: Annotated[
-        str | None,
-        Query(
-            description="the site whose extension overrides apply: a facility code (`esrf`) "
-            "or a domain (`esrf.fr`, `massif1.esrf.fr`: its own and its facility's overrides)"
-        ),
-    ] = None,
+    site: SiteOrDomainQuery = None,
     direction: Annotated[ExportDirection, Query(description="neighbourhood to include")] = "both",
     depth: Depth = None,
 ) -> JSONResponse:

@@ -9,20 +9,37 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.body import JsonObject
 from api.deps import StoreDep
 from api.errors import errors
-from api.params import IfMatch, ObjectUuid, etag, find_query, optional_revision, required_revision
+from api.params import (
+    IfMatch,
+    IfMatchOrAny,
+    ObjectUuid,
+    etag,
+    find_query,
+    optional_revision,
+    required_revision,
+)
+from api.response_headers import ETAG
 from mxlims_store.answers import MxlimsObject, Page, store_form
 from mxlims_store.store import FindQuery
 from mxlims_store.store import StoredObject as Stored
 
 router = APIRouter(tags=["objects"])
 
+MERGE_PATCH = "MergePatch"  # the body's schema, in components/schemas (see api.openapi)
+MERGE_PATCH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": MERGE_PATCH,
+    "description": "A JSON merge patch (RFC 7396) of an object in MXLIMS form",
+    "additionalProperties": True,
+}
+# Both media types name one schema: a generator makes one model of it, not two of one name.
 CHANGES_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "A JSON merge patch (RFC 7396) of the object in MXLIMS form: fields to "
         'set, `null` removes one, links as `{"$ref": "<uuid>"}` (`containerRef`)',
         "content": {
-            media: {"schema": {"type": "object", "additionalProperties": True}}
+            media: {"schema": {"$ref": f"#/components/schemas/{MERGE_PATCH}"}}
             for media in ("application/json", "application/merge-patch+json")
         },
     }
@@ -52,7 +69,7 @@ async def find_objects(store: StoreDep, query: Annotated[FindQuery, Depends(find
     operation_id="get_object",
     summary="Read one object",
     response_model=MxlimsObject,
-    responses=errors(401, 404, 422),
+    responses={200: {"headers": ETAG}, **errors(401, 404, 422)},
 )
 async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> MxlimsObject:
     """The object in MXLIMS form with its bookkeeping under `_meta` (its revision also sent
@@ -65,7 +82,7 @@ async def get_object(uuid: ObjectUuid, store: StoreDep, response: Response) -> M
     operation_id="update_object",
     summary="Change fields of one object",
     response_model=MxlimsObject,
-    responses=errors(400, 401, 404, 412, 413, 415, 422, 428),
+    responses={200: {"headers": ETAG}, **errors(400, 401, 404, 412, 413, 415, 422, 428)},
     openapi_extra=CHANGES_BODY,
 )
 async def update_object(
@@ -91,7 +108,7 @@ async def update_object(
 async def delete_object(
     uuid: ObjectUuid,
     store: StoreDep,
-    if_match: IfMatch = None,
+    if_match: IfMatchOrAny = None,
     cascade: Annotated[
         bool, Query(description="also delete everything that points at it, in one transaction")
     ] = False,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from api import models
 from api.errors import errors
 from api.schema_files import read_schema, schema_names
 
 router = APIRouter(tags=["schemas"])
+NAMES = schema_names()
 
 
 @router.get(
@@ -34,6 +35,14 @@ async def list_schemas(request: Request) -> list[models.SchemaRef]:
     response_model=dict[str, Any],
     responses=errors(404, 422),
 )
-async def get_schema(name: str) -> dict[str, Any]:
+async def get_schema(
+    name: Annotated[
+        str,
+        Path(
+            description="a type, with or without `.json`",
+            json_schema_extra={"enum": [*NAMES, *(f"{n}.json" for n in NAMES)]},
+        ),
+    ],
+) -> dict[str, Any]:
     """The JSON schema of one type (`Pin` or `Pin.json`)."""
     return read_schema(name)

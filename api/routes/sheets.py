@@ -13,6 +13,15 @@ from fastapi.responses import JSONResponse
 from api.deps import StoreDep
 from api.errors import ApiError, errors
 from api.params import ObjectUuid, created_root, location
+from api.response_headers import DOWNLOAD, LOCATION, header
+from api.sheet_upload import SHEET_BODY, Upload
+from api.site_params import (
+    FacilityPath,
+    FacilityQuery,
+    FacilityTargetQuery,
+    SourceQuery,
+    TargetQuery,
+)
 from mxlims_store.answers import ImportReport, SheetLoss, SheetReport
 from mxlims_store.mappings import (
     SheetDefaults,
@@ -22,47 +31,10 @@ from mxlims_store.mappings import (
     parse_column_defaults,
     read_sheet,
 )
+from mxlims_store.mappings.tabular import MEDIA_TYPES
 from mxlims_store.store import Policy
 
 router = APIRouter(tags=["sheets"])
-
-SHEET_TYPES = (
-    "text/csv",
-    "text/tab-separated-values",
-    "text/plain",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/octet-stream",
-)
-SHEET_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "description": "The filled-in sheet: CSV or TSV (UTF-8, any delimiter) or XLSX",
-        "content": {
-            kind: {"schema": {"type": "string", "format": "binary"}} for kind in SHEET_TYPES
-        },
-    }
-}
-Site = Annotated[
-    str,
-    Query(
-        description="facility: its code (dls, esrf, maxiv, petraiii, sls, soleil) or its "
-        "domain (esrf.fr)"
-    ),
-]
-
-
-async def sheet_bytes(request: Request) -> bytes:
-    """The raw upload; 415 unless it is declared a spreadsheet, 400 when empty."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind not in SHEET_TYPES:
-        raise ApiError(
-            415, "UnsupportedMediaType", f"send the sheet as one of {', '.join(SHEET_TYPES)}"
-        )
-    data = await request.body()
-    if not data:
-        raise ApiError(400, "EmptyBody", "the request body is empty; expected a sheet")
-    return data
-
 
 SheetFormat = Annotated[
     Literal["csv", "tsv", "xlsx"],
@@ -115,11 +87,30 @@ def _sheet_response(exported: SheetExport, site: str, stem: str) -> Response:
     return Response(exported.content, media_type=exported.media_type, headers=headers)
 
 
+BINARY = {"type": "string", "format": "binary"}
+SHEET_FILE_TYPES = ("text/csv", "text/tab-separated-values", MEDIA_TYPES["xlsx"])
+COUNT_HEADERS = {
+    f"X-MXLIMS-{name}": header(
+        f"how many {name.lower().replace('-', ' ')} the report lists", pattern="^[0-9]+$"
+    )
+    for name in ("Losses", "Warnings", "Defaults-Applied", "Problems")
+}
 SHEET_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The sheet. X-MXLIMS-Losses, -Warnings, -Defaults-Applied and -Problems "
         "count what the JSON report beside it lists",
-        "content": {kind: {} for kind in SHEET_TYPES[:2] + SHEET_TYPES[3:4]},
+        "content": {kind: {"schema": BINARY} for kind in SHEET_FILE_TYPES},
+        "headers": {**DOWNLOAD, **COUNT_HEADERS},
+    }
+}
+CONVERTED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The sheet (headers as for a sheet download) or, to `mxlims`, the "
+        "MXLIMS message",
+        "content": {
+            **SHEET_FILE_RESPONSE[200]["content"],
+            "application/json": {"schema": {"$ref": "#/components/schemas/MxlimsMessage"}},
+        },
     }
 }
 
@@ -128,9 +119,9 @@ SHEET_FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 class Conversion:
     """A sheet to convert: from which facility, to which, and how to read it."""
 
-    data: Annotated[bytes, Depends(sheet_bytes)]
-    source: Annotated[str, Query(alias="from", description="facility of the sheet")]
-    target: Annotated[str, Query(alias="to", description="facility to convert to, or `mxlims`")]
+    upload: Upload
+    source: SourceQuery
+    target: TargetQuery
     options: Annotated[ExportOptions, Depends()]
     filename: Annotated[str | None, Query(description="original file name")] = None
     encoding: Encoding = None
@@ -147,8 +138,8 @@ class Conversion:
             return await asyncio.to_thread(
                 read_sheet,
                 self.source,
-                self.data,
-                filename=self.filename,
+                self.upload.data,
+                filename=self.filename or self.upload.filename,
                 proposal_code=self.options.proposal,
                 encoding=self.encoding,
             )
@@ -157,8 +148,8 @@ class Conversion:
             checked.convert_sheet,
             self.source,
             self.target,
-            self.data,
-            filename=self.filename,
+            self.upload.data,
+            filename=self.filename or self.upload.filename,
             encoding=self.encoding,
             fmt=fmt,
             defaults=self.options.defaults(),
@@ -171,7 +162,7 @@ class Conversion:
     operation_id="convert_sheet",
     summary="One facility's sheet as another's, without storing anything",
     response_class=Response,
-    responses={**SHEET_FILE_RESPONSE, **errors(400, 401, 404, 415, 422)},
+    responses={**CONVERTED_RESPONSE, **errors(400, 401, 404, 415, 422)},
     openapi_extra=SHEET_BODY,
 )
 async def convert_sheet(
@@ -190,6 +181,13 @@ async def convert_sheet(
     return _sheet_response(exported, conversion.target, "converted")
 
 
+@dataclass
+class FacilityConversion(Conversion):
+    """A conversion to a facility's sheet (a report has nothing to say of an MXLIMS one)."""
+
+    target: FacilityTargetQuery
+
+
 @router.post(
     "/sheets/convert/report",
     operation_id="convert_sheet_report",
@@ -200,12 +198,10 @@ async def convert_sheet(
 )
 async def convert_sheet_report(
     _authenticated: StoreDep,
-    conversion: Annotated[Conversion, Depends()],
+    conversion: Annotated[FacilityConversion, Depends()],
     format: SheetFormat = "csv",
 ) -> SheetReport:
     """The report of ``POST /sheets/convert`` with the same parameters (no file)."""
-    if conversion.target.lower() == "mxlims":
-        raise ApiError(422, "InvalidQuery", "a report is for a facility sheet: give to=<code>")
     exported = await conversion.run(format)
     assert not isinstance(exported, dict)  # a facility's sheet, as checked above
     return SheetReport.of(get_site(conversion.target).code, exported)
@@ -217,14 +213,14 @@ async def convert_sheet_report(
     summary="Import a facility shipment sheet",
     response_model=ImportReport,
     responses={
-        201: {"model": ImportReport, "description": "A shipment was created"},
+        201: {"model": ImportReport, "description": "A shipment was created", "headers": LOCATION},
         **errors(400, 401, 404, 409, 415, 422),
     },
     openapi_extra=SHEET_BODY,
 )
 async def import_sheet(
-    site: str,
-    data: Annotated[bytes, Depends(sheet_bytes)],
+    site: FacilityPath,
+    upload: Upload,
     store: StoreDep,
     request: Request,
     response: Response,
@@ -254,8 +250,8 @@ async def import_sheet(
     updated in place; the report's warnings name pins it moves or no longer lists."""
     report = await store.import_sheet(
         site,
-        data,
-        filename=filename,
+        upload.data,
+        filename=filename or upload.filename,
         proposal=proposal,
         name=name,
         encoding=encoding,
@@ -277,7 +273,7 @@ async def import_sheet(
 )
 async def export_sheet(
     uuid: ObjectUuid,
-    site: Site,
+    site: FacilityQuery,
     store: StoreDep,
     options: Annotated[ExportOptions, Depends()],
     format: SheetFormat = "csv",
@@ -301,7 +297,7 @@ async def export_sheet(
 )
 async def get_sheet_report(
     uuid: ObjectUuid,
-    site: Site,
+    site: FacilityQuery,
     store: StoreDep,
     options: Annotated[ExportOptions, Depends()],
     format: SheetFormat = "csv",
@@ -321,7 +317,10 @@ async def get_sheet_report(
     responses=errors(401, 404, 422),
 )
 async def get_sheet_losses(
-    uuid: ObjectUuid, site: Site, store: StoreDep, options: Annotated[ExportOptions, Depends()]
+    uuid: ObjectUuid,
+    site: FacilityQuery,
+    store: StoreDep,
+    options: Annotated[ExportOptions, Depends()],
 ) -> list[SheetLoss]:
     """Every stored value that the facility's sheet has no column for (nothing silently dropped);
     ``.../sheet/report`` has these with the warnings and defaults applied."""

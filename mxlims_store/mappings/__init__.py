@@ -21,6 +21,7 @@ from .sites import (
     get_site,
     list_sites,
     load_site_file,
+    names_no_facility,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "get_site",
     "list_sites",
     "load_site_file",
+    "names_no_facility",
     "parse_column_defaults",
     "read_sheet",
     "write_sheet",

@@ -441,11 +441,15 @@ def get_site(site: str | SiteFormat) -> SiteFormat:
         return site
     found = facility_of(site)
     if found is None:
-        sites = _all_sites()
-        known = ", ".join(f"{code} ({sf.domain})" for code, sf in sites.items())
-        message = f"{site!r} names no facility; known facilities: {known}"
+        message = names_no_facility(site)
         raise InvalidQuery([Problem("site", message)], message)
     return found
+
+
+def names_no_facility(site: str) -> str:
+    """What is said of a site name that names no facility: the known ones."""
+    known = ", ".join(f"{code} ({sf.domain})" for code, sf in _all_sites().items())
+    return f"{site!r} names no facility; known facilities: {known}"
 
 
 def facility_of(site: str) -> SiteFormat | None:
@@ -485,6 +489,7 @@ __all__ = [
     "get_site",
     "list_sites",
     "load_site_file",
+    "names_no_facility",
     "normalise_header",
     "parse_site",
 ]

@@ -245,7 +245,10 @@ def _type_clash(type_name: str, data: dict[str, Any], stub: bool) -> tuple[str, 
         if declared != type_name:
             return "mxlimsType", f"is {declared!r} but the object stands under {type_name!r}"
         return None
-    if declared is not None and BASE_TYPE.get(declared) != type_name:
+    # a type name is text: anything else (a list, an object) announces no type at all
+    if declared is not None and (
+        not isinstance(declared, str) or BASE_TYPE.get(declared) != type_name
+    ):
         return "mxlimsType", f"a {type_name} stub cannot announce type {declared!r}"
     if base is not None and base != type_name:
         return "mxlimsBaseType", f"must be {type_name!r} under the {type_name} key"

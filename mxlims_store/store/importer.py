@@ -125,6 +125,7 @@ async def _checked(
         updated=dict(plan.updated),
         unchanged=dict(plan.unchanged),
         keys=read.keys,
+        shipment=next((u for k, u in read.keys.items() if k.startswith("Shipment/")), None),
         warnings=warnings,
         differing=dict(plan.differing),
         differing_fields=plan.differing_fields,

@@ -223,7 +223,7 @@ async def test_a_site_that_is_no_domain_is_refused(
     for site in ("esrf .fr", "..esrf.fr", "*.esrf.fr", "atlantis"):
         refused = await client.get(f"/objects/{shipment}/export", params={"site": site})
         assert refused.status_code == 422 and "esrf (esrf.fr)" in refused.text, site
-    for site in ("ESRF", "esrf.fr.", "MASSIF1.ESRF.FR", "icebear.fi"):
+    for site in ("ESRF", "MASSIF1.ESRF.FR", "icebear.fi"):
         answered = await client.get(f"/objects/{shipment}/export", params={"site": site})
         assert answered.status_code == 200, site
 

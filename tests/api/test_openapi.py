@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+
+from api.params import ETAG_OR_ANY_PATTERN, ETAG_PATTERN
 
 ERROR_BODY = "#/components/schemas/ErrorBody"
 
@@ -47,13 +50,23 @@ OPERATIONS = [
     op("get_schema", "get", "/schemas/{name}", 404, 422),
     op("get_health", "get", "/health"),
     op("get_stats", "get", "/stats", 401),
-    op("create_key", "post", "/keys", 401, 403, 422),
+    op("create_key", "post", "/keys", 400, 401, 403, 422),
     op("list_keys", "get", "/keys", 401, 403),
     op("revoke_key", "delete", "/keys/{key_id}", 401, 403, 404),
-    op("record_event", "post", "/objects/{uuid}/events", 401, 403, 404, 409, 422),
+    op("record_event", "post", "/objects/{uuid}/events", 400, 401, 403, 404, 409, 422),
     op("get_events", "get", "/objects/{uuid}/events", *BY_UUID),
-    op("get_by_barcode", "get", "/barcodes/{barcode}", *BY_UUID),
-    op("record_event_by_barcode", "post", "/barcodes/{barcode}/events", 401, 403, 404, 409, 422),
+    op("get_by_barcode", "get", "/barcodes/{barcode}", *BY_UUID, 409),
+    op(
+        "record_event_by_barcode",
+        "post",
+        "/barcodes/{barcode}/events",
+        400,
+        401,
+        403,
+        404,
+        409,
+        422,
+    ),
     op("get_shipment_status", "get", "/shipments/{uuid}/status", *BY_UUID),
     op("list_proposal_shipments", "get", "/proposals/{code}/shipments", 401, 422),
     op("get_proposal_results", "get", "/proposals/{code}/results", *BY_UUID),
@@ -67,7 +80,7 @@ def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from tests.api.conftest import make_settings
 
     app: FastAPI = create_app(make_settings(tmp_path_factory.mktemp("openapi")))
-    openapi: dict[str, Any] = app.openapi()
+    openapi: dict[str, Any] = app.openapi()  # as served: links and all
     return openapi
 
 
@@ -109,10 +122,68 @@ def test_bodies_are_documented_as_json(document: dict[str, Any]) -> None:
 
 
 def test_if_match_is_a_documented_header(document: dict[str, Any]) -> None:
-    params = document["paths"]["/api/v1/objects/{uuid}"]["patch"]["parameters"]
-    assert {"name": "If-Match", "in": "header"}.items() <= next(
-        p for p in params if p["in"] == "header"
-    ).items()
+    """Required for a change (its absence is a 428), optional for a delete (which may say
+    `*`), and in the form the API reads."""
+    by_uuid = document["paths"]["/api/v1/objects/{uuid}"]
+    patch, delete = (
+        next(p for p in by_uuid[method]["parameters"] if p["in"] == "header")
+        for method in ("patch", "delete")
+    )
+    assert patch["name"] == delete["name"] == "If-Match"
+    assert patch["required"] is True and delete["required"] is False
+    assert patch["schema"] == {"type": "string", "pattern": ETAG_PATTERN, **DESCRIBED(patch)}
+    assert delete["schema"]["pattern"] == ETAG_OR_ANY_PATTERN
+
+
+def DESCRIBED(parameter: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in parameter["schema"].items() if k in ("description", "title")}
+
+
+def test_every_body_media_type_names_one_schema(document: dict[str, Any]) -> None:
+    """A client generator makes one model per schema: a body's media types share theirs."""
+    patch = document["paths"]["/api/v1/objects/{uuid}"]["patch"]["requestBody"]["content"]
+    assert set(patch) == {"application/json", "application/merge-patch+json"}
+    assert {json.dumps(media["schema"]) for media in patch.values()} == {
+        json.dumps({"$ref": "#/components/schemas/MergePatch"})
+    }
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/sheets/{site}", "/api/v1/sheets/convert", "/api/v1/sheets/convert/report"]
+)
+def test_a_sheet_is_uploaded_as_a_form_or_raw(document: dict[str, Any], path: str) -> None:
+    content = document["paths"][path]["post"]["requestBody"]["content"]
+    assert set(content) == {"multipart/form-data", "application/octet-stream"}
+    form = document["components"]["schemas"]["SheetFile"]
+    assert form["required"] == ["file"] and form["properties"]["file"]["format"] == "binary"
+
+
+def test_answers_are_camel_case(document: dict[str, Any]) -> None:
+    for name, schema in document["components"]["schemas"].items():
+        snake = [p for p in schema.get("properties", {}) if "_" in p.strip("_")]
+        assert not snake, (name, snake)
+
+
+def test_every_link_names_an_operation_and_its_parameters(document: dict[str, Any]) -> None:
+    operations = {
+        op["operationId"]: op for ops in document["paths"].values() for op in ops.values()
+    }
+    targets = set()
+    for source in operations.values():
+        for response in source["responses"].values():
+            for link in response.get("links", {}).values():
+                target = operations[link["operationId"]]
+                names = {p["name"] for p in target.get("parameters", [])}
+                for parameter in link["parameters"]:
+                    assert parameter.split(".", 1)[-1] in names, (link, parameter)
+                targets.add(link["operationId"])
+    with_parameters = {
+        o
+        for o, op in operations.items()
+        if any(p["in"] == "path" for p in op.get("parameters", []))
+    }
+    # every {param} but a facility's name (its pattern lists them) comes from some response
+    assert with_parameters - targets == {"import_sheet"}
 
 
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda o: o.operation_id)

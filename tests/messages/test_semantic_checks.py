@@ -154,6 +154,18 @@ def test_stub_announcing_a_forbidden_type() -> None:
     assert path == "CollectionSweep/CollectionSweep1/sourceRef" and "MxProcessing" in message_text
 
 
+@pytest.mark.parametrize("announced", [{}, ["Sample"], 3], ids=["object", "list", "number"])
+def test_a_stub_announcing_a_type_that_is_no_text_is_refused(announced: Any) -> None:
+    """Schemathesis found this one: a stub's mxlimsType that is no string was looked up as a
+    type name (a dict: TypeError, a 500)."""
+    message = {
+        "version": "0.6.13",
+        "Sample": {"Sample1": {"mxlimsType": announced, "uuid": new_uuid()}},
+    }
+    [(path, message_text)] = problems_of(message)
+    assert path == "Sample/Sample1/mxlimsType" and "cannot announce" in message_text
+
+
 def test_a_real_cc_half_of_0_95_is_accepted() -> None:
     stats = {"resolutionLimits": [40.0, 1.8], "CC_one_half": 0.95, "CC_ano": -0.1}
     message = {
