@@ -13,16 +13,8 @@ from __future__ import annotations
 from .checked import SheetDefaults, checked_sheet, convert_sheet, parse_column_defaults
 from .exporter import AppliedDefault, Loss, SheetExport, write_sheet
 from .importer import MXLIMS_VERSION, read_sheet
-from .sites import (
-    Capacities,
-    ColumnFormat,
-    SiteFileError,
-    SiteFormat,
-    get_site,
-    list_sites,
-    load_site_file,
-    names_no_facility,
-)
+from .site_registry import get_site, list_sites, load_site_file, names_no_facility, site_domain
+from .sites import Capacities, ColumnFormat, SiteFileError, SiteFormat
 
 __all__ = [
     "MXLIMS_VERSION",
@@ -42,5 +34,6 @@ __all__ = [
     "names_no_facility",
     "parse_column_defaults",
     "read_sheet",
+    "site_domain",
     "write_sheet",
 ]

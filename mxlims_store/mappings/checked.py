@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import MappingError, SheetProblem
 from .exporter import AppliedDefault, SheetExport, write_sheet
 from .importer import read_sheet
-from .sites import get_site
+from .site_registry import get_site
 from .vocabularies import PUCK_TYPE
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from ..errors import SheetProblem
 from . import transforms
+from .export_rows import Ident, MessageIndex, SheetRow, sheet_rows
 from .fields import FIELDS, UNIT_CELL_PARTS
-from .sites import ColumnFormat, SiteFormat, get_site, normalise_header
+from .site_registry import get_site
+from .sites import ColumnFormat, SiteFormat, normalise_header
 from .tabular import MEDIA_TYPES, Cell, write_table
-
-Ident = tuple[str, str]  # (type, key)
 
 _STRUCTURAL = {"mxlimsType", "mxlimsBaseType", "uuid"}
 _IDENTITY = {"Dewar.name", "Dewar.barcode", "Puck.name", "Puck.barcode"}
@@ -77,121 +77,8 @@ class SheetExport:
         return f".{self.fmt}"
 
 
-class _Index:
-    def __init__(self, message: dict[str, Any]) -> None:
-        self.objects: dict[Ident, dict[str, Any]] = {}
-        self.order: dict[Ident, int] = {}
-        for type_, bucket in message.items():
-            if type_ == "version" or not isinstance(bucket, dict):
-                continue
-            for key, obj in bucket.items():
-                if isinstance(obj, dict):
-                    self.order[(type_, key)] = len(self.order)
-                    self.objects[(type_, key)] = obj
-
-    def target(self, obj: dict[str, Any] | None, name: str) -> Ident | None:
-        if obj is None:
-            return None
-        link = obj.get(name)
-        if isinstance(link, dict) and isinstance(link.get("$ref"), str):
-            m = re.fullmatch(r"#/([^/]+)/([^/]+)", link["$ref"])
-            if m and (m.group(1), m.group(2)) in self.objects:
-                return (m.group(1), m.group(2))
-        return None
-
-    def targets(self, obj: dict[str, Any], name: str) -> list[Ident]:
-        out = []
-        for link in obj.get(name) or []:
-            t = self.target({"x": link}, "x")
-            if t:
-                out.append(t)
-        return out
-
-    def of_type(self, *types: str) -> list[Ident]:
-        return [i for i in self.objects if i[0] in types]
-
-
-@dataclass
-class _Row:
-    objs: dict[str, Ident]  # role (MXLIMS type name as used by the columns) -> object
-
-    def get(self, role: str) -> Ident | None:
-        return self.objs.get(role)
-
-
-def _jobs_by_target(ix: _Index, job_type: str) -> tuple[dict[Ident, Ident], dict[Ident, Ident]]:
-    """The first job of ``job_type`` per holder (pin ...); for jobs without holder, per sample."""
-    by_holder: dict[Ident, Ident] = {}
-    by_sample: dict[Ident, Ident] = {}
-    for job in ix.of_type(job_type):
-        obj = ix.objects[job]
-        holder = ix.target(obj, "logisticalSampleRef")
-        if holder:
-            by_holder.setdefault(holder, job)
-        elif (sample := ix.target(obj, "sampleRef")) is not None:
-            by_sample.setdefault(sample, job)
-    return by_holder, by_sample
-
-
-def _rows(ix: _Index) -> list[_Row]:
-    experiments, by_sample = _jobs_by_target(ix, "MxExperiment")
-    processings, proc_by_sample = _jobs_by_target(ix, "MxProcessing")
-
-    rows: list[_Row] = []
-    for ls in ix.of_type("Pin", "PinPosition"):
-        objs: dict[str, Ident] = {ls[0]: ls}
-        pin_like = ls
-        if ls[0] == "PinPosition":
-            mp = ix.target(ix.objects[ls], "containerRef")
-            if mp:
-                objs["MultiPin"] = mp
-                pin_like = mp
-        puck = ix.target(ix.objects[pin_like], "containerRef")
-        dewar = ix.target(ix.objects[puck], "containerRef") if puck else None
-        shipment = ix.target(ix.objects[dewar], "containerRef") if dewar else None
-        sample = ix.target(ix.objects[ls], "sampleRef")
-        macro = ix.target(ix.objects[sample], "parentSampleRef") if sample else None
-        exp = experiments.get(ls) or (by_sample.get(sample) if sample else None)
-        sweep = None
-        if exp:
-            sweeps = [t for t in ix.targets(ix.objects[exp], "templateDataRefs")]
-            sweep = next((t for t in sweeps if t[0] == "CollectionSweep"), None)
-        proc = processings.get(ls) or (proc_by_sample.get(sample) if sample else None)
-        for role, ident in (
-            ("Puck", puck),
-            ("Dewar", dewar),
-            ("Shipment", shipment),
-            ("MacromoleculeSample", sample),
-            ("Macromolecule", macro),
-            ("MxExperiment", exp),
-            ("CollectionSweep", sweep),
-            ("MxProcessing", proc),
-        ):
-            if ident is not None and ident[0] == role:
-                objs[role] = ident
-        rows.append(_Row(objs))
-
-    def sort_key(r: _Row) -> tuple[int, ...]:
-        pin = r.get("MultiPin") or r.get("Pin")
-        pos = ix.objects[pin].get("positionInPuck") if pin else None
-        sub = (
-            ix.objects[r.objs["PinPosition"]].get("positionInPin") if "PinPosition" in r.objs else 0
-        )
-        return (
-            ix.order.get(r.get("Shipment") or ("", ""), -1),
-            ix.order.get(r.get("Dewar") or ("", ""), -1),
-            ix.order.get(r.get("Puck") or ("", ""), -1),
-            pos if isinstance(pos, int) else 10**9,
-            sub if isinstance(sub, int) else 10**9,
-            ix.order[r.objs.get("PinPosition") or r.objs["Pin"]],
-        )
-
-    rows.sort(key=sort_key)
-    return rows
-
-
 class _Writer:
-    def __init__(self, site: SiteFormat, ix: _Index) -> None:
+    def __init__(self, site: SiteFormat, ix: MessageIndex) -> None:
         self.site = site
         self.ix = ix
         self.kept: set[tuple[Ident, str]] = set()
@@ -201,12 +88,12 @@ class _Writer:
         self.warnings: list[SheetProblem] = []
         self.ext_keys = {normalise_header(k): c for c in site.columns for k in c.keys}
 
-    def obj_for(self, row: _Row, type_: str) -> Ident | None:
+    def obj_for(self, row: SheetRow, type_: str) -> Ident | None:
         if type_ == "Pin" and "MultiPin" in row.objs:
             return row.objs["MultiPin"]
         return row.get(type_)
 
-    def cell(self, row: _Row, col: ColumnFormat) -> Cell:
+    def cell(self, row: SheetRow, col: ColumnFormat) -> Cell:
         if col.field:
             type_, fld, *rest = col.field.split(".")
             ident = self.obj_for(row, type_)
@@ -245,7 +132,7 @@ class _Writer:
                         return str(alt)
         return self.extension_cell(row, col)
 
-    def extension_cell(self, row: _Row, col: ColumnFormat) -> Cell:
+    def extension_cell(self, row: SheetRow, col: ColumnFormat) -> Cell:
         for ident in self.row_objects(row):
             ext = self.ix.objects[ident].get("extensions")
             if not isinstance(ext, dict):
@@ -264,10 +151,10 @@ class _Writer:
                         return cell
         return None
 
-    def row_objects(self, row: _Row) -> list[Ident]:
+    def row_objects(self, row: SheetRow) -> list[Ident]:
         return list(row.objs.values())
 
-    def implicit_values(self, rows: list[_Row]) -> None:
+    def implicit_values(self, rows: list[SheetRow]) -> None:
         """Values the facility's importer derives by itself: not losses when they match."""
         ix, site = self.ix, self.site
         rank: dict[Ident, int] = {}
@@ -383,8 +270,8 @@ def write_sheet(
     if fmt not in MEDIA_TYPES:
         raise ValueError(f"unknown sheet format {fmt!r}; use one of {', '.join(MEDIA_TYPES)}")
     sf = get_site(site)
-    ix = _Index(message)
-    rows = _rows(ix)
+    ix = MessageIndex(message)
+    rows = sheet_rows(ix)
     writer = _Writer(sf, ix)
     if not any(c.field == "PinPosition.positionInPin" for c in sf.columns):
         rows = _one_row_per_multipin(rows, ix, writer, sf)
@@ -435,13 +322,13 @@ def write_sheet(
 
 
 def _one_row_per_multipin(
-    rows: list[_Row], ix: _Index, writer: _Writer, sf: SiteFormat
-) -> list[_Row]:
+    rows: list[SheetRow], ix: MessageIndex, writer: _Writer, sf: SiteFormat
+) -> list[SheetRow]:
     """A sheet without sub-positions holds a multi-position pin as one pin: its first
     sub-position's row. Two rows would be two pins with one barcode in one place, which the
     facility refuses; what the other sub-positions hold is reported lost, with why."""
-    kept: list[_Row] = []
-    first: dict[Ident, _Row] = {}
+    kept: list[SheetRow] = []
+    first: dict[Ident, SheetRow] = {}
     for row in rows:
         mp = row.get("MultiPin")
         if mp is None or mp not in first:
@@ -460,7 +347,7 @@ def _one_row_per_multipin(
     return kept
 
 
-def _puck_slots(rows: list[_Row]) -> dict[Ident, int]:
+def _puck_slots(rows: list[SheetRow]) -> dict[Ident, int]:
     """Each puck's rank in its dewar, in row order: the position a sheet that requires one gets
     when the stored pucks have none."""
     slots: dict[Ident, int] = {}

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 from ..errors import MappingError, SheetProblem
 from . import transforms
 from .fields import FIELDS
+from .identities import assign_stable_uuids
+from .places import Entity, Places
 from .rows import Row, layout, parse_row
-from .sites import SiteFormat, get_site
+from .site_registry import get_site
+from .sites import SiteFormat
 from .tabular import read_table
 
 MXLIMS_VERSION = "0.6.13"
@@ -37,18 +37,6 @@ def ref(type_: str, key: str) -> dict[str, str]:
     return {"$ref": f"#/{type_}/{key}"}
 
 
-@dataclass
-class _Entity:
-    """A de-duplicated object (shipment, dewar, puck, macromolecule, multi-pin)."""
-
-    type: str
-    key: str
-    data: dict[str, Any]
-    label: str
-    identity: tuple[str, ...]
-    first_row: dict[str, int] = field(default_factory=dict)
-
-
 class _Builder:
     def __init__(
         self, site: SiteFormat, proposal_code: str | None, shipment_name: str | None = None
@@ -62,16 +50,12 @@ class _Builder:
         # what names each object within its shipment, for its stable uuid (see `_stable_uuids`)
         self.identities: dict[tuple[str, str], tuple[str, ...]] = {}
         self.proposal_code = proposal_code
-        self.shipment: _Entity | None = None
-        self.dewars: dict[object, _Entity] = {}
-        self.pucks: dict[object, _Entity] = {}
-        self.macromolecules: dict[str, _Entity] = {}
-        self.multipins: dict[object, _Entity] = {}
-        # places only one holder may take: dewar slots, puck positions, pin sub-positions,
-        # barcodes; each with the (row, holder) that took it first
-        self.taken: dict[tuple[Any, ...], tuple[int, str]] = {}
-        self.pins_in_puck: dict[str, int] = {}
-        self.placements: list[tuple[int, str, _Entity, int]] = []
+        self.shipment: Entity | None = None
+        self.dewars: dict[object, Entity] = {}
+        self.pucks: dict[object, Entity] = {}
+        self.macromolecules: dict[str, Entity] = {}
+        self.multipins: dict[object, Entity] = {}
+        self.places = Places(site, self.problem)
         self.puck_header = self._identity_header("Puck")
 
     # -- objects -----------------------------------------------------------------------------
@@ -105,7 +89,7 @@ class _Builder:
                     return str(value)
         return None
 
-    def merge(self, ent: _Entity, row: Row, values: dict[str, Any], ext: dict[str, Any]) -> None:
+    def merge(self, ent: Entity, row: Row, values: dict[str, Any], ext: dict[str, Any]) -> None:
         """Add a row's values to a shared object; a different value for a set field is an error."""
         for fld, value in values.items():
             if fld in ent.data and ent.data[fld] != value:
@@ -135,16 +119,16 @@ class _Builder:
 
     def entity(
         self,
-        table: dict[Any, _Entity],
+        table: dict[Any, Entity],
         ident: Any,
         type_: str,
         label: str,
         identity: tuple[str, ...],
-    ) -> tuple[_Entity, bool]:
+    ) -> tuple[Entity, bool]:
         if ident in table:
             return table[ident], False
         key, obj = self.new(type_, identity)
-        ent = _Entity(type_, key, obj, label, identity)
+        ent = Entity(type_, key, obj, label, identity)
         table[ident] = ent
         return ent, True
 
@@ -157,7 +141,7 @@ class _Builder:
         if self.shipment is None:
             self.shipment_row = row.number
             key, obj = self.new("Shipment", ())
-            self.shipment = _Entity("Shipment", key, obj, "the shipment", ())
+            self.shipment = Entity("Shipment", key, obj, "the shipment", ())
             if not site.maps("Shipment", "proposalCode"):
                 # ShipmentData requires proposalCode; the sheet has none (caller may supply it).
                 obj["proposalCode"] = self.proposal_code or ""
@@ -198,7 +182,7 @@ class _Builder:
             puck.data["containerRef"] = ref("Dewar", dewar.key)
         slot = row.get("Puck", "positionInDewar")
         if new_puck and slot is not None:
-            self._place_puck(row, dewar, puck, slot)
+            self.places.puck_in_dewar(row, dewar, puck, slot)
 
         ls_type, ls_key = self._pin(row, puck)
         # The row's sample, experiment, sweep and processing are named by the pin they are on.
@@ -250,22 +234,7 @@ class _Builder:
         if ext:
             obj.setdefault("extensions", {})[self.site.domain] = dict(ext)
 
-    def _place_puck(self, row: Row, dewar: _Entity, puck: _Entity, slot: int) -> None:
-        header = row.header_of.get(("Puck", "positionInDewar"))
-        cap = self.site.capacities.dewar
-        if cap is not None and slot > cap:
-            self.problem(row.number, header, f"position {slot} is beyond the {cap} of a dewar")
-        self._take(
-            ("dewar", dewar.key, slot),
-            puck.label,
-            row,
-            header,
-            lambda first, holder: (
-                f"{dewar.label} position {slot} already holds {holder} (row {first})"
-            ),
-        )
-
-    def _pin(self, row: Row, puck: _Entity) -> tuple[str, str]:
+    def _pin(self, row: Row, puck: Entity) -> tuple[str, str]:
         """Create the row's Pin (or PinPosition in a shared MultiPin); return its (type, key)."""
         pin_values = dict(row.values.get("Pin", {}))
         pin_ext = dict(row.ext.get("Pin", {}))
@@ -273,7 +242,7 @@ class _Builder:
             position = pin_values.pop("positionInPuck", None)
             pos_header = row.header_of.get(("Pin", "positionInPuck"))
         else:
-            position = self.pins_in_puck.get(puck.key, 0) + 1
+            position = self.places.next_position(puck)
             pos_header = self.puck_header
         sub = row.get("PinPosition", "positionInPin")
         barcode = pin_values.get("barcode")
@@ -298,7 +267,7 @@ class _Builder:
                 mp.data["numberPositions"] = self.site.capacities.multipin
                 if position is not None:
                     mp.data["positionInPuck"] = position
-                self._occupy(row, puck, position, pos_header)
+                self.places.occupy(row, puck, position, pos_header)
             self.merge(mp, row, mp_values, {})
             if new:
                 mp.data["containerRef"] = ref("Puck", puck.key)
@@ -310,14 +279,14 @@ class _Builder:
                 self.problem(
                     row.number, sub_header, f"sub-position {sub} is beyond the {cap} of a pin"
                 )
-            self._take(
+            self.places.take(
                 ("sub-position", mp.key, sub),
                 f"row {row.number}",
                 row,
                 sub_header,
                 lambda first, _: f"sub-position {sub} of {mp.label} is already used on row {first}",
             )
-            self._barcode(row, barcode, mp.key)
+            self.places.barcode(row, barcode, mp.key)
             return "PinPosition", pp_key
 
         if barcode is not None:  # a pin keeps its uuid when it moves to another place
@@ -332,63 +301,9 @@ class _Builder:
             pin["positionInPuck"] = position
         self._ext(pin, pin_ext)
         pin["containerRef"] = ref("Puck", puck.key)
-        self._occupy(row, puck, position, pos_header)
-        self._barcode(row, barcode, pin_key)
+        self.places.occupy(row, puck, position, pos_header)
+        self.places.barcode(row, barcode, pin_key)
         return "Pin", pin_key
-
-    def _occupy(self, row: Row, puck: _Entity, position: int | None, header: str | None) -> None:
-        if position is None:
-            return
-        self.pins_in_puck[puck.key] = self.pins_in_puck.get(puck.key, 0) + 1
-        self._take(
-            ("position", puck.key, position),
-            f"row {row.number}",
-            row,
-            header,
-            lambda first, _: (
-                f"position {position} of {puck.label} already holds the pin on row {first}"
-            ),
-        )
-        self.placements.append((row.number, header or "", puck, position))
-
-    def _barcode(self, row: Row, barcode: Any, owner: str) -> None:
-        if barcode is None:
-            return
-        self._take(
-            ("barcode", str(barcode)),
-            owner,  # the rows of one multi-position pin share its barcode
-            row,
-            row.header_of.get(("Pin", "barcode")),
-            lambda first, _: f"pin barcode {barcode} is also on row {first}",
-        )
-
-    def _take(
-        self,
-        place: tuple[Any, ...],
-        holder: str,
-        row: Row,
-        header: str | None,
-        clash: Callable[[int, str], str],
-    ) -> None:
-        """``holder`` takes ``place`` on ``row``. A place that another holder took first is a
-        problem at ``header``, worded by ``clash`` from that first (row, holder)."""
-        first_row, first_holder = self.taken.setdefault(place, (row.number, holder))
-        if first_holder != holder:
-            self.problem(row.number, header, clash(first_row, first_holder))
-
-    def finish(self) -> None:
-        caps = self.site.capacities
-        for number, header, puck, position in self.placements:
-            cap = caps.for_puck(puck.data.get("puckType"), puck.data.get("numberPositions"))
-            if position > cap:
-                if self.site.has_position_column:
-                    msg = f"position {position} is beyond the {cap} positions of {puck.label}"
-                else:
-                    msg = (
-                        f"{puck.label} has more than its {cap} positions (this is pin {position};"
-                        " the sheet has no position column, so rows fill positions in order)"
-                    )
-                self.problem(number, header or None, msg)
 
     def name_shipment(self, filename: str | None) -> None:
         """A shipment the sheet does not name is named after its first dewar (else the file), so
@@ -405,27 +320,8 @@ class _Builder:
             self.shipment.data["name"] = PurePath(filename).name
 
     def stable_uuids(self) -> None:
-        """Give every object a uuid derived from the facility, the proposal, the shipment's name
-        and what names the object in it (barcode, else name, else place).
-
-        Reading the same sheet again (corrected, or at the facility it was sent to) gives the
-        same uuids, so a re-upload updates its shipment instead of doubling it, and results a
-        facility returns find the user's objects.
-        """
         shipment = self.shipment.data if self.shipment else {}
-        scope = (
-            "mxlims-sheet",
-            self.site.code,
-            str(shipment.get("proposalCode", "")),
-            str(shipment.get("name", "")),
-        )
-        used: set[str] = set()
-        for (type_, key), identity in self.identities.items():
-            value = str(uuid.uuid5(_NAMESPACE, "\x1f".join((*scope, *identity))))
-            if value in used:  # only a sheet with problems names two objects alike
-                value = str(uuid.uuid5(_NAMESPACE, "\x1f".join((*scope, *identity, key))))
-            used.add(value)
-            self.objects[type_][key]["uuid"] = value
+        assign_stable_uuids(self.objects, self.identities, self.site.code, shipment)
 
     def message(self) -> dict[str, Any]:
         out: dict[str, Any] = {"version": MXLIMS_VERSION}
@@ -433,10 +329,6 @@ class _Builder:
             if self.objects.get(type_):
                 out[type_] = self.objects[type_]
         return out
-
-
-# uuid5 namespace of sheet-derived objects (itself uuid5(NAMESPACE_URL, "mxlims-store:sheets")).
-_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "mxlims-store:sheets")
 
 
 def _show(value: Any) -> str:
@@ -488,7 +380,7 @@ def read_sheet(
         row = parse_row(fmt, columns, number, cells, builder.problem, warn)
         if row is not None:
             builder.add(row)
-    builder.finish()
+    builder.places.check_capacities()
     if builder.problems:
         builder.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
         raise MappingError(builder.problems)

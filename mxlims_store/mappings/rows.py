@@ -14,7 +14,8 @@ from typing import Any
 from ..errors import SheetProblem
 from . import transforms
 from .fields import UNIT_CELL_PARTS, lookup
-from .sites import ColumnFormat, SiteFormat, extension_key, list_sites, normalise_header
+from .site_registry import list_sites
+from .sites import ColumnFormat, SiteFormat, extension_key, normalise_header
 
 HEADER_SCAN_ROWS = 20
 Report = Callable[[int | None, str | None, str], None]  # (row, column, message)

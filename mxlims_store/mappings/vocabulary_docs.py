@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .sites import ColumnFormat, SiteFormat, list_sites
+from .site_registry import list_sites
+from .sites import ColumnFormat, SiteFormat
 from .vocabularies import VOCABULARIES, Vocabulary
 
 README = Path(__file__).with_name("README.md")

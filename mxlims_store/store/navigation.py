@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from mxlims_store.answers import CutLink, Link, Links, Step, label
 from mxlims_store.errors import InvalidMessage, NotFound, Problem
-from mxlims_store.mappings.sites import site_domain
+from mxlims_store.mappings.site_registry import site_domain
 from mxlims_store.messages import write_message
 from mxlims_store.model.links import link_targets, ref_key_for, rule_for
 from mxlims_store.store.access import Caller, readable

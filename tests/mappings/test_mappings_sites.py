@@ -20,7 +20,7 @@ from mxlims_store.mappings import (
     write_sheet,
 )
 from mxlims_store.mappings.fields import FIELDS, UNIT_CELL_PARTS
-from mxlims_store.mappings.sites import parse_site
+from mxlims_store.mappings.site_registry import parse_site
 from tests.conftest import REFERENCE, SITE_FORMATS, needs_shared
 
 SCHEMAS = REFERENCE / "0.6.13" / "schemas"

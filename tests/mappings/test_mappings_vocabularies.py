@@ -9,9 +9,17 @@ from typing import Any
 import pytest
 
 from mxlims_store.errors import MappingError, SheetProblem
-from mxlims_store.mappings import SiteFileError, get_site, list_sites, read_sheet, write_sheet
+from mxlims_store.mappings import (
+    SiteFileError,
+    get_site,
+    list_sites,
+    load_site_file,
+    read_sheet,
+    write_sheet,
+)
 from mxlims_store.mappings.fields import FIELDS
-from mxlims_store.mappings.sites import ColumnFormat, load_site_file, parse_site
+from mxlims_store.mappings.site_registry import parse_site
+from mxlims_store.mappings.sites import ColumnFormat
 from mxlims_store.mappings.vocabularies import VOCABULARIES
 from mxlims_store.mappings.vocabulary_docs import BEGIN, END, markdown
 from tests.mappings.mapping_helpers import SITES, Table, dump, fixture, sheet_rows, table

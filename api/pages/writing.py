@@ -1,0 +1,185 @@
+"""The pages that write: upload a sheet or a message (checked first, then stored), and record
+what a scanned barcode has been through."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router, shown
+from api.pages.session import csrf_ok
+from mxlims_store.errors import MxlimsError
+from mxlims_store.mappings import list_sites
+from mxlims_store.messages.jsontext import loads
+from mxlims_store.store import POLICIES, Policy
+from mxlims_store.store.logistics import STATES
+
+# -- writing: upload (dry run first), events ---------------------------------------------------
+
+
+@router.get("/pages/upload", response_class=HTMLResponse)
+async def upload_form(request: Request, store: PageStore) -> HTMLResponse:
+    return render(request, "upload.html", sites=list_sites(), result=None)
+
+
+KINDS = ("sheet", "message")
+STAGED_FOR = 24 * 3600  # seconds an upload waits for its "Store it"
+
+
+def _staging(request: Request) -> Path:
+    folder: Path = request.app.state.settings.data_dir / "uploads"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
+def _stage(request: Request, data: bytes) -> str:
+    """Keep a checked upload on the server until the person confirms it (a form field could
+    not carry it: browsers and Starlette cap a field at 1 MB); forget stale ones."""
+    folder = _staging(request)
+    now = time.time()
+    for old in folder.iterdir():
+        if now - old.stat().st_mtime > STAGED_FOR:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(24)
+    descriptor = os.open(folder / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
+    request.session.setdefault("staged", [])
+    request.session["staged"] = [*request.session["staged"][-9:], token]
+    return token
+
+
+def _staged(request: Request, token: str) -> bytes | None:
+    """A staged upload of this session, taken (it is stored only once)."""
+    if (
+        token not in request.session.get("staged", [])
+        or not token.replace("-", "").replace("_", "").isalnum()
+    ):
+        return None
+    path = _staging(request) / token
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    path.unlink(missing_ok=True)
+    request.session["staged"] = [t for t in request.session["staged"] if t != token]
+    return data
+
+
+@router.post("/pages/upload", response_class=HTMLResponse)
+async def upload(
+    request: Request,
+    store: PageStore,
+    kind: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    site: Annotated[str, Form()] = "",
+    proposal: Annotated[str, Form()] = "",
+    policy: Annotated[str, Form()] = "reject_new",
+    staged: Annotated[str, Form()] = "",
+    filename: Annotated[str, Form()] = "",
+    file: UploadFile | None = None,
+) -> Response:
+    """A dry run first (every problem; what would be created, updated, kept as it is, or kept
+    although different), then the same file stored when the person confirms."""
+    if not csrf_ok(request, csrf):
+        return refused_form(request)
+    form = {"kind": kind, "site": site, "proposal": proposal, "policy": policy}
+
+    def again(code: int, **more: Any) -> HTMLResponse:
+        context: dict[str, Any] = {**form, "sites": list_sites(), "result": None, **more}
+        return render(request, "upload.html", code, policies=POLICIES, **context)
+
+    if kind not in KINDS or policy not in POLICIES:
+        return again(422, error="choose what the file is, and a policy from the list")
+    if staged:
+        data = _staged(request, staged)
+        if data is None:
+            return again(422, error="that upload is no longer waiting: check the file again")
+    elif file is not None and file.filename:
+        data = await file.read(MAX_UPLOAD + 1)
+        filename = file.filename
+    else:
+        data = b""
+    if not data or len(data) > MAX_UPLOAD:
+        return again(
+            422, error="choose a file" if not data else f"the file is over {MAX_UPLOAD:,} bytes"
+        )
+    dry_run = not staged
+    chosen: Policy = next(p for p in POLICIES if p == policy)
+    try:
+        if kind == "sheet":
+            report = await store.import_sheet(
+                site,
+                data,
+                filename=filename,
+                proposal=proposal or None,
+                policy=chosen,
+                dry_run=dry_run,
+            )
+        else:
+            try:
+                message = loads(data)
+            except (ValueError, UnicodeDecodeError, RecursionError) as error:
+                reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+                return again(422, error=f"{filename or 'the file'} is not valid JSON: {reason}")
+            report = await store.import_message(
+                message, policy=chosen, dry_run=dry_run, proposal=proposal or None
+            )
+    except MxlimsError as error:
+        return again(422, failure=error, problems=getattr(error, "problems", []))
+    shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
+    context: dict[str, Any] = {
+        **form,
+        "sites": list_sites(),
+        "policies": POLICIES,
+        "result": report,
+        "shipments": shipments,
+        "filename": filename,
+        "staged": _stage(request, data) if dry_run else "",
+    }
+    return render(request, "upload.html", **context)
+
+
+@router.get("/pages/scan", response_class=HTMLResponse)
+async def scan_form(request: Request, store: PageStore) -> HTMLResponse:
+    return render(request, "scan.html", states=STATES, recorded=None)
+
+
+@router.post("/pages/scan", response_class=HTMLResponse)
+async def scan(
+    request: Request,
+    store: PageStore,
+    ref: Annotated[str, Form()],
+    state: Annotated[str, Form()],
+    csrf: Annotated[str, Form()] = "",
+    location: Annotated[str, Form()] = "",
+    facility: Annotated[str, Form()] = "",
+    beamline: Annotated[str, Form()] = "",
+    tracking_number: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    """Record an event for what a barcode (or uuid) names: typed, or from a scanner."""
+    if not csrf_ok(request, csrf):
+        return refused_form(request)
+
+    async def work() -> Response:
+        recorded = await store.record_event(
+            ref.strip(),
+            state,
+            location=location or None,
+            facility=facility or None,
+            beamline=beamline or None,
+            trackingNumber=tracking_number or None,
+            note=note or None,
+        )
+        if back.startswith("/pages/"):
+            return RedirectResponse(back, status_code=303)
+        return render(request, "scan.html", states=STATES, recorded=recorded)
+
+    return await shown(request, work, status_on_error=409)

@@ -1,0 +1,59 @@
+"""The shapes of the library's answers: one declaration each, camelCase in JSON as MXLIMS is.
+
+The CLI prints them (``answer.to_dict()``) and the API declares them as its response models,
+so the OpenAPI shows each shape once and both say the same thing in the same words. Python code
+reads them by their snake_case attribute names (``report.dry_run``); JSON has ``dryRun``.
+
+An object is shown in MXLIMS form: its links under the standard's names (``containerRef``,
+``templateDataRefs``) as ``{"$ref": "<uuid>"}`` (the target's uuid, which is also a URI
+reference relative to the object's own URL ``.../objects/<uuid>``), with the store's
+bookkeeping beside it under the one key ``_meta``.
+"""
+
+from __future__ import annotations
+
+from mxlims_store.answers.base import Answer
+from mxlims_store.answers.navigation import CutLink, HistoryEntry, Link, Links, Step, label
+from mxlims_store.answers.objects import (
+    Bookkeeping,
+    ImportReport,
+    MxlimsObject,
+    Page,
+    mxlims_form,
+    store_form,
+)
+from mxlims_store.answers.sheets import SheetCell, SheetDefaultApplied, SheetLoss, SheetReport
+from mxlims_store.answers.tracking import (
+    ApiKey,
+    CreatedKey,
+    Event,
+    ShipmentSummary,
+    Status,
+    Whereabouts,
+)
+
+__all__ = [
+    "Answer",
+    "ApiKey",
+    "Bookkeeping",
+    "CreatedKey",
+    "CutLink",
+    "Event",
+    "HistoryEntry",
+    "ImportReport",
+    "Link",
+    "Links",
+    "MxlimsObject",
+    "Page",
+    "SheetCell",
+    "SheetDefaultApplied",
+    "SheetLoss",
+    "SheetReport",
+    "ShipmentSummary",
+    "Status",
+    "Step",
+    "Whereabouts",
+    "label",
+    "mxlims_form",
+    "store_form",
+]

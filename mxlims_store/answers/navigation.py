@@ -1,0 +1,83 @@
+"""Links, provenance steps and history entries, each with a label a person can read."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from mxlims_store.answers.base import Answer
+
+# -- navigation --------------------------------------------------------------------------------
+
+
+def label(document: dict[str, Any]) -> str:
+    """How a person names an object: type, barcode or name, and its place in its container."""
+    shown = document.get("barcode") or document.get("name") or document.get("acronym")
+    text = f"{document['mxlimsType']} {shown or document.get('_id') or document.get('uuid')}"
+    for field in ("positionInPuck", "positionInDewar", "positionInPin", "positionInPlate"):
+        if document.get(field) is not None:
+            return f"{text} (position {document[field]})"
+    return text
+
+
+class Link(Answer):
+    """One link of an object: its name, the foreign-key field, and the object at the other end."""
+
+    link: str = Field(description="the standard's name: `containerRef`, or a reverse name")
+    field: str = Field(description="the foreign key holding it (`containerId`)")
+    uuid: str
+    mxlims_type: str | None = Field(description="null when the caller may not see the target")
+    label: str | None = Field(default=None, description="`Puck HOLD-PK-001-01 (position 2)`")
+
+
+class Links(Answer):
+    """Forward links (the object's foreign keys) and reverse links (who points at it)."""
+
+    uuid: str
+    mxlims_type: str
+    label: str
+    forward: list[Link]
+    reverse: list[Link]
+
+
+class CutLink(Answer):
+    """A link the walk did not follow because it stopped at the depth limit."""
+
+    link: str
+    uuid: str = Field(description="the object left out: walk on from here")
+    mxlims_type: str
+
+
+class Step(Answer):
+    """An object reached by a provenance walk, and how."""
+
+    uuid: str
+    mxlims_type: str
+    label: str = Field(description="`Pin P0010101 (position 1)`: a chain reads as a sentence")
+    depth: int
+    # Absent (or null) on the object the walk starts from: nothing reached it.
+    link: str | None = Field(default=None, description="the link that reached it")
+    source: str | None = Field(
+        default=None, alias="from", description="the uuid it was reached from"
+    )
+    cut: list[CutLink] | None = Field(
+        default=None,
+        description="only where the walk stopped at the depth limit: the links it did not "
+        "follow from this object (the response also says so in `X-MXLIMS-Truncated`)",
+    )
+
+
+class HistoryEntry(Answer):
+    """One recorded change of an object."""
+
+    model_config = ConfigDict(extra="allow")
+
+    uuid: str
+    revision: int
+    operation: Literal["create", "update", "delete"]
+    actor: str | None = Field(default=None, description="absent in changes older than keys")
+    time: str
+    changes: dict[str, dict[str, Any]] = Field(
+        description="per field, `before` and `after` (absent: the field was not set)"
+    )
