@@ -9,6 +9,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY mxlims_store ./mxlims_store
 COPY api ./api
+# mxlims_store/api is a symlink to ../api: the web layer installs inside the one package
 RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim

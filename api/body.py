@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import ApiError, error_response
+from mxlims_store.api.errors import ApiError, error_response
 from mxlims_store.messages.jsontext import loads
 
 JSON_TYPES = ("application/json",)

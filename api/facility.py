@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from api import models
+from mxlims_store.api import models
 from mxlims_store.config import Settings
 from mxlims_store.mappings import list_sites
 from mxlims_store.messages import SUPPORTED_VERSIONS

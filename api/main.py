@@ -1,8 +1,9 @@
 """The FastAPI application: ``create_app(settings)``, served by ``mxlims-store serve``.
 
 The lifespan opens the store once (pinged, indexes in place), keeps it on ``app.state`` for
-:data:`api.deps.StoreDep`, and closes it on shutdown. A store that cannot be opened (bad
-MongoDB URL, unreachable server, locked data directory) stops the start with one clear line.
+:data:`mxlims_store.api.deps.StoreDep`, and closes it on shutdown. A store that cannot be
+opened (bad MongoDB URL, unreachable server, locked data directory) stops the start with one
+clear line.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from api import openapi, pages
-from api.body import BodyLimit
-from api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
-from api.head import HeadAsGet
-from api.params import utf8_query
-from api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
-from api.slow_clients import BodyTimeout
+from mxlims_store.api import openapi, pages
+from mxlims_store.api.body import BodyLimit
+from mxlims_store.api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
+from mxlims_store.api.head import HeadAsGet
+from mxlims_store.api.params import utf8_query
+from mxlims_store.api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
+from mxlims_store.api.slow_clients import BodyTimeout
 from mxlims_store.config import Settings, describe_store, get_settings, split_list
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store

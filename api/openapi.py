@@ -5,7 +5,7 @@
 - ``If-Match`` of a change declared required (the route answers its absence itself, with 428
   rather than a validation error) and header parameters as plain strings (a header is never
   ``null``);
-- the links of :mod:`api.links`.
+- the links of :mod:`mxlims_store.api.links`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api.links import add_links
-from api.routes.objects import MERGE_PATCH, MERGE_PATCH_SCHEMA
-from api.sheet_upload import SHEET_FILE, SHEET_FILE_SCHEMA
+from mxlims_store.api.links import add_links
+from mxlims_store.api.routes.objects import MERGE_PATCH, MERGE_PATCH_SCHEMA
+from mxlims_store.api.sheet_upload import SHEET_FILE, SHEET_FILE_SCHEMA
 
 REQUIRED_HEADERS = {("update_object", "If-Match")}
 

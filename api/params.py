@@ -8,8 +8,8 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import Header, Path, Query, Request
 
-from api.errors import ApiError
 from mxlims_store.answers import ImportReport
+from mxlims_store.api.errors import ApiError
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import FindQuery
 from mxlims_store.store.queries import MAX_LIMIT

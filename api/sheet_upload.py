@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
-from api.errors import ApiError
+from mxlims_store.api.errors import ApiError
 
 RAW_TYPES = (
     "text/csv",

@@ -27,7 +27,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
-from api.errors import ApiError
+from mxlims_store.api.errors import ApiError
 from mxlims_store.config import get_settings
 
 

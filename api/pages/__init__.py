@@ -6,8 +6,8 @@ that write carry a per-session token (and the cookie is SameSite=strict), so no 
 make a signed-in browser write. No JavaScript is needed; nothing is fetched from the network.
 """
 
-from api.pages import writing  # noqa: F401  (registers the pages that write on the router)
-from api.pages.routes import router
-from api.pages.session import install
+from mxlims_store.api.pages import writing  # noqa: F401  (registers the pages that write on the router)
+from mxlims_store.api.pages.routes import router
+from mxlims_store.api.pages.session import install
 
 __all__ = ["install", "router"]

@@ -17,7 +17,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.pages.session import csrf_ok, csrf_token, page_store, sign_in, sign_out, signed_in
+from mxlims_store.api.pages.session import (
+    csrf_ok,
+    csrf_token,
+    page_store,
+    sign_in,
+    sign_out,
+    signed_in,
+)
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings import SheetDefaults, list_sites
 from mxlims_store.model.registry import MODEL_VERSION

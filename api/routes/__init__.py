@@ -1,8 +1,10 @@
 """One route module per resource; each exposes ``router``. ``ROUTERS`` are served under the
 API's version prefix (:data:`API_PREFIX`); ``ROOT_ROUTERS`` at the root."""
 
-from api.params import API_PREFIX as API_PREFIX  # one definition, beside the URL helpers
-from api.routes import (
+from mxlims_store.api.params import (
+    API_PREFIX as API_PREFIX,  # one definition, beside the URL helpers
+)
+from mxlims_store.api.routes import (
     facility,
     health,
     history,

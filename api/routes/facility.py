@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import facility, models
-from api.deps import SettingsDep
+from mxlims_store.api import facility, models
+from mxlims_store.api.deps import SettingsDep
 
 router = APIRouter(tags=["facility"])
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api import models
-from api.deps import OpenStoreDep, SettingsDep, StoreDep
-from api.errors import errors
+from mxlims_store.api import models
+from mxlims_store.api.deps import OpenStoreDep, SettingsDep, StoreDep
+from mxlims_store.api.errors import errors
 from mxlims_store.model.registry import MODEL_VERSION
 
 router = APIRouter(tags=["service"])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import StoreDep
-from api.errors import errors
-from api.params import ObjectUuid
 from mxlims_store.answers import HistoryEntry
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.params import ObjectUuid
 
 router = APIRouter(tags=["history"])
 

@@ -7,11 +7,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.deps import StoreDep
-from api.errors import errors
-from api.params import location
-from api.response_headers import LOCATION
 from mxlims_store.answers import ApiKey, CreatedKey
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.params import location
+from mxlims_store.api.response_headers import LOCATION
 
 router = APIRouter(tags=["keys"])
 

@@ -8,13 +8,13 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from api.deps import StoreDep
-from api.errors import errors
-from api.params import ObjectUuid, location
-from api.response_headers import ETAG, LOCATION
-from api.routes.navigation import attachment, message_file
-from api.routes.objects import answer
 from mxlims_store.answers import Event, MxlimsObject, ShipmentSummary, Status, Whereabouts
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.params import ObjectUuid, location
+from mxlims_store.api.response_headers import ETAG, LOCATION
+from mxlims_store.api.routes.navigation import attachment, message_file
+from mxlims_store.api.routes.objects import answer
 from mxlims_store.store import Store
 
 router = APIRouter(tags=["logistics"])

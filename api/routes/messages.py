@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.body import MessageBody
-from api.deps import StoreDep
-from api.errors import errors
-from api.examples import SHIPMENT_MESSAGE
-from api.params import UUID_PATTERN, created_root, location
-from api.response_headers import LOCATION
 from mxlims_store.answers import ImportReport
+from mxlims_store.api.body import MessageBody
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.examples import SHIPMENT_MESSAGE
+from mxlims_store.api.params import UUID_PATTERN, created_root, location
+from mxlims_store.api.response_headers import LOCATION
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import Policy

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from api import models
-from api.deps import StoreDep
-from api.errors import errors
-from api.params import Depth, ObjectUuid
-from api.response_headers import DOWNLOAD
-from api.site_params import SiteOrDomainQuery
 from mxlims_store.answers import Links, Step
+from mxlims_store.api import models
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.params import Depth, ObjectUuid
+from mxlims_store.api.response_headers import DOWNLOAD
+from mxlims_store.api.site_params import SiteOrDomainQuery
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage
 from mxlims_store.store.walk import Cut, Direction, cut_summary
 

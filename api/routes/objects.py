@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.body import JsonObject
-from api.deps import StoreDep
-from api.errors import errors
-from api.params import (
+from mxlims_store.answers import MxlimsObject, Page, store_form
+from mxlims_store.api.body import JsonObject
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.params import (
     IfMatch,
     IfMatchOrAny,
     ObjectUuid,
@@ -18,8 +19,7 @@ from api.params import (
     optional_revision,
     required_revision,
 )
-from api.response_headers import ETAG
-from mxlims_store.answers import MxlimsObject, Page, store_form
+from mxlims_store.api.response_headers import ETAG
 from mxlims_store.store import FindQuery
 from mxlims_store.store import StoredObject as Stored
 

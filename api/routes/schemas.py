@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from api import models
-from api.errors import errors
-from api.schema_files import read_schema, schema_names
+from mxlims_store.api import models
+from mxlims_store.api.errors import errors
+from mxlims_store.api.schema_files import read_schema, schema_names
 
 router = APIRouter(tags=["schemas"])
 NAMES = schema_names()

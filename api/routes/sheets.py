@@ -10,19 +10,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import StoreDep
-from api.errors import ApiError, errors
-from api.params import ObjectUuid, created_root, location
-from api.response_headers import DOWNLOAD, LOCATION, header
-from api.sheet_upload import SHEET_BODY, Upload
-from api.site_params import (
+from mxlims_store.answers import ImportReport, SheetLoss, SheetReport
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import ApiError, errors
+from mxlims_store.api.params import ObjectUuid, created_root, location
+from mxlims_store.api.response_headers import DOWNLOAD, LOCATION, header
+from mxlims_store.api.sheet_upload import SHEET_BODY, Upload
+from mxlims_store.api.site_params import (
     FacilityPath,
     FacilityQuery,
     FacilityTargetQuery,
     SourceQuery,
     TargetQuery,
 )
-from mxlims_store.answers import ImportReport, SheetLoss, SheetReport
 from mxlims_store.mappings import (
     SheetDefaults,
     SheetExport,

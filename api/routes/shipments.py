@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import StoreDep
-from api.errors import errors
-from api.params import ObjectUuid
-from api.routes.navigation import attachment, message_file
+from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.errors import errors
+from mxlims_store.api.params import ObjectUuid
+from mxlims_store.api.routes.navigation import attachment, message_file
 
 router = APIRouter(tags=["shipments"])
 

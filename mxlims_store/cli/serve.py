@@ -47,9 +47,9 @@ def serve(
     # Named, not imported: the library never imports the web layer. The protocol bounds how
     # long a client may take to send a request's headers (uvicorn itself does not).
     uvicorn.run(
-        "api.main:create_app",
+        "mxlims_store.api.main:create_app",
         factory=True,
         host=host,
         port=port,
-        http="api.slow_clients:TimedH11Protocol",
+        http="mxlims_store.api.slow_clients:TimedH11Protocol",
     )

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.main import create_app
+from mxlims_store.api.main import create_app
 from mxlims_store.config import Settings
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 

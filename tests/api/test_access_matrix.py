@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.main import create_app
+from mxlims_store.api.main import create_app
 from mxlims_store.store.backends import Write
 from mxlims_store.store.collections import KEYS
 from mxlims_store.store.documents import META

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api import facility
-from api.main import StoreUnavailable, create_app
+from mxlims_store.api import facility
+from mxlims_store.api.main import StoreUnavailable, create_app
 from mxlims_store.config import describe_store
 from mxlims_store.errors import Unavailable
 from mxlims_store.messages import SUPPORTED_VERSIONS

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.main import create_app
+from mxlims_store.api.main import create_app
 from tests.api.conftest import make_settings, running
 from tests.factories import shipment_message
 

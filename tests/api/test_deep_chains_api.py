@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from api.main import create_app
+from mxlims_store.api.main import create_app
 from mxlims_store.store.walk import MAX_DEPTH
 from tests.api.conftest import make_settings, running
 from tests.factories import derived_chain

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from api.main import create_app
+from mxlims_store.api.main import create_app
 from mxlims_store.cli import app as cli
 from mxlims_store.config import get_settings
 from tests.api.conftest import make_settings, running

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from api.params import ETAG_OR_ANY_PATTERN, ETAG_PATTERN
+from mxlims_store.api.params import ETAG_OR_ANY_PATTERN, ETAG_PATTERN
 
 ERROR_BODY = "#/components/schemas/ErrorBody"
 
@@ -76,7 +76,7 @@ OPEN = {"get_facility", "list_schemas", "get_schema", "get_health"}  # no key ne
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from api.main import create_app
+    from mxlims_store.api.main import create_app
     from tests.api.conftest import make_settings
 
     app: FastAPI = create_app(make_settings(tmp_path_factory.mktemp("openapi")))

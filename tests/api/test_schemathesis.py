@@ -29,8 +29,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
-from api.main import create_app
-from api.params import UUID_PATTERN
+from mxlims_store.api.main import create_app
+from mxlims_store.api.params import UUID_PATTERN
 from mxlims_store.config import Settings
 from mxlims_store.store import Store
 from mxlims_store.store.backend import open_store
