@@ -70,8 +70,14 @@ def private_mariadb(folder: Path) -> Iterator[MariaDB]:
     """A fresh server in ``folder`` for the block; :class:`MariaDBUnavailable` if none starts."""
     data_dir, sock = folder / "mariadb-data", folder / "mariadb.sock"
     install = subprocess.run(
-        [_tool("mariadb-install-db"), "--no-defaults", f"--datadir={data_dir}", "--user=root"]
-        + ["--auth-root-authentication-method=normal", "--skip-test-db"],
+        [
+            _tool("mariadb-install-db"),
+            "--no-defaults",
+            f"--datadir={data_dir}",
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
         capture_output=True,
         text=True,
     )
@@ -80,9 +86,18 @@ def private_mariadb(folder: Path) -> Iterator[MariaDB]:
     port = _free_port()
     log = folder / "mariadb.err"
     process = subprocess.Popen(
-        [_tool("mariadbd"), "--no-defaults", f"--datadir={data_dir}", f"--socket={sock}"]
-        + [f"--port={port}", "--bind-address=127.0.0.1", "--user=root", "--skip-name-resolve"]
-        + [f"--log-error={log}", f"--pid-file={folder / 'mariadb.pid'}"],
+        [
+            _tool("mariadbd"),
+            "--no-defaults",
+            f"--datadir={data_dir}",
+            f"--socket={sock}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-name-resolve",
+            f"--log-error={log}",
+            f"--pid-file={folder / 'mariadb.pid'}",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -1,4 +1,5 @@
-"""One top-level package: the web layer installs as ``mxlims_store.api``; the core never imports it."""
+"""One top-level package: the web layer installs as ``mxlims_store.api``; the core never
+imports it."""
 
 from __future__ import annotations
 
