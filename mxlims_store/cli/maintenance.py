@@ -25,7 +25,8 @@ def backup(
 
 @app.command()
 def check() -> None:
-    """Run the integrity check of the embedded store; exit 1 and list problems if it fails."""
+    """Check the store: the engine's integrity and every rule over all objects (positions,
+    capacities, barcodes per shipment, links, history); exit 1 and list problems, one a line."""
 
     async def run(store: Store) -> list[str]:
         return await store.check()

@@ -38,6 +38,7 @@ class Index:
 
     fields: tuple[str, ...]
     array: str | None = None
+    unique: bool = False  # unique over the documents that hold the last field (a partial index)
 
     @property
     def name(self) -> str:
@@ -61,7 +62,13 @@ _COMMON: list[Index] = [
 INDEXES: dict[str, list[Index]] = {
     collection: [*_COMMON, *_foreign_key_indexes(collection)] for collection in CORE_COLLECTIONS
 }
-INDEXES["logistical_samples"] += [Index(("barcode",)), Index(("name",))]
+INDEXES["logistical_samples"] += [
+    Index(("barcode",)),
+    Index(("name",)),
+    # One object per position of a container, enforced by the database itself: ``_meta.slot``
+    # ("puck:5:-1", see integrity.slot_of) is set on every object placed in a container.
+    Index(("containerId", "_meta.slot"), unique=True),
+]
 INDEXES["samples"] += [Index(("name",)), Index(("acronym",))]
 INDEXES[HISTORY] = [Index(("uuid", "revision"))]
 INDEXES[KEYS] = []  # looked up by id only

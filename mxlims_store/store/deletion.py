@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from mxlims_store.errors import Conflict, PermissionDenied, Problem
+from mxlims_store.store import unit_of_work
 from mxlims_store.store.access import LOCAL, Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.documents import META, now
@@ -20,7 +21,6 @@ from mxlims_store.store.objects import commit_at_revision
 from mxlims_store.store.ownership import stored_owner
 from mxlims_store.store.reads import locate
 from mxlims_store.store.walk import walk
-from mxlims_store.store.write_lock import checked_writes
 
 CASCADE_DEPTH = 10_000  # a cascade goes to the bottom of any chain a message can build
 
@@ -29,8 +29,7 @@ async def delete(
     db: Backend, caller: Caller, uuid: str, revision: int | None = None, cascade: bool = False
 ) -> list[str]:
     """Delete ``uuid`` (and with ``cascade`` all below it); the uuids deleted."""
-    async with checked_writes(db):
-        return await _delete(db, caller, uuid, revision, cascade)
+    return await unit_of_work.run(db, lambda tx: _delete(tx, caller, uuid, revision, cascade))
 
 
 async def _delete(

@@ -18,6 +18,7 @@ from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store.backends import Write
 from mxlims_store.store.collections import collection_of
 from mxlims_store.store.documents import META, from_document, to_document
+from mxlims_store.store.integrity import slot_of
 
 Operation = Literal["create", "update", "delete"]
 
@@ -54,6 +55,10 @@ def recorded_change(
             **(created or {}),
             **({"sourceVersion": source_version} if source_version is not None else {}),
         }
+        meta.pop("slot", None)
+        slot = slot_of(obj)
+        if slot is not None:
+            meta["slot"] = slot  # the position, one value, under the database's unique index
         document = to_document(obj, meta)
     current = document if document is not None else stored
     if current is None:

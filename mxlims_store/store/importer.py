@@ -23,7 +23,7 @@ from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
 from mxlims_store.model.registry import BASE_TYPE
-from mxlims_store.store import integrity
+from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
@@ -31,7 +31,6 @@ from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.ownership import owners, stored_owner
-from mxlims_store.store.write_lock import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
@@ -76,8 +75,10 @@ async def import_message(
     gone = cleared or {}
     if dry_run:
         return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
-    async with checked_writes(db):
-        return await _checked(db, read, import_id, caller, policy, False, proposal, gone)
+    # One unit of work: what the rules read cannot change before the commit, in any process.
+    return await unit_of_work.run(
+        db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
+    )
 
 
 async def _checked(
@@ -131,7 +132,10 @@ async def _checked(
         differing_fields=plan.differing_fields,
     )
     if not dry_run:
-        await db.commit(plan.writes)
+        try:
+            await db.commit(plan.writes)
+        except InvalidMessage as error:  # the database's own unique index: the same problem
+            raise unit_of_work.located(error, path_of, message_form=True) from None
     return report
 
 

@@ -34,6 +34,24 @@ SLOTS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "PlateWell": (("rowNumber", "columnNumber"), None, "plate"),
     "WellDrop": (("dropNumber",), None, "well"),
 }
+
+
+def slot_of(obj: dict[str, Any]) -> str | None:
+    """The position an object holds in its container as one value, ``<space>:<position>:<sub>``
+    (``puck:5:-1``, a well ``plate:3:4``): an absent sub-position is ``-1``, never NULL, so the
+    database's unique index on (containerId, slot) holds for every placed object. None when the
+    object holds no position (no container, or no position given)."""
+    slot = SLOTS.get(obj.get("mxlimsType", ""))
+    if slot is None or not obj.get("containerId"):
+        return None
+    fields, _, space = slot
+    key = [obj.get(f) for f in fields]
+    if key[0] is None or None in key:
+        return None
+    sub = key[1] if len(key) > 1 else -1
+    return f"{space}:{key[0]}:{sub}"
+
+
 # links that must never come back to where they started, and where their targets are stored
 CHAINS = {
     "containerId": "logistical_samples",

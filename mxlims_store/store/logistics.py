@@ -23,12 +23,12 @@ from typing import Any
 
 from mxlims_store.errors import Conflict, InvalidMessage, NotFound, PermissionDenied, Problem
 from mxlims_store.model.basic_types import is_uuid
+from mxlims_store.store import unit_of_work
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import EVENTS
 from mxlims_store.store.documents import META, now
 from mxlims_store.store.reads import locate
-from mxlims_store.store.write_lock import checked_writes
 
 STATES = ("prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed")
 MOVES: dict[str | None, tuple[str, ...]] = {
@@ -95,8 +95,8 @@ async def record(
     problems = _check({"state": state, **details})
     if problems:
         raise InvalidMessage(problems)
-    async with checked_writes(db):  # the current state is read and moved on in one turn
-        return await _record(db, caller, ref, state, details)
+    # the current state is read and moved on in one unit of work (one transaction)
+    return await unit_of_work.run(db, lambda tx: _record(tx, caller, ref, state, details))
 
 
 async def _record(

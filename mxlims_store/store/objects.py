@@ -17,7 +17,7 @@ from mxlims_store.errors import (
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.limits import storable_problems
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, link_targets, rule_for
-from mxlims_store.store import integrity
+from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import collection_of
@@ -25,7 +25,6 @@ from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import merge_patch
 from mxlims_store.store.reads import fetch, locate
-from mxlims_store.store.write_lock import checked_writes
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
 
@@ -56,8 +55,7 @@ async def get(db: Backend, caller: Caller, uuid: str) -> StoredObject:
 async def update(
     db: Backend, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
 ) -> StoredObject:
-    async with checked_writes(db):
-        return await _update(db, caller, uuid, changes, revision)
+    return await unit_of_work.run(db, lambda tx: _update(tx, caller, uuid, changes, revision))
 
 
 async def _update(
@@ -98,8 +96,12 @@ async def commit_at_revision(db: Backend, caller: Caller, write: Write, revision
     try:
         await db.commit([write])
     except WriteConflict:
-        await _refuse_stale(db, caller, write.uuid, revision)
-        raise
+        _, current = await locate(db, caller, write.uuid)  # NotFound if it was deleted meanwhile
+        if int(current[META]["revision"]) != revision:
+            raise StaleRevision(write.uuid, revision, int(current[META]["revision"])) from None
+        raise  # its container changed under it, not the object: the unit runs again
+    except InvalidMessage as error:  # the database's own unique index: the same problem
+        raise unit_of_work.located(error, {}, message_form=False) from None
 
 
 def _check_writable(caller: Caller, document: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from mxlims_store.answers import HistoryEntry, ImportReport, Links, Page
 from mxlims_store.errors import MxlimsError, PermissionDenied
 from mxlims_store.mappings import SheetDefaults, SheetExport
 from mxlims_store.store import (
+    consistency,
     deletion,
     importer,
     keys,
@@ -246,8 +247,12 @@ class Store:
         return await self._embedded("backup").backup(target)
 
     async def check(self) -> list[str]:
-        """Problems found by the embedded store's integrity check (none: an empty list)."""
-        return await self._embedded("check").check()
+        """Every problem found, one line each (none: an empty list): the embedded engine's own
+        integrity check, then the store's rules over everything stored (any backend)."""
+        if not self.caller.is_admin:
+            raise PermissionDenied("only an admin may check the store")
+        found = await self.db.check() if isinstance(self.db, SqliteBackend) else []
+        return found + await consistency.rule_problems(self.db)
 
     def _embedded(self, action: str) -> SqliteBackend:
         if not self.caller.is_admin:

@@ -27,8 +27,11 @@ class MongomockDriver:
         return {"ok": 1.0} if name == "ping" else {"isWritablePrimary": True}
 
     async def create_indexes(self, collection: str, indexes: list[IndexModel]) -> None:
+        # mongomock enforces unique indexes, partial ones included (partialFilterExpression
+        # with $exists), on insert_one and replace_one: the double refuses what MongoDB refuses.
         for index in indexes:
-            self.db[collection].create_index(list(index.document["key"].items()))
+            options = {k: v for k, v in index.document.items() if k not in ("key", "name")}
+            self.db[collection].create_index(list(index.document["key"].items()), **options)
 
     async def find(
         self, collection: str, filter: Document, sort: Sort, limit: int, session: Any = None
@@ -62,7 +65,12 @@ class MongomockDriver:
                     continue
                 outcome.applied += 1
             elif op.kind == "replace":
-                outcome.applied += target.replace_one(op.filter, op.document).matched_count
+                try:
+                    outcome.applied += target.replace_one(op.filter, op.document).matched_count
+                except DuplicateKeyError:  # a unique index (a taken position) refused it
+                    outcome.duplicates.append(position)
+            elif op.kind == "update":
+                outcome.applied += target.update_one(op.filter, op.document or {}).matched_count
             else:
                 outcome.applied += target.delete_one(op.filter).deleted_count
         return outcome

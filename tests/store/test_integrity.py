@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from mxlims_store.errors import Conflict, InvalidMessage, InvalidQuery, StaleRevision
+from mxlims_store.errors import InvalidMessage, InvalidQuery, StaleRevision, Unavailable
 from mxlims_store.store import Caller, FindQuery, Store
+from mxlims_store.store.backends.sqlite import SqliteBackend
 from tests.factories import minimal, new_uuid, results_message, shipment_message
 
 BOB = Caller("bob", frozenset({"mx2222"}))
@@ -83,38 +84,53 @@ async def test_a_stub_that_nothing_stored_backs_is_refused(store: Store) -> None
         await store.import_message(message)
 
 
-async def test_a_lost_race_leaves_no_history_of_what_did_not_happen(
+async def test_a_writer_cannot_land_between_the_checks_and_the_commit(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another process writes while an import is between its checks and its commit: on SQLite
+    it cannot (the import holds the write lock from its first read); without transactions the
+    import loses the race, is run again against what the winner wrote, and no history tells of
+    what did not happen."""
     message = shipment_message(2)
     await store.import_message(message)
     pin = message["Pin"]["Pin1"]["uuid"]
     changed = copy.deepcopy(message)
     changed["Pin"]["Pin1"]["barcode"] = "IMPORTED"
     changed["Pin"]["Pin2"]["barcode"] = "IMPORTED-2"
-    real_commit = store.db.commit
-    raced: list[bool] = []
-
+    raced: list[str] = []
     other_process = Store(_second_backend(store))  # a writer this process does not serialise
+    real_unit = store.db.unit
 
-    async def racing_commit(writes: Any) -> None:
-        if not raced:  # another writer lands between the import's checks and its commit
-            raced.append(True)
-            await other_process.update(pin, {"barcode": "OTHER"}, revision=1)
-        await real_commit(writes)
+    async def racing_unit(work: Any) -> Any:
+        async def raced_work(tx: Any) -> Any:
+            real_commit = tx.commit
 
-    monkeypatch.setattr(store.db, "commit", racing_commit)
-    with pytest.raises(Conflict, match="re-run"):
-        await store.import_message(changed, policy="update_old")
-    assert (await store.get(pin)).data["barcode"] == "OTHER"
-    other = (await store.get(message["Pin"]["Pin2"]["uuid"])).data["barcode"]
-    # with a transaction nothing of the import landed; without, the other writes stand
-    assert other == ("PIN-2" if store.db.transactional else "IMPORTED-2")
+            async def racing_commit(writes: Any) -> None:
+                if not raced:  # another writer tries to land right before this commit
+                    try:
+                        await other_process.update(pin, {"barcode": "OTHER"}, revision=1)
+                        raced.append("landed")
+                    except Unavailable:
+                        raced.append("waited")
+                await real_commit(writes)
+
+            tx.commit = racing_commit
+            return await work(tx)
+
+        return await real_unit(raced_work)
+
+    monkeypatch.setattr(store.db, "unit", racing_unit)
+    await store.import_message(changed, policy="update_old")
+    assert (await store.get(pin)).data["barcode"] == "IMPORTED"
+    assert (await store.get(message["Pin"]["Pin2"]["uuid"])).data["barcode"] == "IMPORTED-2"
     history = await store.history(pin)
-    assert [(e["operation"], e["changes"].get("barcode", {}).get("after")) for e in history] == [
-        ("create", "PIN-1"),
-        ("update", "OTHER"),
-    ]
+    seen = [(e["operation"], e["changes"].get("barcode", {}).get("after")) for e in history]
+    if isinstance(store.db, SqliteBackend):
+        assert raced == ["waited"]
+        assert seen == [("create", "PIN-1"), ("update", "IMPORTED")]
+    else:
+        assert raced == ["landed"]
+        assert seen == [("create", "PIN-1"), ("update", "OTHER"), ("update", "IMPORTED")]
 
 
 @pytest.mark.parametrize(
@@ -206,9 +222,8 @@ async def test_results_round_trip_still_works_after_all_that(store: Store) -> No
 def _second_backend(store: Store) -> Any:
     """Another handle on the same data, as a second process would have (its own write lock)."""
     from mxlims_store.store.backends.mongo import MongoBackend
-    from mxlims_store.store.backends.sqlite import SqliteBackend
 
     if isinstance(store.db, SqliteBackend):
-        return SqliteBackend(store.db.path)
+        return SqliteBackend(store.db.path, lock_timeout=0.2)
     assert isinstance(store.db, MongoBackend)
     return MongoBackend(store.db.driver)

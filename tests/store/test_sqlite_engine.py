@@ -149,9 +149,9 @@ async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(tmp_path: Pat
     await store.import_message(first)
 
     def limit(pages: int | None) -> None:
-        connection = backend._connection()
-        current = connection.execute("PRAGMA page_count").fetchone()[0]
-        connection.execute(f"PRAGMA max_page_count = {pages or current}")
+        for connection in (backend._connection(), backend.writer_connection()):  # units write
+            current = connection.execute("PRAGMA page_count").fetchone()[0]
+            connection.execute(f"PRAGMA max_page_count = {pages or current}")
 
     await backend._run(limit, None)  # SQLite's own SQLITE_FULL from here on
     with pytest.raises(Unavailable, match="cannot write"):

@@ -7,9 +7,11 @@ transactions stores an import, a PATCH or a DELETE together with its history or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 Document = dict[str, Any]
 Sort = Sequence[tuple[str, int]]
@@ -61,6 +63,15 @@ class Backend(Protocol):
         lost race: :class:`~mxlims_store.errors.WriteConflict` names those uuids. With
         ``transactional`` nothing at all was written then; without, the other writes stand and
         the lost ones left no history (an import's re-run completes it).
+        """
+
+    async def unit(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """Run ``await work(tx)``: ``tx`` is this backend inside ONE transaction (SQLite
+        ``BEGIN IMMEDIATE``, a MongoDB session transaction), so what ``work`` reads to check its
+        rules cannot change before its ``tx.commit`` lands. Without transactions (standalone
+        MongoDB) ``tx.commit`` first bumps a counter on each container whose contents change,
+        over the value ``work`` read: a concurrent change of the same container makes it a
+        WriteConflict, and the caller runs the unit again (:mod:`mxlims_store.store.unit_of_work`).
         """
 
     async def close(self) -> None: ...

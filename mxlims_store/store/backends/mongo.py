@@ -14,26 +14,27 @@ message's content).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from pymongo import DeleteOne, IndexModel, InsertOne, ReplaceOne
+from pymongo import DeleteOne, IndexModel, InsertOne, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from mxlims_store.errors import InvalidMessage, Problem, WriteConflict
 from mxlims_store.store.backends.base import Document, Sort, Write
-from mxlims_store.store.collections import HISTORY, INDEXES
+from mxlims_store.store.collections import HISTORY, INDEXES, Index
 from mxlims_store.store.filters import parse, parse_path
 
 DUPLICATE_KEY = 11000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Op:
     """One write of a bulk: ``insert`` a document, ``replace`` or ``delete`` where ``filter``."""
 
-    kind: Literal["insert", "replace", "delete"]
+    kind: Literal["insert", "replace", "delete", "update"]
     filter: Document
     document: Document | None = None
 
@@ -60,8 +61,9 @@ class MongoDriver(Protocol):
         self, collection: str, ops: list[Op], *, ordered: bool, session: Any = None
     ) -> BulkOutcome: ...
     async def delete_ids(self, collection: str, ids: list[str]) -> None: ...
-    async def in_transaction(self, work: Any) -> None:
-        """Run ``await work(session)`` in a transaction (only called when transactions exist)."""
+    async def in_transaction(self, work: Any) -> Any:
+        """Run ``await work(session)`` in a transaction (only called when transactions exist);
+        its answer."""
 
     async def close(self) -> None: ...
 
@@ -105,6 +107,8 @@ class PymongoDriver:
             if op.kind == "insert"
             else ReplaceOne(op.filter, op.document)
             if op.kind == "replace"
+            else UpdateOne(op.filter, op.document or {})
+            if op.kind == "update"
             else DeleteOne(op.filter)
             for op in ops
         ]
@@ -127,9 +131,9 @@ class PymongoDriver:
     async def delete_ids(self, collection: str, ids: list[str]) -> None:
         await self.db[collection].delete_many({"_id": {"$in": ids}})
 
-    async def in_transaction(self, work: Any) -> None:
+    async def in_transaction(self, work: Any) -> Any:
         async with self.client.start_session() as session:
-            await session.with_transaction(work)
+            return await session.with_transaction(work)
 
     async def close(self) -> None:
         await self.client.close()
@@ -155,7 +159,7 @@ class MongoBackend:
             if not indexes:
                 continue
             self.round_trips += 1
-            models = [IndexModel([(f, 1) for f in index.fields]) for index in indexes]
+            models = [_index_model(index) for index in indexes]
             await self.driver.create_indexes(collection, models)
 
     async def find(
@@ -188,24 +192,33 @@ class MongoBackend:
         else:
             await self._commit_in_steps(list(writes))
 
-    async def _commit_in_transaction(self, writes: list[Write]) -> None:
-        async def work(session: Any) -> None:
-            for collection, group in _by_collection(writes).items():
-                self.round_trips += 1
-                outcome = await self.driver.bulk(
-                    collection, [_op(w) for w in group], ordered=True, session=session
-                )
-                if outcome.duplicates or outcome.applied != len(group):
-                    raise WriteConflict([w.uuid for w in group])
-            self.round_trips += 1
-            await self.driver.bulk(
-                HISTORY,
-                [Op("insert", {}, w.history) for w in writes],
-                ordered=True,
-                session=session,
+    async def unit(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        if self.transactional:
+            return await self.driver.in_transaction(  # type: ignore[no-any-return]
+                lambda session: work(MongoUnit(self, session))
             )
+        return await work(MongoUnit(self, None))
 
-        await self.driver.in_transaction(work)
+    async def _commit_in_transaction(self, writes: list[Write]) -> None:
+        await self.driver.in_transaction(lambda session: self.write_in(session, writes))
+
+    async def write_in(self, session: Any, writes: list[Write]) -> None:
+        """Every write and its history entry, in the caller's session transaction."""
+        for collection, group in _by_collection(writes).items():
+            await self._free_slots(collection, group, session)
+            self.round_trips += 1
+            outcome = await self.driver.bulk(
+                collection, [_op(w) for w in group], ordered=True, session=session
+            )
+            if outcome.duplicates or outcome.applied != len(group):
+                raise WriteConflict([w.uuid for w in group])
+        self.round_trips += 1
+        await self.driver.bulk(
+            HISTORY,
+            [Op("insert", {}, w.history) for w in writes if w.history],
+            ordered=True,
+            session=session,
+        )
 
     async def _commit_in_steps(self, writes: list[Write]) -> None:
         # History first, keyed by the change: a re-run after a crash writes the same entries
@@ -216,6 +229,7 @@ class MongoBackend:
             await self.driver.bulk(HISTORY, entries, ordered=False)
         lost: list[Write] = []
         for collection, group in _by_collection(writes).items():
+            await self._free_slots(collection, group, None)
             self.round_trips += 1
             outcome = await self.driver.bulk(collection, [_op(w) for w in group], ordered=False)
             if outcome.applied != len(group):
@@ -224,6 +238,25 @@ class MongoBackend:
             self.round_trips += 1
             await self.driver.delete_ids(HISTORY, [w.history["_id"] for w in lost if w.history])
             raise WriteConflict([w.uuid for w in lost])
+
+    async def _free_slots(self, collection: str, group: list[Write], session: Any) -> None:
+        """Take the position off the objects this write moves or deletes (at the revision it
+        read), so that the unique index judges only where they end: pins swapping places in one
+        write never collide half-way."""
+        if not any(i.unique for i in INDEXES.get(collection, [])):
+            return
+        ops = [
+            Op(
+                "update",
+                {"_id": w.uuid, "_meta.revision": w.expected_revision},
+                {"$unset": {"_meta.slot": ""}},
+            )
+            for w in group
+            if w.expected_revision is not None
+        ]
+        if ops:
+            self.round_trips += 1
+            await self.driver.bulk(collection, ops, ordered=False, session=session)
 
     async def _not_landed(self, collection: str, group: list[Write]) -> list[Write]:
         self.round_trips += 1
@@ -258,3 +291,15 @@ def _op(write: Write) -> Op:
         return Op("insert", {}, write.document)
     where = {"_id": write.uuid, "_meta.revision": write.expected_revision}
     return Op("delete", where) if write.document is None else Op("replace", where, write.document)
+
+
+def _index_model(index: Index) -> IndexModel:
+    keys = [(f, 1) for f in index.fields]
+    if not index.unique:
+        return IndexModel(keys)
+    # unique over the documents holding the last field only (objects placed in a container)
+    present = {index.fields[-1]: {"$exists": True}}
+    return IndexModel(keys, unique=True, partialFilterExpression=present)
+
+
+from mxlims_store.store.backends.mongo_unit import MongoUnit  # noqa: E402  (uses MongoBackend)

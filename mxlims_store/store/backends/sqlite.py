@@ -18,7 +18,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,16 +36,19 @@ from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
+    add_slots,
+    free_slots,
     ids_present,
     moved_on,
     reindex,
     schema,
 )
+from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-SCHEMA_VERSION = 3  # 2: api_keys, 3: events
+SCHEMA_VERSION = 4  # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot)
 
 
 def _encode(document: Any) -> str:
@@ -73,6 +76,7 @@ class SqliteBackend:
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
         self._closed = False
+        self._writer: sqlite3.Connection | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -82,19 +86,23 @@ class SqliteBackend:
             connection = sqlite3.connect(
                 self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
             )
-            connection.execute("PRAGMA synchronous = FULL")  # a commit survives power loss too
-            # Checkpoints run after a commit in a worker of their own (see _commit), not inside
-            # the commit that happens to cross the threshold: at 200,000 objects an automatic
-            # checkpoint made an import's commit several times slower.
-            connection.execute("PRAGMA wal_autocheckpoint = 0")
-            # 16 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
-            # store of 200,000 objects stay warm across an import. (Memory-mapping the file was
-            # tried: it made the process's memory grow with the store.)
-            connection.execute("PRAGMA cache_size = -16384")
+            self._setup(connection)
             self._local.connection = connection
             with self._guard:
                 self._connections.append(connection)
         return connection
+
+    @staticmethod
+    def _setup(connection: sqlite3.Connection) -> None:
+        connection.execute("PRAGMA synchronous = FULL")  # a commit survives power loss too
+        # Checkpoints run after a commit in a worker of their own (see _commit), not inside
+        # the commit that happens to cross the threshold: at 200,000 objects an automatic
+        # checkpoint made an import's commit several times slower.
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        # 16 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
+        # store of 200,000 objects stay warm across an import. (Memory-mapping the file was
+        # tried: it made the process's memory grow with the store.)
+        connection.execute("PRAGMA cache_size = -16384")
 
     async def _run(self, work: Callable[..., T], *args: Any) -> T:
         if self._closed:
@@ -149,13 +157,15 @@ class SqliteBackend:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")
         try:
+            if 0 < version < 4:
+                add_slots(connection)  # before the unique index that reads them
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
-            _rollback(connection)
+            rollback(connection)
             raise
 
     async def close(self) -> None:
@@ -178,34 +188,56 @@ class SqliteBackend:
         where = compiler.where(parse(filter))
         return f'SELECT {what} FROM "{table.name}" WHERE {where}{tail}', compiler.params
 
-    async def find(
-        self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
-    ) -> list[Document]:
+    def find_sql(
+        self, collection: str, filter: Document, sort: Sort = (), limit: int | None = None
+    ) -> tuple[str, list[Any]]:
         order = ", ".join(
             ("id" if name == "_id" else extract("doc", parse_path(name)))
             + (" DESC" if direction < 0 else "")
             for name, direction in sort
         )
         tail = (f" ORDER BY {order}" if order else "") + (f" LIMIT {int(limit)}" if limit else "")
-        sql, params = self._select("doc", collection, filter, tail)
+        return self._select("doc", collection, filter, tail)
 
-        def read() -> list[Document]:
-            rows = self._connection().execute(sql, params).fetchall()
-            return [orjson.loads(row[0]) for row in rows]
+    async def find(
+        self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
+    ) -> list[Document]:
+        sql, params = self.find_sql(collection, filter, sort, limit)
+        return await self._run(lambda: read_documents(self._connection(), sql, params))
 
-        return await self._run(read)
+    def count_sql(self, collection: str, filter: Document) -> tuple[str, list[Any]]:
+        return self._select("count(*)", collection, filter)
 
     async def count(self, collection: str, filter: Document) -> int:
-        sql, params = self._select("count(*)", collection, filter)
+        sql, params = self.count_sql(collection, filter)
         return int(await self._run(lambda: self._connection().execute(sql, params).fetchone()[0]))
 
-    async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
+    def count_by_sql(self, collection: str, filter: Document, field: str) -> tuple[str, list[Any]]:
         key = extract("doc", parse_path(field))
-        sql, params = self._select(f"{key}, count(*)", collection, filter, " GROUP BY 1")
+        return self._select(f"{key}, count(*)", collection, filter, " GROUP BY 1")
+
+    async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
+        sql, params = self.count_by_sql(collection, filter, field)
         rows = await self._run(lambda: self._connection().execute(sql, params).fetchall())
         return {row[0]: int(row[1]) for row in rows}
 
     # -- writes ----------------------------------------------------------------------------
+
+    async def unit(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """Run ``work(tx)`` inside one ``BEGIN IMMEDIATE`` transaction (see sqlite_unit)."""
+        return await run_unit(self, work)
+
+    def writer_connection(self) -> sqlite3.Connection:
+        """The connection units of work hold their transaction on (one at a time per process:
+        units take turns in this process before they take SQLite's write lock)."""
+        if self._writer is None:
+            self._writer = sqlite3.connect(
+                self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
+            )
+            self._setup(self._writer)
+            with self._guard:
+                self._connections.append(self._writer)
+        return self._writer
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:
@@ -215,15 +247,26 @@ class SqliteBackend:
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            lost = self._apply(connection, writes)
-            if lost:
-                raise WriteConflict(lost)
+            self.apply_or_refuse(connection, writes)
             connection.execute("COMMIT")
         except BaseException:
-            _rollback(connection)
+            rollback(connection)
             raise
+        self.checkpoint_soon()
+
+    def checkpoint_soon(self) -> None:
         if not self._closed:
             self._pool.submit(self._checkpoint)
+
+    def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
+        """Apply ``writes`` in the open transaction: a lost race is a WriteConflict, a position
+        the database's unique index finds taken is the integrity rule's own problem."""
+        try:
+            lost = self._apply(connection, writes)
+        except sqlite3.IntegrityError as error:
+            raise position_taken(connection, writes, error) from error
+        if lost:
+            raise WriteConflict(lost)
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers
@@ -257,24 +300,26 @@ class SqliteBackend:
         taken = ids_present(connection, name, [w.uuid for w in creates])
         if taken:
             return taken
-        connection.executemany(
-            f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
-            [(w.uuid, _encode(w.document)) for w in creates],
-        )
+        if table.unique:  # pins swapping places in one write: free the places first
+            free_slots(connection, name, replaces + deletes)
         for statement, rows, changed in (
-            (
-                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {REVISION} = ?',
-                [(_encode(w.document), w.uuid, w.expected_revision) for w in replaces],
-                replaces,
-            ),
             (
                 f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
                 [(w.uuid, w.expected_revision) for w in deletes],
                 deletes,
             ),
+            (
+                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {REVISION} = ?',
+                [(_encode(w.document), w.uuid, w.expected_revision) for w in replaces],
+                replaces,
+            ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
+        connection.executemany(
+            f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
+            [(w.uuid, _encode(w.document)) for w in creates],
+        )
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes)
         return []
@@ -341,7 +386,7 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
             connection.close()
 
 
-def _rollback(connection: sqlite3.Connection) -> None:
+def rollback(connection: sqlite3.Connection) -> None:
     if connection.in_transaction:
         with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
             connection.execute("ROLLBACK")

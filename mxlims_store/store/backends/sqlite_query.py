@@ -42,12 +42,14 @@ class Table:
     indexes: list[Index]
     scalar_paths: frozenset[Path] = field(init=False)
     arrays: dict[str, Index] = field(init=False)
+    unique: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.scalar_paths = frozenset(
             tuple(f.split(".")) for i in self.indexes if i.array is None for f in i.fields
         )
         self.arrays = {i.array: i for i in self.indexes if i.array is not None}
+        self.unique = any(i.unique for i in self.indexes)
 
     @property
     def keys_table(self) -> str:

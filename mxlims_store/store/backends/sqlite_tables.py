@@ -20,8 +20,12 @@ def schema(table: Table) -> list[str]:
     for index in table.indexes:
         if index.array is None:
             columns = ", ".join(extract("doc", f.split(".")) for f in index.fields)
+            kind, where = "INDEX", ""
+            if index.unique:
+                kind = "UNIQUE INDEX"
+                where = f" WHERE {extract('doc', index.fields[-1].split('.'))} IS NOT NULL"
             statements.append(
-                f'CREATE INDEX IF NOT EXISTS "{name}__{index.name}" ON "{name}" ({columns})'
+                f'CREATE {kind} IF NOT EXISTS "{name}__{index.name}" ON "{name}" ({columns}){where}'
             )
     if table.arrays:
         keys = table.keys_table
@@ -70,3 +74,48 @@ def reindex(
         connection.executemany(
             f'INSERT INTO "{keys}" (doc_id, idx, k1, k2) VALUES (?, ?, ?, ?)', rows
         )
+
+
+def free_slots(connection: sqlite3.Connection, table: str, writes: list[Write]) -> None:
+    """Take the position off the objects this write moves or deletes, in its transaction, so
+    that the unique index judges only where they end (two pins swapping places never collide
+    half-way). A write that then loses its race rolls this back with everything else."""
+    if writes:
+        connection.execute(
+            f"UPDATE \"{table}\" SET doc = json_remove(doc, '$._meta.slot') "
+            "WHERE id IN (SELECT value FROM json_each(?)) "
+            "AND json_extract(doc, '$._meta.slot') IS NOT NULL",
+            (json.dumps([w.uuid for w in writes]),),
+        )
+
+
+def add_slots(connection: sqlite3.Connection) -> int:
+    """Schema 4: every placed object gets its ``_meta.slot``. Where a store written before
+    holds two objects at one position, the first (by uuid) keeps it and the others are left
+    without one, so that the unique index can be built; ``check`` reports them."""
+    from mxlims_store.store.integrity import SLOTS, slot_of
+
+    if not connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'logistical_samples'"
+    ).fetchone():
+        return 0
+    types = json.dumps(sorted(SLOTS))
+    rows = connection.execute(
+        "SELECT id, doc FROM logistical_samples WHERE json_extract(doc, '$.mxlimsType') IN "
+        "(SELECT value FROM json_each(?)) ORDER BY id",
+        (types,),
+    ).fetchall()
+    taken: set[tuple[str, str]] = set()
+    updates = []
+    for uuid, text in rows:
+        document = json.loads(text)
+        slot = slot_of({**document, "uuid": uuid})
+        if slot is None or (document["containerId"], slot) in taken:
+            continue
+        taken.add((document["containerId"], slot))
+        updates.append((slot, uuid))
+    connection.executemany(
+        "UPDATE logistical_samples SET doc = json_set(doc, '$._meta.slot', ?) WHERE id = ?",
+        updates,
+    )
+    return len(updates)

@@ -1,0 +1,132 @@
+"""A unit of work on the embedded engine: read, check and write in ONE SQLite transaction.
+
+``BEGIN IMMEDIATE`` takes SQLite's write lock before the first read, on one connection held until
+the ``COMMIT``: whatever the unit reads to check its rules (the pins of a puck, the barcodes of a
+shipment) cannot change under it, in this process or any other, until it has written. Writers in
+other processes wait for the lock (``lock_timeout``), readers never wait (WAL).
+
+Within one process, units first take turns on an asyncio lock, so that waiting writers do not
+hold every worker thread while they wait for SQLite's lock; the lock is no guard of the rules
+(the transaction is).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import orjson
+
+from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.write_lock import checked_writes
+
+if TYPE_CHECKING:
+    from mxlims_store.store.backends.sqlite import SqliteBackend
+
+T = TypeVar("T")
+SLOT_FIELD = {"puck": "positionInPuck", "multipin": "positionInPin", "dewar": "positionInDewar"}
+
+
+def read_documents(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[Document]:
+    return [orjson.loads(row[0]) for row in connection.execute(sql, params).fetchall()]
+
+
+class SqliteUnit:
+    """The backend's reads and ``commit`` on the unit's connection, inside its transaction."""
+
+    name = "sqlite"
+    transactional = True
+
+    def __init__(self, backend: SqliteBackend, connection: sqlite3.Connection) -> None:
+        self.backend = backend
+        self.connection = connection
+        self.wrote = False
+
+    @property
+    def round_trips(self) -> int:
+        return self.backend.round_trips
+
+    async def ping(self) -> None:
+        await self.backend.ping()
+
+    async def prepare(self) -> None:  # the store is prepared before any unit runs
+        return None
+
+    async def close(self) -> None:  # the backend's owner closes it
+        return None
+
+    async def unit(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        return await work(self)  # already inside one: the same transaction
+
+    async def find(
+        self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
+    ) -> list[Document]:
+        sql, params = self.backend.find_sql(collection, filter, sort, limit)
+        return await self.backend._run(read_documents, self.connection, sql, params)
+
+    async def count(self, collection: str, filter: Document) -> int:
+        sql, params = self.backend.count_sql(collection, filter)
+        row = await self.backend._run(lambda: self.connection.execute(sql, params).fetchone())
+        return int(row[0])
+
+    async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
+        sql, params = self.backend.count_by_sql(collection, filter, field)
+        rows = await self.backend._run(lambda: self.connection.execute(sql, params).fetchall())
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def commit(self, writes: Sequence[Write]) -> None:
+        if writes:
+            await self.backend._run(self.backend.apply_or_refuse, self.connection, list(writes))
+            self.wrote = True
+
+
+async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) -> T:
+    """``work(unit)`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; any exception rolls back."""
+    from mxlims_store.store.backends.sqlite import rollback
+
+    async with checked_writes(backend):
+        connection = backend.writer_connection()
+        await backend._run(connection.execute, "BEGIN IMMEDIATE")
+        unit = SqliteUnit(backend, connection)
+        try:
+            result = await work(unit)
+            await backend._run(connection.execute, "COMMIT")
+        except BaseException:
+            await backend._run(rollback, connection)
+            raise
+        if unit.wrote:
+            backend.checkpoint_soon()
+        return result
+
+
+def position_taken(
+    connection: sqlite3.Connection, writes: list[Write], error: sqlite3.IntegrityError
+) -> Exception:
+    """The database's unique index on (containerId, slot) refused a write: the same problem the
+    integrity rules give, at the written object (its uuid; the caller names its path)."""
+    if "_meta" not in str(error) and "slot" not in str(error):
+        return error
+    sql = (
+        "SELECT id FROM logistical_samples WHERE json_extract(doc, '$.containerId') = ? "
+        "AND json_extract(doc, '$._meta.slot') = ? AND id != ?"
+    )
+    problems = []
+    for write in writes:
+        document = write.document or {}
+        slot = (document.get("_meta") or {}).get("slot")
+        if not slot or not document.get("containerId"):
+            continue
+        holder = connection.execute(sql, (document["containerId"], slot, write.uuid)).fetchone()
+        if holder is not None:
+            problems.append(slot_problem(write.uuid, slot))
+    return InvalidMessage(problems) if problems else error
+
+
+def slot_problem(uuid: str, slot: str) -> Problem:
+    """``<uuid>/positionInPuck: position 5 of its container is taken twice``."""
+    space, position, sub = slot.split(":", 2)
+    field = SLOT_FIELD.get(space, "rowNumber" if space == "plate" else "dropNumber")
+    shown = position if sub == "-1" else f"{position}/{sub}"
+    return Problem(f"{uuid}/{field}", f"position {shown} of its container is taken twice")
