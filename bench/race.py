@@ -1,0 +1,313 @@
+"""Writers in several OS processes racing for the same positions and barcodes of one store.
+
+Each trial stores a fresh shipment (a dewar, a puck of :data:`POSITIONS` positions, one pin at
+position 3), then starts its contenders at once: ``mxlims-store import`` processes and HTTP
+writes to a running ``mxlims-store serve`` (POSTed messages and a PATCH moving the stored pin),
+every one of them putting a pin at positions 1 and 2 of that puck with the barcode the others
+use too. The rules say at most one of them may win each position and the barcode; whoever loses
+must be refused cleanly: a CLI process exits 0 or 1 with one line, HTTP answers 2xx or 409/422.
+
+After every trial the puck is read back: each contended position holds at most one pin (and
+exactly one when some writer won it), the barcode is on one object of the shipment. At the end
+``mxlims-store check`` runs over the whole store and must find nothing.
+
+Used by ``tests/store/test_races.py`` (20 trials in CI) and ``python -m bench.race`` (50).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid as uuidlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.procs import cli_command, env_for
+
+POSITIONS = 4
+CONTENDED = (1, 2)
+VERSION = "0.6.13"
+
+
+def _new() -> str:
+    return str(uuidlib.uuid4())
+
+
+def base_message(trial: int) -> tuple[dict[str, Any], str, str]:
+    """The shipment a trial races over; its puck's and stored pin's uuids."""
+    puck, pin = _new(), _new()
+    message = {
+        "version": VERSION,
+        "Shipment": {
+            "Shipment1": {"mxlimsType": "Shipment", "uuid": _new(), "proposalCode": "mx1"}
+        },
+        "Dewar": {
+            "Dewar1": {
+                "mxlimsType": "Dewar",
+                "uuid": _new(),
+                "barcode": f"DW-{trial}",
+                "containerRef": {"$ref": "#/Shipment/Shipment1"},
+            }
+        },
+        "Puck": {
+            "Puck1": {
+                "mxlimsType": "Puck",
+                "uuid": puck,
+                "barcode": f"PK-{trial}",
+                "numberPositions": POSITIONS,
+                "containerRef": {"$ref": "#/Dewar/Dewar1"},
+            }
+        },
+        "Pin": {
+            "Pin1": {
+                "mxlimsType": "Pin",
+                "uuid": pin,
+                "barcode": f"STORED-{trial}",
+                "positionInPuck": 3,
+                "containerRef": {"$ref": "#/Puck/Puck1"},
+            }
+        },
+    }
+    return message, puck, pin
+
+
+def contender_message(puck: str, trial: int, who: str) -> dict[str, Any]:
+    """New pins at the contended positions of the stored puck; one reuses the race's barcode."""
+    pins = {
+        f"Pin{p}": {
+            "mxlimsType": "Pin",
+            "uuid": _new(),
+            "barcode": f"RACE-{trial}" if p == CONTENDED[0] else f"{who}-{trial}-{p}",
+            "positionInPuck": p,
+            "containerRef": {"$ref": "#/LogisticalSample/Puck"},
+        }
+        for p in CONTENDED
+    }
+    return {
+        "version": VERSION,
+        "LogisticalSample": {"Puck": {"mxlimsBaseType": "LogisticalSample", "uuid": puck}},
+        "Pin": pins,
+    }
+
+
+@dataclass
+class RaceSummary:
+    trials: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)  # "cli 0", "http 201", ...
+    broken: list[str] = field(default_factory=list)  # rules broken after a trial
+    unclean: list[str] = field(default_factory=list)  # refusals that were not one clean line
+    check: list[str] = field(default_factory=list)  # what `mxlims-store check` said
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not (self.broken or self.unclean or self.check)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trials": self.trials,
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "broken": self.broken,
+            "unclean": self.unclean,
+            "check": self.check,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+class Race:
+    """Trials over one data directory with one ``serve`` running beside the CLI writers."""
+
+    def __init__(self, work: Path, *, cli_writers: int = 2, http_writers: int = 2) -> None:
+        self.work = work
+        self.data = work / "data"
+        self.cli_writers = cli_writers
+        self.http_writers = http_writers
+        self.env = env_for(self.data)
+        self.summary = RaceSummary()
+        self.random = random.Random(21)
+        self.lock = threading.Lock()  # trials run in threads; the summary is shared
+
+    # -- the server ------------------------------------------------------------------------
+
+    def __enter__(self) -> Race:
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+        env = {**self.env, "MXLIMS_PORT": str(port)}
+        self.log = (self.work / "serve.log").open("wb")
+        self.server = subprocess.Popen(
+            cli_command("serve", "--host", "127.0.0.1"),
+            env=env,
+            cwd=self.work,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.server.poll() is not None:
+                raise RuntimeError(f"serve stopped: {(self.work / 'serve.log').read_text()}")
+            try:
+                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("serve did not answer /health within 60 s")
+            time.sleep(0.1)
+        key = next(self.data.glob("*key*")).read_text().strip()
+        self.client = httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
+        self.startup = self._cli_startup()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        self.server.terminate()
+        self.server.wait(timeout=10)
+        self.log.close()
+
+    def _cli_startup(self) -> float:
+        started = time.monotonic()
+        subprocess.run(cli_command("stats"), env=self.env, capture_output=True, timeout=60)
+        return time.monotonic() - started
+
+    # -- one trial ---------------------------------------------------------------------------
+
+    def trial(self, n: int) -> None:
+        message, puck, stored_pin = base_message(n)
+        self.client.post("/api/v1/messages", json=message).raise_for_status()
+        files = []
+        for w in range(self.cli_writers):
+            path = self.work / f"race-{n}-cli{w}.json"
+            path.write_text(json.dumps(contender_message(puck, n, f"cli{w}")))
+            files.append(path)
+        processes = [
+            subprocess.Popen(
+                cli_command("import", str(path)),
+                env=self.env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for path in files
+        ]
+        # HTTP writes land while the CLI processes are starting up and importing
+        with concurrent.futures.ThreadPoolExecutor(self.http_writers + 1) as pool:
+            delays = [self.random.uniform(0.6, 1.4) * self.startup for _ in range(3)]
+            answers = [
+                pool.submit(self._post, contender_message(puck, n, f"http{w}"), delays[w % 3])
+                for w in range(self.http_writers)
+            ]
+            moved = pool.submit(self._move, stored_pin, n, delays[-1])
+            statuses = [a.result() for a in answers] + [moved.result()]
+        finished = [(p, *p.communicate(timeout=120)) for p in processes]
+        pins = self._pins_in(puck)
+        with self.lock:
+            for process, out, err in finished:
+                self._judge_cli(process.returncode, out, err)
+            for status, body in statuses:
+                self.summary.outcomes[f"http {status}"] += 1
+                if status not in (200, 201, 409, 412, 422):
+                    self.summary.unclean.append(f"trial {n}: HTTP {status}: {body[:200]}")
+            self._verify(n, pins)
+            self.summary.trials += 1
+
+    def _post(self, message: dict[str, Any], delay: float) -> tuple[int, str]:
+        time.sleep(delay)
+        answer = self.client.post("/api/v1/messages", json=message)
+        return answer.status_code, answer.text
+
+    def _move(self, pin: str, n: int, delay: float) -> tuple[int, str]:
+        """PATCH the stored pin onto the first contended position, with the race's barcode."""
+        time.sleep(delay)
+        changes = {"positionInPuck": CONTENDED[0], "barcode": f"RACE-{n}"}
+        answer = self.client.patch(
+            f"/api/v1/objects/{pin}", json=changes, headers={"If-Match": '"1"'}
+        )
+        return answer.status_code, answer.text
+
+    def _judge_cli(self, code: int, out: str, err: str) -> None:
+        self.summary.outcomes[f"cli {code}"] += 1
+        # a refusal is one line per problem (path: message), as the CLI reports any refusal
+        lines = [line for line in err.splitlines() if line.strip()]
+        clean = all(": " in line and not line.startswith(" ") for line in lines)
+        if code not in (0, 1) or "Traceback" in err + out or (code == 1 and not (lines and clean)):
+            self.summary.unclean.append(f"exit {code}: {err.strip()[:300]}")
+
+    def _pins_in(self, puck: str) -> list[dict[str, Any]]:
+        found = self.client.get(
+            "/api/v1/objects", params={"type": "Pin", "where": f"containerId={puck}"}
+        )
+        found.raise_for_status()
+        items: list[dict[str, Any]] = found.json()["items"]
+        return items
+
+    def _verify(self, n: int, pins: list[dict[str, Any]]) -> None:
+        at = Counter(p.get("positionInPuck") for p in pins)
+        for position in (*CONTENDED, 3):
+            if at[position] > 1:
+                self.summary.broken.append(f"trial {n}: position {position} holds {at[position]}")
+        if at[CONTENDED[0]] != 1:
+            self.summary.broken.append(f"trial {n}: position {CONTENDED[0]} holds {at[1]} pins")
+        racing = [p for p in pins if p.get("barcode") == f"RACE-{n}"]
+        if len(racing) > 1:
+            self.summary.broken.append(f"trial {n}: barcode RACE-{n} is on {len(racing)} pins")
+
+    def finish(self) -> None:
+        checked = subprocess.run(
+            cli_command("check"), env=self.env, capture_output=True, text=True, timeout=600
+        )
+        if checked.returncode != 0:
+            self.summary.check = checked.stderr.strip().splitlines() or [
+                f"exit {checked.returncode}"
+            ]
+
+
+def run(
+    work: Path, trials: int, *, cli_writers: int = 2, http_writers: int = 2, at_once: int = 4
+) -> RaceSummary:
+    """``trials`` trials, ``at_once`` of them running together (each over its own puck: more
+    writers at a time on the store, and a CI run well under a minute)."""
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with (
+        Race(work, cli_writers=cli_writers, http_writers=http_writers) as race,
+        concurrent.futures.ThreadPoolExecutor(at_once) as pool,
+    ):
+        for done in [pool.submit(race.trial, n) for n in range(1, trials + 1)]:
+            done.result()
+        race.finish()
+    race.summary.seconds = time.monotonic() - started
+    return race.summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m bench.race", description=__doc__)
+    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--cli", type=int, default=3, help="CLI import processes per trial")
+    parser.add_argument("--http", type=int, default=2, help="HTTP POSTs per trial (+1 PATCH)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="mxlims-race-") as work:
+        summary = run(Path(work), args.trials, cli_writers=args.cli, http_writers=args.http)
+    sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
+    return 0 if summary.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
