@@ -20,6 +20,7 @@ class Plan:
     http_posts: int
     http_pins: int  # pins of each POSTed shipment
     refusal_objects: int  # bad objects in the message refused as too large (bench.refusal)
+    import_repeats: int = 5  # the shipment import and results return (ours and ISPyB's)
     concurrency: int = 16
     seed: int = 20250301
 
@@ -54,4 +55,5 @@ SMOKE = Plan(
     http_posts=4,
     http_pins=4,
     refusal_objects=250_001,  # just over the limit: the same path, 8 MiB
+    import_repeats=2,
 )

@@ -13,6 +13,7 @@ SECTIONS = {
     "validation": "Validating the shipment file and the results file imported at the first size",
     "http": "HTTP API (`mxlims-store serve`, loopback, concurrency 16)",
     "refusal": "Refusing a message over the object limit (250,000), of bad objects",
+    "peer": "ISPyB on MariaDB doing the same work in the same run, and ours ÷ theirs",
 }
 
 

@@ -16,9 +16,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import REPO_ROOT, generate, http_api, refusal, report, validation
+from bench import REPO_ROOT, extra_rows, generate, http_api, peer_stage, refusal, report, validation
 from bench.build import Builder
 from bench.measure import Spec
+from bench.peer_stage import running_peer
 from bench.plan import Plan
 from bench.procs import cli_command, env_for
 from bench.report import Row
@@ -33,19 +34,28 @@ class Run:
         self.random = random.Random(plan.seed)  # the same samples every run
         self.rows: list[Row] = []
         self.notes: list[str] = []
+        self.peer: peer_stage.PeerStage | None = None
         self.titles: dict[str, str] = {}
 
     async def run(self) -> None:
         started = time.perf_counter()
         log(f"{self.plan.mode} run; stores in {self.data_dir}")
-        objects = await self.builder.one_shipment()
-        files = await self.stage("1 shipment", objects)
-        self.notes += self.validation(files)
-        for size in self.plan.sizes:
-            objects = await self.builder.grow(size)
-            await self.stage(_nominal(size), objects)
-            if size == self.plan.http_at:
-                await self.http(_nominal(size))
+        with running_peer(self.work, self.plan.pins) as peer:
+            if isinstance(peer, str):
+                self.notes.append(peer)
+            else:
+                self.peer = peer
+            objects = await self.builder.one_shipment()
+            files = await self.stage("1 shipment", objects)
+            self.notes += self.validation(files)
+            for size in self.plan.sizes:
+                objects = await self.builder.grow(size)
+                await self.stage(_nominal(size), objects)
+                if size == self.plan.http_at:
+                    await self.http(_nominal(size))
+        self.rows += peer_stage.ratios(self.rows)
+        self.rows += extra_rows.flatness(self.rows)
+        self.rows += extra_rows.validation_ratio(self.rows)
         self.rss_growth()
         self.rows += await refusal.measure(self.plan.refusal_objects, self.work)
         meta = self.meta(time.perf_counter() - started)
@@ -79,10 +89,18 @@ class Run:
                 manifest.reflection_sets if earlier else results.reflection_sets
             ),
             reads_after_import=not earlier,
+            import_repeats=self.plan.import_repeats,
         )
+        beamtimes = len(manifest.shipments_with_results)
         self.rows += self.worker(spec)
         manifest.add_shipment(shipment)
         manifest.add_results(results)
+        self.rows += extra_rows.disk_per_object(self.data_dir, column, objects)
+        if self.peer is not None:
+            self.peer.grow(beamtimes, self.work)
+            self.rows += self.peer.measure(
+                column, objects, files, self.plan.import_repeats, self.plan.samples
+            )
         return files
 
     def cli_open(self, column: str, objects: int) -> Row:
@@ -99,6 +117,7 @@ class Run:
             )
 
         runs = [timed(run)[0] for _ in range(self.plan.cli_repeats)]
+        self.rows += extra_rows.bare_python(column, objects, self.plan.cli_repeats, median(runs))
         return Row("store", "open_cli", "Open: `mxlims-store stats` subprocess", column,
                    median(runs), "s", 0.5, objects, extra={"n": len(runs)})  # fmt: skip
 
