@@ -83,7 +83,7 @@ def flatness(rows: list[Row]) -> list[Row]:
 
 
 def validation_ratio(rows: list[Row]) -> list[Row]:
-    """Our reading of each file ÷ jsonschema-rs on the official schema (≤ 2×)."""
+    """Our reading of each file ÷ jsonschema-rs on the official schema (at most 2x)."""
     ours = {r.column: r for r in rows if r.key == "read_message"}
     return [
         Row("validation", "ours_vs_jsonschema_rs", "Ours ÷ jsonschema_rs", r.column,

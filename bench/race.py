@@ -207,7 +207,7 @@ class Race:
         ]
         # HTTP writes land while the CLI processes are starting up and importing
         with concurrent.futures.ThreadPoolExecutor(self.http_writers + 1) as pool:
-            delays = [self.random.uniform(0.6, 1.4) * self.startup for _ in range(3)]
+            delays = [self.random.uniform(0.5, 2.5) * self.startup for _ in range(3)]
             answers = [
                 pool.submit(self._post, contender_message(puck, n, f"http{w}"), delays[w % 3])
                 for w in range(self.http_writers)
