@@ -80,6 +80,7 @@ class Checker:
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
 
     def _path(self, uuid: str, field: str) -> str:
         """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
@@ -197,13 +198,15 @@ class Checker:
             return
         ids = [o["uuid"] for o in capped]
         await self._fetch("logistical_samples", {"containerId": {"$in": ids}})
+        # positions used per container, in one pass over what is known (not one per container)
+        used_in: dict[str, set[int]] = defaultdict(set)
+        wanted = set(ids)
+        for o in self.known.values():
+            if o.get("containerId") in wanted and o["mxlimsType"] in SLOTS:
+                used_in[o["containerId"]].add(int(o.get(SLOTS[o["mxlimsType"]][0][0]) or 0))
         for container in capped:
             capacity = container["numberPositions"]
-            used = {
-                int(o.get(SLOTS[o["mxlimsType"]][0][0]) or 0)
-                for o in self.known.values()
-                if o.get("containerId") == container["uuid"] and o["mxlimsType"] in SLOTS
-            }
+            used = used_in[container["uuid"]]
             beyond = sorted(p for p in used if p > capacity)
             if beyond:
                 where = self._path(container["uuid"], "numberPositions")
@@ -277,14 +280,25 @@ class Checker:
             frontier = await self._fetch("logistical_samples", {"_id": {"$in": wanted}})
 
     def _shipment(self, uuid: str) -> str | None:
-        seen: set[str] = set()
+        """The shipment ``uuid`` travels in (asked once everything the rules need is known:
+        remembered, each chain walked once however many pins share it)."""
+        if uuid in self._shipments:
+            return self._shipments[uuid]
+        seen: list[str] = []
         current: str | None = uuid
+        found: str | None = None
         while isinstance(current, str) and current in self.known and current not in seen:
-            seen.add(current)
+            if current in self._shipments:
+                found = self._shipments[current]
+                break
+            seen.append(current)
             if self.known[current]["mxlimsType"] == "Shipment":
-                return current
+                found = current
+                break
             current = self.known[current].get("containerId")
-        return None
+        for walked in seen:
+            self._shipments[walked] = found
+        return found
 
     async def _warn_open_shipments(
         self, labelled: list[dict[str, Any]], by_shipment: dict[tuple[str | None, str], list[str]]
