@@ -61,7 +61,16 @@ async def test_a_store_that_cannot_write_answers_503_and_reads_go_on(
     async def full(writes: Any) -> None:
         raise Unavailable("cannot write the store (database or disk is full)")
 
-    monkeypatch.setattr(app.state.store.db, "commit", full)
+    real_unit = app.state.store.db.unit
+
+    async def unit_on_a_full_disk(work: Any) -> Any:  # every write is a unit of work
+        async def work_on_a_full_disk(tx: Any) -> Any:
+            tx.commit = full
+            return await work(tx)
+
+        return await real_unit(work_on_a_full_disk)
+
+    monkeypatch.setattr(app.state.store.db, "unit", unit_on_a_full_disk)
     response = await client.post("/messages", json=shipment_message(2))
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.json()["error"] == "Unavailable"
