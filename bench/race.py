@@ -1,7 +1,8 @@
 """Writers in several OS processes racing for the same positions and barcodes of one store.
 
 Each trial stores a fresh shipment (a dewar, a puck of :data:`POSITIONS` positions, one pin at
-position 3), then starts its contenders at once: ``mxlims-store import`` processes and HTTP
+position 3), then lets its contenders go at once (the CLI processes started and waiting on a
+FIFO for their message): ``mxlims-store import`` processes and HTTP
 writes to a running ``mxlims-store serve`` (POSTed messages and a PATCH moving the stored pin),
 every one of them putting a pin at positions 1 and 2 of that puck with the barcode the others
 use too. The rules say at most one of them may win each position and the barcode; whoever loses
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import errno
 import json
+import os
 import random
 import subprocess
 import sys
@@ -35,6 +38,7 @@ import httpx
 from bench.procs import cli_command, env_for
 
 POSITIONS = 4
+JITTER = 0.3  # s: HTTP writes land up to this long after the CLI processes read their message
 CONTENDED = (1, 2)
 VERSION = "0.6.13"
 
@@ -171,7 +175,6 @@ class Race:
         self.client = httpx.Client(
             base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=60
         )
-        self.startup = self._cli_startup()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,21 +183,18 @@ class Race:
         self.server.wait(timeout=10)
         self.log.close()
 
-    def _cli_startup(self) -> float:
-        started = time.monotonic()
-        subprocess.run(cli_command("stats"), env=self.env, capture_output=True, timeout=60)
-        return time.monotonic() - started
-
     # -- one trial ---------------------------------------------------------------------------
 
     def trial(self, n: int) -> None:
         message, puck, stored_pin = base_message(n)
         self.client.post("/api/v1/messages", json=message).raise_for_status()
-        files = []
+        # Each CLI process reads its message from a FIFO: started, it blocks there with Python
+        # and the package loaded, so every writer can be let go at the same moment.
+        fifos = []
         for w in range(self.cli_writers):
             path = self.work / f"race-{n}-cli{w}.json"
-            path.write_text(json.dumps(contender_message(puck, n, f"cli{w}")))
-            files.append(path)
+            os.mkfifo(path)
+            fifos.append((path, json.dumps(contender_message(puck, n, f"cli{w}")).encode()))
         processes = [
             subprocess.Popen(
                 cli_command("import", str(path)),
@@ -203,18 +203,23 @@ class Race:
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for path in files
+            for path, _ in fifos
         ]
-        # HTTP writes land while the CLI processes are starting up and importing
-        with concurrent.futures.ThreadPoolExecutor(self.http_writers + 1) as pool:
-            delays = [self.random.uniform(0.5, 2.5) * self.startup for _ in range(3)]
+        go = threading.Barrier(self.cli_writers + self.http_writers + 1, timeout=120)
+        jitter = [self.random.uniform(0, JITTER) for _ in range(self.http_writers + 1)]
+        with concurrent.futures.ThreadPoolExecutor(len(fifos) + self.http_writers + 1) as pool:
+            feeds = [pool.submit(_feed, path, data, go) for path, data in fifos]
             answers = [
-                pool.submit(self._post, contender_message(puck, n, f"http{w}"), delays[w % 3])
+                pool.submit(self._post, contender_message(puck, n, f"http{w}"), go, jitter[w])
                 for w in range(self.http_writers)
             ]
-            moved = pool.submit(self._move, stored_pin, n, delays[-1])
+            moved = pool.submit(self._move, stored_pin, n, go, jitter[-1])
             statuses = [a.result() for a in answers] + [moved.result()]
+            for feed in feeds:
+                feed.result()
         finished = [(p, *p.communicate(timeout=120)) for p in processes]
+        for path, _ in fifos:
+            path.unlink()
         pins = self._pins_in(puck)
         with self.lock:
             for process, out, err in finished:
@@ -226,13 +231,17 @@ class Race:
             self._verify(n, pins)
             self.summary.trials += 1
 
-    def _post(self, message: dict[str, Any], delay: float) -> tuple[int, str]:
+    def _post(
+        self, message: dict[str, Any], go: threading.Barrier, delay: float
+    ) -> tuple[int, str]:
+        go.wait()
         time.sleep(delay)
         answer = self.client.post("/api/v1/messages", json=message)
         return answer.status_code, answer.text
 
-    def _move(self, pin: str, n: int, delay: float) -> tuple[int, str]:
+    def _move(self, pin: str, n: int, go: threading.Barrier, delay: float) -> tuple[int, str]:
         """PATCH the stored pin onto the first contended position, with the race's barcode."""
+        go.wait()
         time.sleep(delay)
         changes = {"positionInPuck": CONTENDED[0], "barcode": f"RACE-{n}"}
         answer = self.client.patch(
@@ -275,6 +284,27 @@ class Race:
             self.summary.check = checked.stderr.strip().splitlines() or [
                 f"exit {checked.returncode}"
             ]
+
+
+def _feed(path: Path, data: bytes, go: threading.Barrier) -> None:
+    """Wait until the CLI process opens its FIFO (it is started), then, at the go, send its
+    message. A process that died before opening it leaves the others waiting at most 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as error:
+            if error.errno != errno.ENXIO or time.monotonic() > deadline:
+                go.abort()
+                raise
+            time.sleep(0.01)
+    os.set_blocking(descriptor, True)
+    try:
+        go.wait()
+        os.write(descriptor, data)
+    finally:
+        os.close(descriptor)
 
 
 def run(
