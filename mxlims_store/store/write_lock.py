@@ -1,11 +1,11 @@
-"""Checked writes one at a time, per store, in this process.
+"""Turns in this process, never the guard of the rules.
 
-An import, a PATCH, a DELETE and a logistics event read what is stored, check their rules
-against it (positions, cycles, barcodes, the journey's allowed moves) and then commit. Two such
-writes interleaving could each pass their checks against a state the other is about to change;
-holding this lock from the first read to the commit makes them take turns. (SQLite lets only
-one writer commit at a time anyway; only the reading and checking now wait too.) Writers in
-other processes, such as the CLI beside ``serve``, are not covered by it.
+Every write is a unit of work in one database transaction (:mod:`mxlims_store.store.unit_of_work`):
+that is what keeps two writers, in any processes, from both passing their checks. On SQLite,
+units of one process also take turns on :func:`checked_writes` before taking SQLite's write
+lock, so that writers waiting for it do not each hold a worker thread (with more waiting writers
+than threads, the one holding the lock would wait for a thread). :func:`one_at_a_time` orders
+sheet uploads that compare themselves with the one before.
 """
 
 from __future__ import annotations
