@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import SheetProblem
-from . import transforms
+from . import open_terms, transforms
 from .export_rows import Ident, MessageIndex, SheetRow, sheet_rows
 from .fields import FIELDS, UNIT_CELL_PARTS
 from .site_registry import get_site
@@ -86,6 +86,7 @@ class _Writer:
         self.implicit: set[tuple[Ident, str]] = set()
         self.off_row: dict[Ident, str] = {}  # objects left off the rows on purpose: why
         self.warnings: list[SheetProblem] = []
+        self.row_number = 0  # the sheet row being written, for warnings
         self.ext_keys = {normalise_header(k): c for c in site.columns for k in c.keys}
 
     def obj_for(self, row: SheetRow, type_: str) -> Ident | None:
@@ -114,6 +115,8 @@ class _Writer:
                         return transforms.number_cell(float(value[part]))
                     self.partial[(ident, fld)] = "incomplete unit cell"
                     value = None
+                elif value is not None and col.values is not None:
+                    return self.term_cell(col, ident, fld, obj, value)
                 elif value is not None:
                     cell, reason = transforms.render(col, value)
                     if reason:
@@ -132,6 +135,24 @@ class _Writer:
                         return str(alt)
         return self.extension_cell(row, col)
 
+    def term_cell(
+        self, col: ColumnFormat, ident: Ident, fld: str, obj: dict[str, Any], value: Any
+    ) -> Cell:
+        """A controlled cell (``open_terms``): what the sheet wrote, else the facility's
+        spelling, else the value verbatim with a warning."""
+        written = open_terms.write_cell(self.site, col, obj, value)
+        for tag in written.used:
+            self.kept.add((ident, tag))
+        if written.stale is not None:
+            self.partial[(ident, written.stale[0])] = written.stale[1]
+        if written.warning is not None:
+            self.warnings.append(SheetProblem(self.row_number, col.header, written.warning))
+        if written.loss is not None:
+            self.partial[(ident, fld)] = written.loss
+        elif written.cell is not None:
+            self.kept.add((ident, fld))
+        return written.cell
+
     def extension_cell(self, row: SheetRow, col: ColumnFormat) -> Cell:
         for ident in self.row_objects(row):
             ext = self.ix.objects[ident].get("extensions")
@@ -141,6 +162,8 @@ class _Writer:
             if not isinstance(mine, dict):
                 continue
             for name, value in mine.items():
+                if name.endswith(open_terms.AS_WRITTEN):
+                    continue  # only with the value it spells (term_cell)
                 if normalise_header(name) in col.keys:
                     cell, reason = transforms.render_extension(value)
                     tag = f"extensions[{self.site.domain}].{name}"
@@ -280,6 +303,7 @@ def write_sheet(
     puck_slots = _puck_slots(rows)
     table: list[list[Cell]] = [[c.header for c in sf.columns]]
     for row_number, row in enumerate(rows, start=2):
+        writer.row_number = row_number
         cells = [writer.cell(row, col) for col in sf.columns]
         for j, col in enumerate(sf.columns):
             if cells[j] in (None, "") and col.header in defaults:
