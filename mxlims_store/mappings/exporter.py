@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import SheetProblem
 from . import open_terms, transforms
-from .export_rows import Ident, MessageIndex, SheetRow, sheet_rows
+from .export_rows import Ident, MessageIndex, SheetRow, puck_slots_in_order, sheet_rows
 from .fields import FIELDS, UNIT_CELL_PARTS
 from .site_registry import get_site
 from .sites import ColumnFormat, SiteFormat, normalise_header
@@ -123,6 +123,9 @@ class _Writer:
                         self.partial[(ident, fld)] = reason
                     elif cell is not None:
                         self.kept.add((ident, fld))
+                        note = transforms.acronym_note(col, obj.get("name"), cell)
+                        if note:
+                            self.warnings.append(SheetProblem(self.row_number, col.header, note))
                     if cell is not None:
                         return cell
                 if value is None and fld in ("name", "barcode") and type_ in ("Dewar", "Puck"):
@@ -300,7 +303,7 @@ def write_sheet(
         rows = _one_row_per_multipin(rows, ix, writer, sf)
     defaults = column_defaults or {}
     filled: dict[tuple[str, Any, str], int] = {}
-    puck_slots = _puck_slots(rows)
+    puck_slots = puck_slots_in_order(rows)
     table: list[list[Cell]] = [[c.header for c in sf.columns]]
     for row_number, row in enumerate(rows, start=2):
         writer.row_number = row_number
@@ -369,18 +372,3 @@ def _one_row_per_multipin(
             if role not in ("MultiPin", "Puck", "Dewar", "Shipment", "Macromolecule"):
                 writer.off_row[ident] = why
     return kept
-
-
-def _puck_slots(rows: list[SheetRow]) -> dict[Ident, int]:
-    """Each puck's rank in its dewar, in row order: the position a sheet that requires one gets
-    when the stored pucks have none."""
-    slots: dict[Ident, int] = {}
-    per_dewar: dict[Ident | None, int] = {}
-    for row in rows:
-        puck = row.get("Puck")
-        if puck is None or puck in slots:
-            continue
-        dewar = row.get("Dewar")
-        per_dewar[dewar] = per_dewar.get(dewar, 0) + 1
-        slots[puck] = per_dewar[dewar]
-    return slots

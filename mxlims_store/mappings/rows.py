@@ -151,9 +151,8 @@ def parse_row(
             if fmt is not None and fmt.values is not None:
                 value, written, note = open_terms.read_cell(fmt, text)
                 if written is not None:  # written back to this facility as it is
-                    row.ext.setdefault(fmt.object_type, {})[open_terms.as_written_key(fmt.header)] = (
-                        written
-                    )
+                    kept = row.ext.setdefault(fmt.object_type, {})
+                    kept[open_terms.as_written_key(fmt.header)] = written
                 if note is not None and warn is not None:
                     warn(number, col.name, note)
             else:

@@ -208,3 +208,19 @@ def render_extension(value: Any) -> tuple[Cell, str | None]:
     if isinstance(value, int | float):
         return (number_cell(value) if isinstance(value, float) else value), None
     return None, "not a single value"
+
+
+ACRONYM_WIDTH = 45  # ISPyB's Protein.acronym is varchar(45)
+
+
+def acronym_note(col: ColumnFormat, name: Any, cell: Cell) -> str | None:
+    """Why a protein name written into an acronym column (it stands in for an acronym none
+    gave, e.g. from an SLS sheet, which has only a name) needs a look, or None."""
+    if col.field != "Macromolecule.acronym" or name != cell or not isinstance(cell, str):
+        return None
+    if len(cell) <= ACRONYM_WIDTH and not any(c.isspace() for c in cell):
+        return None
+    return (
+        f"the protein name {cell!r} stands in for the acronym (none was given): an acronym "
+        f"column takes a short name without blanks (ISPyB's holds {ACRONYM_WIDTH} characters)"
+    )

@@ -12,14 +12,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .ispyb_terms import EXPERIMENT_KINDS
 from .site_registry import list_sites
 from .sites import ColumnFormat, SiteFormat
-from .ispyb_terms import EXPERIMENT_KINDS
 from .vocabularies import UNKNOWN_VALUES, VOCABULARIES, Vocabulary
 
 README = Path(__file__).with_name("README.md")
 BEGIN = "<!-- vocabulary tables: python -m mxlims_store.mappings.vocabulary_docs -->"
 END = "<!-- end of vocabulary tables -->"
+
 
 def _table(vocabulary: Vocabulary, sites: list[SiteFormat]) -> list[str]:
     used: list[tuple[SiteFormat, ColumnFormat]] = [
