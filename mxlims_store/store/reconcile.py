@@ -29,14 +29,12 @@ from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.documents import META
-from mxlims_store.store.logistics import current_states
+from mxlims_store.store.open_shipments import LOGISTICS, MAX_DEPTH, open_shipments_of, where
 
-LOGISTICS = "logistical_samples"
 MatchedBy = Literal["barcode", "name", "position", "container", "sample", "experiment", "template"]
 LABELLED = ("Dewar", "Puck", "Plate", "MultiPin", "Pin")  # top-down: containers first
 BY_NAME = ("Dewar", "Puck", "Plate", "MultiPin")  # a container may be known by its name
 UNKNOWN_FACILITY = "facility.invalid"  # reserved name (RFC 2606): the sender said no domain
-_MAX_DEPTH = 8  # containers above a pin: pin, puck, dewar, shipment (and a little room)
 
 
 @dataclass(frozen=True)
@@ -146,33 +144,8 @@ class _Matcher:
         self.problems: list[Problem] = []
 
     async def open_shipments(self, found: dict[str, dict[str, Any]]) -> None:
-        """Keep the candidates that sit in a shipment that is not closed (newest first)."""
-        self.stored.update(found)
-        frontier = set(found)
-        for _ in range(_MAX_DEPTH):  # one query per level up: pin, puck, dewar, shipment
-            wanted = {self.stored[u].get("containerId") for u in frontier}
-            wanted = {w for w in wanted if isinstance(w, str) and w not in self.stored}
-            if not wanted:
-                break
-            query = readable(self.caller, {"_id": {"$in": sorted(wanted)}})
-            fetched = await self.db.find(LOGISTICS, query)
-            self.stored.update((d["_id"], d) for d in fetched)
-            frontier = {d["_id"] for d in fetched}
-        top: dict[str, str] = {}
-        for uuid in found:
-            here, seen = uuid, {uuid}
-            while self.stored[here]["mxlimsType"] != "Shipment":
-                parent = self.stored[here].get("containerId")
-                if parent not in self.stored or parent in seen:
-                    break
-                here = parent
-                seen.add(here)
-            top[uuid] = here
-        shipments = {t for t in top.values() if self.stored[t]["mxlimsType"] == "Shipment"}
-        states = await current_states(self.db, self.caller, sorted(shipments))
-        self.shipment_of = {
-            u: t for u, t in top.items() if t in shipments and states.get(t) != "closed"
-        }
+        """Keep the candidates that sit in a shipment that is not closed."""
+        self.shipment_of = await open_shipments_of(self.db, self.caller, found, self.stored)
 
     def _take(self, obj: dict[str, Any], stored: str, by: MatchedBy) -> None:
         if stored in self.taken and self.taken[stored] != obj["uuid"]:
@@ -188,10 +161,7 @@ class _Matcher:
         self.matches[obj["uuid"]] = Match(stored, by)
 
     def _show(self, uuid: str) -> str:
-        doc = self.stored.get(uuid, {})
-        shipment = self.stored.get(self.shipment_of.get(uuid, ""), {})
-        where = f" in shipment {shipment.get('name') or shipment.get('_id')!r}" if shipment else ""
-        return f"{doc.get('mxlimsType', 'object')} {uuid}{where}"
+        return where(self.stored, self.shipment_of, uuid)
 
     def by_label(self, labelled: list[dict[str, Any]], found: dict[str, dict[str, Any]]) -> None:
         """Barcodes (and containers' names), containers first so pins narrow to their puck."""
@@ -274,7 +244,7 @@ class _Matcher:
 
     def upward(self) -> None:
         """A matched object's container in the message is its stored container."""
-        for _ in range(_MAX_DEPTH):
+        for _ in range(MAX_DEPTH):
             before = len(self.matches)
             for uuid, match in list(self.matches.items()):
                 stored = self.stored.get(match.uuid)
