@@ -10,6 +10,7 @@ from ..errors import SheetProblem
 from . import open_terms, transforms
 from .export_rows import Ident, MessageIndex, SheetRow, puck_slots_in_order, sheet_rows
 from .fields import FIELDS, UNIT_CELL_PARTS
+from .overrides import override_state
 from .site_registry import get_site
 from .sites import ColumnFormat, SiteFormat, normalise_header
 from .tabular import MEDIA_TYPES, Cell, write_table
@@ -244,7 +245,15 @@ class _Writer:
                             tag = f"extensions[{domain}].{ext_name}"
                             if (ident, tag) in self.kept:
                                 continue
-                            if domain != self.site.domain:
+                            written = (ident, ext_name) in self.kept
+                            override = override_state(
+                                self.site, ident[0], obj, domain, ext_name, ext_value, written
+                            )
+                            if override == "applied":
+                                continue  # the field holds it, and the sheet has it
+                            if override is not None:
+                                why = override
+                            elif domain != self.site.domain:
                                 why = f"extension of another facility ({domain})"
                             elif ident not in on_rows:
                                 why = self.off_row.get(ident, "not on any pin row of the sheet")
