@@ -128,7 +128,7 @@ async def _checked(
         unchanged=dict(plan.unchanged),
         keys=read.keys,
         shipment=next((u for k, u in read.keys.items() if k.startswith("Shipment/")), None),
-        warnings=matched_warnings + warnings,
+        warnings=read.not_carried + matched_warnings + warnings,
         differing=dict(plan.differing),
         differing_fields=plan.differing_fields,
         matched=matched,

@@ -73,6 +73,7 @@ async def reconcile(
     matcher = _Matcher(db, caller, in_message, known, path_of)
     await matcher.open_shipments(found)
     matcher.by_label(labelled, found)
+    matcher.drop_contradicted()
     await matcher.by_position(positioned)
     matcher.upward()
     await matcher.hanging()
@@ -198,6 +199,29 @@ class _Matcher:
                 )
             elif candidates:
                 self._take(obj, candidates[0], "barcode" if obj.get("barcode") else "name")
+
+    def drop_contradicted(self) -> None:
+        """A name is weaker than a barcode: a container matched by name whose pins carry
+        barcodes, none of them stored, is another container of the same name (a new shipment
+        of the same dewar), not the stored one."""
+        inside: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for obj in self.in_message.values():
+            if isinstance(obj.get("containerId"), str):
+                inside[obj["containerId"]].append(obj)
+
+        def barcoded_pins(uuid: str, depth: int = 0) -> list[str]:
+            found: list[str] = []
+            for child in inside.get(uuid, []) if depth < MAX_DEPTH else []:
+                if child["mxlimsType"] in ("Pin", "MultiPin") and child.get("barcode"):
+                    found.append(child["uuid"])
+                found += barcoded_pins(child["uuid"], depth + 1)
+            return found
+
+        for uuid, match in list(self.matches.items()):
+            pins = barcoded_pins(uuid) if match.by == "name" else []
+            if pins and not any(p in self.matches for p in pins):
+                del self.matches[uuid]
+                self.taken.pop(match.uuid, None)
 
     def _age(self, uuid: str) -> str:
         shipment = self.stored.get(self.shipment_of.get(uuid, ""), {})
