@@ -34,10 +34,10 @@ class Column:
         """The header name used in problems and extension keys (the facility's spelling)."""
         return self.fmt.header if self.fmt else self.header.lstrip("#").strip()
 
-    @property
-    def key(self) -> str:
-        """The extension field name that keeps this column's values when no field maps it."""
-        return extension_key(self.name)
+    def key(self, type_: str) -> str:
+        """The extension field name that keeps this column's values on a ``type_`` object when
+        no field maps it (never one of its field names)."""
+        return extension_key(self.name, type_)
 
 
 @dataclass
@@ -166,7 +166,7 @@ def parse_row(
             continue
         if fmt is None or type_ is None or fld is None:
             target = fmt.keep_on if fmt else "Pin"
-            row.ext.setdefault(target, {})[col.key] = value
+            row.ext.setdefault(target, {})[col.key(target)] = value
             continue
         row.header_of[(type_, fld)] = fmt.header
         if part is not None:

@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from mxlims_store.model.registry import OBJECT_TYPES
+
 from .fields import FIELDS, lookup
 from .ispyb_terms import EXPERIMENT_KINDS
 from .vocabularies import EXPERIMENT_KIND, PUCK_TYPE, VOCABULARIES, ValueMap
@@ -82,10 +84,27 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_DOT, KEY_DOLLAR = "\u2024", "\uff04"
 
 
-def extension_key(header: str) -> str:
-    """The extension field name that keeps an unmapped column's values."""
+KEY_NOT_A_FIELD = " (column)"
+
+
+def extension_key(header: str, type_: str | None = None) -> str:
+    """The extension field name that keeps an unmapped column's values on a ``type_`` object.
+
+    A header that is also a field name of that type (DLS ``requiredResolution`` on an
+    MxExperiment) gets `` (column)`` appended: an extension field named like an object field is
+    a site override, which a sheet column never is. Export finds its column all the same
+    (header comparison ignores what is in brackets).
+    """
     key = header.replace(".", KEY_DOT)
-    return KEY_DOLLAR + key[1:] if key.startswith("$") else key
+    key = KEY_DOLLAR + key[1:] if key.startswith("$") else key
+    if type_ is not None and key in _field_names(type_):
+        key += KEY_NOT_A_FIELD
+    return key
+
+
+def _field_names(type_: str) -> frozenset[str]:
+    model = OBJECT_TYPES.get(type_)
+    return frozenset(model.model_fields) if model is not None else frozenset()
 
 
 def normalise_header(text: str) -> str:

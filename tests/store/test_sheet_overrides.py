@@ -27,3 +27,18 @@ async def test_sheet_exports_apply_the_facilitys_overrides(store: Store) -> None
     rows = sheet_rows("esrf", beamline.content)
     assert [r["experimentType"] for r in rows[:2]] == ["SAD", "MXPressO"]
     assert not [x for x in beamline.losses if "experimentStrategy" in x.field]
+
+
+def test_a_sheet_column_named_like_a_field_is_never_an_override() -> None:
+    """DLS keeps its unmapped ``requiredResolution`` column on the experiment: under a key that
+    is no MxExperiment field, so exports applying DLS's overrides leave neededResolution's
+    value (the mapped requiredResolution) alone, and the column still goes back to its place."""
+    data, name = fixture("dls")
+    message = read_sheet("dls", data, filename=name)
+    for experiment in message["MxExperiment"].values():
+        kept = experiment.get("extensions", {}).get("diamond.ac.uk", {})
+        assert "requiredResolution" not in kept
+    assert any(
+        "requiredResolution (column)" in e.get("extensions", {}).get("diamond.ac.uk", {})
+        for e in message["MxExperiment"].values()
+    )
