@@ -10,6 +10,8 @@ planned MxExperiment Completed, every ReflectionSet in the user's shipment resul
 from __future__ import annotations
 
 import copy
+import csv
+import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -176,3 +178,28 @@ async def test_a_closed_shipment_is_not_matched(store: Store) -> None:
         await store.record_event(sent.shipment, state)
     report = await store.import_message(user_shipment(True), policy="merge")
     assert report.matched == {} and report.created["Shipment"] == 1
+
+
+async def test_the_facilitys_filled_in_sheet_uploaded_finds_the_users_shipment(
+    store: Store,
+) -> None:
+    sent = await store.import_message(user_shipment(True))
+    assert sent.shipment
+    sheet = await store.export_sheet(
+        "esrf", sent.shipment, defaults=SheetDefaults(proposal=PROPOSAL, puck_type="unipuck")
+    )
+    rows = list(csv.reader(io.StringIO(sheet.content.decode())))
+    for row in rows[1:]:  # the facility notes what it saw on each pin
+        row[rows[0].index("comments")] = "mounted, diffracts"
+    filled = io.StringIO()
+    csv.writer(filled).writerows(rows)
+    report = await store.import_sheet(
+        "esrf", filled.getvalue().encode(), filename="filled.csv", proposal=PROPOSAL
+    )
+    assert Counter(m.by for m in report.matched.values())["barcode"] == PINS
+    assert report.created == {}  # nothing doubled: the user's shipment, updated
+    totals = await store.stats()
+    assert totals["Shipment"] == 1 and totals["Pin"] == PINS
+    mine = dict(await store.shipment_results(sent.shipment))
+    notes = {s.get("annotation") for s in mine["MacromoleculeSample"].values()}
+    assert notes == {"mounted, diffracts"}
