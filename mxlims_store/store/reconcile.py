@@ -20,21 +20,19 @@ from typing import Any, Literal
 
 from mxlims_store.answers import MatchedObject
 from mxlims_store.errors import InvalidMessage, Problem
-from mxlims_store.mappings.site_registry import list_sites
 from mxlims_store.messages import ReadResult
-from mxlims_store.messages.reader import ExternalLink
-from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LIST_FIELDS
+from mxlims_store.model.links import LIST_FIELDS
 from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.documents import META
+from mxlims_store.store.matched_uuids import keep_stored_labels, rewrite
 from mxlims_store.store.open_shipments import LOGISTICS, MAX_DEPTH, open_shipments_of, where
 
 MatchedBy = Literal["barcode", "name", "position", "container", "sample", "experiment", "template"]
 LABELLED = ("Dewar", "Puck", "Plate", "MultiPin", "Pin")  # top-down: containers first
 BY_NAME = ("Dewar", "Puck", "Plate", "MultiPin")  # a container may be known by its name
-UNKNOWN_FACILITY = "facility.invalid"  # reserved name (RFC 2606): the sender said no domain
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,8 @@ async def reconcile(
     await matcher.hanging()
     if matcher.problems:
         raise InvalidMessage(matcher.problems)
-    warnings = _rewrite(read, matcher.matches)
+    warnings = keep_stored_labels(read, matcher.matches, matcher.stored)
+    warnings += rewrite(read, {u: m.uuid for u, m in matcher.matches.items()})
     return matcher.matches, warnings
 
 
@@ -325,46 +324,3 @@ class _Matcher:
         found = await self.db.find(collection, readable(self.caller, query))
         self.stored.update((d["_id"], d) for d in found)
         return found
-
-
-def facility_domain(read: ReadResult) -> str | None:
-    """The domain of the facility whose sheet columns the message's objects carry."""
-    domains = {site.domain for site in list_sites()}
-    for obj in read.objects:
-        for domain in obj.get("extensions") or {}:
-            if domain in domains:
-                return str(domain)
-    return None
-
-
-def _rewrite(read: ReadResult, matches: dict[str, Match]) -> list[str]:
-    """Give matched objects their stored uuids (the facility's kept as an identifier) and point
-    every link at them."""
-    if not matches:
-        return []
-    domain = facility_domain(read)
-    warnings = []
-    if domain is None:
-        domain = UNKNOWN_FACILITY
-        warnings.append(
-            f"{len(matches)} object(s) matched stored ones; the message names no facility, so "
-            f"their uuids in it are kept as identifiers under {UNKNOWN_FACILITY!r}"
-        )
-    new = {uuid: match.uuid for uuid, match in matches.items()}
-    for obj in read.objects:
-        if obj["uuid"] in new:
-            obj["identifiers"] = {**(obj.get("identifiers") or {}), domain: obj["uuid"]}
-            obj["uuid"] = new[obj["uuid"]]
-        for field in FOREIGN_KEY_FIELDS:
-            value = obj.get(field)
-            if isinstance(value, str):
-                obj[field] = new.get(value, value)
-            elif isinstance(value, list):
-                obj[field] = [new.get(v, v) for v in value]
-    read.keys = {path: new.get(uuid, uuid) for path, uuid in read.keys.items()}
-    read.stubs = {new.get(uuid, uuid): core for uuid, core in read.stubs.items()}
-    read.external_links = [
-        ExternalLink(link.path, link.rule, new.get(link.target_uuid, link.target_uuid))
-        for link in read.external_links
-    ]
-    return warnings

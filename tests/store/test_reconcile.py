@@ -104,6 +104,7 @@ async def loop(user: Store, facility: Store, site: str, barcodes: bool) -> dict[
     assert got["ReflectionSet"] == PINS  # every result in the user's shipment results file
     planned = [e for e in mine["MxExperiment"].values() if e.get("templateDataRefs")]
     assert len(planned) == PINS and all(e["jobStatus"] == "Completed" for e in planned)
+    assert mine["Shipment"]["Shipment1"]["name"] == "user-shipment"  # not renamed
     totals = await user.stats()
     assert totals["Shipment"] == 1 and totals["Pin"] == PINS  # nothing doubled in the store
     return report.to_dict()
