@@ -12,8 +12,9 @@ from typing import Any
 from mxlims_store.api import models
 from mxlims_store.config import Settings
 from mxlims_store.mappings import list_sites
+from mxlims_store.mappings.requirements import sheet_requirements
 from mxlims_store.messages import SUPPORTED_VERSIONS
-from mxlims_store.model.links import LINK_RULES
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES, ref_key_for
 from mxlims_store.model.registry import MODEL_VERSION, OBJECT_TYPES
 
 SHIPPING_TYPES = (
@@ -37,13 +38,27 @@ def sheet_formats() -> list[dict[str, Any]]:
 
 
 def requirements(type_name: str) -> models.TypeRequirements:
+    """The type's fields in a message's names (``containerRef``, not the store's
+    ``containerId``), and what each facility's sheet requires of it (from its site file)."""
     fields = {
-        n: f for n, f in OBJECT_TYPES[type_name].model_fields.items() if n not in _NOT_USER_FIELDS
+        _message_name(n): f
+        for n, f in OBJECT_TYPES[type_name].model_fields.items()
+        if n not in _NOT_USER_FIELDS
+    }
+    by_sheet = {
+        site.code: needed
+        for site in list_sites()
+        if (needed := sheet_requirements(site).get(type_name))
     }
     return models.TypeRequirements(
         required=[n for n, f in fields.items() if f.is_required()],
         optional=[n for n, f in fields.items() if not f.is_required()],
+        bySheet=by_sheet,
     )
+
+
+def _message_name(field: str) -> str:
+    return ref_key_for(field) if field in FOREIGN_KEY_FIELDS else field
 
 
 def puck_types() -> dict[str, int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class MxlimsMessage(BaseModel):
@@ -44,8 +44,15 @@ class ContainerType(BaseModel):
 
 
 class TypeRequirements(BaseModel):
+    """A type's fields, in MXLIMS message names (``containerRef``, ``sampleRef``)."""
+
     required: list[str]
     optional: list[str]
+    bySheet: dict[str, list[str]] = Field(
+        default={},
+        description="per facility code, what that facility's sheet requires of this type "
+        "(derived from its site file)",
+    )
 
 
 class Facility(BaseModel):

@@ -79,10 +79,20 @@ async def import_message(
         Policy, Query(description="what to do with uuids already stored")
     ] = "reject_new",
     dry_run: Annotated[bool, Query(description="check and report, write nothing")] = False,
+    proposal: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="the proposal new objects belong to, and whose open shipments a "
+            "`merge` or `update_old` import matches objects of unknown uuid against (by "
+            "barcode, name or place); default: the message's shipment's proposalCode",
+        ),
+    ] = None,
 ) -> ImportReport:
     """Check the whole message (every problem reported with its path), then store it; 201 when
     anything was created, 200 otherwise (dry run, or everything already stored)."""
-    report = await store.import_message(message, policy=policy, dry_run=dry_run)
+    report = await store.import_message(message, policy=policy, dry_run=dry_run, proposal=proposal)
     response.status_code = 201 if report.created and not dry_run else 200
     if response.status_code == 201:
         response.headers["Location"] = location(request, f"/objects/{created_root(report)}")

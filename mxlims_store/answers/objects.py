@@ -112,6 +112,15 @@ class Page(Answer):
 # -- imports -----------------------------------------------------------------------------------
 
 
+class MatchedObject(Answer):
+    """A message object that is a stored one under another uuid (see ``store/reconcile.py``)."""
+
+    uuid: str = Field(description="the stored object's uuid, which the import used")
+    by: Literal["barcode", "name", "position", "container", "sample", "experiment", "template"] = (
+        Field(description="what matched it: its own barcode, name or place, or what it hangs from")
+    )
+
+
 class ImportReport(Answer):
     """What an import created, updated, found identical, or kept as stored although the message
     differs (``differing``, with the fields per object), per MXLIMS type."""
@@ -135,4 +144,9 @@ class ImportReport(Answer):
     )
     differing_fields: dict[str, list[str]] = Field(
         default={}, description="per object (`MxExperiment/MxExperiment1`), the fields that differ"
+    )
+    matched: dict[str, MatchedObject] = Field(
+        default={},
+        description="message uuid (the sender's) -> the stored object it is, and how it was "
+        "matched (`merge` and `update_old` imports of objects with unknown uuids)",
     )

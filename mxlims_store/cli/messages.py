@@ -10,21 +10,26 @@ import typer
 from mxlims_store.cli.app import app, emit, fail, parse_json_file, problem_lines, read_json
 from mxlims_store.errors import InvalidMessage
 from mxlims_store.messages import read_message, write_message
+from mxlims_store.store.offline_checks import check_message
 
 Files = Annotated[list[Path], typer.Argument(help="MXLIMS message files (JSON)")]
 
 
 @app.command()
 def validate(files: Files) -> None:
-    """Check MXLIMS files; exit 1 with one line per problem (file: JSON path: message)."""
+    """Check MXLIMS files as import would, short of the store; exit 1 with one line per
+    problem (file: JSON path: message), warnings on stderr."""
     lines: list[str] = []
     for path in files:
         try:
-            read_message(parse_json_file(path))
+            _, warnings = check_message(parse_json_file(path))
         except ValueError as error:
             lines.append(str(error))
         except InvalidMessage as error:
             lines += problem_lines(error, f"{path}: ")
+        else:
+            for warning in warnings:
+                typer.echo(f"{path}: warning: {warning}", err=True)
     if lines:
         fail(lines)
     typer.echo(f"{len(files)} file(s) valid", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,6 +36,13 @@ def import_(
     ] = "reject_new",
     dry_run: DryRun = False,
     as_json: AsJson = False,
+    proposal: Annotated[
+        str | None,
+        typer.Option(
+            help="proposal of new objects, and whose open shipments a merge/update_old import "
+            "matches objects of unknown uuid against (default: the message's proposalCode)"
+        ),
+    ] = None,
 ) -> None:
     """Import a message; prints a summary (--json: the full report)."""
     chosen = checked_policy(policy)
@@ -44,7 +52,9 @@ def import_(
         # a spinner on a terminal while the import works; nothing when output is piped
         with Progress(transient=True, disable=dry_run or not sys.stderr.isatty()) as bar:
             bar.add_task(f"importing {file.name}", total=None)
-            report = await store.import_message(message, policy=chosen, dry_run=dry_run)
+            report = await store.import_message(
+                message, policy=chosen, dry_run=dry_run, proposal=proposal
+            )
         return report.to_dict()
 
     show_report(file.name, with_store(run), as_json)
@@ -83,6 +93,10 @@ def summary(name: str, report: dict[str, Any]) -> str:
     if report.get("differing"):
         lines.append(f"  kept as stored although different {counted(report['differing'])}")
         lines.append("    (--policy merge sets what the message carries)")
+    if report.get("matched"):
+        by = Counter(m["by"] for m in report["matched"].values())
+        per_way = ", ".join(f"{n:,} by {how}" for how, n in sorted(by.items()))
+        lines.append(f"  matched   {len(report['matched']):,} stored object(s) ({per_way})")
     shipments = [u for key, u in report["keys"].items() if key.startswith("Shipment/")]
     lines += [f"  shipment  {uuid}" for uuid in shipments]
     lines += [f"  warning   {warning}" for warning in report.get("warnings", [])]

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import MappingError, SheetProblem
-from .exporter import AppliedDefault, SheetExport, write_sheet
+from .exporter import AppliedDefault, Loss, SheetExport, write_sheet
 from .importer import read_sheet
 from .site_registry import get_site
+from .sites import SiteFormat
 from .vocabularies import PUCK_TYPE
 
 
@@ -55,7 +56,7 @@ def parse_column_defaults(pairs: list[str]) -> dict[str, str]:
 
 
 def _with_defaults(
-    site: str, message: dict[str, Any], defaults: SheetDefaults
+    site: str, message: dict[str, Any], defaults: SheetDefaults, losses: list[Loss]
 ) -> tuple[dict[str, Any], list[AppliedDefault]]:
     """The message with the proposal and puck type filled where nothing is stored, when the
     target sheet has a column for them (else they would only be reported lost)."""
@@ -81,7 +82,37 @@ def _with_defaults(
             puck["puckType"] = puck_type
         if empty:
             applied.append(AppliedDefault("Puck.puckType", puck_type, len(empty), "puckType"))
+        replaced = _replace_unplaceable(sf, message, puck_type)
+        if replaced:
+            applied.append(
+                AppliedDefault(
+                    "Puck.puckType",
+                    puck_type,
+                    len(replaced),
+                    f"puckType, for types whose positions {sf.name} does not know",
+                )
+            )
+        losses.extend(replaced)
     return message, applied
+
+
+def _replace_unplaceable(sf: SiteFormat, message: dict[str, Any], puck_type: str) -> list[Loss]:
+    """Pucks of a type whose number of positions the target does not know, with no column to
+    give it in: the target would refuse them, so they get the given puck type (each a loss)."""
+    counted = sf.maps("Puck", "numberPositions")
+    out: list[Loss] = []
+    for key, puck in message.get("Puck", {}).items():
+        given = puck.get("numberPositions") if counted else None
+        if sf.capacities.for_puck(puck.get("puckType"), given) is not None:
+            continue
+        why = (
+            f"{sf.name} knows no number of positions for this puck type and its sheet cannot "
+            f"say it: written as the given puck type {puck_type!r}"
+        )
+        uid = puck.get("uuid") if isinstance(puck.get("uuid"), str) else None
+        out.append(Loss("Puck", key, uid, "puckType", puck["puckType"], why))
+        puck["puckType"] = puck_type
+    return out
 
 
 def _column_defaults(site: str, given: dict[str, str]) -> dict[str, str]:
@@ -133,9 +164,11 @@ def checked_sheet(
     """
     defaults = defaults or SheetDefaults()
     columns = _column_defaults(site, defaults.columns)
-    filled, applied = _with_defaults(site, message, defaults)
+    replaced: list[Loss] = []
+    filled, applied = _with_defaults(site, message, defaults, replaced)
     exported = write_sheet(site, filled, fmt=fmt, column_defaults=columns)
     exported.defaults_applied[:0] = applied
+    exported.losses[:0] = replaced
     # The target's importer, on exactly what the facility would receive (as CSV: same cells).
     as_csv = exported if fmt == "csv" else write_sheet(site, filled, column_defaults=columns)
     try:

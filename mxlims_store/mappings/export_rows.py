@@ -127,3 +127,18 @@ def sheet_rows(ix: MessageIndex) -> list[SheetRow]:
 
     rows.sort(key=sort_key)
     return rows
+
+
+def puck_slots_in_order(rows: list[SheetRow]) -> dict[Ident, int]:
+    """Each puck's rank in its dewar, in row order: the position a sheet that requires one gets
+    when the stored pucks have none."""
+    slots: dict[Ident, int] = {}
+    per_dewar: dict[Ident | None, int] = {}
+    for row in rows:
+        puck = row.get("Puck")
+        if puck is None or puck in slots:
+            continue
+        dewar = row.get("Dewar")
+        per_dewar[dewar] = per_dewar.get(dewar, 0) + 1
+        slots[puck] = per_dewar[dewar]
+    return slots

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..errors import SheetProblem
-from . import transforms
-from .export_rows import Ident, MessageIndex, SheetRow, sheet_rows
+from . import open_terms, transforms
+from .export_rows import Ident, MessageIndex, SheetRow, puck_slots_in_order, sheet_rows
 from .fields import FIELDS, UNIT_CELL_PARTS
+from .overrides import override_state
 from .site_registry import get_site
 from .sites import ColumnFormat, SiteFormat, normalise_header
 from .tabular import MEDIA_TYPES, Cell, write_table
@@ -86,6 +87,7 @@ class _Writer:
         self.implicit: set[tuple[Ident, str]] = set()
         self.off_row: dict[Ident, str] = {}  # objects left off the rows on purpose: why
         self.warnings: list[SheetProblem] = []
+        self.row_number = 0  # the sheet row being written, for warnings
         self.ext_keys = {normalise_header(k): c for c in site.columns for k in c.keys}
 
     def obj_for(self, row: SheetRow, type_: str) -> Ident | None:
@@ -114,12 +116,17 @@ class _Writer:
                         return transforms.number_cell(float(value[part]))
                     self.partial[(ident, fld)] = "incomplete unit cell"
                     value = None
+                elif value is not None and col.values is not None:
+                    return self.term_cell(col, ident, fld, obj, value)
                 elif value is not None:
                     cell, reason = transforms.render(col, value)
                     if reason:
                         self.partial[(ident, fld)] = reason
                     elif cell is not None:
                         self.kept.add((ident, fld))
+                        note = transforms.acronym_note(col, obj.get("name"), cell)
+                        if note:
+                            self.warnings.append(SheetProblem(self.row_number, col.header, note))
                     if cell is not None:
                         return cell
                 if value is None and fld in ("name", "barcode") and type_ in ("Dewar", "Puck"):
@@ -132,6 +139,24 @@ class _Writer:
                         return str(alt)
         return self.extension_cell(row, col)
 
+    def term_cell(
+        self, col: ColumnFormat, ident: Ident, fld: str, obj: dict[str, Any], value: Any
+    ) -> Cell:
+        """A controlled cell (``open_terms``): what the sheet wrote, else the facility's
+        spelling, else the value verbatim with a warning."""
+        written = open_terms.write_cell(self.site, col, obj, value)
+        for tag in written.used:
+            self.kept.add((ident, tag))
+        if written.stale is not None:
+            self.partial[(ident, written.stale[0])] = written.stale[1]
+        if written.warning is not None:
+            self.warnings.append(SheetProblem(self.row_number, col.header, written.warning))
+        if written.loss is not None:
+            self.partial[(ident, fld)] = written.loss
+        elif written.cell is not None:
+            self.kept.add((ident, fld))
+        return written.cell
+
     def extension_cell(self, row: SheetRow, col: ColumnFormat) -> Cell:
         for ident in self.row_objects(row):
             ext = self.ix.objects[ident].get("extensions")
@@ -141,6 +166,8 @@ class _Writer:
             if not isinstance(mine, dict):
                 continue
             for name, value in mine.items():
+                if name.endswith(open_terms.AS_WRITTEN):
+                    continue  # only with the value it spells (term_cell)
                 if normalise_header(name) in col.keys:
                     cell, reason = transforms.render_extension(value)
                     tag = f"extensions[{self.site.domain}].{name}"
@@ -218,7 +245,15 @@ class _Writer:
                             tag = f"extensions[{domain}].{ext_name}"
                             if (ident, tag) in self.kept:
                                 continue
-                            if domain != self.site.domain:
+                            written = (ident, ext_name) in self.kept
+                            override = override_state(
+                                self.site, ident[0], obj, domain, ext_name, ext_value, written
+                            )
+                            if override == "applied":
+                                continue  # the field holds it, and the sheet has it
+                            if override is not None:
+                                why = override
+                            elif domain != self.site.domain:
                                 why = f"extension of another facility ({domain})"
                             elif ident not in on_rows:
                                 why = self.off_row.get(ident, "not on any pin row of the sheet")
@@ -277,9 +312,10 @@ def write_sheet(
         rows = _one_row_per_multipin(rows, ix, writer, sf)
     defaults = column_defaults or {}
     filled: dict[tuple[str, Any, str], int] = {}
-    puck_slots = _puck_slots(rows)
+    puck_slots = puck_slots_in_order(rows)
     table: list[list[Cell]] = [[c.header for c in sf.columns]]
     for row_number, row in enumerate(rows, start=2):
+        writer.row_number = row_number
         cells = [writer.cell(row, col) for col in sf.columns]
         for j, col in enumerate(sf.columns):
             if cells[j] in (None, "") and col.header in defaults:
@@ -345,18 +381,3 @@ def _one_row_per_multipin(
             if role not in ("MultiPin", "Puck", "Dewar", "Shipment", "Macromolecule"):
                 writer.off_row[ident] = why
     return kept
-
-
-def _puck_slots(rows: list[SheetRow]) -> dict[Ident, int]:
-    """Each puck's rank in its dewar, in row order: the position a sheet that requires one gets
-    when the stored pucks have none."""
-    slots: dict[Ident, int] = {}
-    per_dewar: dict[Ident | None, int] = {}
-    for row in rows:
-        puck = row.get("Puck")
-        if puck is None or puck in slots:
-            continue
-        dewar = row.get("Dewar")
-        per_dewar[dewar] = per_dewar.get(dewar, 0) + 1
-        slots[puck] = per_dewar[dewar]
-    return slots

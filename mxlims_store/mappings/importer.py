@@ -6,7 +6,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import MappingError, SheetProblem
-from . import transforms
+from . import open_terms
 from .fields import FIELDS
 from .identities import assign_stable_uuids
 from .places import Entity, Places
@@ -106,6 +106,8 @@ class _Builder:
             store = ent.data.setdefault("extensions", {}).setdefault(self.site.domain, {})
             for name, value in ext.items():
                 tag = f"ext:{name}"
+                if name.endswith(open_terms.AS_WRITTEN) and name in store:
+                    continue  # another spelling of one value (the values agree): the first kept
                 if name in store and store[name] != value:
                     self.problem(
                         row.number,
@@ -262,7 +264,8 @@ class _Builder:
                 if k not in mp_values:  # e.g. loopType: a MultiPin has no such field
                     header = row.header_of[("Pin", k)]
                     col = self.site.column(header)  # an extension holds the facility's spelling
-                    pin_ext[header] = transforms.render(col, v)[0] if col and col.values else v
+                    written = pin_ext.pop(open_terms.as_written_key(header), None)
+                    pin_ext[header] = written or (open_terms.spelled(col, v) if col else v)
             if new:
                 mp.data["numberPositions"] = self.site.capacities.multipin
                 if position is not None:

@@ -100,8 +100,21 @@ class Places:
     def check_capacities(self) -> None:
         """Every pin within its puck's positions (known once every row gave the puck's type)."""
         caps = self.site.capacities
+        unknown: set[str] = set()
         for number, header, puck, position in self.placements:
             cap = caps.for_puck(puck.data.get("puckType"), puck.data.get("numberPositions"))
+            if cap is None:
+                if puck.key not in unknown:  # said once, on the puck's first row
+                    unknown.add(puck.key)
+                    given = self.site.columns_for("Puck", "numberPositions")
+                    hint = f" in the {given[0].header!r} column" if given else ""
+                    self.problem(
+                        number,
+                        header or None,
+                        f"{puck.label} is of puck type {puck.data.get('puckType')!r}, whose "
+                        f"number of positions {self.site.name} does not know: give it{hint}",
+                    )
+                continue
             if position > cap:
                 if self.site.has_position_column:
                     msg = f"position {position} is beyond the {cap} positions of {puck.label}"

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SheetProblem
-from . import transforms
+from . import open_terms, transforms
 from .fields import UNIT_CELL_PARTS, lookup
 from .site_registry import list_sites
 from .sites import ColumnFormat, SiteFormat, extension_key, normalise_header
@@ -34,10 +34,10 @@ class Column:
         """The header name used in problems and extension keys (the facility's spelling)."""
         return self.fmt.header if self.fmt else self.header.lstrip("#").strip()
 
-    @property
-    def key(self) -> str:
-        """The extension field name that keeps this column's values when no field maps it."""
-        return extension_key(self.name)
+    def key(self, type_: str) -> str:
+        """The extension field name that keeps this column's values on a ``type_`` object when
+        no field maps it (never one of its field names)."""
+        return extension_key(self.name, type_)
 
 
 @dataclass
@@ -122,7 +122,7 @@ def parse_row(
     warn: Report | None = None,
 ) -> Row | None:
     """The typed values of one row; None when its shape is wrong. Bad cells go to ``problem``,
-    cells kept as written (an unlisted value of an open vocabulary) to ``warn``."""
+    controlled cells the facility does not list (passed through verbatim) to ``warn``."""
     width = len(columns)
     if len(cells) < width or any(cells[width:]):
         filled = len(cells) if len(cells) < width else width + len([c for c in cells[width:] if c])
@@ -148,14 +148,15 @@ def parse_row(
         if fmt is not None and fmt.field:
             type_, fld, part, spec = lookup(fmt.field)
         try:
-            value = transforms.parse(fmt, spec, text) if fmt else text
-        except transforms.KeepAsWritten as exc:
-            if warn is not None and fmt is not None:
-                warn(number, col.name, str(exc))
-                row.ext.setdefault(fmt.object_type, {})[col.key] = text
-                continue
-            problem(number, col.name, str(exc))
-            continue
+            if fmt is not None and fmt.values is not None:
+                value, written, note = open_terms.read_cell(fmt, text)
+                if written is not None:  # written back to this facility as it is
+                    kept = row.ext.setdefault(fmt.object_type, {})
+                    kept[open_terms.as_written_key(fmt.header)] = written
+                if note is not None and warn is not None:
+                    warn(number, col.name, note)
+            else:
+                value = transforms.parse(fmt, spec, text) if fmt else text
         except transforms.CellError as exc:
             problem(number, col.name, str(exc))
             if fmt is not None and fmt.field:
@@ -165,7 +166,7 @@ def parse_row(
             continue
         if fmt is None or type_ is None or fld is None:
             target = fmt.keep_on if fmt else "Pin"
-            row.ext.setdefault(target, {})[col.key] = value
+            row.ext.setdefault(target, {})[col.key(target)] = value
             continue
         row.header_of[(type_, fld)] = fmt.header
         if part is not None:

@@ -23,8 +23,11 @@ from pydantic import (
     model_validator,
 )
 
+from mxlims_store.model.registry import OBJECT_TYPES
+
 from .fields import FIELDS, lookup
-from .vocabularies import PUCK_TYPE, VOCABULARIES, ValueMap
+from .ispyb_terms import EXPERIMENT_KINDS
+from .vocabularies import EXPERIMENT_KIND, PUCK_TYPE, VOCABULARIES, ValueMap
 
 Positions = Literal["column", "row-order"]
 POSITION_FIELD = "Pin.positionInPuck"  # a sheet with a column for it numbers pins by it
@@ -81,10 +84,27 @@ _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_DOT, KEY_DOLLAR = "\u2024", "\uff04"
 
 
-def extension_key(header: str) -> str:
-    """The extension field name that keeps an unmapped column's values."""
+KEY_NOT_A_FIELD = " (column)"
+
+
+def extension_key(header: str, type_: str | None = None) -> str:
+    """The extension field name that keeps an unmapped column's values on a ``type_`` object.
+
+    A header that is also a field name of that type (DLS ``requiredResolution`` on an
+    MxExperiment) gets `` (column)`` appended: an extension field named like an object field is
+    a site override, which a sheet column never is. Export finds its column all the same
+    (header comparison ignores what is in brackets).
+    """
     key = header.replace(".", KEY_DOT)
-    return KEY_DOLLAR + key[1:] if key.startswith("$") else key
+    key = KEY_DOLLAR + key[1:] if key.startswith("$") else key
+    if type_ is not None and key in _field_names(type_):
+        key += KEY_NOT_A_FIELD
+    return key
+
+
+def _field_names(type_: str) -> frozenset[str]:
+    model = OBJECT_TYPES.get(type_)
+    return frozenset(model.model_fields) if model is not None else frozenset()
 
 
 def normalise_header(text: str) -> str:
@@ -138,6 +158,12 @@ class ColumnFormat(_FromFile):
     """Extra plausibility bounds in sheet units, on top of the schema's ranges."""
     flag_value: str | None = None
     note: str | None = None
+    ispyb: bool = False
+    """The facility runs ISPyB: every kind of ISPyB's experimentKind enumeration is known here
+    (``ispyb_terms.py``), besides the spellings under ``values``."""
+    closed: bool = False
+    """The facility takes only the listed values: refuse others (no facility file says so yet;
+    every column is open, so an unlisted value passes through verbatim with a warning)."""
     values: SkipValidation[ValueMap | None] = Field(None, validate_default=True)
     """For a field with a shared vocabulary: this facility's spellings of its terms."""
 
@@ -199,7 +225,14 @@ class ColumnFormat(_FromFile):
         if transform != "text":
             raise ValueError(f"a column with 'values' takes transform 'text', not {transform!r}")
         site = str((info.context or {}).get("site", ""))
-        return ValueMap.build(vocabulary, raw, site, info.data["header"])
+        ispyb = bool(info.data.get("ispyb"))
+        if ispyb and vocabulary is not EXPERIMENT_KIND:
+            raise ValueError("'ispyb = true' is for an experiment kind column only")
+        verbatim = EXPERIMENT_KINDS if ispyb else ()
+        closed = bool(info.data.get("closed"))
+        return ValueMap.build(
+            vocabulary, raw, site, info.data["header"], verbatim=verbatim, closed=closed
+        )
 
     @model_validator(mode="after")
     def _flag_has_its_value(self) -> ColumnFormat:
@@ -224,6 +257,12 @@ class ColumnFormat(_FromFile):
             if v not in (None, (), False) or k == "field"
         }
         out["required"] = self.required
+        out.pop("ispyb", None)
+        out.pop("closed", None)
+        if self.ispyb:
+            out["ispyb"] = True
+        if self.closed:
+            out["closed"] = True
         out["aliases"] = list(self.aliases)
         if self.values is not None:
             out["values"] = self.values.spellings
@@ -254,14 +293,18 @@ class Capacities(_FromFile):
                 )
         return {name.lower(): positions for name, positions in puck_types.items()}
 
-    def for_puck(self, puck_type: str | None, number_positions: int | None) -> int:
+    def for_puck(self, puck_type: str | None, number_positions: int | None) -> int | None:
+        """Pin positions of a puck; None for a type whose capacity this facility does not know
+        (its number of positions must then be given)."""
         if number_positions:
             return number_positions
-        term = PUCK_TYPE.term(puck_type) if puck_type else None
+        if not puck_type:
+            return self.puck
+        term = PUCK_TYPE.term(puck_type)
         for name, positions in self.puck_types.items():
             if term is not None and PUCK_TYPE.term(name) == term:
                 return positions
-        return self.puck
+        return None
 
 
 class SiteFormat(_FromFile):

@@ -24,13 +24,6 @@ class CellError(ValueError):
     """A cell value that cannot be converted; the message is shown to the user."""
 
 
-class KeepAsWritten(CellError):
-    """A value of an open vocabulary that the facility file does not list: the reader keeps the
-    cell as written in the facility's extensions and warns (the message says why). A caller
-    that does not know this subclass reports it as a problem, so it is never dropped silently.
-    """
-
-
 def clean_float(x: float) -> float:
     """Round away binary noise from unit scaling (12.658 keV x 1000 -> 12658.0 eV)."""
     return float(f"{x:.12g}")
@@ -70,8 +63,8 @@ def _check(col: ColumnFormat, spec: FieldSpec | None, sheet_value: float, value:
 
 def parse(col: ColumnFormat, spec: FieldSpec | None, text: str) -> Any:
     """The MXLIMS value of a non-empty cell (None: the cell means "no value", e.g. a false flag)."""
-    if col.values is not None:
-        return _term(col, text)
+    if col.values is not None:  # pragma: no cover - a programming error
+        raise AssertionError("controlled cells are read by open_terms.read_cell")
     t = col.transform
     if t in ("text", "letters_part"):
         return text
@@ -126,24 +119,6 @@ def parse(col: ColumnFormat, spec: FieldSpec | None, text: str) -> Any:
     if t == "smiles":
         return [{"smiles": text}]
     raise AssertionError(f"unhandled transform {t}")  # pragma: no cover - checked on load
-
-
-def _term(col: ColumnFormat, text: str) -> str:
-    """The canonical term of a controlled value (vocabularies.py); unknown: refuse or keep."""
-    assert col.values is not None
-    term = col.values.to_term(text)
-    if term is not None:
-        return term
-    vocabulary = col.values.vocabulary
-    allowed = ", ".join(col.values.spellings)
-    if vocabulary.unknown == "keep":
-        raise KeepAsWritten(
-            f"{text.strip()!r} is not one of this sheet's {vocabulary.name}s ({allowed}): kept as "
-            f"written, but not as MXLIMS {col.field}, so other facilities' sheets will not get it"
-        )
-    raise CellError(
-        f"{text.strip()!r} is not one of this sheet's {vocabulary.name}s; use one of: {allowed}"
-    )
 
 
 def _bool(text: str) -> bool:
@@ -233,3 +208,19 @@ def render_extension(value: Any) -> tuple[Cell, str | None]:
     if isinstance(value, int | float):
         return (number_cell(value) if isinstance(value, float) else value), None
     return None, "not a single value"
+
+
+ACRONYM_WIDTH = 45  # ISPyB's Protein.acronym is varchar(45)
+
+
+def acronym_note(col: ColumnFormat, name: Any, cell: Cell) -> str | None:
+    """Why a protein name written into an acronym column (it stands in for an acronym none
+    gave, e.g. from an SLS sheet, which has only a name) needs a look, or None."""
+    if col.field != "Macromolecule.acronym" or name != cell or not isinstance(cell, str):
+        return None
+    if len(cell) <= ACRONYM_WIDTH and not any(c.isspace() for c in cell):
+        return None
+    return (
+        f"the protein name {cell!r} stands in for the acronym (none was given): an acronym "
+        f"column takes a short name without blanks (ISPyB's holds {ACRONYM_WIDTH} characters)"
+    )

@@ -19,12 +19,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field  # Vocabulary has a member named field
-from typing import Literal
 
-Unknown = Literal["refuse", "keep"]
-"""What import does with a cell value the facility file does not list: ``refuse`` it (a problem
-with row, column and the allowed values) or ``keep`` it as written in the facility's extensions
-(a warning with row and column); either way it never reaches the MXLIMS field."""
+UNKNOWN_VALUES = (
+    "passed through: kept verbatim in the MXLIMS field (all three are free text in MXLIMS) and, "
+    "as the sheet wrote it, in the facility's extensions, with a warning (row, column)"
+)
+"""What import does with a cell value the facility's list does not have (unless the column is
+``closed``): a value the facility accepts is never refused for its vocabulary."""
 
 
 def normalise(text: str) -> str:
@@ -43,8 +44,8 @@ class Vocabulary:
     """What the values are, as problems and losses say it ("experiment kind")."""
     field: str
     """The MXLIMS ``Type.field`` the terms are stored in."""
-    unknown: Unknown
     unknown_why: str
+    """Why an unlisted value passes through rather than being refused."""
     terms: Mapping[str, str]
     """Canonical term -> what it means."""
     _by_key: dict[str, str] = dataclass_field(init=False, repr=False)
@@ -65,10 +66,14 @@ class Vocabulary:
 
 @dataclass(frozen=True)
 class ValueMap:
-    """One facility column's spellings and the canonical term each one stands for.
+    """One facility column's spellings and the MXLIMS value each one stands for.
 
     Built from the column's ``[columns.values]`` table (facility spelling = canonical term);
     several spellings may stand for one term, and the first one listed is what export writes.
+    ``verbatim`` are further values the facility accepts as they are (ISPyB's experimentKind
+    enumeration at a facility that runs ISPyB): each stands for the canonical term it spells
+    or means (:data:`ISPYB_MEANS`), else for itself. A value in neither list passes through
+    verbatim (the column is open) unless ``closed``.
     """
 
     vocabulary: Vocabulary
@@ -77,20 +82,44 @@ class ValueMap:
     header: str
     pairs: tuple[tuple[str, str], ...]
     """(facility spelling, canonical term) in file order."""
-    _to_term: dict[str, str] = dataclass_field(init=False, repr=False, compare=False)
+    verbatim: tuple[str, ...] = ()
+    closed: bool = False
+    """The facility's own importer takes nothing else: an unlisted value is refused at import
+    and is a loss (cell left empty) at export."""
+    _to_value: dict[str, str] = dataclass_field(init=False, repr=False, compare=False)
     _to_spelling: dict[str, str] = dataclass_field(init=False, repr=False, compare=False)
+    _listed: dict[str, str] = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        to_term: dict[str, str] = {}
+        to_value: dict[str, str] = {}
         to_spelling: dict[str, str] = {}
-        for spelling, term in self.pairs:
-            to_term[normalise(spelling)] = term
-            to_spelling.setdefault(term, spelling)
-        object.__setattr__(self, "_to_term", to_term)
+        listed: dict[str, str] = {}
+        extra = [
+            (kind, self.vocabulary.term(kind) or ISPYB_MEANS.get(kind, kind))
+            for kind in self.verbatim
+        ]
+        for spelling, value in (*self.pairs, *extra):
+            key = normalise(spelling)
+            if key in to_value:  # a verbatim value the facility file already spells
+                continue
+            to_value[key] = value
+            listed[key] = spelling
+            to_spelling.setdefault(value, spelling)
+        object.__setattr__(self, "_to_value", to_value)
         object.__setattr__(self, "_to_spelling", to_spelling)
+        object.__setattr__(self, "_listed", listed)
 
     @classmethod
-    def build(cls, vocabulary: Vocabulary, raw: object, site: str, header: str) -> ValueMap:
+    def build(
+        cls,
+        vocabulary: Vocabulary,
+        raw: object,
+        site: str,
+        header: str,
+        *,
+        verbatim: tuple[str, ...] = (),
+        closed: bool = False,
+    ) -> ValueMap:
         """Check a ``[columns.values]`` table; :class:`ValueError` says what is wrong."""
         if not isinstance(raw, dict) or not raw:
             raise ValueError("must be a table of facility spelling = canonical term")
@@ -114,42 +143,58 @@ class ValueMap:
                 )
             seen[key] = spelling
             pairs.append((spelling, term))
-        return cls(vocabulary, site, header, tuple(pairs))
+        return cls(vocabulary, site, header, tuple(pairs), verbatim, closed)
 
     @property
     def spellings(self) -> dict[str, str]:
         """Facility spelling -> canonical term, in file order."""
         return dict(self.pairs)
 
+    @property
+    def accepted(self) -> str:
+        """The spellings the facility lists, as problems and warnings say them."""
+        own = ", ".join(self.spellings)
+        return f"{own}, or a kind of ISPyB's experimentKind enumeration" if self.verbatim else own
+
     def to_term(self, text: str) -> str | None:
-        """The canonical term a cell value spells, or None when the facility file lacks it."""
-        return self._to_term.get(normalise(text))
+        """The MXLIMS value a cell value spells, or None when the facility does not list it."""
+        return self._to_value.get(normalise(text))
+
+    def read(self, text: str) -> tuple[str, bool]:
+        """(MXLIMS value, whether the facility lists it) of a non-empty cell.
+
+        An unlisted value is the canonical term it spells, else the cell as written: MXLIMS
+        holds these fields as free text, so nothing the user wrote is lost.
+        """
+        value = self.to_term(text)
+        if value is not None:
+            return value, True
+        return self.vocabulary.term(text) or text.strip(), False
+
+    def spelling(self, value: str) -> str | None:
+        """This facility's spelling of an MXLIMS value, or None when it lists none."""
+        spelled = self._to_spelling.get(self.vocabulary.term(value) or value)
+        return spelled if spelled is not None else self._listed.get(normalise(value))
 
     def to_spelling(self, value: str) -> tuple[str | None, str | None]:
         """(cell, None) for an MXLIMS value, or (None, why this column cannot say it)."""
-        term = self.vocabulary.term(value)
+        spelled = self.spelling(value)
+        if spelled is not None:
+            return spelled, None
         where = f"the {self.site} {self.header!r} column"
-        if term is None:
-            return None, (
-                f"{value!r} is not a term of the MXLIMS {self.vocabulary.name} vocabulary "
-                f"(vocabularies.py), so {where} has no spelling for it: cell left empty"
-            )
-        spelling = self._to_spelling.get(term)
-        if spelling is None:
-            return None, (
-                f"{self.vocabulary.name} {term!r} has no counterpart in {where}: cell left empty"
-            )
-        return spelling, None
+        return None, (
+            f"{self.vocabulary.name} {value!r} is not one of the values {where} takes (a closed "
+            "list): cell left empty"
+        )
 
 
 EXPERIMENT_KIND = Vocabulary(
     name="experiment kind",
     field="MxExperiment.experimentStrategy",
-    unknown="refuse",
     unknown_why=(
-        "every facility offers a fixed list (ISPyB's experimentKind enumeration, the EXI "
-        "drop-down) and runs nothing else: a typo refused at upload is better than a crystal "
-        "collected the wrong way"
+        "MXLIMS's experimentStrategy is free text and facilities run more kinds than any list "
+        "here names (ISPyB's experimentKind enumeration, beamline workflows): what the "
+        "facility accepts is its business, and the cell goes back to it unchanged"
     ),
     terms={
         "Default": "No particular strategy asked for: the facility runs its standard procedure.",
@@ -174,10 +219,10 @@ EXPERIMENT_KIND = Vocabulary(
 PUCK_TYPE = Vocabulary(
     name="puck type",
     field="Puck.puckType",
-    unknown="refuse",
     unknown_why=(
-        "the type decides how many positions a puck has (the capacity check) and whether the "
-        "facility's robot can hold it at all"
+        "pucks come in more types than any list names; the type only matters for its number of "
+        "positions, so a puck of an unlisted type needs its number of positions in the sheet "
+        "(or is refused for that reason)"
     ),
     terms={
         "Unipuck": "The Unipuck standard puck: 16 pin positions.",
@@ -190,7 +235,6 @@ PUCK_TYPE = Vocabulary(
 LOOP_TYPE = Vocabulary(
     name="loop type",
     field="Pin.loopType",
-    unknown="keep",
     unknown_why=(
         "the loop type informs the beamline staff, it does not steer the experiment, and ISPyB "
         "keeps it as free text: an unlisted loop should not stop a shipment"
@@ -202,6 +246,10 @@ LOOP_TYPE = Vocabulary(
         "LithoLoop": "Lithographically made loop (Molecular Dimensions LithoLoop).",
     },
 )
+
+#: ISPyB experimentKind values (``ispyb_terms.EXPERIMENT_KINDS``) that mean a canonical term
+#: they do not spell; the other kinds stand for themselves (MXPressO, Fixed, ...).
+ISPYB_MEANS: dict[str, str] = {"MXScore": "Characterisation"}
 
 #: The vocabulary of each MXLIMS field that has one: a facility column mapping such a field
 #: must declare its ``values``.

@@ -12,18 +12,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .ispyb_terms import EXPERIMENT_KINDS
 from .site_registry import list_sites
 from .sites import ColumnFormat, SiteFormat
-from .vocabularies import VOCABULARIES, Vocabulary
+from .vocabularies import UNKNOWN_VALUES, VOCABULARIES, Vocabulary
 
 README = Path(__file__).with_name("README.md")
 BEGIN = "<!-- vocabulary tables: python -m mxlims_store.mappings.vocabulary_docs -->"
 END = "<!-- end of vocabulary tables -->"
-
-_UNKNOWN = {
-    "refuse": "refused (row, column and the allowed spellings)",
-    "keep": "kept as written in `extensions[<domain>][<header>]`, with a warning (row, column)",
-}
 
 
 def _table(vocabulary: Vocabulary, sites: list[SiteFormat]) -> list[str]:
@@ -34,8 +30,8 @@ def _table(vocabulary: Vocabulary, sites: list[SiteFormat]) -> list[str]:
         if col.field == vocabulary.field and col.values is not None
     ]
     lines = [
-        f"**{vocabulary.name.capitalize()}** → `{vocabulary.field}`. Unknown value at import: "
-        f"{_UNKNOWN[vocabulary.unknown]}, because {vocabulary.unknown_why}.",
+        f"**{vocabulary.name.capitalize()}** → `{vocabulary.field}`. Unlisted value at import: "
+        f"{UNKNOWN_VALUES}, because {vocabulary.unknown_why}.",
         "",
         "| canonical term | meaning | "
         + " | ".join(f"{site.code}: `{col.header}`" for site, col in used)
@@ -49,6 +45,16 @@ def _table(vocabulary: Vocabulary, sites: list[SiteFormat]) -> list[str]:
             spellings = [s for s, t in col.values.pairs if t == term]
             cells.append(", ".join(f"`{s}`" for s in spellings) or "—")
         lines.append(f"| `{term}` | {meaning} | " + " | ".join(cells) + " |")
+    ispyb = [site.code for site, col in used if col.ispyb]
+    if ispyb:
+        kinds = ", ".join(f"`{k}`" for k in EXPERIMENT_KINDS)
+        lines += [
+            "",
+            f"Facilities that run ISPyB ({', '.join(ispyb)}: `ispyb = true`) also know every kind "
+            f"of ISPyB's experimentKind enumeration (`ispyb_terms.py`), written as ISPyB spells "
+            f"it: {kinds}. A kind that spells a canonical term is that term (`MXScore` means "
+            "`Characterisation`); the others are stored as they are.",
+        ]
     without = [site.code for site in sites if not site.maps(*vocabulary.field.split("."))]
     if without:
         lines += ["", f"Sheets without such a column: {', '.join(without)}."]

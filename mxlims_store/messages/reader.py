@@ -57,6 +57,8 @@ class ReadResult:
     stubs: dict[str, str] = field(default_factory=dict)  # uuid -> core type
     # entries refused while indexing (a bad uuid ...): links to them are not reported again
     refused: set[tuple[str, str]] = field(default_factory=set)
+    # what an older version's message holds that the current model cannot ("path: what")
+    not_carried: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -106,8 +108,10 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
             [Problem("version", f"unsupported MXLIMS version {version!r}; supported: {supported}")]
         )
     refuse_oversized(message)
-    message = UPGRADES[version](message)
+    notes: list[tuple[str, str]] = []
+    message = UPGRADES[version](message, notes)
     result = ReadResult(version=str(version))
+    result.not_carried = [f"{path}: {said} (read as {version})" for path, said in notes]
     entries = _index_entries(message, problems, uuid_seed, result.refused)
     reading = _Reading(entries, result, problems)
     for entry in entries.values():
@@ -182,6 +186,7 @@ def _index_entries(
                         f"duplicate uuid {entry.uuid}, also at {seen_uuids[entry.uuid]}",
                     )
                 )
+                refused.add((type_name, key))  # it exists: links to it are not dangling
                 continue
             seen_uuids[entry.uuid] = path
             entries[(type_name, key)] = entry

@@ -31,6 +31,7 @@ from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.ownership import owners, stored_owner
+from mxlims_store.store.reconcile import reconciled
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
@@ -92,6 +93,7 @@ async def _checked(
     cleared: dict[str, set[str]],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
+    matched, matched_warnings = await reconciled(db, read, caller, policy, proposal)
     existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id)
     problems = _check_external_links(read, existing, caller)
@@ -127,9 +129,10 @@ async def _checked(
         unchanged=dict(plan.unchanged),
         keys=read.keys,
         shipment=next((u for k, u in read.keys.items() if k.startswith("Shipment/")), None),
-        warnings=warnings,
+        warnings=read.not_carried + matched_warnings + warnings,
         differing=dict(plan.differing),
         differing_fields=plan.differing_fields,
+        matched=matched,
     )
     if not dry_run:
         try:

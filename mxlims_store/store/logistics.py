@@ -21,13 +21,14 @@ from __future__ import annotations
 import uuid as uuidlib
 from typing import Any
 
-from mxlims_store.errors import Conflict, InvalidMessage, NotFound, PermissionDenied, Problem
+from mxlims_store.errors import Conflict, InvalidMessage, PermissionDenied, Problem
 from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.store import unit_of_work
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import EVENTS
 from mxlims_store.store.documents import META, now
+from mxlims_store.store.named import by_name
 from mxlims_store.store.reads import locate
 
 STATES = ("prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed")
@@ -53,9 +54,10 @@ _TEXT_LIMITS = {
 
 
 async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
-    """The object a uuid or a barcode names (a barcode scan). Barcodes are unique within a
-    shipment; a dewar reused across shipments has one object per shipment, and the newest of
-    those the caller may see is the one in hand."""
+    """The object a uuid or a barcode names (a barcode scan), else the dewar or container of
+    that name (``by_name``). Barcodes are unique within a shipment; a dewar reused across
+    shipments has one object per shipment, and the newest of those the caller may see is the
+    one in hand."""
     if is_uuid(ref.lower()):
         return (await locate(db, caller, ref.lower()))[1]
     found = await db.find(
@@ -65,7 +67,7 @@ async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
         limit=50,
     )
     if not found:
-        raise NotFound("no object with this barcode that you may see")
+        return await by_name(db, caller, ref)
     proposals = {d[META].get("proposal") for d in found}
     if len(proposals) > 1:  # staff see every proposal: a scan must not land on the wrong one
         listed = ", ".join(sorted(str(p) for p in proposals))

@@ -161,12 +161,15 @@ def _message_of(
     return write_message(objects, left_out=left_out)
 
 
-async def shipment_results(db: Backend, caller: Caller, uuid: str) -> ExportedMessage:
-    """One MXLIMS file: the shipment, everything in it, its experiments and all their results."""
+async def shipment_results(
+    db: Backend, caller: Caller, uuid: str, site: str | None = None
+) -> ExportedMessage:
+    """One MXLIMS file: the shipment, everything in it, its experiments and all their results
+    (as ``site`` sees them, its extension overrides applied, when one is named)."""
     _, root = await locate(db, caller, uuid)
     if root["mxlimsType"] != "Shipment":
         raise InvalidMessage([Problem("uuid", f"{uuid} is a {root['mxlimsType']}, not a Shipment")])
-    return await export(db, caller, uuid, direction="down")
+    return await export(db, caller, uuid, direction="down", site=site)
 
 
 async def proposal_results(db: Backend, caller: Caller, code: str) -> ExportedMessage:

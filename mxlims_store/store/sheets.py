@@ -106,7 +106,8 @@ async def export_sheet(
     from the stored objects; what is still missing is refused (every row and column) unless
     ``draft``. ``losses`` lists what the sheet cannot hold, ``warnings`` what to look at.
     """
-    message: dict[str, Any] = await shipment_results(db, caller, shipment_uuid)
+    # as the facility (or its beamline: massif1.esrf.fr) sees it: its overrides applied
+    message: dict[str, Any] = await shipment_results(db, caller, shipment_uuid, site)
     return await asyncio.to_thread(
         checked_sheet, site, message, fmt=fmt, defaults=defaults or SheetDefaults(), draft=draft
     )

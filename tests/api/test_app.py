@@ -80,6 +80,13 @@ async def test_facility_describes_what_is_accepted(client: httpx.AsyncClient) ->
         "positionInPuck",
     ]
     assert set(body["shippingRequirements"]) == set(facility.SHIPPING_TYPES)
+    pin = body["shippingRequirements"]["Pin"]  # message names, not the store's containerId
+    assert {"containerRef", "sampleRef"} <= set(pin["optional"])
+    assert not [f for f in pin["required"] + pin["optional"] if f.endswith("Id")]
+    assert pin["bySheet"]["sls"] == ["containerRef", "positionInPuck", "sampleRef"]
+    assert "positionInPuck" not in pin["bySheet"]["esrf"]  # row order gives the place
+    samples = body["shippingRequirements"]["MacromoleculeSample"]["bySheet"]
+    assert all("name" in samples[site] for site in ("dls", "esrf", "maxiv", "sls", "soleil"))
     containers = {c["type"]: c for c in body["containerTypes"]}
     assert containers["Puck"]["contains"] == ["Pin", "MultiPin"]
     assert containers["Puck"]["capacity"]["byType"]["unipuck"] == 16

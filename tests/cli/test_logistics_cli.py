@@ -26,3 +26,17 @@ def test_event_where_status_and_delete(tmp_path: Path) -> None:
     assert blocked.exit_code == 1 and len(blocked.stderr.strip().splitlines()) == 3
     deleted = json.loads(run("delete", puck, "--cascade").stdout)["deleted"]
     assert len(deleted) == 4 and deleted[0] == puck
+
+
+def test_event_finds_a_dewar_by_its_name_and_refuses_an_ambiguous_one(tmp_path: Path) -> None:
+    for n in (1, 2):
+        message = shipment_message(2)
+        del message["Dewar"]["Dewar1"]["barcode"]
+        message["Dewar"]["Dewar1"]["name"] = "DW-01" if n == 1 else "DW-02"
+        message["Puck"]["Puck1"]["name"] = "PUCK-A"  # both shipments have a puck PUCK-A
+        assert run("import", str(write(tmp_path, f"s{n}.json", message))).exit_code == 0
+    scanned = run("event", "DW-01", "received", "--facility", "ESRF")
+    assert scanned.exit_code == 0, scanned.output
+    assert json.loads(run("where", "DW-01").stdout)["state"] == "received"
+    refused = run("event", "PUCK-A", "received")
+    assert refused.exit_code == 1 and "'PUCK-A' names 2 dewars or containers" in refused.stderr

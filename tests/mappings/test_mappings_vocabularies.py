@@ -73,12 +73,16 @@ def test_every_vocabulary_entry_round_trips(
     msg = read_sheet(site, one_row(site, header, spelling))
     assert field_value(msg, col) == term  # the canonical term, not the facility's spelling
     out = write_sheet(site, msg)
-    assert out.losses == []
+    assert out.losses == [] and out.warnings == []
     (row,) = sheet_rows(site, out.content)
-    first = next(s for s, t in col.values.pairs if t == term)
-    assert row[header] == first  # the facility's own (first) spelling of the term
+    assert row[header] == spelling  # back to the facility as the user wrote it
     # ... and read again it is the same term
     assert field_value(read_sheet(site, out.content), col) == term
+    # a message from elsewhere (no cell as written) gets the facility's first spelling
+    for obj in (o for bucket in msg.values() if isinstance(bucket, dict) for o in bucket.values()):
+        obj.pop("extensions", None)
+    (row,) = sheet_rows(site, write_sheet(site, msg).content)
+    assert row[header] == next(s for s, t in col.values.pairs if t == term)
 
 
 def test_the_fixtures_use_each_facilitys_own_spellings() -> None:
@@ -136,94 +140,137 @@ PAIRS = [
 
 
 @pytest.mark.parametrize(("source", "target"), PAIRS, ids=[f"{a}-to-{b}" for a, b in PAIRS])
-def test_a_term_without_counterpart_is_a_loss_and_the_cell_stays_empty(
+def test_a_term_without_counterpart_is_carried_verbatim_with_a_warning(
     source: str, target: str
 ) -> None:
-    """Every spelling of the source, exported to the target: its spelling, or empty + a loss."""
+    """Every spelling of the source, exported to the target: the target's spelling of its
+    meaning, else the MXLIMS value as it is; a warning whenever the cell's text changes."""
     checked = 0
     for col in controlled(source):
         target_col = next((c for c in controlled(target) if c.field == col.field), None)
         if target_col is None:
             continue
         assert col.values is not None and target_col.values is not None
-        wanted = {t: s for s, t in reversed(target_col.values.pairs)}  # term -> first spelling
         for spelling, term in col.values.pairs:
             msg = read_sheet(source, one_row(source, col.header, spelling))
             out = write_sheet(target, msg)
             cell = sheet_rows(target, out.content)[0][target_col.header]
-            fld = target_col.field.split(".")[1] if target_col.field else ""
-            losses = [x for x in out.losses if x.field == fld]
-            if term in wanted:
-                assert cell == wanted[term] and losses == []
-            else:
-                assert cell == ""  # never the source's spelling, never the MXLIMS term
-                (loss,) = losses
-                assert loss.value == term
-                assert repr(term) in loss.reason and repr(target_col.header) in loss.reason
+            fld = (target_col.field or "").split(".")[1]
+            assert [x for x in out.losses if x.field == fld] == []
+            assert cell == (target_col.values.spelling(term) or term)
+            warned = [w for w in out.warnings if w.column == target_col.header]
+            listed = target_col.values.spelling(term) is not None
+            assert bool(warned) == (cell != spelling or not listed), (spelling, cell, warned)
             checked += 1
     assert checked > 0
 
 
 def test_no_counterpart_examples() -> None:
-    # ESRF's MXPressE workflow: DLS does not run it
+    # ESRF's MXPressE workflow: an ISPyB kind, so DLS (an ISPyB site) knows it
     out = write_sheet("dls", imported("esrf"))
     by_sample = {r["sampleName"]: r for r in sheet_rows("dls", out.content)}
-    assert by_sample["hewl_1102"]["experimentKind"] == ""
-    loss = next(x for x in out.losses if x.field == "experimentStrategy" and x.value == "MXPressE")
-    assert loss.reason == (
-        "experiment kind 'MXPressE' has no counterpart in the Diamond Light Source "
-        "'experimentKind' column: cell left empty"
-    )
-    # a DLS "Ligand binding" experiment has no ESRF experimentType
+    assert by_sample["hewl_1102"]["experimentKind"] == "MXPressE"
+    assert not [x for x in out.losses if x.field == "experimentStrategy"]
+    # a DLS "Ligand binding" experiment: ISPyB's spelling at ESRF too
     out = write_sheet("esrf", imported("dls"))
     kinds = {r["sample acronym"]: r["experimentType"] for r in sheet_rows("esrf", out.content)}
-    assert kinds["prk_1202"] == "" and kinds["hewl_1101"] == "OSC"
-    assert any(x.value == "LigandBinding" and "'experimentType'" in x.reason for x in out.losses)
-    # a SOLEIL MicroMesh has no DLS loopType
+    assert kinds["prk_1202"] == "Ligand binding" and kinds["hewl_1101"] == "OSC"
+    # a SOLEIL MicroMesh: DLS lists no such loop; carried verbatim, with a warning naming it
     out = write_sheet("dls", imported("soleil"))
     loops = {r["sampleName"]: r["loopType"] for r in sheet_rows("dls", out.content)}
-    assert loops["prk_1201"] == "" and loops["hewl_1102"] == "MiTeGen"
+    assert loops["prk_1201"] == "MicroMesh" and loops["hewl_1102"] == "MiTeGen"
+    said = [w for w in out.warnings if "'MicroMesh'" in w.message]
+    assert said and all(w.column == "loopType" and "as it is" in w.message for w in said)
+    assert not [x for x in out.losses if x.field == "loopType"]
 
 
-def test_a_message_value_outside_the_vocabulary_is_a_loss() -> None:
+def test_a_message_value_outside_every_list_is_written_as_it_is() -> None:
     msg = copy.deepcopy(imported("esrf"))
     msg["MxExperiment"]["MxExperiment1"]["experimentStrategy"] = "GPhL.SAD.advanced"
     msg["MxExperiment"]["MxExperiment2"]["experimentStrategy"] = "mxpresse"  # a term, any case
     out = write_sheet("esrf", msg)
     rows = sheet_rows("esrf", out.content)
-    assert rows[0]["experimentType"] == "" and rows[1]["experimentType"] == "MXPressE"
-    (loss,) = out.losses
-    assert loss.key == "MxExperiment1" and loss.value == "GPhL.SAD.advanced"
-    assert "not a term of the MXLIMS experiment kind vocabulary" in loss.reason
+    assert rows[0]["experimentType"] == "GPhL.SAD.advanced"
+    assert rows[1]["experimentType"] == "MXPressE"
+    assert out.losses == []
+    first, second = (w for w in out.warnings if w.column == "experimentType")
+    assert first.row == 2 and "'GPhL.SAD.advanced' is not one of the values" in first.message
+    assert second.row == 3 and "'mxpresse' written as 'MXPressE'" in second.message
 
 
 # -- unknown values at import --------------------------------------------------------------------
 
 
-def test_an_unknown_experiment_kind_is_refused_with_row_column_and_allowed_values() -> None:
+def test_an_unlisted_experiment_kind_passes_through_with_a_warning() -> None:
     rows = table("dls")
-    setcell(rows, 4, "experimentKind", "MXPressE")  # ESRF's spelling, not DLS's
-    with pytest.raises(MappingError) as exc:
-        read_sheet("dls", dump(rows))
-    (p,) = exc.value.problems
-    assert (p.row, p.column) == (4, "experimentKind")
-    assert p.message == (
-        "'MXPressE' is not one of this sheet's experiment kinds; "
-        "use one of: Default, OSC, SAD, MAD, Ligand binding"
+    setcell(rows, 4, "experimentKind", "GPhL workflow")
+    setcell(rows, 5, "experimentKind", "MXPressO")  # not DLS's list, but ISPyB's enumeration
+    warnings: list[SheetProblem] = []
+    msg = read_sheet("dls", dump(rows), warnings=warnings)
+    (w,) = warnings
+    assert (w.row, w.column) == (4, "experimentKind")
+    assert "'GPhL workflow'" in w.message and "Ligand binding" in w.message
+    kinds = {e["experimentStrategy"] for e in msg["MxExperiment"].values()}
+    assert {"GPhL workflow", "MXPressO"} <= kinds
+    out = write_sheet("dls", msg)
+    assert out.losses == [] and out.warnings == []
+    assert [r["experimentKind"] for r in sheet_rows("dls", out.content)] == [
+        r["experimentKind"] for r in sheet_rows("dls", dump(rows))
+    ]
+    # to SOLEIL: written as it is (SOLEIL lists neither), with a warning each
+    out = write_sheet("soleil", msg)
+    said = {w.message.split("'")[1] for w in out.warnings if w.column == "Experiment Type"}
+    assert {"GPhL workflow", "MXPressO"} <= said
+
+
+def test_a_closed_column_refuses_what_it_does_not_list(tmp_path: Path) -> None:
+    toml = tmp_path / "closed.toml"
+    toml.write_text(
+        BASE.replace("x.org", "closed.example.org")
+        + '[[columns]]\nheader = "Puck"\nfield = "Puck.name"\n'
+        + '[[columns]]\nheader = "Protein"\nfield = "Macromolecule.acronym"\n'
+        + KIND
+        + 'closed = true\n[columns.values]\n"Native" = "OSC"\n'
     )
+    site = load_site_file(toml)
+    with pytest.raises(MappingError) as exc:
+        read_sheet(site, b"Dewar,Puck,Protein,Kind\nD1,P1,HEWL,SAD\n")
+    (p,) = exc.value.problems
+    assert (p.row, p.column) == (2, "Kind") and "use one of: Native" in p.message
+    out = write_sheet(site, read_sheet("esrf", fixture("esrf")[0]))
+    lost = {x.value for x in out.losses if x.field == "experimentStrategy"}
+    assert "MXPressE" in lost and "OSC" not in lost
 
 
-def test_an_unknown_puck_type_is_refused() -> None:
+def test_an_unknown_puck_type_needs_its_number_of_positions() -> None:
     rows = table("esrf")
-    setcell(rows, 3, "container type", "Cassette")
+    puck = rows[1][rows[0].index("container name")]
+    lines = [n for n, r in enumerate(rows, start=1) if n > 1 and puck in r]
+    for line in lines:
+        setcell(rows, line, "container type", "Cassette")
+        setcell(rows, line, "number of positions", "")
     with pytest.raises(MappingError) as exc:
         read_sheet("esrf", dump(rows))
     (p,) = exc.value.problems
-    assert (p.row, p.column) == (3, "container type")
-    assert "'Cassette'" in p.message and "Unipuck, Spinepuck" in p.message
+    assert p.row == 2 and "'Cassette'" in p.message and "'number of positions'" in p.message
+    for line in lines:
+        setcell(rows, line, "number of positions", "96")
+    warnings: list[SheetProblem] = []
+    msg = read_sheet("esrf", dump(rows), warnings=warnings)
+    assert {(w.row, w.column) for w in warnings} == {(n, "container type") for n in lines}
+    assert "Cassette" in {p.get("puckType") for p in msg["Puck"].values()}
+    out = write_sheet("esrf", msg)
+    assert sheet_rows("esrf", out.content)[0]["container type"] == "Cassette"
+    # SLS has no number-of-positions column: a puck of an unknown type is refused for that
+    sls = table("sls")
+    for line in range(2, len(sls) + 1):
+        setcell(sls, line, "PuckType*", "Cassette")
+    with pytest.raises(MappingError) as exc:
+        read_sheet("sls", dump(sls))
+    assert any("number of positions" in p.message for p in exc.value.problems)
 
 
-def test_an_unknown_loop_type_is_kept_as_written_with_a_warning() -> None:
+def test_an_unknown_loop_type_passes_through_with_a_warning() -> None:
     rows = table("dls")
     setcell(rows, 3, "loopType", "Kapton 20um")
     warnings: list[SheetProblem] = []
@@ -232,21 +279,35 @@ def test_an_unknown_loop_type_is_kept_as_written_with_a_warning() -> None:
     assert (w.row, w.column) == (3, "loopType")
     assert "'Kapton 20um'" in w.message and "Nylon, MiTeGen, Litholoop" in w.message
     pin = msg["Pin"]["Pin2"]  # the pin of sheet row 3
-    assert "loopType" not in pin  # never a non-canonical value in the MXLIMS field
-    assert pin["extensions"]["diamond.ac.uk"] == {"loopType": "Kapton 20um"}
-    # back to DLS: written as it came; to SOLEIL: a loss, the cell empty
+    assert pin["loopType"] == "Kapton 20um"  # MXLIMS's loopType is free text
+    # back to DLS: written as it came; to SOLEIL: carried verbatim, with a warning
     out = write_sheet("dls", msg)
     assert out.losses == []
     assert sheet_rows("dls", out.content)[1]["loopType"] == "Kapton 20um"
     out = write_sheet("soleil", msg)
-    assert sheet_rows("soleil", out.content)[1]["Loop Type"] == ""
-    assert any(
-        x.field == "extensions[diamond.ac.uk].loopType" and x.value == "Kapton 20um"
-        for x in out.losses
-    )
-    # without a warnings list the value is kept all the same
-    again = read_sheet("dls", dump(rows))["Pin"]["Pin2"]
-    assert again["extensions"]["diamond.ac.uk"] == {"loopType": "Kapton 20um"}
+    assert sheet_rows("soleil", out.content)[1]["Loop Type"] == "Kapton 20um"
+    assert any(w.column == "Loop Type" and "Kapton 20um" in w.message for w in out.warnings)
+
+
+def test_the_users_spelling_survives_a_same_site_round_trip() -> None:
+    rows = table("dls")
+    setcell(rows, 3, "loopType", "Mitegen")
+    msg = read_sheet("dls", dump(rows))
+    pin = msg["Pin"]["Pin2"]
+    assert pin["loopType"] == "MicroLoop"
+    assert pin["extensions"]["diamond.ac.uk"]["loopType (as written)"] == "Mitegen"
+    assert "loopType" not in pin["extensions"]["diamond.ac.uk"]  # never a site override
+    assert sheet_rows("dls", write_sheet("dls", msg).content)[1]["loopType"] == "Mitegen"
+    sls = table("sls")
+    setcell(sls, 2, "PuckType*", "UniPuck")
+    out = write_sheet("sls", read_sheet("sls", dump(sls)))
+    assert sheet_rows("sls", out.content)[0]["PuckType*"] == "UniPuck"
+    # the stored value changed since: the new value's spelling, the old cell reported
+    pin["loopType"] = "Nylon"
+    out = write_sheet("dls", msg)
+    assert sheet_rows("dls", out.content)[1]["loopType"] == "Nylon"
+    (loss,) = [x for x in out.losses if x.key == "Pin2"]
+    assert loss.value == "Mitegen" and "now 'Nylon'" in loss.reason
 
 
 def test_a_multi_position_pin_keeps_the_facilitys_loop_spelling() -> None:
@@ -322,8 +383,8 @@ def test_a_seventh_facility_brings_its_spellings_in_its_own_file(tmp_path: Path)
     assert [e["experimentStrategy"] for e in msg["MxExperiment"].values()] == ["SAD", "OSC"]
     out = write_sheet(bessy, msg)
     assert out.losses == [] and out.content.decode().splitlines()[1:] == [
-        "D1,P1,HEWL,Anomalous",
-        "D1,P1,HEWL,Native",
+        "D1,P1,HEWL,anomalous",  # back as the user wrote it
+        "D1,P1,HEWL,native data",
     ]
     assert [r["experimentType"] for r in sheet_rows("esrf", write_sheet("esrf", msg).content)] == [
         "SAD",
@@ -331,13 +392,11 @@ def test_a_seventh_facility_brings_its_spellings_in_its_own_file(tmp_path: Path)
     ]
     esrf = imported("esrf")
     out = write_sheet(bessy, esrf)
-    assert {x.value for x in out.losses if x.field == "experimentStrategy"} == {
-        "MXPressE",
-        "MXPressA",
-        "Helical",
-        "Characterisation",
-        "Default",
-    }
+    assert not [x for x in out.losses if x.field == "experimentStrategy"]
+    said = {w.message.split("'")[1] for w in out.warnings if w.column == "Kind"}
+    assert said == {"MXPressE", "MXPressA", "Helical", "MXScore", "Default", "OSC", "SAD"}
+    rewritten = {w.message.split("'")[1] for w in out.warnings if "written as '" in w.message}
+    assert rewritten == {"OSC", "SAD"}  # the others are written as they are
 
 
 # -- the vocabulary file and its documentation ---------------------------------------------------
@@ -347,7 +406,7 @@ def test_each_vocabulary_names_a_string_field_and_means_every_term() -> None:
     for fld, vocabulary in VOCABULARIES.items():
         type_, name = fld.split(".")
         assert FIELDS[type_][name].kind == "string" and vocabulary.field == fld
-        assert vocabulary.unknown in ("refuse", "keep") and vocabulary.unknown_why
+        assert vocabulary.unknown_why
         assert vocabulary.terms and all(m.strip() for m in vocabulary.terms.values())
 
 
