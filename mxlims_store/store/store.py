@@ -19,6 +19,7 @@ from mxlims_store.store import (
     keys,
     logistics,
     navigation,
+    numbering,
     objects,
     queries,
     sheets,
@@ -50,8 +51,10 @@ class Store:
         return self.caller if caller is None else caller
 
     async def init(self) -> None:
-        """Collections and declared indexes in place (idempotent; writes nothing if present)."""
+        """Collections and declared indexes in place, objects numbered (idempotent; writes
+        nothing if present)."""
         await self.db.prepare()
+        await numbering.backfill(self.db)  # a store from before object numbers: once
 
     async def ping(self) -> None:
         await self.db.ping()

@@ -45,7 +45,7 @@ from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-SCHEMA_VERSION = 3  # 2: api_keys, 3: events
+SCHEMA_VERSION = 4  # 2: api_keys, 3: events, 4: counters
 
 
 def _encode(document: Any) -> str:
