@@ -55,6 +55,12 @@ class NewKey(BaseModel):
     expires: str | None = Field(
         default=None, pattern=ISO_MOMENT, description="ISO date or time; none: no expiry"
     )
+    beamline: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"\S",
+        description="a staff key's beamline: the default of its events and sample lists there",
+    )
 
 
 @router.post(
@@ -70,7 +76,11 @@ async def create_key(
 ) -> CreatedKey:
     created = CreatedKey.model_validate(
         await store.create_key(
-            name=new.name, role=new.role, proposals=new.proposals, expires=new.expires
+            name=new.name,
+            role=new.role,
+            proposals=new.proposals,
+            expires=new.expires,
+            beamline=new.beamline,
         )
     )
     response.headers["Location"] = location(request, f"/keys/{created.id}")

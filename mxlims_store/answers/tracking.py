@@ -19,7 +19,17 @@ class Event(Answer):
     id: str
     subject: str = Field(description="uuid of the object it happened to")
     subject_type: str
-    state: Literal["prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed"]
+    state: Literal[
+        "prepared",
+        "shipped",
+        "received",
+        "stored",
+        "at_beamline",
+        "returned",
+        "closed",
+        "mounted",
+        "unmounted",
+    ]
     time: str
     actor: str
     location: str | None = None
@@ -28,6 +38,9 @@ class Event(Answer):
     storage_position: str | None = None
     tracking_number: str | None = None
     note: str | None = None
+    sample_changer_position: int | None = Field(
+        default=None, description="the puck's position in the beamline's sample changer"
+    )
 
 
 class Whereabouts(Answer):
@@ -56,7 +69,7 @@ class Whereabouts(Answer):
     name: str | None = None
     state: str | None = None
     since: str | None = None
-    location: dict[str, str] = {}
+    location: dict[str, str | int] = {}
     tracking_number: str | None = None
     tracking_device: dict[str, Any] | None = None
     events: list[Event] = []
@@ -142,6 +155,7 @@ class ApiKey(Answer):
     name: str
     role: str
     proposals: list[str]
+    beamline: str | None = Field(default=None, description="a staff key's beamline (default)")
     expires: str | None = None
     created_at: str
     created_by: str

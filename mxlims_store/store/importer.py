@@ -29,8 +29,8 @@ from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
-from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.merging import differences, overlay, without
+from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, stored_owner
 from mxlims_store.store.write_lock import checked_writes
 

@@ -26,9 +26,7 @@ async def test_every_created_object_gets_its_own_number_kept_through_a_merge(sto
     first = await _numbers(store)
     assert all(isinstance(n, int) for n in first.values())
     assert sorted(first.values()) == list(range(1, len(first) + 1))  # type: ignore[type-var]
-    await store.import_message(
-        load_json(FIXTURES / "messages" / "results.json"), policy="merge"
-    )
+    await store.import_message(load_json(FIXTURES / "messages" / "results.json"), policy="merge")
     second = await _numbers(store)
     assert {u: second[u] for u in first} == first  # updated objects keep theirs
     new = [n for u, n in second.items() if u not in first]
@@ -51,15 +49,15 @@ async def test_a_store_from_before_numbers_is_numbered_once_in_creation_order(
             meta: dict[str, Any] = dict(document[META])
             del meta["number"]
             revision = meta["revision"]
-            writes.append(Write(collection, document["_id"], {**document, META: meta}, revision, None))
+            writes.append(
+                Write(collection, document["_id"], {**document, META: meta}, revision, None)
+            )
     await store.db.commit(writes)
     assert set((await _numbers(store)).values()) == {None}
     await store.init()
     numbered = await _numbers(store)
     assert sorted(numbered.values()) == list(range(1, len(numbered) + 1))  # type: ignore[type-var]
     assert await backfill(store.db) == 0  # once only
-    await store.import_message(
-        load_json(FIXTURES / "messages" / "results.json"), policy="merge"
-    )
+    await store.import_message(load_json(FIXTURES / "messages" / "results.json"), policy="merge")
     after = await _numbers(store)
     assert len(set(after.values())) == len(after) and None not in after.values()
