@@ -52,9 +52,7 @@ async def test_samples_route_with_access_and_loaded(app: FastAPI) -> None:
         )
         assert event.status_code == 201, event.text
         assert event.json()["beamline"] == "ID23-1" and event.json()["sampleChangerPosition"] == 5
-        loaded = (
-            await admin.get("/proposals/mx1234/samples?loaded=true", headers=as_staff)
-        ).json()
+        loaded = (await admin.get("/proposals/mx1234/samples?loaded=true", headers=as_staff)).json()
         assert {e["containerUuid"] for e in loaded} == {puck}
         assert {e["containerSampleChangerLocation"] for e in loaded} == {5}
         elsewhere = await admin.get("/proposals/mx1234/samples?beamline=ID30A-1")
