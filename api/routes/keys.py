@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mxlims_store.answers import ApiKey, CreatedKey
+from mxlims_store.answers import ApiKey, CreatedKey, Identity
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import location
@@ -107,3 +107,16 @@ async def list_keys(store: StoreDep) -> list[ApiKey]:
 )
 async def revoke_key(key_id: str, store: StoreDep) -> ApiKey:
     return ApiKey.model_validate(await store.revoke_key(key_id))
+
+
+@router.get(
+    "/me",
+    operation_id="get_me",
+    summary="Who the presented key stands for",
+    response_model=Identity,
+    responses=errors(401),
+)
+async def get_me(store: StoreDep) -> Identity:
+    """The key's name, role, proposals and beamline: what a client such as MXCuBE shows as the
+    user signed in, and the proposals it may offer (any key may ask about itself)."""
+    return Identity.model_validate(store.identity())

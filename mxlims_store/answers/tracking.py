@@ -163,5 +163,14 @@ class ApiKey(Answer):
     last_used: str | None = None
 
 
+class Identity(Answer):
+    """Who the presented key stands for: what a client (MXCuBE) shows as the user."""
+
+    name: str = Field(description="the key's name, the actor in history")
+    role: str
+    proposals: list[str] | None = Field(description="a member's proposals; null: every proposal")
+    beamline: str | None = Field(default=None, description="a staff key's beamline")
+
+
 class CreatedKey(ApiKey):
     key: str = Field(description="the secret: shown this once, stored only as a hash")

@@ -250,6 +250,13 @@ class Store:
             beamline=beamline,
         )
 
+    def identity(self, *, caller: Caller | None = None) -> dict[str, Any]:
+        """Who the caller is: name, role, proposals (None: every one), beamline."""
+        who = self._who(caller)
+        proposals = None if who.proposals is None else sorted(who.proposals)
+        role = who.effective_role
+        return {"name": who.actor, "role": role, "proposals": proposals, "beamline": who.beamline}
+
     async def list_keys(self, *, caller: Caller | None = None) -> list[dict[str, Any]]:
         return await keys.listed(self.db, self._who(caller))
 
