@@ -32,7 +32,11 @@ class NewKey(BaseModel):
         json_schema_extra={
             "oneOf": [
                 {
-                    "properties": {"role": {"const": "member"}, "proposals": {"minItems": 1}},
+                    "properties": {
+                        "role": {"const": "member"},
+                        "proposals": {"minItems": 1},
+                        "beamline": {"type": "null"},  # a member's key has none
+                    },
                     "required": ["proposals"],
                 },
                 {

@@ -90,3 +90,31 @@ def test_cli_event_position_and_samples(tmp_path: Path) -> None:
     loaded = runner.invoke(cli, ["samples", "mx1234", "--beamline", "ID23-1"], env=env)
     entries = json.loads(loaded.stdout)
     assert entries and {e["containerSampleChangerLocation"] for e in entries} == {7}
+
+
+async def test_the_scan_page_records_a_sample_changer_position(app: FastAPI) -> None:
+    async with running(app) as admin:
+        body = (FIXTURES / "messages" / "shipment.json").read_bytes()
+        await admin.post("/messages", content=body, headers={"Content-Type": "application/json"})
+        puck = (await admin.get("/proposals/mx1234/samples")).json()[0]["containerUuid"]
+        key = admin.headers["Authorization"].split()[-1]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as page:
+            form = (await page.get("/pages/login")).text
+            csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            await page.post("/pages/login", data={"key": key, "csrf": csrf})
+            scan = (await page.get("/pages/scan")).text
+            csrf = scan.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            assert 'name="sample_changer_position"' in scan
+            fields = {"ref": puck, "state": "at_beamline", "beamline": "ID23-1", "csrf": csrf}
+            refused = await page.post(
+                "/pages/scan", data={**fields, "sample_changer_position": "x"}
+            )
+            assert refused.status_code == 409 and "sampleChangerPosition" in refused.text
+            assert (await admin.get(f"/objects/{puck}/events")).json()["events"] == []
+            done = await page.post("/pages/scan", data={**fields, "sample_changer_position": "4"})
+            assert done.status_code == 200, done.text
+            shown = (await page.get(f"/pages/objects/{puck}")).text
+            assert "ID23-1 (sample changer 4)" in shown
+        where = (await admin.get(f"/objects/{puck}/events")).json()
+        assert where["location"] == {"beamline": "ID23-1", "sampleChangerPosition": 4}
