@@ -17,6 +17,7 @@ the object's revision (and its ETag).
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -28,6 +29,7 @@ from mxlims_store.store.documents import META
 
 COUNTER = "objects"
 NUMBER = "number"
+COUNTER_TRIES = 8  # writers in other processes (the CLI beside serve, several workers)
 
 
 async def _counter(db: Backend) -> dict[str, Any] | None:
@@ -36,15 +38,18 @@ async def _counter(db: Backend) -> dict[str, Any] | None:
 
 
 def _moved(counter: dict[str, Any] | None, taken: int) -> Write:
-    """The write that moves the counter on by ``taken`` numbers (creates it if absent)."""
+    """The write that moves the counter on by ``taken`` numbers (creates it if absent). Its
+    ``move`` token tells this move from a rival's to the same revision (where no transaction
+    exists, a write counts as landed when the stored bookkeeping is its own)."""
+    move = uuidlib.uuid4().hex
     if counter is None:
-        document = {"_id": COUNTER, "next": 1 + taken, META: {"revision": 1}}
+        document = {"_id": COUNTER, "next": 1 + taken, META: {"revision": 1, "move": move}}
         return Write(COUNTERS, COUNTER, document, None, None)
     revision = int(counter[META]["revision"])
     document = {
         "_id": COUNTER,
         "next": int(counter["next"]) + taken,
-        META: {"revision": revision + 1},
+        META: {"revision": revision + 1, "move": move},
     }
     return Write(COUNTERS, COUNTER, document, revision, None)
 
@@ -67,25 +72,36 @@ def _creates(writes: Sequence[Write]) -> list[int]:
 
 
 async def commit_numbered(db: Backend, writes: Sequence[Write]) -> None:
-    """Commit ``writes``, each object they create numbered from the counter."""
+    """Commit ``writes``, each object they create numbered from the counter. A writer in
+    another process that moved the counter first costs a re-read and another try (the lost
+    commit wrote nothing, or only reserved nothing); any other conflict is the caller's."""
     writes = list(writes)
     creating = _creates(writes)
     if not creating:
         await db.commit(writes)
         return
-    counter = await _counter(db)
-    if counter is None:
-        await backfill(db)
+    for attempt in range(COUNTER_TRIES):
         counter = await _counter(db)
-    first = 1 if counter is None else int(counter["next"])
-    for offset, index in enumerate(creating):
-        writes[index] = _numbered(writes[index], first + offset)
-    moved = _moved(counter, len(creating))
-    if db.transactional:
-        await db.commit([moved, *writes])
-    else:
-        await db.commit([moved])  # the block is ours before any object carries its numbers
-        await db.commit(writes)
+        if counter is None:
+            await backfill(db)
+            counter = await _counter(db)
+        first = 1 if counter is None else int(counter["next"])
+        numbered = list(writes)
+        for offset, index in enumerate(creating):
+            numbered[index] = _numbered(writes[index], first + offset)
+        moved = _moved(counter, len(creating))
+        try:
+            if db.transactional:
+                await db.commit([moved, *numbered])
+            else:
+                await db.commit([moved])  # the block is ours before any object carries it
+        except WriteConflict as conflict:
+            if conflict.uuids != [COUNTER] or attempt == COUNTER_TRIES - 1:
+                raise
+            continue
+        if not db.transactional:
+            await db.commit(numbered)
+        return
 
 
 async def backfill(db: Backend) -> int:

@@ -3,7 +3,10 @@ kept through updates, and a store from before numbers is numbered once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+import pytest
 
 from mxlims_store.store import Store
 from mxlims_store.store.backends import Write
@@ -61,3 +64,28 @@ async def test_a_store_from_before_numbers_is_numbered_once_in_creation_order(
     await store.import_message(load_json(FIXTURES / "messages" / "results.json"), policy="merge")
     after = await _numbers(store)
     assert len(set(after.values())) == len(after) and None not in after.values()
+
+
+async def test_a_writer_that_moved_the_counter_first_costs_a_retry_never_a_duplicate(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await store.import_message(load_json(FIXTURES / "messages" / "shipment.json"))
+    commit = store.db.commit
+    interfered: list[int] = []
+
+    async def another_process_first(writes: Sequence[Write]) -> None:
+        if not interfered and any(w.collection == COUNTERS for w in writes):
+            counter = (await store.db.find(COUNTERS, {"_id": COUNTER}))[0]
+            revision = counter[META]["revision"]
+            taken = {**counter, "next": counter["next"] + 100, META: {"revision": revision + 1}}
+            await commit([Write(COUNTERS, COUNTER, taken, revision, None)])
+            interfered.append(counter["next"])
+        await commit(writes)
+
+    monkeypatch.setattr(store.db, "commit", another_process_first)
+    before = await _numbers(store)
+    await store.import_message(load_json(FIXTURES / "messages" / "results.json"), policy="merge")
+    after = await _numbers(store)
+    new = sorted(n for u, n in after.items() if u not in before)  # type: ignore[type-var]
+    assert interfered and new and new[0] == interfered[0] + 100  # the other's block is skipped
+    assert len(set(after.values())) == len(after)
