@@ -153,6 +153,8 @@ async def _record(
     history = await _events(db, caller, subject["_id"])
     current = history[-1]["state"] if history else None
     allowed_moves = MOVES[current]
+    if subject["mxlimsType"] not in MOUNTABLE:
+        allowed_moves = tuple(m for m in allowed_moves if m not in MOUNTING)
     if current is None and caller.effective_role in ("staff", "admin"):
         allowed_moves += STAFF_STARTS
     if state not in allowed_moves:
