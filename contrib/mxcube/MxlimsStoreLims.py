@@ -237,7 +237,7 @@ class MxlimsStoreLims(AbstractLims):
         per pin with exactly the keys MXCuBE documents."""
         try:
             listed = self._listed(bool(self.get_property("only_loaded", True)))
-        except LimsUnavailable as error:
+        except Exception as error:  # never raised to MXCuBE: a LIMS must not stop a beamline
             log.error("mxlims-store: cannot list samples: %s", error)
             return []
         self.samples = [{k: entry.get(k) for k in SAMPLE_KEYS} for entry in listed]
@@ -281,14 +281,14 @@ class MxlimsStoreLims(AbstractLims):
         """An MxExperiment (Running) on the collection's pin; its number is the collection id."""
         try:
             return self._send(datacollection_dict, "Running", with_sweep=False), None
-        except LimsUnavailable as error:
+        except Exception as error:  # never raised to MXCuBE
             log.error("mxlims-store: data collection not stored: %s", error)
             return None, None
 
     def update_data_collection(self, datacollection_dict: dict[str, Any]) -> tuple[Any, Any]:
         try:
             return self._send(datacollection_dict, "Running", with_sweep=False), None
-        except LimsUnavailable as error:
+        except Exception as error:  # never raised to MXCuBE
             log.error("mxlims-store: data collection not updated: %s", error)
             return None, None
 
@@ -299,7 +299,7 @@ class MxlimsStoreLims(AbstractLims):
         try:
             state = "Failed" if failed else "Completed"
             return self._send(datacollection_dict, state, with_sweep=not failed), None
-        except LimsUnavailable as error:
+        except Exception as error:  # never raised to MXCuBE
             log.error("mxlims-store: data collection not finalised: %s", error)
             return None, None
 
@@ -342,7 +342,7 @@ class MxlimsStoreLims(AbstractLims):
             if note:
                 event["note"] = str(note)[:2000]
             self._call("POST", f"/objects/{pin}/events", event)
-        except LimsUnavailable as error:
+        except Exception as error:  # never raised to MXCuBE
             log.error("mxlims-store: robot action not recorded: %s", error)
         return None
 
@@ -410,7 +410,8 @@ def _collection_message(
         "logisticalSampleRef": {"$ref": "#/LogisticalSample/LogisticalSample1"},
     }
     if job_status in ("Completed", "Failed"):
-        experiment["endTime"] = datetime.now(timezone.utc)  # noqa: UP017 - MXCuBE also runs on Python 3.10.isoformat()
+        ended = datetime.now(timezone.utc)  # noqa: UP017 - MXCuBE also runs on Python 3.10
+        experiment["endTime"] = ended.isoformat()
     message: dict[str, Any] = {
         "version": MXLIMS_VERSION,
         "LogisticalSample": pin,

@@ -49,6 +49,10 @@ if phase == "samples":
         "workflow": list(beamline.store_workflow({})),
         "setup": beamline.store_beamline_setup("mx1234", {}),
         "robot_dispose": beamline.store_robot_action({"actionType": "DISPOSE", "sampleId": 1}),
+        "unknown_sample": list(
+            beamline.store_data_collection({"blSampleId": 10**9, "oscillation_sequence": 7}, None)
+        ),
+        "garbage": list(beamline.finalize_data_collection({"oscillation_sequence": "x"})),
     }
     down = lims(url="http://127.0.0.1:9")  # nothing listens there: logged, never raised
     answer["down"] = {

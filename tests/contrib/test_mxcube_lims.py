@@ -175,6 +175,8 @@ def test_the_lims_lists_samples_with_stable_ids_records_collections_and_mounts(
         "workflow": [None, None, None],
         "setup": -1,
         "robot_dispose": None,
+        "unknown_sample": [None, None],
+        "garbage": [None, None],
     }
     assert first["down"] == {
         "echo": False,
