@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from mxlims_store.answers import (
     BeamlineSample,
     Event,
+    EventState,
     MxlimsObject,
     ShipmentSummary,
     Status,
@@ -28,17 +29,6 @@ router = APIRouter(tags=["logistics"])
 
 Barcode = Annotated[str, Path(min_length=1, max_length=200, description="a scanned barcode")]
 Proposal = Annotated[str, Path(min_length=1, max_length=64, description="a proposal code")]
-State = Literal[
-    "prepared",
-    "shipped",
-    "received",
-    "stored",
-    "at_beamline",
-    "returned",
-    "closed",
-    "mounted",
-    "unmounted",
-]
 
 
 class NewEvent(BaseModel):
@@ -59,7 +49,7 @@ class NewEvent(BaseModel):
         },
     }
 
-    state: State
+    state: EventState
     location: str | None = Field(default=None, max_length=500)
     facility: str | None = Field(default=None, max_length=100)
     beamline: str | None = Field(default=None, max_length=100)

@@ -10,6 +10,19 @@ from mxlims_store.answers.base import Answer
 
 # -- logistics -----------------------------------------------------------------------------------
 
+# Every state of a journey, declared once (the store checks the moves between them).
+EventState = Literal[
+    "prepared",
+    "shipped",
+    "received",
+    "stored",
+    "at_beamline",
+    "returned",
+    "closed",
+    "mounted",
+    "unmounted",
+]
+
 
 class Event(Answer):
     """A logistics event: what happened to a shipment, dewar or container, when, by whom, where."""
@@ -19,17 +32,7 @@ class Event(Answer):
     id: str
     subject: str = Field(description="uuid of the object it happened to")
     subject_type: str
-    state: Literal[
-        "prepared",
-        "shipped",
-        "received",
-        "stored",
-        "at_beamline",
-        "returned",
-        "closed",
-        "mounted",
-        "unmounted",
-    ]
+    state: EventState
     time: str
     actor: str
     location: str | None = None

@@ -24,8 +24,9 @@ reached the beamline without earlier events). A pin is ``mounted`` on the goniom
 from __future__ import annotations
 
 import uuid as uuidlib
-from typing import Any
+from typing import Any, get_args
 
+from mxlims_store.answers.tracking import EventState
 from mxlims_store.errors import Conflict, InvalidMessage, NotFound, PermissionDenied, Problem
 from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.store.access import Caller, readable
@@ -35,17 +36,7 @@ from mxlims_store.store.documents import META, now
 from mxlims_store.store.reads import locate
 from mxlims_store.store.write_lock import checked_writes
 
-STATES = (
-    "prepared",
-    "shipped",
-    "received",
-    "stored",
-    "at_beamline",
-    "returned",
-    "closed",
-    "mounted",
-    "unmounted",
-)
+STATES: tuple[str, ...] = get_args(EventState)
 MOVES: dict[str | None, tuple[str, ...]] = {
     None: ("prepared", "shipped", "received"),
     "prepared": ("shipped", "closed"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -41,7 +42,9 @@ if phase == "samples":
     answer["proposals"] = [p["Proposal"]["code"] for p in beamline.get_proposals_by_user("mx1234")]
     answer["beamline"] = beamline.beamline_name
     answer["samples"] = beamline.get_samples("mxlims-store")
-    answer["documented_keys"] = list(SAMPLE_KEYS)
+    answer["contrib_keys"] = list(SAMPLE_KEYS)
+    documented = re.findall(r'^\s*"(\w+)"\s*:', AbstractLims.get_samples.__doc__ or "", re.M)
+    answer["documented_keys"] = [k for k in documented if k != "diffractionPlanId"]  # nested
     answer["not_stored"] = {
         "energy": beamline.store_energy_scan({"x": 1}),
         "xfe": beamline.store_xfe_spectrum({}),

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mxlims_store.answers import MXCUBE_SAMPLE_KEYS
 from tests.api.test_serve import serving
 from tests.conftest import FIXTURES, ROOT
 
@@ -29,17 +30,7 @@ MXCUBECORE = "mxcubecore==2.149.0"
 LEFT_OUT = {"python-ldap", "pytango"}
 CONTRIB = ROOT / "contrib" / "mxcube"
 DRIVER = Path(__file__).with_name("mxcube_driver.py")
-DOCUMENTED = {
-    "containerCode",
-    "containerSampleChangerLocation",
-    "crystalId",
-    "crystalSpaceGroup",
-    "diffractionPlan",
-    "proteinAcronym",
-    "sampleId",
-    "sampleLocation",
-    "sampleName",
-}
+DOCUMENTED = set(MXCUBE_SAMPLE_KEYS)  # as the project reads mxcubecore's docstring
 
 
 def _cache() -> Path:
@@ -164,7 +155,9 @@ def test_the_lims_lists_samples_with_stable_ids_records_collections_and_mounts(
     assert first["sessions"] == ["mx1234"] and first["proposals"] == ["mx1234"]
     samples = first["samples"]
     assert len(samples) == 14  # one per pin of shipment.json
-    assert all(set(s) == DOCUMENTED == set(first["documented_keys"]) for s in samples)
+    # the keys mxcubecore documents (read from its docstring) = the project's = contrib's
+    assert set(first["documented_keys"]) == DOCUMENTED == set(first["contrib_keys"])
+    assert all(set(s) == DOCUMENTED for s in samples)
     assert all(isinstance(s["sampleId"], int) and isinstance(s["crystalId"], int) for s in samples)
     assert {s["containerSampleChangerLocation"] for s in samples} == {"1", "2", "3", "4"}
     assert all(isinstance(s["diffractionPlan"]["diffractionPlanId"], int) for s in samples)
