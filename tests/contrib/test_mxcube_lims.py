@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -33,10 +34,20 @@ DRIVER = Path(__file__).with_name("mxcube_driver.py")
 DOCUMENTED = set(MXCUBE_SAMPLE_KEYS)  # as the project reads mxcubecore's docstring
 
 
-def _cache() -> Path:
+def _interpreter() -> tuple[str, str]:
+    """A Python mxcubecore 2.149 installs on (3.10 or 3.11: it declares < 3.12), and its tag."""
+    if sys.version_info < (3, 12):
+        return sys.executable, f"py{sys.version_info.major}{sys.version_info.minor}"
+    for tag in ("3.11", "3.10"):
+        found = shutil.which(f"python{tag}")
+        if found:
+            return found, f"py{tag.replace('.', '')}"
+    pytest.skip(f"{MXCUBECORE} needs Python 3.10 or 3.11 (it declares < 3.12); none is here")
+
+
+def _cache(tag: str) -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    tag = f"{MXCUBECORE.replace('==', '-')}-py{sys.version_info.major}{sys.version_info.minor}"
-    return base / "mxlims-store-tests" / tag
+    return base / "mxlims-store-tests" / f"{MXCUBECORE.replace('==', '-')}-{tag}"
 
 
 def _run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
@@ -51,13 +62,14 @@ def _requirement_name(requirement: str) -> str:
 @pytest.fixture(scope="module")
 def mxcube_python() -> Path:
     """The python of a venv holding the real mxcubecore (built once, then reused)."""
-    venv = _cache()
+    interpreter, tag = _interpreter()
+    venv = _cache(tag)
     python = venv / "bin" / "python"
     marker = venv / "complete"
     if marker.exists() and python.exists():
         return python
     venv.parent.mkdir(parents=True, exist_ok=True)
-    made = _run([sys.executable, "-m", "venv", "--clear", str(venv)])
+    made = _run([interpreter, "-m", "venv", "--clear", str(venv)])
     assert made.returncode == 0, made.stderr
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     core = _run([*pip, "--no-deps", MXCUBECORE])
