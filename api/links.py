@@ -81,7 +81,7 @@ LINKS: list[Link] = [
     ),
     *_each(
         ("find_objects",),
-        ("list_proposal_shipments", "get_proposal_results"),
+        ("list_proposal_shipments", "get_proposal_results", "list_proposal_samples"),
         {"code": "$response.body#/items/0/_meta/proposal"},
         "the proposal of the first object found",
     ),
@@ -101,7 +101,7 @@ LINKS: list[Link] = [
     ),
     *_each(
         OBJECT_ANSWERS,
-        ("list_proposal_shipments", "get_proposal_results"),
+        ("list_proposal_shipments", "get_proposal_results", "list_proposal_samples"),
         {"code": "$response.body#/_meta/proposal"},
         "its proposal",
     ),
@@ -110,6 +110,12 @@ LINKS: list[Link] = [
         (*SHIPMENT_ROUTES, "get_object"),
         {"uuid": "$response.body#/0/uuid"},
         "the proposal's first shipment",
+    ),
+    *_each(
+        ("list_proposal_samples",),
+        ("get_object", "record_event"),
+        {"uuid": "$response.body#/0/uuid"},
+        "the first pin listed",
     ),
     Link(
         "list_proposal_shipments",

@@ -162,6 +162,7 @@ async def scan(
     beamline: Annotated[str, Form()] = "",
     tracking_number: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
+    sample_changer_position: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
     """Record an event for what a barcode (or uuid) names: typed, or from a scanner."""
@@ -177,9 +178,17 @@ async def scan(
             beamline=beamline or None,
             trackingNumber=tracking_number or None,
             note=note or None,
+            sampleChangerPosition=_whole(sample_changer_position),
         )
         if back.startswith("/pages/"):
             return RedirectResponse(back, status_code=303)
         return render(request, "scan.html", states=STATES, recorded=recorded)
 
     return await shown(request, work, status_on_error=409)
+
+
+def _whole(text: str) -> int | str | None:
+    """A typed whole number as a number; anything else as typed, for the store to refuse
+    with its field's name."""
+    text = text.strip()
+    return int(text) if text.isdecimal() and len(text) < 6 else (text or None)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mxlims_store.answers import ApiKey, CreatedKey
+from mxlims_store.answers import ApiKey, CreatedKey, Identity
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import location
@@ -32,7 +32,11 @@ class NewKey(BaseModel):
         json_schema_extra={
             "oneOf": [
                 {
-                    "properties": {"role": {"const": "member"}, "proposals": {"minItems": 1}},
+                    "properties": {
+                        "role": {"const": "member"},
+                        "proposals": {"minItems": 1},
+                        "beamline": {"type": "null"},  # a member's key has none
+                    },
                     "required": ["proposals"],
                 },
                 {
@@ -55,6 +59,12 @@ class NewKey(BaseModel):
     expires: str | None = Field(
         default=None, pattern=ISO_MOMENT, description="ISO date or time; none: no expiry"
     )
+    beamline: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=r"\S",
+        description="a staff key's beamline: the default of its events and sample lists there",
+    )
 
 
 @router.post(
@@ -70,7 +80,11 @@ async def create_key(
 ) -> CreatedKey:
     created = CreatedKey.model_validate(
         await store.create_key(
-            name=new.name, role=new.role, proposals=new.proposals, expires=new.expires
+            name=new.name,
+            role=new.role,
+            proposals=new.proposals,
+            expires=new.expires,
+            beamline=new.beamline,
         )
     )
     response.headers["Location"] = location(request, f"/keys/{created.id}")
@@ -97,3 +111,16 @@ async def list_keys(store: StoreDep) -> list[ApiKey]:
 )
 async def revoke_key(key_id: str, store: StoreDep) -> ApiKey:
     return ApiKey.model_validate(await store.revoke_key(key_id))
+
+
+@router.get(
+    "/me",
+    operation_id="get_me",
+    summary="Who the presented key stands for",
+    response_model=Identity,
+    responses=errors(401),
+)
+async def get_me(store: StoreDep) -> Identity:
+    """The key's name, role, proposals and beamline: what a client such as MXCuBE shows as the
+    user signed in, and the proposals it may offer (any key may ask about itself)."""
+    return Identity.model_validate(store.identity())

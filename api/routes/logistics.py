@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from mxlims_store.answers import Event, MxlimsObject, ShipmentSummary, Status, Whereabouts
+from mxlims_store.answers import (
+    BeamlineSample,
+    Event,
+    EventState,
+    MxlimsObject,
+    ShipmentSummary,
+    Status,
+    Whereabouts,
+)
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import ObjectUuid, location
@@ -21,7 +29,6 @@ router = APIRouter(tags=["logistics"])
 
 Barcode = Annotated[str, Path(min_length=1, max_length=200, description="a scanned barcode")]
 Proposal = Annotated[str, Path(min_length=1, max_length=64, description="a proposal code")]
-State = Literal["prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed"]
 
 
 class NewEvent(BaseModel):
@@ -42,13 +49,19 @@ class NewEvent(BaseModel):
         },
     }
 
-    state: State
+    state: EventState
     location: str | None = Field(default=None, max_length=500)
     facility: str | None = Field(default=None, max_length=100)
     beamline: str | None = Field(default=None, max_length=100)
     storagePosition: str | None = Field(default=None, max_length=100)
     trackingNumber: str | None = Field(default=None, max_length=100)
     note: str | None = Field(default=None, max_length=2000)
+    sampleChangerPosition: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="with at_beamline: the puck's position in the sample changer",
+    )
 
 
 EVENT_ROUTE: dict[str, Any] = {
@@ -157,3 +170,30 @@ async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[Shipm
 async def get_proposal_results(code: Proposal, store: StoreDep) -> JSONResponse:
     """One MXLIMS file with every shipment of the proposal, their experiments and results."""
     return attachment(await store.proposal_results(code), f"proposal-{code}-results.json")
+
+
+@router.get(
+    "/proposals/{code}/samples",
+    operation_id="list_proposal_samples",
+    summary="A proposal's samples as MXCuBE lists them",
+    response_model=list[BeamlineSample],
+    responses=errors(401, 422),
+)
+async def list_proposal_samples(
+    code: Proposal,
+    store: StoreDep,
+    beamline: Annotated[
+        str | None,
+        Query(min_length=1, max_length=100, description="only pucks at this beamline"),
+    ] = None,
+    loaded: Annotated[
+        bool | None,
+        Query(description="only pucks whose latest event is at_beamline (at the key's beamline)"),
+    ] = None,
+) -> list[BeamlineSample]:
+    """One entry per pin or multipin position in the shape of MXCuBE's `get_samples`
+    (`sampleId`, `crystalId` and `diffractionPlanId` are the store's stable numbers), each with
+    the uuids behind it. `loaded=true` keeps pucks whose latest event is `at_beamline` (at
+    `beamline`, else at the key's own beamline when it has one); `beamline` alone means that."""
+    found = await store.samples(code, beamline=beamline, loaded=loaded)
+    return [BeamlineSample.model_validate(s) for s in found]

@@ -13,6 +13,7 @@ bookkeeping beside it under the one key ``_meta``.
 from __future__ import annotations
 
 from mxlims_store.answers.base import Answer
+from mxlims_store.answers.beamline import MXCUBE_SAMPLE_KEYS, BeamlineSample
 from mxlims_store.answers.navigation import CutLink, HistoryEntry, Link, Links, Step, label
 from mxlims_store.answers.objects import (
     Bookkeeping,
@@ -28,19 +29,25 @@ from mxlims_store.answers.tracking import (
     ApiKey,
     CreatedKey,
     Event,
+    EventState,
+    Identity,
     ShipmentSummary,
     Status,
     Whereabouts,
 )
 
 __all__ = [
+    "MXCUBE_SAMPLE_KEYS",
     "Answer",
     "ApiKey",
+    "BeamlineSample",
     "Bookkeeping",
     "CreatedKey",
     "CutLink",
     "Event",
+    "EventState",
     "HistoryEntry",
+    "Identity",
     "ImportReport",
     "Link",
     "Links",

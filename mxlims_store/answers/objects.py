@@ -30,6 +30,10 @@ class Bookkeeping(Answer):
         default=None, description="the MXLIMS model version of the message it came in"
     )
     import_id: str | None = Field(default=None, description="the import that wrote it last")
+    number: int | None = Field(
+        default=None,
+        description="the store-assigned integer id (never reused; MXCuBE's sampleId, crystalId)",
+    )
 
 
 class MxlimsObject(Answer):

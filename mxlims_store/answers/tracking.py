@@ -10,6 +10,19 @@ from mxlims_store.answers.base import Answer
 
 # -- logistics -----------------------------------------------------------------------------------
 
+# Every state of a journey, declared once (the store checks the moves between them).
+EventState = Literal[
+    "prepared",
+    "shipped",
+    "received",
+    "stored",
+    "at_beamline",
+    "returned",
+    "closed",
+    "mounted",
+    "unmounted",
+]
+
 
 class Event(Answer):
     """A logistics event: what happened to a shipment, dewar or container, when, by whom, where."""
@@ -19,7 +32,7 @@ class Event(Answer):
     id: str
     subject: str = Field(description="uuid of the object it happened to")
     subject_type: str
-    state: Literal["prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed"]
+    state: EventState
     time: str
     actor: str
     location: str | None = None
@@ -28,6 +41,9 @@ class Event(Answer):
     storage_position: str | None = None
     tracking_number: str | None = None
     note: str | None = None
+    sample_changer_position: int | None = Field(
+        default=None, description="the puck's position in the beamline's sample changer"
+    )
 
 
 class Whereabouts(Answer):
@@ -56,7 +72,7 @@ class Whereabouts(Answer):
     name: str | None = None
     state: str | None = None
     since: str | None = None
-    location: dict[str, str] = {}
+    location: dict[str, str | int] = {}
     tracking_number: str | None = None
     tracking_device: dict[str, Any] | None = None
     events: list[Event] = []
@@ -142,11 +158,21 @@ class ApiKey(Answer):
     name: str
     role: str
     proposals: list[str]
+    beamline: str | None = Field(default=None, description="a staff key's beamline (default)")
     expires: str | None = None
     created_at: str
     created_by: str
     revoked_at: str | None = None
     last_used: str | None = None
+
+
+class Identity(Answer):
+    """Who the presented key stands for: what a client (MXCuBE) shows as the user."""
+
+    name: str = Field(description="the key's name, the actor in history")
+    role: str
+    proposals: list[str] | None = Field(description="a member's proposals; null: every proposal")
+    beamline: str | None = Field(default=None, description="a staff key's beamline")
 
 
 class CreatedKey(ApiKey):

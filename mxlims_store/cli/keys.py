@@ -24,12 +24,15 @@ def create(
         list[str] | None, typer.Option(help="a member's proposal (repeat for several)")
     ] = None,
     expires: Annotated[str | None, typer.Option(help="ISO date or time it stops working")] = None,
+    beamline: Annotated[
+        str | None, typer.Option(help="a staff key's beamline (default of its beamline events)")
+    ] = None,
 ) -> None:
     """Create a key; prints JSON with `id` and `key` (the secret, shown this once)."""
 
     async def run(store: Store) -> CreatedKey:
         created = await store.create_key(
-            name=name, role=role, proposals=list(proposal or []), expires=expires
+            name=name, role=role, proposals=list(proposal or []), expires=expires, beamline=beamline
         )
         return CreatedKey.model_validate(created)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mxlims_store.answers import Event, Status, Whereabouts
+from mxlims_store.answers import BeamlineSample, Event, Status, Whereabouts
 from mxlims_store.cli.app import app, emit, with_store
 from mxlims_store.store import Store
 
@@ -18,7 +18,10 @@ def event(
     ref: Ref,
     state: Annotated[
         str,
-        typer.Argument(help="prepared, shipped, received, stored, at_beamline, returned or closed"),
+        typer.Argument(
+            help="prepared, shipped, received, stored, at_beamline, returned, closed; "
+            "for a pin also mounted, unmounted"
+        ),
     ],
     location: Annotated[str | None, typer.Option(help="where it is, in words")] = None,
     facility: Annotated[str | None, typer.Option(help="the facility it is at")] = None,
@@ -26,6 +29,9 @@ def event(
     storage_position: Annotated[str | None, typer.Option(help="the shelf, bay or slot")] = None,
     tracking_number: Annotated[str | None, typer.Option(help="the carrier's number")] = None,
     note: Annotated[str | None, typer.Option(help="anything worth telling")] = None,
+    sample_changer_position: Annotated[
+        int | None, typer.Option(help="at_beamline: the puck's position in the sample changer")
+    ] = None,
 ) -> None:
     """Record a logistics event for a shipment, dewar or container."""
 
@@ -39,6 +45,7 @@ def event(
             storagePosition=storage_position,
             trackingNumber=tracking_number,
             note=note,
+            sampleChangerPosition=sample_changer_position,
         )
         return Event.model_validate(recorded)
 
@@ -78,3 +85,20 @@ def delete(
         return await store.delete(uuid, cascade=cascade)
 
     emit({"deleted": with_store(run)})
+
+
+@app.command()
+def samples(
+    proposal: Annotated[str, typer.Argument(help="the proposal code")],
+    beamline: Annotated[str | None, typer.Option(help="only pucks at this beamline")] = None,
+    loaded: Annotated[
+        bool | None, typer.Option("--loaded/--all", help="only pucks now at a beamline")
+    ] = None,
+) -> None:
+    """The proposal's pins as MXCuBE lists samples (sampleId, containerCode, ...), as JSON."""
+
+    async def run(store: Store) -> list[BeamlineSample]:
+        found = await store.samples(proposal, beamline=beamline, loaded=loaded)
+        return [BeamlineSample.model_validate(s) for s in found]
+
+    emit(with_store(run))

@@ -31,6 +31,7 @@ class Caller:
     actor: str = "local"
     proposals: frozenset[str] | None = None
     role: Role | None = None  # None: admin when unrestricted, member when given proposals
+    beamline: str | None = None  # a staff key's beamline: the default where one is asked for
 
     @property
     def effective_role(self) -> Role:

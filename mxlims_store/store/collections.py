@@ -18,6 +18,7 @@ CORE_COLLECTIONS: tuple[str, ...] = tuple(COLLECTION_OF_CORE.values())
 HISTORY = "history"
 KEYS = "api_keys"  # API keys: not MXLIMS objects, never exported
 EVENTS = "events"  # logistics events: beside the MXLIMS objects, never exported
+COUNTERS = "counters"  # the next store-assigned object number (store/numbering.py)
 
 
 def collection_of(mxlims_type: str) -> str:
@@ -73,3 +74,4 @@ INDEXES["samples"] += [Index(("name",)), Index(("acronym",))]
 INDEXES[HISTORY] = [Index(("uuid", "revision"))]
 INDEXES[KEYS] = []  # looked up by id only
 INDEXES[EVENTS] = [Index(("subject", "time")), Index(("_meta.proposal",))]
+INDEXES[COUNTERS] = []  # looked up by id only

@@ -30,6 +30,7 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
+from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, stored_owner
 from mxlims_store.store.reconcile import reconciled
 
@@ -136,7 +137,7 @@ async def _checked(
     )
     if not dry_run:
         try:
-            await db.commit(plan.writes)
+            await commit_numbered(db, plan.writes)  # each object created gets its number
         except InvalidMessage as error:  # the database's own unique index: the same problem
             raise unit_of_work.located(error, path_of, message_form=True) from None
     return report

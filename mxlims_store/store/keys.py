@@ -32,7 +32,17 @@ from mxlims_store.store.history import Operation, entry
 
 PREFIX = "mxk"
 LAST_USE_EVERY = timedelta(minutes=1)
-_SHOWN = ("name", "role", "proposals", "expires", "createdAt", "createdBy", "revokedAt", "lastUsed")
+_SHOWN = (
+    "name",
+    "role",
+    "proposals",
+    "beamline",
+    "expires",
+    "createdAt",
+    "createdBy",
+    "revokedAt",
+    "lastUsed",
+)
 
 
 def _digest(secret: str) -> str:
@@ -44,8 +54,14 @@ def public(document: dict[str, Any]) -> dict[str, Any]:
     return {"id": document["_id"], **{k: document.get(k) for k in _SHOWN}}
 
 
-def _check(name: str, role: str, proposals: list[str], expires: str | None) -> list[Problem]:
+def _check(
+    name: str, role: str, proposals: list[str], expires: str | None, beamline: str | None = None
+) -> list[Problem]:
     problems = []
+    if beamline is not None and (not beamline.strip() or len(beamline) > 100):
+        problems.append(Problem("beamline", "give a beamline name of 1 to 100 characters"))
+    if beamline is not None and role == "member":
+        problems.append(Problem("beamline", "a member key has no beamline; a staff key may"))
     if not name.strip() or len(name) > 100:
         problems.append(Problem("name", "give a name of 1 to 100 characters"))
     if role not in ROLES:
@@ -99,12 +115,14 @@ async def create(
     role: str,
     proposals: list[str] | None = None,
     expires: str | None = None,
+    beamline: str | None = None,
 ) -> dict[str, Any]:
-    """A new key; the answer holds the secret ``key``, which is never shown again."""
+    """A new key; the answer holds the secret ``key``, which is never shown again. A staff
+    key's ``beamline`` is the default of its events and sample lists at the beamline."""
     if not caller.is_admin:
         raise PermissionDenied("only an admin manages API keys")
     codes = sorted(set(proposals or []))
-    problems = _check(name, role, codes, expires)
+    problems = _check(name, role, codes, expires, beamline)
     if problems:
         raise InvalidMessage(problems)
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
@@ -114,6 +132,7 @@ async def create(
         "name": name.strip(),
         "role": role,
         "proposals": codes,
+        "beamline": beamline.strip() if beamline else None,
         "expires": _expiry(expires),
         "hash": _digest(secret),
         "createdAt": time,
@@ -172,7 +191,7 @@ async def authenticate(db: Backend, presented: str | None) -> Caller:
         raise refused
     await _note_use(db, document, moment)
     proposals = frozenset(document["proposals"]) if document["role"] == "member" else None
-    return Caller(document["name"], proposals, document["role"])
+    return Caller(document["name"], proposals, document["role"], document.get("beamline"))
 
 
 async def _note_use(db: Backend, document: dict[str, Any], moment: datetime) -> None:

@@ -14,13 +14,19 @@ States and the moves between them (the first event of an object may be ``prepare
     at_beamline -> at_beamline (another beamline), stored, returned
     returned    -> prepared (a new journey), closed
     closed      -> (none: the journey is over)
+
+At the beamline a puck's event may give its ``sampleChangerPosition`` (what MXCuBE calls
+``containerSampleChangerLocation``); staff may start a journey at ``at_beamline`` (a puck that
+reached the beamline without earlier events). A pin is ``mounted`` on the goniometer and
+``unmounted`` again (the robot's actions, :data:`MOUNTING`), from any state of its stay.
 """
 
 from __future__ import annotations
 
 import uuid as uuidlib
-from typing import Any
+from typing import Any, get_args
 
+from mxlims_store.answers.tracking import EventState
 from mxlims_store.errors import Conflict, InvalidMessage, PermissionDenied, Problem
 from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.store import unit_of_work
@@ -31,7 +37,7 @@ from mxlims_store.store.documents import META, now
 from mxlims_store.store.named import by_name
 from mxlims_store.store.reads import locate
 
-STATES = ("prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed")
+STATES: tuple[str, ...] = get_args(EventState)
 MOVES: dict[str | None, tuple[str, ...]] = {
     None: ("prepared", "shipped", "received"),
     "prepared": ("shipped", "closed"),
@@ -41,7 +47,15 @@ MOVES: dict[str | None, tuple[str, ...]] = {
     "at_beamline": ("at_beamline", "stored", "returned"),
     "returned": ("prepared", "closed"),
     "closed": (),
+    "mounted": ("unmounted", "mounted"),  # mounted again: the robot lost count, never refused
+    "unmounted": ("mounted", "stored", "at_beamline", "returned"),
 }
+MOUNTING = ("mounted", "unmounted")
+MOUNTABLE = ("Pin", "MultiPin")
+# a pin is mounted wherever its puck has brought it (pins rarely have events of their own)
+for _state in (None, "received", "stored", "at_beamline"):
+    MOVES[_state] += ("mounted",)
+STAFF_STARTS = ("at_beamline",)  # a first event only staff may record
 TRACKED = ("Shipment", "Dewar", "Puck", "Plate", "MultiPin", "Pin")
 _TEXT_LIMITS = {
     "location": 500,
@@ -80,6 +94,13 @@ async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
 
 def _check(fields: dict[str, Any]) -> list[Problem]:
     problems = []
+    position = fields.get("sampleChangerPosition")
+    if position is not None and (
+        not isinstance(position, int) or isinstance(position, bool) or not 1 <= position <= 1000
+    ):
+        problems.append(Problem("sampleChangerPosition", "a whole number from 1 to 1000"))
+    if position is not None and fields.get("state") != "at_beamline":
+        problems.append(Problem("sampleChangerPosition", "is given with state at_beamline"))
     if fields.get("state") not in STATES:
         problems.append(Problem("state", f"must be one of {', '.join(STATES)}"))
     for name, limit in _TEXT_LIMITS.items():
@@ -90,10 +111,13 @@ def _check(fields: dict[str, Any]) -> list[Problem]:
 
 
 async def record(
-    db: Backend, caller: Caller, ref: str, state: str, **details: str | None
+    db: Backend, caller: Caller, ref: str, state: str, **details: str | int | None
 ) -> dict[str, Any]:
     """Record that the object ``ref`` (uuid or barcode) is now in ``state``, with the details
-    (location, facility, beamline, storagePosition, trackingNumber, note)."""
+    (location, facility, beamline, storagePosition, trackingNumber, note, and at the beamline
+    sampleChangerPosition). At the beamline a staff key's own beamline is the default."""
+    if state in ("at_beamline", *MOUNTING) and not details.get("beamline") and caller.beamline:
+        details = {**details, "beamline": caller.beamline}
     problems = _check({"state": state, **details})
     if problems:
         raise InvalidMessage(problems)
@@ -102,7 +126,7 @@ async def record(
 
 
 async def _record(
-    db: Backend, caller: Caller, ref: str, state: str, details: dict[str, str | None]
+    db: Backend, caller: Caller, ref: str, state: str, details: dict[str, str | int | None]
 ) -> dict[str, Any]:
     subject = await resolve(db, caller, ref)
     if subject["mxlimsType"] not in TRACKED:
@@ -116,10 +140,18 @@ async def _record(
     proposal = subject[META].get("proposal")
     if not caller.may_write(proposal):
         raise PermissionDenied("you may not record events for this object")
+    if state in MOUNTING and subject["mxlimsType"] not in MOUNTABLE:
+        kind = subject["mxlimsType"]
+        raise InvalidMessage([Problem("state", f"a {kind} is not mounted; a pin is")])
     history = await _events(db, caller, subject["_id"])
     current = history[-1]["state"] if history else None
-    if state not in MOVES[current]:
-        allowed = ", ".join(MOVES[current]) or "nothing: the journey is closed"
+    allowed_moves = MOVES[current]
+    if subject["mxlimsType"] not in MOUNTABLE:
+        allowed_moves = tuple(m for m in allowed_moves if m not in MOUNTING)
+    if current is None and caller.effective_role in ("staff", "admin"):
+        allowed_moves += STAFF_STARTS
+    if state not in allowed_moves:
+        allowed = ", ".join(allowed_moves) or "nothing: the journey is closed"
         raise Conflict(f"cannot go from {current or 'no state'} to {state}; allowed: {allowed}")
     event_id = str(uuidlib.uuid4())
     event: dict[str, Any] = {
@@ -150,7 +182,12 @@ async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
     """The object's current state and location, and every event in order, in one answer."""
     subject = await resolve(db, caller, ref)
     events = [public(e) for e in await _events(db, caller, subject["_id"])]
-    located = [e for e in events if any(e.get(k) for k in ("location", "facility", "beamline"))]
+    located = [
+        e
+        for e in events
+        if any(e.get(k) for k in ("location", "facility", "beamline"))
+        and e["state"] not in MOUNTING
+    ]
     last_place = located[-1] if located else {}
     return {
         "uuid": subject["_id"],
@@ -161,7 +198,13 @@ async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
         "since": events[-1]["time"] if events else None,
         "location": {
             k: last_place.get(k)
-            for k in ("location", "facility", "beamline", "storagePosition")
+            for k in (
+                "location",
+                "facility",
+                "beamline",
+                "storagePosition",
+                "sampleChangerPosition",
+            )
             if last_place.get(k)
         },
         "trackingNumber": next(

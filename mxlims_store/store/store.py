@@ -14,12 +14,14 @@ from mxlims_store.answers import HistoryEntry, ImportReport, Links, Page
 from mxlims_store.errors import MxlimsError, PermissionDenied
 from mxlims_store.mappings import SheetDefaults, SheetExport
 from mxlims_store.store import (
+    beamline_samples,
     consistency,
     deletion,
     importer,
     keys,
     logistics,
     navigation,
+    numbering,
     objects,
     queries,
     sheets,
@@ -51,8 +53,10 @@ class Store:
         return self.caller if caller is None else caller
 
     async def init(self) -> None:
-        """Collections and declared indexes in place (idempotent; writes nothing if present)."""
+        """Collections and declared indexes in place, objects numbered (idempotent; writes
+        nothing if present)."""
         await self.db.prepare()
+        await numbering.backfill(self.db)  # a store from before object numbers: once
 
     async def ping(self) -> None:
         await self.db.ping()
@@ -176,7 +180,7 @@ class Store:
     # -- logistics and status ---------------------------------------------------------------
 
     async def record_event(
-        self, ref: str, state: str, *, caller: Caller | None = None, **details: str | None
+        self, ref: str, state: str, *, caller: Caller | None = None, **details: str | int | None
     ) -> dict[str, Any]:
         """Record a logistics event for the object a uuid or barcode names."""
         return await logistics.record(self.db, self._who(caller), ref, state, **details)
@@ -212,6 +216,19 @@ class Store:
         """One MXLIMS file: every shipment of the proposal with all its results."""
         return await navigation.proposal_results(self.db, self._who(caller), code)
 
+    async def samples(
+        self,
+        proposal: str,
+        *,
+        beamline: str | None = None,
+        loaded: bool | None = None,
+        caller: Caller | None = None,
+    ) -> list[dict[str, Any]]:
+        """The proposal's pins as MXCuBE lists samples (``loaded``: in pucks at a beamline)."""
+        return await beamline_samples.samples(
+            self.db, self._who(caller), proposal, beamline=beamline, loaded=loaded
+        )
+
     # -- API keys (admins) --------------------------------------------------------------------
 
     async def create_key(
@@ -221,11 +238,25 @@ class Store:
         role: str,
         proposals: list[str] | None = None,
         expires: str | None = None,
+        beamline: str | None = None,
         caller: Caller | None = None,
     ) -> dict[str, Any]:
         return await keys.create(
-            self.db, self._who(caller), name=name, role=role, proposals=proposals, expires=expires
+            self.db,
+            self._who(caller),
+            name=name,
+            role=role,
+            proposals=proposals,
+            expires=expires,
+            beamline=beamline,
         )
+
+    def identity(self, *, caller: Caller | None = None) -> dict[str, Any]:
+        """Who the caller is: name, role, proposals (None: every one), beamline."""
+        who = self._who(caller)
+        proposals = None if who.proposals is None else sorted(who.proposals)
+        role = who.effective_role
+        return {"name": who.actor, "role": role, "proposals": proposals, "beamline": who.beamline}
 
     async def list_keys(self, *, caller: Caller | None = None) -> list[dict[str, Any]]:
         return await keys.listed(self.db, self._who(caller))

@@ -70,6 +70,8 @@ OPERATIONS = [
     op("get_shipment_status", "get", "/shipments/{uuid}/status", *BY_UUID),
     op("list_proposal_shipments", "get", "/proposals/{code}/shipments", 401, 422),
     op("get_proposal_results", "get", "/proposals/{code}/results", *BY_UUID),
+    op("list_proposal_samples", "get", "/proposals/{code}/samples", 401, 422),
+    op("get_me", "get", "/me", 401),
 ]
 OPEN = {"get_facility", "list_schemas", "get_schema", "get_health"}  # no key needed
 

@@ -225,7 +225,8 @@ def run_engine(engine_schema: Any) -> tuple[Counter[str], Counter[str], list[str
 def no_other_proposal(ctx: Any, response: Any, case: Any) -> bool | None:
     """No body names an object of the proposal the member has no grant for."""
     SEEN.add(response.status_code)
-    leaked = [uuid for uuid in FORBIDDEN if uuid in response.text]
+    # bytes, not text: a sheet download (XLSX) is no UTF-8
+    leaked = [uuid for uuid in FORBIDDEN if uuid.encode() in response.content]
     assert not leaked, f"{case.method} {case.path} answered with another proposal's {leaked}"
     return None
 

@@ -212,13 +212,10 @@ class MongoBackend:
             )
             if outcome.duplicates or outcome.applied != len(group):
                 raise WriteConflict([w.uuid for w in group])
-        self.round_trips += 1
-        await self.driver.bulk(
-            HISTORY,
-            [Op("insert", {}, w.history) for w in writes if w.history],
-            ordered=True,
-            session=session,
-        )
+        entries = [Op("insert", {}, w.history) for w in writes if w.history]
+        if entries:  # bookkeeping alone (a counter, a number) records no history
+            self.round_trips += 1
+            await self.driver.bulk(HISTORY, entries, ordered=True, session=session)
 
     async def _commit_in_steps(self, writes: list[Write]) -> None:
         # History first, keyed by the change: a re-run after a crash writes the same entries

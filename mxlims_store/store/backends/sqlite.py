@@ -48,7 +48,9 @@ from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-SCHEMA_VERSION = 4  # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot)
+# 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
+# objects' stable numbers)
+SCHEMA_VERSION = 5
 
 
 def _encode(document: Any) -> str:
