@@ -125,33 +125,6 @@ async def shipments(request: Request, store: PageStore, q: str = "") -> Response
     return await shown(request, work)
 
 
-@router.get("/pages/shipments/{uuid}", response_class=HTMLResponse)
-async def shipment(request: Request, uuid: str, store: PageStore) -> Response:
-    async def work() -> Response:
-        status = await store.status(uuid)
-        where = await store.where(uuid)
-        containers: dict[str, list[dict[str, Any]]] = {}
-        for line in status["positions"]:
-            containers.setdefault(str(line["container"]), []).append(line)
-        dewars = [
-            await store.where(link.uuid)
-            for link in (await store.links(uuid)).reverse
-            if link.mxlims_type in ("Dewar", "Plate")
-        ]
-        return render(
-            request,
-            "shipment.html",
-            status=status,
-            where=where,
-            containers=containers,
-            dewars=dewars,
-            states=STATES,
-            sites=list_sites(),
-        )
-
-    return await shown(request, work)
-
-
 @router.get("/pages/objects/{uuid}", response_class=HTMLResponse)
 async def object_page(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
@@ -183,7 +156,10 @@ async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
         up = await store.provenance(uuid, direction="up")
         down = await store.provenance(uuid, direction="down", depth=6)
-        return render(request, "provenance.html", uuid=uuid, up=up, down=down)
+        children: dict[str | None, list[Any]] = {}
+        for step in down[1:]:  # each node under the object it was reached from
+            children.setdefault(step.source, []).append(step)
+        return render(request, "provenance.html", uuid=uuid, up=up, down=down, children=children)
 
     return await shown(request, work)
 

@@ -182,11 +182,19 @@ def _name(document: dict[str, Any] | None) -> str | None:
 
 
 async def shipments(
-    db: Backend, caller: Caller, *, proposal: str | None = None, search: str | None = None
+    db: Backend,
+    caller: Caller,
+    *,
+    proposal: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The shipments the caller may see (of one proposal, or matching ``search``: a barcode of
-    anything in them, or a piece of their name or proposal), newest first, each with its state,
-    dewar and position counts and sample status counts."""
+    anything in them, a sample's name, a protein's acronym, or a piece of their name or
+    proposal), newest first, each with its state, dewar and position counts and sample status
+    counts. ``limit`` and ``offset`` page the list: only the shipments of the page are walked
+    for their counts."""
     query: dict[str, Any] = {"mxlimsType": "Shipment"}
     if proposal is not None:
         query["_meta.proposal"] = proposal
@@ -194,6 +202,7 @@ async def shipments(
     if search:
         found = await _matching(db, caller, found, search.strip())
     found.sort(key=lambda s: (str(s["_meta"].get("createdAt")), s["_id"]), reverse=True)
+    found = found[offset : None if limit is None else offset + limit]
     states = await current_states(db, caller, [s["_id"] for s in found])
     answer = []
     for shipment in found:
@@ -229,6 +238,7 @@ async def _matching(
     spellings = sorted({search, search.upper(), search.lower()})
     either = {"$or": [{"barcode": {"$in": spellings}}, {"name": {"$in": spellings}}]}
     labelled = await db.find("logistical_samples", readable(caller, either))
+    labelled += await _holding_samples(db, caller, spellings)
     for document in labelled:  # climb to the shipment (a few levels, batched per level)
         current: dict[str, Any] | None = document
         for _ in range(8):
@@ -241,6 +251,21 @@ async def _matching(
             above = await fetch(db, caller, {"logistical_samples": [parent]}) if parent else {}
             current = above.get(parent) if parent else None
     return [s for s in found if s["_id"] in by_text]
+
+
+async def _holding_samples(
+    db: Backend, caller: Caller, spellings: list[str]
+) -> list[dict[str, Any]]:
+    """The positions holding a sample of that name, or of a protein with that acronym."""
+    named = {"$or": [{"name": {"$in": spellings}}, {"acronym": {"$in": spellings}}]}
+    samples = {d["_id"] for d in await db.find("samples", readable(caller, named))}
+    if samples:
+        below = readable(caller, {"parentSampleId": {"$in": sorted(samples)}})
+        samples |= {d["_id"] for d in await db.find("samples", below)}
+    if not samples:
+        return []
+    holding = readable(caller, {"sampleId": {"$in": sorted(samples)}})
+    return await db.find("logistical_samples", holding, limit=500)
 
 
 async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dict[str, Any]]:

@@ -1,0 +1,103 @@
+"""What the pages read from the store: the physical layout built from links (never names),
+the facility sheet keeping the plan after results, search by sample and protein."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from mxlims_store.store import Store
+from tests.conftest import FIXTURES
+from tests.factories import minimal, new_uuid, ref
+
+
+def two_dewars_each_with_puck_a() -> dict[str, Any]:
+    """Dewars D1 and D2, each with a puck named "A" holding pins at positions 1 and 2."""
+    message: dict[str, Any] = {
+        "version": "0.6.13",
+        "Shipment": {"Shipment1": minimal("Shipment", uuid=new_uuid(), name="twins")},
+        "Dewar": {},
+        "Puck": {},
+        "Pin": {},
+    }
+    for d in (1, 2):
+        message["Dewar"][f"Dewar{d}"] = minimal(
+            "Dewar", uuid=new_uuid(), barcode=f"D{d}", containerRef=ref("Shipment")
+        )
+        message["Puck"][f"Puck{d}"] = minimal(
+            "Puck", uuid=new_uuid(), name="A", numberPositions=16, containerRef=ref("Dewar", d)
+        )
+        for p in (1, 2):
+            message["Pin"][f"Pin{d}{p}"] = minimal(
+                "Pin",
+                uuid=new_uuid(),
+                barcode=f"D{d}-A-{p}",
+                positionInPuck=p,
+                containerRef=ref("Puck", d),
+            )
+    return message
+
+
+async def test_two_dewars_with_a_puck_of_the_same_name_stay_apart(store: Store) -> None:
+    message = two_dewars_each_with_puck_a()
+    await store.import_message(message)
+    laid = await store.layout(message["Shipment"]["Shipment1"]["uuid"])
+    assert [d["name"] for d in laid["dewars"]] == ["D1", "D2"]
+    for n, dewar in enumerate(laid["dewars"], start=1):
+        [puck] = dewar["containers"]
+        assert puck["name"] == "A" and puck["capacity"] == 16 and puck["kind"] == "UniPuck"
+        filled = [
+            (p["position"], p["lines"][0]["barcode"]) for p in puck["positions"] if p["lines"]
+        ]
+        assert filled == [(1, f"D{n}-A-1"), (2, f"D{n}-A-2")]
+        assert sum(1 for p in puck["positions"] if p["status"] is None) == 14  # empty ones
+
+
+async def test_pucks_sort_naturally_and_spine_pucks_have_ten_positions(store: Store) -> None:
+    message = two_dewars_each_with_puck_a()
+    pucks = message["Puck"]
+    pucks.clear()
+    for n, name in enumerate(("PK-10", "PK-2", "PK-1"), start=1):
+        pucks[f"Puck{n}"] = minimal(
+            "Puck", uuid=new_uuid(), name=name, puckType="spine", containerRef=ref("Dewar", 1)
+        )
+    del message["Pin"]
+    await store.import_message(message)
+    laid = await store.layout(message["Shipment"]["Shipment1"]["uuid"])
+    containers = laid["dewars"][0]["containers"]
+    assert [c["name"] for c in containers] == ["PK-1", "PK-2", "PK-10"]
+    assert {c["capacity"] for c in containers} == {10}
+
+
+def sheet_rows(content: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+async def test_the_esrf_sheet_keeps_every_planned_value_after_results(store: Store) -> None:
+    shipment = json.loads((FIXTURES / "messages" / "shipment.json").read_text())
+    results = json.loads((FIXTURES / "messages" / "results.json").read_text())
+    await store.import_message(shipment)
+    uuid = next(iter(shipment["Shipment"].values()))["uuid"]
+    before = await store.export_sheet("esrf", uuid, draft=True)
+    await store.import_message(results, policy="merge")
+    after = await store.export_sheet("esrf", uuid, draft=True)
+    planned, kept = sheet_rows(before.content), sheet_rows(after.content)
+    assert len(planned) == len(kept) == 14
+    filled = sum(1 for row in planned for value in row.values() if value)
+    assert filled > 14 * 10  # the plan fills the sheet: space group, cell, resolution ...
+    for row_before, row_after in zip(planned, kept, strict=True):
+        lost = {k: v for k, v in row_before.items() if v and row_after.get(k) != v}
+        assert not lost, f"planned values lost after results: {lost}"
+
+
+async def test_search_finds_sample_names_and_protein_acronyms(store: Store) -> None:
+    shipment = json.loads((FIXTURES / "messages" / "shipment.json").read_text())
+    await store.import_message(shipment)
+    uuid = next(iter(shipment["Shipment"].values()))["uuid"]
+    sample = next(iter(shipment["MacromoleculeSample"].values()))["name"]
+    protein = next(iter(shipment["Macromolecule"].values()))["acronym"]
+    for needle in (sample, protein, protein.lower()):
+        assert [s["uuid"] for s in await store.shipments(search=needle)] == [uuid], needle
+    assert await store.shipments(search="no-such-sample") == []
