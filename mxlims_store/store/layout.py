@@ -14,9 +14,11 @@ import re
 from collections import Counter
 from typing import Any
 
+from mxlims_store.answers import label
 from mxlims_store.errors import InvalidMessage, Problem
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
+from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.logistics import current_states
 from mxlims_store.store.reads import fetch, locate
 from mxlims_store.store.status import _RANK, STATUSES, positions_of
@@ -310,3 +312,10 @@ def _sweeps_of(reflection_set: str | None, documents: dict[str, dict[str, Any]])
             break
         current = documents.get(current.get("sourceId") or current.get("derivedFromId") or "")
     return found
+
+
+async def labels_of(db: Backend, caller: Caller, uuids: list[str]) -> dict[str, str]:
+    """How a person names each of ``uuids`` it may see (one query per collection)."""
+    wanted = sorted(set(uuids))[:5000]
+    found = await fetch(db, caller, {collection: wanted for collection in CORE_COLLECTIONS})
+    return {uuid: label(document) for uuid, document in found.items()}

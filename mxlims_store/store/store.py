@@ -211,6 +211,10 @@ class Store:
         """Dewars, containers drawn as their real geometry, positions with status (pages)."""
         return await layout.layout(self.db, self._who(caller), uuid)
 
+    async def labels(self, uuids: list[str], *, caller: Caller | None = None) -> dict[str, str]:
+        """How a person names each object of ``uuids`` the caller may see."""
+        return await layout.labels_of(self.db, self._who(caller), uuids)
+
     async def proposal_shipments(
         self, code: str, *, caller: Caller | None = None
     ) -> list[dict[str, Any]]:
