@@ -140,32 +140,6 @@ async def shipments(request: Request, store: PageStore, q: str = "", page: int =
     return await shown(request, work)
 
 
-@router.get("/pages/objects/{uuid}", response_class=HTMLResponse)
-async def object_page(request: Request, uuid: str, store: PageStore) -> Response:
-    async def work() -> Response:
-        stored = await store.get(uuid)
-        links = (await store.links(uuid)).to_dict()  # the templates read the answers' JSON
-        history = [entry.to_dict() for entry in await store.history(uuid)]
-        data = dict(stored.data)
-        extensions = data.pop("extensions", {}) or {}
-        identifiers = data.pop("identifiers", {}) or {}
-        tracked = stored.data["mxlimsType"] in TRACKED
-        return render(
-            request,
-            "object.html",
-            where=await store.where(uuid) if tracked else None,
-            states=STATES,
-            obj=stored,
-            fields=data,
-            extensions=extensions,
-            identifiers=identifiers,
-            links=links,
-            history=history,
-        )
-
-    return await shown(request, work)
-
-
 @router.get("/pages/objects/{uuid}/provenance", response_class=HTMLResponse)
 async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:

@@ -145,9 +145,19 @@ async def upload(
     return render(request, "upload.html", **context)
 
 
+SCAN_FIELDS = ("state", "location", "facility", "beamline", "tracking_number", "note")
+BATCH_SHOWN = 50  # scans of this batch listed under the form
+
+
 @router.get("/pages/scan", response_class=HTMLResponse)
 async def scan_form(request: Request, store: PageStore) -> HTMLResponse:
-    return render(request, "scan.html", states=STATES, recorded=None)
+    return render(request, "scan.html", states=STATES, recorded=None, form={}, done=[])
+
+
+async def _in_shipment(store: PageStore, uuid: str) -> str | None:
+    """The name of the shipment an object travels in."""
+    steps = await store.provenance(uuid, direction="up")
+    return next((s.label for s in steps if s.mxlims_type == "Shipment"), None)
 
 
 @router.post("/pages/scan", response_class=HTMLResponse)
@@ -163,12 +173,24 @@ async def scan(
     tracking_number: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
+    done: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Record an event for what a barcode (or uuid) names: typed, or from a scanner."""
+    """Record an event for what a barcode (or uuid) names: typed, or from a scanner. In batch
+    use the form comes back with the state and place as they were (scan the next one), the
+    item just recorded named with its shipment, and any error said above the form."""
     if not csrf_ok(request, csrf):
         return refused_form(request)
-
-    async def work() -> Response:
+    form = {
+        "ref": ref,
+        "state": state,
+        "location": location,
+        "facility": facility,
+        "beamline": beamline,
+        "tracking_number": tracking_number,
+        "note": note,
+    }
+    done = [line[:300] for line in (done or [])][-BATCH_SHOWN:]
+    try:
         recorded = await store.record_event(
             ref.strip(),
             state,
@@ -180,6 +202,20 @@ async def scan(
         )
         if back.startswith("/pages/"):
             return RedirectResponse(back, status_code=303)
-        return render(request, "scan.html", states=STATES, recorded=recorded)
-
-    return await shown(request, work, status_on_error=409)
+        where = await store.where(recorded["subject"])
+        shipment = await _in_shipment(store, recorded["subject"])
+    except MxlimsError as error:
+        status = 404 if type(error).__name__ == "NotFound" else 409
+        if back.startswith("/pages/"):
+            return render(request, "error.html", status, error=error, problems=[])
+        return render(
+            request, "scan.html", status, states=STATES, recorded=None, form=form, done=done,
+            failure=error, problems=getattr(error, "problems", []),
+        )  # fmt: skip
+    item = f"{where['mxlimsType']} {where['barcode'] or where['name'] or where['uuid']}"
+    done = [*done, f"{item} ({shipment or 'no shipment'}): {state}"][-BATCH_SHOWN:]
+    form["ref"] = ""  # the next scan
+    return render(
+        request, "scan.html", states=STATES, recorded=recorded, item=item, shipment=shipment,
+        form=form, done=done,
+    )  # fmt: skip

@@ -278,6 +278,7 @@ def _enrich(lines: list[dict[str, Any]], documents: dict[str, dict[str, Any]]) -
         sample = documents.get(position.get("sampleId") or "") or {}
         protein = documents.get(sample.get("parentSampleId") or "") or {}
         line["acronym"] = protein.get("acronym") or protein.get("name")
+        line["sampleUuid"] = sample.get("_id")
         experiment = requested.get(line["uuid"]) or {}
         line["strategy"] = experiment.get("experimentStrategy")
         line["requestedResolution"] = experiment.get("requiredResolution") or experiment.get(

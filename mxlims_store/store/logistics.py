@@ -27,7 +27,7 @@ from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import EVENTS
 from mxlims_store.store.documents import META, now
-from mxlims_store.store.reads import locate
+from mxlims_store.store.reads import fetch, locate
 from mxlims_store.store.write_lock import checked_writes
 
 STATES = ("prepared", "shipped", "received", "stored", "at_beamline", "returned", "closed")
@@ -115,7 +115,7 @@ async def _record(
     if not caller.may_write(proposal):
         raise PermissionDenied("you may not record events for this object")
     history = await _events(db, caller, subject["_id"])
-    current = history[-1]["state"] if history else None
+    current = history[-1]["state"] if history else await inherited_state(db, caller, subject)
     if state not in MOVES[current]:
         allowed = ", ".join(MOVES[current]) or "nothing: the journey is closed"
         raise Conflict(f"cannot go from {current or 'no state'} to {state}; allowed: {allowed}")
@@ -145,10 +145,35 @@ def public(event: dict[str, Any]) -> dict[str, Any]:
 
 
 async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
-    """The object's current state and location, and every event in order, in one answer."""
+    """The object's current state and location, and every event in order, in one answer.
+
+    An object with no event of its own (a puck in a dewar) is where its nearest tracked
+    container is: that state and place are shown, with ``inheritedFrom`` naming the container
+    (derived, not recorded). A return ends a journey: places from before it are not current.
+    """
     subject = await resolve(db, caller, ref)
     events = [public(e) for e in await _events(db, caller, subject["_id"])]
-    located = [e for e in events if any(e.get(k) for k in ("location", "facility", "beamline"))]
+    inherited_from = None
+    if not events:
+        above = await _tracked_container(db, caller, subject)
+        if above is not None:
+            holder, held_events = above
+            events = [public(e) for e in held_events]
+            inherited_from = {
+                "uuid": holder["_id"],
+                "mxlimsType": holder["mxlimsType"],
+                "name": holder.get("barcode") or holder.get("name"),
+            }
+    answer = _whereabouts(subject, events)
+    if inherited_from:
+        answer.update(events=[], inheritedFrom=inherited_from)
+    return answer
+
+
+def _whereabouts(subject: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    returns = [n for n, e in enumerate(events) if e["state"] == "returned"]
+    current = events[returns[-1] :] if returns else events  # the journey since the last return
+    located = [e for e in current if any(e.get(k) for k in ("location", "facility", "beamline"))]
     last_place = located[-1] if located else {}
     return {
         "uuid": subject["_id"],
@@ -168,6 +193,31 @@ async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
         "trackingDevice": subject.get("trackingDevice"),
         "events": events,
     }
+
+
+async def _tracked_container(
+    db: Backend, caller: Caller, subject: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The nearest container above ``subject`` that has events, and those events."""
+    current = subject.get("containerId")
+    for _ in range(8):
+        if not current:
+            return None
+        above = (await fetch(db, caller, {"logistical_samples": [current]})).get(current)
+        if above is None:
+            return None
+        if above["mxlimsType"] in TRACKED:
+            events = await _events(db, caller, above["_id"])
+            if events:
+                return above, events
+        current = above.get("containerId")
+    return None
+
+
+async def inherited_state(db: Backend, caller: Caller, subject: dict[str, Any]) -> str | None:
+    """The state an object without events of its own starts from: its container's."""
+    above = await _tracked_container(db, caller, subject)
+    return above[1][-1]["state"] if above else None
 
 
 async def current_states(db: Backend, caller: Caller, uuids: list[str]) -> dict[str, str]:

@@ -101,3 +101,27 @@ async def test_search_finds_sample_names_and_protein_acronyms(store: Store) -> N
     for needle in (sample, protein, protein.lower()):
         assert [s["uuid"] for s in await store.shipments(search=needle)] == [uuid], needle
     assert await store.shipments(search="no-such-sample") == []
+
+
+async def test_pucks_and_pins_show_their_dewars_place_until_they_have_their_own(
+    store: Store,
+) -> None:
+    from tests.factories import shipment_message
+
+    message = shipment_message(20)
+    await store.import_message(message)
+    for state, details in (
+        ("received", {"facility": "ESRF"}),
+        ("at_beamline", {"facility": "ESRF", "beamline": "ID23-1"}),
+    ):
+        await store.record_event("DW-1", state, **details)
+    puck, pin = await store.where("PK-1"), await store.where("PIN-1")
+    for shown in (puck, pin):
+        assert shown["state"] == "at_beamline" and shown["location"]["beamline"] == "ID23-1"
+        assert shown["inheritedFrom"]["name"] == "DW-1" and shown["events"] == []
+    await store.record_event("PK-1", "stored", location="cold room rack 3")  # from at_beamline
+    assert (await store.where("PIN-1"))["inheritedFrom"]["name"] == "PK-1"
+    assert (await store.where("PIN-1"))["location"] == {"location": "cold room rack 3"}
+    assert (await store.where("PK-2"))["state"] == "at_beamline"  # its dewar's still
+    await store.record_event("DW-1", "returned")
+    assert (await store.where("DW-1"))["location"] == {}  # a returned dewar is not at ID23-1
