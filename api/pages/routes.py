@@ -30,7 +30,6 @@ from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings import SheetDefaults, list_sites
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
-from mxlims_store.store.logistics import STATES, TRACKED
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

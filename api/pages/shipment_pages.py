@@ -31,7 +31,8 @@ def breadcrumbs(steps: list[Any], uuid: str) -> list[Any]:
     """Shipment -> dewar -> puck -> ... down to the object: its containers only (a walk up
     also reaches samples and experiments), outermost first."""
     by_source = {s.source: s for s in steps if s.link == "containerRef"}
-    chain, current = [], uuid
+    chain: list[Any] = []
+    current = uuid
     while current in by_source and len(chain) < 16:
         chain.append(by_source[current])
         current = by_source[current].uuid

@@ -3,7 +3,8 @@ that say the same thing grouped on one line with their count and where they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 EXAMPLES = 3  # objects named per kind of loss; the rest on demand
@@ -15,7 +16,7 @@ class LossKind:
     object_type: str
     field: str
     reason: str
-    losses: list[Any] = field(default_factory=list)
+    losses: list[Any] = dataclass_field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -34,7 +35,7 @@ def losses_by_kind(losses: list[Any]) -> list[LossKind]:
 @dataclass
 class ProblemGroup:
     message: str
-    places: list[str] = field(default_factory=list)
+    places: list[str] = dataclass_field(default_factory=list)
     count: int = 0
 
 

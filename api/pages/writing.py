@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router, shown
+from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router
 from mxlims_store.api.pages.session import csrf_ok
 from mxlims_store.errors import MxlimsError
 from mxlims_store.mappings import list_sites

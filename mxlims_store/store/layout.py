@@ -175,7 +175,7 @@ def _puck(
         else:
             unplaced.extend(pin_lines)
     kind, capacity = puck_geometry(puck, max(slots, default=0))
-    positions = []
+    positions: list[dict[str, Any]] = []
     for place in range(1, capacity + 1):
         here = slots.get(place, [])
         positions.append(
@@ -204,7 +204,7 @@ def _plate(
         placed.setdefault(key, []).extend(wells.get(well["_id"], []))
     rows = max([int(geometry.get("numberRows") or 0), *(r for r, _ in placed)], default=0)
     columns = max([int(geometry.get("numberColumns") or 0), *(c for _, c in placed)], default=0)
-    positions = []
+    positions: list[dict[str, Any]] = []
     for row in range(1, rows + 1):
         for column in range(1, columns + 1):
             here = placed.get((row, column), [])
@@ -254,12 +254,12 @@ async def _with_samples_and_proteins(
 ) -> None:
     """The samples of the positions and their proteins (above them: a walk down misses them)."""
     for _ in range(2):
-        wanted = {
+        above = (
             d.get("sampleId") or d.get("parentSampleId")
             for d in documents.values()
             if d["mxlimsType"] in ("Pin", "PinPosition", "WellDrop", "MacromoleculeSample")
-        }
-        wanted = {w for w in wanted if w and w not in documents}
+        )
+        wanted = {str(w) for w in above if w and w not in documents}
         documents.update(await fetch(db, caller, {"samples": wanted}))
 
 
