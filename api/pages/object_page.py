@@ -79,14 +79,19 @@ async def object_page(request: Request, uuid: str, store: PageStore) -> Response
 
 
 def changes_from(form: dict[str, Any], stored: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    """A merge patch of what the form changed (an emptied field is removed)."""
+    """A merge patch of what the form changed (an emptied field is removed; a field the form
+    did not carry is left alone)."""
     changes: dict[str, Any] = {}
     for name in fields:
+        if name not in form and not any(f"{name}.{p}" in form for p in CONTACT_PARTS):
+            continue  # not on the form that was sent: left as it is
         if name in CONTACTS:
             parts = {p: str(form.get(f"{name}.{p}", "")).strip() for p in CONTACT_PARTS}
-            value: Any = {p: v for p, v in parts.items() if v} or None
-        else:
-            value = str(form.get(name, "")).strip() or None
+            kept = {p: v for p, v in parts.items() if v}
+            if kept != (stored.get(name) or {}):  # a merge patch: an emptied part is removed
+                changes[name] = {p: v or None for p, v in parts.items()} if kept else None
+            continue
+        value = str(form.get(name, "")).strip() or None
         if value != stored.get(name):
             changes[name] = value
     return changes

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router
 from mxlims_store.api.pages.session import csrf_ok
+from mxlims_store.api.pages.summaries import grouped_problems
 from mxlims_store.errors import MxlimsError
 from mxlims_store.mappings import list_sites
 from mxlims_store.messages.jsontext import loads
@@ -29,6 +30,10 @@ async def upload_form(request: Request, store: PageStore) -> HTMLResponse:
 
 
 KINDS = ("sheet", "message")
+# the API's defaults (POST /messages, POST /sheets/{site}): a sheet uploaded again corrects
+# its shipment; a message keeps what is stored and says what differs
+DEFAULT_POLICY = {"sheet": "update_old", "message": "reject_new"}
+LISTED = 500  # objects listed per outcome on the dry run's page
 STAGED_FOR = 24 * 3600  # seconds an upload waits for its "Store it"
 
 
@@ -79,7 +84,7 @@ async def upload(
     csrf: Annotated[str, Form()] = "",
     site: Annotated[str, Form()] = "",
     proposal: Annotated[str, Form()] = "",
-    policy: Annotated[str, Form()] = "reject_new",
+    policy: Annotated[str, Form()] = "",
     staged: Annotated[str, Form()] = "",
     filename: Annotated[str, Form()] = "",
     file: UploadFile | None = None,
@@ -94,6 +99,8 @@ async def upload(
         context: dict[str, Any] = {**form, "sites": list_sites(), "result": None, **more}
         return render(request, "upload.html", code, policies=POLICIES, **context)
 
+    policy = policy or DEFAULT_POLICY.get(kind, "")  # as the API does for that kind
+    form["policy"] = policy
     if kind not in KINDS or policy not in POLICIES:
         return again(422, error="choose what the file is, and a policy from the list")
     if staged:
@@ -131,8 +138,13 @@ async def upload(
                 message, policy=chosen, dry_run=dry_run, proposal=proposal or None
             )
     except MxlimsError as error:
-        return again(422, failure=error, problems=getattr(error, "problems", []))
+        problems = getattr(error, "problems", [])
+        groups = grouped_problems(problems)
+        return again(422, failure=error, problems=problems, groups=groups)
     shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
+    by_outcome: dict[str, list[str]] = {}
+    for path, outcome in report.outcomes.items():
+        by_outcome.setdefault(outcome, []).append(path)
     context: dict[str, Any] = {
         **form,
         "sites": list_sites(),
@@ -141,6 +153,16 @@ async def upload(
         "shipments": shipments,
         "filename": filename,
         "staged": _stage(request, data) if dry_run else "",
+        "by_outcome": by_outcome,
+        "names": await store.labels(
+            [
+                report.keys[p]
+                for paths in by_outcome.values()
+                for p in paths[:LISTED]
+                if p in report.keys
+            ]
+        ),
+        "listed": LISTED,
     }
     return render(request, "upload.html", **context)
 

@@ -136,3 +136,8 @@ class ImportReport(Answer):
     differing_fields: dict[str, list[str]] = Field(
         default={}, description="per object (`MxExperiment/MxExperiment1`), the fields that differ"
     )
+    outcomes: dict[str, str] = Field(
+        default={},
+        description="per object (`Pin/Pin1`): created, updated, unchanged or differing (kept "
+        "as stored)",
+    )
