@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from mxlims_store.api.pages.drawing import container_svg
 from mxlims_store.api.pages.routes import PageStore, render, router, shown
@@ -72,7 +72,7 @@ async def shipment(
             found_total=len(found) if found is not None else 0,
         )
 
-    return await shown(request, work)
+    return await shown(request, work, status_on_error=422)
 
 
 @router.get("/pages/containers/{uuid}", response_class=HTMLResponse)
@@ -82,6 +82,8 @@ async def container(request: Request, uuid: str, store: PageStore, rows: int = 0
 
     async def work() -> Response:
         laid = await store.layout(uuid)
+        if laid["mxlimsType"] not in ("Puck", "Plate"):  # a dewar or shipment has its own page
+            return RedirectResponse(f"/pages/objects/{uuid}", status_code=303)
         [section] = laid["dewars"]
         [drawn] = section["containers"]
         for line in drawn["lines"]:
@@ -92,4 +94,4 @@ async def container(request: Request, uuid: str, store: PageStore, rows: int = 0
         crumbs = breadcrumbs(await store.provenance(uuid, direction="up"), uuid)
         return render(request, "container.html", drawn=drawn, crumbs=crumbs, lines=drawn["lines"])
 
-    return await shown(request, work)
+    return await shown(request, work, status_on_error=422)

@@ -166,3 +166,20 @@ async def test_another_proposal_sees_and_changes_nothing(pages: dict[str, Any]) 
     assert (await pages["api"].get(f"/objects/{sample}")).json()["name"] == "S1"
     label = await pages["ada"].get(f"/pages/labels/{dewar}.pdf")
     assert label.status_code == 200 and label.content.startswith(b"%PDF")
+
+
+async def test_pages_asked_about_the_wrong_kind_of_object_say_so(pages: dict[str, Any]) -> None:
+    message = shipment_message(4)
+    await pages["api"].post("/messages", json=message)
+    pin, dewar = message["Pin"]["Pin1"]["uuid"], message["Dewar"]["Dewar1"]["uuid"]
+    ada = pages["ada"]
+    for path in (f"/pages/shipments/{pin}", f"/pages/containers/{pin}", f"/pages/labels/{pin}.pdf"):
+        answer = await ada.get(path)
+        assert answer.status_code == 422 and "holds no samples" in answer.text, path
+    assert (await ada.get(f"/pages/containers/{dewar}")).status_code == 303  # its own page
+    for path in ("/pages/containers/not-a-uuid", "/pages/labels/%00.pdf", "/pages/manifests/x.pdf"):
+        assert (await ada.get(path)).status_code == 404, path
+    sheet = await ada.get(
+        f"/pages/shipments/{message['Shipment']['Shipment1']['uuid']}/sheet?loss=99999"
+    )
+    assert sheet.status_code == 200  # a kind of loss that is not there: the summary alone
