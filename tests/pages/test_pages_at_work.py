@@ -119,16 +119,21 @@ def accessible_and_narrow(driver: Any, url: str) -> None:
             "return [document.documentElement.scrollWidth, window.innerWidth]"
         )
         assert wide[0] <= wide[1], f"{url} scrolls sideways at 375 px: {wide[0]} px wide"
-        driver.execute_script(AXE.read_text())
-        violations = driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "axe.run(document, {resultTypes: ['violations']})"
-            ".then(r => done(r.violations.map(v => [v.id, v.help, v.nodes.length,"
-            " v.nodes.slice(0, 2).map(n => n.html)])));"
-        )
-        assert violations == [], f"{url}: {violations}"
+        no_axe_violations(driver)
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def no_axe_violations(driver: Any) -> None:
+    """axe-core, injected into the page as it is now, finds no violation."""
+    driver.execute_script(AXE.read_text())
+    violations = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => [v.id, v.help, v.nodes.length,"
+        " v.nodes.slice(0, 2).map(n => n.html)])));"
+    )
+    assert violations == [], f"{driver.current_url}: {violations}"
 
 
 def test_two_dewars_with_a_puck_named_a_are_two_sections(
@@ -248,6 +253,7 @@ def test_batch_receiving_of_ten_dewars(site: dict[str, Any], browser: Any, tmp_p
     go(browser, browser.find_element(By.CSS_SELECTOR, "form.stacked button[type=submit]"))
     assert "Not recorded" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
     assert browser.find_element(By.ID, "location").get_attribute("value") == "goods in"
+    no_axe_violations(browser)  # the batch list, the error and the form
     browser.save_screenshot(str(artefacts(tmp_path) / "batch-receiving.png"))
     for n in range(1, 11):
         dewar = uuid_of(receiving, "Dewar", f"Dewar{n}")
@@ -307,6 +313,7 @@ def test_editing_a_sample_records_who_and_refuses_a_stale_edit(
     alert = browser.find_element(By.CSS_SELECTOR, "div.error[role=alert]").text
     assert "Not saved" in alert and "Someone changed it" in alert
     assert site["api"].get(f"/objects/{sample}").json()["name"] == "changed elsewhere"
+    no_axe_violations(browser)  # the refusal, and the form open
     browser.save_screenshot(str(artefacts(tmp_path) / "stale-edit.png"))
 
 
