@@ -118,7 +118,13 @@ async def edit(
         except MxlimsError as error:
             status = 422 if type(error).__name__ == "InvalidMessage" else 409
             return await _page(
-                request, store, uuid, status, failure=error, problems=getattr(error, "problems", [])
+                request,
+                store,
+                uuid,
+                status,
+                failure=error,
+                problems=getattr(error, "problems", []),
+                attempted=changes,
             )
         return RedirectResponse(f"/pages/objects/{uuid}?saved=1", status_code=303)
 

@@ -311,7 +311,7 @@ def test_editing_a_sample_records_who_and_refuses_a_stale_edit(
     name.send_keys("my stale edit")
     go(browser, browser.find_element(By.XPATH, "//button[text()='Save']"))
     alert = browser.find_element(By.CSS_SELECTOR, "div.error[role=alert]").text
-    assert "Not saved" in alert and "Someone changed it" in alert
+    assert "Not saved" in alert and "Someone changed it" in alert and "my stale edit" in alert
     assert site["api"].get(f"/objects/{sample}").json()["name"] == "changed elsewhere"
     no_axe_violations(browser)  # the refusal, and the form open
     browser.save_screenshot(str(artefacts(tmp_path) / "stale-edit.png"))
