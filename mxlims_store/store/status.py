@@ -17,6 +17,7 @@ group, completeness.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from mxlims_store.errors import InvalidMessage, Problem
@@ -204,11 +205,19 @@ async def shipments(
     found.sort(key=lambda s: (str(s["_meta"].get("createdAt")), s["_id"]), reverse=True)
     found = found[offset : None if limit is None else offset + limit]
     states = await current_states(db, caller, [s["_id"] for s in found])
+    # one walk for the whole page (round trips grow with its depth, not with its length)
+    documents = (await walk(db, caller, found, "down")).documents if found else {}
+    home = _shipment_of(documents, {s["_id"] for s in found})
+    dewars: Counter[str] = Counter()
+    for document in documents.values():
+        if document["mxlimsType"] == "Dewar":
+            dewars[home(document["_id"]) or ""] += 1
+    lines_of: dict[str, list[dict[str, Any]]] = {}
+    for line in positions_of(documents):
+        lines_of.setdefault(home(line["uuid"]) or "", []).append(line)
     answer = []
     for shipment in found:
-        documents = (await walk(db, caller, [shipment], "down")).documents
-        kinds = Counter(d["mxlimsType"] for d in documents.values())
-        lines = positions_of(documents)
+        lines = lines_of.get(shipment["_id"], [])
         answer.append(
             {
                 "uuid": shipment["_id"],
@@ -216,12 +225,32 @@ async def shipments(
                 "proposal": shipment["_meta"].get("proposal"),
                 "state": states.get(shipment["_id"]),
                 "createdAt": shipment["_meta"].get("createdAt"),
-                "dewars": kinds.get("Dewar", 0),
+                "dewars": dewars.get(shipment["_id"], 0),
                 "positions": len(lines),
                 "counts": dict(Counter(line["status"] for line in lines)),
             }
         )
     return answer
+
+
+def _shipment_of(
+    documents: dict[str, dict[str, Any]], shipments: set[str]
+) -> Callable[[str], str | None]:
+    """The shipment an object of a walk travels in (climbing its containers, remembered)."""
+    known: dict[str, str | None] = {s: s for s in shipments}
+
+    def home(uuid: str) -> str | None:
+        path: list[str] = []
+        current = uuid
+        while current not in known and current in documents and len(path) < 64:
+            path.append(current)
+            current = documents[current].get("containerId") or ""
+        found = known.get(current)
+        for step in path:
+            known[step] = found
+        return found
+
+    return home
 
 
 async def _matching(

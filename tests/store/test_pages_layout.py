@@ -125,3 +125,65 @@ async def test_pucks_and_pins_show_their_dewars_place_until_they_have_their_own(
     assert (await store.where("PK-2"))["state"] == "at_beamline"  # its dewar's still
     await store.record_event("DW-1", "returned")
     assert (await store.where("DW-1"))["location"] == {}  # a returned dewar is not at ID23-1
+
+
+async def test_a_plate_is_drawn_as_its_rows_and_columns(store: Store) -> None:
+    plate_type = {
+        "name": "MRC 2-drop",
+        "numberRows": 2,
+        "numberColumns": 3,
+        "numberSubPositions": 2,
+        "dropMapping": "12",
+    }
+    message: dict[str, Any] = {
+        "version": "0.6.13",
+        "Shipment": {"Shipment1": minimal("Shipment", uuid=new_uuid())},
+        "Plate": {
+            "Plate1": minimal(
+                "Plate", uuid=new_uuid(), barcode="PL-1", plateType=plate_type,
+                containerRef=ref("Shipment"),
+            )
+        },
+        "PlateWell": {
+            "PlateWell1": minimal(
+                "PlateWell", uuid=new_uuid(), rowNumber=2, columnNumber=3,
+                containerRef=ref("Plate"),
+            )
+        },
+        "WellDrop": {
+            "WellDrop1": minimal(
+                "WellDrop", uuid=new_uuid(), dropNumber=1, containerRef=ref("PlateWell"),
+                sampleRef=ref("MacromoleculeSample"),
+            )
+        },
+        "MacromoleculeSample": {
+            "MacromoleculeSample1": minimal("MacromoleculeSample", uuid=new_uuid(), name="lys-1")
+        },
+    }  # fmt: skip
+    await store.import_message(message)
+    laid = await store.layout(message["Shipment"]["Shipment1"]["uuid"])
+    [section] = laid["dewars"]
+    assert section["uuid"] is None  # not in a dewar
+    [plate] = section["containers"]
+    assert (plate["kind"], plate["rows"], plate["columns"], plate["capacity"]) == (
+        "MRC 2-drop", 2, 3, 6,
+    )  # fmt: skip
+    filled = [(p["position"], p["status"], p["label"]) for p in plate["positions"] if p["lines"]]
+    assert filled == [("B3", "planned", "lys-1")]
+
+
+async def test_a_page_of_shipments_counts_each_of_them_apart(store: Store) -> None:
+    from tests.factories import shipment_message
+
+    sizes = {}
+    for pins in (20, 40, 50):
+        message = shipment_message(pins, pucks_per_dewar=2)
+        await store.import_message(message)
+        sizes[message["Shipment"]["Shipment1"]["uuid"]] = pins
+    listed = await store.shipments()
+    assert {s["uuid"]: s["positions"] for s in listed} == sizes
+    assert {s["uuid"]: s["dewars"] for s in listed} == {u: -(-p // 32) for u, p in sizes.items()}
+    assert all(s["counts"] == {"planned": s["positions"]} for s in listed)
+    first, second = await store.shipments(limit=2), await store.shipments(limit=2, offset=2)
+    assert [s["uuid"] for s in first + second] == [s["uuid"] for s in listed]
+    assert len(first) == 2 and len(second) == 1
