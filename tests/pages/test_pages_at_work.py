@@ -286,8 +286,8 @@ def test_editing_a_sample_records_who_and_refuses_a_stale_edit(
 
     sample = uuid_of(site["fixture"], "MacromoleculeSample", "MacromoleculeSample1")
     page = f"{site['base']}/pages/objects/{sample}"
-    browser.get(page)
-    browser.find_element(By.CSS_SELECTOR, "#edit summary").click()
+    browser.get(f"{page}#edit")  # as a sample's link in the shipment's rows opens it
+    assert browser.find_element(By.ID, "edit").get_attribute("open") is not None
     name = browser.find_element(By.ID, "edit-name")
     name.clear()
     name.send_keys("hewl renamed")

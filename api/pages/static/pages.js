@@ -9,3 +9,5 @@ document.querySelectorAll("details[data-rows]").forEach((box) => {
     else slot.insertAdjacentHTML("afterbegin", '<p class="error">The rows could not be loaded.</p>');
   });
 });
+// A link to an object's "#edit" (a sample's row on the shipment page) opens its edit form.
+if (location.hash === "#edit") document.getElementById("edit")?.setAttribute("open", "");
