@@ -116,8 +116,9 @@ async def _record(
         raise PermissionDenied("you may not record events for this object")
     history = await _events(db, caller, subject["_id"])
     current = history[-1]["state"] if history else await inherited_state(db, caller, subject)
-    if state not in MOVES[current]:
-        allowed = ", ".join(MOVES[current]) or "nothing: the journey is closed"
+    moves = MOVES[current] if history else first_moves(current)
+    if state not in moves:
+        allowed = ", ".join(moves) or "nothing: the journey is closed"
         raise Conflict(f"cannot go from {current or 'no state'} to {state}; allowed: {allowed}")
     event_id = str(uuidlib.uuid4())
     event: dict[str, Any] = {
@@ -212,6 +213,14 @@ async def _tracked_container(
                 return above, events
         current = above.get("containerId")
     return None
+
+
+def first_moves(inherited: str | None) -> tuple[str, ...]:
+    """An object's first event: from its container's state, which it may also confirm (a
+    puck scanned "received" after its dewar was)."""
+    if inherited is None:
+        return MOVES[None]
+    return (inherited, *MOVES[inherited]) if MOVES[inherited] else ()
 
 
 async def inherited_state(db: Backend, caller: Caller, subject: dict[str, Any]) -> str | None:

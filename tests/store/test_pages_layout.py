@@ -8,6 +8,9 @@ import io
 import json
 from typing import Any
 
+import pytest
+
+from mxlims_store.errors import Conflict
 from mxlims_store.store import Store
 from tests.conftest import FIXTURES
 from tests.factories import minimal, new_uuid, ref
@@ -108,7 +111,7 @@ async def test_pucks_and_pins_show_their_dewars_place_until_they_have_their_own(
 ) -> None:
     from tests.factories import shipment_message
 
-    message = shipment_message(20)
+    message = shipment_message(48)  # three pucks in dewar DW-1
     await store.import_message(message)
     for state, details in (
         ("received", {"facility": "ESRF"}),
@@ -119,10 +122,13 @@ async def test_pucks_and_pins_show_their_dewars_place_until_they_have_their_own(
     for shown in (puck, pin):
         assert shown["state"] == "at_beamline" and shown["location"]["beamline"] == "ID23-1"
         assert shown["inheritedFrom"]["name"] == "DW-1" and shown["events"] == []
+    await store.record_event("PK-2", "at_beamline")  # confirms where its dewar is
     await store.record_event("PK-1", "stored", location="cold room rack 3")  # from at_beamline
     assert (await store.where("PIN-1"))["inheritedFrom"]["name"] == "PK-1"
     assert (await store.where("PIN-1"))["location"] == {"location": "cold room rack 3"}
-    assert (await store.where("PK-2"))["state"] == "at_beamline"  # its dewar's still
+    assert (await store.where("PK-3"))["state"] == "at_beamline"  # its dewar's still
+    with pytest.raises(Conflict, match="cannot go from at_beamline to shipped"):
+        await store.record_event("PK-3", "shipped")
     await store.record_event("DW-1", "returned")
     assert (await store.where("DW-1"))["location"] == {}  # a returned dewar is not at ID23-1
 
