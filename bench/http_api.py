@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.pages import measure_pages
 from bench.procs import cli_command, env_for
 from bench.report import Row
 from bench.timing import log, percentile
@@ -122,7 +123,8 @@ async def measure(
         paths = ["/messages"] * len(post_bodies)
         posts = await _load(client, "POST", paths, list(post_bodies), concurrency)
         log("http: GET /health while a large shipment is imported")
-        pings, import_seconds = await _health_during_import(client, big_body)
+        pings, import_seconds, shipment = await _health_during_import(client, big_body)
+    pages = await measure_pages(server.base, server.headers, shipment, objects)
     posted = f"POST /messages ({_pins_of(post_bodies[0])}-pin shipment)"
     return [
         *_latency_rows(column, objects, "get", "GET /objects/{uuid}", gets, (50, 95)),
@@ -136,6 +138,7 @@ async def measure(
             (50,),
             import_s=import_seconds,
         ),
+        *pages,
     ]
 
 
@@ -183,7 +186,7 @@ async def _load(
 
 async def _health_during_import(
     client: httpx.AsyncClient, body: bytes
-) -> tuple[list[float], float]:
+) -> tuple[list[float], float, str]:
     start = time.perf_counter()
     upload = asyncio.create_task(client.post("/messages", content=body, headers=JSON))
     pings: list[float] = []
@@ -195,4 +198,4 @@ async def _health_during_import(
     answer = await upload
     if answer.status_code != 201:
         raise RuntimeError(f"POST /messages: {answer.status_code} {answer.text[:500]}")
-    return pings, time.perf_counter() - start
+    return pings, time.perf_counter() - start, str(answer.json().get("shipment"))

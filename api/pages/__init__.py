@@ -6,7 +6,12 @@ that write carry a per-session token (and the cookie is SameSite=strict), so no 
 make a signed-in browser write. No JavaScript is needed; nothing is fetched from the network.
 """
 
-from mxlims_store.api.pages import writing  # noqa: F401  (registers the pages that write on the router)
+from mxlims_store.api.pages import (  # noqa: F401  (register their pages on the router)
+    object_page,
+    printing,
+    shipment_pages,
+    writing,
+)
 from mxlims_store.api.pages.routes import router
 from mxlims_store.api.pages.session import install
 

@@ -25,15 +25,17 @@ from mxlims_store.api.pages.session import (
     sign_out,
     signed_in,
 )
+from mxlims_store.api.pages.summaries import EXAMPLES, grouped_problems, losses_by_kind
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings import SheetDefaults, list_sites
 from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
-from mxlims_store.store.logistics import STATES, TRACKED
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 PageStore = Annotated[Store, Depends(page_store)]
+DETAILS = 500  # losses of one kind listed on demand
+PER_PAGE = 25  # shipments per page of the list
 MAX_UPLOAD = 32 * 1024 * 1024  # the pages' own cap; the API's body limit applies before it
 
 
@@ -117,62 +119,21 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
 
 
 @router.get("/pages/shipments", response_class=HTMLResponse)
-async def shipments(request: Request, store: PageStore, q: str = "") -> Response:
+async def shipments(request: Request, store: PageStore, q: str = "", page: int = 1) -> Response:
+    """A page of shipments, newest first: only the shipments shown are counted."""
+    page = max(1, min(page, 10_000))
+
     async def work() -> Response:
-        found = await store.shipments(search=q or None)
-        return render(request, "shipments.html", shipments=found, q=q)
-
-    return await shown(request, work)
-
-
-@router.get("/pages/shipments/{uuid}", response_class=HTMLResponse)
-async def shipment(request: Request, uuid: str, store: PageStore) -> Response:
-    async def work() -> Response:
-        status = await store.status(uuid)
-        where = await store.where(uuid)
-        containers: dict[str, list[dict[str, Any]]] = {}
-        for line in status["positions"]:
-            containers.setdefault(str(line["container"]), []).append(line)
-        dewars = [
-            await store.where(link.uuid)
-            for link in (await store.links(uuid)).reverse
-            if link.mxlims_type in ("Dewar", "Plate")
-        ]
-        return render(
-            request,
-            "shipment.html",
-            status=status,
-            where=where,
-            containers=containers,
-            dewars=dewars,
-            states=STATES,
-            sites=list_sites(),
+        found = await store.shipments(
+            search=q or None, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE
         )
-
-    return await shown(request, work)
-
-
-@router.get("/pages/objects/{uuid}", response_class=HTMLResponse)
-async def object_page(request: Request, uuid: str, store: PageStore) -> Response:
-    async def work() -> Response:
-        stored = await store.get(uuid)
-        links = (await store.links(uuid)).to_dict()  # the templates read the answers' JSON
-        history = [entry.to_dict() for entry in await store.history(uuid)]
-        data = dict(stored.data)
-        extensions = data.pop("extensions", {}) or {}
-        identifiers = data.pop("identifiers", {}) or {}
-        tracked = stored.data["mxlimsType"] in TRACKED
         return render(
             request,
-            "object.html",
-            where=await store.where(uuid) if tracked else None,
-            states=STATES,
-            obj=stored,
-            fields=data,
-            extensions=extensions,
-            identifiers=identifiers,
-            links=links,
-            history=history,
+            "shipments.html",
+            shipments=found[:PER_PAGE],
+            q=q,
+            page=page,
+            more=len(found) > PER_PAGE,
         )
 
     return await shown(request, work)
@@ -183,7 +144,10 @@ async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
         up = await store.provenance(uuid, direction="up")
         down = await store.provenance(uuid, direction="down", depth=6)
-        return render(request, "provenance.html", uuid=uuid, up=up, down=down)
+        children: dict[str | None, list[Any]] = {}
+        for step in down[1:]:  # each node under the object it was reached from
+            children.setdefault(step.source, []).append(step)
+        return render(request, "provenance.html", uuid=uuid, up=up, down=down, children=children)
 
     return await shown(request, work)
 
@@ -225,6 +189,7 @@ async def sheet(
     fmt: str = "csv",
     proposal: str = "",
     puck_type: str = "",
+    loss: int = 0,
 ) -> Response:
     """The shipment as a facility's sheet: what it cannot hold, what the facility would refuse
     and what was filled in are shown before the download (which is refused while the facility
@@ -246,9 +211,17 @@ async def sheet(
             name += exported.filename_extension
             headers = {"Content-Disposition": f'attachment; filename="{name}"'}
             return Response(exported.content, media_type=exported.media_type, headers=headers)
+        kinds = losses_by_kind(exported.losses)
+        shown_kind = kinds[loss - 1] if 0 < loss <= len(kinds) else None
+        named = [x.uuid for k in kinds for x in k.losses[:EXAMPLES] if x.uuid]
+        named += [x.uuid for x in (shown_kind.losses[:DETAILS] if shown_kind else []) if x.uuid]
         return render(
             request, "sheet.html", uuid=uuid, site=site, fmt=fmt, exported=exported,
-            sites=list_sites(), proposal=proposal, puck_type=puck_type,
+            sites=list_sites(), proposal=proposal, puck_type=puck_type, kinds=kinds,
+            shown_kind=shown_kind, loss=loss, names=await store.labels(named),
+            shipment_name=(await store.labels([uuid])).get(uuid, uuid), details=DETAILS,
+            warnings=grouped_problems(exported.warnings),
+            problems=grouped_problems(exported.problems),
         )  # fmt: skip
 
     return await shown(request, work, status_on_error=422)

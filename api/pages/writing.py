@@ -12,8 +12,9 @@ from typing import Annotated, Any
 from fastapi import Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router, shown
+from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router
 from mxlims_store.api.pages.session import csrf_ok
+from mxlims_store.api.pages.summaries import grouped_problems
 from mxlims_store.errors import MxlimsError
 from mxlims_store.mappings import list_sites
 from mxlims_store.messages.jsontext import loads
@@ -29,6 +30,10 @@ async def upload_form(request: Request, store: PageStore) -> HTMLResponse:
 
 
 KINDS = ("sheet", "message")
+# the API's defaults (POST /messages, POST /sheets/{site}): a sheet uploaded again corrects
+# its shipment; a message keeps what is stored and says what differs
+DEFAULT_POLICY = {"sheet": "update_old", "message": "reject_new"}
+LISTED = 500  # objects listed per outcome on the dry run's page
 STAGED_FOR = 24 * 3600  # seconds an upload waits for its "Store it"
 
 
@@ -79,7 +84,7 @@ async def upload(
     csrf: Annotated[str, Form()] = "",
     site: Annotated[str, Form()] = "",
     proposal: Annotated[str, Form()] = "",
-    policy: Annotated[str, Form()] = "reject_new",
+    policy: Annotated[str, Form()] = "",
     staged: Annotated[str, Form()] = "",
     filename: Annotated[str, Form()] = "",
     file: UploadFile | None = None,
@@ -94,6 +99,8 @@ async def upload(
         context: dict[str, Any] = {**form, "sites": list_sites(), "result": None, **more}
         return render(request, "upload.html", code, policies=POLICIES, **context)
 
+    policy = policy or DEFAULT_POLICY.get(kind, "")  # as the API does for that kind
+    form["policy"] = policy
     if kind not in KINDS or policy not in POLICIES:
         return again(422, error="choose what the file is, and a policy from the list")
     if staged:
@@ -131,8 +138,13 @@ async def upload(
                 message, policy=chosen, dry_run=dry_run, proposal=proposal or None
             )
     except MxlimsError as error:
-        return again(422, failure=error, problems=getattr(error, "problems", []))
+        problems = getattr(error, "problems", [])
+        groups = grouped_problems(problems)
+        return again(422, failure=error, problems=problems, groups=groups)
     shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
+    by_outcome: dict[str, list[str]] = {}
+    for path, outcome in report.outcomes.items():
+        by_outcome.setdefault(outcome, []).append(path)
     context: dict[str, Any] = {
         **form,
         "sites": list_sites(),
@@ -141,13 +153,33 @@ async def upload(
         "shipments": shipments,
         "filename": filename,
         "staged": _stage(request, data) if dry_run else "",
+        "by_outcome": by_outcome,
+        "names": await store.labels(
+            [
+                report.keys[p]
+                for paths in by_outcome.values()
+                for p in paths[:LISTED]
+                if p in report.keys
+            ]
+        ),
+        "listed": LISTED,
     }
     return render(request, "upload.html", **context)
 
 
+SCAN_FIELDS = ("state", "location", "facility", "beamline", "tracking_number", "note")
+BATCH_SHOWN = 50  # scans of this batch listed under the form
+
+
 @router.get("/pages/scan", response_class=HTMLResponse)
 async def scan_form(request: Request, store: PageStore) -> HTMLResponse:
-    return render(request, "scan.html", states=STATES, recorded=None)
+    return render(request, "scan.html", states=STATES, recorded=None, form={}, done=[])
+
+
+async def _in_shipment(store: PageStore, uuid: str) -> str | None:
+    """The name of the shipment an object travels in."""
+    steps = await store.provenance(uuid, direction="up")
+    return next((s.label for s in steps if s.mxlims_type == "Shipment"), None)
 
 
 @router.post("/pages/scan", response_class=HTMLResponse)
@@ -164,12 +196,25 @@ async def scan(
     note: Annotated[str, Form()] = "",
     sample_changer_position: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
+    done: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """Record an event for what a barcode (or uuid) names: typed, or from a scanner."""
+    """Record an event for what a barcode (or uuid) names: typed, or from a scanner. In batch
+    use the form comes back with the state and place as they were (scan the next one), the
+    item just recorded named with its shipment, and any error said above the form."""
     if not csrf_ok(request, csrf):
         return refused_form(request)
-
-    async def work() -> Response:
+    form = {
+        "ref": ref,
+        "state": state,
+        "location": location,
+        "facility": facility,
+        "beamline": beamline,
+        "tracking_number": tracking_number,
+        "note": note,
+        "sample_changer_position": sample_changer_position,
+    }
+    done = [line[:300] for line in (done or [])][-BATCH_SHOWN:]
+    try:
         recorded = await store.record_event(
             ref.strip(),
             state,
@@ -182,9 +227,23 @@ async def scan(
         )
         if back.startswith("/pages/"):
             return RedirectResponse(back, status_code=303)
-        return render(request, "scan.html", states=STATES, recorded=recorded)
-
-    return await shown(request, work, status_on_error=409)
+        where = await store.where(recorded["subject"])
+        shipment = await _in_shipment(store, recorded["subject"])
+    except MxlimsError as error:
+        status = 404 if type(error).__name__ == "NotFound" else 409
+        if back.startswith("/pages/"):
+            return render(request, "error.html", status, error=error, problems=[])
+        return render(
+            request, "scan.html", status, states=STATES, recorded=None, form=form, done=done,
+            failure=error, problems=getattr(error, "problems", []),
+        )  # fmt: skip
+    item = f"{where['mxlimsType']} {where['barcode'] or where['name'] or where['uuid']}"
+    done = [*done, f"{item} ({shipment or 'no shipment'}): {state}"][-BATCH_SHOWN:]
+    form["ref"] = ""  # the next scan
+    return render(
+        request, "scan.html", states=STATES, recorded=recorded, item=item, shipment=shipment,
+        form=form, done=done,
+    )  # fmt: skip
 
 
 def _whole(text: str) -> int | str | None:

@@ -11,9 +11,30 @@ from mxlims_store.answers.base import Answer
 # -- navigation --------------------------------------------------------------------------------
 
 
+def _content(document: dict[str, Any]) -> str | None:
+    """What names a job or dataset that has no name: its program, strategy, resolution and
+    space group, or its images' file prefix."""
+    overall = document.get("reflectionStatisticsOverall") or {}
+    limits = overall.get("resolutionLimits") or []
+    resolution = limits[-1] if limits else document.get("operationalResolution")
+    parts = [
+        document.get("programName"),
+        document.get("experimentStrategy"),
+        f"{resolution} Å" if isinstance(resolution, int | float) else None,
+        document.get("spaceGroupName"),
+        document.get("prefix"),
+        f"{document['numberImages']} images" if document.get("numberImages") else None,
+        document.get("jobStatus"),
+    ]
+    shown = " ".join(str(p) for p in parts if p)
+    return shown or None
+
+
 def label(document: dict[str, Any]) -> str:
-    """How a person names an object: type, barcode or name, and its place in its container."""
+    """How a person names an object: type, barcode or name (a job or dataset by what it is:
+    program, resolution, sweep prefix), and its place in its container."""
     shown = document.get("barcode") or document.get("name") or document.get("acronym")
+    shown = shown or _content(document)
     text = f"{document['mxlimsType']} {shown or document.get('_id') or document.get('uuid')}"
     for field in ("positionInPuck", "positionInDewar", "positionInPin", "positionInPlate"):
         if document.get(field) is not None:

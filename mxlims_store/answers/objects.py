@@ -154,3 +154,8 @@ class ImportReport(Answer):
         description="message uuid (the sender's) -> the stored object it is, and how it was "
         "matched (`merge` and `update_old` imports of objects with unknown uuids)",
     )
+    outcomes: dict[str, str] = Field(
+        default={},
+        description="per object (`Pin/Pin1`): created, updated, unchanged or differing (kept "
+        "as stored)",
+    )

@@ -76,6 +76,11 @@ class Whereabouts(Answer):
     tracking_number: str | None = None
     tracking_device: dict[str, Any] | None = None
     events: list[Event] = []
+    inherited_from: dict[str, Any] | None = Field(
+        default=None,
+        description="for an object with no event of its own: the container whose state and "
+        "place it shows (derived, not recorded; its first event starts from that state)",
+    )
 
 
 class Status(Answer):

@@ -62,14 +62,26 @@ def _jobs_by_target(
     """The first job of ``job_type`` per holder (pin ...); for jobs without holder, per sample."""
     by_holder: dict[Ident, Ident] = {}
     by_sample: dict[Ident, Ident] = {}
-    for job in ix.of_type(job_type):
+    jobs = ix.of_type(job_type)
+    jobs.sort(key=lambda job: ix.objects[job].get("jobStatus") != "Template")  # the plan first
+    for job in jobs:
         obj = ix.objects[job]
-        holder = ix.target(obj, "logisticalSampleRef")
+        holder = _row_holder(ix, ix.target(obj, "logisticalSampleRef"))
         if holder:
             by_holder.setdefault(holder, job)
         elif (sample := ix.target(obj, "sampleRef")) is not None:
             by_sample.setdefault(sample, job)
     return by_holder, by_sample
+
+
+def _row_holder(ix: MessageIndex, ident: Ident | None) -> Ident | None:
+    """The pin (or sub-position) a job is about: after a facility's results a job points at
+    the Crystal mounted on the pin, not at the pin itself."""
+    for _ in range(4):
+        if ident is None or ident[0] != "Crystal":
+            return ident
+        ident = ix.target(ix.objects[ident], "containerRef")
+    return ident
 
 
 def sheet_rows(ix: MessageIndex) -> list[SheetRow]:

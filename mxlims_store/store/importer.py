@@ -47,6 +47,7 @@ class _Plan:
     unchanged: Counter[str] = field(default_factory=Counter)
     differing: Counter[str] = field(default_factory=Counter)
     differing_fields: dict[str, list[str]] = field(default_factory=dict)
+    outcomes: dict[str, str] = field(default_factory=dict)  # per object (path): what happens
 
 
 def content_hash(message: Any) -> str:
@@ -134,6 +135,7 @@ async def _checked(
         differing=dict(plan.differing),
         differing_fields=plan.differing_fields,
         matched=matched,
+        outcomes=plan.outcomes,
     )
     if not dry_run:
         try:
@@ -247,6 +249,7 @@ def _plan(
             plan.writes.append(change(None, obj, revision=revision, expected=None, created=created))
             plan.final.append((obj, proposal))
             plan.created[type_name] += 1
+            plan.outcomes[path] = "created"
             continue
         if not caller.may_write(stored_owner(stored)):
             problems.append(
@@ -272,14 +275,17 @@ def _plan(
             if differ:
                 plan.differing[type_name] += 1
                 plan.differing_fields[path] = differ
+                plan.outcomes[path] = "differing"
                 continue
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
+            plan.outcomes[path] = "unchanged"
         elif _valid(merged, path, problems):
             revision = int(stored[META]["revision"])
             plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
             plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
+            plan.outcomes[path] = "updated"
     return plan, conflicts
 
 

@@ -35,7 +35,7 @@ from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import EVENTS
 from mxlims_store.store.documents import META, now
 from mxlims_store.store.named import by_name
-from mxlims_store.store.reads import locate
+from mxlims_store.store.reads import fetch, locate
 
 STATES: tuple[str, ...] = get_args(EventState)
 MOVES: dict[str | None, tuple[str, ...]] = {
@@ -144,12 +144,13 @@ async def _record(
         kind = subject["mxlimsType"]
         raise InvalidMessage([Problem("state", f"a {kind} is not mounted; a pin is")])
     history = await _events(db, caller, subject["_id"])
-    current = history[-1]["state"] if history else None
-    allowed_moves = MOVES[current]
+    # An object without events of its own starts from its container's state (derived).
+    current = history[-1]["state"] if history else await inherited_state(db, caller, subject)
+    allowed_moves = MOVES[current] if history else first_moves(current)
     if subject["mxlimsType"] not in MOUNTABLE:
         allowed_moves = tuple(m for m in allowed_moves if m not in MOUNTING)
-    if current is None and caller.effective_role in ("staff", "admin"):
-        allowed_moves += STAFF_STARTS
+    if not history and caller.effective_role in ("staff", "admin"):
+        allowed_moves += tuple(s for s in STAFF_STARTS if s not in allowed_moves)
     if state not in allowed_moves:
         allowed = ", ".join(allowed_moves) or "nothing: the journey is closed"
         raise Conflict(f"cannot go from {current or 'no state'} to {state}; allowed: {allowed}")
@@ -179,14 +180,39 @@ def public(event: dict[str, Any]) -> dict[str, Any]:
 
 
 async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
-    """The object's current state and location, and every event in order, in one answer."""
+    """The object's current state and location, and every event in order, in one answer.
+
+    An object with no event of its own (a puck in a dewar) is where its nearest tracked
+    container is: that state and place are shown, with ``inheritedFrom`` naming the container
+    (derived, not recorded). A return ends a journey: places from before it are not current.
+    """
     subject = await resolve(db, caller, ref)
     events = [public(e) for e in await _events(db, caller, subject["_id"])]
+    inherited_from = None
+    if not events:
+        above = await _tracked_container(db, caller, subject)
+        if above is not None:
+            holder, held_events = above
+            events = [public(e) for e in held_events]
+            inherited_from = {
+                "uuid": holder["_id"],
+                "mxlimsType": holder["mxlimsType"],
+                "name": holder.get("barcode") or holder.get("name"),
+            }
+    answer = _whereabouts(subject, events)
+    if inherited_from:
+        answer.update(events=[], inheritedFrom=inherited_from)
+    return answer
+
+
+def _whereabouts(subject: dict[str, Any], events: list[dict[str, Any]]) -> dict[str, Any]:
+    returns = [n for n, e in enumerate(events) if e["state"] == "returned"]
+    current = events[returns[-1] :] if returns else events  # the journey since the last return
     located = [
         e
-        for e in events
+        for e in current
         if any(e.get(k) for k in ("location", "facility", "beamline"))
-        and e["state"] not in MOUNTING
+        and e["state"] not in MOUNTING  # a pin mounted at the beamline has not moved house
     ]
     last_place = located[-1] if located else {}
     return {
@@ -213,6 +239,39 @@ async def where(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
         "trackingDevice": subject.get("trackingDevice"),
         "events": events,
     }
+
+
+async def _tracked_container(
+    db: Backend, caller: Caller, subject: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The nearest container above ``subject`` that has events, and those events."""
+    current = subject.get("containerId")
+    for _ in range(8):
+        if not current:
+            return None
+        above = (await fetch(db, caller, {"logistical_samples": [current]})).get(current)
+        if above is None:
+            return None
+        if above["mxlimsType"] in TRACKED:
+            events = await _events(db, caller, above["_id"])
+            if events:
+                return above, events
+        current = above.get("containerId")
+    return None
+
+
+def first_moves(inherited: str | None) -> tuple[str, ...]:
+    """An object's first event: from its container's state, which it may also confirm (a
+    puck scanned "received" after its dewar was)."""
+    if inherited is None:
+        return MOVES[None]
+    return (inherited, *MOVES[inherited]) if MOVES[inherited] else ()
+
+
+async def inherited_state(db: Backend, caller: Caller, subject: dict[str, Any]) -> str | None:
+    """The state an object without events of its own starts from: its container's."""
+    above = await _tracked_container(db, caller, subject)
+    return above[1][-1]["state"] if above else None
 
 
 async def current_states(db: Backend, caller: Caller, uuids: list[str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ group, completeness.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from mxlims_store.errors import InvalidMessage, Problem
@@ -182,11 +183,19 @@ def _name(document: dict[str, Any] | None) -> str | None:
 
 
 async def shipments(
-    db: Backend, caller: Caller, *, proposal: str | None = None, search: str | None = None
+    db: Backend,
+    caller: Caller,
+    *,
+    proposal: str | None = None,
+    search: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The shipments the caller may see (of one proposal, or matching ``search``: a barcode of
-    anything in them, or a piece of their name or proposal), newest first, each with its state,
-    dewar and position counts and sample status counts."""
+    anything in them, a sample's name, a protein's acronym, or a piece of their name or
+    proposal), newest first, each with its state, dewar and position counts and sample status
+    counts. ``limit`` and ``offset`` page the list: only the shipments of the page are walked
+    for their counts."""
     query: dict[str, Any] = {"mxlimsType": "Shipment"}
     if proposal is not None:
         query["_meta.proposal"] = proposal
@@ -194,12 +203,21 @@ async def shipments(
     if search:
         found = await _matching(db, caller, found, search.strip())
     found.sort(key=lambda s: (str(s["_meta"].get("createdAt")), s["_id"]), reverse=True)
+    found = found[offset : None if limit is None else offset + limit]
     states = await current_states(db, caller, [s["_id"] for s in found])
+    # one walk for the whole page (round trips grow with its depth, not with its length)
+    documents = (await walk(db, caller, found, "down")).documents if found else {}
+    home = _shipment_of(documents, {s["_id"] for s in found})
+    dewars: Counter[str] = Counter()
+    for document in documents.values():
+        if document["mxlimsType"] == "Dewar":
+            dewars[home(document["_id"]) or ""] += 1
+    lines_of: dict[str, list[dict[str, Any]]] = {}
+    for line in positions_of(documents):
+        lines_of.setdefault(home(line["uuid"]) or "", []).append(line)
     answer = []
     for shipment in found:
-        documents = (await walk(db, caller, [shipment], "down")).documents
-        kinds = Counter(d["mxlimsType"] for d in documents.values())
-        lines = positions_of(documents)
+        lines = lines_of.get(shipment["_id"], [])
         answer.append(
             {
                 "uuid": shipment["_id"],
@@ -207,12 +225,32 @@ async def shipments(
                 "proposal": shipment["_meta"].get("proposal"),
                 "state": states.get(shipment["_id"]),
                 "createdAt": shipment["_meta"].get("createdAt"),
-                "dewars": kinds.get("Dewar", 0),
+                "dewars": dewars.get(shipment["_id"], 0),
                 "positions": len(lines),
                 "counts": dict(Counter(line["status"] for line in lines)),
             }
         )
     return answer
+
+
+def _shipment_of(
+    documents: dict[str, dict[str, Any]], shipments: set[str]
+) -> Callable[[str], str | None]:
+    """The shipment an object of a walk travels in (climbing its containers, remembered)."""
+    known: dict[str, str | None] = {s: s for s in shipments}
+
+    def home(uuid: str) -> str | None:
+        path: list[str] = []
+        current = uuid
+        while current not in known and current in documents and len(path) < 64:
+            path.append(current)
+            current = documents[current].get("containerId") or ""
+        found = known.get(current)
+        for step in path:
+            known[step] = found
+        return found
+
+    return home
 
 
 async def _matching(
@@ -229,6 +267,7 @@ async def _matching(
     spellings = sorted({search, search.upper(), search.lower()})
     either = {"$or": [{"barcode": {"$in": spellings}}, {"name": {"$in": spellings}}]}
     labelled = await db.find("logistical_samples", readable(caller, either))
+    labelled += await _holding_samples(db, caller, spellings)
     for document in labelled:  # climb to the shipment (a few levels, batched per level)
         current: dict[str, Any] | None = document
         for _ in range(8):
@@ -241,6 +280,21 @@ async def _matching(
             above = await fetch(db, caller, {"logistical_samples": [parent]}) if parent else {}
             current = above.get(parent) if parent else None
     return [s for s in found if s["_id"] in by_text]
+
+
+async def _holding_samples(
+    db: Backend, caller: Caller, spellings: list[str]
+) -> list[dict[str, Any]]:
+    """The positions holding a sample of that name, or of a protein with that acronym."""
+    named = {"$or": [{"name": {"$in": spellings}}, {"acronym": {"$in": spellings}}]}
+    samples = {d["_id"] for d in await db.find("samples", readable(caller, named))}
+    if samples:
+        below = readable(caller, {"parentSampleId": {"$in": sorted(samples)}})
+        samples |= {d["_id"] for d in await db.find("samples", below)}
+    if not samples:
+        return []
+    holding = readable(caller, {"sampleId": {"$in": sorted(samples)}})
+    return await db.find("logistical_samples", holding, limit=500)
 
 
 async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dict[str, Any]]:

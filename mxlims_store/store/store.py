@@ -19,6 +19,7 @@ from mxlims_store.store import (
     deletion,
     importer,
     keys,
+    layout,
     logistics,
     navigation,
     numbering,
@@ -201,11 +202,23 @@ class Store:
         *,
         proposal: str | None = None,
         search: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
         caller: Caller | None = None,
     ) -> list[dict[str, Any]]:
         """Shipments the caller may see, newest first, with state and counts (``search``: a
-        barcode of anything in them, or part of a name, or a proposal code)."""
-        return await status.shipments(self.db, self._who(caller), proposal=proposal, search=search)
+        barcode of anything in them, a sample or protein, part of a name, a proposal code)."""
+        return await status.shipments(
+            self.db, self._who(caller), proposal=proposal, search=search, limit=limit, offset=offset
+        )
+
+    async def layout(self, uuid: str, *, caller: Caller | None = None) -> dict[str, Any]:
+        """Dewars, containers drawn as their real geometry, positions with status (pages)."""
+        return await layout.layout(self.db, self._who(caller), uuid)
+
+    async def labels(self, uuids: list[str], *, caller: Caller | None = None) -> dict[str, str]:
+        """How a person names each object of ``uuids`` the caller may see."""
+        return await layout.labels_of(self.db, self._who(caller), uuids)
 
     async def proposal_shipments(
         self, code: str, *, caller: Caller | None = None

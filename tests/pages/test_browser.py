@@ -135,17 +135,21 @@ def test_a_members_session_from_sign_in_to_sign_out(
     assert "Stored." in browser.page_source
     go(browser, browser.find_element(By.LINK_TEXT, "Open the shipment"))
     shipment = browser.current_url.rsplit("/", 1)[1]
-    assert len(browser.find_elements(By.CSS_SELECTOR, "details table tbody tr")) == 14
+    spots = browser.find_elements(By.CSS_SELECTOR, "svg.layout circle:not(.rim):not(.empty)")
+    assert len(spots) == 14  # every pin drawn in its puck
     browser.save_screenshot(str(shots / "shipment.png"))
 
     browser.find_element(By.ID, "location").send_keys("bench 3, lab 2.17")
     go(browser, browser.find_element(By.XPATH, "//form[@action='/pages/scan']//button"))
     assert (
         "bench 3, lab 2.17"
-        in browser.find_element(By.XPATH, "//h2[text()='Journey']/following-sibling::table").text
+        in browser.find_element(
+            By.XPATH, "//h2[text()='Journey']/following-sibling::div[1]//table"
+        ).text
     )
 
-    go(browser, browser.find_element(By.CSS_SELECTOR, "details table tbody tr a"))
+    go(browser, browser.find_element(By.CSS_SELECTOR, ".container-card h3 a"))
+    go(browser, browser.find_element(By.CSS_SELECTOR, "table.rows tbody tr td:nth-child(3) a"))
     assert "Pin" in browser.find_element(By.TAG_NAME, "h1").text
     go(browser, browser.find_element(By.LINK_TEXT, "provenance"))
     chain = browser.find_elements(By.CSS_SELECTOR, "ol.chain li a")

@@ -44,6 +44,8 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "authenticate": lambda s: s.authenticate("mxk.0123456789abcdef.secret"),
     "record_event": lambda s: s.record_event("DW-1", "received", location="stores"),
     "where": lambda s: s.where(UUID),
+    "layout": lambda s: s.layout(UUID),
+    "labels": lambda s: s.labels([UUID]),
     "by_barcode": lambda s: s.by_barcode("DW-1"),
     "status": lambda s: s.status(UUID),
     "proposal_shipments": lambda s: s.proposal_shipments("mx1"),
