@@ -33,6 +33,11 @@ from mxlims_store.errors import (
     WriteConflict,
 )
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.sqlite_files import (
+    database_problems,
+    integrity_lines,
+    write_backup,
+)
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
@@ -191,7 +196,7 @@ class SqliteBackend:
 
         def read() -> list[Document]:
             rows = self._connection().execute(sql, params).fetchall()
-            return [orjson.loads(row[0]) for row in rows]
+            return [self._decode(row[0], collection) for row in rows]
 
         return await self._run(read)
 
@@ -204,6 +209,16 @@ class SqliteBackend:
         sql, params = self._select(f"{key}, count(*)", collection, filter, " GROUP BY 1")
         rows = await self._run(lambda: self._connection().execute(sql, params).fetchall())
         return {row[0]: int(row[1]) for row in rows}
+
+    def _decode(self, text: str, collection: str) -> Document:
+        try:
+            document: Document = orjson.loads(text)
+        except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
+            raise StoreBroken(
+                f"{self.path}: a stored document of {collection} is damaged; run "
+                "`mxlims-store check`, or restore a backup"
+            ) from None
+        return document
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -282,38 +297,22 @@ class SqliteBackend:
     # -- maintenance -----------------------------------------------------------------------
 
     async def backup(self, target: Path) -> dict[str, Any]:
-        """A consistent copy of the live database into ``target`` (SQLite's online backup)."""
-
-        def copy() -> dict[str, Any]:
-            partial = target.with_name(target.name + ".partial")
-            partial.unlink(missing_ok=True)
-            destination = sqlite3.connect(partial)
-            try:
-                self._connection().backup(destination)
-                pages = destination.execute("PRAGMA page_count").fetchone()[0]
-            finally:
-                destination.close()
-            partial.replace(target)
-            return {"file": str(target), "bytes": target.stat().st_size, "pages": pages}
-
-        return await self._run(copy)
+        """A consistent copy of the live database as the new file ``target`` (sqlite_files)."""
+        return await self._run(lambda: write_backup(self._connection(), target, self.path))
 
     async def check(self) -> list[str]:
         """Problems found by SQLite's integrity check and by reading every document back."""
+        tables = [table.name for table in self.tables.values()]
+        return await self._run(lambda: database_problems(self._connection(), tables))
 
-        def run() -> list[str]:
-            connection = self._connection()
-            rows = connection.execute("PRAGMA integrity_check").fetchall()
-            problems = [row[0] for row in rows if row[0] != "ok"]
-            for table in self.tables.values():
-                bad = connection.execute(
-                    f'SELECT count(*) FROM "{table.name}" WHERE NOT json_valid(doc)'
-                ).fetchone()[0]
-                if bad:
-                    problems.append(f"{table.name}: {bad} document(s) are not valid JSON")
-            return problems
-
-        return await self._run(run)
+    async def verify(self) -> None:
+        """At a server's start: a damaged file is refused before it serves (a quick check)."""
+        problems = await self._run(lambda: integrity_lines(self._connection(), quick=True))
+        if problems:
+            raise StoreBroken(
+                f"{self.path} is damaged ({problems[0]}); run `mxlims-store check`, or restore "
+                "a backup (`mxlims-store restore FILE`)"
+            )
 
 
 def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
