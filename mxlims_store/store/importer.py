@@ -111,7 +111,7 @@ async def _checked(
         cleared,
     )
     path_of = {uuid: path for path, uuid in read.keys.items()}
-    broken, warnings = await integrity.check(db, plan.final, path_of)
+    broken, warnings = await integrity.check(db, plan.final, path_of, visible=caller.may_read)
     problems.extend(broken)
     if problems:
         raise InvalidMessage(problems)

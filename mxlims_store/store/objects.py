@@ -77,7 +77,9 @@ async def _update(
     )
     if not problems:  # the integrity rules need a valid object
         proposal = document[META].get("proposal")
-        broken, _ = await integrity.check(db, [(after, proposal)], {}, message_form=False)
+        broken, _ = await integrity.check(
+            db, [(after, proposal)], {}, message_form=False, visible=caller.may_read
+        )
         problems += broken
     if problems:
         raise InvalidMessage(problems)
