@@ -1,14 +1,14 @@
 """No probing through writes: member B asks every write path about something of proposal A and
 about something that does not exist, and gets the same answer, byte for byte (uuids masked).
 
-The one fact a uuid B chooses may reveal is "taken" ("this uuid cannot be used here"); the uuids a sheet gets in this store are
-not those anyone can derive from the sheet (``sheet convert`` without a store gives previews).
+The one fact a uuid B chooses may reveal is "taken" ("this uuid cannot be used here"); the
+uuids a sheet gets in this store are not those anyone can derive from the sheet (``sheet
+convert`` without a store gives previews).
 """
 
 from __future__ import annotations
 
 import re
-import uuid as uuidlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path

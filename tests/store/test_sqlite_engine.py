@@ -165,7 +165,9 @@ async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(tmp_path: Pat
 
 
 async def test_a_writer_that_cannot_get_the_lock_gets_one_clear_line(tmp_path: Path) -> None:
-    async with open_store(settings_for(tmp_path, lock_timeout=0.2), creation=WHERE_NONE_WAS) as store:
+    async with open_store(
+        settings_for(tmp_path, lock_timeout=0.2), creation=WHERE_NONE_WAS
+    ) as store:
         await store.import_message(shipment_message(2))
         other = sqlite3.connect(database_file(tmp_path, "mxlims"), isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
