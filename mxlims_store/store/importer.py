@@ -30,7 +30,7 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
-from mxlims_store.store.ownership import owners, stored_owner
+from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
 from mxlims_store.store.write_lock import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
@@ -258,6 +258,10 @@ def _plan(
         if policy in ("update_old", "merge"):
             kept = without(stored_obj, cleared.get(uuid, set()))
             merged = overlay(kept, obj, deep=policy == "merge")
+            relabelled = relabel_problems(caller, stored_obj, merged, path)
+            if relabelled:
+                problems.extend(relabelled)
+                continue
         else:  # reject_new keeps what is stored, and says where the message differs
             merged = stored_obj
             differ = differences(stored_obj, obj)
