@@ -36,6 +36,7 @@ from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_files import (
     database_problems,
     integrity_lines,
+    reader_without_room,
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
@@ -87,6 +88,9 @@ class SqliteBackend:
             connection = sqlite3.connect(
                 self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
             )
+            fallback = reader_without_room(connection, self.path)
+            if fallback is not None:  # a full disk: read the file as it is, retry next time
+                return fallback
             connection.execute("PRAGMA synchronous = FULL")  # a commit survives power loss too
             # Checkpoints run after a commit in a worker of their own (see _commit), not inside
             # the commit that happens to cross the threshold: at 200,000 objects an automatic
