@@ -156,9 +156,9 @@ def reader_without_room(
     """A connection that reads on a full disk, or None when ``connection`` works as it is.
 
     Opening a store that nothing has open makes SQLite create its ``-wal`` and ``-shm`` files,
-    which a full disk refuses, and then even reads fail. When there is no ``-wal`` file (or an empty one), all
-    the data are in the database file itself: it is then read as an unchanging file (no new files;
-    any write on it is refused as read-only, which the store answers as "cannot write"). The
+    which a full disk refuses, and then even reads fail. When there is no ``-wal`` file (or an
+    empty one), all the data are in the database file itself: it is then read as an unchanging
+    file (no new files; a write on it is refused as read-only: "cannot write"). The
     fallback is never kept: the next use tries the ordinary way again, which works once the
     disk has room."""
     try:
