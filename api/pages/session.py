@@ -40,14 +40,15 @@ class SignInFirst(Exception):
 
 
 class PageHeaders:
-    """Headers every page and download answer carries (not the API's)."""
+    """Headers every page, download and API docs page carries (not the API's)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == "/" or path.startswith("/pages/")):
+        # the API docs too: a page elsewhere must not frame them (clickjacking)
+        if not (path == "/" or path.startswith(("/pages/", "/docs", "/redoc"))):
             await self.app(scope, receive, send)
             return
 

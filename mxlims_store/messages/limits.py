@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from mxlims_store.errors import Problem
+from mxlims_store.messages.jsontext import Underflow
 from mxlims_store.messages.paths import join
 
 MAX_DEPTH = 32
@@ -86,6 +87,8 @@ def _problems(value: Any, path: str, depth: int, keys: str) -> list[Problem]:
         return []
     if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
         return [Problem(path, "integer out of the 64-bit range")]
+    if isinstance(value, Underflow):
+        return [Problem(path, "too small to be a number here: it would be stored as 0")]
     if isinstance(value, float) and not math.isfinite(value):
         return [Problem(path, "must be a finite number")]
     if isinstance(value, str) and not _encodable(value):
