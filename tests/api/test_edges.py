@@ -78,3 +78,26 @@ async def test_an_xlsx_without_a_worksheet_is_a_clear_422(client: httpx.AsyncCli
     )
     assert answer.status_code == 422, answer.text
     assert "no worksheet" in answer.text
+
+
+async def test_names_and_free_text_have_length_limits(client: httpx.AsyncClient) -> None:
+    message = shipment_message(1)
+    message["Shipment"]["Shipment1"]["name"] = "N" * 10_000_000
+    message["Pin"]["Pin1"]["comments"] = "c" * 70_000
+    answer = await client.post("/messages", json=message)
+    assert answer.status_code == 422
+    assert answer.json()["problems"] == [
+        {"path": "Shipment/Shipment1/name", "message": "at most 200 characters (10,000,000 given)"},
+        {
+            "path": "Pin/Pin1/comments",
+            "message": "text of at most 65,536 characters (70,000 given)",
+        },
+    ]
+    stored = shipment_message(1)
+    assert (await client.post("/messages", json=stored)).status_code == 201
+    pin = stored["Pin"]["Pin1"]["uuid"]
+    patched = await client.patch(
+        f"/objects/{pin}", json={"barcode": "B" * 201}, headers={"If-Match": '"1"'}
+    )
+    assert patched.status_code == 422
+    assert patched.json()["problems"][0]["path"] == "barcode"
