@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mxlims_store.api.errors import ERROR_HEADERS, status_of
 from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router, shown
 from mxlims_store.api.pages.session import csrf_ok
 from mxlims_store.errors import MxlimsError
@@ -130,8 +131,10 @@ async def upload(
             report = await store.import_message(
                 message, policy=chosen, dry_run=dry_run, proposal=proposal or None
             )
-    except MxlimsError as error:
-        return again(422, failure=error, problems=getattr(error, "problems", []))
+    except MxlimsError as error:  # the API's status for it (a full disk: 503, not a 422)
+        page = again(status_of(error), failure=error, problems=getattr(error, "problems", []))
+        page.headers.update(ERROR_HEADERS.get(page.status_code, {}))
+        return page
     shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
     context: dict[str, Any] = {
         **form,
@@ -182,4 +185,4 @@ async def scan(
             return RedirectResponse(back, status_code=303)
         return render(request, "scan.html", states=STATES, recorded=recorded)
 
-    return await shown(request, work, status_on_error=409)
+    return await shown(request, work)
