@@ -65,11 +65,21 @@ def session_secret(data_dir: Path) -> str:
     path = data_dir / SECRET_FILE
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret + "\n")
+    if not data_dir.is_dir():  # no store there: the start refuses it; never create it here
+        return secret
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it meanwhile
+        return path.read_text().strip()
+    except OSError:
+        return secret
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secret + "\n")
+    except OSError:  # a full disk: sessions of this process only, rather than no server
+        path.unlink(missing_ok=True)
+        return secret
     return secret
 
 

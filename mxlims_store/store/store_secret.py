@@ -24,8 +24,12 @@ async def store_secret(db: Backend) -> str:
     found = await db.find(KEYS, {"_id": SECRET_ID}, limit=1)
     if found:
         return str(found[0]["secret"])
-    document = {"_id": SECRET_ID, "secret": secrets.token_hex(32), "createdAt": now()}
-    document[META] = {"revision": 1}
+    document: dict[str, Any] = {
+        "_id": SECRET_ID,
+        "secret": secrets.token_hex(32),
+        "createdAt": now(),
+        META: {"revision": 1},
+    }
     try:
         await db.commit([Write(KEYS, SECRET_ID, document, None, None)])
     except Conflict:  # another process made it first

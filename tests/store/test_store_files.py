@@ -197,3 +197,16 @@ async def test_a_damaged_page_is_refused_at_a_servers_start(tmp_path: Path) -> N
     async with open_store(settings_for(tmp_path)) as store:
         problems = await store.check()
     assert problems and all("\n" not in line for line in problems)
+
+
+async def test_the_api_start_refuses_a_missing_store_naming_it(tmp_path: Path) -> None:
+    from mxlims_store.api.main import StoreUnavailable, create_app
+    from tests.api.conftest import make_settings
+
+    settings = make_settings(tmp_path, new_store=False, data_dir=tmp_path / "typo")
+    app = create_app(settings)
+    with pytest.raises(StoreUnavailable) as caught:
+        async with app.router.lifespan_context(app):
+            pass
+    assert str(tmp_path / "typo") in str(caught.value)
+    assert not (tmp_path / "typo").exists()
