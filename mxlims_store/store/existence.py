@@ -55,6 +55,7 @@ def ensure_database(data_dir: Path, database: Path, creation: Creation) -> bool:
                 f"{database} is empty (0 bytes): its data are gone; restore a backup "
                 "(`mxlims-store restore FILE`), or `mxlims-store init` starts an empty store"
             )
+        database.with_name(database.name + ".commits").unlink(missing_ok=True)
         return True  # an empty file a creation left before building the schema
     if creation == EXISTING:
         if not data_dir.is_dir():
@@ -80,4 +81,6 @@ def ensure_database(data_dir: Path, database: Path, creation: Creation) -> bool:
     except OSError as error:
         raise StoreBroken(f"cannot create {database}: {error.strerror or error}") from None
     os.close(descriptor)
+    # a commit count left by a database that is gone would refuse the new one (sqlite_commits)
+    database.with_name(database.name + ".commits").unlink(missing_ok=True)
     return True

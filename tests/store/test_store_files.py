@@ -147,6 +147,8 @@ async def test_restore_into_a_store_in_use_is_seen_at_the_next_read(tmp_path: Pa
         assert (await store.stats())["Pin"] == 7
         restore(settings_for(data_dir), tmp_path / "copy.sqlite3")
         assert (await store.stats())["Pin"] == 2
+    async with open_store(settings_for(data_dir)) as store:  # the restored store is the whole one
+        assert (await store.stats())["Pin"] == 2 and await store.check() == []
 
 
 # -- damage: one line each, never a traceback ----------------------------------------------
@@ -210,3 +212,29 @@ async def test_the_api_start_refuses_a_missing_store_naming_it(tmp_path: Path) -
             pass
     assert str(tmp_path / "typo") in str(caught.value)
     assert not (tmp_path / "typo").exists()
+
+
+async def test_commits_lost_with_a_deleted_wal_are_detected(tmp_path: Path) -> None:
+    live, copy = tmp_path / "live", tmp_path / "copy"
+    await _stored(live, pins=2)
+    database = database_file(live, "mxlims")
+    reader = sqlite3.connect(database, isolation_level=None)
+    reader.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM logistical_samples").fetchone()  # holds checkpoints
+    async with open_store(settings_for(live)) as store:
+        await store.import_message(shipment_message(5))  # acknowledged: in the -wal only
+        copy.mkdir()
+        for name in ("mxlims.sqlite3", "mxlims.sqlite3.commits"):  # everything but the -wal
+            (copy / name).write_bytes((live / name).read_bytes())
+    reader.execute("ROLLBACK")
+    reader.close()
+    with pytest.raises(StoreBroken) as caught:
+        async with open_store(settings_for(copy)):
+            pass
+    message = caught.value.message
+    assert "acknowledged commit(s) are missing" in message and "\n" not in message
+    assert "restore" in message and str(copy / "mxlims.sqlite3.commits") in message
+    async with open_store(settings_for(live)) as store:  # the whole store opens as always
+        assert (await store.stats())["Pin"] == 7
+        assert await store.check() == []

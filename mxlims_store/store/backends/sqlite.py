@@ -33,6 +33,12 @@ from mxlims_store.errors import (
     WriteConflict,
 )
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.sqlite_commits import (
+    count_commit,
+    missing_commits,
+    note_count,
+    refuse_missing_commits,
+)
 from mxlims_store.store.backends.sqlite_files import (
     database_problems,
     integrity_lines,
@@ -148,6 +154,7 @@ class SqliteBackend:
 
     def _prepare(self) -> None:
         connection = self._connection()
+        refuse_missing_commits(connection, self.path)  # a deleted or cut -wal (sqlite_commits)
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return  # nothing written: a read-only command leaves the file alone
@@ -237,10 +244,12 @@ class SqliteBackend:
             lost = self._apply(connection, writes)
             if lost:
                 raise WriteConflict(lost)
+            count = count_commit(connection)
             connection.execute("COMMIT")
         except BaseException:
             _rollback(connection)
             raise
+        note_count(self.path, count)
         if not self._closed:
             self._pool.submit(self._checkpoint)
 
@@ -307,7 +316,13 @@ class SqliteBackend:
     async def check(self) -> list[str]:
         """Problems found by SQLite's integrity check and by reading every document back."""
         tables = [table.name for table in self.tables.values()]
-        return await self._run(lambda: database_problems(self._connection(), tables))
+
+        def run() -> list[str]:
+            connection = self._connection()
+            missing = missing_commits(connection, self.path)
+            return [*([missing] if missing else []), *database_problems(connection, tables)]
+
+        return await self._run(run)
 
     async def verify(self) -> None:
         """At a server's start: a damaged file is refused before it serves (a quick check)."""

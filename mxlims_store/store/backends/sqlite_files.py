@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mxlims_store.errors import Conflict, StoreBroken
+from mxlims_store.store.backends.sqlite_commits import counter_file, note_count, stored_count
 from mxlims_store.store.existence import FILE_MODE
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -31,7 +32,8 @@ DAMAGED_SHOWN = 100  # damaged documents named per table; the rest are counted
 def live_files(database: Path) -> set[Path]:
     """The database and the files SQLite keeps beside it, as absolute paths."""
     base = database.resolve()
-    return {base, *(base.with_name(base.name + suffix) for suffix in SIDE_FILES)}
+    side = {base.with_name(base.name + suffix) for suffix in SIDE_FILES}
+    return {base, counter_file(base), *side}
 
 
 def refuse_backup_target(target: Path, database: Path) -> None:
@@ -87,6 +89,7 @@ def restore_from(source: Path, database: Path, schema_version: int) -> dict[str,
         writer.execute("PRAGMA journal_mode = WAL")
         reader.backup(writer)
         pages = writer.execute("PRAGMA page_count").fetchone()[0]
+        note_count(database, stored_count(writer))  # the restored store is the whole one now
     finally:
         reader.close()
         writer.close()
