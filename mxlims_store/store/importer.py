@@ -35,6 +35,7 @@ from mxlims_store.store.write_lock import checked_writes
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
+TAKEN = "this uuid cannot be used here; leave it out or use another"  # the one fact told
 
 
 @dataclass
@@ -92,7 +93,7 @@ async def _checked(
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
     existing = await _existing(db, read)
-    last_revisions = await _last_revisions(db, read, existing, import_id)
+    last_revisions = await _last_revisions(db, read, existing, import_id, caller)
     problems = _check_external_links(read, existing, caller)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
@@ -153,7 +154,11 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
 
 
 async def _last_revisions(
-    db: Backend, read: ReadResult, existing: dict[str, dict[str, Any]], import_id: str
+    db: Backend,
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    import_id: str,
+    caller: Caller,
 ) -> dict[str, int]:
     """For uuids about to be created: the last revision their history knows (a uuid deleted and
     created anew continues its count, so an old ETag can never match the new object). This
@@ -166,6 +171,8 @@ async def _last_revisions(
     last: dict[str, int] = {}
     for entry in entries:
         last[entry["uuid"]] = max(last.get(entry["uuid"], 0), int(entry["revision"]))
+        if not caller.may_read((entry.get(META) or {}).get("proposal")):
+            last[entry["uuid"]] = -1  # another proposal's deleted object: "taken", nothing more
     return last
 
 
@@ -231,6 +238,9 @@ def _plan(
         stored = existing.get(uuid)
         if stored is None:
             proposal = owner_of.get(uuid)
+            if last_revisions.get(uuid) == -1:  # its history is another proposal's
+                problems.append(Problem(path, TAKEN))
+                continue
             if not caller.may_write(proposal):
                 problems.append(Problem(path, _not_yours(proposal)))
                 continue
@@ -241,9 +251,7 @@ def _plan(
             plan.created[type_name] += 1
             continue
         if not caller.may_write(stored_owner(stored)):
-            problems.append(
-                Problem(path, "this uuid cannot be used here; leave it out or use another")
-            )
+            problems.append(Problem(path, TAKEN))
             continue
         if stored["mxlimsType"] != type_name:
             problems.append(

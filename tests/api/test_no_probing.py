@@ -242,3 +242,26 @@ async def test_a_delete_refusal_does_not_count_hidden_objects(two: Two) -> None:
     assert body["message"] == "other objects point at it; delete them first or ask for a cascade"
     cascade = await two.b.delete(f"/objects/{sample}?cascade=true")
     assert cascade.status_code == 403 and not re.search(r"\d", cascade.json()["message"])
+
+
+async def test_a_deleted_uuid_of_another_proposal_is_taken_and_tells_nothing_more(
+    two: Two,
+) -> None:
+    own = shipment_message(1, proposal="mx1")
+    assert (await two.a.post("/messages", json=own)).status_code == 201
+    gone = own["Macromolecule"]["Macromolecule1"]["uuid"]
+    assert (await two.a.delete(f"/objects/{gone}?cascade=true")).status_code == 204
+    reuse = {
+        "version": "0.6.13",
+        "Macromolecule": {"M1": minimal("Macromolecule", uuid=gone, acronym="X")},
+    }
+    answer = await two.b.post("/messages?dry_run=true", json=reuse)
+    assert answer.status_code == 422  # not created at revision 3, which would tell its past
+    assert answer.json()["problems"] == [
+        {
+            "path": "Macromolecule/M1",
+            "message": "this uuid cannot be used here; leave it out or use another",
+        }
+    ]
+    again = await two.a.post("/messages", json=reuse)  # its own proposal may bring it back
+    assert again.status_code == 201, again.text
