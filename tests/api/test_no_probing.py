@@ -8,6 +8,7 @@ convert`` without a store gives previews).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 
 from mxlims_store.api.main import create_app
 from tests.api.conftest import BASE_URL, make_settings, running
+from tests.api.test_page_errors import _signed_in
 from tests.factories import minimal, new_uuid, shipment_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,7 @@ class Two:
     b: httpx.AsyncClient  # member of mx2
     staff: httpx.AsyncClient
     shipment_a: dict[str, Any]
+    b_pages: httpx.AsyncClient  # member of mx2, signed in to the pages
 
 
 def _client(app: FastAPI, key: str) -> httpx.AsyncClient:
@@ -61,14 +64,16 @@ async def two(tmp_path: Path) -> AsyncIterator[Two]:
         a, b, staff = (_client(app, keys[n]) for n in ("a", "b", "staff"))
         stored = await a.post("/messages", json=shipment_a)
         assert stored.status_code == 201, stored.text
-        yield Two(app, a, b, staff, shipment_a)
-        for client in (a, b, staff):
+        b_pages = await _signed_in(app, keys["b"])
+        yield Two(app, a, b, staff, shipment_a, b_pages)
+        for client in (a, b, staff, b_pages):
             await client.aclose()
 
 
 def _masked(response: httpx.Response) -> tuple[int, str]:
     """Status and body with uuids and import ids (hashes of the content sent) masked."""
     text = re.sub(r'"importId":"[0-9a-f]{32}"', '"importId":"<id>"', response.text)
+    text = re.sub(r'name="staged" value="[^"]*"', 'name="staged" value=""', text)
     return response.status_code, UUID.sub("<uuid>", text)
 
 
@@ -154,6 +159,17 @@ async def _sheet_with_that_barcode(t: Two, uuid: str, barcode: str) -> httpx.Res
     return await t.b.post("/sheets/dls?dry_run=true", content=_dls_sheet("2", barcode), headers=csv)
 
 
+async def _page_upload_into_puck(t: Two, uuid: str, barcode: str) -> httpx.Response:
+    form = await t.b_pages.get("/pages/upload")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    return await t.b_pages.post(
+        "/pages/upload",
+        data={"kind": "message", "csrf": csrf.group(1), "policy": "reject_new"},
+        files={"file": ("probe.json", json.dumps(_pin_into(uuid, barcode)), "application/json")},
+    )
+
+
 PROBES: dict[str, Probe] = {
     "message dry run into a puck": _dry_run_into_puck,
     "message import into a puck": _import_into_puck,
@@ -165,6 +181,7 @@ PROBES: dict[str, Probe] = {
     "event by barcode": _event_by_barcode,
     "barcode scan": _scan,
     "sheet using the barcode": _sheet_with_that_barcode,
+    "page upload into a puck": _page_upload_into_puck,
 }
 
 
