@@ -53,3 +53,23 @@ async def test_the_body_of_a_keyless_write_is_never_read(
     }
     await app(scope, receive, send)
     assert sent[0]["status"] == 401 and reads == []
+
+
+async def test_a_page_form_without_a_session_is_not_read(
+    app: FastAPI,
+    client: httpx.AsyncClient,  # the lifespan runs
+) -> None:
+    browser = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    )
+    async with browser:
+        upload = await browser.post("/pages/upload", content=b"x" * 100_000)
+        assert upload.status_code == 303 and upload.headers["location"] == "/pages/login"
+        big = await browser.post(
+            "/pages/login",
+            content=b"key=" + b"k" * 20_000,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert big.status_code == 413
+        form = await browser.get("/pages/login")
+        assert form.status_code == 200  # and the ordinary sign-in still works (test_page_errors)
