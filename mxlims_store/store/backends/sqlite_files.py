@@ -67,6 +67,9 @@ def write_backup(connection: sqlite3.Connection, target: Path, database: Path) -
             raise Conflict(
                 f"{target} appeared while the backup was written; nothing replaced"
             ) from None
+        except OSError:  # a file system without hard links: rename, having looked first
+            refuse_backup_target(target, database)
+            os.rename(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     return {"file": str(target), "bytes": target.stat().st_size, "pages": pages}
