@@ -85,8 +85,8 @@ class KeyFirst:
             return
         cookies = b";".join(value for name, value in scope["headers"] if name == b"cookie")
         if SESSION_COOKIE not in cookies:  # not signed in: nothing of the form is read
-            response = RedirectResponse(SIGN_IN, status_code=303, headers={"Connection": "close"})
-            await response(scope, receive, send)
+            sign_in = RedirectResponse(SIGN_IN, status_code=303, headers={"Connection": "close"})
+            await sign_in(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
