@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from pymongo.errors import ConnectionFailure, OperationFailure
 from starlette.exceptions import HTTPException
@@ -69,7 +69,8 @@ DESCRIPTIONS: dict[int, str] = {
     503: "The store cannot take the request now (unreachable, locked, disk full or read-only)",
 }
 
-_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "5"}}
+ERROR_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "5"}}
+_HEADERS = ERROR_HEADERS
 
 # Declared on every route: the body limit applies to any request, and a bug is still an ErrorBody.
 COMMON_ERRORS = (413, 500, 503)
@@ -170,9 +171,23 @@ async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, name, f"{len(problems)} problem(s) in {what}: {summary}", problems)
 
 
-async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
-    """Starlette's own errors (unknown route 404, 405 ...) in the same body shape."""
+def is_page(request: Request) -> bool:
+    """A path of the pages for people, whose errors are pages too."""
+    return request.url.path == "/" or request.url.path.startswith("/pages/")
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown route 404, 405 ...) in the same body shape (an error
+    page under the pages' paths)."""
     assert isinstance(exc, HTTPException)
+    if is_page(request):
+        from mxlims_store.api.pages.routes import error_page  # the pages import this module
+
+        said = f"no page {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+        page = error_page(request, MxlimsError(said), exc.status_code)
+        if exc.status_code == 405:
+            page.headers["Allow"] = allowed_methods(request)
+        return page
     name = "".join(word.capitalize() for word in _phrase(exc.status_code).split()) or "HttpError"
     message = str(exc.detail)
     if exc.status_code in (404, 405) and message == _phrase(exc.status_code):

@@ -23,6 +23,7 @@ from mxlims_store.api import openapi, pages
 from mxlims_store.api.body import BodyLimit
 from mxlims_store.api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
 from mxlims_store.api.head import HeadAsGet
+from mxlims_store.api.key_first import KeyFirst
 from mxlims_store.api.params import utf8_query
 from mxlims_store.api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
 from mxlims_store.api.slow_clients import BodyTimeout
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     )
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(KeyFirst, prefix=API_PREFIX)  # innermost: after the host check, limits
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, pause=settings.body_timeout, total=settings.body_total_timeout)
     # A results file of 1,600 pins is 4.4 MB of JSON and about a tenth of that compressed.

@@ -69,6 +69,10 @@ def running_server(data_dir: Path, log_file: Path) -> Iterator[Server]:
 def _credentials(data_dir: Path) -> dict[str, str]:
     """A ``staff`` key (a facility's own LIMS: reads all, imports anywhere) made by the CLI, the
     store's local admin; none when this version of the API has no keys at all."""
+    if not (data_dir / "mxlims.sqlite3").exists():  # only init and serve make a store
+        subprocess.run(
+            cli_command("init"), env=env_for(data_dir), cwd=data_dir, capture_output=True
+        )
     made = subprocess.run(
         cli_command("keys", "create", "--name", "bench", "--role", "staff"),
         env=env_for(data_dir),

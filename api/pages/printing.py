@@ -105,7 +105,7 @@ async def labels(request: Request, uuid: str, store: PageStore) -> Response:
         content = await asyncio.to_thread(labels_pdf, items, f"labels {laid['name'] or uuid}")
         return _pdf(content, f"labels-{laid['name'] or uuid}")
 
-    return await shown(request, work, status_on_error=422)
+    return await shown(request, work)
 
 
 @router.get("/pages/manifests/{uuid}.pdf")
@@ -146,4 +146,4 @@ async def manifest(request: Request, uuid: str, store: PageStore) -> Response:
         content = await asyncio.to_thread(manifest_pdf, title, header, sections)
         return _pdf(content, f"manifest-{laid['name'] or uuid}")
 
-    return await shown(request, work, status_on_error=422)
+    return await shown(request, work)

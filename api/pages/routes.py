@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mxlims_store.api.errors import ERROR_HEADERS, status_of
 from mxlims_store.api.pages.session import (
     csrf_ok,
     csrf_token,
@@ -57,16 +58,22 @@ def render(request: Request, name: str, code: int = 200, **context: Any) -> HTML
     return templates.TemplateResponse(request, name, context, status_code=code)
 
 
-async def shown(
-    request: Request, work: Callable[[], Awaitable[Response]], status_on_error: int = 404
-) -> Response:
-    """Run a page's library calls; an error is a page saying what the API would say."""
+async def shown(request: Request, work: Callable[[], Awaitable[Response]]) -> Response:
+    """Run a page's library calls; an error is a page saying what the API would say, with the
+    API's status (its one map: a busy or full store is a 503, a refusal a 403 ...)."""
     try:
         return await work()
     except MxlimsError as error:
-        problems = getattr(error, "problems", [])
-        status = 404 if type(error).__name__ == "NotFound" else status_on_error
-        return render(request, "error.html", status, error=error, problems=problems)
+        return error_page(request, error)
+
+
+def error_page(request: Request, error: MxlimsError, status: int | None = None) -> HTMLResponse:
+    """The error page of ``error``, with the status and headers the API would answer."""
+    problems = getattr(error, "problems", [])
+    code = status_of(error) if status is None else status
+    page = render(request, "error.html", code, error=error, problems=problems)
+    page.headers.update(ERROR_HEADERS.get(code, {}))
+    return page
 
 
 def refused_form(request: Request) -> HTMLResponse:
@@ -224,4 +231,4 @@ async def sheet(
             problems=grouped_problems(exported.problems),
         )  # fmt: skip
 
-    return await shown(request, work, status_on_error=422)
+    return await shown(request, work)

@@ -40,14 +40,15 @@ class SignInFirst(Exception):
 
 
 class PageHeaders:
-    """Headers every page and download answer carries (not the API's)."""
+    """Headers every page, download and API docs page carries (not the API's)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
-        if not (path == "/" or path.startswith("/pages/")):
+        # the API docs too: a page elsewhere must not frame them (clickjacking)
+        if not (path == "/" or path.startswith(("/pages/", "/docs", "/redoc"))):
             await self.app(scope, receive, send)
             return
 
@@ -64,11 +65,21 @@ def session_secret(data_dir: Path) -> str:
     path = data_dir / SECRET_FILE
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret + "\n")
+    if not data_dir.is_dir():  # no store there: the start refuses it; never create it here
+        return secret
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it meanwhile
+        return path.read_text().strip()
+    except OSError:
+        return secret
+    try:
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secret + "\n")
+    except OSError:  # a full disk: sessions of this process only, rather than no server
+        path.unlink(missing_ok=True)
+        return secret
     return secret
 
 

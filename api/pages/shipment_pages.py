@@ -72,7 +72,7 @@ async def shipment(
             found_total=len(found) if found is not None else 0,
         )
 
-    return await shown(request, work, status_on_error=422)
+    return await shown(request, work)
 
 
 @router.get("/pages/containers/{uuid}", response_class=HTMLResponse)
@@ -94,4 +94,4 @@ async def container(request: Request, uuid: str, store: PageStore, rows: int = 0
         crumbs = breadcrumbs(await store.provenance(uuid, direction="up"), uuid)
         return render(request, "container.html", drawn=drawn, crumbs=crumbs, lines=drawn["lines"])
 
-    return await shown(request, work, status_on_error=422)
+    return await shown(request, work)

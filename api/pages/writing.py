@@ -12,7 +12,15 @@ from typing import Annotated, Any
 from fastapi import Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from mxlims_store.api.pages.routes import MAX_UPLOAD, PageStore, refused_form, render, router
+from mxlims_store.api.errors import ERROR_HEADERS, status_of
+from mxlims_store.api.pages.routes import (
+    MAX_UPLOAD,
+    PageStore,
+    error_page,
+    refused_form,
+    render,
+    router,
+)
 from mxlims_store.api.pages.session import csrf_ok
 from mxlims_store.api.pages.summaries import grouped_problems
 from mxlims_store.errors import MxlimsError
@@ -137,10 +145,12 @@ async def upload(
             report = await store.import_message(
                 message, policy=chosen, dry_run=dry_run, proposal=proposal or None
             )
-    except MxlimsError as error:
+    except MxlimsError as error:  # the API's status for it (a full disk: 503, not a 422)
         problems = getattr(error, "problems", [])
         groups = grouped_problems(problems)
-        return again(422, failure=error, problems=problems, groups=groups)
+        page = again(status_of(error), failure=error, problems=problems, groups=groups)
+        page.headers.update(ERROR_HEADERS.get(page.status_code, {}))
+        return page
     shipments = [u for k, u in report.keys.items() if k.startswith("Shipment/")]
     by_outcome: dict[str, list[str]] = {}
     for path, outcome in report.outcomes.items():
@@ -229,14 +239,16 @@ async def scan(
             return RedirectResponse(back, status_code=303)
         where = await store.where(recorded["subject"])
         shipment = await _in_shipment(store, recorded["subject"])
-    except MxlimsError as error:
-        status = 404 if type(error).__name__ == "NotFound" else 409
+    except MxlimsError as error:  # the API's status for it, the form kept for the next scan
+        status = status_of(error)
         if back.startswith("/pages/"):
-            return render(request, "error.html", status, error=error, problems=[])
-        return render(
+            return error_page(request, error)
+        page = render(
             request, "scan.html", status, states=STATES, recorded=None, form=form, done=done,
             failure=error, problems=getattr(error, "problems", []),
         )  # fmt: skip
+        page.headers.update(ERROR_HEADERS.get(status, {}))
+        return page
     item = f"{where['mxlimsType']} {where['barcode'] or where['name'] or where['uuid']}"
     done = [*done, f"{item} ({shipment or 'no shipment'}): {state}"][-BATCH_SHOWN:]
     form["ref"] = ""  # the next scan

@@ -1,19 +1,51 @@
-"""backup and check: keeping the embedded store safe while it runs."""
+"""init, backup, restore and check: creating the embedded store and keeping it safe."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from mxlims_store.cli.app import app, emit, fail, with_store
+from mxlims_store.config import describe_store, get_settings
+from mxlims_store.errors import MxlimsError
 from mxlims_store.store import Store
+from mxlims_store.store.backend import open_store, restore
+from mxlims_store.store.backends.sqlite import database_file
+from mxlims_store.store.bootstrap import first_admin_key
+from mxlims_store.store.existence import ANEW
+
+
+@app.command()
+def init() -> None:
+    """Create an empty store (and its first admin key) where none is; every other command
+    refuses a missing store rather than start an empty one."""
+    settings = get_settings()
+    if not settings.mongodb_url:
+        existing = database_file(settings.data_dir, settings.database)
+        if existing.exists() and existing.stat().st_size > 0:
+            fail([f"init: {existing} exists already: nothing created"])
+
+    async def run() -> dict[str, Any]:
+        async with open_store(settings, creation=ANEW) as store:
+            written = await first_admin_key(store, settings.data_dir)
+        return {"created": describe_store(settings), "firstAdminKey": written}
+
+    try:
+        emit(asyncio.run(run()))
+    except MxlimsError as error:
+        fail([f"init: {error.message}"])
+    except OSError as error:
+        fail([f"init: {describe_store(settings)}: {error.strerror or error}"])
 
 
 @app.command()
 def backup(
-    file: Annotated[Path, typer.Argument(help="where to write the copy (a SQLite database file)")],
+    file: Annotated[
+        Path, typer.Argument(help="a new file to write the copy to (never an existing path)")
+    ],
 ) -> None:
     """A consistent copy of the embedded store, taken online (the server may keep running)."""
 
@@ -23,10 +55,25 @@ def backup(
     emit(with_store(run))
 
 
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="a copy written by `mxlims-store backup`")],
+) -> None:
+    """Put a backup in place of the embedded store's database (checked first; a running
+    server sees the restored store at its next request)."""
+    try:
+        emit(restore(get_settings(), file))
+    except MxlimsError as error:
+        fail([f"restore: {error.message}"])
+    except OSError as error:
+        fail([f"restore: {error.filename or file}: {error.strerror or error}"])
+
+
 @app.command()
 def check() -> None:
-    """Check the store: the engine's integrity and every rule over all objects (positions,
-    capacities, barcodes per shipment, links, history); exit 1 and list problems, one a line."""
+    """Check the store: the engine's own integrity check, every stored document, and every rule
+    over all objects (positions, capacities, barcodes per shipment, links, history); one line
+    per problem, exit 1 if any."""
 
     async def run(store: Store) -> list[str]:
         return await store.check()

@@ -11,14 +11,18 @@ import typer
 from mxlims_store.cli.app import app, fail
 from mxlims_store.config import Settings, describe_store, get_settings
 from mxlims_store.errors import MxlimsError
-from mxlims_store.store.backend import open_store
+from mxlims_store.store.backend import open_store, verify
 from mxlims_store.store.bootstrap import first_admin_key
+from mxlims_store.store.existence import WHERE_NONE_WAS
 
 
 async def _probe(settings: Settings) -> Path | None:
     """Open the store once before serving: a store that cannot be opened is one clear line
-    here, not a traceback from inside the server. Makes the first admin key of a new store."""
-    async with open_store(settings) as store:
+    here, not a traceback from inside the server. Creates the store only where none was (a
+    missing or empty data directory), refuses a damaged one, and makes a new store's first
+    admin key."""
+    async with open_store(settings, creation=WHERE_NONE_WAS) as store:
+        await verify(store)
         return await first_admin_key(store, settings.data_dir)
 
 

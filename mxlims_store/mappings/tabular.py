@@ -225,6 +225,8 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise MappingError([SheetProblem(None, None, f"not a readable .xlsx file: {exc}")]) from exc
     try:
+        if not wb.worksheets:  # a workbook of chart sheets only, or none at all
+            raise MappingError([SheetProblem(None, None, "the .xlsx file has no worksheet")])
         ws = wb.worksheets[0]
         if not hasattr(ws, "iter_rows"):
             raise MappingError([SheetProblem(None, None, "the first sheet is not a worksheet")])

@@ -9,7 +9,22 @@ and the pages all read messages through :func:`loads`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+_NONZERO_DIGITS = re.compile(r"[1-9]")
+
+
+class Underflow(float):
+    """A number written non-zero that is too small for a float: every reader makes it 0.0, so
+    it is refused with its path (as one too large is), never stored as 0."""
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    if value == 0.0 and _NONZERO_DIGITS.search(re.split("[eE]", text, maxsplit=1)[0]):
+        return Underflow(0.0)
+    return value
 
 
 def _reject_constant(name: str) -> Any:
@@ -26,5 +41,17 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse strict JSON; ValueError (json.JSONDecodeError where the syntax is wrong) else."""
-    return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique)
+    """Parse strict JSON; ValueError (json.JSONDecodeError where the syntax is wrong) else.
+    Bytes must be UTF-8 (RFC 8259): UTF-16 and UTF-32, which a parser could guess, are refused."""
+    if isinstance(text, bytes | bytearray):
+        try:
+            # a leading BOM is tolerated (RFC 8259 allows it); an encoded lone surrogate gets
+            # through to be reported with its JSON path, as before
+            text = bytes(text).removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"JSON must be UTF-8; byte {error.start} ({text[error.start]:#04x}) is not"
+            ) from None
+    return json.loads(
+        text, parse_constant=_reject_constant, object_pairs_hook=_unique, parse_float=_number
+    )

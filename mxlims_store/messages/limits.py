@@ -11,10 +11,17 @@ import math
 from typing import Any
 
 from mxlims_store.errors import Problem
+from mxlims_store.messages.jsontext import Underflow
 from mxlims_store.messages.paths import join
 
 MAX_DEPTH = 32
 INT64 = (-(2**63), 2**63 - 1)
+# The standard sets no lengths. A name shows in lists and labels: 200 characters is more than any
+# barcode, acronym or sample name needs (a 10 MB name made a staff list page 16 MB). Free text
+# (comments, descriptions, extension values) is bounded too, far above any real note.
+NAME_FIELDS = frozenset({"name", "barcode", "acronym", "proposalCode", "code"})
+MAX_NAME = 200
+MAX_TEXT = 65_536
 
 
 def storable_problems(
@@ -37,7 +44,7 @@ def _clean(value: Any, depth: int, keys: str) -> bool:
     takes the thorough path)."""
     kind = type(value)
     if kind is str:
-        return value.isascii() or _encodable(value)
+        return len(value) <= MAX_TEXT and (value.isascii() or _encodable(value))
     if kind is dict:
         if depth >= MAX_DEPTH:
             return False
@@ -45,6 +52,8 @@ def _clean(value: Any, depth: int, keys: str) -> bool:
         below = None if depth == 0 and keys == "object" else _below(keys, "", depth)
         for key, item in value.items():
             if type(key) is not str or not _clean_key(key, keys):
+                return False
+            if depth == 0 and type(item) is str and len(item) > MAX_NAME and key in NAME_FIELDS:
                 return False
             if not _clean(item, depth + 1, below or _below(keys, key, depth)):
                 return False
@@ -76,6 +85,9 @@ def _problems(value: Any, path: str, depth: int, keys: str) -> list[Problem]:
         for key, item in value.items():
             child = join(path, key)
             found += _key_problems(key, child, keys)
+            if depth == 0 and isinstance(item, str) and len(item) > MAX_NAME and key in NAME_FIELDS:
+                found.append(Problem(child, f"at most {MAX_NAME} characters ({len(item):,} given)"))
+                continue
             found += _problems(item, child, depth + 1, _below(keys, key, depth))
         return found
     if isinstance(value, list):
@@ -86,8 +98,12 @@ def _problems(value: Any, path: str, depth: int, keys: str) -> list[Problem]:
         return []
     if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
         return [Problem(path, "integer out of the 64-bit range")]
+    if isinstance(value, Underflow):
+        return [Problem(path, "too small to be a number here: it would be stored as 0")]
     if isinstance(value, float) and not math.isfinite(value):
         return [Problem(path, "must be a finite number")]
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return [Problem(path, f"text of at most {MAX_TEXT:,} characters ({len(value):,} given)")]
     if isinstance(value, str) and not _encodable(value):
         return [Problem(path, "is not valid UTF-8 text (lone surrogate)")]
     return []

@@ -6,17 +6,23 @@ into a log that others may read is worse than a file with mode 0600 beside the d
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
+from mxlims_store.errors import Unavailable
 from mxlims_store.store.access import local_admin
 from mxlims_store.store.store import Store
+from mxlims_store.store.store_secret import store_secret
 
 FIRST_KEY_FILE = "first-admin-key.txt"
 
 
 async def first_admin_key(store: Store, data_dir: Path) -> Path | None:
-    """Create the first admin key if the store has no key at all; the file it is in, or None."""
+    """Create the first admin key if the store has no key at all; the file it is in, or None.
+    (The store's secret is made here too, so that a later upload on a full disk need not.)"""
+    with contextlib.suppress(Unavailable):  # a full disk: made by the first upload instead
+        await store_secret(store.db)
     if await store.count_keys():
         return None
     created = await store.create_key(name="first admin", role="admin", caller=local_admin())

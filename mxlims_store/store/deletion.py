@@ -4,7 +4,7 @@ A cascade deletes the object and everything below it (everything whose links lea
 pins of a puck, their samples' experiments and results ...) in one transaction, each deletion
 with its history entry. The caller must be allowed to delete every one of them; otherwise
 nothing is deleted. The objects that block a plain delete are listed as far as the caller may
-see them (the others are only counted).
+see them (the others are neither named nor counted).
 """
 
 from __future__ import annotations
@@ -50,15 +50,14 @@ async def _delete(
             s for s in steps if s.uuid != uuid and caller.may_read(stored_owner(below[s.uuid]))
         ]
         problems = [Problem(s.uuid, f"{s.mxlims_type} points at it ({s.link})") for s in visible]
-        hidden = len(others) - len(visible)
-        note = f" (and {hidden} you may not see)" if hidden else ""
+        # objects the caller may not see block it all the same, but are neither named nor counted
+        what = f"{len(visible)} object(s)" if len(visible) == len(others) else "other objects"
         raise Conflict(
-            f"{len(others)} object(s) point at it{note}; delete them first or ask for a cascade",
+            f"{what} point at it; delete them first or ask for a cascade",
             problems,
         )
-    refused = [u for u in others if not caller.may_delete(stored_owner(below[u]))]
-    if refused:
-        raise PermissionDenied(f"the cascade reaches {len(refused)} object(s) you may not delete")
+    if any(not caller.may_delete(stored_owner(below[u])) for u in others):
+        raise PermissionDenied("the cascade reaches objects you may not delete")
     time = now()
     writes = [_deletion(caller, document, expected, time)]
     writes += [_deletion(caller, below[u], int(below[u][META]["revision"]), time) for u in others]

@@ -31,11 +31,12 @@ from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
-from mxlims_store.store.ownership import owners, stored_owner
+from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
 from mxlims_store.store.reconcile import reconciled
 
 Policy = Literal["reject_new", "update_old", "merge", "error"]
 POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
+TAKEN = "this uuid cannot be used here; leave it out or use another"  # the one fact told
 
 
 @dataclass
@@ -97,7 +98,7 @@ async def _checked(
     """Every check against what is stored, then (unless a dry run) the one commit."""
     matched, matched_warnings = await reconciled(db, read, caller, policy, proposal)
     existing = await _existing(db, read)
-    last_revisions = await _last_revisions(db, read, existing, import_id)
+    last_revisions = await _last_revisions(db, read, existing, import_id, caller)
     problems = _check_external_links(read, existing, caller)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
@@ -116,7 +117,7 @@ async def _checked(
         cleared,
     )
     path_of = {uuid: path for path, uuid in read.keys.items()}
-    broken, warnings = await integrity.check(db, plan.final, path_of)
+    broken, warnings = await integrity.check(db, plan.final, path_of, visible=caller.may_read)
     problems.extend(broken)
     if problems:
         raise InvalidMessage(problems)
@@ -163,7 +164,11 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
 
 
 async def _last_revisions(
-    db: Backend, read: ReadResult, existing: dict[str, dict[str, Any]], import_id: str
+    db: Backend,
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    import_id: str,
+    caller: Caller,
 ) -> dict[str, int]:
     """For uuids about to be created: the last revision their history knows (a uuid deleted and
     created anew continues its count, so an old ETag can never match the new object). This
@@ -176,6 +181,8 @@ async def _last_revisions(
     last: dict[str, int] = {}
     for entry in entries:
         last[entry["uuid"]] = max(last.get(entry["uuid"], 0), int(entry["revision"]))
+        if not caller.may_read((entry.get(META) or {}).get("proposal")):
+            last[entry["uuid"]] = -1  # another proposal's deleted object: "taken", nothing more
     return last
 
 
@@ -241,6 +248,9 @@ def _plan(
         stored = existing.get(uuid)
         if stored is None:
             proposal = owner_of.get(uuid)
+            if last_revisions.get(uuid) == -1:  # its history is another proposal's
+                problems.append(Problem(path, TAKEN))
+                continue
             if not caller.may_write(proposal):
                 problems.append(Problem(path, _not_yours(proposal)))
                 continue
@@ -252,9 +262,7 @@ def _plan(
             plan.outcomes[path] = "created"
             continue
         if not caller.may_write(stored_owner(stored)):
-            problems.append(
-                Problem(path, "this uuid cannot be used here; leave it out or use another")
-            )
+            problems.append(Problem(path, TAKEN))
             continue
         if stored["mxlimsType"] != type_name:
             problems.append(
@@ -269,6 +277,10 @@ def _plan(
         if policy in ("update_old", "merge"):
             kept = without(stored_obj, cleared.get(uuid, set()))
             merged = overlay(kept, obj, deep=policy == "merge")
+            relabelled = relabel_problems(caller, stored_obj, merged, path)
+            if relabelled:
+                problems.extend(relabelled)
+                continue
         else:  # reject_new keeps what is stored, and says where the message differs
             merged = stored_obj
             differ = differences(stored_obj, obj)

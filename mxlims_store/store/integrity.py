@@ -12,13 +12,16 @@ Checked on the objects as they will be after the write, together with what is st
   proposal is allowed but reported as a warning (a dewar going out again).
 
 Every violation is reported, with the JSON path of the written object, all at once. Stored
-objects are read without the caller's scope so that a clash is always found; the problems name
-only the caller's own objects and the positions, never another object.
+objects of proposals the caller may not read are as absent to the rules (``visible``): a member
+learns nothing from a problem about another proposal's positions, capacities or barcodes (it
+cannot place anything in another proposal's container: such a link is refused as a missing
+object), and may use a barcode another proposal also uses, neither blocked nor told.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from mxlims_store.errors import Problem
@@ -72,8 +75,10 @@ class Checker:
         written: list[dict[str, Any]],
         path_of: dict[str, str],
         message_form: bool,
+        visible: Callable[[str | None], bool] | None = None,
     ) -> None:
         self.db = db
+        self.visible = visible
         self.written = {obj["uuid"]: obj for obj in written}
         self.path_of = path_of
         self.message_form = message_form
@@ -104,6 +109,8 @@ class Checker:
         found = []
         for document in await self.db.find(collection, query):
             obj = _object(document)
+            if self.visible is not None and not self.visible(obj["_proposal"]):
+                continue  # another proposal's: as if it were not stored
             self.known.setdefault(obj["uuid"], obj)
             found.append(self.known[obj["uuid"]])
         return found
@@ -341,8 +348,10 @@ async def check(
     path_of: dict[str, str],
     *,
     message_form: bool = True,
+    visible: Callable[[str | None], bool] | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """Problems (refusing the write) and warnings of writing ``written``: each object as it
-    will be stored (store form), with its owning proposal."""
+    will be stored (store form), with its owning proposal; stored objects of a proposal not
+    ``visible`` to the caller (``caller.may_read``) are left out of the rules."""
     objects = [{**obj, "_proposal": proposal} for obj, proposal in written]
-    return await Checker(db, objects, path_of, message_form).run()
+    return await Checker(db, objects, path_of, message_form, visible).run()

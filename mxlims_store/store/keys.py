@@ -29,6 +29,7 @@ from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import KEYS
 from mxlims_store.store.documents import META, now
 from mxlims_store.store.history import Operation, entry
+from mxlims_store.store.store_secret import KEY_DOCUMENTS, SECRET_ID
 
 PREFIX = "mxk"
 LAST_USE_EVERY = timedelta(minutes=1)
@@ -149,13 +150,14 @@ async def create(
 async def listed(db: Backend, caller: Caller) -> list[dict[str, Any]]:
     if not caller.is_admin:
         raise PermissionDenied("only an admin manages API keys")
-    return [public(d) for d in await db.find(KEYS, {}, sort=[("createdAt", 1)])]
+    found = await db.find(KEYS, KEY_DOCUMENTS, sort=[("createdAt", 1)])
+    return [public(d) for d in found]
 
 
 async def revoke(db: Backend, caller: Caller, key_id: str) -> dict[str, Any]:
     if not caller.is_admin:
         raise PermissionDenied("only an admin manages API keys")
-    found = await db.find(KEYS, {"_id": key_id}, limit=1)
+    found = await db.find(KEYS, {"_id": key_id}, limit=1) if key_id != SECRET_ID else []
     if not found:
         raise NotFound(f"no API key {key_id}")
     document = found[0]
@@ -170,7 +172,7 @@ async def revoke(db: Backend, caller: Caller, key_id: str) -> dict[str, Any]:
 
 
 async def count(db: Backend) -> int:
-    return await db.count(KEYS, {})
+    return await db.count(KEYS, KEY_DOCUMENTS)
 
 
 async def authenticate(db: Backend, presented: str | None) -> Caller:

@@ -85,11 +85,23 @@ async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
     proposals = {d[META].get("proposal") for d in found}
     if len(proposals) > 1:  # staff see every proposal: a scan must not land on the wrong one
         listed = ", ".join(sorted(str(p) for p in proposals))
+        candidates = [Problem(d["_id"], _candidate(d)) for d in found]
         raise Conflict(
             f"barcode {ref!r} is on objects of {len(proposals)} proposals ({listed}); "
-            "scan by uuid instead"
+            "choose one of the candidates and scan it by uuid",
+            candidates,
         )
     return found[0]
+
+
+def _candidate(document: dict[str, Any]) -> str:
+    """One object a scanned barcode may mean, as staff choose between them."""
+    meta = document[META]
+    name = f" {document['name']!r}" if document.get("name") else ""
+    return (
+        f"{document['mxlimsType']}{name} of proposal {meta.get('proposal')}, "
+        f"created {meta.get('createdAt')}"
+    )
 
 
 def _check(fields: dict[str, Any]) -> list[Problem]:

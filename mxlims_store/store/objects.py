@@ -24,6 +24,7 @@ from mxlims_store.store.collections import collection_of
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import merge_patch
+from mxlims_store.store.ownership import relabel_problems
 from mxlims_store.store.reads import fetch, locate
 
 FIXED_FIELDS = frozenset({"uuid", "mxlimsType"})
@@ -69,13 +70,16 @@ async def _update(
     before = from_document(document)
     after = merge_patch(before, changes)
     after.update({name: before[name] for name in FIXED_FIELDS})  # never changed, whatever was sent
+    problems += relabel_problems(caller, before, after, "")
     problems += storable_problems(after, "") or object_problems(after)
     problems += await _link_problems(
         db, caller, after, changed={k for k in changes if k in FOREIGN_KEY_FIELDS}
     )
     if not problems:  # the integrity rules need a valid object
         proposal = document[META].get("proposal")
-        broken, _ = await integrity.check(db, [(after, proposal)], {}, message_form=False)
+        broken, _ = await integrity.check(
+            db, [(after, proposal)], {}, message_form=False, visible=caller.may_read
+        )
         problems += broken
     if problems:
         raise InvalidMessage(problems)

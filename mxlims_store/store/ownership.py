@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mxlims_store.errors import Problem
 from mxlims_store.messages import ReadResult
 from mxlims_store.store.access import Caller
 from mxlims_store.store.documents import META
@@ -101,3 +102,24 @@ def _root_owner(obj: dict[str, Any], given: str | None, default: str | None) -> 
 def stored_owner(document: dict[str, Any]) -> str | None:
     proposal = document[META].get("proposal")
     return None if proposal is None else str(proposal)
+
+
+# Fields that say whose an object is: written by a member at creation (and refused there when
+# they name a proposal not its own), changed afterwards only by facility staff or an admin.
+OWNERSHIP_FIELDS = ("proposalCode",)
+
+
+def relabel_problems(
+    caller: Caller, before: dict[str, Any], after: dict[str, Any], path: str
+) -> list[Problem]:
+    """A member changing an ownership field of a stored object, on any write path."""
+    if caller.effective_role in ("staff", "admin"):
+        return []
+    return [
+        Problem(
+            f"{path}/{field}" if path else field,
+            "only facility staff or an admin may change whose this is",
+        )
+        for field in OWNERSHIP_FIELDS
+        if before.get(field) != after.get(field)
+    ]

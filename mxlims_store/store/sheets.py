@@ -9,11 +9,13 @@ from mxlims_store.answers import ImportReport
 from mxlims_store.errors import InvalidMessage, SheetProblem
 from mxlims_store.mappings import SheetExport, get_site, read_sheet
 from mxlims_store.mappings.checked import SheetDefaults, checked_sheet
+from mxlims_store.mappings.identities import keyed_by_store
 from mxlims_store.store import sheet_reupload as reupload
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.importer import Policy, import_message
 from mxlims_store.store.navigation import shipment_results
+from mxlims_store.store.store_secret import store_secret
 from mxlims_store.store.write_lock import one_at_a_time
 
 
@@ -61,6 +63,7 @@ async def import_sheet(
         warnings=noted,
         rows=rows,
     )
+    keyed_by_store(message, await store_secret(db))  # uuids another proposal cannot work out
     site_format = get_site(site)
     [shipment] = message["Shipment"].values()
     warnings = [str(w) for w in noted]

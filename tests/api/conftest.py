@@ -14,15 +14,30 @@ from fastapi import FastAPI
 
 from mxlims_store.api.main import create_app
 from mxlims_store.config import Settings
+from mxlims_store.store.backends.sqlite import create_database, database_file
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
+from mxlims_store.store.existence import make_private_dir
 
 BASE_URL = "http://testserver/api/v1"  # the API's prefix (/health is served there too)
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def make_settings(tmp_path: Path, *, new_store: bool = True, **overrides: Any) -> Settings:
+    """Settings of an embedded store in ``tmp_path`` (made there first unless ``new_store`` is
+    false: the API's start never creates one, as ``serve`` and ``init`` do)."""
     overrides.setdefault("data_dir", tmp_path / "data")
     overrides.setdefault("allowed_hosts", "testserver,localhost,127.0.0.1")
-    return Settings(_env_file=None, **overrides)
+    settings = Settings(_env_file=None, **overrides)
+    if new_store and not settings.mongodb_url:
+        make_store(settings)
+    return settings
+
+
+def make_store(settings: Settings) -> None:
+    """An empty embedded store where ``settings`` point, as `mxlims-store init` makes one."""
+    database = database_file(settings.data_dir, settings.database)
+    if not database.exists():
+        make_private_dir(settings.data_dir)
+        create_database(database, {})
 
 
 @asynccontextmanager

@@ -23,6 +23,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("MXLIMS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("MXLIMS_MONGODB_URL", raising=False)
     get_settings.cache_clear()
+    created = runner.invoke(app, ["init"])  # no command but init and serve makes a store
+    assert created.exit_code == 0, created.output
     yield tmp_path / "data"
     get_settings.cache_clear()
 
@@ -183,6 +185,7 @@ def test_provenance_and_export_cut_at_the_depth_limit_say_so_on_stderr(
     # the file imports into a fresh data directory
     monkeypatch.setenv("MXLIMS_DATA_DIR", str(tmp_path / "fresh"))
     get_settings.cache_clear()
+    assert run("init").exit_code == 0
     again = run("import", str(out), "--json")
     assert again.exit_code == 0, again.output
     assert json.loads(again.stdout)["created"] == {"ReflectionSet": MAX_DEPTH + 1}

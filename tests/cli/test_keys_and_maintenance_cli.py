@@ -18,7 +18,8 @@ def test_create_list_and_revoke_a_key() -> None:
     assert key["createdBy"].endswith("(cli)")
     listed = run("keys", "list")
     assert "hash" not in listed.stdout and key["key"] not in listed.stdout
-    assert [k["id"] for k in json.loads(listed.stdout)] == [key["id"]]
+    listed_keys = {k["name"]: k["id"] for k in json.loads(listed.stdout)}
+    assert listed_keys == {"first admin": listed_keys["first admin"], "Ada": key["id"]}  # init's
     revoked = run("keys", "revoke", key["id"])
     assert revoked.exit_code == 0 and json.loads(revoked.stdout)["revokedAt"]
 

@@ -9,7 +9,9 @@ import pytest
 
 from mxlims_store.errors import Conflict, MappingError
 from mxlims_store.mappings import read_sheet
+from mxlims_store.mappings.identities import keyed_by_store
 from mxlims_store.store import FindQuery, Store
+from mxlims_store.store.store_secret import store_secret
 from tests.mappings.mapping_helpers import fixture
 
 
@@ -23,6 +25,14 @@ def _without_line(data: bytes, contains: str) -> bytes:
     kept = [line for line in lines if contains not in line]
     assert len(kept) == len(lines) - 1
     return "".join(kept).encode()
+
+
+async def _as_the_store_reads(store: Store, data: bytes, name: str) -> dict[str, Any]:
+    """The sheet read as this store reads it: its uuids keyed with the store's secret (a
+    facility returning results into this store finds the same objects)."""
+    message = read_sheet("esrf", data, filename=name, proposal_code="mx2450")
+    keyed_by_store(message, await store_secret(store.db))
+    return message
 
 
 async def _count(store: Store, type_: str) -> int:
@@ -87,7 +97,7 @@ async def test_the_facility_return_of_a_sheet_shipment_gives_every_final_state(
     returns its MXLIMS results reusing them; one results file has every final state."""
     data, name = fixture("esrf")
     report = await store.import_sheet("esrf", data, filename=name, proposal="mx2450")
-    at_facility = read_sheet("esrf", data, filename=name, proposal_code="mx2450")
+    at_facility = await _as_the_store_reads(store, data, name)
     returned = _results_of(at_facility)
     default = await store.import_message(returned)  # reject_new: kept as stored, and said so
     assert default.differing["MxExperiment"] == 14 and default.created["CollectionSweep"] == 14
@@ -126,7 +136,7 @@ async def test_an_emptied_cell_removes_its_value_and_a_return_survives_a_reuploa
 ) -> None:
     data, name = fixture("esrf")
     first = await store.import_sheet("esrf", data, filename=name, proposal="mx2450")
-    returned = _results_of(read_sheet("esrf", data, filename=name, proposal_code="mx2450"))
+    returned = _results_of(await _as_the_store_reads(store, data, name))
     await store.import_message(returned, policy="merge")
     row = next(line for line in data.decode().splitlines() if "hewl_1102" in line)
     emptied = _edited(data, row, row.replace(',"small crystal, handle with care"', ","))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ def convert_if_legacy(data_dir: Path, database: str, target: Path) -> dict[str, 
     collections = read_legacy(data_dir, database)
     partial = target.with_name(target.name + ".converting")
     partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private, as new
     create_database(partial, {name: list(docs.values()) for name, docs in collections.items()})
     partial.replace(target)
     keep = data_dir / f"legacy-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"

@@ -33,6 +33,18 @@ from mxlims_store.errors import (
     WriteConflict,
 )
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.sqlite_commits import (
+    count_commit,
+    missing_commits,
+    note_count,
+    refuse_missing_commits,
+)
+from mxlims_store.store.backends.sqlite_files import (
+    database_problems,
+    integrity_lines,
+    reader_without_room,
+    write_backup,
+)
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
@@ -88,6 +100,9 @@ class SqliteBackend:
             connection = sqlite3.connect(
                 self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
             )
+            fallback = reader_without_room(connection, self.path)
+            if fallback is not None:  # a full disk: read the file as it is, retry next time
+                return fallback
             self._setup(connection)
             self._local.connection = connection
             with self._guard:
@@ -149,6 +164,7 @@ class SqliteBackend:
 
     def _prepare(self) -> None:
         connection = self._connection()
+        refuse_missing_commits(connection, self.path)  # a deleted or cut -wal (sqlite_commits)
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return  # nothing written: a read-only command leaves the file alone
@@ -250,10 +266,12 @@ class SqliteBackend:
         connection.execute("BEGIN IMMEDIATE")
         try:
             self.apply_or_refuse(connection, writes)
+            count = count_commit(connection)
             connection.execute("COMMIT")
         except BaseException:
             rollback(connection)
             raise
+        note_count(self.path, count)
         self.checkpoint_soon()
 
     def checkpoint_soon(self) -> None:
@@ -329,38 +347,28 @@ class SqliteBackend:
     # -- maintenance -----------------------------------------------------------------------
 
     async def backup(self, target: Path) -> dict[str, Any]:
-        """A consistent copy of the live database into ``target`` (SQLite's online backup)."""
-
-        def copy() -> dict[str, Any]:
-            partial = target.with_name(target.name + ".partial")
-            partial.unlink(missing_ok=True)
-            destination = sqlite3.connect(partial)
-            try:
-                self._connection().backup(destination)
-                pages = destination.execute("PRAGMA page_count").fetchone()[0]
-            finally:
-                destination.close()
-            partial.replace(target)
-            return {"file": str(target), "bytes": target.stat().st_size, "pages": pages}
-
-        return await self._run(copy)
+        """A consistent copy of the live database as the new file ``target`` (sqlite_files)."""
+        return await self._run(lambda: write_backup(self._connection(), target, self.path))
 
     async def check(self) -> list[str]:
         """Problems found by SQLite's integrity check and by reading every document back."""
+        tables = [table.name for table in self.tables.values()]
 
         def run() -> list[str]:
             connection = self._connection()
-            rows = connection.execute("PRAGMA integrity_check").fetchall()
-            problems = [row[0] for row in rows if row[0] != "ok"]
-            for table in self.tables.values():
-                bad = connection.execute(
-                    f'SELECT count(*) FROM "{table.name}" WHERE NOT json_valid(doc)'
-                ).fetchone()[0]
-                if bad:
-                    problems.append(f"{table.name}: {bad} document(s) are not valid JSON")
-            return problems
+            missing = missing_commits(connection, self.path)
+            return [*([missing] if missing else []), *database_problems(connection, tables)]
 
         return await self._run(run)
+
+    async def verify(self) -> None:
+        """At a server's start: a damaged file is refused before it serves (a quick check)."""
+        problems = await self._run(lambda: integrity_lines(self._connection(), quick=True))
+        if problems:
+            raise StoreBroken(
+                f"{self.path} is damaged ({problems[0]}); run `mxlims-store check`, or restore "
+                "a backup (`mxlims-store restore FILE`)"
+            )
 
 
 def create_database(path: Path, documents: dict[str, list[Document]]) -> None:

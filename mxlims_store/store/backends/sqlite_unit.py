@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.sqlite_commits import count_commit, note_count
 from mxlims_store.store.write_lock import checked_writes
 
 if TYPE_CHECKING:
@@ -30,7 +31,12 @@ SLOT_FIELD = {"puck": "positionInPuck", "multipin": "positionInPin", "dewar": "p
 
 
 def read_documents(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[Document]:
-    return [orjson.loads(row[0]) for row in connection.execute(sql, params).fetchall()]
+    try:
+        return [orjson.loads(row[0]) for row in connection.execute(sql, params).fetchall()]
+    except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
+        raise StoreBroken(
+            "a stored document is damaged; run `mxlims-store check`, or restore a backup"
+        ) from None
 
 
 class SqliteUnit:
@@ -90,13 +96,17 @@ async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) 
         connection = backend.writer_connection()
         await backend._run(connection.execute, "BEGIN IMMEDIATE")
         unit = SqliteUnit(backend, connection)
+        count = None
         try:
             result = await work(unit)
+            if unit.wrote:  # counted in the same transaction (a lost -wal is then detected)
+                count = await backend._run(count_commit, connection)
             await backend._run(connection.execute, "COMMIT")
         except BaseException:
             await backend._run(rollback, connection)
             raise
-        if unit.wrote:
+        if count is not None:
+            note_count(backend.path, count)
             backend.checkpoint_soon()
         return result
 

@@ -1,0 +1,89 @@
+"""Acknowledged commits are counted twice: inside the database and in a small file beside it.
+
+SQLite keeps the newest commits in the ``-wal`` file until a checkpoint copies them into the
+database. Deleting or cutting that file (while nothing has the store open, or by hand) loses
+them without a trace SQLite could see. So each commit also adds one to a counter in the
+database, in the same transaction, and then writes the count to ``<database>.commits``. Opening a
+database whose own count is below the file's means acknowledged commits are gone: the store
+refuses it with one line rather than serve an older store as if it were the whole one.
+
+The file is written after the commit, without waiting for the disk: after a power cut it may be
+behind the database (which is never taken for a loss), never ahead of it. Two processes that
+commit at once may write their counts in either order: the file is then behind, never ahead.
+A restore writes the restored count; ``init`` of a new database removes the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from pathlib import Path
+
+from mxlims_store.errors import StoreBroken
+
+TABLE = "store_commits"
+CREATE = f'CREATE TABLE IF NOT EXISTS "{TABLE}" (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER)'
+COUNT = (
+    f'INSERT INTO "{TABLE}" (id, n) VALUES (1, 1) '
+    "ON CONFLICT (id) DO UPDATE SET n = n + 1 RETURNING n"
+)
+
+
+def counter_file(database: Path) -> Path:
+    return database.with_name(database.name + ".commits")
+
+
+def count_commit(connection: sqlite3.Connection) -> int:
+    """Inside the commit's transaction: one more commit; the new count."""
+    connection.execute(CREATE)
+    return int(connection.execute(COUNT).fetchone()[0])
+
+
+def stored_count(connection: sqlite3.Connection) -> int:
+    try:
+        row = connection.execute(f'SELECT n FROM "{TABLE}" WHERE id = 1').fetchone()
+    except sqlite3.OperationalError:  # no commit counted yet (a store made before counting)
+        return 0
+    return int(row[0]) if row else 0
+
+
+def note_count(database: Path, count: int) -> None:
+    """After the commit: the count in the file beside the database (best effort: a full disk
+    leaves it behind, which only weakens the check)."""
+    target = counter_file(database)
+    partial = target.with_name(f"{target.name}.{os.getpid()}")
+    with contextlib.suppress(OSError):
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(f"{count}\n")
+        os.replace(partial, target)
+
+
+def noted_count(database: Path) -> int | None:
+    try:
+        return int(counter_file(database).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def missing_commits(connection: sqlite3.Connection, database: Path) -> str | None:
+    """One line when the database holds fewer commits than were acknowledged, else None."""
+    noted = noted_count(database)
+    if noted is None:
+        return None
+    stored = stored_count(connection)
+    if stored >= noted:
+        return None
+    return (
+        f"{noted - stored} acknowledged commit(s) are missing from {database}: its -wal file "
+        "was deleted or cut short, or an older copy was put in its place. Restore a backup "
+        f"(`mxlims-store restore FILE`), or to accept the database as it is, delete "
+        f"{counter_file(database)}"
+    )
+
+
+def refuse_missing_commits(connection: sqlite3.Connection, database: Path) -> None:
+    problem = missing_commits(connection, database)
+    if problem is not None:
+        raise StoreBroken(problem)

@@ -1,0 +1,185 @@
+"""The embedded store's file as a whole: backups, restores, and checking it for damage.
+
+- ``backup FILE`` writes a new file only: an existing path (a file, a device, a FIFO, the live
+  database or its ``-wal``/``-shm``) is refused, never overwritten. The copy is taken with
+  SQLite's online backup into a private temporary file beside the target, then linked into
+  place, which fails rather than replace anything that appeared meanwhile.
+- ``restore FILE`` is the way back: the file is checked (an mxlims-store database, undamaged)
+  and copied into the live database with SQLite's backup, which takes the database's write lock,
+  so a running server sees the restored store at its next read, never a half-copied one.
+- The health check reports SQLite's ``integrity_check`` and every damaged document in one line
+  each; a database too damaged to read is one line too, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from mxlims_store.errors import Conflict, StoreBroken
+from mxlims_store.store.backends.sqlite_commits import counter_file, note_count, stored_count
+from mxlims_store.store.existence import FILE_MODE
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+DAMAGED_SHOWN = 100  # damaged documents named per table; the rest are counted
+
+
+def live_files(database: Path) -> set[Path]:
+    """The database and the files SQLite keeps beside it, as absolute paths."""
+    base = database.resolve()
+    side = {base.with_name(base.name + suffix) for suffix in SIDE_FILES}
+    return {base, counter_file(base), *side}
+
+
+def refuse_backup_target(target: Path, database: Path) -> None:
+    """A backup goes to a new regular file in an existing directory, nothing else."""
+    if target.resolve() in live_files(database):
+        raise Conflict(f"{target} is the live database (or its journal): back up elsewhere")
+    if target.exists() or target.is_symlink():
+        kind = "file" if target.is_file() else "path that is not a regular file"
+        raise Conflict(f"{target} exists (a {kind}): a backup writes a new file only")
+    if not target.parent.is_dir():
+        raise Conflict(f"{target.parent} is not a directory: cannot write {target.name} there")
+
+
+def write_backup(connection: sqlite3.Connection, target: Path, database: Path) -> dict[str, Any]:
+    """A consistent copy of ``connection``'s database as the new file ``target``."""
+    refuse_backup_target(target, database)
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.close(descriptor)
+    try:
+        destination = sqlite3.connect(partial)
+        try:
+            connection.backup(destination)
+            pages = destination.execute("PRAGMA page_count").fetchone()[0]
+            destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            destination.close()
+        try:
+            os.link(partial, target)  # atomic, and never replaces what appeared meanwhile
+        except FileExistsError:
+            raise Conflict(
+                f"{target} appeared while the backup was written; nothing replaced"
+            ) from None
+        except OSError:  # a file system without hard links: rename, having looked first
+            refuse_backup_target(target, database)
+            os.rename(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return {"file": str(target), "bytes": target.stat().st_size, "pages": pages}
+
+
+def restore_from(source: Path, database: Path, schema_version: int) -> dict[str, Any]:
+    """Copy the backup ``source`` into the live ``database`` (created 0600 if it is missing)."""
+    if not source.is_file():
+        raise Conflict(f"{source} is not a regular file: nothing to restore from")
+    if source.resolve() in live_files(database):
+        raise Conflict(f"{source} is the live database itself: restore from a backup")
+    problems = file_problems(source, schema_version)
+    if problems:
+        raise StoreBroken(f"{source} cannot be restored: {problems[0]}")
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    writer = sqlite3.connect(database, timeout=30)
+    try:
+        writer.execute("PRAGMA journal_mode = WAL")
+        reader.backup(writer)
+        pages = writer.execute("PRAGMA page_count").fetchone()[0]
+        note_count(database, stored_count(writer))  # the restored store is the whole one now
+    finally:
+        reader.close()
+        writer.close()
+    return {"restored": str(source), "into": str(database), "pages": pages}
+
+
+def file_problems(path: Path, schema_version: int) -> list[str]:
+    """Why ``path`` is not an undamaged mxlims-store database (none: an empty list)."""
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        return [f"cannot open it ({error})"]
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0 or version > schema_version:
+            return [f"not an mxlims-store database of schema {schema_version} (it has {version})"]
+        return integrity_lines(connection, quick=True)
+    except sqlite3.Error as error:
+        return [f"not a readable SQLite database ({error})"]
+    finally:
+        connection.close()
+
+
+def integrity_lines(connection: sqlite3.Connection, *, quick: bool = False) -> list[str]:
+    """SQLite's own check, one line per problem it names (``quick``: without comparing
+    indexes with their tables, which reads much less)."""
+    pragma = "quick_check" if quick else "integrity_check"
+    try:
+        rows = connection.execute(f"PRAGMA {pragma}").fetchall()
+    except sqlite3.DatabaseError as error:
+        if "malformed JSON" in str(error):  # an expression index met a damaged document
+            return [f"sqlite {pragma}: stopped at a stored document that is not JSON"]
+        return [f"the database file is damaged: {error}"]
+    return [f"sqlite {pragma}: {row[0]}" for row in rows if row[0] != "ok"]
+
+
+def damaged_documents(connection: sqlite3.Connection, tables: Iterable[str]) -> list[str]:
+    """One line per stored document whose bytes are not JSON (at most a hundred per table,
+    then their count)."""
+    lines: list[str] = []
+    for table in tables:
+        try:
+            rows = connection.execute(
+                f'SELECT id FROM "{table}" WHERE NOT json_valid(doc) ORDER BY id'
+            ).fetchall()
+        except sqlite3.DatabaseError as error:
+            lines.append(f"{table}: cannot be read: {error}")
+            continue
+        for (uuid,) in rows[:DAMAGED_SHOWN]:
+            lines.append(f"{table} {uuid}: the stored document is damaged (not JSON)")
+        if len(rows) > DAMAGED_SHOWN:
+            lines.append(f"{table}: {len(rows) - DAMAGED_SHOWN} more damaged document(s)")
+    return lines
+
+
+def database_problems(connection: sqlite3.Connection, tables: Iterable[str]) -> list[str]:
+    """Everything wrong with the database file itself, one line each."""
+    problems = integrity_lines(connection)
+    with contextlib.suppress(sqlite3.DatabaseError):
+        problems += damaged_documents(connection, tables)
+    return problems
+
+
+def reader_without_room(
+    connection: sqlite3.Connection, database: Path
+) -> sqlite3.Connection | None:
+    """A connection that reads on a full disk, or None when ``connection`` works as it is.
+
+    Opening a store that nothing has open makes SQLite create its ``-wal`` and ``-shm`` files,
+    which a full disk refuses, and then even reads fail. When there is no ``-wal`` file (or an
+    empty one), all the data are in the database file itself: it is then read as an unchanging
+    file (no new files; a write on it is refused as read-only: "cannot write"). The
+    fallback is never kept: the next use tries the ordinary way again, which works once the
+    disk has room."""
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return None
+    except sqlite3.OperationalError as error:
+        code = getattr(error, "sqlite_errorname", "")
+        wal = database.with_name(database.name + "-wal")
+        unsaved = wal.exists() and wal.stat().st_size > 0  # writes not yet in the database
+        if not code.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL")) or unsaved:
+            raise
+    connection.close()
+    return sqlite3.connect(
+        f"{database.resolve().as_uri()}?mode=ro&immutable=1",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+    )

@@ -1,0 +1,64 @@
+"""Errors of the pages for people are pages, with the API's status for the same error."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+
+from mxlims_store.api.main import create_app
+from mxlims_store.store.backends.sqlite import database_file
+from tests.api.conftest import make_settings, running
+from tests.factories import shipment_message
+
+
+async def _signed_in(app: FastAPI, key: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    form = await client.get("/pages/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    answer = await client.post("/pages/login", data={"key": key, "csrf": csrf.group(1)})
+    assert answer.status_code == 303, answer.text
+    return client
+
+
+async def test_page_errors_are_pages_with_the_apis_status(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, lock_timeout=0.2)
+    app = create_app(settings)
+    async with running(app) as api:
+        key = api.headers["Authorization"].removeprefix("Bearer ")
+        assert (await api.post("/messages", json=shipment_message(1))).status_code == 201
+        pages = await _signed_in(app, key)
+        try:
+            unknown = await pages.get("/pages/no-such-page")
+            assert unknown.status_code == 404
+            assert unknown.headers["content-type"].startswith("text/html")
+            assert "no page /pages/no-such-page" in unknown.text
+
+            missing = await pages.get("/pages/objects/00000000-0000-4000-8000-000000000000")
+            assert missing.status_code == 404 and "text/html" in missing.headers["content-type"]
+
+            scan = await pages.get("/pages/scan")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', scan.text)
+            assert csrf is not None
+            other = sqlite3.connect(
+                database_file(settings.data_dir, "mxlims"), isolation_level=None
+            )
+            other.execute("BEGIN IMMEDIATE")  # another writer holds the store
+            try:
+                busy = await pages.post(
+                    "/pages/scan",
+                    data={"ref": "DW-1", "state": "received", "csrf": csrf.group(1)},
+                )
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            # the API answers a locked store 503 with Retry-After; so does the page
+            assert busy.status_code == 503, busy.text
+            assert "text/html" in busy.headers["content-type"]
+            assert busy.headers["retry-after"] == "5"
+        finally:
+            await pages.aclose()
