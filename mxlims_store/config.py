@@ -46,6 +46,35 @@ class Settings(BaseSettings):
         default=False,
         description="send the pages' session cookie over HTTPS only (set behind a TLS proxy)",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="server processes `serve` starts (any answers any request)",
+    )
+    build_slots: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="downloads (results files, exports, sheets) one worker builds at once",
+    )
+    build_wait: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="seconds a download waits for a build slot before a 503 with Retry-After",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (`*`: any); none by default",
+    )
+    failed_key_limit: int = Field(
+        default=30,
+        ge=1,
+        le=100000,
+        description="failed API keys or sign-ins one client address may send per minute (429)",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="largest accepted upload"
     )

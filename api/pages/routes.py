@@ -25,6 +25,8 @@ from mxlims_store.api.pages.session import (
     sign_out,
     signed_in,
 )
+from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.api.routes.navigation import message_download
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings import SheetDefaults, list_sites
 from mxlims_store.model.registry import MODEL_VERSION
@@ -98,18 +100,20 @@ async def login(
     if not csrf_ok(request, csrf):
         return refused_form(request)
     store: Store = request.app.state.store
+    await refuse_if_flooding(request)
     try:
         await store.authenticate(key.strip())
     except Unauthenticated:
+        await note_failure(request)
         return render(request, "login.html", 401, failed=True)
-    return RedirectResponse(sign_in(request, key.strip()), status_code=303)
+    return RedirectResponse(await sign_in(request, key.strip()), status_code=303)
 
 
 @router.post("/pages/logout")
 async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(request, csrf):
         return refused_form(request)
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse("/pages/login", status_code=303)
 
 
@@ -191,19 +195,14 @@ async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
 # -- downloads -------------------------------------------------------------------------------
 
 
-def _json_file(message: dict[str, Any], name: str) -> Response:
-    import orjson
-
-    body = orjson.dumps(message, option=orjson.OPT_INDENT_2)
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
-    return Response(body, media_type="application/json", headers=headers)
-
-
 @router.get("/pages/shipments/{uuid}/results.json")
 async def results_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        return _json_file(await store.shipment_results(uuid), f"shipment-{uuid}-results.json")
+        async def make() -> dict[str, Any]:
+            return await store.shipment_results(uuid)
+
+        name = f"shipment-{uuid}-results.json"
+        return await message_download(request, store, make, name, indent=True)
 
     return await shown(request, work)
 
@@ -211,7 +210,10 @@ async def results_file(request: Request, uuid: str, store: PageStore) -> Respons
 @router.get("/pages/objects/{uuid}/export.json")
 async def export_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        return _json_file(await store.export(uuid), f"{uuid}.json")
+        async def make() -> dict[str, Any]:
+            return await store.export(uuid)
+
+        return await message_download(request, store, make, f"{uuid}.json", indent=True)
 
     return await shown(request, work)
 

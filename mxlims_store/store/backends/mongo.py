@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError
 
 from mxlims_store.errors import InvalidMessage, Problem, WriteConflict
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.mongo_state import bump_generation
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
@@ -48,6 +49,8 @@ class BulkOutcome:
 
 class MongoDriver(Protocol):
     """The few calls the backend makes; a session is opaque and may be None."""
+
+    db: Any  # the database handle (server state uses its collections directly)
 
     async def command(self, name: str) -> Document: ...
     async def create_indexes(self, collection: str, indexes: list[IndexModel]) -> None: ...
@@ -183,10 +186,13 @@ class MongoBackend:
     async def commit(self, writes: Sequence[Write]) -> None:
         if not writes:
             return
-        if self.transactional:
-            await self._commit_in_transaction(list(writes))
-        else:
-            await self._commit_in_steps(list(writes))
+        try:
+            if self.transactional:
+                await self._commit_in_transaction(list(writes))
+            else:
+                await self._commit_in_steps(list(writes))
+        finally:  # also after a partial write on a standalone server: built downloads are stale
+            await bump_generation(self.driver.db, writes)
 
     async def _commit_in_transaction(self, writes: list[Write]) -> None:
         async def work(session: Any) -> None:

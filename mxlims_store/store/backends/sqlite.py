@@ -34,6 +34,7 @@ from mxlims_store.errors import (
 )
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
+from mxlims_store.store.backends.sqlite_state import STATE_SCHEMA, bump_generation
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
     ids_present,
@@ -45,7 +46,7 @@ from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-SCHEMA_VERSION = 3  # 2: api_keys, 3: events
+SCHEMA_VERSION = 4  # 2: api_keys, 3: events, 4: server state and generation
 
 
 def _encode(document: Any) -> str:
@@ -152,6 +153,8 @@ class SqliteBackend:
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
+            for statement in STATE_SCHEMA:
+                connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
@@ -218,6 +221,7 @@ class SqliteBackend:
             lost = self._apply(connection, writes)
             if lost:
                 raise WriteConflict(lost)
+            bump_generation(connection, writes)  # cached downloads built before are stale now
             connection.execute("COMMIT")
         except BaseException:
             _rollback(connection)
