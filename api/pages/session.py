@@ -156,6 +156,7 @@ async def signed_in(request: Request) -> Caller | None:
         await sign_out(request)
         return None
     request.state.caller = caller
+    request.state.key_id = entry.value["keyId"]
     return caller
 
 
