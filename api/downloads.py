@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
+import secrets
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -31,6 +32,8 @@ from mxlims_store.store import Store
 from mxlims_store.store.server_state import ServerState, server_state
 
 KIND = "download"
+BUILDING = "download-building"  # which worker builds a download now: the others wait for it
+POLL = 0.2  # seconds between looks for another worker's build
 KEPT_FOR = 24 * 3600.0  # seconds an unused built download stays in the store
 STREAM_CHUNK = 64 * 1024
 VARY = "Authorization, X-API-Key, Cookie, Accept-Encoding"
@@ -165,21 +168,45 @@ async def _built_once(
         running = asyncio.get_running_loop().create_future()
         gate.inflight[etag] = running
         try:
+            found = await _built_elsewhere(gate, state, etag)
+            if found is not None:
+                running.set_result(found)
+                return {"headers": found.headers, "media": found.media_type}, found.content
             async with gate.slot():
                 built = await build()
                 body = await asyncio.to_thread(_compress, built)
                 value = {"headers": built.headers, "media": built.media_type}
                 await state.put(KIND, etag, value, ttl=KEPT_FOR, body=body, owner=slot)
                 await state.delete_owned(KIND, slot, keep=etag)
+                await state.delete(BUILDING, etag)
                 running.set_result(Built(body, built.media_type, built.headers))
         except BaseException as error:
             running.set_exception(error)
             running.exception()  # retrieved: waiters get it, nobody else must
+            if isinstance(error, Exception):  # other workers must not wait for it
+                await state.delete(BUILDING, etag)
             raise
         finally:
             gate.inflight.pop(etag, None)
     shared = await asyncio.shield(running)
     return {"headers": shared.headers, "media": shared.media_type}, shared.content
+
+
+async def _built_elsewhere(gate: BuildGate, state: ServerState, etag: str) -> Built | None:
+    """When another worker is building the same download, its copy once it is in the store
+    (None: this worker builds it; also when the other one takes longer than a build may)."""
+    claim = secrets.token_hex(8)
+    holder = await state.add(BUILDING, etag, {"by": claim}, ttl=gate.wait)
+    if holder.value.get("by") == claim:
+        return None
+    for _ in range(int(gate.wait / POLL)):
+        await asyncio.sleep(POLL)
+        entry = await state.get(KIND, etag)
+        if entry is not None:
+            return Built(entry.body or b"", entry.value["media"], entry.value["headers"])
+        if await state.get(BUILDING, etag) is None:  # it failed, or gave up
+            return None
+    return None
 
 
 async def _inflated(body: bytes) -> AsyncIterator[bytes]:

@@ -84,6 +84,9 @@ def lifespan_for(
 def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_store) -> FastAPI:
     """The API over the store ``opener(settings)`` yields (default: MongoDB or embedded)."""
     settings = settings or get_settings()
+    # The event loop shares the interpreter with the threads that build downloads and read
+    # the database: a shorter switch interval lets it answer others (/health) in between.
+    sys.setswitchinterval(0.001)
     # FastAPIOffline: Swagger UI 5 and ReDoc served from the installed package, so /docs works
     # on a beamline network that cannot reach a CDN.
     app = FastAPIOffline(

@@ -103,9 +103,12 @@ async def _burst(client: httpx.AsyncClient, path: str, n: int, concurrency: int)
     async def worker() -> None:
         for _ in jobs:
             start = time.perf_counter()
-            answer = await client.get(path)
+            # read as sent (gzip), not decoded: the client shares the machine with the server
+            async with client.stream("GET", path) as answer:
+                async for _ in answer.aiter_raw():
+                    pass
             if answer.status_code != 200:
-                raise RuntimeError(f"GET {path}: {answer.status_code} {answer.text[:300]}")
+                raise RuntimeError(f"GET {path}: {answer.status_code}")
             seconds.append(time.perf_counter() - start)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -186,6 +189,11 @@ async def measure(
             log(f"downloads: concurrency {concurrency}: {out[f'c{concurrency}']}")
         await asyncio.sleep(10)
         out["vmrss_tree_10s_after_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+    # new connections: the server closed the idle ones meanwhile (its keep-alive timeout)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, trust_env=False, timeout=600, limits=limits
+    ) as client:
+        results = f"/api/v1/shipments/{plan['shipment']}/results"
 
         n = 64 * plan["rounds"]
         start = time.perf_counter()

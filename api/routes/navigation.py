@@ -113,6 +113,7 @@ async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> Links:
 async def get_object_provenance(
     uuid: ObjectUuid,
     store: StoreDep,
+    request: Request,
     response: Response,
     direction: Annotated[
         Direction, Query(description="up: what it comes from; down: what came of it")
@@ -122,7 +123,8 @@ async def get_object_provenance(
     """Every object reached from this one, with its depth and the link that reached it. A
     walk stops after 64 levels; then the steps where it stopped list the links not followed
     (`cut`) and `X-MXLIMS-Truncated` says so."""
-    steps = await store.provenance(uuid, direction=direction, depth=depth)
+    async with request.app.state.build_gate.slot():  # a tree of thousands: one of the slots
+        steps = await store.provenance(uuid, direction=direction, depth=depth)
     response.headers.update(truncation_headers(steps.cut))
     return list(steps)
 
