@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import FastAPI
 
@@ -197,3 +198,34 @@ async def test_the_cookie_is_secure_over_tls(tmp_path: Path) -> None:
                 page = await browser.get("/pages/login")
                 cookie = page.headers["set-cookie"].lower()
                 assert ("; secure" in cookie) is secure, cookie
+
+
+async def test_upload_drafts_wait_in_the_store_within_a_quota(app: FastAPI) -> None:
+    async with running(app) as admin:
+        key = await _key(admin, "ada", ["mx1234"])
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as browser:
+            await _sign_in(browser, key)
+            form = await browser.get("/pages/upload")
+            csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            state = server_state(app.state.store.db)
+            tokens = []
+            for n in range(6):
+                body = orjson.dumps(shipment_message(1, proposal="mx1234"))
+                checked = await browser.post(
+                    "/pages/upload",
+                    data={"kind": "message", "csrf": csrf, "policy": "reject_new"},
+                    files={"file": (f"s{n}.json", body, "application/json")},
+                )
+                assert checked.status_code == 200, checked.text
+                tokens.append(checked.text.split('name="staged" value="', 1)[1].split('"', 1)[0])
+            assert all(tokens[:5]) and tokens[5] == ""  # the sixth cannot wait: over the quota
+            assert "at most 5 checked uploads" in checked.text
+            assert (await state.usage("upload-draft", key.split(".")[1]))[0] == 5
+            stored = await browser.post(
+                "/pages/upload",
+                data={"kind": "message", "csrf": csrf, "policy": "reject_new", "staged": tokens[0]},
+            )
+            assert stored.status_code == 200 and "Nothing was stored" not in stored.text
+            assert (await state.usage("upload-draft"))[0] == 4  # taken: gone from the store
