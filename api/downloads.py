@@ -35,6 +35,7 @@ KIND = "download"
 BUILDING = "download-building"  # which worker builds a download now: the others wait for it
 POLL = 0.2  # seconds between looks for another worker's build
 KEPT_FOR = 24 * 3600.0  # seconds an unused built download stays in the store
+CACHE_BYTES = 1024**3  # what built downloads may take of the store; beyond, served unkept
 STREAM_CHUNK = 64 * 1024
 VARY = "Authorization, X-API-Key, Cookie, Accept-Encoding"
 
@@ -176,8 +177,9 @@ async def _built_once(
                 built = await build()
                 body = await asyncio.to_thread(_compress, built)
                 value = {"headers": built.headers, "media": built.media_type}
-                await state.put(KIND, etag, value, ttl=KEPT_FOR, body=body, owner=slot)
-                await state.delete_owned(KIND, slot, keep=etag)
+                await state.delete_owned(KIND, slot, keep=etag)  # this download's old versions
+                if (await state.usage(KIND))[1] + len(body) <= CACHE_BYTES:
+                    await state.put(KIND, etag, value, ttl=KEPT_FOR, body=body, owner=slot)
                 await state.delete(BUILDING, etag)
                 running.set_result(Built(body, built.media_type, built.headers))
         except BaseException as error:
