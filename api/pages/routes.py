@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mxlims_store.api.downloads import Built, cached_download
 from mxlims_store.api.pages.session import (
     csrf_ok,
     csrf_token,
@@ -239,15 +240,17 @@ async def sheet(
     defaults = SheetDefaults(proposal=proposal or None, puck_type=puck_type or None)
     download = bool(request.query_params.get("download"))
 
+    async def sheet_file() -> Built:
+        exported = await store.export_sheet(site, uuid, fmt=fmt, defaults=defaults, draft=False)
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
+        name += exported.filename_extension
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Built(exported.content, exported.media_type, headers)
+
     async def work() -> Response:
-        exported = await store.export_sheet(
-            site, uuid, fmt=fmt, defaults=defaults, draft=not download
-        )
-        if download:
-            name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
-            name += exported.filename_extension
-            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-            return Response(exported.content, media_type=exported.media_type, headers=headers)
+        if download:  # built once per change of the store, like the API's downloads
+            return await cached_download(request, store, sheet_file)
+        exported = await store.export_sheet(site, uuid, fmt=fmt, defaults=defaults, draft=True)
         return render(
             request, "sheet.html", uuid=uuid, site=site, fmt=fmt, exported=exported,
             sites=list_sites(), proposal=proposal, puck_type=puck_type,

@@ -229,3 +229,25 @@ async def test_upload_drafts_wait_in_the_store_within_a_quota(app: FastAPI) -> N
             )
             assert stored.status_code == 200 and "Nothing was stored" not in stored.text
             assert (await state.usage("upload-draft"))[0] == 4  # taken: gone from the store
+
+
+async def test_the_pages_downloads_are_cached_too(app: FastAPI) -> None:
+    async with running(app) as admin:
+        shipment = shipment_message(2, proposal="mx1234")
+        await admin.post("/messages", json=shipment)
+        uuid = shipment["Shipment"]["Shipment1"]["uuid"]
+        key = await _key(admin, "ada", ["mx1234"])
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as browser:
+            await _sign_in(browser, key)
+            for path in (
+                f"/pages/shipments/{uuid}/results.json",
+                f"/pages/shipments/{uuid}/sheet?site=dls&download=1&puck_type=unipuck",
+            ):
+                first = await browser.get(path)
+                assert first.status_code == 200, first.text[:300]
+                assert "attachment" in first.headers["content-disposition"]
+                again = await browser.get(path, headers={"If-None-Match": first.headers["etag"]})
+                assert again.status_code == 304
+            assert "no-store" in first.headers["cache-control"]  # never kept by a browser
