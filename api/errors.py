@@ -65,11 +65,16 @@ DESCRIPTIONS: dict[int, str] = {
     415: "Body is not JSON",
     422: "Invalid input; `problems` lists every problem with its path",
     428: "The write needs an If-Match header with the object's ETag",
+    429: "Too many invalid API keys from this address (`MXLIMS_FAILED_KEY_LIMIT` a minute)",
     500: "A bug (logged on the server); the body never holds a stack trace",
     503: "The store cannot take the request now (unreachable, locked, disk full or read-only)",
 }
 
-ERROR_HEADERS = {401: {"WWW-Authenticate": "Bearer"}, 503: {"Retry-After": "5"}}
+ERROR_HEADERS = {
+    401: {"WWW-Authenticate": "Bearer"},
+    429: {"Retry-After": "60"},
+    503: {"Retry-After": "5"},
+}
 _HEADERS = ERROR_HEADERS
 
 # Declared on every route: the body limit applies to any request, and a bug is still an ErrorBody.
@@ -105,6 +110,8 @@ class ApiError(Exception):
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route: each code with its :class:`ErrorBody` model."""
+    if 401 in codes:  # a route that checks keys also counts the invalid ones per address
+        codes = (*codes, 429)
     return {code: {"model": ErrorBody, "description": DESCRIPTIONS[code]} for code in sorted(codes)}
 
 

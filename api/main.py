@@ -17,13 +17,15 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from mxlims_store.api import openapi, pages
 from mxlims_store.api.body import BodyLimit
+from mxlims_store.api.downloads import BuildGate
 from mxlims_store.api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
 from mxlims_store.api.head import HeadAsGet
+from mxlims_store.api.hosts import AllowedHosts
 from mxlims_store.api.key_first import KeyFirst
+from mxlims_store.api.pages.session import load_secrets
 from mxlims_store.api.params import utf8_query
 from mxlims_store.api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
 from mxlims_store.api.slow_clients import BodyTimeout
@@ -66,6 +68,7 @@ def lifespan_for(
                 raise StoreUnavailable(
                     f"cannot open {describe_store(settings)}: {type(error).__name__}: {error}"
                 ) from error
+            await load_secrets(app, app.state.store)  # shared by every worker, from the store
             written = await first_admin_key(app.state.store, settings.data_dir)
             if written is not None:
                 print(  # once, plainly: the only way to the first key
@@ -82,6 +85,9 @@ def lifespan_for(
 def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_store) -> FastAPI:
     """The API over the store ``opener(settings)`` yields (default: MongoDB or embedded)."""
     settings = settings or get_settings()
+    # The event loop shares the interpreter with the threads that build downloads and read
+    # the database: a shorter switch interval lets it answer others (/health) in between.
+    sys.setswitchinterval(0.001)
     # FastAPIOffline: Swagger UI 5 and ReDoc served from the installed package, so /docs works
     # on a beamline network that cannot reach a CDN.
     app = FastAPIOffline(
@@ -94,6 +100,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
         openapi_url=f"{API_PREFIX}/openapi.json",  # what the API is; /docs shows it to people
     )
     app.state.settings = settings
+    app.state.build_gate = BuildGate(settings.build_slots, settings.build_wait)
     install_error_handlers(app)
     app.add_middleware(KeyFirst, prefix=API_PREFIX)  # innermost: after the host check, limits
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -118,7 +125,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
         )
     hosts = split_list(settings.allowed_hosts)
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+        app.add_middleware(AllowedHosts, allowed_hosts=hosts)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for router in ROOT_ROUTERS:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mxlims_store.errors import MxlimsError
 
 
 def default_data_dir() -> Path:
@@ -46,6 +50,35 @@ class Settings(BaseSettings):
         default=False,
         description="send the pages' session cookie over HTTPS only (set behind a TLS proxy)",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="server processes `serve` starts (any answers any request)",
+    )
+    build_slots: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="downloads (results files, exports, sheets) one worker builds at once",
+    )
+    build_wait: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="seconds a download waits for a build slot before a 503 with Retry-After",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed (`*`: any); none by default",
+    )
+    failed_key_limit: int = Field(
+        default=30,
+        ge=1,
+        le=100000,
+        description="failed API keys or sign-ins one client address may send per minute (429)",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024 * 1024, ge=1024, description="largest accepted upload"
     )
@@ -63,11 +96,85 @@ class Settings(BaseSettings):
         description="seconds a whole request body may take (64 MiB at about 1 Mbit/s)",
     )
 
+    @field_validator("mongodb_url")
+    @classmethod
+    def _mongodb_url(cls, url: str | None) -> str | None:
+        """A MongoDB URL is checked here, before anything is opened or created."""
+        if url is None or not url.strip():
+            return None
+        if not url.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError("must start with mongodb:// or mongodb+srv://")
+        if url.startswith("mongodb://"):  # +srv would need a DNS lookup: the start checks it
+            from pymongo.errors import ConfigurationError, InvalidURI
+            from pymongo.uri_parser import parse_uri
+
+            try:
+                parse_uri(url)
+            except (InvalidURI, ConfigurationError, ValueError) as error:
+                raise ValueError(str(error).split("\n")[0]) from None
+        return url
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, text: str) -> str:
+        for pattern in split_list(text):
+            misplaced = "*" in pattern[1:] or (pattern[:1] == "*" and pattern[:2] != "*.")
+            if pattern != "*" and misplaced:
+                raise ValueError(f"{pattern!r}: a wildcard may only begin a name, as *.example.org")
+        return text
+
+
+ACCEPTS_OF_TYPE = {bool: "true or false", Path: "a directory path"}
+ACCEPTS = {
+    "database": "1 to 64 letters, digits, _ or -",
+    "mongodb_url": "a URL mongodb://[user:password@]host[:port][/?options] or mongodb+srv://...",
+    "allowed_hosts": "comma-separated host names, *.domain.org, or *",
+}
+
+
+class SettingsError(MxlimsError):
+    """Settings that cannot be used: one line per setting, naming its variable."""
+
+
+def _what_it_accepts(name: str) -> str:
+    field = Settings.model_fields[name]
+    if name in ACCEPTS:
+        return ACCEPTS[name]
+    if field.annotation in (int, float):
+        kind = "a whole number" if field.annotation is int else "a number"
+        low = next(
+            (getattr(m, a) for m in field.metadata for a in ("ge", "gt") if hasattr(m, a)), None
+        )
+        high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
+        if low is not None and high is not None:
+            return f"{kind} from {low:g} to {high:g}"
+        return kind + (f" of at least {low:g}" if low is not None else "")
+    return next(
+        (text for kind, text in ACCEPTS_OF_TYPE.items() if field.annotation is kind), "text"
+    )
+
+
+def _one_line(error: Mapping[str, Any]) -> str:
+    loc = error.get("loc") or ("?",)
+    name = str(loc[0])
+    given = error.get("input")
+    if name == "mongodb_url" and isinstance(given, str):  # never print a password
+        given = _hide_password(given)
+    reason = str(error.get("msg", "")).removeprefix("Value error, ")
+    if error.get("type") == "string_pattern_mismatch":
+        reason = "not accepted"
+    accepts = _what_it_accepts(name) if name in Settings.model_fields else "?"
+    return f"MXLIMS_{name.upper()}={given!r}: {reason} (it takes {accepts})"
+
+
+def _hide_password(url: str) -> str:
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
+
 
 def describe_store(settings: Settings) -> str:
     """Where the store lives, for messages: any password in a MongoDB URL is hidden."""
     if settings.mongodb_url:
-        return "MongoDB at " + re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", settings.mongodb_url)
+        return "MongoDB at " + _hide_password(settings.mongodb_url)
     return f"the embedded store in {settings.data_dir}"
 
 
@@ -77,4 +184,8 @@ def split_list(text: str) -> list[str]:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment (and ``.env``); SettingsError names every bad one."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError("; ".join(_one_line(e) for e in error.errors())) from None

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from mxlims_store.api.downloads import Built, cached_download
 from mxlims_store.api.errors import ERROR_HEADERS, status_of
 from mxlims_store.api.pages.session import (
     csrf_ok,
@@ -27,6 +28,8 @@ from mxlims_store.api.pages.session import (
     signed_in,
 )
 from mxlims_store.api.pages.summaries import EXAMPLES, grouped_problems, losses_by_kind
+from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.api.routes.navigation import message_download
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings import SheetDefaults, list_sites
 from mxlims_store.model.registry import MODEL_VERSION
@@ -107,18 +110,20 @@ async def login(
     if not csrf_ok(request, csrf):
         return refused_form(request)
     store: Store = request.app.state.store
+    await refuse_if_flooding(request)
     try:
         await store.authenticate(key.strip())
     except Unauthenticated:
+        await note_failure(request)
         return render(request, "login.html", 401, failed=True)
-    return RedirectResponse(sign_in(request, key.strip()), status_code=303)
+    return RedirectResponse(await sign_in(request, key.strip()), status_code=303)
 
 
 @router.post("/pages/logout")
 async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
     if not csrf_ok(request, csrf):
         return refused_form(request)
-    sign_out(request)
+    await sign_out(request)
     return RedirectResponse("/pages/login", status_code=303)
 
 
@@ -162,19 +167,14 @@ async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
 # -- downloads -------------------------------------------------------------------------------
 
 
-def _json_file(message: dict[str, Any], name: str) -> Response:
-    import orjson
-
-    body = orjson.dumps(message, option=orjson.OPT_INDENT_2)
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)
-    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
-    return Response(body, media_type="application/json", headers=headers)
-
-
 @router.get("/pages/shipments/{uuid}/results.json")
 async def results_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        return _json_file(await store.shipment_results(uuid), f"shipment-{uuid}-results.json")
+        async def make() -> dict[str, Any]:
+            return await store.shipment_results(uuid)
+
+        name = f"shipment-{uuid}-results.json"
+        return await message_download(request, store, make, name, indent=True)
 
     return await shown(request, work)
 
@@ -182,7 +182,10 @@ async def results_file(request: Request, uuid: str, store: PageStore) -> Respons
 @router.get("/pages/objects/{uuid}/export.json")
 async def export_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        return _json_file(await store.export(uuid), f"{uuid}.json")
+        async def make() -> dict[str, Any]:
+            return await store.export(uuid)
+
+        return await message_download(request, store, make, f"{uuid}.json", indent=True)
 
     return await shown(request, work)
 
@@ -209,15 +212,17 @@ async def sheet(
     defaults = SheetDefaults(proposal=proposal or None, puck_type=puck_type or None)
     download = bool(request.query_params.get("download"))
 
+    async def sheet_file() -> Built:
+        exported = await store.export_sheet(site, uuid, fmt=fmt, defaults=defaults, draft=False)
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
+        name += exported.filename_extension
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return Built(exported.content, exported.media_type, headers)
+
     async def work() -> Response:
-        exported = await store.export_sheet(
-            site, uuid, fmt=fmt, defaults=defaults, draft=not download
-        )
-        if download:
-            name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
-            name += exported.filename_extension
-            headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-            return Response(exported.content, media_type=exported.media_type, headers=headers)
+        if download:  # built once per change of the store, like the API's downloads
+            return await cached_download(request, store, sheet_file)
+        exported = await store.export_sheet(site, uuid, fmt=fmt, defaults=defaults, draft=True)
         kinds = losses_by_kind(exported.losses)
         shown_kind = kinds[loss - 1] if 0 < loss <= len(kinds) else None
         named = [x.uuid for k in kinds for x in k.losses[:EXAMPLES] if x.uuid]

@@ -1,15 +1,15 @@
 """The pages' session: who is signed in, the store acting as them, CSRF tokens, safe headers.
 
-The browser holds only a signed cookie with a random session id (and the CSRF token); the API
-key it stands for stays on the server, in memory. Signing out forgets it there, so a copied
-cookie is worth nothing afterwards; a restart signs everybody out. Every page checks the key
-again, so a revoked key ends its sessions at the next click.
+The browser holds only a signed cookie with a random session id (and the CSRF token); the
+store keeps the session (the id of the key it stands for, never the key), so every worker
+knows it. Signing out deletes it there, so a copied cookie is worth nothing afterwards, on every
+worker at once. Every page checks the key again, so a revoked key ends its sessions at the next
+click.
 """
 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mxlims_store.config import Settings
 from mxlims_store.errors import Unauthenticated
 from mxlims_store.store import Caller, Store
+from mxlims_store.store.server_state import ServerState, server_state
 
 STATIC = Path(__file__).parent / "static"
-SECRET_FILE = "session-secret"
 _HEADERS = [
     (b"cache-control", b"no-store"),  # proposal data must not outlive sign-out in a cache
     (b"x-frame-options", b"DENY"),
@@ -60,40 +60,54 @@ class PageHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def session_secret(data_dir: Path) -> str:
-    """The key that signs session cookies: made once, kept beside the data (mode 0600)."""
-    path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_text().strip()
-    secret = secrets.token_urlsafe(48)
-    if not data_dir.is_dir():  # no store there: the start refuses it; never create it here
-        return secret
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker made it meanwhile
-        return path.read_text().strip()
-    except OSError:
-        return secret
-    try:
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secret + "\n")
-    except OSError:  # a full disk: sessions of this process only, rather than no server
-        path.unlink(missing_ok=True)
-        return secret
-    return secret
+SESSION_KIND = "page-session"
+SESSION_TTL = 12 * 3600.0
+FOREVER = 100 * 365 * 24 * 3600.0
+
+
+async def load_secrets(app: FastAPI, store: Store) -> None:
+    """The keys that sign session cookies and download ETags: made once, kept in the store, so
+    that every worker (and host) signs alike; read once at start."""
+    state = server_state(store.db)
+    for name in ("session", "downloads"):
+        made = {"value": secrets.token_urlsafe(48)}
+        entry = await state.add("secret", name, made, ttl=FOREVER)
+        setattr(app.state, f"{name.removesuffix('s')}_secret", entry.value["value"])
+
+
+class StoreSecretSessions:
+    """Starlette's signed-cookie sessions, signed with the store's secret (known once the
+    lifespan has opened the store). The cookie is ``Secure`` when the request came over TLS
+    (directly, or through a trusted proxy saying so) or always with MXLIMS_SECURE_COOKIES."""
+
+    def __init__(self, app: ASGIApp, secure_always: bool) -> None:
+        self.app, self.secure_always = app, secure_always
+        self._inner: dict[bool, SessionMiddleware] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not self._inner:
+            secret = scope["app"].state.session_secret
+            self._inner = {
+                secure: SessionMiddleware(
+                    self.app,
+                    secret_key=secret,
+                    session_cookie="mxlims_session",
+                    same_site="strict",
+                    https_only=secure,
+                    max_age=int(SESSION_TTL),
+                )
+                for secure in (False, True)
+            }
+        secure = self.secure_always or scope.get("scheme") == "https"
+        await self._inner[secure](scope, receive, send)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    app.state.page_sessions = {}  # session id -> API key, in this process's memory only
     app.add_middleware(PageHeaders)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret(settings.data_dir),
-        session_cookie="mxlims_session",
-        same_site="strict",
-        https_only=settings.secure_cookies,
-        max_age=12 * 3600,
-    )
+    app.add_middleware(StoreSecretSessions, secure_always=settings.secure_cookies)
     app.mount("/pages/static", StaticFiles(directory=STATIC), name="pages-static")
 
     async def sign_in_first(request: Request, exc: Exception) -> RedirectResponse:
@@ -104,33 +118,46 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(SignInFirst, sign_in_first)
 
 
-def sign_in(request: Request, key: str) -> str:
-    """Start a session for ``key``; the page to go to next."""
+def _state(request: Request) -> ServerState:
+    return server_state(request.app.state.store.db)
+
+
+async def sign_in(request: Request, key: str) -> str:
+    """Start a session for ``key`` (the store keeps the key's id, never the key); the page to
+    go to next."""
     after = request.session.get("next")
     request.session.clear()  # a new session for the signed-in key (no fixation)
     sid = secrets.token_urlsafe(32)
-    request.app.state.page_sessions[sid] = key
+    key_id = key.split(".")[1]
+    await _state(request).put(SESSION_KIND, sid, {"keyId": key_id}, ttl=SESSION_TTL, owner=key_id)
     request.session["sid"] = sid
     return after if isinstance(after, str) and after.startswith("/pages/") else "/pages/shipments"
 
 
-def sign_out(request: Request) -> None:
-    request.app.state.page_sessions.pop(request.session.get("sid"), None)
+async def sign_out(request: Request) -> None:
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        await _state(request).delete(SESSION_KIND, sid)  # on every worker at once
     request.session.clear()
 
 
 async def signed_in(request: Request) -> Caller | None:
     """The caller of the session, or None (no session, or its key no longer valid)."""
-    key = request.app.state.page_sessions.get(request.session.get("sid"))
-    if not key:
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
+        return None
+    entry = await _state(request).get(SESSION_KIND, sid)
+    if entry is None:
+        request.session.clear()
         return None
     store: Store = request.app.state.store
     try:
-        caller = await store.authenticate(key)
+        caller = await store.authenticate_id(entry.value["keyId"])
     except Unauthenticated:  # revoked or expired since signing in
-        sign_out(request)
+        await sign_out(request)
         return None
     request.state.caller = caller
+    request.state.key_id = entry.value["keyId"]
     return caller
 
 

@@ -3,10 +3,7 @@ what a scanned barcode has been through."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import time
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Form, Request, UploadFile
@@ -28,6 +25,7 @@ from mxlims_store.mappings import list_sites
 from mxlims_store.messages.jsontext import loads
 from mxlims_store.store import POLICIES, Policy
 from mxlims_store.store.logistics import STATES
+from mxlims_store.store.server_state import server_state
 
 # -- writing: upload (dry run first), events ---------------------------------------------------
 
@@ -38,50 +36,44 @@ async def upload_form(request: Request, store: PageStore) -> HTMLResponse:
 
 
 KINDS = ("sheet", "message")
+DRAFT_KIND = "upload-draft"
+STAGED_FOR = 3600.0  # seconds a checked upload waits for its "Store it"
+DRAFTS_PER_CALLER = 5  # checked uploads one key may have waiting
+DRAFT_BYTES_PER_CALLER = 4 * MAX_UPLOAD
+DRAFT_BYTES_TOTAL = 1024 * 1024 * 1024  # what all waiting uploads may take of the store
 # the API's defaults (POST /messages, POST /sheets/{site}): a sheet uploaded again corrects
 # its shipment; a message keeps what is stored and says what differs
 DEFAULT_POLICY = {"sheet": "update_old", "message": "reject_new"}
 LISTED = 500  # objects listed per outcome on the dry run's page
-STAGED_FOR = 24 * 3600  # seconds an upload waits for its "Store it"
 
 
-def _staging(request: Request) -> Path:
-    folder: Path = request.app.state.settings.data_dir / "uploads"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
-
-
-def _stage(request: Request, data: bytes) -> str:
-    """Keep a checked upload on the server until the person confirms it (a form field could
-    not carry it: browsers and Starlette cap a field at 1 MB); forget stale ones."""
-    folder = _staging(request)
-    now = time.time()
-    for old in folder.iterdir():
-        if now - old.stat().st_mtime > STAGED_FOR:
-            old.unlink(missing_ok=True)
+async def _stage(request: Request, data: bytes) -> str | None:
+    """Keep a checked upload in the store until the person confirms it (a form field could
+    not carry it: browsers and Starlette cap a field at 1 MB), so any worker can store it; None
+    when the caller's quota or the total cap is reached. Drafts expire after an hour."""
+    state = server_state(request.app.state.store.db)
+    owner: str = request.state.key_id
+    count, size = await state.usage(DRAFT_KIND, owner)
+    if count >= DRAFTS_PER_CALLER or size + len(data) > DRAFT_BYTES_PER_CALLER:
+        return None
+    if (await state.usage(DRAFT_KIND))[1] + len(data) > DRAFT_BYTES_TOTAL:
+        return None
     token = secrets.token_urlsafe(24)
-    descriptor = os.open(folder / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-    request.session.setdefault("staged", [])
-    request.session["staged"] = [*request.session["staged"][-9:], token]
+    await state.put(DRAFT_KIND, token, {}, ttl=STAGED_FOR, body=data, owner=owner)
+    request.session["staged"] = [*request.session.get("staged", [])[-9:], token]
     return token
 
 
-def _staged(request: Request, token: str) -> bytes | None:
-    """A staged upload of this session, taken (it is stored only once)."""
-    if (
-        token not in request.session.get("staged", [])
-        or not token.replace("-", "").replace("_", "").isalnum()
-    ):
+async def _staged(request: Request, token: str) -> bytes | None:
+    """A staged upload of this session and key, taken (it is stored only once)."""
+    if token not in request.session.get("staged", []):
         return None
-    path = _staging(request) / token
-    if not path.is_file():
-        return None
-    data = path.read_bytes()
-    path.unlink(missing_ok=True)
+    state = server_state(request.app.state.store.db)
+    draft = await state.take(DRAFT_KIND, token)
     request.session["staged"] = [t for t in request.session["staged"] if t != token]
-    return data
+    if draft is None or draft.owner != request.state.key_id:
+        return None
+    return draft.body
 
 
 @router.post("/pages/upload", response_class=HTMLResponse)
@@ -112,7 +104,7 @@ async def upload(
     if kind not in KINDS or policy not in POLICIES:
         return again(422, error="choose what the file is, and a policy from the list")
     if staged:
-        data = _staged(request, staged)
+        data = await _staged(request, staged)
         if data is None:
             return again(422, error="that upload is no longer waiting: check the file again")
     elif file is not None and file.filename:
@@ -162,7 +154,7 @@ async def upload(
         "result": report,
         "shipments": shipments,
         "filename": filename,
-        "staged": _stage(request, data) if dry_run else "",
+        "staged": await _stage(request, data) if dry_run else "",
         "by_outcome": by_outcome,
         "names": await store.labels(
             [
@@ -174,6 +166,12 @@ async def upload(
         ),
         "listed": LISTED,
     }
+    if context["staged"] is None:
+        context["staged"] = ""
+        context["error"] = (
+            f"checked, but it cannot wait to be stored: at most {DRAFTS_PER_CALLER} checked "
+            "uploads wait per key (for an hour); store or let go of those first"
+        )
     return render(request, "upload.html", **context)
 
 

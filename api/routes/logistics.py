@@ -21,7 +21,7 @@ from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import ObjectUuid, location
 from mxlims_store.api.response_headers import ETAG, LOCATION
-from mxlims_store.api.routes.navigation import attachment, message_file
+from mxlims_store.api.routes.navigation import message_download, message_file
 from mxlims_store.api.routes.objects import answer
 from mxlims_store.store import Store
 
@@ -167,9 +167,13 @@ async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[Shipm
         **errors(401, 404, 422),
     },
 )
-async def get_proposal_results(code: Proposal, store: StoreDep) -> JSONResponse:
+async def get_proposal_results(code: Proposal, store: StoreDep, request: Request) -> Response:
     """One MXLIMS file with every shipment of the proposal, their experiments and results."""
-    return attachment(await store.proposal_results(code), f"proposal-{code}-results.json")
+
+    async def make() -> dict[str, Any]:
+        return await store.proposal_results(code)
+
+    return await message_download(request, store, make, f"proposal-{code}-results.json")
 
 
 @router.get(

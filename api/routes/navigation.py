@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mxlims_store.answers import Links, Step
 from mxlims_store.api import models
 from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.downloads import CACHE_HEADERS, CACHED, Built, cached_download, json_built
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import Depth, ObjectUuid
 from mxlims_store.api.response_headers import DOWNLOAD
 from mxlims_store.api.site_params import SiteOrDomainQuery
+from mxlims_store.store import Store
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage
 from mxlims_store.store.walk import Cut, Direction, cut_summary
 
@@ -46,15 +48,32 @@ def truncation_headers(cut: Sequence[Cut]) -> dict[str, str]:
     }
 
 
-def attachment(message: dict[str, Any], filename: str) -> JSONResponse:
-    """An MXLIMS file download. The name may hold user text (a proposal code): only safe
-    ASCII reaches the header. An export cut at the depth limit says so in its headers (the
-    message itself must stay MXLIMS)."""
+def attachment_headers(message: dict[str, Any], filename: str) -> dict[str, str]:
+    """The headers of an MXLIMS file download. The name may hold user text (a proposal code):
+    only safe ASCII reaches the header. An export cut at the depth limit says so in its headers
+    (the message itself must stay MXLIMS)."""
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
     if isinstance(message, ExportedMessage):
         headers.update(truncation_headers(message.cut))
-    return JSONResponse(message, headers=headers)
+    return headers
+
+
+async def message_download(
+    request: Request,
+    store: Store,
+    make: Callable[[], Awaitable[dict[str, Any]]],
+    filename: str,
+    *,
+    indent: bool = False,
+) -> Response:
+    """An MXLIMS file built by ``make``, from the store's cache while nothing changed."""
+
+    async def build() -> Built:
+        message = await make()
+        return await json_built(message, attachment_headers(message, filename), indent=indent)
+
+    return await cached_download(request, store, build)
 
 
 def message_file(description: str) -> dict[int | str, dict[str, Any]]:
@@ -62,8 +81,9 @@ def message_file(description: str) -> dict[int | str, dict[str, Any]]:
         200: {
             "model": models.MxlimsMessage,
             "description": description,
-            "headers": {**DOWNLOAD, **TRUNCATION_HEADERS},
-        }
+            "headers": {**DOWNLOAD, **TRUNCATION_HEADERS, **CACHE_HEADERS},
+        },
+        **CACHED,
     }
 
 
@@ -93,6 +113,7 @@ async def get_object_links(uuid: ObjectUuid, store: StoreDep) -> Links:
 async def get_object_provenance(
     uuid: ObjectUuid,
     store: StoreDep,
+    request: Request,
     response: Response,
     direction: Annotated[
         Direction, Query(description="up: what it comes from; down: what came of it")
@@ -102,7 +123,8 @@ async def get_object_provenance(
     """Every object reached from this one, with its depth and the link that reached it. A
     walk stops after 64 levels; then the steps where it stopped list the links not followed
     (`cut`) and `X-MXLIMS-Truncated` says so."""
-    steps = await store.provenance(uuid, direction=direction, depth=depth)
+    async with request.app.state.build_gate.slot():  # a tree of thousands: one of the slots
+        steps = await store.provenance(uuid, direction=direction, depth=depth)
     response.headers.update(truncation_headers(steps.cut))
     return list(steps)
 
@@ -117,12 +139,16 @@ async def get_object_provenance(
 async def export_object(
     uuid: ObjectUuid,
     store: StoreDep,
+    request: Request,
     site: SiteOrDomainQuery = None,
     direction: Annotated[ExportDirection, Query(description="neighbourhood to include")] = "both",
     depth: Depth = None,
-) -> JSONResponse:
+) -> Response:
     """The object and its neighbourhood as one MXLIMS message in which every link resolves.
     A walk stops after 64 levels; then the links it did not follow are left out of the message
     (so that it imports anywhere) and `X-MXLIMS-Truncated` / `X-MXLIMS-Left-Out` say so."""
-    message = await store.export(uuid, direction=direction, depth=depth, site=site)
-    return attachment(message, f"mxlims-{uuid}.json")
+
+    async def make() -> dict[str, Any]:
+        return await store.export(uuid, direction=direction, depth=depth, site=site)
+
+    return await message_download(request, store, make, f"mxlims-{uuid}.json")

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from mxlims_store.answers import ImportReport, SheetLoss, SheetReport
 from mxlims_store.api.deps import StoreDep
+from mxlims_store.api.downloads import CACHED, Built, cached_download
 from mxlims_store.api.errors import ApiError, errors
 from mxlims_store.api.params import ObjectUuid, created_root, location
 from mxlims_store.api.response_headers import DOWNLOAD, LOCATION, header
@@ -76,15 +77,22 @@ class ExportOptions:
 
 def _sheet_response(exported: SheetExport, site: str, stem: str) -> Response:
     """The file, with counts of what the report beside it holds."""
+    return Response(
+        exported.content,
+        media_type=exported.media_type,
+        headers=_sheet_headers(exported, site, stem),
+    )
+
+
+def _sheet_headers(exported: SheetExport, site: str, stem: str) -> dict[str, str]:
     code = get_site(site).code  # canonical: the raw parameter never reaches a header
-    headers = {
+    return {
         "Content-Disposition": f'attachment; filename="{stem}-{code}.{exported.fmt}"',
         "X-MXLIMS-Losses": str(len(exported.losses)),
         "X-MXLIMS-Warnings": str(len(exported.warnings)),
         "X-MXLIMS-Defaults-Applied": str(len(exported.defaults_applied)),
         "X-MXLIMS-Problems": str(len(exported.problems)),
     }
-    return Response(exported.content, media_type=exported.media_type, headers=headers)
 
 
 BINARY = {"type": "string", "format": "binary"}
@@ -269,12 +277,13 @@ async def import_sheet(
     operation_id="export_sheet",
     summary="A stored shipment as a facility's sheet",
     response_class=Response,
-    responses={**SHEET_FILE_RESPONSE, **errors(401, 404, 422)},
+    responses={**SHEET_FILE_RESPONSE, **CACHED, **errors(401, 404, 422)},
 )
 async def export_sheet(
     uuid: ObjectUuid,
     site: FacilityQuery,
     store: StoreDep,
+    request: Request,
     options: Annotated[ExportOptions, Depends()],
     format: SheetFormat = "csv",
 ) -> Response:
@@ -282,10 +291,15 @@ async def export_sheet(
     what it requires and nothing stored gives comes from ``proposal``, ``puckType`` and
     ``default``; what is still missing is refused (422, every row and column) unless ``draft``.
     ``GET /shipments/{uuid}/sheet/report`` lists the losses, warnings and defaults applied."""
-    exported = await store.export_sheet(
-        site, uuid, fmt=format, defaults=options.defaults(), draft=options.draft
-    )
-    return _sheet_response(exported, site, f"shipment-{uuid}")
+
+    async def build() -> Built:
+        exported = await store.export_sheet(
+            site, uuid, fmt=format, defaults=options.defaults(), draft=options.draft
+        )
+        headers = _sheet_headers(exported, site, f"shipment-{uuid}")
+        return Built(exported.content, exported.media_type, headers)
+
+    return await cached_download(request, store, build)
 
 
 @router.get(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import ObjectUuid
-from mxlims_store.api.routes.navigation import attachment, message_file
+from mxlims_store.api.routes.navigation import message_download, message_file
 
 router = APIRouter(tags=["shipments"])
 
@@ -23,7 +25,11 @@ router = APIRouter(tags=["shipments"])
         **errors(401, 404, 422),
     },
 )
-async def get_shipment_results(uuid: ObjectUuid, store: StoreDep) -> JSONResponse:
-    """One MXLIMS file with the shipment, everything in it, its experiments and all results."""
-    message = await store.shipment_results(uuid)
-    return attachment(message, f"shipment-{uuid}-results.json")
+async def get_shipment_results(uuid: ObjectUuid, store: StoreDep, request: Request) -> Response:
+    """One MXLIMS file with the shipment, everything in it, its experiments and all results.
+    Built once per change of the store and kept (`ETag`; `If-None-Match` answers 304)."""
+
+    async def make() -> dict[str, Any]:
+        return await store.shipment_results(uuid)
+
+    return await message_download(request, store, make, f"shipment-{uuid}-results.json")

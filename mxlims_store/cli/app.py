@@ -111,8 +111,10 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 def with_store_raising(action: Callable[[Store], Awaitable[T]]) -> T:
     """``with_store`` for a command that says more about a library error than its lines."""
 
+    settings = get_settings()  # a bad setting: one line, before anything is opened
+
     async def run() -> T:
-        async with open_store(get_settings()) as store:
+        async with open_store(settings) as store:
             # the CLI on a local data directory is its admin, named in history by the OS user
             return await action(store.acting_as(local_admin()))
 

@@ -63,13 +63,42 @@ def where(ref: Ref) -> None:
 
 
 @app.command()
-def status(uuid: Annotated[str, typer.Argument(help="a shipment's or dewar's uuid")]) -> None:
+def status(
+    uuid: Annotated[str, typer.Argument(help="a shipment's or dewar's uuid")],
+    as_json: Annotated[bool, typer.Option("--json", help="the whole status as JSON")] = False,
+) -> None:
     """Counts per sample status, and one line per pin (position, status, best result)."""
 
     async def run(store: Store) -> Status:
         return Status.model_validate(await store.status(uuid))
 
-    emit(with_store(run))
+    found = with_store(run)
+    if as_json:
+        emit(found)
+        return
+    for line in status_lines(found):
+        typer.echo(line)
+
+
+def status_lines(status: Status) -> list[str]:
+    """A status as people read it: a headline with the counts, then one line per pin."""
+    counts = ", ".join(f"{n} {state}" for state, n in status.counts.items() if n)
+    where = f" ({status.state})" if status.state else ""
+    lines = [f"{status.mxlims_type} {status.name or status.uuid}{where}: {counts or 'no samples'}"]
+    for pin in status.positions:
+        result = ", ".join(
+            f"{label} {pin[key]}"
+            for key, label in (("resolution", "d"), ("spaceGroup", "sg"), ("completeness", "%"))
+            if pin.get(key) is not None
+        )
+        lines.append(
+            "\t".join(
+                str(pin.get(key) if pin.get(key) is not None else "-")
+                for key in ("container", "position", "barcode", "sample", "status")
+            )
+            + (f"\t{result}" if result else "")
+        )
+    return lines
 
 
 @app.command()

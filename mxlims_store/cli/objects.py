@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from mxlims_store.answers import HistoryEntry, MxlimsObject
 from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store
+from mxlims_store.config import describe_store, get_settings
 from mxlims_store.errors import InvalidQuery
 from mxlims_store.store import POLICIES, Policy, Store
 from mxlims_store.store.navigation import ExportedMessage, Provenance
@@ -217,4 +218,6 @@ def stats() -> None:
     async def run(store: Store) -> dict[str, int]:
         return await store.stats()
 
-    emit(with_store(run))
+    counts = with_store(run)
+    typer.echo(f"mxlims-store: {describe_store(get_settings())}", err=True)  # which store
+    emit(counts)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from mxlims_store.cli.app import app, fail
-from mxlims_store.config import Settings, describe_store, get_settings
+from mxlims_store.config import Settings, SettingsError, describe_store, get_settings, split_list
 from mxlims_store.errors import MxlimsError
 from mxlims_store.store.backend import open_store, verify
 from mxlims_store.store.bootstrap import first_admin_key
@@ -29,13 +29,25 @@ async def _probe(settings: Settings) -> Path | None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="port (default 8000)")] = None,
+    port: Annotated[int | None, typer.Option(help="port, 1 to 65535 (default 8000)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="server processes, 1 to 64 (default 1; MXLIMS_WORKERS)"),
+    ] = None,
 ) -> None:
     """Run the MXLIMS HTTP API (docs at /docs); Ctrl+C stops it."""
     import uvicorn
 
-    settings = get_settings()
+    try:  # every setting checked before anything is opened or created
+        settings = get_settings()
+    except SettingsError as error:
+        fail([f"cannot serve: {error.message}"])
+    if port is not None and not 1 <= port <= 65535:
+        fail([f"cannot serve: --port {port}: a port is a whole number from 1 to 65535"])
+    if workers is not None and not 1 <= workers <= 64:
+        fail([f"cannot serve: --workers {workers}: give a whole number from 1 to 64"])
     host, port = host or settings.host, port or settings.port
+    workers = workers or settings.workers
     try:
         written = asyncio.run(_probe(settings))
     except MxlimsError as error:
@@ -43,17 +55,23 @@ def serve(
     except OSError as error:
         fail([f"cannot serve: {describe_store(settings)}: {error.strerror or error}"])
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    typer.echo(f"mxlims-store: serving {describe_store(settings)}", err=True)
+    processes = f" with {workers} worker processes" if workers > 1 else ""
+    typer.echo(f"mxlims-store: serving {describe_store(settings)}{processes}", err=True)
     typer.echo(f"  pages: http://{shown}:{port}/   API docs: http://{shown}:{port}/docs", err=True)
     typer.echo("  Ctrl+C stops it", err=True)
     if written is not None:
         typer.echo(f"  the store had no API key: the first admin key is in {written}", err=True)
+    proxies = split_list(settings.trusted_proxies)
     # Named, not imported: the library never imports the web layer. The protocol bounds how
-    # long a client may take to send a request's headers (uvicorn itself does not).
+    # long a client may take to send a request's headers (uvicorn itself does not). Forwarded
+    # addresses and schemes are believed only from the configured proxies.
     uvicorn.run(
         "mxlims_store.api.main:create_app",
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         http="mxlims_store.api.slow_clients:TimedH11Protocol",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else None,
     )

@@ -120,7 +120,7 @@ def _decode(data: bytes, encoding: str | None) -> str:
     name = encoding or "utf-8-sig"
     try:
         info = codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError):  # unknown, or a name with a NUL in it
         info = None
     # Python also names transforms (rot13, base64, zlib) and codecs that are no file's text
     # (idna, unicode_escape): they would garble a sheet or fail deep inside.

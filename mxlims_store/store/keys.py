@@ -187,11 +187,28 @@ async def authenticate(db: Backend, presented: str | None) -> Caller:
     matches = hmac.compare_digest(expected, _digest(parts[2]))  # same work when unknown
     if document is None or not matches or document.get("revokedAt"):
         raise refused
-    expires = document.get("expires")
     moment = datetime.now(UTC)
-    if expires and datetime.fromisoformat(expires) <= moment:
+    if _expired(document, moment):
         raise refused
     await _note_use(db, document, moment)
+    return _caller(document)
+
+
+async def caller_of(db: Backend, key_id: str) -> Caller:
+    """The caller of the key with this id, while it is neither revoked nor expired (a page
+    session keeps the key's id, never the key)."""
+    found = await db.find(KEYS, {"_id": key_id}, limit=1) if key_id.isalnum() else []
+    if not found or found[0].get("revokedAt") or _expired(found[0], datetime.now(UTC)):
+        raise Unauthenticated("the key of this session is no longer valid")
+    return _caller(found[0])
+
+
+def _expired(document: dict[str, Any], moment: datetime) -> bool:
+    expires = document.get("expires")
+    return isinstance(expires, str) and datetime.fromisoformat(expires) <= moment
+
+
+def _caller(document: dict[str, Any]) -> Caller:
     proposals = frozenset(document["proposals"]) if document["role"] == "member" else None
     return Caller(document["name"], proposals, document["role"], document.get("beamline"))
 

@@ -284,6 +284,11 @@ class Store:
         """The caller behind a presented API key; Unauthenticated if it is not a valid one."""
         return await keys.authenticate(self.db, presented)
 
+    async def authenticate_id(self, key_id: str) -> Caller:
+        """The caller of a key known by its id (a page session); Unauthenticated once it was
+        revoked or expired."""
+        return await keys.caller_of(self.db, key_id)
+
     # -- maintenance (embedded store, admins) ----------------------------------------------------
 
     async def backup(self, target: Path) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from mxlims_store.api import facility
 from mxlims_store.api.main import StoreUnavailable, create_app
-from mxlims_store.config import describe_store
+from mxlims_store.config import SettingsError, describe_store, get_settings
 from mxlims_store.errors import Unavailable
 from mxlims_store.messages import SUPPORTED_VERSIONS
 from mxlims_store.model.registry import MODEL_VERSION
@@ -43,11 +43,17 @@ async def test_default_opener_uses_the_embedded_data_dir(tmp_path: Path) -> None
     ["http://db.example.org", "mongodb://", "mongodb://db:notaport"],
     ids=["wrong-scheme", "no-host", "bad-port"],
 )
-async def test_a_bad_mongodb_url_fails_at_start(tmp_path: Path, url: str) -> None:
-    app = create_app(make_settings(tmp_path, mongodb_url=url))
-    with pytest.raises(StoreUnavailable, match="cannot open MongoDB at"):
-        async with app.router.lifespan_context(app):
-            pass  # pragma: no cover
+def test_a_bad_mongodb_url_is_refused_by_the_settings(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before anything is opened or created: one line naming the variable and what it takes."""
+    monkeypatch.setenv("MXLIMS_MONGODB_URL", url)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError, match=r"^MXLIMS_MONGODB_URL=.*it takes a URL mongodb://"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.mark.slow

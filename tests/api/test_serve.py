@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import ROOT
 
@@ -92,12 +93,39 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
     assert (tmp_path / "data").is_dir()
 
 
-def test_serve_with_a_bad_mongodb_url_stops_with_a_clear_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("setting", "arguments", "named"),
+    [
+        ({"MXLIMS_MONGODB_URL": "mongodb://"}, [], "MXLIMS_MONGODB_URL='mongodb://'"),
+        ({"MXLIMS_MONGODB_URL": "mongodb://u:p@@h"}, [], "MXLIMS_MONGODB_URL='mongodb://u:***@"),
+        ({"MXLIMS_PORT": "abc"}, [], "MXLIMS_PORT='abc'"),
+        ({"MXLIMS_WORKERS": "0"}, [], "MXLIMS_WORKERS='0'"),
+        ({"MXLIMS_SECURE_COOKIES": "maybe"}, [], "MXLIMS_SECURE_COOKIES='maybe'"),
+        ({"MXLIMS_ALLOWED_HOSTS": "lims.*.org"}, [], "MXLIMS_ALLOWED_HOSTS="),
+        ({}, ["--port", "99999"], "--port 99999"),
+        ({}, ["--workers", "0"], "--workers 0"),
+    ],
+    ids=[
+        "no-host",
+        "bad-password",
+        "port",
+        "workers",
+        "cookies",
+        "hosts",
+        "cli-port",
+        "cli-workers",
+    ],
+)
+def test_serve_with_a_bad_setting_says_so_in_one_line_and_creates_nothing(
+    tmp_path: Path, setting: dict[str, str], arguments: list[str], named: str
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
-    env.update(MXLIMS_MONGODB_URL="mongodb://", MXLIMS_PORT=str(free_port()), PYTHONPATH=str(ROOT))
-    command = [sys.executable, "-m", "mxlims_store.cli", "serve"]
+    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT), **setting)
+    command = [sys.executable, "-m", "mxlims_store.cli", "serve", *arguments]
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
-    assert result.returncode != 0
-    assert "cannot open MongoDB at mongodb://" in result.stdout + result.stderr
+    assert result.returncode == 1 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and named in result.stderr, result.stderr
+    assert ":p@" not in result.stderr  # a password is never printed
+    assert not (tmp_path / "data").exists()  # no store, no admin key

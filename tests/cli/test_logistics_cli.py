@@ -19,8 +19,12 @@ def test_event_where_status_and_delete(tmp_path: Path) -> None:
     assert where["state"] == "received" and where["location"]["facility"] == "SLS"
     refused = run("event", "DW-1", "shipped")
     assert refused.exit_code == 1 and "cannot go from received to shipped" in refused.stderr
-    status = json.loads(run("status", message["Shipment"]["Shipment1"]["uuid"]).stdout)
+    shipment = message["Shipment"]["Shipment1"]["uuid"]
+    status = json.loads(run("status", shipment, "--json").stdout)
     assert status["counts"]["planned"] == 3 and status["state"] is None
+    lines = run("status", shipment).stdout.splitlines()  # a headline, then one line per pin
+    assert lines[0].endswith(": 3 planned") and len(lines) == 4
+    assert all(line.split("\t")[4] == "planned" for line in lines[1:])
     puck = message["Puck"]["Puck1"]["uuid"]
     blocked = run("delete", puck)
     assert blocked.exit_code == 1 and len(blocked.stderr.strip().splitlines()) == 3

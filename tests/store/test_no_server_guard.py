@@ -42,6 +42,7 @@ CALLS: dict[str, Callable[[Store], Awaitable[Any]]] = {
     "revoke_key": lambda s: s.revoke_key("0123456789abcdef"),
     "count_keys": lambda s: s.count_keys(),
     "authenticate": lambda s: s.authenticate("mxk.0123456789abcdef.secret"),
+    "authenticate_id": lambda s: s.authenticate_id("0123456789abcdef"),
     "record_event": lambda s: s.record_event("DW-1", "received", location="stores"),
     "where": lambda s: s.where(UUID),
     "layout": lambda s: s.layout(UUID),

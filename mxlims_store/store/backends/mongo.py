@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError
 
 from mxlims_store.errors import InvalidMessage, Problem, WriteConflict
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.mongo_state import bump_generation
 from mxlims_store.store.collections import HISTORY, INDEXES, Index
 from mxlims_store.store.filters import parse, parse_path
 
@@ -49,6 +50,8 @@ class BulkOutcome:
 
 class MongoDriver(Protocol):
     """The few calls the backend makes; a session is opaque and may be None."""
+
+    db: Any  # the database handle (server state uses its collections directly)
 
     async def command(self, name: str) -> Document: ...
     async def create_indexes(self, collection: str, indexes: list[IndexModel]) -> None: ...
@@ -187,17 +190,29 @@ class MongoBackend:
     async def commit(self, writes: Sequence[Write]) -> None:
         if not writes:
             return
-        if self.transactional:
-            await self._commit_in_transaction(list(writes))
-        else:
-            await self._commit_in_steps(list(writes))
+        try:
+            if self.transactional:
+                await self._commit_in_transaction(list(writes))
+            else:
+                await self._commit_in_steps(list(writes))
+        finally:  # also after a partial write on a standalone server: built downloads are stale
+            await bump_generation(self.driver.db, writes)
 
     async def unit(self, work: Callable[[Any], Awaitable[T]]) -> T:
-        if self.transactional:
-            return await self.driver.in_transaction(  # type: ignore[no-any-return]
-                lambda session: work(MongoUnit(self, session))
-            )
-        return await work(MongoUnit(self, None))
+        units: list[MongoUnit] = []
+
+        def attempt(session: Any) -> Awaitable[T]:
+            units.append(MongoUnit(self, session))
+            return work(units[-1])
+
+        try:
+            if self.transactional:
+                return await self.driver.in_transaction(attempt)  # type: ignore[no-any-return]
+            return await attempt(None)
+        finally:  # after the transaction ended: built downloads are stale from now on
+            written = [w for unit in units for w in unit.written]
+            if written:
+                await bump_generation(self.driver.db, written)
 
     async def _commit_in_transaction(self, writes: list[Write]) -> None:
         await self.driver.in_transaction(lambda session: self.write_in(session, writes))

@@ -39,6 +39,7 @@ class MongoUnit:
         self.session = session
         self.transactional = session is not None
         self.seen: dict[str, int] = {}  # container uuid -> its _meta.children as read
+        self.written: list[Write] = []  # what this attempt wrote (the store's generation moves)
 
     @property
     def round_trips(self) -> int:
@@ -81,6 +82,7 @@ class MongoUnit:
     async def commit(self, writes: Sequence[Write]) -> None:
         if not writes:
             return
+        self.written.extend(writes)
         if self.transactional:
             await self.backend.write_in(self.session, list(writes))
             return

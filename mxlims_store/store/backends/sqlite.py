@@ -46,6 +46,7 @@ from mxlims_store.store.backends.sqlite_files import (
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
+from mxlims_store.store.backends.sqlite_state import STATE_SCHEMA, bump_generation
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
     add_slots,
@@ -61,8 +62,8 @@ from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
 # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
-# objects' stable numbers)
-SCHEMA_VERSION = 5
+# objects' stable numbers), 6: server state and the store's generation
+SCHEMA_VERSION = 6
 
 
 def _encode(document: Any) -> str:
@@ -180,6 +181,8 @@ class SqliteBackend:
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
+            for statement in STATE_SCHEMA:
+                connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
@@ -287,6 +290,7 @@ class SqliteBackend:
             raise position_taken(connection, writes, error) from error
         if lost:
             raise WriteConflict(lost)
+        bump_generation(connection, writes)  # cached downloads built before are stale now
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers

@@ -1,0 +1,223 @@
+"""Downloads that cost what they must: built once per change of the store, off the event loop,
+kept compressed in the store (every worker shares them), answered ``304`` when unchanged.
+
+A download's ETag hashes what was asked (path and query), what the caller may see (role and
+proposals), the store's *generation* (bumped by every commit that changes MXLIMS objects, new
+results included) and a server secret (an ETag cannot be forged to learn anything). A build runs
+in one of ``MXLIMS_BUILD_SLOTS`` slots per worker; beyond that a request waits in a queue at
+most ``MXLIMS_BUILD_WAIT`` seconds and then gets ``503`` with ``Retry-After``. Requests for the
+same uncached download share one build. So memory is bounded by the slots, not by the number of
+clients: a cached copy is a few hundred kB, and is streamed uncompressed to a client that does
+not take gzip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import secrets
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+
+from mxlims_store.api.errors import ApiError
+from mxlims_store.store import Store
+from mxlims_store.store.server_state import ServerState, server_state
+
+KIND = "download"
+BUILDING = "download-building"  # which worker builds a download now: the others wait for it
+POLL = 0.2  # seconds between looks for another worker's build
+KEPT_FOR = 24 * 3600.0  # seconds an unused built download stays in the store
+CACHE_BYTES = 1024**3  # what built downloads may take of the store; beyond, served unkept
+STREAM_CHUNK = 64 * 1024
+VARY = "Authorization, X-API-Key, Cookie, Accept-Encoding"
+
+
+@dataclass
+class Built:
+    """A download as built: its bytes and the headers that describe it."""
+
+    content: bytes
+    media_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+async def json_built(message: Any, headers: dict[str, str], *, indent: bool = False) -> Built:
+    """``message`` as JSON, encoded in a worker thread (3.4 MB of results file takes a while)."""
+    option = orjson.OPT_INDENT_2 if indent else 0
+    content = await asyncio.to_thread(orjson.dumps, message, option=option)
+    return Built(content, "application/json", headers)
+
+
+CACHED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Unchanged since the ETag sent in If-None-Match"},
+}
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "changes with anything in the download or what the caller may see: "
+        "send it back as If-None-Match",
+        "schema": {"type": "string"},
+    }
+}
+
+
+class BuildsBusy(ApiError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            503,
+            "Busy",
+            "the server is building as many downloads as it may at once "
+            "(MXLIMS_BUILD_SLOTS); try again shortly",
+            {"Retry-After": str(retry_after)},
+        )
+
+
+class BuildGate:
+    """At most ``slots`` builds at once in this worker; a bounded queue waits ``wait`` seconds."""
+
+    def __init__(self, slots: int, wait: float, queue: int = 256) -> None:
+        self.slots, self.wait, self.queue = slots, wait, queue
+        self._free = asyncio.Semaphore(slots)
+        self.waiting = 0
+        self.inflight: dict[str, asyncio.Future[Built]] = {}
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        if self.waiting >= self.queue:
+            raise BuildsBusy(max(1, int(self.wait)))
+        self.waiting += 1
+        try:
+            await asyncio.wait_for(self._free.acquire(), self.wait)
+        except TimeoutError:
+            raise BuildsBusy(max(1, int(self.wait))) from None
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._free.release()
+
+
+def _visibility(store: Store) -> str:
+    caller = store.caller
+    seen = "*" if caller.proposals is None else ",".join(sorted(caller.proposals))
+    return f"{caller.effective_role}:{seen}"
+
+
+def _what(request: Request) -> str:
+    query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
+    return f"{request.url.path}?{query}"
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _compress(built: Built) -> bytes:
+    return gzip.compress(built.content, compresslevel=6, mtime=0)
+
+
+async def cached_download(
+    request: Request, store: Store, build: Callable[[], Awaitable[Built]]
+) -> Response:
+    """The download ``build`` makes, from the store's cache when nothing changed since."""
+    state: ServerState = server_state(store.db)
+    gate: BuildGate = request.app.state.build_gate
+    generation = await state.generation()
+    slot = hashlib.sha256(
+        f"{request.app.state.download_secret}|{_what(request)}|{_visibility(store)}".encode()
+    ).hexdigest()
+    etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
+    entry = await state.get(KIND, etag)
+    if entry is None:
+        value, body = await _built_once(gate, state, etag, slot, build)
+    else:
+        value, body = entry.value, entry.body or b""
+    headers = {**value["headers"], "ETag": etag, "Cache-Control": "private, no-cache", "Vary": VARY}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        return Response(body, media_type=value["media"], headers=_gzipped(headers))
+    return StreamingResponse(_inflated(body), media_type=value["media"], headers=headers)
+
+
+def _gzipped(headers: dict[str, str]) -> dict[str, str]:
+    return {**headers, "Content-Encoding": "gzip"}
+
+
+async def _built_once(
+    gate: BuildGate,
+    state: ServerState,
+    etag: str,
+    slot: str,
+    build: Callable[[], Awaitable[Built]],
+) -> tuple[dict[str, Any], bytes]:
+    """Build (or wait for this worker's build of the same download), compress off the event
+    loop, keep it in the store, and retire the same download's older versions."""
+    running = gate.inflight.get(etag)
+    if running is None:
+        running = asyncio.get_running_loop().create_future()
+        gate.inflight[etag] = running
+        try:
+            found = await _built_elsewhere(gate, state, etag)
+            if found is not None:
+                running.set_result(found)
+                return {"headers": found.headers, "media": found.media_type}, found.content
+            async with gate.slot():
+                built = await build()
+                body = await asyncio.to_thread(_compress, built)
+                value = {"headers": built.headers, "media": built.media_type}
+                await state.delete_owned(KIND, slot, keep=etag)  # this download's old versions
+                if (await state.usage(KIND))[1] + len(body) <= CACHE_BYTES:
+                    await state.put(KIND, etag, value, ttl=KEPT_FOR, body=body, owner=slot)
+                await state.delete(BUILDING, etag)
+                running.set_result(Built(body, built.media_type, built.headers))
+        except BaseException as error:
+            running.set_exception(error)
+            running.exception()  # retrieved: waiters get it, nobody else must
+            if isinstance(error, Exception):  # other workers must not wait for it
+                await state.delete(BUILDING, etag)
+            raise
+        finally:
+            gate.inflight.pop(etag, None)
+    shared = await asyncio.shield(running)
+    return {"headers": shared.headers, "media": shared.media_type}, shared.content
+
+
+async def _built_elsewhere(gate: BuildGate, state: ServerState, etag: str) -> Built | None:
+    """When another worker is building the same download, its copy once it is in the store
+    (None: this worker builds it; also when the other one takes longer than a build may)."""
+    claim = secrets.token_hex(8)
+    holder = await state.add(BUILDING, etag, {"by": claim}, ttl=gate.wait)
+    if holder.value.get("by") == claim:
+        return None
+    for _ in range(int(gate.wait / POLL)):
+        await asyncio.sleep(POLL)
+        entry = await state.get(KIND, etag)
+        if entry is not None:
+            return Built(entry.body or b"", entry.value["media"], entry.value["headers"])
+        if await state.get(BUILDING, etag) is None:  # it failed, or gave up
+            return None
+    return None
+
+
+async def _inflated(body: bytes) -> AsyncIterator[bytes]:
+    """The cached copy uncompressed, a chunk at a time (memory stays at one chunk)."""
+    inflater = zlib.decompressobj(wbits=31)
+    for start in range(0, len(body), STREAM_CHUNK):
+        piece = inflater.decompress(body[start : start + STREAM_CHUNK])
+        if piece:
+            yield piece
+    tail = inflater.flush()
+    if tail:
+        yield tail

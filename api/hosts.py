@@ -1,0 +1,44 @@
+"""The Host check (a DNS-rebinding page reaches the API under a foreign host name), answering
+with what to change: a deployment reached by a new name gets a 400 naming
+``MXLIMS_ALLOWED_HOSTS``, not Starlette's bare "Invalid host header"."""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mxlims_store.api.errors import error_response
+
+PASSED = "mxlims.host_allowed"
+
+
+async def _mark(scope: Scope, receive: Receive, send: Send) -> None:
+    scope[PASSED] = True
+
+
+async def _discard(message: object) -> None:
+    return None
+
+
+class AllowedHosts:
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.check = TrustedHostMiddleware(_mark, allowed_hosts=allowed_hosts, www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        await self.check(scope, receive, _discard)
+        if scope.pop(PASSED, False):
+            await self.app(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host", "")
+        response = error_response(
+            400,
+            "HostNotAllowed",
+            f"this server does not answer to the host name {host[:100]!r}: add it to "
+            "MXLIMS_ALLOWED_HOSTS (comma-separated host names, `*` for any) and restart",
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,45 @@
+"""Failed API keys and sign-ins are counted per client address, in the store (every worker
+counts into the same window): beyond ``MXLIMS_FAILED_KEY_LIMIT`` a minute the address gets 429
+with ``Retry-After`` until its window ends, whatever it sends. The address is the connection's
+peer, or what a proxy listed in ``MXLIMS_TRUSTED_PROXIES`` forwarded (uvicorn's
+``--forwarded-allow-ips``): a client cannot pick its own address by sending X-Forwarded-For."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from mxlims_store.api.errors import ApiError
+from mxlims_store.store.server_state import server_state
+
+KIND = "failed-keys"
+WINDOW = 60.0
+
+
+class TooManyFailures(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            429,
+            "TooManyRequests",
+            "too many invalid API keys from this address; wait a minute (MXLIMS_FAILED_KEY_LIMIT)",
+            {"Retry-After": str(int(WINDOW))},
+        )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def refuse_if_flooding(request: Request) -> None:
+    """429 while this address is over its limit (checked before a key is even looked at)."""
+    state = server_state(request.app.state.store.db)
+    entry = await state.get(KIND, client_address(request))
+    if entry is not None and entry.size >= request.app.state.settings.failed_key_limit:
+        raise TooManyFailures()
+
+
+async def note_failure(request: Request) -> None:
+    """One more failed key from this address; 429 once that is over the limit."""
+    state = server_state(request.app.state.store.db)
+    failures = await state.hit(KIND, client_address(request), window=WINDOW)
+    if failures > request.app.state.settings.failed_key_limit:
+        raise TooManyFailures()

@@ -1,0 +1,316 @@
+"""Downloads and imports under load: ``python -m bench.downloads [--smoke] [--workers N]``.
+
+A store of ~50,000 objects (beamtimes of 1,600-pin shipments with their results), one
+``mxlims-store serve`` on loopback, and bounded bursts: the results file of a 1,600-pin
+shipment with its results at concurrency 1, 16 and 64 (the server's process tree's peak and
+resident memory from /proc, ``/health`` latency during the 64-burst against idle), cached
+against uncached throughput, ``304`` on ``If-None-Match``, a new ETag after a results import,
+and ``POST /messages`` of a 16-pin shipment at concurrency 64. Prints one JSON document and
+writes it to ``bench/downloads.json`` (``--out`` elsewhere). Loopback only; every loop is
+bounded by a count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench import REPO_ROOT, generate
+from bench.build import Builder
+from bench.http_api import HOST, free_port
+from bench.procs import cli_command, env_for
+from bench.timing import log, percentile
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _tree(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [pid] + [p for child in found for p in _tree(child)]
+
+
+def _memory_mib(pid: int, field: str) -> float:
+    """``field`` (VmHWM: peak resident; VmRSS: resident now) summed over the process tree."""
+    total = 0
+    for member in _tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1])
+        except FileNotFoundError:
+            continue
+    return total / 1024
+
+
+@contextmanager
+def serving(data_dir: Path, workers: int, log_file: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    with log_file.open("wb") as output:
+        process = subprocess.Popen(
+            cli_command("serve", "--port", str(port), "--workers", str(workers)),
+            env=env_for(data_dir, host=HOST),
+            cwd=data_dir,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://{HOST}:{port}"
+    try:
+        for _ in range(600):  # at most 60 s to start
+            if process.poll() is not None:
+                raise RuntimeError(log_file.read_text()[-2000:])
+            try:
+                if httpx.get(f"{base}/health", trust_env=False).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _key(data_dir: Path) -> dict[str, str]:
+    made = subprocess.run(
+        cli_command("keys", "create", "--name", "bench", "--role", "staff"),
+        env=env_for(data_dir),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"Authorization": f"Bearer {json.loads(made.stdout)['key']}"}
+
+
+async def _burst(client: httpx.AsyncClient, path: str, n: int, concurrency: int) -> list[float]:
+    jobs = iter(range(n))
+    seconds: list[float] = []
+
+    async def worker() -> None:
+        for _ in jobs:
+            start = time.perf_counter()
+            # read as sent (gzip), not decoded: the client shares the machine with the server
+            async with client.stream("GET", path) as answer:
+                async for _ in answer.aiter_raw():
+                    pass
+            if answer.status_code != 200:
+                raise RuntimeError(f"GET {path}: {answer.status_code}")
+            seconds.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return seconds
+
+
+async def _pings(client: httpx.AsyncClient, until: asyncio.Future[Any], most: int) -> list[float]:
+    seconds: list[float] = []
+    while not until.done() and len(seconds) < most:
+        start = time.perf_counter()
+        (await client.get("/health")).raise_for_status()
+        seconds.append(time.perf_counter() - start)
+        await asyncio.sleep(0.01)
+    return seconds
+
+
+async def _change(client: httpx.AsyncClient, pin: str) -> None:
+    """Any write of an MXLIMS object: every built download is stale afterwards."""
+    found = await client.get(f"/api/v1/objects/{pin}")
+    revision = found.headers["etag"]
+    changed = await client.patch(
+        f"/api/v1/objects/{pin}",
+        json={"barcode": f"BENCH-{time.time_ns()}"},
+        headers={"If-Match": revision},
+    )
+    changed.raise_for_status()
+
+
+def _ms(values: list[float], q: float) -> float:
+    return round(percentile(values, q) * 1000, 1)
+
+
+async def measure(
+    base: str, pid: int, headers: dict[str, str], plan: dict[str, Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
+    async with (
+        httpx.AsyncClient(
+            base_url=base, headers=headers, trust_env=False, timeout=600, limits=limits
+        ) as client,
+        httpx.AsyncClient(base_url=base, trust_env=False, timeout=60) as pinger,
+    ):
+        results = f"/api/v1/shipments/{plan['shipment']}/results"
+        idle: list[float] = []
+        for _ in range(plan["pings"]):
+            start = time.perf_counter()
+            (await pinger.get("/health")).raise_for_status()
+            idle.append(time.perf_counter() - start)
+        out["health_idle_ms"] = {"p50": _ms(idle, 50), "p99": _ms(idle, 99), "n": len(idle)}
+        out["rss_before_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+
+        uncached = []
+        for _ in range(3):
+            await _change(client, plan["other_pin"])
+            start = time.perf_counter()
+            first = await client.get(results)
+            first.raise_for_status()
+            uncached.append(time.perf_counter() - start)
+        out["results_file_bytes"] = len(first.content)
+        out["uncached_s"] = [round(s, 3) for s in uncached]
+
+        for concurrency in (1, 16, 64):
+            await _change(client, plan["other_pin"])  # every level starts uncached
+            n = concurrency * plan["rounds"]
+            burst = asyncio.ensure_future(_burst(client, results, n, concurrency))
+            pings = await _pings(pinger, burst, plan["pings"] * 10)
+            seconds = await burst
+            out[f"c{concurrency}"] = {
+                "requests": n,
+                "p50_ms": _ms(seconds, 50),
+                "p95_ms": _ms(seconds, 95),
+                "max_ms": round(max(seconds) * 1000, 1),
+                "health_p99_ms": _ms(pings, 99) if pings else None,
+                "health_n": len(pings),
+                "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
+            }
+            log(f"downloads: concurrency {concurrency}: {out[f'c{concurrency}']}")
+        await asyncio.sleep(10)
+        out["vmrss_tree_10s_after_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+    # new connections: the server closed the idle ones meanwhile (its keep-alive timeout)
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, trust_env=False, timeout=600, limits=limits
+    ) as client:
+        results = f"/api/v1/shipments/{plan['shipment']}/results"
+
+        n = 64 * plan["rounds"]
+        start = time.perf_counter()
+        await _burst(client, results, n, 64)
+        cached_rate = n / (time.perf_counter() - start)
+        out["cached_downloads_per_s"] = round(cached_rate, 1)
+        out["uncached_downloads_per_s"] = round(1 / min(uncached), 2)
+        out["cached_over_uncached"] = round(cached_rate * min(uncached), 1)
+
+        etag = (await client.get(results)).headers["etag"]
+        again = await client.get(results, headers={"If-None-Match": etag})
+        out["if_none_match_status"] = again.status_code
+
+        fresh = f"/api/v1/shipments/{plan['fresh_shipment']}/results"
+        before = (await client.get(fresh)).headers["etag"]
+        imported = await client.post(
+            "/api/v1/messages?policy=update_old", content=plan["fresh_results"], headers=JSON
+        )
+        imported.raise_for_status()
+        after = await client.get(fresh, headers={"If-None-Match": before})
+        out["after_results_import"] = {
+            "status": after.status_code,
+            "new_etag": after.headers["etag"] != before,
+        }
+
+        posts = plan["posts"]
+        jobs = iter(range(len(posts)))
+        post_seconds: list[float] = []
+
+        async def poster() -> None:
+            for n in jobs:
+                start = time.perf_counter()
+                answer = await client.post("/api/v1/messages", content=posts[n], headers=JSON)
+                if answer.status_code != 201:
+                    raise RuntimeError(f"POST /messages: {answer.status_code} {answer.text[:300]}")
+                post_seconds.append(time.perf_counter() - start)
+
+        await asyncio.gather(*(poster() for _ in range(64)))
+        out["post_messages_c64"] = {
+            "pins": plan["post_pins"],
+            "n": len(post_seconds),
+            "p50_ms": _ms(post_seconds, 50),
+            "p95_ms": _ms(post_seconds, 95),
+        }
+    return out
+
+
+async def build(data_dir: Path, pins: int, target: int) -> dict[str, Any]:
+    builder = Builder(data_dir, pins)
+    objects = await builder.grow(target)
+    if not builder.manifest.shipments_with_results:
+        raise RuntimeError("the store has no shipment with results")
+    from bench.measure import settings_for
+    from mxlims_store.store.backend import open_store
+
+    fresh = builder.new_shipment()
+    async with open_store(settings_for(data_dir)) as store:
+        await store.import_message(fresh.message)
+    return {
+        "objects": objects,
+        "shipment": builder.manifest.shipments_with_results[-1],
+        "other_pin": _a_pin(fresh),
+        "fresh_shipment": fresh.uuid,
+        "fresh_results": orjson.dumps(generate.results(fresh).message),
+        "builder": builder,
+    }
+
+
+def _a_pin(shipment: generate.Shipment) -> str:
+    pins = shipment.message["Pin"]
+    return str(next(iter(pins.values()))["uuid"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.downloads", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="a tiny run (tests)")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers (default 1)")
+    parser.add_argument("--out", type=Path, help="the JSON file (default bench/downloads.json)")
+    args = parser.parse_args(argv)
+    pins, target = (20, 600) if args.smoke else (1600, 50_000)
+    work = Path(tempfile.mkdtemp(prefix="mxlims-bench-downloads-"))
+    try:
+        data_dir = work / "data"
+        data_dir.mkdir()
+        log(f"downloads: building a store of ~{target:,} objects")
+        built = asyncio.run(build(data_dir, pins, target))
+        builder: Builder = built.pop("builder")
+        post_pins = 4 if args.smoke else 16
+        plan = {
+            **built,
+            "pings": 20 if args.smoke else 200,
+            "rounds": 1 if args.smoke else 2,
+            "post_pins": post_pins,
+            "posts": [
+                orjson.dumps(builder.new_shipment(post_pins).message)
+                for _ in range(8 if args.smoke else 128)
+            ],
+        }
+        headers = _key(data_dir)
+        with serving(data_dir, args.workers, work / "serve.log") as (base, pid):
+            figures = asyncio.run(measure(base, pid, headers, plan))
+        document = {
+            "objects": built["objects"],
+            "pins": pins,
+            "workers": args.workers,
+            "cpus": os.cpu_count(),
+            **figures,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = json.dumps(document, indent=2)
+    out = args.out or (None if args.smoke else REPO_ROOT / "bench" / "downloads.json")
+    if out is not None:
+        out.write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

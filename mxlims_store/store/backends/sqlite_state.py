@@ -1,0 +1,201 @@
+"""Server state on the embedded engine: one table beside the collections, and the generation
+counter that every commit changing MXLIMS objects bumps in its own transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from mxlims_store.store.backends.base import Write
+from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.server_state import Entry, expiry
+
+STATE_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS server_state (kind TEXT NOT NULL, key TEXT NOT NULL, "
+    "value TEXT NOT NULL, body BLOB, owner TEXT, size INTEGER NOT NULL, expires REAL NOT NULL, "
+    "PRIMARY KEY (kind, key))",
+    "CREATE INDEX IF NOT EXISTS server_state__owner ON server_state (kind, owner)",
+    "CREATE INDEX IF NOT EXISTS server_state__expires ON server_state (expires)",
+    "CREATE TABLE IF NOT EXISTS store_generation "
+    "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)",
+]
+_COLUMNS = "value, body, owner, size"
+
+
+def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
+    """Inside a commit's transaction: one more change of MXLIMS objects (the write lock is
+    held already, so this costs one row)."""
+    if any(w.collection in CORE_COLLECTIONS for w in writes):
+        connection.execute(
+            "INSERT INTO store_generation (id, value) VALUES (1, 1) "
+            "ON CONFLICT (id) DO UPDATE SET value = value + 1"
+        )
+
+
+def _entry(row: tuple[Any, ...] | None) -> Entry | None:
+    if row is None:
+        return None
+    return Entry(orjson.loads(row[0]), row[1], row[2], int(row[3]))
+
+
+class SqliteState:
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend  # a SqliteBackend: its worker threads and connections
+
+    async def _do(self, work: Any, *args: Any) -> Any:
+        def run() -> Any:
+            connection = self.backend._connection()
+            return work(connection, *args)
+
+        return await self.backend._run(run)
+
+    async def get(self, kind: str, key: str) -> Entry | None:
+        def read(c: sqlite3.Connection) -> Entry | None:
+            row = c.execute(
+                f"SELECT {_COLUMNS} FROM server_state WHERE kind = ? AND key = ? AND expires > ?",
+                (kind, key, time.time()),
+            ).fetchone()
+            return _entry(row)
+
+        result: Entry | None = await self._do(read)
+        return result
+
+    async def put(
+        self,
+        kind: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        ttl: float,
+        body: bytes | None = None,
+        owner: str | None = None,
+    ) -> None:
+        size = len(body or b"")
+
+        def write(c: sqlite3.Connection) -> None:
+            with _transaction(c):
+                c.execute("DELETE FROM server_state WHERE expires <= ?", (time.time(),))
+                c.execute(
+                    "INSERT OR REPLACE INTO server_state (kind, key, value, body, owner, size, "
+                    "expires) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (kind, key, orjson.dumps(value).decode(), body, owner, size, expiry(ttl)),
+                )
+
+        await self._do(write)
+
+    async def add(self, kind: str, key: str, value: dict[str, Any], *, ttl: float) -> Entry:
+        def write(c: sqlite3.Connection) -> Entry:
+            with _transaction(c):
+                c.execute(
+                    "DELETE FROM server_state WHERE kind = ? AND key = ? AND expires <= ?",
+                    (kind, key, time.time()),
+                )
+                c.execute(
+                    "INSERT OR IGNORE INTO server_state (kind, key, value, size, expires) "
+                    "VALUES (?, ?, ?, 0, ?)",
+                    (kind, key, orjson.dumps(value).decode(), expiry(ttl)),
+                )
+                row = c.execute(
+                    f"SELECT {_COLUMNS} FROM server_state WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
+            entry = _entry(row)
+            assert entry is not None
+            return entry
+
+        result: Entry = await self._do(write)
+        return result
+
+    async def take(self, kind: str, key: str) -> Entry | None:
+        def take(c: sqlite3.Connection) -> Entry | None:
+            with _transaction(c):
+                row = c.execute(
+                    f"SELECT {_COLUMNS} FROM server_state "
+                    "WHERE kind = ? AND key = ? AND expires > ?",
+                    (kind, key, time.time()),
+                ).fetchone()
+                c.execute("DELETE FROM server_state WHERE kind = ? AND key = ?", (kind, key))
+            return _entry(row)
+
+        result: Entry | None = await self._do(take)
+        return result
+
+    async def delete(self, kind: str, key: str) -> None:
+        def delete(c: sqlite3.Connection) -> None:
+            with _transaction(c):
+                c.execute("DELETE FROM server_state WHERE kind = ? AND key = ?", (kind, key))
+
+        await self._do(delete)
+
+    async def delete_owned(self, kind: str, owner: str, *, keep: str | None = None) -> None:
+        def delete(c: sqlite3.Connection) -> None:
+            with _transaction(c):
+                c.execute(
+                    "DELETE FROM server_state WHERE kind = ? AND owner = ? AND key IS NOT ?",
+                    (kind, owner, keep),
+                )
+
+        await self._do(delete)
+
+    async def usage(self, kind: str, owner: str | None = None) -> tuple[int, int]:
+        def read(c: sqlite3.Connection) -> tuple[int, int]:
+            sql = "SELECT count(*), coalesce(sum(size), 0) FROM server_state "
+            sql += "WHERE kind = ? AND expires > ?"
+            params: list[Any] = [kind, time.time()]
+            if owner is not None:
+                sql += " AND owner = ?"
+                params.append(owner)
+            count, size = c.execute(sql, params).fetchone()
+            return int(count), int(size)
+
+        result: tuple[int, int] = await self._do(read)
+        return result
+
+    async def hit(self, kind: str, key: str, *, window: float) -> int:
+        def count(c: sqlite3.Connection) -> int:
+            now = time.time()
+            with _transaction(c):
+                c.execute(
+                    "DELETE FROM server_state WHERE kind = ? AND key = ? AND expires <= ?",
+                    (kind, key, now),
+                )
+                c.execute(
+                    "INSERT INTO server_state (kind, key, value, size, expires) "
+                    "VALUES (?, ?, '{}', 1, ?) "
+                    "ON CONFLICT (kind, key) DO UPDATE SET size = size + 1",
+                    (kind, key, now + window),
+                )
+                row = c.execute(
+                    "SELECT size FROM server_state WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
+            return int(row[0])
+
+        result: int = await self._do(count)
+        return result
+
+    async def generation(self) -> int:
+        def read(c: sqlite3.Connection) -> int:
+            row = c.execute("SELECT value FROM store_generation WHERE id = 1").fetchone()
+            return int(row[0]) if row else 0
+
+        result: int = await self._do(read)
+        return result
+
+
+class _transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any failure)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __enter__(self) -> None:
+        self.connection.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if kind is None:
+            self.connection.execute("COMMIT")
+        elif self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")

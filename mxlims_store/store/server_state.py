@@ -1,0 +1,83 @@
+"""What a server process knows, kept in the store: page sessions, upload drafts, rate counters,
+the cookie-signing secret and built downloads. So any worker (or, on MongoDB, any host) answers
+any request, and a signed-out session or a revoked key ends everywhere at once.
+
+Entries are ``(kind, key)`` -> a small JSON ``value`` and an optional ``body`` of bytes, each
+with an expiry; an ``owner`` groups entries (a caller's drafts, one download's versions) so that
+quotas and replacements are one question. The store's *generation* counts the commits that
+changed MXLIMS objects: a download built at generation N is valid until the next such commit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mxlims_store.store.backends import Backend
+
+
+@dataclass(frozen=True)
+class Entry:
+    value: dict[str, Any]
+    body: bytes | None
+    owner: str | None
+    size: int
+
+
+class ServerState(Protocol):
+    async def get(self, kind: str, key: str) -> Entry | None:
+        """The entry, or None when there is none or it expired."""
+
+    async def put(
+        self,
+        kind: str,
+        key: str,
+        value: dict[str, Any],
+        *,
+        ttl: float,
+        body: bytes | None = None,
+        owner: str | None = None,
+    ) -> None:
+        """Set the entry (replacing one there), expiring ``ttl`` seconds from now."""
+
+    async def add(self, kind: str, key: str, value: dict[str, Any], *, ttl: float) -> Entry:
+        """Set the entry unless a live one is there; the entry that is there afterwards (the
+        one set by whichever worker came first)."""
+
+    async def take(self, kind: str, key: str) -> Entry | None:
+        """Get and delete: only one of several concurrent takers gets it."""
+
+    async def delete(self, kind: str, key: str) -> None: ...
+
+    async def delete_owned(self, kind: str, owner: str, *, keep: str | None = None) -> None:
+        """Delete every entry of ``owner`` (but ``keep``)."""
+
+    async def usage(self, kind: str, owner: str | None = None) -> tuple[int, int]:
+        """Live entries and their bytes, of ``owner`` or of everybody."""
+
+    async def hit(self, kind: str, key: str, *, window: float) -> int:
+        """Count one more event in the current window of ``window`` seconds; the count."""
+
+    async def generation(self) -> int:
+        """How many commits have changed MXLIMS objects (any change bumps it)."""
+
+
+def server_state(db: Backend) -> ServerState:
+    """The server state kept by ``db``'s engine."""
+    from mxlims_store.store.backends.sqlite import SqliteBackend
+
+    if isinstance(db, SqliteBackend):
+        from mxlims_store.store.backends.sqlite_state import SqliteState
+
+        return SqliteState(db)
+    from mxlims_store.store.backends.mongo import MongoBackend
+    from mxlims_store.store.backends.mongo_state import MongoState
+
+    if isinstance(db, MongoBackend):
+        return MongoState(db)
+    raise TypeError(f"no server state for {type(db).__name__}")
+
+
+def expiry(ttl: float) -> float:
+    return time.time() + ttl
