@@ -12,12 +12,14 @@ the sign-in page unread, and the sign-in form itself (the one keyless form) may 
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.body import BodyTooLarge
-from mxlims_store.api.errors import error_response, status_of
-from mxlims_store.errors import MxlimsError
+from mxlims_store.api.errors import ApiError, error_response, status_of
+from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.errors import MxlimsError, Unauthenticated
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_COOKIE = b"mxlims_session="  # the pages' session (api/pages/session.py)
@@ -57,8 +59,26 @@ class KeyFirst:
             await self.app(scope, receive, send)
             return
         store = scope["app"].state.store
+        presented = presented_key(scope["headers"])
+        request = Request(scope)
         try:
-            await store.authenticate(presented_key(scope["headers"]))
+            if presented:  # a wrong key counts against its address, here as in StoreDep
+                await refuse_if_flooding(request)
+            try:
+                await store.authenticate(presented)
+            except Unauthenticated:
+                if presented:
+                    await note_failure(request)
+                raise
+        except ApiError as refused:  # too many wrong keys from this address: 429
+            response = error_response(
+                refused.status,
+                refused.error,
+                refused.message,
+                headers={**(refused.headers or {}), "Connection": "close"},
+            )
+            await response(scope, receive, send)
+            return
         except MxlimsError as error:
             status = status_of(error)
             headers = {"Connection": "close"}

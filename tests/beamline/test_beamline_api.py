@@ -73,6 +73,7 @@ async def test_samples_route_with_access_and_loaded(app: FastAPI) -> None:
 def test_cli_event_position_and_samples(tmp_path: Path) -> None:
     runner = CliRunner()
     env = {"MXLIMS_DATA_DIR": str(tmp_path / "data")}
+    assert runner.invoke(cli, ["init"], env=env).exit_code == 0  # only init creates a store
     done = runner.invoke(cli, ["import", str(FIXTURES / "messages" / "shipment.json")], env=env)
     assert done.exit_code == 0, done.output
     key = runner.invoke(
@@ -110,7 +111,8 @@ async def test_the_scan_page_records_a_sample_changer_position(app: FastAPI) -> 
             refused = await page.post(
                 "/pages/scan", data={**fields, "sample_changer_position": "x"}
             )
-            assert refused.status_code == 409 and "sampleChangerPosition" in refused.text
+            # the API's status for the refusal (one map for pages and API): a 422
+            assert refused.status_code == 422 and "sampleChangerPosition" in refused.text
             assert (await admin.get(f"/objects/{puck}/events")).json()["events"] == []
             done = await page.post("/pages/scan", data={**fields, "sample_changer_position": "4"})
             assert done.status_code == 200, done.text

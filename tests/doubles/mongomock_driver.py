@@ -29,7 +29,12 @@ class MongomockDriver:
     async def create_indexes(self, collection: str, indexes: list[IndexModel]) -> None:
         # mongomock enforces unique indexes, partial ones included (partialFilterExpression
         # with $exists), on insert_one and replace_one: the double refuses what MongoDB refuses.
+        # An index already there is left alone, as MongoDB's createIndexes does (mongomock would
+        # re-check a partial unique index against every document, ignoring its filter).
+        present = set(self.db[collection].index_information())
         for index in indexes:
+            if index.document["name"] in present:
+                continue
             options = {k: v for k, v in index.document.items() if k not in ("key", "name")}
             self.db[collection].create_index(list(index.document["key"].items()), **options)
 

@@ -170,6 +170,8 @@ async def test_damaged_document_bytes_are_named_one_line_each(tmp_path: Path) ->
         assert problems == [
             "sqlite integrity_check: stopped at a stored document that is not JSON",
             f"logistical_samples {puck}: the stored document is damaged (not JSON)",
+            "the rules were not checked: a stored document is damaged; run `mxlims-store "
+            "check`, or restore a backup",
         ]
         with pytest.raises(StoreBroken, match="damaged"):
             await store.get(puck)

@@ -252,10 +252,15 @@ class SqliteBackend:
         """The connection units of work hold their transaction on (one at a time per process:
         units take turns in this process before they take SQLite's write lock)."""
         if self._writer is None:
-            self._writer = sqlite3.connect(
+            writer = sqlite3.connect(
                 self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
             )
-            self._setup(self._writer)
+            try:
+                self._setup(writer)
+            except sqlite3.Error:  # e.g. a full disk: tried again by the next write
+                writer.close()
+                raise
+            self._writer = writer
             with self._guard:
                 self._connections.append(self._writer)
         return self._writer

@@ -93,7 +93,8 @@ async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) 
     from mxlims_store.store.backends.sqlite import rollback
 
     async with checked_writes(backend):
-        connection = backend.writer_connection()
+        # in a worker, like every call: SQLite's failures (a full disk) become the store's
+        connection = await backend._run(backend.writer_connection)
         await backend._run(connection.execute, "BEGIN IMMEDIATE")
         unit = SqliteUnit(backend, connection)
         count = None
