@@ -5,15 +5,19 @@ PyMySQL are blocking), never on the event loop."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
+from mxlims_store.errors import NotFound
 from mxlims_store.ispyb import events as event_rows
 from mxlims_store.ispyb import identity
 from mxlims_store.ispyb.database import Ispyb, connect
 from mxlims_store.ispyb.options import PushOptions
+from mxlims_store.ispyb.pull import build_message, pull_rows
 from mxlims_store.ispyb.push import Pushed, push_shipment
 from mxlims_store.ispyb.report import IspybRefused, PushReport
 from mxlims_store.ispyb.shipment import ShipmentObjects, shipment_objects
+from mxlims_store.ispyb.table import mapping
 from mxlims_store.store import Store
 
 
@@ -84,3 +88,42 @@ def _push_rows(
             transaction.commit()
     report.shipping_id = pushed.ids.get(objs.shipment["uuid"])
     return report, pushed
+
+
+@dataclass
+class Pulled:
+    """An MXLIMS message of ISPyB shippings and what ISPyB lacks for it."""
+
+    message: dict[str, Any]
+    lacks: list[str]
+    shippings: list[int]
+
+
+async def pull(
+    store: Store,
+    url: str,
+    *,
+    shipping_id: int | None = None,
+    proposal: str | None = None,
+    domain: str = identity.DEFAULT_DOMAIN,
+    timezone: str = "UTC",
+) -> Pulled:
+    """ISPyB's Shipping ``shipping_id`` (or every Shipping of ``proposal``) as one message;
+    uuids are those the store recorded at push, else derived from ``domain`` and the row."""
+    del timezone  # no times are pulled yet: the shipment part of ISPyB has none MXLIMS holds
+    ispyb = await asyncio.to_thread(connect, url)
+    try:
+        rows, found = await asyncio.to_thread(pull_rows, ispyb, shipping_id, proposal)
+    finally:
+        await asyncio.to_thread(ispyb.engine.dispose)
+    if not found:
+        what = f"Shipping {shipping_id}" if shipping_id is not None else f"Shipping of {proposal}"
+        raise NotFound(f"ISPyB at {ispyb.url} has no {what}")
+    names = [
+        identity.row_name(table, row._mapping[mapping().by_ispyb(table).key])
+        for table, table_rows in rows.by_table.items()
+        for row in table_rows
+    ]
+    recorded = await identity.uuids_of_rows(store, domain, names)
+    built = await asyncio.to_thread(build_message, ispyb, rows, domain, recorded)
+    return Pulled(built.ordered(), built.lacks, found)
