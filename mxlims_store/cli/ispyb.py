@@ -110,9 +110,7 @@ def pull(
     do_import: Annotated[
         bool, typer.Option("--import", help="store it through the normal import")
     ] = False,
-    policy: Annotated[
-        str, typer.Option(help=f"import policy: {', '.join(POLICIES)}")
-    ] = "merge",
+    policy: Annotated[str, typer.Option(help=f"import policy: {', '.join(POLICIES)}")] = "merge",
 ) -> None:
     """ISPyB shippings as one MXLIMS message (what ISPyB lacks is said on standard error)."""
     from mxlims_store.ispyb.bridge import pull as pull_from_ispyb

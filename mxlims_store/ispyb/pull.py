@@ -317,7 +317,24 @@ def build_message(ispyb: Ispyb, rows: Rows, domain: str, recorded: dict[str, str
                 b.lacks.append(
                     f"Crystal {sample.crystalId}: an incomplete cell: expectedUnitCell left out"
                 )
+    _one_per_place(b, "Puck", "positionInDewar", "Container.sampleChangerLocation")
+    _one_per_place(b, "Pin", "positionInPuck", "BLSample.location")
     return b
+
+
+def _one_per_place(b: Builder, type_name: str, field_name: str, column: str) -> None:
+    """ISPyB lets two rows claim one place; MXLIMS (and the store) do not: such places are
+    left out and said."""
+    taken: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for obj in b.message.get(type_name, {}).values():
+        if field_name in obj and obj.get("containerRef"):
+            taken.setdefault((obj["containerRef"]["$ref"], obj[field_name]), []).append(obj)
+    for (_, place), objs in sorted(taken.items(), key=lambda item: str(item[0])):
+        if len(objs) > 1:
+            for obj in objs:
+                del obj[field_name]
+            rows = ", ".join(o["identifiers"][b.domain] for o in objs)
+            b.lacks.append(f"{rows} share {column} {place}: {type_name}.{field_name} left out")
 
 
 def pull_rows(
