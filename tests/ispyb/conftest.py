@@ -70,3 +70,11 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await the_store.init()
     yield the_store
     await backend.close()
+
+
+def fixture_results(tag: str) -> dict[str, Any]:
+    """fixtures/messages/results.json for the shipment of :func:`fixture_shipment` (``tag``)."""
+    message = copy.deepcopy(json.loads((FIXTURES / "messages" / "results.json").read_text()))
+    for pin in message["Pin"].values():
+        pin["barcode"] = f"{tag}-{pin['barcode']}"
+    return message
