@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from mxlims_store.ispyb.database import Ispyb
 from mxlims_store.ispyb.report import PushReport
-from mxlims_store.ispyb.rows import Rows
+from mxlims_store.ispyb.rows import Rows, new_id
 
 ROLES = (("labContactOutbound", "sending"), ("labContactReturn", "return"))
 
@@ -75,17 +75,21 @@ def _lab_contact(
     if found:
         return int(found)
     given, family = contact.given_family
-    person_id = conn.execute(
-        person.insert().values(
-            givenName=given or None,
-            familyName=family,
-            emailAddress=contact.email,
-            phoneNumber=contact.phone,
+    person_id = new_id(
+        conn.execute(
+            person.insert().values(
+                givenName=given or None,
+                familyName=family,
+                emailAddress=contact.email,
+                phoneNumber=contact.phone,
+            )
         )
-    ).inserted_primary_key[0]
+    )
     report.created["Person"] += 1
-    lab_id = conn.execute(
-        lab.insert().values(personId=person_id, cardName=contact.name, proposalId=proposal_id)
-    ).inserted_primary_key[0]
+    lab_id = new_id(
+        conn.execute(
+            lab.insert().values(personId=person_id, cardName=contact.name, proposalId=proposal_id)
+        )
+    )
     report.created["LabContact"] += 1
     return int(lab_id)

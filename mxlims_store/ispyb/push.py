@@ -82,7 +82,7 @@ def prerequisites(conn: sa.Connection, ispyb: Ispyb, code: str, visit: int | Non
                 f"ISPyB has no BLSession {code}-{visit} (BLSession.visit_number={visit}): "
                 "the user office creates it"
             )
-    if missing:
+    if missing or proposal_id is None:
         raise IspybRefused(missing)
     return Pushed(proposal_id=int(proposal_id), session_id=session_id)
 

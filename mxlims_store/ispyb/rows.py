@@ -87,6 +87,13 @@ def existing(conn: sa.Connection, ispyb: Ispyb, table: str, ids: Iterable[int]) 
     }
 
 
+def new_id(result: sa.CursorResult[Any]) -> int:
+    """The id MariaDB gave the row just inserted."""
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row always has one
+    return int(key[0])
+
+
 def put(
     conn: sa.Connection,
     ispyb: Ispyb,
@@ -104,7 +111,7 @@ def put(
     if row is None:
         result = conn.execute(t.insert().values(**values, **(created or {})))
         report.created[table] += 1
-        return int(result.inserted_primary_key[0])
+        return new_id(result)
     current = row._mapping
     changed = {k: v for k, v in values.items() if not _same(current.get(k), v, (table, k), ispyb)}
     if changed:

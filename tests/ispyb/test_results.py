@@ -52,8 +52,9 @@ async def test_results_reach_ispyb_and_its_procedures(store: Store, mariadb: Mar
         stored = await store.get(reflections["uuid"])
         scaling = stored.data["identifiers"][DOMAIN].partition(":")[2]
         rows = mariadb.sql(
-            "SELECT scalingStatisticsType, resolutionLimitLow, resolutionLimitHigh, completeness, "
-            f"multiplicity, ccHalf FROM AutoProcScalingStatistics WHERE autoProcScalingId={scaling} "
+            "SELECT scalingStatisticsType, resolutionLimitLow, resolutionLimitHigh, "
+            "completeness, multiplicity, ccHalf FROM AutoProcScalingStatistics "
+            f"WHERE autoProcScalingId={scaling} "
             "ORDER BY scalingStatisticsType;",
             "ispyb",
         )
