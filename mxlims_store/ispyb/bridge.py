@@ -8,10 +8,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from mxlims_store.errors import NotFound
+from mxlims_store.errors import NotFound, PermissionDenied
 from mxlims_store.ispyb import events as event_rows
 from mxlims_store.ispyb import identity
-from mxlims_store.ispyb.database import Ispyb, connect
+from mxlims_store.ispyb.database import Ispyb, connect, database_errors
 from mxlims_store.ispyb.options import PushOptions
 from mxlims_store.ispyb.pull import build_message, pull_rows
 from mxlims_store.ispyb.push import Pushed, push_shipment
@@ -24,6 +24,7 @@ from mxlims_store.store import Store
 async def push(store: Store, shipment_uuid: str, url: str, options: PushOptions) -> PushReport:
     """Push the stored shipment ``shipment_uuid`` (and with ``options.results`` what came back
     for it) into the ISPyB at ``url``; then keep uuid <-> row in the store."""
+    _staff_only(store, "push to ISPyB")
     message = await store.export(shipment_uuid, direction="both")
     objs = shipment_objects(dict(message), shipment_uuid)
     if options.session is None:
@@ -43,12 +44,20 @@ async def push(store: Store, shipment_uuid: str, url: str, options: PushOptions)
             journeys[dewar["uuid"]] = sorted([*shipment_journey, *own], key=lambda e: e["time"])
     ispyb = await asyncio.to_thread(connect, url)
     try:
-        report, pushed = await asyncio.to_thread(_push_rows, ispyb, objs, options, journeys)
+        report, pushed = await asyncio.to_thread(
+            database_errors(_push_rows, ispyb), ispyb, objs, options, journeys
+        )
     finally:
         await asyncio.to_thread(ispyb.engine.dispose)
     if not options.dry_run:
         await identity.record(store, dict(message), options.domain, pushed.names())
     return report
+
+
+def _staff_only(store: Store, action: str) -> None:
+    """The facility's own database is for its staff: members never reach it."""
+    if store.caller.effective_role not in ("staff", "admin"):
+        raise PermissionDenied(f"only facility staff may {action}")
 
 
 def _push_rows(
@@ -110,10 +119,13 @@ async def pull(
 ) -> Pulled:
     """ISPyB's Shipping ``shipping_id`` (or every Shipping of ``proposal``) as one message;
     uuids are those the store recorded at push, else derived from ``domain`` and the row."""
+    _staff_only(store, "pull from ISPyB")
     del timezone  # no times are pulled yet: the shipment part of ISPyB has none MXLIMS holds
     ispyb = await asyncio.to_thread(connect, url)
     try:
-        rows, found = await asyncio.to_thread(pull_rows, ispyb, shipping_id, proposal)
+        rows, found = await asyncio.to_thread(
+            database_errors(pull_rows, ispyb), ispyb, shipping_id, proposal
+        )
     finally:
         await asyncio.to_thread(ispyb.engine.dispose)
     if not found:

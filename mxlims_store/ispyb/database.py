@@ -5,10 +5,13 @@ the URL as it may be shown (no password)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from mxlims_store.errors import MxlimsError
+from mxlims_store.errors import Unavailable
+
+T = TypeVar("T")
 
 # Everything the bridge reads or writes.
 TABLES = (
@@ -48,7 +51,7 @@ _CODECS = {
 }
 
 
-class IspybUnavailable(MxlimsError):
+class IspybUnavailable(Unavailable):
     """The ISPyB database cannot be reached or is not ISPyB; the message says which URL (no
     password) and why."""
 
@@ -94,6 +97,27 @@ class Ispyb:
             return f"characters outside {spec.charset} cannot be stored in {table}.{column}"
         del encoded
         return None
+
+
+def database_errors(work: Callable[..., T], ispyb: Ispyb) -> Callable[..., T]:
+    """``work`` whose database failures become one clear error (the transaction is already
+    rolled back): ISPyB refusing a row is a refusal, anything else ISPyB being unavailable."""
+
+    def guarded(*args: Any) -> T:
+        import sqlalchemy as sa
+
+        from mxlims_store.ispyb.report import IspybRefused
+
+        try:
+            return work(*args)
+        except (sa.exc.IntegrityError, sa.exc.DataError) as error:
+            reason = str(getattr(error, "orig", error)).splitlines()[0]
+            raise IspybRefused([f"ISPyB refused a row, nothing written: {reason}"]) from None
+        except sa.exc.SQLAlchemyError as error:
+            reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+            raise IspybUnavailable(f"ISPyB at {ispyb.url} failed: {reason}") from None
+
+    return guarded
 
 
 def connect(url: str) -> Ispyb:

@@ -8,22 +8,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mxlims_store.errors import MxlimsError
+from mxlims_store.errors import Conflict, Problem
 
 
-class IspybRefused(MxlimsError):
-    """ISPyB cannot take the shipment as it is; ``problems`` says, for each object, which
-    ISPyB table and column and why. Nothing was written."""
+class IspybRefused(Conflict):
+    """ISPyB cannot take the shipment as it is; each problem names the object, the ISPyB table
+    and column and why. Nothing was written."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__(
             f"ISPyB push refused, nothing written: {problems[0]}"
-            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            [Problem("ispyb", text) for text in problems],
         )
-        self.problems = problems
-
-    def to_dict(self) -> dict[str, object]:
-        return {"detail": self.message, "problems": list(self.problems)}
+        self.lines = problems
 
 
 def named(obj: dict[str, Any]) -> str:

@@ -180,7 +180,7 @@ async def test_a_failing_push_changes_nothing(store: Store, mariadb: MariaDB, ca
     with pytest.raises(IspybRefused) as refused:
         await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN, session=session))
     assert checksums(mariadb) == before
-    text = " ".join(refused.value.problems)
+    text = " ".join(refused.value.lines)
     for part in expected:
         assert part in text, text
     exported = await store.export(SHIPMENT_UUID)
