@@ -6,7 +6,10 @@ that write carry a per-session token (and the cookie is SameSite=strict), so no 
 make a signed-in browser write. No JavaScript is needed; nothing is fetched from the network.
 """
 
-from mxlims_store.api.pages import writing  # noqa: F401  (registers the pages that write on the router)
+from mxlims_store.api.pages import (
+    ispyb,  # noqa: F401  (the staff's ISPyB button)
+    writing,  # noqa: F401  (registers the pages that write on the router)
+)
 from mxlims_store.api.pages.routes import router
 from mxlims_store.api.pages.session import install
 
