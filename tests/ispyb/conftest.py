@@ -32,6 +32,23 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
         pytest.skip(f"MariaDB cannot start here: {why}")
 
 
+@pytest.fixture(scope="session")
+def models_database(mariadb: MariaDB) -> str:
+    """ISPyB created from PyPI ``ispyb``'s models (schema 5.2.0), on the same server."""
+    from tests.ispyb.models_schema import build_from_models
+
+    build_from_models(mariadb, "models")
+    return "models"
+
+
+@pytest.fixture(params=["ispyb", "models"], ids=["shared-build", "pypi-models"])
+def database(request: pytest.FixtureRequest, mariadb: MariaDB) -> str:
+    """The shared build (with ISPyB's stored procedures), then the schema of PyPI's models."""
+    if request.param == "models":
+        return str(request.getfixturevalue("models_database"))
+    return "ispyb"
+
+
 def new_proposal(server: MariaDB, sessions: tuple[int, ...] = (1,), db: str = "ispyb") -> str:
     """A proposal (and its sessions) as the user office would insert them; its code."""
     number = next(_numbers)

@@ -24,10 +24,10 @@ needs_reference = pytest.mark.skipif(
 @needs_reference
 @pytest.mark.parametrize("shipping_id", TEST_DATA_SHIPPINGS)
 async def test_every_test_data_shipping_pulls_valid_and_byte_identical(
-    store: Store, mariadb: MariaDB, shipping_id: int
+    store: Store, mariadb: MariaDB, database: str, shipping_id: int
 ) -> None:
-    first = await pull(store, mariadb.url("ispyb"), shipping_id=shipping_id, domain=DOMAIN)
-    second = await pull(store, mariadb.url("ispyb"), shipping_id=shipping_id, domain=DOMAIN)
+    first = await pull(store, mariadb.url(database), shipping_id=shipping_id, domain=DOMAIN)
+    second = await pull(store, mariadb.url(database), shipping_id=shipping_id, domain=DOMAIN)
     assert json.dumps(first.message) == json.dumps(second.message)
     assert conformance_errors(first.message, "MxlimsMessageStrict", patched=True) == []
     assert len(first.message["Shipment"]) == 1 and first.message["Dewar"]
@@ -46,8 +46,10 @@ async def test_a_pull_by_proposal_and_of_nothing(store: Store, mariadb: MariaDB)
 
 
 @needs_reference
-async def test_push_pull_import_changes_nothing(store: Store, mariadb: MariaDB) -> None:
-    code = new_proposal(mariadb)
+async def test_push_pull_import_changes_nothing(
+    store: Store, mariadb: MariaDB, database: str
+) -> None:
+    code = new_proposal(mariadb, db=database)
     message = fixture_shipment(code, "R1")
     message["Shipment"]["Shipment1"]["sessionNumber"] = 1
     contact = {"name": "Ada Lovelace", "emailAddress": "ada@example.org"}
@@ -55,10 +57,10 @@ async def test_push_pull_import_changes_nothing(store: Store, mariadb: MariaDB) 
     message["Shipment"]["Shipment1"]["labContactReturn"] = contact
     message["MxExperiment"]["MxExperiment1"]["radiationSensitivity"] = 0.1  # no exact FLOAT
     await store.import_message(message)
-    report = await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN))
+    report = await push(store, SHIPMENT_UUID, mariadb.url(database), PushOptions(DOMAIN))
     before = await store.export(SHIPMENT_UUID)
 
-    pulled = await pull(store, mariadb.url("ispyb"), shipping_id=report.shipping_id, domain=DOMAIN)
+    pulled = await pull(store, mariadb.url(database), shipping_id=report.shipping_id, domain=DOMAIN)
     assert conformance_errors(pulled.message, "MxlimsMessageStrict", patched=True) == []
     assert pulled.message["Shipment"]["Shipment1"]["uuid"] == SHIPMENT_UUID
     imported = await store.import_message(pulled.message, policy="merge")

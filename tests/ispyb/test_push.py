@@ -45,8 +45,8 @@ def call(server: MariaDB, procedure: str, *args: Any) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def checksums(server: MariaDB) -> str:
-    return server.sql(f"CHECKSUM TABLE {', '.join(WRITTEN)};", "ispyb")
+def checksums(server: MariaDB, database: str = "ispyb") -> str:
+    return server.sql(f"CHECKSUM TABLE {', '.join(WRITTEN)};", database)
 
 
 async def stored(store: Store, proposal: str, tag: str, **shipment: Any) -> dict[str, Any]:
@@ -155,15 +155,17 @@ async def test_lab_contacts_are_created_once_and_reused(store: Store, mariadb: M
 @pytest.mark.parametrize(
     "case", ["reused container barcode", "missing session", "name ISPyB cannot hold"]
 )
-async def test_a_failing_push_changes_nothing(store: Store, mariadb: MariaDB, case: str) -> None:
-    code = new_proposal(mariadb)
+async def test_a_failing_push_changes_nothing(
+    store: Store, mariadb: MariaDB, database: str, case: str
+) -> None:
+    code = new_proposal(mariadb, db=database)
     message = fixture_shipment(code, "P5" + case[:3])
     session = 1
     if case == "reused container barcode":
         taken = mariadb.sql(
             "SELECT barcode, containerId FROM Container WHERE barcode IS NOT NULL "
             "ORDER BY containerId LIMIT 1;",
-            "ispyb",
+            database,
         ).split()
         message["Puck"]["Puck2"]["barcode"] = taken[0]
         expected = ["Puck", taken[0], f"ISPyB Container {taken[1]}", "Container.barcode"]
@@ -176,10 +178,12 @@ async def test_a_failing_push_changes_nothing(store: Store, mariadb: MariaDB, ca
         )
         expected = ["MacromoleculeSample 'lysozyme-", "name", "Crystal.name", "latin1"]
     await store.import_message(message)
-    before = checksums(mariadb)
+    before = checksums(mariadb, database)
     with pytest.raises(IspybRefused) as refused:
-        await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN, session=session))
-    assert checksums(mariadb) == before
+        await push(
+            store, SHIPMENT_UUID, mariadb.url(database), PushOptions(DOMAIN, session=session)
+        )
+    assert checksums(mariadb, database) == before
     text = " ".join(refused.value.lines)
     for part in expected:
         assert part in text, text
