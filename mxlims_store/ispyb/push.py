@@ -127,6 +127,20 @@ def push_shipment(
         spec = table_of["MxExperiment"]
         values[obj["uuid"]] = rows.values(obj, spec.ispyb, spec.own())
         values[obj["uuid"]]["DIFFRACTIONPLANUUID"] = obj["uuid"]
+        templates = [
+            objs.everything[u] for u in obj.get("templateDataRefs") or [] if u in objs.everything
+        ]
+        if templates:
+            rows.values(
+                templates[0], "DiffractionPlan", mapping().templates, into=values[obj["uuid"]]
+            )
+            held = {c.field.split(".")[0] for c in mapping().templates}
+            rows.losses_of(templates[0], held | {"scanAxis"}, declared=False)
+        for extra in templates[1:]:
+            report.losses.append(
+                f"{named(extra)}: a second template sweep of {named(obj)}: "
+                "a DiffractionPlan holds one"
+            )
         rows.losses_of(obj, ["jobStatus", "templateDataRefs"])
         sample = obj.get("sampleRef") or (objs.pin_of(obj.get("logisticalSampleRef")) or {}).get(
             "sampleRef"

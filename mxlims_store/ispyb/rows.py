@@ -60,9 +60,10 @@ class Rows:
         if why:
             self.problems.append(f"{named(obj)}: {label}: {why}")
 
-    def losses_of(self, obj: dict[str, Any], kept: Iterable[str]) -> None:
-        """Report each data field of ``obj`` that no declared column (nor ``kept``) holds."""
-        table = mapping().tables.get(obj["mxlimsType"])
+    def losses_of(self, obj: dict[str, Any], kept: Iterable[str], *, declared: bool = True) -> None:
+        """Report each data field of ``obj`` that no declared column of its type's table (with
+        ``declared``) nor ``kept`` holds."""
+        table = mapping().tables.get(obj["mxlimsType"]) if declared else None
         held = {c.field.split(".")[0] for c in table.columns} if table else set()
         held |= set(kept)
         for name in sorted(obj):

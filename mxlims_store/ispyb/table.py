@@ -28,6 +28,7 @@ CONVERSIONS: dict[tuple[str, str], tuple[Any, Any]] = {
     ("eV", "A"): (lambda e: HC_EV_A / e, lambda w: HC_EV_A / w),
     ("fraction", "%"): (lambda f: f * 100.0, lambda p: p / 100.0),
     ("%", "fraction"): (lambda p: p / 100.0, lambda f: f * 100.0),
+    ("mm", "um"): (lambda mm: mm * 1000.0, lambda um: um / 1000.0),
 }
 
 
@@ -60,6 +61,7 @@ class Table:
 class Mapping:
     tables: dict[str, Table]  # by MXLIMS type
     statistics: tuple[Column, ...]
+    templates: tuple[Column, ...]  # an MxExperiment's template sweep -> its DiffractionPlan
     dewar_states: dict[str, str]
     container_states: dict[str, str]
     vocabularies: dict[str, dict[str, str]]
@@ -84,6 +86,7 @@ def mapping() -> Mapping:
     return Mapping(
         tables=tables,
         statistics=tuple(Column(**c) for c in data["statistics"]),
+        templates=tuple(Column(**c) for c in data["templates"]),
         dewar_states=dict(data["dewar_states"]),
         container_states=dict(data["container_states"]),
         vocabularies={k: dict(v) for k, v in data["vocabularies"].items()},
