@@ -115,15 +115,21 @@ def push_results(
             values[obj["uuid"]],
             row(obj, "DataCollection"),
             options,
+            repair=obj["uuid"] not in known,
         )
     for obj in processings:
+        found = row(obj, "AutoProcProgram")
+        if found is None and obj["uuid"] not in known:
+            inputs = [pushed.ids[u] for u in obj.get("inputDataRefs") or [] if u in sweep_ids]
+            found = _found_program(conn, ispyb, inputs, values[obj["uuid"]])
+            report.repaired["AutoProcProgram"] += found is not None
         job = {
             **values[obj["uuid"]],
             **_times(obj, options, "processingStartTime", "processingEndTime"),
         }
         if obj.get("jobStatus") in STATUS:
             job["processingStatus"] = STATUS[obj["jobStatus"]]
-        program = put(conn, ispyb, report, "AutoProcProgram", job, row(obj, "AutoProcProgram"))
+        program = put(conn, ispyb, report, "AutoProcProgram", job, found)
         pushed.keep(obj, "AutoProcProgram", program)
         auto_proc = _child(conn, ispyb, "AutoProc", "autoProcProgramId", program)
         pushed.ids["AutoProc/" + obj["uuid"]] = put(
@@ -137,12 +143,16 @@ def push_results(
         for sweep in obj.get("inputDataRefs") or []:
             if sweep in pushed.ids and sweep in sweep_ids:
                 _integration(conn, ispyb, report, pushed.ids[sweep], program)
+    taken: set[int] = set()
     for obj in reflection_sets:
         program = pushed.ids[obj["sourceRef"]]
         scaling_values = {"autoProcId": pushed.ids["AutoProc/" + obj["sourceRef"]]}
-        scaling = put(
-            conn, ispyb, report, "AutoProcScaling", scaling_values, row(obj, "AutoProcScaling")
-        )
+        found = row(obj, "AutoProcScaling")
+        if found is None and obj["uuid"] not in known:
+            found = _found_scaling(conn, ispyb, scaling_values["autoProcId"], taken)
+            report.repaired["AutoProcScaling"] += found is not None
+        scaling = put(conn, ispyb, report, "AutoProcScaling", scaling_values, found)
+        taken.add(scaling)
         pushed.keep(obj, "AutoProcScaling", scaling)
         _scaling_links(conn, ispyb, report, scaling, program)
         _statistics(conn, ispyb, report, scaling, statistics[obj["uuid"]])
@@ -170,10 +180,15 @@ def _sweep(
     values: dict[str, Any],
     found: Any,
     options: PushOptions,
+    *,
+    repair: bool,
 ) -> None:
     pin = objs.pin_of(sweep.get("logisticalSampleRef"))
     assert pin is not None  # chosen for it
     sample_id = pushed.ids[pin["uuid"]]
+    if found is None and repair:
+        found = _found_collection(conn, ispyb, sample_id, values)
+        report.repaired["DataCollection"] += found is not None
     times = _times(objs.everything.get(sweep["sourceRef"]), options, "startTime", "endTime")
     group_values = {"sessionId": pushed.session_id, "blSampleId": sample_id, **times}
     group_row = None
@@ -195,6 +210,48 @@ def _sweep(
     pushed.keep(
         sweep, "DataCollection", put(conn, ispyb, report, "DataCollection", collection, found)
     )
+
+
+# Rows of a push interrupted between ISPyB's commit and the identity map, found again.
+
+
+def _found_collection(
+    conn: sa.Connection, ispyb: Ispyb, sample: int, values: dict[str, Any]
+) -> Any:
+    """The sample's DataCollection with the sweep's file template (and directory)."""
+    if not values.get("fileTemplate"):
+        return None
+    t = ispyb.t("DataCollection")
+    query = sa.select(t).where(
+        t.c["BLSAMPLEID"] == sample, t.c.fileTemplate == values["fileTemplate"]
+    )
+    if values.get("imageDirectory"):
+        query = query.where(t.c.imageDirectory == values["imageDirectory"])
+    return conn.execute(query.order_by(t.c.dataCollectionId)).first()
+
+
+def _found_program(
+    conn: sa.Connection, ispyb: Ispyb, collections: list[int], values: dict[str, Any]
+) -> Any:
+    """The AutoProcProgram integrating these DataCollections, with the same programs."""
+    if not collections:
+        return None
+    program, integration = ispyb.t("AutoProcProgram"), ispyb.t("AutoProcIntegration")
+    query = (
+        sa.select(program)
+        .join(integration, integration.c.autoProcProgramId == program.c.autoProcProgramId)
+        .where(integration.c.dataCollectionId.in_(collections))
+        .order_by(program.c.autoProcProgramId)
+    )
+    if values.get("processingPrograms"):
+        query = query.where(program.c.processingPrograms == values["processingPrograms"])
+    return conn.execute(query).first()
+
+
+def _found_scaling(conn: sa.Connection, ispyb: Ispyb, auto_proc: int, taken: set[int]) -> Any:
+    t = ispyb.t("AutoProcScaling")
+    query = sa.select(t).where(t.c.autoProcId == auto_proc).order_by(t.c.autoProcScalingId)
+    return next((r for r in conn.execute(query) if r.autoProcScalingId not in taken), None)
 
 
 def _by_uuid(conn: sa.Connection, ispyb: Ispyb, uuid: str) -> Any:

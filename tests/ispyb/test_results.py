@@ -113,3 +113,25 @@ def test_make_messages_reproduces_the_committed_fixtures() -> None:
         assert (FIXTURES / "messages" / name).read_bytes() == data, name
     shells = json.loads(committed["results.json"])["ReflectionSet"]["ReflectionSet1"]
     assert len(shells["reflectionStatisticsShells"]) == 4
+
+
+async def test_an_interrupted_results_push_is_repaired_by_the_next(
+    store: Store, mariadb: MariaDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mxlims_store.ispyb import identity
+
+    code = new_proposal(mariadb)
+    await _stored_with_results(store, code, "X3")
+
+    async def crash(*args: object) -> None:
+        raise KeyboardInterrupt  # the process dies between ISPyB's commit and the map
+
+    monkeypatch.setattr(identity, "record", crash)
+    options = PushOptions(DOMAIN, session=1, results=True)
+    with pytest.raises(KeyboardInterrupt):
+        await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), options)
+    monkeypatch.undo()
+    repaired = await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), options)
+    assert not repaired.created, repaired.created
+    assert repaired.repaired["DataCollection"] == 14
+    assert repaired.repaired["AutoProcProgram"] == repaired.repaired["AutoProcScaling"] == 14
