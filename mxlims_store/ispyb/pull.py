@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from mxlims_store.ispyb import components
 from mxlims_store.ispyb.database import Ispyb
 from mxlims_store.ispyb.identity import row_name
 from mxlims_store.ispyb.push import split_proposal
@@ -37,6 +38,7 @@ class Rows:
     sessions: dict[int, Any] = field(default_factory=dict)
     people: dict[int, Any] = field(default_factory=dict)  # by labContactId: (cardName, Person)
     plans_of: dict[int, list[int]] = field(default_factory=dict)  # blSampleId -> plan ids
+    components: dict[int, list[dict[str, str]]] = field(default_factory=dict)  # by crystalId
 
     def ids(self, table: str) -> list[int]:
         key = mapping().by_ispyb(table).key
@@ -89,6 +91,7 @@ def read_rows(conn: sa.Connection, ispyb: Ispyb, shippings: list[int]) -> Rows:
     rows.by_table["Protein"] = _select(
         conn, ispyb, "Protein", "proteinId", [c.proteinId for c in rows.by_table["Crystal"]]
     )
+    rows.components = components.pulled(conn, ispyb, rows.ids("Crystal"))
     links = _select(
         conn,
         ispyb,
@@ -273,7 +276,10 @@ def build_message(ispyb: Ispyb, rows: Rows, domain: str, recorded: dict[str, str
             "MacromoleculeSample",
             "Crystal",
             crystal,
-            {"parentSampleRef": b.ref("Protein", crystal.proteinId)},
+            {
+                "parentSampleRef": b.ref("Protein", crystal.proteinId),
+                "components": rows.components.get(crystal.crystalId),
+            },
         )
     for sample in rows.by_table["BLSample"]:
         crystal = crystals.get(sample.crystalId)

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from mxlims_store.ispyb import contacts
+from mxlims_store.ispyb import components, contacts
 from mxlims_store.ispyb.database import Ispyb
 from mxlims_store.ispyb.events import now_naive
 from mxlims_store.ispyb.found import found_rows, retire_barcodes
@@ -122,7 +122,8 @@ def push_shipment(
     for obj in [*objs.dewars, *objs.pucks, *objs.pins, *objs.samples, *objs.macromolecules]:
         spec = table_of[obj["mxlimsType"]]
         values[obj["uuid"]] = rows.values(obj, spec.ispyb, spec.own())
-        rows.losses_of(obj, [])
+        rows.losses_of(obj, ["components"])
+    held = {s["uuid"]: components.plan(rows, s) for s in objs.samples if s.get("components")}
     for obj in objs.experiments:
         spec = table_of["MxExperiment"]
         values[obj["uuid"]] = rows.values(obj, spec.ispyb, spec.own())
@@ -210,6 +211,9 @@ def push_shipment(
         pushed.keep(
             obj, "Crystal", put(conn, ispyb, report, "Crystal", row_values, row_of.get(obj["uuid"]))
         )
+        if obj["uuid"] in held:
+            crystal_id = pushed.ids[obj["uuid"]]
+            components.write(conn, ispyb, report, pushed.proposal_id, crystal_id, held[obj["uuid"]])
     for obj in objs.dewars:
         row_values = values[obj["uuid"]]
         row_values["shippingId"] = pushed.ids[shipment["uuid"]]

@@ -14,6 +14,8 @@ INSERT IGNORE INTO ProcessingPipelineCategory (processingPipelineCategoryId, nam
   VALUES (1, 'automatic');
 INSERT IGNORE INTO ProcessingPipeline (processingPipelineId, processingPipelineCategoryId, name,
   discipline, pipelineStatus, reprocessing) VALUES (6, 1, 'xia2/DIALS', 'MX', 'automatic', 1);
+INSERT IGNORE INTO ComponentType (componentTypeId, name) VALUES (1, 'Protein'), (5, 'Ligand'),
+  (3, 'Small Molecule');
 INSERT IGNORE INTO ContainerType (containerTypeId, name, proposalType, active, capacity)
   VALUES (12, 'Puck', 'mx', 1, 16);
 """

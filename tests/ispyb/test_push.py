@@ -63,6 +63,9 @@ async def test_ispyb_own_procedures_find_the_pushed_shipment(
     message = await stored(store, code, "P1")
     report = await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN, session=1))
     assert report.created["BLSample"] == 14 and report.created["Container"] == 4
+    with_components = [s for s in message["MacromoleculeSample"].values() if s.get("components")]
+    assert report.created["CrystalComposition"] == len(with_components) > 0
+    assert not any("components" in loss for loss in report.losses)
 
     dewars = call(mariadb, "retrieve_dewars_for_proposal_code_number_v2", "mx", code[2:], None)
     assert {d["barCode"] for d in dewars} == {d["barcode"] for d in message["Dewar"].values()}
