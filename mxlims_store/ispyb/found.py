@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from mxlims_store.ispyb.database import Ispyb
 from mxlims_store.ispyb.identity import mapped_rows
 from mxlims_store.ispyb.options import PushOptions
+from mxlims_store.ispyb.ownership import foreign
 from mxlims_store.ispyb.report import PushReport, named
 from mxlims_store.ispyb.rows import Rows, existing
 from mxlims_store.ispyb.shipment import ShipmentObjects
@@ -44,7 +45,9 @@ def found_rows(
         ("Protein", objs.macromolecules),
         ("DiffractionPlan", objs.experiments),
     ):
-        stored[name] = existing(conn, ispyb, name, [i for o in group if (i := mapped(o, name))])
+        ids = [i for o in group if (i := mapped(o, name))]
+        theirs = foreign(conn, ispyb, name, ids, proposal_id)  # never another proposal's row
+        stored[name] = existing(conn, ispyb, name, [i for i in ids if i not in theirs])
     row_of: dict[str, Any] = {}
     for name, group in (
         ("Shipping", [objs.shipment]),
@@ -59,12 +62,20 @@ def found_rows(
             found = stored[name].get(mapped(obj, name) or -1)
             if found is not None:
                 row_of[obj["uuid"]] = found
+    # Found by uuid only within the proposal: another proposal's row is never taken over.
     by_crystal_uuid = _by_column(
         conn, ispyb, "Crystal", "crystalUUID", [s["uuid"] for s in objs.samples]
     )
+    theirs = foreign(
+        conn, ispyb, "Crystal", [r.crystalId for r in by_crystal_uuid.values()], proposal_id
+    )
+    by_crystal_uuid = {u: r for u, r in by_crystal_uuid.items() if r.crystalId not in theirs}
     by_plan_uuid = _by_column(
         conn, ispyb, "DiffractionPlan", "DIFFRACTIONPLANUUID", [e["uuid"] for e in objs.experiments]
     )
+    plans = [r.diffractionPlanId for r in by_plan_uuid.values()]
+    theirs = foreign(conn, ispyb, "DiffractionPlan", plans, proposal_id)
+    by_plan_uuid = {u: r for u, r in by_plan_uuid.items() if r.diffractionPlanId not in theirs}
     for obj in objs.samples:
         _repair(row_of, report, obj, by_crystal_uuid.get(obj["uuid"]), "Crystal")
     for obj in objs.experiments:

@@ -123,7 +123,7 @@ def push_shipment(
         spec = table_of[obj["mxlimsType"]]
         values[obj["uuid"]] = rows.values(obj, spec.ispyb, spec.own())
         rows.losses_of(obj, ["components"])
-    held = {s["uuid"]: components.plan(rows, s) for s in objs.samples if s.get("components")}
+    composed = {s["uuid"]: components.plan(rows, s) for s in objs.samples if s.get("components")}
     for obj in objs.experiments:
         spec = table_of["MxExperiment"]
         values[obj["uuid"]] = rows.values(obj, spec.ispyb, spec.own())
@@ -211,9 +211,10 @@ def push_shipment(
         pushed.keep(
             obj, "Crystal", put(conn, ispyb, report, "Crystal", row_values, row_of.get(obj["uuid"]))
         )
-        if obj["uuid"] in held:
+        if obj["uuid"] in composed:
             crystal_id = pushed.ids[obj["uuid"]]
-            components.write(conn, ispyb, report, pushed.proposal_id, crystal_id, held[obj["uuid"]])
+            planned = composed[obj["uuid"]]
+            components.write(conn, ispyb, report, pushed.proposal_id, crystal_id, planned)
     for obj in objs.dewars:
         row_values = values[obj["uuid"]]
         row_values["shippingId"] = pushed.ids[shipment["uuid"]]

@@ -21,6 +21,7 @@ from mxlims_store.ispyb.database import Ispyb
 from mxlims_store.ispyb.events import naive_time
 from mxlims_store.ispyb.identity import mapped_rows
 from mxlims_store.ispyb.options import PushOptions
+from mxlims_store.ispyb.ownership import foreign
 from mxlims_store.ispyb.push import Pushed
 from mxlims_store.ispyb.report import IspybRefused, PushReport, named
 from mxlims_store.ispyb.rows import Rows, existing, put
@@ -68,6 +69,8 @@ def push_results(
         mapped = known.get(obj["uuid"])
         if not mapped or mapped[0] != table:
             return None
+        if foreign(conn, ispyb, table, [mapped[1]], pushed.proposal_id):
+            return None  # another proposal's row: never taken over
         return existing(conn, ispyb, table, [mapped[1]]).get(mapped[1])
 
     values: dict[str, dict[str, Any]] = {}
@@ -102,7 +105,9 @@ def push_results(
     for obj in crystals:
         row_values = {**values[obj["uuid"]], "blSampleId": pushed.ids[obj["containerRef"]]}
         row_values["blSubSampleUUID"] = obj["uuid"]
-        found = row(obj, "BLSubSample") or _by_uuid(conn, ispyb, obj["uuid"])
+        found = row(obj, "BLSubSample") or _by_uuid(
+            conn, ispyb, obj["uuid"], row_values["blSampleId"]
+        )
         pushed.keep(obj, "BLSubSample", put(conn, ispyb, report, "BLSubSample", row_values, found))
     for obj in sweeps:
         _sweep(
@@ -254,9 +259,11 @@ def _found_scaling(conn: sa.Connection, ispyb: Ispyb, auto_proc: int, taken: set
     return next((r for r in conn.execute(query) if r.autoProcScalingId not in taken), None)
 
 
-def _by_uuid(conn: sa.Connection, ispyb: Ispyb, uuid: str) -> Any:
+def _by_uuid(conn: sa.Connection, ispyb: Ispyb, uuid: str, sample: int) -> Any:
+    """The pin's own BLSubSample with this uuid (another pin's is never taken over)."""
     t = ispyb.t("BLSubSample")
-    return conn.execute(sa.select(t).where(t.c.blSubSampleUUID == uuid)).first()
+    query = sa.select(t).where(t.c.blSubSampleUUID == uuid, t.c.blSampleId == sample)
+    return conn.execute(query).first()
 
 
 def _child(conn: sa.Connection, ispyb: Ispyb, table: str, column: str, parent: int) -> Any:

@@ -3,6 +3,8 @@ a refused push changes nothing; an interrupted push is repaired by the next."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from mxlims_store.ispyb.bridge import push
 from mxlims_store.ispyb.options import PushOptions
 from mxlims_store.ispyb.report import IspybRefused
 from mxlims_store.store import Store
+from mxlims_store.store.backends.sqlite import SqliteBackend
 from tests.ispyb.conftest import SHIPMENT_UUID, fixture_shipment, new_proposal
 from tests.mariadb_server import MariaDB
 
@@ -235,3 +238,48 @@ async def test_a_dry_run_writes_nothing(store: Store, mariadb: MariaDB) -> None:
         store, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN, session=1, dry_run=True)
     )
     assert report.created["BLSample"] == 14 and checksums(mariadb) == before
+
+
+async def test_another_proposals_rows_are_never_taken_over(
+    store: Store, mariadb: MariaDB, tmp_path: Path
+) -> None:
+    """Identifiers naming another proposal's rows (copied, stale or made up) and the same
+    uuids in ISPyB's uuid columns are not followed: the push writes rows of its own."""
+    victim = new_proposal(mariadb)
+    await stored(store, victim, "V1")
+    theirs = await push(store, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN, session=1))
+    exported = await store.export(SHIPMENT_UUID)
+    rows_of = (
+        "SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', name, code, location, crystalId))) "
+        f"FROM BLSample WHERE containerId IN (SELECT containerId FROM Container c JOIN Dewar d "
+        f"USING (dewarId) WHERE d.shippingId={theirs.shipping_id});"
+    )
+    before = mariadb.sql(rows_of, "ispyb")
+
+    attacker = new_proposal(mariadb)
+    backend = SqliteBackend(tmp_path / "other.sqlite3")
+    other = Store(backend)
+    await other.init()
+    try:
+        message = json.loads(json.dumps(dict(exported)))  # the victim's identifiers, copied
+        message["Shipment"]["Shipment1"]["proposalCode"] = attacker
+        for key, dewar in message["Dewar"].items():
+            dewar["barcode"] = f"A1-{key}"
+        for key, puck in message["Puck"].items():
+            puck["barcode"] = f"A1-{key}"
+        await other.import_message(message)
+        mine = await push(
+            other, SHIPMENT_UUID, mariadb.url("ispyb"), PushOptions(DOMAIN, session=1)
+        )
+    finally:
+        await backend.close()
+    assert mine.shipping_id != theirs.shipping_id
+    assert mine.created["BLSample"] == 14 and mine.created["Crystal"] == 14
+    assert mine.created["DiffractionPlan"] == 14 and not mine.updated and not mine.repaired
+    victims_rows = mariadb.sql(
+        f"SELECT COUNT(*) FROM Dewar WHERE shippingId={theirs.shipping_id};"
+        f"SELECT shippingName FROM Shipping WHERE shippingId={theirs.shipping_id};",
+        "ispyb",
+    )
+    assert victims_rows.split("\n")[0] == "2"
+    assert mariadb.sql(rows_of, "ispyb") == before
