@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mxlims_store.api.pages.routes import PageStore, refused_form, render, router, shown
 from mxlims_store.api.pages.session import csrf_ok
-from mxlims_store.errors import PermissionDenied, Unavailable
+from mxlims_store.errors import NotFound, PermissionDenied
 from mxlims_store.ispyb.bridge import push
 from mxlims_store.ispyb.options import PushOptions
 
@@ -34,7 +34,7 @@ async def push_to_ispyb(
         if store.caller.effective_role not in ("staff", "admin"):
             raise PermissionDenied("only facility staff may push to ISPyB")
         if not settings.ispyb_url:
-            raise Unavailable("this server has no ISPyB database (MXLIMS_ISPYB_URL is not set)")
+            raise NotFound("this server has no ISPyB database (MXLIMS_ISPYB_URL is not set)")
         options = PushOptions(
             domain=settings.ispyb_domain,
             session=int(session) if session.strip().isdigit() else None,

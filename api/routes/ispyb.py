@@ -12,7 +12,7 @@ from mxlims_store.answers.ispyb import IspybPushReport, IspybShipping
 from mxlims_store.api.deps import SettingsDep, StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.config import Settings
-from mxlims_store.errors import PermissionDenied, Unavailable
+from mxlims_store.errors import NotFound, PermissionDenied
 from mxlims_store.ispyb.bridge import pull, push
 from mxlims_store.ispyb.options import PushOptions
 from mxlims_store.store import Store
@@ -41,7 +41,7 @@ def _configured(settings: Settings, store: Store) -> str:
     if store.caller.effective_role not in ("staff", "admin"):
         raise PermissionDenied("only facility staff may reach ISPyB")
     if not settings.ispyb_url:
-        raise Unavailable("this server has no ISPyB database (MXLIMS_ISPYB_URL is not set)")
+        raise NotFound("this server has no ISPyB database (MXLIMS_ISPYB_URL is not set)")
     return settings.ispyb_url
 
 
