@@ -148,6 +148,7 @@ def connect(url: str) -> Ispyb:
         ) from None
     except (sa.exc.SQLAlchemyError, ValueError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        reason = reason.replace(url, shown_url(url))  # a parse error quotes the whole URL
         raise IspybUnavailable(f"cannot open ISPyB at {shown_url(url)}: {reason}") from None
     ispyb = Ispyb(engine=engine, url=shown_url(url), tables=dict(metadata.tables))
     for table, column, data_type, charset, length in rows:

@@ -47,5 +47,15 @@ def test_missing_prerequisites_and_passwords_never_shown(tmp_path: Path, mariadb
     wrong = run("ispyb", "push", SHIPMENT_UUID, "--db", secret)
     assert wrong.exit_code == 1 and "s3cret-pw" not in wrong.output
     assert "root:***@" in wrong.stderr
+    garbled = run(
+        "ispyb",
+        "pull",
+        "--db",
+        "mysql+pymysql://root:s3cret-pw@host:notaport/x",
+        "--shipping-id",
+        "1",
+    )
+    assert garbled.exit_code == 1 and "s3cret-pw" not in garbled.output, garbled.output
     none = run("ispyb", "pull", "--shipping-id", "1")
+
     assert none.exit_code == 1 and "MXLIMS_ISPYB_URL" in none.stderr
