@@ -29,7 +29,7 @@ def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
             build_ispyb(server, "ispyb")
             yield server
     except MariaDBUnavailable as why:
-        pytest.skip(f"MariaDB cannot start here: {why}")
+        pytest.skip(f"no ISPyB on MariaDB here: {why}")
 
 
 @pytest.fixture(scope="session")
