@@ -153,6 +153,12 @@ LINKS: list[Link] = [
     ),
     Link("create_key", "revoke_key", {"key_id": "$response.body#/id"}, "the key", ("201",)),
     Link("list_schemas", "get_schema", {"name": "$response.body#/0/name"}, "the first schema"),
+    Link(
+        "ispyb_push",
+        "ispyb_shipping",
+        {"shipping_id": "$response.body#/shippingId"},
+        "the ISPyB Shipping pushed",
+    ),
 ]
 
 

@@ -95,6 +95,19 @@ class Settings(BaseSettings):
         le=86400,
         description="seconds a whole request body may take (64 MiB at about 1 Mbit/s)",
     )
+    # The ISPyB bridge (`ispyb push/pull`, the staff routes): the facility's own LIMS database.
+    ispyb_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the facility's ISPyB (mysql+pymysql://user:pw@host/ispyb)",
+    )
+    ispyb_timezone: str = Field(
+        default="UTC", description="the site's time zone, in which ISPyB keeps its naive times"
+    )
+    ispyb_domain: str = Field(
+        default="ispyb.local",
+        pattern=r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
+        description="domain under which objects keep their ISPyB row (identifiers)",
+    )
 
     @field_validator("mongodb_url")
     @classmethod

@@ -7,6 +7,7 @@ make a signed-in browser write. No JavaScript is needed; nothing is fetched from
 """
 
 from mxlims_store.api.pages import (  # noqa: F401  (register their pages on the router)
+    ispyb,  # the staff's ISPyB button
     object_page,
     printing,
     shipment_pages,

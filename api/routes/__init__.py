@@ -8,6 +8,7 @@ from mxlims_store.api.routes import (
     facility,
     health,
     history,
+    ispyb,
     keys,
     logistics,
     messages,
@@ -31,4 +32,5 @@ ROUTERS = [
     health.stats_router,
     keys.router,
     logistics.router,
+    ispyb.router,
 ]

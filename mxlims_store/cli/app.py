@@ -132,6 +132,7 @@ def with_store_raising(action: Callable[[Store], Awaitable[T]]) -> T:
 
 # Register the commands (their modules use `app` from here).
 from mxlims_store.cli import (  # noqa: E402, F401
+    ispyb,
     keys,
     logistics,
     maintenance,

@@ -72,6 +72,8 @@ OPERATIONS = [
     op("get_proposal_results", "get", "/proposals/{code}/results", *BY_UUID),
     op("list_proposal_samples", "get", "/proposals/{code}/samples", 401, 422),
     op("get_me", "get", "/me", 401),
+    op("ispyb_push", "post", "/ispyb/push", 401, 403, 404, 409, 422),
+    op("ispyb_shipping", "get", "/ispyb/shippings/{shipping_id}", 401, 403, 404, 422),
 ]
 OPEN = {"get_facility", "list_schemas", "get_schema", "get_health"}  # no key needed
 
@@ -206,5 +208,7 @@ def test_security_and_403_are_declared_exactly_where_they_apply(
         "revoke_key",
         "record_event",
         "record_event_by_barcode",
+        "ispyb_push",  # staff only
+        "ispyb_shipping",
     }
     assert (403 in codes) == (operation.operation_id in may_forbid)

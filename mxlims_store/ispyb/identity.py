@@ -1,0 +1,67 @@
+"""uuid <-> (ISPyB table, row id), kept in the store as ``identifiers`` under the ISPyB site's
+domain ("BLSample:1234"): most ISPyB tables have no uuid column. The push commits ISPyB first,
+then this map; the pull reads it to give rows the uuids they were pushed with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mxlims_store.store import Store
+from mxlims_store.store.access import readable
+from mxlims_store.store.collections import CORE_COLLECTIONS
+
+DEFAULT_DOMAIN = "ispyb.local"  # MXLIMS_ISPYB_DOMAIN: the facility's own, e.g. ispyb.esrf.fr
+
+
+def row_name(table: str, row_id: int) -> str:
+    return f"{table}:{row_id}"
+
+
+def parse_row(value: object) -> tuple[str, int] | None:
+    if not isinstance(value, str) or ":" not in value:
+        return None
+    table, _, number = value.partition(":")
+    return (table, int(number)) if number.isdigit() else None
+
+
+def mapped_rows(objects: dict[str, dict[str, Any]], domain: str) -> dict[str, tuple[str, int]]:
+    """uuid -> (table, id) for the objects that carry one under ``domain``."""
+    rows = {}
+    for uuid, obj in objects.items():
+        found = parse_row((obj.get("identifiers") or {}).get(domain))
+        if found:
+            rows[uuid] = found
+    return rows
+
+
+async def uuids_of_rows(store: Store, domain: str, rows: list[str]) -> dict[str, str]:
+    """``"Table:id"`` -> uuid of the stored object recorded with it (one query per core
+    collection, whatever the store holds)."""
+    if not rows:
+        return {}
+    found: dict[str, str] = {}
+    query = {"identifiers": {"$elemMatch": {"domain": domain, "value": {"$in": rows}}}}
+    for collection in CORE_COLLECTIONS:
+        for document in await store.db.find(collection, readable(store.caller, query)):
+            for entry in document.get("identifiers") or []:
+                if entry.get("domain") == domain and entry.get("value") in rows:
+                    found[entry["value"]] = document["_id"]
+    return found
+
+
+async def record(
+    store: Store, message: dict[str, Any], domain: str, pushed: dict[str, str]
+) -> None:
+    """Keep ``pushed`` (uuid -> "Table:id") on the objects of ``message`` (the exported
+    shipment), through the normal import: only the identifiers change."""
+    changed = False
+    for objects in message.values():
+        if not isinstance(objects, dict):
+            continue
+        for obj in objects.values():
+            value = pushed.get(obj.get("uuid", ""))
+            if value and (obj.get("identifiers") or {}).get(domain) != value:
+                obj["identifiers"] = {**(obj.get("identifiers") or {}), domain: value}
+                changed = True
+    if changed:
+        await store.import_message(message, policy="update_old")
