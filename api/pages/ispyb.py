@@ -46,4 +46,4 @@ async def push_to_ispyb(
         report = await push(store, uuid, settings.ispyb_url, options)
         return render(request, "ispyb.html", report=report.to_dict())
 
-    return await shown(request, work, status_on_error=409)
+    return await shown(request, work)
