@@ -14,7 +14,8 @@ from fastapi import FastAPI
 
 from mxlims_store.api.main import create_app
 from mxlims_store.config import Settings
-from mxlims_store.store.backends.sqlite import create_database, database_file
+from mxlims_store.store.backends.sqlite import database_file
+from mxlims_store.store.backends.sqlite_create import create_database
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 from mxlims_store.store.existence import make_private_dir
 

@@ -43,7 +43,7 @@ def convert_if_legacy(data_dir: Path, database: str, target: Path) -> dict[str, 
     """
     if target.exists() or not is_legacy(data_dir):
         return None
-    from mxlims_store.store.backends.sqlite import create_database  # no import cycle at load
+    from mxlims_store.store.backends.sqlite_create import create_database  # no cycle at load
 
     collections = read_legacy(data_dir, database)
     partial = target.with_name(target.name + ".converting")

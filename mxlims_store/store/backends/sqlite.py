@@ -380,31 +380,6 @@ class SqliteBackend:
             )
 
 
-def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
-    """A new database file at ``path`` holding ``documents`` by collection (conversions)."""
-    backend = SqliteBackend(path)
-    try:
-        backend._prepare()
-        connection = backend._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        for collection, group in documents.items():
-            if collection not in backend.tables:
-                raise StoreBroken(f"cannot convert: unknown collection {collection!r}")
-            table = backend.tables[collection]
-            connection.executemany(
-                f'INSERT INTO "{table.name}" (id, doc) VALUES (?, ?)',
-                [(d["_id"], _encode(d)) for d in group],
-            )
-            if table.arrays:
-                placed = [Write(collection, d["_id"], d, None, {}) for d in group]
-                reindex(connection, table, placed, [])
-        connection.execute("COMMIT")
-    finally:
-        backend._pool.shutdown()
-        for connection in backend._connections:
-            connection.close()
-
-
 def rollback(connection: sqlite3.Connection) -> None:
     if connection.in_transaction:
         with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
