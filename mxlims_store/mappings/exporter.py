@@ -10,9 +10,10 @@ from ..errors import SheetProblem
 from . import open_terms, transforms
 from .export_rows import Ident, MessageIndex, SheetRow, puck_slots_in_order, sheet_rows
 from .fields import FIELDS, UNIT_CELL_PARTS
+from .headers import normalise_header
 from .overrides import override_state
 from .site_registry import get_site
-from .sites import ColumnFormat, SiteFormat, normalise_header
+from .sites import ColumnFormat, SiteFormat
 from .tabular import MEDIA_TYPES, Cell, write_table
 
 _STRUCTURAL = {"mxlimsType", "mxlimsBaseType", "uuid"}

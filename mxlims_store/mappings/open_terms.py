@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .headers import extension_key
 from .site_registry import list_sites
-from .sites import ColumnFormat, SiteFormat, extension_key
+from .sites import ColumnFormat, SiteFormat
 from .transforms import CellError
 
 AS_WRITTEN = " (as written)"

@@ -14,8 +14,9 @@ from typing import Any
 from ..errors import SheetProblem
 from . import open_terms, transforms
 from .fields import UNIT_CELL_PARTS, lookup
+from .headers import extension_key, normalise_header
 from .site_registry import list_sites
-from .sites import ColumnFormat, SiteFormat, extension_key, normalise_header
+from .sites import ColumnFormat, SiteFormat
 
 HEADER_SCAN_ROWS = 20
 Report = Callable[[int | None, str | None, str], None]  # (row, column, message)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from mxlims_store.mappings import get_site, read_sheet, write_sheet
-from mxlims_store.mappings.sites import SiteFormat, normalise_header
+from mxlims_store.mappings.headers import normalise_header
+from mxlims_store.mappings.sites import SiteFormat
 from mxlims_store.mappings.tabular import read_table
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sheets"
