@@ -100,8 +100,9 @@ async def test_members_may_not_start_at_the_beamline_and_positions_are_checked(
         with pytest.raises(InvalidMessage) as refused:
             await store.record_event(puck, "at_beamline", sampleChangerPosition=bad, caller=STAFF)
         assert refused.value.problems[0].path == "sampleChangerPosition"
-    with pytest.raises(InvalidMessage):  # a position is where a puck is at the beamline
+    with pytest.raises(InvalidMessage) as refused:  # where a puck is at the beamline
         await store.record_event(puck, "received", sampleChangerPosition=2, caller=STAFF)
+    assert "only with state at_beamline, not 'received'" in refused.value.problems[0].message
     assert (await store.where(puck))["events"] == []
 
 
