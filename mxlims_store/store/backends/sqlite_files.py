@@ -23,6 +23,7 @@ from typing import Any
 
 from mxlims_store.errors import Conflict, StoreBroken
 from mxlims_store.store.backends.sqlite_commits import counter_file, note_count, stored_count
+from mxlims_store.store.backends.sqlite_state import GENERATION_TABLE
 from mxlims_store.store.existence import FILE_MODE
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -90,13 +91,32 @@ def restore_from(source: Path, database: Path, schema_version: int) -> dict[str,
     writer = sqlite3.connect(database, timeout=30)
     try:
         writer.execute("PRAGMA journal_mode = WAL")
+        before = _generation(writer)
         reader.backup(writer)
+        # The restored store counts on from past anything the live one counted: a download's
+        # ETag names a generation, and one given out before must not match other contents.
+        with writer:
+            writer.execute(GENERATION_TABLE)
+            writer.execute(
+                "INSERT INTO store_generation (id, value) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET value = excluded.value",
+                (max(before, _generation(writer)) + 1,),
+            )
         pages = writer.execute("PRAGMA page_count").fetchone()[0]
         note_count(database, stored_count(writer))  # the restored store is the whole one now
     finally:
         reader.close()
         writer.close()
     return {"restored": str(source), "into": str(database), "pages": pages}
+
+
+def _generation(connection: sqlite3.Connection) -> int:
+    """The store's generation (0 in a file without one)."""
+    try:
+        row = connection.execute("SELECT value FROM store_generation WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no such table: nothing counted yet
+        return 0
+    return int(row[0]) if row else 0
 
 
 def file_problems(path: Path, schema_version: int) -> list[str]:
