@@ -197,6 +197,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
         return page
     name = "".join(word.capitalize() for word in _phrase(exc.status_code).split()) or "HttpError"
     message = str(exc.detail)
+    if exc.status_code == 400 and message == FASTAPI_BODY_ERROR:  # bytes that are not UTF-8
+        name, message = "MalformedJson", "the body is not valid JSON: it must be UTF-8 text"
     if exc.status_code in (404, 405) and message == _phrase(exc.status_code):
         message = f"{message}: no route {request.method} {request.url.path}"
     headers = exc.headers
@@ -205,6 +207,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, name, message, headers=headers)
 
 
+# What FastAPI says of a JSON body it cannot decode (not UTF-8); it parses the rest itself.
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
