@@ -163,14 +163,19 @@ async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.error, exc.message, headers=exc.headers)
 
 
-async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...)."""
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...);
+    under the pages' paths, a page saying the same."""
     assert isinstance(exc, RequestValidationError)
     problems = [
         {"path": "/".join(str(part) for part in e.get("loc", ())), "message": readable(e)}
         for e in exc.errors()
     ]
     summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:3])
+    if is_page(request):
+        from mxlims_store.api.pages.routes import error_page  # the pages import this module
+
+        return error_page(request, MxlimsError(f"the form could not be read: {summary}"), 422)
     # A question asked wrong (query parameters only) is one error, however it was caught: the
     # declared bounds (limit=0) and the query grammar (where=bad) both answer InvalidQuery.
     asked = all(e.get("loc", ("",))[0] == "query" for e in exc.errors())
