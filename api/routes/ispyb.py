@@ -50,7 +50,7 @@ def _configured(settings: Settings, store: Store) -> str:
     operation_id="ispyb_push",
     summary="Push a stored shipment into ISPyB (staff)",
     response_model=IspybPushReport,
-    responses=errors(401, 403, 404, 409, 422, 503),
+    responses=errors(400, 401, 403, 404, 409, 422, 503),  # 400: a body that is not JSON
 )
 async def ispyb_push(body: PushRequest, store: StoreDep, settings: SettingsDep) -> IspybPushReport:
     url = _configured(settings, store)
