@@ -225,3 +225,25 @@ async def test_a_members_sheet_without_a_proposal_is_its_one_proposals(store: St
         )
         assert again.keys["Shipment/Shipment1"] == shipment
         assert not again.created and not again.updated
+
+
+async def test_a_sheet_stored_without_its_proposal_takes_it_when_uploaded_again(
+    store: Store,
+) -> None:
+    """A member's sheet stored before its proposal was filled in (proposalCode ""): uploading
+    it again fills the proposal in, which is not a change of whose it is; another proposal's
+    code still is."""
+    data, name = fixture("esrf")
+    member = Caller("b", frozenset({"mx5678"}))
+    old = read_sheet("esrf", data, filename=name)  # as a store without the default read it
+    keyed_by_store(old, await store_secret(store.db))
+    stored = await store.import_message(old, caller=member)
+    assert stored.shipment is not None
+    assert (await store.get(stored.shipment)).data["proposalCode"] == ""
+    again = await store.import_sheet("esrf", data, filename=name, caller=member)
+    assert again.shipment == stored.shipment and again.updated.get("Shipment") == 1
+    assert (await store.get(stored.shipment)).data["proposalCode"] == "mx5678"
+    relabel = await store.get(stored.shipment)
+    with pytest.raises(MappingError, match="proposal 'mx1'"):
+        await store.import_sheet("esrf", data, filename=name, caller=member, proposal="mx1")
+    assert (await store.get(stored.shipment)).revision == relabel.revision
