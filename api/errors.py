@@ -163,14 +163,19 @@ async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.error, exc.message, headers=exc.headers)
 
 
-async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
-    """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...)."""
+async def on_validation_error(request: Request, exc: Exception) -> Response:
+    """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...);
+    under the pages' paths, a page saying the same."""
     assert isinstance(exc, RequestValidationError)
     problems = [
         {"path": "/".join(str(part) for part in e.get("loc", ())), "message": readable(e)}
         for e in exc.errors()
     ]
     summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems[:3])
+    if is_page(request):
+        from mxlims_store.api.pages.routes import error_page  # the pages import this module
+
+        return error_page(request, MxlimsError(f"the form could not be read: {summary}"), 422)
     # A question asked wrong (query parameters only) is one error, however it was caught: the
     # declared bounds (limit=0) and the query grammar (where=bad) both answer InvalidQuery.
     asked = all(e.get("loc", ("",))[0] == "query" for e in exc.errors())
@@ -197,6 +202,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
         return page
     name = "".join(word.capitalize() for word in _phrase(exc.status_code).split()) or "HttpError"
     message = str(exc.detail)
+    if exc.status_code == 400 and message == FASTAPI_BODY_ERROR:  # bytes that are not UTF-8
+        name, message = "MalformedJson", "the body is not valid JSON: it must be UTF-8 text"
     if exc.status_code in (404, 405) and message == _phrase(exc.status_code):
         message = f"{message}: no route {request.method} {request.url.path}"
     headers = exc.headers
@@ -205,6 +212,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, name, message, headers=headers)
 
 
+# What FastAPI says of a JSON body it cannot decode (not UTF-8); it parses the rest itself.
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 

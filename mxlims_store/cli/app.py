@@ -82,6 +82,19 @@ def problem_lines(error: MxlimsError, prefix: str = "") -> list[str]:
     return [f"{prefix}{error.message}"]
 
 
+def write_out(path: Path, content: bytes | str) -> None:
+    """Write a command's --out file, or exit 1 with one line saying why it cannot be written."""
+    try:
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+    except OSError as error:
+        if DEBUG["on"]:
+            raise
+        fail([f"{path}: cannot write: {error.strerror or error}"])
+
+
 def parse_json_file(path: Path) -> Any:
     """A JSON file's content; ValueError with a line naming the file and where JSON broke."""
     try:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mxlims_store.cli.app import app, emit, fail, with_store
+from mxlims_store.cli.app import app, emit, fail, with_store, write_out
 from mxlims_store.config import get_settings
 from mxlims_store.store import Store
 from mxlims_store.store.importer import POLICIES
@@ -137,7 +137,7 @@ def pull(
     message, lacks, imported = with_store(run)
     text = json.dumps(message, indent=2, ensure_ascii=False) + "\n"
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        write_out(out, text)
     elif not do_import:
         typer.echo(text, nl=False)
     for line in lacks:

@@ -12,7 +12,7 @@ import typer
 from rich.progress import Progress
 
 from mxlims_store.answers import HistoryEntry, MxlimsObject
-from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store
+from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store, write_out
 from mxlims_store.config import describe_store, get_settings
 from mxlims_store.errors import InvalidQuery
 from mxlims_store.store import POLICIES, Policy, Store
@@ -195,7 +195,7 @@ def export(
     if out is None:
         emit(message)
     else:
-        out.write_text(json.dumps(message, indent=2, ensure_ascii=False) + "\n")
+        write_out(out, json.dumps(message, indent=2, ensure_ascii=False) + "\n")
         typer.echo(f"wrote {out}", err=True)
     if message.cut:
         typer.echo(f"truncated: {cut_summary(message.cut)}", err=True)

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from mxlims_store.cli.app import app, emit, fail, problem_lines, with_store, with_store_raising
+from mxlims_store.cli.app import (
+    app,
+    emit,
+    fail,
+    problem_lines,
+    with_store,
+    with_store_raising,
+    write_out,
+)
 from mxlims_store.cli.objects import AsJson, DryRun, checked_policy, show_report
 from mxlims_store.errors import MxlimsError
 from mxlims_store.mappings import (
@@ -123,7 +131,7 @@ def _deliver(
         sys.stdout.buffer.write(exported.content)
         sys.stdout.flush()
     else:
-        out.write_bytes(exported.content)
+        write_out(out, exported.content)
     typer.echo(
         f"{target} sheet{f' {out}' if out else ''}: {len(exported.losses)} value(s) lost, "
         f"{len(exported.warnings)} warning(s), {len(exported.defaults_applied)} default(s) "
@@ -256,7 +264,7 @@ def convert(
             if out is None:
                 emit(message)
             else:
-                out.write_text(json.dumps(message, indent=2, ensure_ascii=False) + "\n")
+                write_out(out, json.dumps(message, indent=2, ensure_ascii=False) + "\n")
             return
         exported = convert_sheet(
             source,

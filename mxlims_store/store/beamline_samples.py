@@ -97,18 +97,26 @@ def _loaded(event: dict[str, Any] | None, beamline: str | None) -> bool:
 
 
 async def _plans(db: Backend, caller: Caller, positions: list[str]) -> dict[str, dict[str, Any]]:
-    """The planned experiment of each position: its template MxExperiment, else its first."""
+    """The planned experiment of each position: its template MxExperiment, else its first.
+
+    An experiment may name the position itself or what is on it: results returned for a pin
+    move its planned experiment onto the Crystal measured in it (MXLIMS's own form), and the
+    pin keeps its plan."""
     if not positions:
         return {}
-    query = {"logisticalSampleId": {"$in": positions}, "mxlimsType": "MxExperiment"}
+    on_pin = {"containerId": {"$in": positions}}
+    held = await db.find("logistical_samples", readable(caller, on_pin))
+    position_of = {p: p for p in positions} | {h["_id"]: h["containerId"] for h in held}
+    query = {"logisticalSampleId": {"$in": sorted(position_of)}, "mxlimsType": "MxExperiment"}
     found = await db.find("jobs", readable(caller, query), sort=[("_meta.createdAt", 1)])
     plans: dict[str, dict[str, Any]] = {}
     for job in found:
-        current = plans.get(job["logisticalSampleId"])
+        position = position_of[job["logisticalSampleId"]]
+        current = plans.get(position)
         if current is None or (
             job.get("jobStatus") == "Template" and current.get("jobStatus") != "Template"
         ):
-            plans[job["logisticalSampleId"]] = job
+            plans[position] = job
     return plans
 
 

@@ -254,6 +254,10 @@ def _plan(
             if not caller.may_write(proposal):
                 problems.append(Problem(path, _not_yours(proposal)))
                 continue
+            named = obj.get("proposalCode")  # a member's object saying it is another's
+            if named and not caller.may_write(str(named)):
+                problems.append(Problem(f"{path}/proposalCode", _not_yours(str(named))))
+                continue
             created = {"createdAt": time, "createdBy": caller.actor, "proposal": proposal}
             revision = last_revisions.get(uuid, 0) + 1
             plan.writes.append(change(None, obj, revision=revision, expected=None, created=created))

@@ -112,7 +112,12 @@ def _check(fields: dict[str, Any]) -> list[Problem]:
     ):
         problems.append(Problem("sampleChangerPosition", "a whole number from 1 to 1000"))
     if position is not None and fields.get("state") != "at_beamline":
-        problems.append(Problem("sampleChangerPosition", "is given with state at_beamline"))
+        problems.append(
+            Problem(
+                "sampleChangerPosition",
+                f"is given only with state at_beamline, not {fields.get('state')!r}",
+            )
+        )
     if fields.get("state") not in STATES:
         problems.append(Problem("state", f"must be one of {', '.join(STATES)}"))
     for name, limit in _TEXT_LIMITS.items():

@@ -53,6 +53,9 @@ async def get(db: Backend, caller: Caller, uuid: str) -> StoredObject:
     return stored_object(document)
 
 
+MAX_REVISION = 2**62  # far beyond any object's; past it a revision + 1 is no stored integer
+
+
 async def update(
     db: Backend, caller: Caller, uuid: str, changes: dict[str, Any], revision: int
 ) -> StoredObject:
@@ -66,6 +69,8 @@ async def _update(
     such as ``extensions`` merge per key) if ``revision`` is still current."""
     _, document = await locate(db, caller, uuid)
     _check_writable(caller, document)
+    if not 0 < revision < MAX_REVISION:  # no object is at it (a page's form sends any integer)
+        await _refuse_stale(db, caller, uuid, revision)
     problems = [Problem(name, "cannot be changed") for name in changes if name in FIXED_FIELDS]
     before = from_document(document)
     after = merge_patch(before, changes)

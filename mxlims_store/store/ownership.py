@@ -121,5 +121,12 @@ def relabel_problems(
             "only facility staff or an admin may change whose this is",
         )
         for field in OWNERSHIP_FIELDS
-        if before.get(field) != after.get(field)
+        if before.get(field) != after.get(field) and not _filled_in(caller, before, after, field)
     ]
+
+
+def _filled_in(caller: Caller, before: dict[str, Any], after: dict[str, Any], field: str) -> bool:
+    """An empty ownership field given one of the caller's own proposals (a sheet stored without
+    its proposal, uploaded again with it) says nothing new about whose the object is."""
+    value = after.get(field)
+    return not before.get(field) and isinstance(value, str) and caller.may_write(value)

@@ -53,14 +53,19 @@ async def reconcile(
     if not any(o["mxlimsType"] in LABELLED for o in read.objects):
         return {}, []
     proposals = _scope(read, caller, proposal)
-    if not proposals:
-        return {}, []
     known = await _stored_ids(db, list(in_message))
     unknown = [o for o in read.objects if o["uuid"] not in known]
     labelled = [o for o in unknown if o["mxlimsType"] in LABELLED and _label(o)]
     positioned = [o for o in unknown if o["mxlimsType"] == "Pin" and not o.get("barcode")]
     if not labelled and not positioned:
         return {}, []
+    if not proposals:  # staff or an admin naming no proposal: said, never silently new
+        count = len(labelled) + len(positioned)
+        return {}, [
+            f"{count} dewar(s), container(s) or pin(s) with uuids not stored were not matched "
+            "to stored ones by barcode, name or place (they are stored as new): name the "
+            "proposal (--proposal, ?proposal=) to match them"
+        ]
     scope = {"_meta.proposal": {"$in": sorted(proposals)}}
     labels = sorted({_label(o) or "" for o in labelled})
     found: dict[str, dict[str, Any]] = {}

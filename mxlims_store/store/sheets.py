@@ -52,6 +52,10 @@ async def import_sheet(
     """
     noted: list[SheetProblem] = []
     rows: dict[str, int] = {}
+    if proposal is None and caller.proposals is not None and len(caller.proposals) == 1:
+        # a member's sheet that names no proposal is its one proposal's (as ownership has it):
+        # the same uuids, and the same shipment found, as when the proposal is given
+        [proposal] = caller.proposals
     message = await asyncio.to_thread(
         read_sheet,
         site,

@@ -48,6 +48,11 @@ CASES = [
     Bad("not-utf8", "POST", "/messages", 400, "MalformedJson", "not valid JSON",
         b'{"v": "\xff"}', JSON),
     Bad("deeply-nested", "POST", "/messages", 400, "MalformedJson", "nested", b"[" * 100_000, JSON),
+    # a body that is not UTF-8 on routes whose body FastAPI reads (it said only "There was an
+    # error parsing the body", as a BadRequest)
+    Bad("not-utf8-event", "POST", "/objects/{pin}/events", 400, "MalformedJson", "UTF-8",
+        b'{"state": "received", "note": "\xff"}', JSON),
+    Bad("not-utf8-key", "POST", "/keys", 400, "MalformedJson", "UTF-8", b'{"name": "\xff"}', JSON),
     Bad("wrong-content-type", "POST", "/messages", 415, "UnsupportedMediaType", "text/plain",
         b'{"version": "0.6.13"}', {"Content-Type": "text/plain"}),
     Bad("no-content-type", "POST", "/messages", 415, "UnsupportedMediaType", "undeclared",

@@ -60,5 +60,13 @@ async def test_page_errors_are_pages_with_the_apis_status(tmp_path: Path) -> Non
             assert busy.status_code == 503, busy.text
             assert "text/html" in busy.headers["content-type"]
             assert busy.headers["retry-after"] == "5"
+
+            # a form the route cannot read (a revision that is no number) is a page too
+            pin = shipment_message(1)["Pin"]["Pin1"]["uuid"]
+            bad = await pages.post(
+                f"/pages/objects/{pin}/edit", data={"revision": "abc", "csrf": csrf.group(1)}
+            )
+            assert bad.status_code == 422 and "text/html" in bad.headers["content-type"]
+            assert "revision" in bad.text
         finally:
             await pages.aclose()

@@ -191,8 +191,11 @@ def test_every_check_passes_and_every_operation_is_reached() -> None:
     unreached = [label for label in operations if not reached[label]]
     assert not unreached, f"never reached: {unreached}; answers: {dict(reached)}"
     # Which operations get a 2xx varies with the stateful phase's random walk (schemathesis
-    # draws links with true randomness); most must, and the API tests show each one can.
-    assert sum(1 for label in operations if answered[label]) >= len(operations) - 3, answered
+    # draws links with true randomness); most must, and the API tests show each one can. The
+    # ISPyB routes cannot here (this server has no ISPyB: 404), so they count for none of the
+    # three the walk may miss (they took two of them, and the test failed about every other run).
+    can_succeed = [label for label in operations if "/ispyb/" not in label]
+    assert sum(1 for label in can_succeed if answered[label]) >= len(can_succeed) - 3, answered
 
 
 def run_engine(engine_schema: Any) -> tuple[Counter[str], Counter[str], list[str], list[str]]:

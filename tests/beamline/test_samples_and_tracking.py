@@ -100,8 +100,9 @@ async def test_members_may_not_start_at_the_beamline_and_positions_are_checked(
         with pytest.raises(InvalidMessage) as refused:
             await store.record_event(puck, "at_beamline", sampleChangerPosition=bad, caller=STAFF)
         assert refused.value.problems[0].path == "sampleChangerPosition"
-    with pytest.raises(InvalidMessage):  # a position is where a puck is at the beamline
+    with pytest.raises(InvalidMessage) as refused:  # where a puck is at the beamline
         await store.record_event(puck, "received", sampleChangerPosition=2, caller=STAFF)
+    assert "only with state at_beamline, not 'received'" in refused.value.problems[0].message
     assert (await store.where(puck))["events"] == []
 
 
@@ -129,3 +130,23 @@ async def test_a_staff_key_carries_its_beamline_and_a_member_key_may_not(store: 
     with pytest.raises(InvalidMessage) as refused:
         await store.create_key(name="m", role="member", proposals=["mx1"], beamline="ID23-1")
     assert refused.value.problems[0].path == "beamline"
+
+
+async def test_returned_results_leave_each_pin_its_diffraction_plan(store: Store) -> None:
+    """The facility's results move a planned experiment onto the Crystal measured in the pin
+    (fixtures/messages/results.json does): MXCuBE's list still shows the pin's plan."""
+    message = await _shipment(store)
+    planned = {
+        e["logisticalSampleRef"]["$ref"].rsplit("/", 1)[-1]: e
+        for e in message["MxExperiment"].values()
+    }
+    pin_of_key = {key: pin["uuid"] for key, pin in message["Pin"].items()}
+    await store.import_message(load_json(FIXTURES / "messages" / "results.json"), policy="merge")
+    listed = await store.samples("mx1234")
+    assert len(listed) == len(pin_of_key)
+    plan_of = {pin_of_key[k]: e for k, e in planned.items() if k in pin_of_key}
+    for entry in listed:
+        plan = entry["diffractionPlan"]
+        assert plan, f"pin {entry['sampleName']} lost its plan"
+        assert plan["uuid"] == plan_of[entry["uuid"]]["uuid"]
+        assert entry["crystalSpaceGroup"] == plan_of[entry["uuid"]].get("expectedSpaceGroupName")

@@ -155,3 +155,12 @@ def test_losses_are_counted_per_field_unless_every_one_is_asked_for(tmp_path: Pa
 def test_sheet_options_for_mxlims_are_refused() -> None:
     result = run("sheet", "convert", "--from", "esrf", str(ESRF), "--draft")
     assert result.exit_code == 2 and "for a facility's sheet" in result.stderr
+
+
+def test_an_out_file_that_cannot_be_written_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    nowhere = tmp_path / "no-such-dir"
+    for to in (["--to", "dls", "--proposal", "mx1"], []):  # a facility's sheet, an MXLIMS message
+        result = run("sheet", "convert", "--from", "esrf", *to, str(ESRF), "--out", f"{nowhere}/x")
+        assert result.exit_code == 1, result.output
+        assert f"{nowhere}/x: cannot write: No such file or directory" in result.output
+        assert "Traceback" not in result.output and not nowhere.exists()

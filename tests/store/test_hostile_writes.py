@@ -151,3 +151,21 @@ async def test_a_stub_of_the_wrong_core_type_is_refused(store: Store) -> None:
         await store.import_message(stub)
     right = {"version": "0.6.13", "LogisticalSample": {"S1": {"uuid": shipment}}}
     assert (await store.import_message(right)).created == {}
+
+
+async def test_a_member_cannot_store_a_shipment_labelled_as_another_proposals(
+    store: Store,
+) -> None:
+    """With ``proposal=`` its own, a member stored a Shipment whose proposalCode named another
+    proposal: owned by the member, but a sheet, ISPyB push or staff search took it for the
+    other proposal's."""
+    message = shipment_message(1, proposal="mx1234")
+    with pytest.raises(InvalidMessage) as refused:
+        await store.import_message(message, caller=BOB, proposal="mx2222")
+    assert any(
+        p.path == "Shipment/Shipment1/proposalCode" and "'mx1234'" in p.message
+        for p in refused.value.problems
+    )
+    assert (await store.stats()).get("Shipment", 0) == 0
+    report = await store.import_message(message, caller=STAFF, proposal="mx2222")  # staff may
+    assert report.created["Shipment"] == 1

@@ -96,6 +96,18 @@ async def test_update_checks_revision_and_one_of_two_wins(store: Store, loaded: 
     assert losers[0].current == 2
 
 
+@pytest.mark.parametrize("revision", [0, -1, 10**30, 2**63])
+async def test_a_revision_no_object_can_have_is_stale_not_a_crash(
+    store: Store, loaded: dict, revision: int
+) -> None:
+    """A page's edit form takes any integer as the revision: one past 64 bits failed as the
+    document was encoded (a 500 with a traceback); it is a stale revision like any other."""
+    pin = loaded["Pin"]["Pin1"]["uuid"]
+    with pytest.raises(StaleRevision):
+        await store.update(pin, {"barcode": "NEW"}, revision=revision)
+    assert (await store.get(pin)).revision == 1
+
+
 async def test_update_validates_fields_and_links(store: Store, loaded: dict) -> None:
     uuid = loaded["Pin"]["Pin1"]["uuid"]
     with pytest.raises(InvalidMessage, match="positionInPuck"):

@@ -204,3 +204,24 @@ async def test_the_facilitys_filled_in_sheet_uploaded_finds_the_users_shipment(
     mine = dict(await store.shipment_results(sent.shipment))
     notes = {s.get("annotation") for s in mine["MacromoleculeSample"].values()}
     assert notes == {"mounted, diffracts"}
+
+
+async def test_staff_naming_no_proposal_are_told_nothing_was_matched(store: Store) -> None:
+    """Staff returning results under their own uuids without a proposal (and no Shipment in
+    the message) match nothing: the report says so instead of storing new pins silently."""
+    stored = user_shipment(True)
+    await store.import_message(stored)
+    staff = Caller(actor="beamline", proposals=None, role="staff")
+    pins = {
+        f"Pin{n}": minimal("Pin", uuid=new_uuid(), barcode=pin["barcode"])
+        for n, pin in enumerate(stored["Pin"].values(), start=1)
+    }
+    returned = {"version": "0.6.13", "Pin": pins}
+    blind = await store.import_message(copy.deepcopy(returned), policy="merge", caller=staff)
+    assert blind.matched == {}
+    assert any(f"{PINS} dewar(s), container(s) or pin(s)" in w for w in blind.warnings)
+    fresh = {"version": "0.6.13", "Pin": {k: {**p, "uuid": new_uuid()} for k, p in pins.items()}}
+    matched = await store.import_message(
+        fresh, policy="merge", caller=staff, proposal=PROPOSAL, dry_run=True
+    )
+    assert len(matched.matched) == PINS and not any("not matched" in w for w in matched.warnings)

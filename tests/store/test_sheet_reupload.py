@@ -10,7 +10,7 @@ import pytest
 from mxlims_store.errors import Conflict, MappingError
 from mxlims_store.mappings import read_sheet
 from mxlims_store.mappings.identities import keyed_by_store
-from mxlims_store.store import FindQuery, Store
+from mxlims_store.store import Caller, FindQuery, Store
 from mxlims_store.store.store_secret import store_secret
 from tests.mappings.mapping_helpers import fixture
 
@@ -207,3 +207,43 @@ async def test_concurrent_reuploads_take_turns(store: Store) -> None:
         *(store.import_sheet("dls", changed if i % 2 else data, filename=name) for i in range(6))
     )
     assert all(r.policy == "update_old" for r in results)
+
+
+async def test_a_members_sheet_without_a_proposal_is_its_one_proposals(store: Store) -> None:
+    """ESRF sheets name no proposal: a member's upload without ``proposal`` is its one
+    proposal's shipment, the same one as with the proposal given (uploading it again was
+    refused as changing whose the shipment is)."""
+    data, name = fixture("esrf")
+    member = Caller("b", frozenset({"mx5678"}))
+    first = await store.import_sheet("esrf", data, filename=name, caller=member)
+    assert not any("belongs to no proposal" in w for w in first.warnings)
+    shipment = first.keys["Shipment/Shipment1"]
+    assert (await store.get(shipment)).data["proposalCode"] == "mx5678"
+    for caller, proposal in ((None, "mx5678"), (member, None)):
+        again = await store.import_sheet(
+            "esrf", data, filename=name, caller=caller, proposal=proposal
+        )
+        assert again.keys["Shipment/Shipment1"] == shipment
+        assert not again.created and not again.updated
+
+
+async def test_a_sheet_stored_without_its_proposal_takes_it_when_uploaded_again(
+    store: Store,
+) -> None:
+    """A member's sheet stored before its proposal was filled in (proposalCode ""): uploading
+    it again fills the proposal in, which is not a change of whose it is; another proposal's
+    code still is."""
+    data, name = fixture("esrf")
+    member = Caller("b", frozenset({"mx5678"}))
+    old = read_sheet("esrf", data, filename=name)  # as a store without the default read it
+    keyed_by_store(old, await store_secret(store.db))
+    stored = await store.import_message(old, caller=member)
+    assert stored.shipment is not None
+    assert (await store.get(stored.shipment)).data["proposalCode"] == ""
+    again = await store.import_sheet("esrf", data, filename=name, caller=member)
+    assert again.shipment == stored.shipment and again.updated.get("Shipment") == 1
+    assert (await store.get(stored.shipment)).data["proposalCode"] == "mx5678"
+    relabel = await store.get(stored.shipment)
+    with pytest.raises(MappingError, match="proposal 'mx1'"):
+        await store.import_sheet("esrf", data, filename=name, caller=member, proposal="mx1")
+    assert (await store.get(stored.shipment)).revision == relabel.revision

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from mxlims_store.config import Settings
-from mxlims_store.errors import Conflict, StoreBroken
+from mxlims_store.errors import Conflict, StoreBroken, Unauthenticated
 from mxlims_store.store.backend import open_store, restore, verify
 from mxlims_store.store.backends.sqlite import database_file
 from mxlims_store.store.existence import ANEW, EXISTING, WHERE_NONE_WAS
+from mxlims_store.store.server_state import server_state
 from tests.factories import shipment_message
 
 
@@ -149,6 +150,42 @@ async def test_restore_into_a_store_in_use_is_seen_at_the_next_read(tmp_path: Pa
         assert (await store.stats())["Pin"] == 2
     async with open_store(settings_for(data_dir)) as store:  # the restored store is the whole one
         assert (await store.stats())["Pin"] == 2 and await store.check() == []
+
+
+async def test_a_restored_store_never_counts_a_generation_again(tmp_path: Path) -> None:
+    """A download's ETag names the store's generation: after a restore, the next write must
+    not bring back a generation the live store had reached, or an ETag given out before the
+    restore would match other contents (304 for a stale file)."""
+    data_dir = tmp_path / "data"
+    await _stored(data_dir, pins=2)
+    async with open_store(settings_for(data_dir)) as store:
+        await store.backup(tmp_path / "copy.sqlite3")
+        await store.import_message(shipment_message(3))
+        reached = await server_state(store.db).generation()
+        restore(settings_for(data_dir), tmp_path / "copy.sqlite3")
+        assert await server_state(store.db).generation() > reached
+        await store.import_message(shipment_message(1))
+        assert await server_state(store.db).generation() > reached + 1
+
+
+async def test_a_restore_keeps_revocations_and_ends_page_sessions(tmp_path: Path) -> None:
+    """A key revoked after the backup was taken worked again once the backup was restored, and
+    a page session signed out since came back: the restore keeps the revocation and ends every
+    session (the store's secrets stay)."""
+    data_dir = tmp_path / "data"
+    await _stored(data_dir, pins=1)
+    async with open_store(settings_for(data_dir)) as store:
+        made = await store.create_key(name="leaver", role="member", proposals=["mx1"])
+        state = server_state(store.db)
+        await state.put("page-session", "sid", {"keyId": made["id"]}, ttl=3600)
+        await state.put("secret", "session", {"value": "s"}, ttl=3600)
+        await store.backup(tmp_path / "copy.sqlite3")
+        await store.revoke_key(made["id"])
+        restore(settings_for(data_dir), tmp_path / "copy.sqlite3")
+        with pytest.raises(Unauthenticated):
+            await store.authenticate(made["key"])
+        assert await state.get("page-session", "sid") is None
+        assert await state.get("secret", "session") is not None
 
 
 # -- damage: one line each, never a traceback ----------------------------------------------

@@ -23,6 +23,7 @@ from typing import Any
 
 from mxlims_store.errors import Conflict, StoreBroken
 from mxlims_store.store.backends.sqlite_commits import counter_file, note_count, stored_count
+from mxlims_store.store.backends.sqlite_state import GENERATION_TABLE
 from mxlims_store.store.existence import FILE_MODE
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
@@ -90,13 +91,55 @@ def restore_from(source: Path, database: Path, schema_version: int) -> dict[str,
     writer = sqlite3.connect(database, timeout=30)
     try:
         writer.execute("PRAGMA journal_mode = WAL")
+        before = _generation(writer)
+        revoked = _revocations(writer)
         reader.backup(writer)
+        # The restored store counts on from past anything the live one counted: a download's
+        # ETag names a generation, and one given out before must not match other contents.
+        # A key revoked since the backup stays revoked, and page sessions (some signed out
+        # since the backup) end: everyone signs in again.
+        with writer:
+            if revoked:
+                writer.executemany(
+                    "UPDATE api_keys SET doc = json_set(doc, '$.revokedAt', ?) "
+                    "WHERE id = ? AND json_extract(doc, '$.revokedAt') IS NULL",
+                    [(at, key_id) for key_id, at in revoked],
+                )
+            with contextlib.suppress(sqlite3.OperationalError):  # a backup from before it
+                writer.execute("DELETE FROM server_state WHERE kind <> 'secret'")
+            writer.execute(GENERATION_TABLE)
+            writer.execute(
+                "INSERT INTO store_generation (id, value) VALUES (1, ?) "
+                "ON CONFLICT (id) DO UPDATE SET value = excluded.value",
+                (max(before, _generation(writer)) + 1,),
+            )
         pages = writer.execute("PRAGMA page_count").fetchone()[0]
         note_count(database, stored_count(writer))  # the restored store is the whole one now
     finally:
         reader.close()
         writer.close()
     return {"restored": str(source), "into": str(database), "pages": pages}
+
+
+def _revocations(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    """(key id, revokedAt) of every revoked API key (none in a file without keys)."""
+    try:
+        rows = connection.execute(
+            "SELECT id, json_extract(doc, '$.revokedAt') FROM api_keys "
+            "WHERE json_extract(doc, '$.revokedAt') IS NOT NULL"
+        ).fetchall()
+    except sqlite3.OperationalError:  # no such table: a new database
+        return []
+    return [(str(key_id), str(at)) for key_id, at in rows]
+
+
+def _generation(connection: sqlite3.Connection) -> int:
+    """The store's generation (0 in a file without one)."""
+    try:
+        row = connection.execute("SELECT value FROM store_generation WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # no such table: nothing counted yet
+        return 0
+    return int(row[0]) if row else 0
 
 
 def file_problems(path: Path, schema_version: int) -> list[str]:

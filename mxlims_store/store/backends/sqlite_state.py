@@ -14,14 +14,17 @@ from mxlims_store.store.backends.base import Write
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.server_state import Entry, expiry
 
+GENERATION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS store_generation "
+    "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)"
+)
 STATE_SCHEMA = [
     "CREATE TABLE IF NOT EXISTS server_state (kind TEXT NOT NULL, key TEXT NOT NULL, "
     "value TEXT NOT NULL, body BLOB, owner TEXT, size INTEGER NOT NULL, expires REAL NOT NULL, "
     "PRIMARY KEY (kind, key))",
     "CREATE INDEX IF NOT EXISTS server_state__owner ON server_state (kind, owner)",
     "CREATE INDEX IF NOT EXISTS server_state__expires ON server_state (expires)",
-    "CREATE TABLE IF NOT EXISTS store_generation "
-    "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)",
+    GENERATION_TABLE,
 ]
 _COLUMNS = "value, body, owner, size"
 
