@@ -33,9 +33,9 @@ from mxlims_store.store.access import LOCAL, Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import HISTORY
-from mxlims_store.store.importer import Policy
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage, Provenance
 from mxlims_store.store.objects import StoredObject
+from mxlims_store.store.policies import Policy
 from mxlims_store.store.queries import FindQuery
 from mxlims_store.store.reads import locate
 from mxlims_store.store.walk import Direction
