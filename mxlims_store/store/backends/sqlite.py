@@ -57,13 +57,11 @@ from mxlims_store.store.backends.sqlite_tables import (
     schema,
 )
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
+from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-# 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
-# objects' stable numbers), 6: server state and the store's generation
-SCHEMA_VERSION = 6
 
 
 def _encode(document: Any) -> str:
