@@ -3,10 +3,14 @@ a creation entry holds no fields, and `history` shows what it created, undone fr
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from mxlims_store.store import Store
 from mxlims_store.store import history as recorded
+from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import HISTORY
 from tests.factories import shipment_message
 
@@ -55,3 +59,27 @@ def test_entries_written_with_their_fields_are_read_as_they_are() -> None:
     entries = [new_creation, update]
     recorded.creations_filled(entries, {"_id": "u", "mxlimsType": "Pin", "_meta": {}})
     assert entries[0]["changes"] == {"mxlimsType": {"after": "Pin"}, "loopType": {"after": "x"}}
+
+
+async def test_the_embedded_store_keeps_an_entry_key_once(tmp_path: Path) -> None:
+    backend = SqliteBackend(tmp_path / "store.sqlite3")
+    store = Store(backend)
+    await store.init()
+    try:
+        message = shipment_message(1)
+        await store.import_message(message)
+        pin = message["Pin"]["Pin1"]["uuid"]
+        with sqlite3.connect(backend.path) as connection:
+            key, text = connection.execute(
+                "SELECT id, doc FROM history WHERE id LIKE ?", (f"{pin}@%",)
+            ).fetchone()
+            # an entry written before keeps its key in the JSON too: it reads the same
+            connection.execute(
+                "INSERT INTO history (id, doc) VALUES (?, ?)",
+                (f"{pin}@9@old", json.dumps({"_id": f"{pin}@9@old", "uuid": pin, "revision": 9})),
+            )
+        assert "_id" not in json.loads(text)
+        read = await store.db.find(HISTORY, {"uuid": pin}, sort=[("revision", 1)])
+        assert [e["_id"] for e in read] == [key, f"{pin}@9@old"]
+    finally:
+        await backend.close()
