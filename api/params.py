@@ -12,8 +12,9 @@ from mxlims_store.answers import ImportReport
 from mxlims_store.api.errors import ApiError
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store import FindQuery
+from mxlims_store.store.policies import GRAMMAR
 from mxlims_store.store.queries import MAX_LIMIT
-from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
+from mxlims_store.store.query_language import QueryText, parse_query
 from mxlims_store.store.walk import MAX_DEPTH
 
 API_PREFIX = "/api/v1"  # where the API is served (the pages and /health are at the root)

@@ -15,7 +15,6 @@ from mxlims_store.errors import (
     SheetProblem,
     StaleRevision,
 )
-from mxlims_store.model.registry import MODEL_VERSION
 
 __version__ = "0.1.0"
 
@@ -32,3 +31,13 @@ __all__ = [
     "StaleRevision",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> str:
+    # MODEL_VERSION on first use: its module loads the whole pydantic model (~0.1 s), which
+    # every `import mxlims_store.<anything>` would otherwise pay before a command even starts
+    if name == "MODEL_VERSION":
+        from mxlims_store.model.registry import MODEL_VERSION
+
+        return MODEL_VERSION
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,11 @@
-"""The Typer application and its shared helpers; commands live in sibling modules."""
+"""The Typer application and its shared helpers; commands live in sibling modules.
+
+Every module of the CLI imports at its top only Typer and light modules: the store, the
+pydantic model, the answers, the mappings, the web server and the ISPyB driver load inside
+the command that needs them, so that a command starts as fast as the work it does allows
+(`mxlims-store stats` does not load the spreadsheet engine). tests/cli/test_startup.py holds
+the list of what must stay out of a plain start.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +14,14 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from mxlims_store.answers import Answer
-from mxlims_store.config import get_settings
 from mxlims_store.errors import MxlimsError
-from mxlims_store.messages.jsontext import loads
-from mxlims_store.model.registry import MODEL_VERSION
-from mxlims_store.store import Store
-from mxlims_store.store.access import local_admin
-from mxlims_store.store.backend import open_store
+
+if TYPE_CHECKING:
+    from mxlims_store.store import Store
 
 T = TypeVar("T")
 
@@ -35,6 +38,8 @@ DEBUG = {"on": False}  # --debug: tracebacks for unexpected failures, for bug re
 def _version(value: bool) -> None:
     if value:
         from importlib import metadata
+
+        from mxlims_store.model.registry import MODEL_VERSION
 
         try:
             version = metadata.version("mxlims-store")
@@ -66,6 +71,8 @@ def emit(value: Any) -> None:
 
 
 def _as_json(value: Any) -> Any:
+    from mxlims_store.answers import Answer
+
     return value.to_dict() if isinstance(value, Answer) else str(value)
 
 
@@ -97,6 +104,8 @@ def write_out(path: Path, content: bytes | str) -> None:
 
 def parse_json_file(path: Path) -> Any:
     """A JSON file's content; ValueError with a line naming the file and where JSON broke."""
+    from mxlims_store.messages.jsontext import loads
+
     try:
         return loads(path.read_bytes())
     except OSError as error:
@@ -123,6 +132,9 @@ def with_store(action: Callable[[Store], Awaitable[T]]) -> T:
 
 def with_store_raising(action: Callable[[Store], Awaitable[T]]) -> T:
     """``with_store`` for a command that says more about a library error than its lines."""
+    from mxlims_store.config import get_settings
+    from mxlims_store.store.access import local_admin
+    from mxlims_store.store.backend import open_store
 
     settings = get_settings()  # a bad setting: one line, before anything is opened
 

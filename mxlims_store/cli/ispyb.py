@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mxlims_store.cli.app import app, emit, fail, with_store, write_out
-from mxlims_store.config import get_settings
-from mxlims_store.store import Store
-from mxlims_store.store.importer import POLICIES
+from mxlims_store.store.policies import POLICIES
+
+if TYPE_CHECKING:
+    from mxlims_store.store import Store
 
 ispyb_app = typer.Typer(
     help="Push a stored shipment (and its results) into ISPyB; pull ISPyB shippings as MXLIMS.",
@@ -31,6 +32,8 @@ Db = Annotated[
 
 
 def _url(db: str | None) -> str:
+    from mxlims_store.config import get_settings
+
     url = db or get_settings().ispyb_url
     if not url:
         fail(["no ISPyB database: give --db URL or set MXLIMS_ISPYB_URL"])
@@ -61,6 +64,7 @@ def push(
     as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
 ) -> None:
     """Push a stored shipment into ISPyB in one ISPyB transaction."""
+    from mxlims_store.config import get_settings
     from mxlims_store.ispyb.bridge import push as push_to_ispyb
     from mxlims_store.ispyb.options import PushOptions
 
@@ -113,6 +117,7 @@ def pull(
     policy: Annotated[str, typer.Option(help=f"import policy: {', '.join(POLICIES)}")] = "merge",
 ) -> None:
     """ISPyB shippings as one MXLIMS message (what ISPyB lacks is said on standard error)."""
+    from mxlims_store.config import get_settings
     from mxlims_store.ispyb.bridge import pull as pull_from_ispyb
 
     if (shipping_id is None) == (proposal is None):

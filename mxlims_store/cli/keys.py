@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mxlims_store.answers import ApiKey, CreatedKey
 from mxlims_store.cli.app import app, emit, with_store
-from mxlims_store.store import Store
+
+if TYPE_CHECKING:
+    from mxlims_store.answers import ApiKey, CreatedKey
+    from mxlims_store.store import Store
 
 keys_app = typer.Typer(
     help="API keys for the HTTP API: create, list, revoke.", no_args_is_help=True
@@ -29,6 +31,7 @@ def create(
     ] = None,
 ) -> None:
     """Create a key; prints JSON with `id` and `key` (the secret, shown this once)."""
+    from mxlims_store.answers import CreatedKey
 
     async def run(store: Store) -> CreatedKey:
         created = await store.create_key(
@@ -42,6 +45,7 @@ def create(
 @keys_app.command("list")
 def list_() -> None:
     """Every key with its role, proposals, expiry, revocation and last use (never the secret)."""
+    from mxlims_store.answers import ApiKey
 
     async def run(store: Store) -> list[ApiKey]:
         return [ApiKey.model_validate(key) for key in await store.list_keys()]
@@ -52,6 +56,7 @@ def list_() -> None:
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
     """Revoke a key: it is refused from the next request on."""
+    from mxlims_store.answers import ApiKey
 
     async def run(store: Store) -> ApiKey:
         return ApiKey.model_validate(await store.revoke_key(key_id))

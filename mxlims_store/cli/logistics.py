@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mxlims_store.answers import BeamlineSample, Event, Status, Whereabouts
 from mxlims_store.cli.app import app, emit, with_store
-from mxlims_store.store import Store
+
+if TYPE_CHECKING:
+    from mxlims_store.answers import BeamlineSample, Event, Status, Whereabouts
+    from mxlims_store.store import Store
 
 Ref = Annotated[str, typer.Argument(help="a uuid, or a barcode as scanned")]
 
@@ -34,6 +36,7 @@ def event(
     ] = None,
 ) -> None:
     """Record a logistics event for a shipment, dewar or container."""
+    from mxlims_store.answers import Event
 
     async def run(store: Store) -> Event:
         recorded = await store.record_event(
@@ -55,6 +58,7 @@ def event(
 @app.command()
 def where(ref: Ref) -> None:
     """Current state, location and every event of a shipment, dewar or container, as JSON."""
+    from mxlims_store.answers import Whereabouts
 
     async def run(store: Store) -> Whereabouts:
         return Whereabouts.model_validate(await store.where(ref))
@@ -68,6 +72,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="the whole status as JSON")] = False,
 ) -> None:
     """Counts per sample status, and one line per pin (position, status, best result)."""
+    from mxlims_store.answers import Status
 
     async def run(store: Store) -> Status:
         return Status.model_validate(await store.status(uuid))
@@ -125,6 +130,7 @@ def samples(
     ] = None,
 ) -> None:
     """The proposal's pins as MXCuBE lists samples (sampleId, containerCode, ...), as JSON."""
+    from mxlims_store.answers import BeamlineSample
 
     async def run(store: Store) -> list[BeamlineSample]:
         found = await store.samples(proposal, beamline=beamline, loaded=loaded)

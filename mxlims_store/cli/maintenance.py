@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mxlims_store.cli.app import app, emit, fail, with_store
-from mxlims_store.config import describe_store, get_settings
 from mxlims_store.errors import MxlimsError
-from mxlims_store.store import Store
-from mxlims_store.store.backend import open_store, restore
-from mxlims_store.store.backends.sqlite import database_file
-from mxlims_store.store.bootstrap import first_admin_key
-from mxlims_store.store.existence import ANEW
+
+if TYPE_CHECKING:
+    from mxlims_store.store import Store
 
 
 @app.command()
 def init() -> None:
     """Create an empty store (and its first admin key) where none is; every other command
     refuses a missing store rather than start an empty one."""
+    from mxlims_store.config import describe_store, get_settings
+    from mxlims_store.store.backend import open_store
+    from mxlims_store.store.backends.sqlite import database_file
+    from mxlims_store.store.bootstrap import first_admin_key
+    from mxlims_store.store.existence import ANEW
+
     settings = get_settings()
     if not settings.mongodb_url:
         existing = database_file(settings.data_dir, settings.database)
@@ -61,6 +64,9 @@ def restore_command(
 ) -> None:
     """Put a backup in place of the embedded store's database (checked first; a running
     server sees the restored store at its next request)."""
+    from mxlims_store.config import get_settings
+    from mxlims_store.store.backend import restore
+
     try:
         emit(restore(get_settings(), file))
     except MxlimsError as error:

@@ -9,8 +9,6 @@ import typer
 
 from mxlims_store.cli.app import app, emit, fail, parse_json_file, problem_lines, read_json
 from mxlims_store.errors import InvalidMessage
-from mxlims_store.messages import read_message, write_message
-from mxlims_store.store.offline_checks import check_message
 
 Files = Annotated[list[Path], typer.Argument(help="MXLIMS message files (JSON)")]
 
@@ -19,6 +17,8 @@ Files = Annotated[list[Path], typer.Argument(help="MXLIMS message files (JSON)")
 def validate(files: Files) -> None:
     """Check MXLIMS files as import would, short of the store; exit 1 with one line per
     problem (file: JSON path: message), warnings on stderr."""
+    from mxlims_store.store.offline_checks import check_message
+
     lines: list[str] = []
     for path in files:
         try:
@@ -38,6 +38,8 @@ def validate(files: Files) -> None:
 @app.command()
 def normalize(file: Annotated[Path, typer.Argument(help="an MXLIMS message file")]) -> None:
     """Print the message rewritten through the model: uuids assigned, canonical keys, $ref links."""
+    from mxlims_store.messages import read_message, write_message
+
     try:
         result = read_message(read_json(file))
     except InvalidMessage as error:

@@ -6,19 +6,18 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress
 
-from mxlims_store.answers import HistoryEntry, MxlimsObject
 from mxlims_store.cli.app import app, emit, fail, problem_lines, read_json, with_store, write_out
-from mxlims_store.config import describe_store, get_settings
 from mxlims_store.errors import InvalidQuery
-from mxlims_store.store import POLICIES, Policy, Store
-from mxlims_store.store.navigation import ExportedMessage, Provenance
-from mxlims_store.store.query_language import GRAMMAR, QueryText, parse_query
-from mxlims_store.store.walk import cut_summary
+from mxlims_store.store.policies import GRAMMAR, POLICIES, Policy
+
+if TYPE_CHECKING:  # the rest loads inside the command that needs it (see cli/app.py)
+    from mxlims_store.answers import HistoryEntry, MxlimsObject
+    from mxlims_store.store import Store
+    from mxlims_store.store.navigation import ExportedMessage, Provenance
 
 Uuid = Annotated[str, typer.Argument(help="uuid of a stored MXLIMS object")]
 
@@ -46,6 +45,8 @@ def import_(
     ] = None,
 ) -> None:
     """Import a message; prints a summary (--json: the full report)."""
+    from rich.progress import Progress
+
     chosen = checked_policy(policy)
     message = read_json(file)
 
@@ -134,6 +135,8 @@ def find(
     total: Annotated[bool, typer.Option("--total", help="also count every match")] = False,
 ) -> None:
     """Find objects (the query grammar of GET /objects); prints {"items", "next", "total"}."""
+    from mxlims_store.store.query_language import QueryText, parse_query
+
     try:
         query = parse_query(
             QueryText(type_, list(where or []), identifier, extension, limit, after, total)
@@ -157,6 +160,7 @@ def provenance(
 ) -> None:
     """Where an object came from (default) or what came from it: nodes with depth and link.
     A walk stops after 64 levels; stderr then says so (the steps there list what was cut)."""
+    from mxlims_store.store.walk import cut_summary
 
     async def run(store: Store) -> Provenance:
         return await store.provenance(uuid, direction="down" if down else "up", depth=depth)
@@ -185,6 +189,8 @@ def export(
     """One MXLIMS message: the object and its linked neighbourhood (a shipment: with results).
     A walk stops after 64 levels; stderr then says so, and the links it did not follow are
     left out of the message (which imports anywhere)."""
+    from mxlims_store.store.walk import cut_summary
+
     if direction not in ("up", "down", "both"):
         fail(["--direction must be up, down or both"], 2)
 
@@ -217,6 +223,8 @@ def stats() -> None:
 
     async def run(store: Store) -> dict[str, int]:
         return await store.stats()
+
+    from mxlims_store.config import describe_store, get_settings
 
     counts = with_store(run)
     typer.echo(f"mxlims-store: {describe_store(get_settings())}", err=True)  # which store

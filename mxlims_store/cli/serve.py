@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mxlims_store.cli.app import app, fail
-from mxlims_store.config import Settings, SettingsError, describe_store, get_settings, split_list
 from mxlims_store.errors import MxlimsError
-from mxlims_store.store.backend import open_store, verify
-from mxlims_store.store.bootstrap import first_admin_key
-from mxlims_store.store.existence import WHERE_NONE_WAS
+
+if TYPE_CHECKING:
+    from mxlims_store.config import Settings
 
 
 async def _probe(settings: Settings) -> Path | None:
@@ -21,6 +20,10 @@ async def _probe(settings: Settings) -> Path | None:
     here, not a traceback from inside the server. Creates the store only where none was (a
     missing or empty data directory), refuses a damaged one, and makes a new store's first
     admin key."""
+    from mxlims_store.store.backend import open_store, verify
+    from mxlims_store.store.bootstrap import first_admin_key
+    from mxlims_store.store.existence import WHERE_NONE_WAS
+
     async with open_store(settings, creation=WHERE_NONE_WAS) as store:
         await verify(store)
         return await first_admin_key(store, settings.data_dir)
@@ -37,6 +40,8 @@ def serve(
 ) -> None:
     """Run the MXLIMS HTTP API (docs at /docs); Ctrl+C stops it."""
     import uvicorn
+
+    from mxlims_store.config import SettingsError, describe_store, get_settings, split_list
 
     try:  # every setting checked before anything is opened or created
         settings = get_settings()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,16 +20,19 @@ from mxlims_store.cli.app import (
 )
 from mxlims_store.cli.objects import AsJson, DryRun, checked_policy, show_report
 from mxlims_store.errors import MxlimsError
-from mxlims_store.mappings import (
-    SheetDefaults,
-    SheetExport,
-    convert_sheet,
-    get_site,
-    list_sites,
-    parse_column_defaults,
-    read_sheet,
-)
-from mxlims_store.store import POLICIES, Store
+from mxlims_store.store.policies import POLICIES
+
+if TYPE_CHECKING:  # the sheet engine loads inside the commands (see cli/app.py)
+    from mxlims_store.mappings import SheetExport
+    from mxlims_store.store import Store
+
+
+def site_codes() -> list[str]:
+    """The facilities' codes for the help texts, from the file names of mappings/sites/ (as
+    the sheet engine names them) without loading the engine at every start of the CLI."""
+    folder = Path(__file__).resolve().parent.parent / "mappings" / "sites"
+    return sorted(entry.stem for entry in folder.glob("*.toml"))
+
 
 sheet = typer.Typer(
     help="Facility shipment sheets (CSV, TSV or XLSX) <-> MXLIMS.", no_args_is_help=True
@@ -40,7 +43,7 @@ Site = Annotated[
     str,
     typer.Option(
         "--site",
-        help="facility: " + ", ".join(s.code for s in list_sites()) + " (any case)",
+        help="facility: " + ", ".join(site_codes()) + " (any case)",
         case_sensitive=False,
     ),
 ]
@@ -87,6 +90,8 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _defaults(proposal: str | None, puck_type: str | None, pairs: list[str] | None) -> Any:
+    from mxlims_store.mappings import SheetDefaults, parse_column_defaults
+
     try:
         columns = parse_column_defaults(pairs or [])
     except MxlimsError as error:
@@ -210,6 +215,8 @@ def export_sheet(
     --default; what is still missing is refused (every row and column) unless --draft. Losses,
     warnings and defaults applied are listed on stderr.
     """
+    from mxlims_store.mappings import get_site
+
     defaults = _defaults(proposal, puck_type, default)
 
     async def run(store: Store) -> SheetExport:
@@ -231,7 +238,7 @@ def convert(
         typer.Option(
             "--from",
             "--site",
-            help="facility of the sheet: " + ", ".join(s.code for s in list_sites()),
+            help="facility of the sheet: " + ", ".join(site_codes()),
         ),
     ],
     file: SheetFile,
@@ -251,6 +258,8 @@ def convert(
 
     The result is checked with the target facility's own import rules, as `sheet export` is.
     """
+    from mxlims_store.mappings import convert_sheet, get_site, read_sheet
+
     data = _read_bytes(file)
     try:
         if target.lower() == "mxlims":

@@ -1,5 +1,10 @@
 """The history collection: one entry per change of an object, never embedded in the object.
 
+An entry records the change, never a second copy of the object: an update or a deletion holds
+the fields it changed (``changes``: before and after). A creation holds no fields at all: what it
+created is the object as stored, with every later change undone (``creations_filled``). Entries
+written before this (a creation with ``changes``, each field's ``after``) are read as they are.
+
 An entry's ``_id`` is ``<uuid>@<revision>@<key>``. The key of a change an import makes is the
 import's id, so that its re-run after a crash writes the same entries again, not new ones; any
 other change gets a random one. Either way, two writers racing for the same revision of an object
@@ -15,12 +20,14 @@ from typing import Any, Literal
 from mxlims_store.answers import mxlims_form
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, ref_key_for
 from mxlims_store.model.registry import MODEL_VERSION
-from mxlims_store.store.backends import Write
-from mxlims_store.store.collections import collection_of
+from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.backends import Backend, Write
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, to_document
 from mxlims_store.store.integrity import slot_of
 
 Operation = Literal["create", "update", "delete"]
+OLDEST_FIRST = (("time", 1), ("revision", 1))
 
 
 def recorded_change(
@@ -71,10 +78,13 @@ def recorded_change(
         actor,
         time,
         stored,
-        document,
+        document if stored is not None else None,  # a creation's fields: see the docstring
         proposal=current[META].get("proposal"),
         import_id=import_id,
     )
+    if operation == "create":
+        # the fields are the object's (filled in when read): half the bytes of an import
+        del recorded["changes"]
     if source_version is not None:
         recorded["sourceVersion"] = source_version  # the model version the change was sent in
     return Write(collection_of(current["mxlimsType"]), current["_id"], document, expected, recorded)
@@ -130,6 +140,62 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
         if old != new:
             delta[name] = {k: v for k, v in (("before", old), ("after", new)) if v is not None}
     return delta
+
+
+async def recorded(db: Backend, caller: Caller, uuid: str) -> list[dict[str, Any]]:
+    """The entries of ``uuid`` that ``caller`` may read, oldest first, creations filled in."""
+    entries = await db.find(HISTORY, readable(caller, {"uuid": uuid}), sort=OLDEST_FIRST)
+    if any(e.get("operation") == "create" and e.get("changes") is None for e in entries):
+        created = await _created_fields(db, uuid)
+        for shown in entries:
+            if shown.get("changes") is None:
+                shown["changes"] = created.get(shown["_id"], {})
+    return entries
+
+
+async def _created_fields(db: Backend, uuid: str) -> dict[str, Any]:
+    """Per creation entry of ``uuid`` its fields, undone from the object over every entry (any
+    proposal's: a creation shows what it created, as an entry holding its fields did). Read
+    again when a change landed between the two reads (the object ahead of its history)."""
+    for _ in range(5):
+        entries = await db.find(HISTORY, {"uuid": uuid}, sort=OLDEST_FIRST)
+        stored = None
+        for collection in CORE_COLLECTIONS:
+            found = await db.find(collection, {"_id": uuid}, limit=1)
+            if found:
+                stored = found[0]
+                break
+        last = entries[-1] if entries else None
+        revision = (stored or {}).get(META, {}).get("revision")
+        if last is None or (
+            (stored is None) == (last.get("operation") == "delete")
+            and (stored is None or revision == last.get("revision"))
+        ):
+            break
+    creations_filled(entries, stored)
+    return {e["_id"]: e["changes"] for e in entries if e.get("operation") == "create"}
+
+
+def creations_filled(entries: list[dict[str, Any]], stored: dict[str, Any] | None) -> None:
+    """Give each creation entry without fields (see the module's docstring) the fields it
+    created: the ``stored`` document (None: not stored) with the changes of ``entries`` (every
+    entry of one uuid, oldest first) undone from the newest back to the creation."""
+    fields = _fields(stored)
+    for recorded in reversed(entries):
+        changed = recorded.get("changes")
+        if recorded.get("operation") == "delete":  # the fields before it: every one changed
+            fields = {k: c["before"] for k, c in (changed or {}).items() if "before" in c}
+        elif recorded.get("operation") == "create":
+            if changed is None:
+                created = fields or {}
+                recorded["changes"] = {k: {"after": v} for k, v in created.items() if v is not None}
+            fields = None  # nothing before a creation
+        elif fields is not None:
+            for name, change in (changed or {}).items():
+                if "before" in change:
+                    fields[name] = change["before"]
+                else:
+                    fields.pop(name, None)
 
 
 def public(entry: dict[str, Any]) -> dict[str, Any]:

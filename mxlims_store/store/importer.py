@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
@@ -32,10 +32,9 @@ from mxlims_store.store.history import recorded_change
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
+from mxlims_store.store.policies import POLICIES, Policy
 from mxlims_store.store.reconcile import reconciled
 
-Policy = Literal["reject_new", "update_old", "merge", "error"]
-POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
 TAKEN = "this uuid cannot be used here; leave it out or use another"  # the one fact told
 
 

@@ -4,7 +4,8 @@ The CLI (``find --where``), the API (``GET /api/v1/objects?where=``) and the pag
 text a person wrote to :func:`parse_query`, which returns one typed :class:`FindQuery` or
 raises :class:`InvalidQuery` naming every bad parameter at once.
 
-Grammar (``GRAMMAR`` below is the text shown in the README, the CLI help and the OpenAPI):
+Grammar (``GRAMMAR``, in store/policies.py, is the text shown in the README, the CLI help
+and the OpenAPI):
 
     where      := field op value | field ":" word "=" value
     field      := name ("." name)*        a field of the MXLIMS model (store form: containerId)
@@ -34,14 +35,9 @@ from mxlims_store.errors import InvalidQuery, Problem
 from mxlims_store.messages.errors import readable
 from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.model.registry import ALL_TYPES
+from mxlims_store.store.policies import GRAMMAR
 from mxlims_store.store.queries import MAX_LIMIT, FindQuery
 
-GRAMMAR = (
-    "`field=value`, `field!=value`, `field<value`, `field<=value`, `field>value`, "
-    "`field>=value`, `field:in=[v1,v2]`, `field:nin=[...]`, `field:exists=true|false`; a field "
-    "of the MXLIMS model (dots into a unit cell: `expectedUnitCell.a<80`; links by uuid: "
-    "`containerId=<uuid>`); the value is read as the field's type; repeat for AND"
-)
 _SIGNS = {"!=": "$ne", "<=": "$lte", ">=": "$gte", "=": "$eq", "<": "$lt", ">": "$gt"}
 _WORDS = {"in": "$in", "nin": "$nin", "exists": "$exists"}
 _SYMBOL = {**{op: sign for sign, op in _SIGNS.items()}, **{op: f":{w}" for w, op in _WORDS.items()}}

@@ -13,8 +13,9 @@ from mxlims_store.mappings.identities import keyed_by_store
 from mxlims_store.store import sheet_reupload as reupload
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
-from mxlims_store.store.importer import Policy, import_message
+from mxlims_store.store.importer import import_message
 from mxlims_store.store.navigation import shipment_results
+from mxlims_store.store.policies import Policy
 from mxlims_store.store.store_secret import store_secret
 from mxlims_store.store.write_lock import one_at_a_time
 

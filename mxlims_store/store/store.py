@@ -29,13 +29,12 @@ from mxlims_store.store import (
     status,
 )
 from mxlims_store.store import history as history_entries
-from mxlims_store.store.access import LOCAL, Caller, readable
+from mxlims_store.store.access import LOCAL, Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
-from mxlims_store.store.collections import HISTORY
-from mxlims_store.store.importer import Policy
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage, Provenance
 from mxlims_store.store.objects import StoredObject
+from mxlims_store.store.policies import Policy
 from mxlims_store.store.queries import FindQuery
 from mxlims_store.store.reads import locate
 from mxlims_store.store.walk import Direction
@@ -167,8 +166,7 @@ class Store:
 
     async def history(self, uuid: str, *, caller: Caller | None = None) -> list[HistoryEntry]:
         """Every recorded change of ``uuid``, oldest first (also after the object was deleted)."""
-        query = readable(self._who(caller), {"uuid": uuid})
-        entries = await self.db.find(HISTORY, query, sort=[("time", 1), ("revision", 1)])
+        entries = await history_entries.recorded(self.db, self._who(caller), uuid)
         if not entries:
             await locate(
                 self.db, self._who(caller), uuid

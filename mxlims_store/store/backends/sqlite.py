@@ -57,13 +57,11 @@ from mxlims_store.store.backends.sqlite_tables import (
     schema,
 )
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
+from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
-# 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
-# objects' stable numbers), 6: server state and the store's generation
-SCHEMA_VERSION = 6
 
 
 def _encode(document: Any) -> str:
@@ -218,7 +216,8 @@ class SqliteBackend:
             for name, direction in sort
         )
         tail = (f" ORDER BY {order}" if order else "") + (f" LIMIT {int(limit)}" if limit else "")
-        return self._select("doc", collection, filter, tail)
+        # a history entry's key is kept once, in the id column (read_documents puts it back)
+        return self._select("doc, id" if collection == HISTORY else "doc", collection, filter, tail)
 
     async def find(
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
@@ -312,7 +311,11 @@ class SqliteBackend:
             lost += self._apply_to(connection, self.tables[collection], group)
         if lost:
             return lost
-        history = [(w.history["_id"], _encode(w.history)) for w in writes if w.history]
+        history = [
+            (w.history["_id"], _encode({k: v for k, v in w.history.items() if k != "_id"}))
+            for w in writes
+            if w.history
+        ]
         try:
             connection.executemany(f'INSERT INTO "{HISTORY}" (id, doc) VALUES (?, ?)', history)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin

@@ -31,12 +31,21 @@ SLOT_FIELD = {"puck": "positionInPuck", "multipin": "positionInPin", "dewar": "p
 
 
 def read_documents(connection: sqlite3.Connection, sql: str, params: list[Any]) -> list[Document]:
+    """The documents a query selects (``doc``, or ``doc, id`` where the JSON leaves out the
+    ``_id`` its row's key holds: history entries)."""
     try:
-        return [orjson.loads(row[0]) for row in connection.execute(sql, params).fetchall()]
+        return [_document(*row) for row in connection.execute(sql, params).fetchall()]
     except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
         raise StoreBroken(
             "a stored document is damaged; run `mxlims-store check`, or restore a backup"
         ) from None
+
+
+def _document(text: str, key: str | None = None) -> Document:
+    document: Document = orjson.loads(text)
+    if key is not None:
+        document.setdefault("_id", key)
+    return document
 
 
 class SqliteUnit:

@@ -1,0 +1,8 @@
+"""The embedded database's schema version (``PRAGMA user_version``), in a module of its own:
+`mxlims-store stats`' quick path (cli/quick.py) reads it without loading the backend."""
+
+from __future__ import annotations
+
+# 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
+# objects' stable numbers), 6: server state and the store's generation
+SCHEMA_VERSION = 6
