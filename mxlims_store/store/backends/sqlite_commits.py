@@ -20,8 +20,6 @@ import os
 import sqlite3
 from pathlib import Path
 
-from mxlims_store.errors import StoreBroken
-
 TABLE = "store_commits"
 CREATE = f'CREATE TABLE IF NOT EXISTS "{TABLE}" (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER)'
 COUNT = (
@@ -86,4 +84,6 @@ def missing_commits(connection: sqlite3.Connection, database: Path) -> str | Non
 def refuse_missing_commits(connection: sqlite3.Connection, database: Path) -> None:
     problem = missing_commits(connection, database)
     if problem is not None:
+        from mxlims_store.errors import StoreBroken  # here: console.py reads this module bare
+
         raise StoreBroken(problem)
