@@ -41,7 +41,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # Every name on first use: `import mxlims_store.<anything>` would otherwise pay for them
     # before a command even starts (MODEL_VERSION's module loads the whole pydantic model,
-    # ~0.1 s; the errors, dataclasses; `mxlims-store stats` needs neither: console.py).
+    # ~0.1 s; the errors, dataclasses), and most commands need none of them.
     if name == "MODEL_VERSION":
         from mxlims_store.model.registry import MODEL_VERSION
 

@@ -15,8 +15,8 @@ __all__ = ["Backend", "Write"]
 
 
 def __getattr__(name: str) -> Any:
-    # loaded on first use: `mxlims-store stats` (console.py) reads two small modules of this
-    # package and nothing else
+    # loaded on first use: a command that reads one small module of this package (the SQLite
+    # schema version, the commit counter) loads nothing else
     if name in __all__:
         from mxlims_store.store.backends import base
 

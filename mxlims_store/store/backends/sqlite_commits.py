@@ -84,6 +84,6 @@ def missing_commits(connection: sqlite3.Connection, database: Path) -> str | Non
 def refuse_missing_commits(connection: sqlite3.Connection, database: Path) -> None:
     problem = missing_commits(connection, database)
     if problem is not None:
-        from mxlims_store.errors import StoreBroken  # here: console.py reads this module bare
+        from mxlims_store.errors import StoreBroken  # here: this module stays cheap to import
 
         raise StoreBroken(problem)
