@@ -160,6 +160,9 @@ async def _record(
     if state in MOUNTING and subject["mxlimsType"] not in MOUNTABLE:
         kind = subject["mxlimsType"]
         raise InvalidMessage([Problem("state", f"a {kind} is not mounted; a pin is")])
+    if state in MOUNTING and caller.effective_role not in ("staff", "admin"):
+        # the beamline's robot mounts samples: its (staff) key records it, never a member's
+        raise PermissionDenied("only facility staff record mounting and unmounting")
     history = await _events(db, caller, subject["_id"])
     # An object without events of its own starts from its container's state (derived).
     current = history[-1]["state"] if history else await inherited_state(db, caller, subject)

@@ -150,3 +150,16 @@ async def test_returned_results_leave_each_pin_its_diffraction_plan(store: Store
         assert plan, f"pin {entry['sampleName']} lost its plan"
         assert plan["uuid"] == plan_of[entry["uuid"]]["uuid"]
         assert entry["crystalSpaceGroup"] == plan_of[entry["uuid"]].get("expectedSpaceGroupName")
+
+
+async def test_only_staff_record_mounting(store: Store) -> None:
+    """The beamline's robot mounts samples; a member's key may not say a pin was mounted."""
+    from mxlims_store.errors import PermissionDenied
+
+    message = load_json(FIXTURES / "messages" / "shipment.json")
+    await store.import_message(message)
+    pin = next(iter(message["Pin"].values()))["uuid"]
+    member = Caller(actor="m", proposals=frozenset({"mx1234"}))
+    with pytest.raises(PermissionDenied, match="only facility staff"):
+        await store.record_event(pin, "mounted", caller=member)
+    assert (await store.where(pin))["state"] != "mounted"
