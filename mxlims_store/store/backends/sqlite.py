@@ -87,6 +87,10 @@ class SqliteBackend:
         self.round_trips = 0
         self.tables = {name: Table(name, indexes) for name, indexes in INDEXES.items()}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mxlims-sqlite")
+        # The unit of work's own thread: the writer holding SQLite's lock never queues behind
+        # reads or checkpoints of other requests in the shared pool (see sqlite_unit).
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="mxlims-sqlite-writer")
+        self._checkpoint_queued = False
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -122,13 +126,14 @@ class SqliteBackend:
         # tried: it made the process's memory grow with the store.)
         connection.execute("PRAGMA cache_size = -16384")
 
-    async def _run(self, work: Callable[..., T], *args: Any) -> T:
+    async def _run(self, work: Callable[..., T], *args: Any, writer: bool = False) -> T:
         if self._closed:
             raise Unavailable(f"the store {self.path} is closed")
         self.round_trips += 1
         loop = asyncio.get_running_loop()
+        pool = self._writer_pool if writer else self._pool
         try:
-            return await loop.run_in_executor(self._pool, functools.partial(work, *args))
+            return await loop.run_in_executor(pool, functools.partial(work, *args))
         except sqlite3.Error as error:
             raise self._explain(error) from error
 
@@ -194,6 +199,7 @@ class SqliteBackend:
             return
         self._closed = True
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
+        self._writer_pool.shutdown()
         with self._guard:
             for connection in self._connections:
                 connection.close()
@@ -283,7 +289,10 @@ class SqliteBackend:
         self.checkpoint_soon()
 
     def checkpoint_soon(self) -> None:
-        if not self._closed:
+        """One checkpoint queued at a time: under a burst of commits, a queue of them would
+        hold the pool's threads (and the fsyncs) that the next requests' reads wait for."""
+        if not self._closed and not self._checkpoint_queued:
+            self._checkpoint_queued = True
             self._pool.submit(self._checkpoint)
 
     def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
@@ -300,6 +309,7 @@ class SqliteBackend:
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers
         (PASSIVE); SQLite starts the log afresh once all of it has been copied."""
+        self._checkpoint_queued = False  # a commit from now on queues the next one
         with contextlib.suppress(sqlite3.Error):  # busy or failing: the next commit tries again
             self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
@@ -401,6 +411,7 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
         connection.execute("COMMIT")
     finally:
         backend._pool.shutdown()
+        backend._writer_pool.shutdown()
         for connection in backend._connections:
             connection.close()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -70,46 +71,65 @@ class SqliteUnit:
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
     ) -> list[Document]:
         sql, params = self.backend.find_sql(collection, filter, sort, limit)
-        return await self.backend._run(read_documents, self.connection, sql, params)
+        return await self.backend._run(read_documents, self.connection, sql, params, writer=True)
 
     async def count(self, collection: str, filter: Document) -> int:
         sql, params = self.backend.count_sql(collection, filter)
-        row = await self.backend._run(lambda: self.connection.execute(sql, params).fetchone())
+        row = await self.backend._run(
+            lambda: self.connection.execute(sql, params).fetchone(), writer=True
+        )
         return int(row[0])
 
     async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
         sql, params = self.backend.count_by_sql(collection, filter, field)
-        rows = await self.backend._run(lambda: self.connection.execute(sql, params).fetchall())
+        rows = await self.backend._run(
+            lambda: self.connection.execute(sql, params).fetchall(), writer=True
+        )
         return {row[0]: int(row[1]) for row in rows}
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:
-            await self.backend._run(self.backend.apply_or_refuse, self.connection, list(writes))
+            await self.backend._run(
+                self.backend.apply_or_refuse, self.connection, list(writes), writer=True
+            )
             self.wrote = True
 
 
 async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) -> T:
-    """``work(unit)`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; any exception rolls back."""
+    """``work(unit)`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; any exception rolls back.
+
+    Every call of the unit runs on the backend's one writer thread, and the begin and the
+    commit are one call each: under load the event loop is busy, and each hop from the loop
+    to a thread and back is time the whole queue of writers waits."""
     from mxlims_store.store.backends.sqlite import rollback
 
     async with checked_writes(backend):
         # in a worker, like every call: SQLite's failures (a full disk) become the store's
-        connection = await backend._run(backend.writer_connection)
-        await backend._run(connection.execute, "BEGIN IMMEDIATE")
+        connection = await backend._run(_begin, backend, writer=True)
         unit = SqliteUnit(backend, connection)
-        count = None
         try:
             result = await work(unit)
-            if unit.wrote:  # counted in the same transaction (a lost -wal is then detected)
-                count = await backend._run(count_commit, connection)
-            await backend._run(connection.execute, "COMMIT")
+            await backend._run(_commit, connection, backend.path, unit.wrote, writer=True)
         except BaseException:
-            await backend._run(rollback, connection)
+            await backend._run(rollback, connection, writer=True)
             raise
-        if count is not None:
-            note_count(backend.path, count)
+        if unit.wrote:
             backend.checkpoint_soon()
         return result
+
+
+def _begin(backend: SqliteBackend) -> sqlite3.Connection:
+    connection = backend.writer_connection()
+    connection.execute("BEGIN IMMEDIATE")
+    return connection
+
+
+def _commit(connection: sqlite3.Connection, database: Path, wrote: bool) -> None:
+    # counted in the same transaction (a lost -wal is then detected), noted beside it after
+    count = count_commit(connection) if wrote else None
+    connection.execute("COMMIT")
+    if count is not None:
+        note_count(database, count)
 
 
 def position_taken(
