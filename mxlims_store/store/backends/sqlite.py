@@ -64,6 +64,7 @@ T = TypeVar("T")
 # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
 # objects' stable numbers), 6: server state and the store's generation
 SCHEMA_VERSION = 6
+CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
 
 
 def _encode(document: Any) -> str:
@@ -91,6 +92,7 @@ class SqliteBackend:
         # reads or checkpoints of other requests in the shared pool (see sqlite_unit).
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="mxlims-sqlite-writer")
         self._checkpoint_queued = False
+        self._written_since_checkpoint = 0
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -286,11 +288,16 @@ class SqliteBackend:
             rollback(connection)
             raise
         note_count(self.path, count)
-        self.checkpoint_soon()
+        self.checkpoint_soon(len(writes))
 
-    def checkpoint_soon(self) -> None:
-        """One checkpoint queued at a time: under a burst of commits, a queue of them would
-        hold the pool's threads (and the fsyncs) that the next requests' reads wait for."""
+    def checkpoint_soon(self, written: int) -> None:
+        """A checkpoint once commits since the last one wrote :data:`CHECKPOINT_DOCUMENTS`
+        documents (a few MiB of log, as SQLite's own automatic checkpoint), one queued at a
+        time: one per commit cost each import a second fsync and the copying, and a queue of
+        them held the pool's threads that the next requests' reads wait for."""
+        self._written_since_checkpoint += written
+        if self._written_since_checkpoint < CHECKPOINT_DOCUMENTS:
+            return
         if not self._closed and not self._checkpoint_queued:
             self._checkpoint_queued = True
             self._pool.submit(self._checkpoint)
@@ -310,6 +317,7 @@ class SqliteBackend:
         """Copy the write-ahead log into the database, never waiting for readers or writers
         (PASSIVE); SQLite starts the log afresh once all of it has been copied."""
         self._checkpoint_queued = False  # a commit from now on queues the next one
+        self._written_since_checkpoint = 0
         with contextlib.suppress(sqlite3.Error):  # busy or failing: the next commit tries again
             self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 

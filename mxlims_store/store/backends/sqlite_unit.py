@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
-from mxlims_store.store.backends.sqlite_commits import count_commit, note_count
-from mxlims_store.store.write_lock import checked_writes
+from mxlims_store.store.backends.sqlite_group import run_grouped
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -49,7 +47,7 @@ class SqliteUnit:
     def __init__(self, backend: SqliteBackend, connection: sqlite3.Connection) -> None:
         self.backend = backend
         self.connection = connection
-        self.wrote = False
+        self.written = 0  # documents, for the checkpoint
 
     @property
     def round_trips(self) -> int:
@@ -92,44 +90,17 @@ class SqliteUnit:
             await self.backend._run(
                 self.backend.apply_or_refuse, self.connection, list(writes), writer=True
             )
-            self.wrote = True
+            self.written += len(writes)
 
 
 async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) -> T:
-    """``work(unit)`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; any exception rolls back.
+    """``work(unit)`` inside ``BEGIN IMMEDIATE`` ... ``COMMIT``, in a savepoint of its own: units
+    queued meanwhile share the commit (see sqlite_group); any exception undoes the unit's writes.
 
-    Every call of the unit runs on the backend's one writer thread, and the begin and the
-    commit are one call each: under load the event loop is busy, and each hop from the loop
-    to a thread and back is time the whole queue of writers waits."""
-    from mxlims_store.store.backends.sqlite import rollback
-
-    async with checked_writes(backend):
-        # in a worker, like every call: SQLite's failures (a full disk) become the store's
-        connection = await backend._run(_begin, backend, writer=True)
-        unit = SqliteUnit(backend, connection)
-        try:
-            result = await work(unit)
-            await backend._run(_commit, connection, backend.path, unit.wrote, writer=True)
-        except BaseException:
-            await backend._run(rollback, connection, writer=True)
-            raise
-        if unit.wrote:
-            backend.checkpoint_soon()
-        return result
-
-
-def _begin(backend: SqliteBackend) -> sqlite3.Connection:
-    connection = backend.writer_connection()
-    connection.execute("BEGIN IMMEDIATE")
-    return connection
-
-
-def _commit(connection: sqlite3.Connection, database: Path, wrote: bool) -> None:
-    # counted in the same transaction (a lost -wal is then detected), noted beside it after
-    count = count_commit(connection) if wrote else None
-    connection.execute("COMMIT")
-    if count is not None:
-        note_count(database, count)
+    Every call of the unit runs on the backend's one writer thread, and its start and end are
+    one call each: under load the event loop is busy, and each hop from the loop to a thread
+    and back is time the whole queue of writers waits."""
+    return await run_grouped(backend, work, lambda connection: SqliteUnit(backend, connection))
 
 
 def position_taken(
