@@ -79,7 +79,10 @@ def lifespan_for(
                     file=sys.stderr,
                     flush=True,
                 )
-            yield
+            try:
+                yield
+            finally:
+                read_in_processes(0)  # started again by the next app; the process is kept
             del app.state.store
 
     return lifespan

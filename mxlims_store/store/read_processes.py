@@ -15,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -79,8 +82,25 @@ def _the_pool() -> ProcessPoolExecutor | None:
         return None
     if _pool is None:
         # spawn: a fork of a process running threads and an event loop is not safe
-        _pool = ProcessPoolExecutor(_wanted, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            _wanted, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet
+        )
     return _pool
+
+
+def _quiet() -> None:
+    """In a reading process: Ctrl+C stops the server, which then ends this process (no
+    traceback of a reader interrupted while it waited for work); and a server gone without
+    ending it (killed, or a worker its supervisor ended) leaves no reader behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    server = os.getppid()
+
+    def follow() -> None:
+        while os.getppid() == server:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=follow, daemon=True, name="mxlims-reader-follows").start()
 
 
 def _drop(pool: ProcessPoolExecutor) -> None:
