@@ -70,7 +70,7 @@ def lifespan_for(
                     f"cannot open {describe_store(settings)}: {type(error).__name__}: {error}"
                 ) from error
             read_in_processes()  # messages are read beside the server's process (its GIL)
-            warm_up()
+            await warm_up()
             await load_secrets(app, app.state.store)  # shared by every worker, from the store
             written = await first_admin_key(app.state.store, settings.data_dir)
             if written is not None:

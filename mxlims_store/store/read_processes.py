@@ -36,11 +36,15 @@ def read_in_processes(processes: int | None = None) -> None:
     _wanted = max(1, min(4, (os.cpu_count() or 2) // 2)) if processes is None else processes
 
 
-def warm_up() -> None:
-    """Start the processes now, so that the first import does not wait for them."""
+async def warm_up() -> None:
+    """Start a process now and wait until it answers: the first import does not wait for it
+    (a server answers nothing before; a process that cannot start leaves reading here)."""
     pool = _the_pool()
     if pool is not None:
-        pool.submit(int)
+        try:
+            await asyncio.wrap_future(pool.submit(int))
+        except Exception:  # e.g. no process may be started: messages are read in threads
+            _drop(pool)
 
 
 async def read_elsewhere(read: Callable[[Any], T], message: Any) -> T:
