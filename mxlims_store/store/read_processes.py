@@ -87,17 +87,19 @@ def _the_pool() -> ProcessPoolExecutor | None:
     if _pool is None:
         # spawn: a fork of a process running threads and an event loop is not safe
         _pool = ProcessPoolExecutor(
-            _wanted, mp_context=multiprocessing.get_context("spawn"), initializer=_quiet
+            _wanted,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_quiet,
+            initargs=(os.getpid(),),
         )
     return _pool
 
 
-def _quiet() -> None:
+def _quiet(server: int) -> None:
     """In a reading process: Ctrl+C stops the server, which then ends this process (no
     traceback of a reader interrupted while it waited for work); and a server gone without
     ending it (killed, or a worker its supervisor ended) leaves no reader behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    server = os.getppid()
 
     def follow() -> None:
         while os.getppid() == server:
