@@ -179,10 +179,31 @@ class Race:
                 raise RuntimeError("serve did not answer /health within 60 s")
             time.sleep(0.1)
         key = next(self.data.glob("*key*")).read_text().strip()
+        # several workers: a new connection per request, for the kernel to hand to either
+        # worker, and only once every worker has answered one (the first may answer long
+        # before the second is ready, and take every connection meanwhile)
+        kept = 0 if self.workers > 1 else 20  # httpx's default
         self.client = httpx.Client(
-            base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+            base_url=self.base,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=kept),
         )
+        self._await_workers(deadline)
         return self
+
+    def _await_workers(self, deadline: float) -> None:
+        answered: set[int] = set()
+        while self.workers > 1 and len(answered) < self.workers:
+            with self.client.stream("GET", "/health") as answer:
+                worker = _worker_of(answer, self.port, self.server.pid)
+                answer.read()
+            if worker is None:
+                return  # cannot tell the workers apart here (no /proc)
+            answered.add(worker)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(answered)} of {self.workers} workers answered in 60 s")
+            time.sleep(0.05)
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()

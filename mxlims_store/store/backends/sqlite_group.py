@@ -19,6 +19,7 @@ its ``BEGIN`` to its ``COMMIT``: other processes wait, as for one long unit (bou
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 import weakref
@@ -85,7 +86,13 @@ async def run_grouped(
             connection = await backend._run(_begin, backend, writer=True)
             group = turns.open = _Group(connection, loop.create_future())
         else:
-            await backend._run(group.connection.execute, "SAVEPOINT unit", writer=True)
+            try:
+                await backend._run(group.connection.execute, "SAVEPOINT unit", writer=True)
+            except BaseException as error:  # the transaction is unusable: its group fails
+                turns.open = None
+                await _to_the_end(backend._run(_abandon, group.connection, writer=True))
+                _settle(group, error)
+                raise
         group.units += 1
         unit = make_unit(group.connection)
         failure: BaseException | None = None
@@ -161,6 +168,12 @@ def _settle(group: _Group, error: BaseException | None) -> None:
     else:
         group.committed.set_exception(error)
         group.committed.exception()  # retrieved: a group nobody else waits on logs nothing
+
+
+def _abandon(connection: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
 
 
 def _begin(backend: SqliteBackend) -> sqlite3.Connection:
