@@ -34,6 +34,7 @@ from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
 from mxlims_store.store.backend import open_store
 from mxlims_store.store.bootstrap import first_admin_key
+from mxlims_store.store.read_processes import read_in_processes, warm_up
 
 StoreOpener = Callable[[Settings], AbstractAsyncContextManager[Store]]
 REQUEST_TIMEOUT: dict[int | str, dict[str, object]] = {
@@ -68,6 +69,8 @@ def lifespan_for(
                 raise StoreUnavailable(
                     f"cannot open {describe_store(settings)}: {type(error).__name__}: {error}"
                 ) from error
+            read_in_processes()  # messages are read beside the server's process (its GIL)
+            await warm_up()
             await load_secrets(app, app.state.store)  # shared by every worker, from the store
             written = await first_admin_key(app.state.store, settings.data_dir)
             if written is not None:
@@ -76,7 +79,10 @@ def lifespan_for(
                     file=sys.stderr,
                     flush=True,
                 )
-            yield
+            try:
+                yield
+            finally:
+                read_in_processes(0)  # started again by the next app; the process is kept
             del app.state.store
 
     return lifespan

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import errno
 import json
 import os
@@ -111,6 +112,7 @@ class RaceSummary:
     broken: list[str] = field(default_factory=list)  # rules broken after a trial
     unclean: list[str] = field(default_factory=list)  # refusals that were not one clean line
     check: list[str] = field(default_factory=list)  # what `mxlims-store check` said
+    by_worker: Counter[int] = field(default_factory=Counter)  # HTTP writes per serve process
     seconds: float = 0.0
 
     @property
@@ -124,6 +126,7 @@ class RaceSummary:
             "broken": self.broken,
             "unclean": self.unclean,
             "check": self.check,
+            "http_writes_by_worker": sorted(self.by_worker.values()),
             "seconds": round(self.seconds, 1),
         }
 
@@ -131,8 +134,11 @@ class RaceSummary:
 class Race:
     """Trials over one data directory with one ``serve`` running beside the CLI writers."""
 
-    def __init__(self, work: Path, *, cli_writers: int = 2, http_writers: int = 2) -> None:
+    def __init__(
+        self, work: Path, *, cli_writers: int = 2, http_writers: int = 2, workers: int = 1
+    ) -> None:
         self.work = work
+        self.workers = workers
         self.data = work / "data"
         self.cli_writers = cli_writers
         self.http_writers = http_writers
@@ -149,11 +155,12 @@ class Race:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
+        self.port = port
         self.base = f"http://127.0.0.1:{port}"
         env = {**self.env, "MXLIMS_PORT": str(port)}
         self.log = (self.work / "serve.log").open("wb")
         self.server = subprocess.Popen(
-            cli_command("serve", "--host", "127.0.0.1"),
+            cli_command("serve", "--host", "127.0.0.1", "--workers", str(self.workers)),
             env=env,
             cwd=self.work,
             stdout=self.log,
@@ -172,10 +179,31 @@ class Race:
                 raise RuntimeError("serve did not answer /health within 60 s")
             time.sleep(0.1)
         key = next(self.data.glob("*key*")).read_text().strip()
+        # several workers: a new connection per request, for the kernel to hand to either
+        # worker, and only once every worker has answered one (the first may answer long
+        # before the second is ready, and take every connection meanwhile)
+        kept = 0 if self.workers > 1 else 20  # httpx's default
         self.client = httpx.Client(
-            base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=60
+            base_url=self.base,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=kept),
         )
+        self._await_workers(deadline)
         return self
+
+    def _await_workers(self, deadline: float) -> None:
+        answered: set[int] = set()
+        while self.workers > 1 and len(answered) < self.workers:
+            with self.client.stream("GET", "/health") as answer:
+                worker = _worker_of(answer, self.port, self.server.pid)
+                answer.read()
+            if worker is None:
+                return  # cannot tell the workers apart here (no /proc)
+            answered.add(worker)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{len(answered)} of {self.workers} workers answered in 60 s")
+            time.sleep(0.05)
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
@@ -236,17 +264,27 @@ class Race:
     ) -> tuple[int, str]:
         go.wait()
         time.sleep(delay)
-        answer = self.client.post("/api/v1/messages", json=message)
-        return answer.status_code, answer.text
+        with self.client.stream("POST", "/api/v1/messages", json=message) as answer:
+            return self._answered(answer)
 
     def _move(self, pin: str, n: int, go: threading.Barrier, delay: float) -> tuple[int, str]:
         """PATCH the stored pin onto the first contended position, with the race's barcode."""
         go.wait()
         time.sleep(delay)
         changes = {"positionInPuck": CONTENDED[0], "barcode": f"RACE-{n}"}
-        answer = self.client.patch(
-            f"/api/v1/objects/{pin}", json=changes, headers={"If-Match": '"1"'}
-        )
+        with self.client.stream(
+            "PATCH", f"/api/v1/objects/{pin}", json=changes, headers={"If-Match": '"1"'}
+        ) as answer:
+            return self._answered(answer)
+
+    def _answered(self, answer: httpx.Response) -> tuple[int, str]:
+        """The status and text of a streamed answer, noting which serve process took it (its
+        connection still open: the headers are in, the body not yet read)."""
+        worker = _worker_of(answer, self.port, self.server.pid)
+        if worker is not None:
+            with self.lock:
+                self.summary.by_worker[worker] += 1
+        answer.read()
         return answer.status_code, answer.text
 
     def _judge_cli(self, code: int, out: str, err: str) -> None:
@@ -286,6 +324,38 @@ class Race:
             ]
 
 
+def _worker_of(answer: httpx.Response, port: int, server: int) -> int | None:
+    """The process of ``server``'s tree holding the server end of ``answer``'s connection
+    (Linux: /proc/net/tcp names the socket, /proc/<pid>/fd who holds it); None elsewhere."""
+    stream = answer.extensions.get("network_stream")
+    client_addr = stream.get_extra_info("client_addr") if stream is not None else None
+    if client_addr is None:
+        return None
+    wanted = (f"{port:04X}", f"{client_addr[1]:04X}")
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    inodes = {
+        f"socket:[{fields[9]}]"
+        for fields in (line.split() for line in lines)
+        if (fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]) == wanted
+    }
+    for pid in _process_tree(server):
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in inodes:
+                        return pid
+    return None
+
+
+def _process_tree(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    found = [int(p) for p in children.read_text().split()] if children.exists() else []
+    return [pid] + [p for child in found for p in _process_tree(child)]
+
+
 def _feed(path: Path, data: bytes, go: threading.Barrier) -> None:
     """Wait until the CLI process opens its FIFO (it is started), then, at the go, send its
     message. A process that died before opening it leaves the others waiting at most 60 s."""
@@ -308,14 +378,20 @@ def _feed(path: Path, data: bytes, go: threading.Barrier) -> None:
 
 
 def run(
-    work: Path, trials: int, *, cli_writers: int = 2, http_writers: int = 2, at_once: int = 4
+    work: Path,
+    trials: int,
+    *,
+    cli_writers: int = 2,
+    http_writers: int = 2,
+    at_once: int = 4,
+    workers: int = 1,
 ) -> RaceSummary:
     """``trials`` trials, ``at_once`` of them running together (each over its own puck: more
     writers at a time on the store, and a CI run well under a minute)."""
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with (
-        Race(work, cli_writers=cli_writers, http_writers=http_writers) as race,
+        Race(work, cli_writers=cli_writers, http_writers=http_writers, workers=workers) as race,
         concurrent.futures.ThreadPoolExecutor(at_once) as pool,
     ):
         for done in [pool.submit(race.trial, n) for n in range(1, trials + 1)]:
@@ -332,9 +408,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--cli", type=int, default=3, help="CLI import processes per trial")
     parser.add_argument("--http", type=int, default=2, help="HTTP POSTs per trial (+1 PATCH)")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers (default 1)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="mxlims-race-") as work:
-        summary = run(Path(work), args.trials, cli_writers=args.cli, http_writers=args.http)
+        summary = run(
+            Path(work),
+            args.trials,
+            cli_writers=args.cli,
+            http_writers=args.http,
+            workers=args.workers,
+        )
     sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
     return 0 if summary.ok else 1
 

@@ -33,6 +33,7 @@ from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
 from mxlims_store.store.policies import POLICIES, Policy
+from mxlims_store.store.read_processes import read_elsewhere
 from mxlims_store.store.reconcile import reconciled
 
 TAKEN = "this uuid cannot be used here; leave it out or use another"  # the one fact told
@@ -73,8 +74,10 @@ async def import_message(
         raise InvalidMessage(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
-    # Reading, checking and planning are CPU work: off the event loop, like the database work.
-    import_id, read = await asyncio.to_thread(_read, message)
+    # Reading, checking and planning are CPU work: off the event loop, like the database work;
+    # reading (the most of it) in another process when the server asked for that, and before
+    # the write lock: a unit of work holds it only for what must be read from the store.
+    import_id, read = await read_elsewhere(_read, message)
     gone = cleared or {}
     if dry_run:
         return await _checked(db, read, import_id, caller, policy, True, proposal, gone)

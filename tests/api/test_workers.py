@@ -3,11 +3,17 @@ following request, whichever worker answers, and a revoked key ends it on both a
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
 
-from tests.api.test_serve import serving
+from tests.api.test_serve import free_port, serving, wait_for
+from tests.conftest import ROOT
 
 REQUESTS = 60
 
@@ -39,3 +45,41 @@ def test_two_workers_share_sessions_and_revocations(tmp_path: Path) -> None:
             assert all(
                 a.status_code == 303 and a.headers["location"] == "/pages/login" for a in after
             )
+
+
+def test_the_reader_process_ends_with_its_server(tmp_path: Path) -> None:
+    """The server reads messages in a process of its own; killed (no chance to end it), the
+    server leaves no reader behind."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
+    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", server, log)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        readers = [
+            int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
+        ]
+        assert len(readers) == 1, children
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    for _ in range(100):  # it looks for its server once a second
+        if not Path(f"/proc/{readers[0]}").exists() or _zombie(readers[0]):
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{readers[0]}").exists() or _zombie(readers[0])
+
+
+def _zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    return True

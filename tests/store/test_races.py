@@ -55,3 +55,18 @@ def test_processes_racing_cli_and_http_break_no_rule(tmp_path: Path) -> None:
     assert summary.broken == [] and summary.unclean == [] and summary.check == []
     # every writer answered: a CLI exit 0/1, HTTP 2xx/409/422 (a PATCH 412 when it lost)
     assert sum(summary.outcomes.values()) == 20 * 4
+
+
+def test_writes_through_two_serve_workers_break_no_rule(tmp_path: Path) -> None:
+    """``serve --workers 2``: POSTs filling the same positions with one barcode, and a PATCH
+    moving the stored pin onto them, answered by both processes (each holding its own
+    in-process lock: only the store's transaction keeps them apart)."""
+    summary = race.run(tmp_path, 10, cli_writers=0, http_writers=3, at_once=4, workers=2)
+    assert summary.trials == 10
+    assert summary.broken == [] and summary.unclean == [] and summary.check == []
+    writes = 10 * 4
+    assert sum(summary.outcomes.values()) == writes
+    assert set(summary.outcomes) <= {"http 200", "http 201", "http 409", "http 412", "http 422"}
+    # every write was taken by one of the two workers, and each took some
+    assert sum(summary.by_worker.values()) == writes
+    assert len(summary.by_worker) == 2 and min(summary.by_worker.values()) > 0, summary.by_worker

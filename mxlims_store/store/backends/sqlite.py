@@ -62,6 +62,7 @@ from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
+CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
 
 
 def _encode(document: Any) -> str:
@@ -85,6 +86,11 @@ class SqliteBackend:
         self.round_trips = 0
         self.tables = {name: Table(name, indexes) for name, indexes in INDEXES.items()}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mxlims-sqlite")
+        # The unit of work's own thread: the writer holding SQLite's lock never queues behind
+        # reads or checkpoints of other requests in the shared pool (see sqlite_unit).
+        self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="mxlims-sqlite-writer")
+        self._checkpoint_queued = False
+        self._written_since_checkpoint = 0
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -120,13 +126,14 @@ class SqliteBackend:
         # tried: it made the process's memory grow with the store.)
         connection.execute("PRAGMA cache_size = -16384")
 
-    async def _run(self, work: Callable[..., T], *args: Any) -> T:
+    async def _run(self, work: Callable[..., T], *args: Any, writer: bool = False) -> T:
         if self._closed:
             raise Unavailable(f"the store {self.path} is closed")
         self.round_trips += 1
         loop = asyncio.get_running_loop()
+        pool = self._writer_pool if writer else self._pool
         try:
-            return await loop.run_in_executor(self._pool, functools.partial(work, *args))
+            return await loop.run_in_executor(pool, functools.partial(work, *args))
         except sqlite3.Error as error:
             raise self._explain(error) from error
 
@@ -192,6 +199,7 @@ class SqliteBackend:
             return
         self._closed = True
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
+        self._writer_pool.shutdown()
         with self._guard:
             for connection in self._connections:
                 connection.close()
@@ -279,10 +287,18 @@ class SqliteBackend:
             rollback(connection)
             raise
         note_count(self.path, count)
-        self.checkpoint_soon()
+        self.checkpoint_soon(len(writes))
 
-    def checkpoint_soon(self) -> None:
-        if not self._closed:
+    def checkpoint_soon(self, written: int) -> None:
+        """A checkpoint once commits since the last one wrote :data:`CHECKPOINT_DOCUMENTS`
+        documents (a few MiB of log, as SQLite's own automatic checkpoint), one queued at a
+        time: one per commit cost each import a second fsync and the copying, and a queue of
+        them held the pool's threads that the next requests' reads wait for."""
+        self._written_since_checkpoint += written
+        if self._written_since_checkpoint < CHECKPOINT_DOCUMENTS:
+            return
+        if not self._closed and not self._checkpoint_queued:
+            self._checkpoint_queued = True
             self._pool.submit(self._checkpoint)
 
     def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
@@ -299,6 +315,8 @@ class SqliteBackend:
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers
         (PASSIVE); SQLite starts the log afresh once all of it has been copied."""
+        self._checkpoint_queued = False  # a commit from now on queues the next one
+        self._written_since_checkpoint = 0
         with contextlib.suppress(sqlite3.Error):  # busy or failing: the next commit tries again
             self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 

@@ -32,5 +32,6 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
         connection.execute("COMMIT")
     finally:
         backend._pool.shutdown()
+        backend._writer_pool.shutdown()
         for connection in backend._connections:
             connection.close()

@@ -20,8 +20,7 @@ import orjson
 
 from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
-from mxlims_store.store.backends.sqlite_commits import count_commit, note_count
-from mxlims_store.store.write_lock import checked_writes
+from mxlims_store.store.backends.sqlite_group import run_grouped
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -57,7 +56,7 @@ class SqliteUnit:
     def __init__(self, backend: SqliteBackend, connection: sqlite3.Connection) -> None:
         self.backend = backend
         self.connection = connection
-        self.wrote = False
+        self.written = 0  # documents, for the checkpoint
 
     @property
     def round_trips(self) -> int:
@@ -79,46 +78,38 @@ class SqliteUnit:
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
     ) -> list[Document]:
         sql, params = self.backend.find_sql(collection, filter, sort, limit)
-        return await self.backend._run(read_documents, self.connection, sql, params)
+        return await self.backend._run(read_documents, self.connection, sql, params, writer=True)
 
     async def count(self, collection: str, filter: Document) -> int:
         sql, params = self.backend.count_sql(collection, filter)
-        row = await self.backend._run(lambda: self.connection.execute(sql, params).fetchone())
+        row = await self.backend._run(
+            lambda: self.connection.execute(sql, params).fetchone(), writer=True
+        )
         return int(row[0])
 
     async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
         sql, params = self.backend.count_by_sql(collection, filter, field)
-        rows = await self.backend._run(lambda: self.connection.execute(sql, params).fetchall())
+        rows = await self.backend._run(
+            lambda: self.connection.execute(sql, params).fetchall(), writer=True
+        )
         return {row[0]: int(row[1]) for row in rows}
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:
-            await self.backend._run(self.backend.apply_or_refuse, self.connection, list(writes))
-            self.wrote = True
+            await self.backend._run(
+                self.backend.apply_or_refuse, self.connection, list(writes), writer=True
+            )
+            self.written += len(writes)
 
 
 async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) -> T:
-    """``work(unit)`` between ``BEGIN IMMEDIATE`` and ``COMMIT``; any exception rolls back."""
-    from mxlims_store.store.backends.sqlite import rollback
+    """``work(unit)`` inside ``BEGIN IMMEDIATE`` ... ``COMMIT``, in a savepoint of its own: units
+    queued meanwhile share the commit (see sqlite_group); any exception undoes the unit's writes.
 
-    async with checked_writes(backend):
-        # in a worker, like every call: SQLite's failures (a full disk) become the store's
-        connection = await backend._run(backend.writer_connection)
-        await backend._run(connection.execute, "BEGIN IMMEDIATE")
-        unit = SqliteUnit(backend, connection)
-        count = None
-        try:
-            result = await work(unit)
-            if unit.wrote:  # counted in the same transaction (a lost -wal is then detected)
-                count = await backend._run(count_commit, connection)
-            await backend._run(connection.execute, "COMMIT")
-        except BaseException:
-            await backend._run(rollback, connection)
-            raise
-        if count is not None:
-            note_count(backend.path, count)
-            backend.checkpoint_soon()
-        return result
+    Every call of the unit runs on the backend's one writer thread, and its start and end are
+    one call each: under load the event loop is busy, and each hop from the loop to a thread
+    and back is time the whole queue of writers waits."""
+    return await run_grouped(backend, work, lambda connection: SqliteUnit(backend, connection))
 
 
 def position_taken(

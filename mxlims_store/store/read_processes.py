@@ -1,0 +1,116 @@
+"""Reading a message in another process: its checks are CPU work, and in the server's process
+they took the interpreter (one at a time, whatever the threads) from the writer that holds the
+write lock and from every other request. 64 imports of 16 pins at once spent a third of their
+CPU there. A server enables this (:func:`read_in_processes`); a command reading one message
+does not gain from starting a process, and reads in a thread as before.
+
+The answer is the same either way: a refusal comes back as its problems (an exception does not
+travel between processes with its fields), and anything else the other process could not do
+(a message too deeply nested to send, a process that died) is read again here, in a thread,
+with whatever error that gives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from mxlims_store.errors import InvalidMessage
+
+T = TypeVar("T")
+_wanted = 0  # processes to read in; 0: read in a thread of this process
+_pool: ProcessPoolExecutor | None = None
+
+
+def read_in_processes(processes: int | None = None) -> None:
+    """From now on, messages are read in ``processes`` other processes (default: half the
+    cores, at least 1, at most 4), started once, when first needed; 0 turns it off."""
+    global _wanted
+    _wanted = max(1, min(4, (os.cpu_count() or 2) // 2)) if processes is None else processes
+
+
+async def warm_up() -> None:
+    """Start a process now and wait until it answers: the first import does not wait for it
+    (a server answers nothing before; a process that cannot start leaves reading here)."""
+    pool = _the_pool()
+    if pool is not None:
+        try:
+            await asyncio.wrap_future(pool.submit(int))
+        except Exception:  # e.g. no process may be started: messages are read in threads
+            _drop(pool)
+
+
+async def read_elsewhere(read: Callable[[Any], T], message: Any) -> T:
+    """``read(message)`` (a module-level function) in a reading process, else in a thread."""
+    pool = _the_pool()
+    if pool is None:
+        return await asyncio.to_thread(read, message)
+    try:
+        kind, value = await asyncio.get_running_loop().run_in_executor(
+            pool, _reported, read, message
+        )
+    except Exception:  # not sent (too deep to pickle) or the process died: read it here
+        _drop(pool)
+        return await asyncio.to_thread(read, message)
+    if kind == "read":
+        result: T = value
+        return result
+    if kind == "invalid":
+        problems, total, text = value
+        error = InvalidMessage(problems, text)
+        error.total = total
+        raise error
+    return await asyncio.to_thread(read, message)  # its own error, as raised in this process
+
+
+def _reported(read: Callable[[Any], Any], message: Any) -> tuple[str, Any]:
+    """In the reading process: the result, a refusal's fields, or "again"."""
+    try:
+        return "read", read(message)
+    except InvalidMessage as error:
+        return "invalid", (error.problems, error.total, error.message)
+    except BaseException:
+        return "again", None
+
+
+def _the_pool() -> ProcessPoolExecutor | None:
+    global _pool
+    if _wanted <= 0:
+        return None
+    if _pool is None:
+        # spawn: a fork of a process running threads and an event loop is not safe
+        _pool = ProcessPoolExecutor(
+            _wanted,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_quiet,
+            initargs=(os.getpid(),),
+        )
+    return _pool
+
+
+def _quiet(server: int) -> None:
+    """In a reading process: Ctrl+C stops the server, which then ends this process (no
+    traceback of a reader interrupted while it waited for work); and a server gone without
+    ending it (killed, or a worker its supervisor ended) leaves no reader behind."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def follow() -> None:
+        while os.getppid() == server:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=follow, daemon=True, name="mxlims-reader-follows").start()
+
+
+def _drop(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    if _pool is pool and getattr(pool, "_broken", False):
+        _pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
