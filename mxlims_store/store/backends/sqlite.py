@@ -26,8 +26,6 @@ from typing import Any, TypeVar
 import orjson
 
 from mxlims_store.errors import (
-    InvalidMessage,
-    Problem,
     StoreBroken,
     Unavailable,
     WriteConflict,
@@ -39,6 +37,7 @@ from mxlims_store.store.backends.sqlite_commits import (
     note_count,
     refuse_missing_commits,
 )
+from mxlims_store.store.backends.sqlite_errors import explained
 from mxlims_store.store.backends.sqlite_files import (
     database_problems,
     integrity_lines,
@@ -138,27 +137,7 @@ class SqliteBackend:
             raise self._explain(error) from error
 
     def _explain(self, error: sqlite3.Error) -> Exception:
-        """SQLite's failures as the store's: busy / no space / read-only are temporary (503),
-        a damaged file is broken; anything else is a bug and stays what it is."""
-        code = getattr(error, "sqlite_errorname", "")
-        if code.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-            return Unavailable(
-                f"the store {self.path} is locked by another writer for more than "
-                f"{self.lock_timeout:g} s (MXLIMS_LOCK_TIMEOUT); try again"
-            )
-        if code.startswith(("SQLITE_FULL", "SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN")):
-            return Unavailable(
-                f"cannot write the store {self.path} ({error}); reads still work, "
-                "writes work again once the disk has room or is writable"
-            )
-        if code == "SQLITE_ERROR" and ("too large" in str(error) or "too many" in str(error)):
-            return InvalidMessage([Problem("where", f"the question is too large to run: {error}")])
-        if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-            return StoreBroken(
-                f"{self.path} is not a readable mxlims-store database ({error}); "
-                "run `mxlims-store check`, or restore a backup"
-            )
-        return error
+        return explained(error, self.path, self.lock_timeout)
 
     # -- life ------------------------------------------------------------------------------
 
