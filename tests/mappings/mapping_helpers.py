@@ -135,3 +135,19 @@ def chains(msg: dict[str, Any]) -> dict[str, dict[str, tuple[str, dict[str, Any]
                                 row["CollectionSweep"] = (sw[1], sw[2])
         out[str(sample.get("name"))] = row
     return out
+
+
+_imported: dict[str, dict[str, Any]] = {}
+
+
+def imported(site: str) -> dict[str, Any]:
+    """The facility's own realistic sheet read into MXLIMS, once per test session."""
+    if site not in _imported:
+        data, name = fixture(site)
+        _imported[site] = read_sheet(site, data, filename=name)
+    return _imported[site]
+
+
+# The smallest site files the loader accepts, to build test facilities from
+BASE = 'name = "X"\ndomain = "x.org"\n[[columns]]\nheader = "Dewar"\nfield = "Dewar.name"\n'
+KIND = '[[columns]]\nheader = "Kind"\nfield = "MxExperiment.experimentStrategy"\n'

@@ -10,12 +10,8 @@ import pytest
 from mxlims_store.errors import MappingError
 from mxlims_store.mappings import SheetDefaults, convert_sheet, get_site, read_sheet
 from mxlims_store.mappings.checked import checked_sheet
-from tests.mappings.mapping_helpers import SITES, fixture
-from tests.mappings.test_mappings_roundtrip import (
-    assert_target_keeps_what_it_can_hold,
-    imported,
-    loss_keys,
-)
+from tests.mappings.cross_facility_helpers import assert_target_keeps_what_it_can_hold, loss_keys
+from tests.mappings.mapping_helpers import SITES, fixture, imported
 
 PAIRS = [(a, b) for a in SITES for b in SITES if a != b]
 IDS = [f"{a}-to-{b}" for a, b in PAIRS]
