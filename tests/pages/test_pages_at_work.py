@@ -19,16 +19,14 @@ from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 from tests.api.test_serve import serving
 from tests.conftest import FIXTURES
 from tests.factories import shipment_message
-from tests.pages.test_browser import CHROMIUM, DRIVER, artefacts, go, sign_in
+from tests.pages.chromium import CHROMIUM, DRIVER, MISSING, headless_chromium
+from tests.pages.test_browser import artefacts, go, sign_in
 from tests.store.test_pages_layout import two_dewars_each_with_puck_a
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(os.environ.get("MXLIMS_AXE", ROOT / ".node/node_modules/axe-core/axe.min.js"))
 pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None or DRIVER is None,
-        reason="needs Debian's chromium and chromium-driver; .ci/run installs them",
-    ),
+    pytest.mark.skipif(CHROMIUM is None or DRIVER is None, reason=MISSING),
     pytest.mark.skipif(
         not AXE.is_file(),
         reason=f"needs axe-core at {AXE} (.ci/run: npm install --prefix .node axe-core)",
@@ -76,26 +74,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser(site: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("profile")
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--window-size=1366,900",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(str(DRIVER)))
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
+    driver = headless_chromium(tmp_path_factory.mktemp("profile"), timeout=60)
     sign_in(driver, site["base"], site["key"])
     try:
         yield driver
