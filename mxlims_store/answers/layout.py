@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, RootModel
+from pydantic import Field
 
-from mxlims_store.answers.base import Answer
+from mxlims_store.answers.base import Answer, MappingAnswer
 
 
 class LaidContainer(Answer):
@@ -50,8 +50,5 @@ class Layout(Answer):
     lines: list[dict[str, Any]] = Field(description="every sample position, in dewar order")
 
 
-class Labels(RootModel[dict[str, str]]):
+class Labels(MappingAnswer[str]):
     """uuid -> how a person names the object (only objects the caller may see)."""
-
-    def to_dict(self) -> dict[str, str]:
-        return dict(self.root)

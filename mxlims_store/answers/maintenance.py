@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from pydantic import Field, RootModel
 
-from mxlims_store.answers.base import Answer
+from mxlims_store.answers.base import Answer, MappingAnswer
 
 
-class Stats(RootModel[dict[str, int]]):
+class Stats(MappingAnswer[int]):
     """Number of stored objects per MXLIMS type (those the caller may see)."""
-
-    def to_dict(self) -> dict[str, int]:
-        return dict(self.root)
 
 
 class Deleted(RootModel[list[str]]):
@@ -19,6 +18,19 @@ class Deleted(RootModel[list[str]]):
 
     def to_dict(self) -> list[str]:
         return list(self.root)
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]  # the uuids
+        return iter(self.root)
+
+    def __len__(self) -> int:
+        return len(self.root)
+
+    def __eq__(self, other: object) -> bool:  # equal to the same answer, or to its list
+        if isinstance(other, list):
+            return self.root == other
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a list
 
 
 class BackupReport(Answer):
