@@ -110,7 +110,7 @@ def get(uuid: Uuid) -> None:
     """One object in MXLIMS form (links as {"$ref": uuid}), its bookkeeping under "_meta"."""
 
     async def run(store: Store) -> MxlimsObject:
-        return (await store.get(uuid)).answer()
+        return await store.get(uuid)
 
     emit(with_store(run))
 

@@ -75,9 +75,10 @@ class Caller:
 
 NOBODY = Caller()  # what a Store opened without a caller acts as: no rights at all
 
-# The library's own bookkeeping, never a request's: it must see every proposal to keep rules
-# that span them (a cascade's walk finds every object below, numbering covers every object).
+# The library's own walks, never a request's: where a rule spans proposals, the library must see
+# every object (a delete's walk finds every object below, also those hidden from the caller).
 # Only library code uses it, each use with a comment saying why; no API or CLI path hands it on.
+# (Numbering's backfill and check's rules read the backend itself, with no caller at all.)
 SYSTEM = Caller.admin("mxlims-store (system)")
 
 

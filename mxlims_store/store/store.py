@@ -27,6 +27,7 @@ from mxlims_store.answers import (
     Labels,
     Layout,
     Links,
+    MxlimsObject,
     Page,
     ShipmentSummary,
     Stats,
@@ -55,7 +56,6 @@ from mxlims_store.store.access import NOBODY, Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.navigation import ExportDirection, ExportedMessage, Provenance
-from mxlims_store.store.objects import StoredObject
 from mxlims_store.store.policies import Policy
 from mxlims_store.store.queries import FindQuery
 from mxlims_store.store.reads import locate
@@ -86,7 +86,9 @@ class Store:
         """Collections and declared indexes in place, objects numbered (idempotent; writes
         nothing if present)."""
         await self.db.prepare()
-        await numbering.backfill(self.db)  # a store from before object numbers: once
+        # a store from before object numbers, once: the library's own bookkeeping over every
+        # object (it reads the backend itself, no caller), so any opener may run it
+        await numbering.backfill(self.db)
 
     async def ping(self) -> None:
         await self.db.ping()
@@ -139,16 +141,18 @@ class Store:
             draft=draft,
         )
 
-    async def get(self, uuid: str, *, caller: Caller | None = None) -> StoredObject:
-        return await objects.get(self.db, self._who(caller), uuid)
+    async def get(self, uuid: str, *, caller: Caller | None = None) -> MxlimsObject:
+        return (await objects.get(self.db, self._who(caller), uuid)).answer()
 
     async def find(self, query: FindQuery, *, caller: Caller | None = None) -> Page:
         return await queries.find(self.db, self._who(caller), query)
 
     async def update(
         self, uuid: str, changes: dict[str, Any], *, revision: int, caller: Caller | None = None
-    ) -> StoredObject:
-        return await objects.update(self.db, self._who(caller), uuid, changes, revision)
+    ) -> MxlimsObject:
+        """Change fields (store form) of the object at ``revision``; the object as it is now."""
+        stored = await objects.update(self.db, self._who(caller), uuid, changes, revision)
+        return stored.answer()
 
     async def delete(
         self,
@@ -218,8 +222,9 @@ class Store:
         """Current state, location and every event of the object a uuid or barcode names."""
         return Whereabouts.model_validate(await logistics.where(self.db, self._who(caller), ref))
 
-    async def by_barcode(self, barcode: str, *, caller: Caller | None = None) -> StoredObject:
-        return objects.stored_object(await logistics.resolve(self.db, self._who(caller), barcode))
+    async def by_barcode(self, barcode: str, *, caller: Caller | None = None) -> MxlimsObject:
+        found = await logistics.resolve(self.db, self._who(caller), barcode)
+        return objects.stored_object(found).answer()
 
     async def status(self, uuid: str, *, caller: Caller | None = None) -> Status:
         """Counts per sample status and one line per sample position of a shipment or dewar."""
