@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import generate
-from bench.measure import settings_for
+from bench.measure import open_as_admin, settings_for
 from bench.timing import log
-from mxlims_store.store.backend import open_store
 from mxlims_store.store.existence import WHERE_NONE_WAS
 
 
@@ -46,12 +45,12 @@ class Builder:
         return generate.shipment(self.next_index(), pins or self.pins)
 
     async def count(self) -> int:
-        async with open_store(settings_for(self.data_dir), creation=WHERE_NONE_WAS) as store:
+        async with open_as_admin(settings_for(self.data_dir), creation=WHERE_NONE_WAS) as store:
             return sum((await store.stats()).values())
 
     async def one_shipment(self) -> int:
         """The smallest store: one shipment, no results yet."""
-        async with open_store(settings_for(self.data_dir), creation=WHERE_NONE_WAS) as store:
+        async with open_as_admin(settings_for(self.data_dir), creation=WHERE_NONE_WAS) as store:
             shipment = self.new_shipment()
             await store.import_message(shipment.message)
             self.manifest.add_shipment(shipment)
@@ -63,7 +62,7 @@ class Builder:
         A beamtime adds ~13,000 objects; the last shipment gets its results only when that
         lands nearer the target (a shipment still awaiting its beamtime is normal in a LIMS).
         """
-        async with open_store(settings_for(self.data_dir), creation=WHERE_NONE_WAS) as store:
+        async with open_as_admin(settings_for(self.data_dir), creation=WHERE_NONE_WAS) as store:
             count = sum((await store.stats()).values())
             while count < target:
                 shipment = self.new_shipment()

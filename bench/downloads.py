@@ -246,11 +246,10 @@ async def build(data_dir: Path, pins: int, target: int) -> dict[str, Any]:
     objects = await builder.grow(target)
     if not builder.manifest.shipments_with_results:
         raise RuntimeError("the store has no shipment with results")
-    from bench.measure import settings_for
-    from mxlims_store.store.backend import open_store
+    from bench.measure import open_as_admin, settings_for
 
     fresh = builder.new_shipment()
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_as_admin(settings_for(data_dir)) as store:
         await store.import_message(fresh.message)
     return {
         "objects": objects,

@@ -23,7 +23,7 @@ from bench import REPO_ROOT
 from bench.generate import PROPOSAL, shipment
 from mxlims_store.ispyb.bridge import pull, push
 from mxlims_store.ispyb.options import PushOptions
-from mxlims_store.store import Store
+from mxlims_store.store import Store, local_admin
 from mxlims_store.store.backends.sqlite import SqliteBackend
 
 DOMAIN = "ispyb.bench"
@@ -52,7 +52,7 @@ async def measure(
     """Seconds of each step; the ISPyB database must hold ``proposal`` with session 1."""
     url = server.url(database)
     backend = SqliteBackend(folder / "bench-store.sqlite3")
-    store = Store(backend)
+    store = Store(backend, local_admin())  # the bridge as the CLI runs it: the local admin
     await store.init()
     options = PushOptions(DOMAIN, session=1)
     figures: dict[str, Any] = {"pins": pins, "shipmentsAlreadyThere": shipments}

@@ -10,7 +10,8 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from bench.generate import count_objects
 from bench.report import Row
 from bench.timing import median, peak_rss_mib, percentile, timed_async
 from mxlims_store.config import Settings
-from mxlims_store.store import Store
+from mxlims_store.store import Store, local_admin
 from mxlims_store.store.backend import open_store
 from mxlims_store.store.queries import FindQuery
 
@@ -53,10 +54,17 @@ def settings_for(data_dir: str | Path) -> Settings:
     return Settings(_env_file=None, data_dir=Path(data_dir), mongodb_url=None)
 
 
+@asynccontextmanager
+async def open_as_admin(settings: Settings, **options: Any) -> AsyncIterator[Store]:
+    """The store as the bench uses it: acting as the local admin, as the CLI does."""
+    async with open_store(settings, **options) as store:
+        yield store.acting_as(local_admin())
+
+
 async def measure(spec: Spec) -> list[Row]:
     settings = settings_for(spec.data_dir)
     opens = [(await timed_async(lambda: _open_and_stats(settings)))[0] for _ in range(spec.repeats)]
-    async with open_store(settings) as store:
+    async with open_as_admin(settings) as store:
         objects = await _count(store)
         label = "Open: open_store + stats, in-process"
         rows = [_row(spec, "open_inproc", label, opens, "s", 0.5, objects)]
@@ -74,7 +82,7 @@ async def measure(spec: Spec) -> list[Row]:
 
 
 async def _open_and_stats(settings: Settings) -> None:
-    async with open_store(settings) as store:
+    async with open_as_admin(settings) as store:
         await store.stats()
 
 
@@ -172,7 +180,7 @@ async def _on_copies(store: Store, spec: Spec) -> tuple[list[float], list[float]
     for n in range(spec.import_repeats - 1):
         copy = Path(spec.data_dir) / f"repeat-{n}.sqlite3"
         await store.db.backup(copy)
-        other = Store(SqliteBackend(copy))
+        other = Store(SqliteBackend(copy), store.caller)
         try:
             await other.init()
             took, took_back = await _import_both(other, spec)

@@ -52,7 +52,7 @@ async def _page(
         request,
         "object.html",
         code,
-        where=await store.where(uuid) if kind in TRACKED else None,
+        where=(await store.where(uuid)).to_dict() if kind in TRACKED else None,
         states=STATES,
         obj=stored,
         fields=data,

@@ -53,7 +53,7 @@ async def labels(request: Request, uuid: str, store: PageStore) -> Response:
     """Labels: a shipment's and its dewars', or one dewar's or container's."""
 
     async def work() -> Response:
-        laid = await store.layout(uuid)
+        laid = (await store.layout(uuid)).to_dict()
         shipment = await _shipment_of(store, uuid)
         common = {
             "proposal": shipment.get("proposalCode"),
@@ -113,7 +113,7 @@ async def manifest(request: Request, uuid: str, store: PageStore) -> Response:
     """Every position of a shipment (or dewar), dewar by dewar."""
 
     async def work() -> Response:
-        laid = await store.layout(uuid)
+        laid = (await store.layout(uuid)).to_dict()
         shipment = await _shipment_of(store, uuid)
         contact = shipment.get("labContactReturn") or {}
         header = [

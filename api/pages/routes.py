@@ -142,7 +142,7 @@ async def shipments(request: Request, store: PageStore, q: str = "", page: int =
         return render(
             request,
             "shipments.html",
-            shipments=found[:PER_PAGE],
+            shipments=[s.to_dict() for s in found[:PER_PAGE]],
             q=q,
             page=page,
             more=len(found) > PER_PAGE,
@@ -230,8 +230,8 @@ async def sheet(
         return render(
             request, "sheet.html", uuid=uuid, site=site, fmt=fmt, exported=exported,
             sites=list_sites(), proposal=proposal, puck_type=puck_type, kinds=kinds,
-            shown_kind=shown_kind, loss=loss, names=await store.labels(named),
-            shipment_name=(await store.labels([uuid])).get(uuid, uuid), details=DETAILS,
+            shown_kind=shown_kind, loss=loss, names=(await store.labels(named)).to_dict(),
+            shipment_name=(await store.labels([uuid])).root.get(uuid, uuid), details=DETAILS,
             warnings=grouped_problems(exported.warnings),
             problems=grouped_problems(exported.problems),
         )  # fmt: skip

@@ -44,14 +44,19 @@ async def shipment(
     request: Request, uuid: str, store: PageStore, status: str = "", q: str = ""
 ) -> Response:
     async def work() -> Response:
-        laid = await store.layout(uuid)
-        where = await store.where(uuid)
-        places = {d["uuid"]: await store.where(d["uuid"]) for d in laid["dewars"] if d["uuid"]}
+        laid = (await store.layout(uuid)).to_dict()  # the page adds drawings and names to it
+        where = (await store.where(uuid)).to_dict()
+        places = {
+            d["uuid"]: (await store.where(d["uuid"])).to_dict() for d in laid["dewars"] if d["uuid"]
+        }
+        held_by: dict[str, str | None] = {}
         for section in laid["dewars"]:
             for container in section["containers"]:
                 container["svg"] = container_svg(container)
                 for line in container["lines"]:
-                    line["containerName"] = container["name"]
+                    line["containerName"] = held_by[line["uuid"]] = container["name"]
+        for line in laid["lines"]:  # the same positions, listed once for the whole shipment
+            line["containerName"] = held_by.get(line["uuid"])
         wanted = status if status in STATUSES else ""
         found = None
         if wanted or q.strip():
@@ -81,7 +86,7 @@ async def container(request: Request, uuid: str, store: PageStore, rows: int = 0
     the shipment page to put in place)."""
 
     async def work() -> Response:
-        laid = await store.layout(uuid)
+        laid = (await store.layout(uuid)).to_dict()  # the page adds its drawing to it
         if laid["mxlimsType"] not in ("Puck", "Plate"):  # a dewar or shipment has its own page
             return RedirectResponse(f"/pages/objects/{uuid}", status_code=303)
         [section] = laid["dewars"]

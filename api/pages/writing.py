@@ -156,14 +156,16 @@ async def upload(
         "filename": filename,
         "staged": await _stage(request, data) if dry_run else "",
         "by_outcome": by_outcome,
-        "names": await store.labels(
-            [
-                report.keys[p]
-                for paths in by_outcome.values()
-                for p in paths[:LISTED]
-                if p in report.keys
-            ]
-        ),
+        "names": (
+            await store.labels(
+                [
+                    report.keys[p]
+                    for paths in by_outcome.values()
+                    for p in paths[:LISTED]
+                    if p in report.keys
+                ]
+            )
+        ).to_dict(),
         "listed": LISTED,
     }
     if context["staged"] is None:
@@ -235,8 +237,8 @@ async def scan(
         )
         if back.startswith("/pages/"):
             return RedirectResponse(back, status_code=303)
-        where = await store.where(recorded["subject"])
-        shipment = await _in_shipment(store, recorded["subject"])
+        where = await store.where(recorded.subject)
+        shipment = await _in_shipment(store, recorded.subject)
     except MxlimsError as error:  # the API's status for it, the form kept for the next scan
         status = status_of(error)
         if back.startswith("/pages/"):
@@ -247,7 +249,7 @@ async def scan(
         )  # fmt: skip
         page.headers.update(ERROR_HEADERS.get(status, {}))
         return page
-    item = f"{where['mxlimsType']} {where['barcode'] or where['name'] or where['uuid']}"
+    item = f"{where.mxlims_type} {where.barcode or where.name or where.uuid}"
     done = [*done, f"{item} ({shipment or 'no shipment'}): {state}"][-BATCH_SHOWN:]
     form["ref"] = ""  # the next scan
     return render(

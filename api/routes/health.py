@@ -7,6 +7,7 @@ import time
 
 from fastapi import APIRouter, Request
 
+from mxlims_store.answers import Stats
 from mxlims_store.api import models
 from mxlims_store.api.deps import OpenStoreDep, SettingsDep, StoreDep
 from mxlims_store.api.errors import errors
@@ -39,8 +40,8 @@ async def get_health(request: Request, store: OpenStoreDep, settings: SettingsDe
     "/stats",
     operation_id="get_stats",
     summary="Objects per type",
-    response_model=dict[str, int],
+    response_model=Stats,
     responses=errors(401),
 )
-async def get_stats(store: StoreDep) -> dict[str, int]:
+async def get_stats(store: StoreDep) -> Stats:
     return await store.stats()

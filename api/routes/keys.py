@@ -78,14 +78,12 @@ class NewKey(BaseModel):
 async def create_key(
     new: NewKey, store: StoreDep, request: Request, response: Response
 ) -> CreatedKey:
-    created = CreatedKey.model_validate(
-        await store.create_key(
-            name=new.name,
-            role=new.role,
-            proposals=new.proposals,
-            expires=new.expires,
-            beamline=new.beamline,
-        )
+    created = await store.create_key(
+        name=new.name,
+        role=new.role,
+        proposals=new.proposals,
+        expires=new.expires,
+        beamline=new.beamline,
     )
     response.headers["Location"] = location(request, f"/keys/{created.id}")
     return created
@@ -99,7 +97,7 @@ async def create_key(
     responses=errors(401, 403),
 )
 async def list_keys(store: StoreDep) -> list[ApiKey]:
-    return [ApiKey.model_validate(key) for key in await store.list_keys()]
+    return await store.list_keys()
 
 
 @router.delete(
@@ -110,7 +108,7 @@ async def list_keys(store: StoreDep) -> list[ApiKey]:
     responses=errors(401, 403, 404, 422),
 )
 async def revoke_key(key_id: str, store: StoreDep) -> ApiKey:
-    return ApiKey.model_validate(await store.revoke_key(key_id))
+    return await store.revoke_key(key_id)
 
 
 @router.get(
@@ -123,4 +121,4 @@ async def revoke_key(key_id: str, store: StoreDep) -> ApiKey:
 async def get_me(store: StoreDep) -> Identity:
     """The key's name, role, proposals and beamline: what a client such as MXCuBE shows as the
     user signed in, and the proposals it may offer (any key may ask about itself)."""
-    return Identity.model_validate(store.identity())
+    return store.identity()

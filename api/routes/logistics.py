@@ -75,7 +75,7 @@ async def _recorded(
     ref: str, event: NewEvent, store: Store, request: Request, response: Response
 ) -> Event:
     details = event.model_dump(exclude={"state"}, exclude_none=True)
-    recorded = Event.model_validate(await store.record_event(ref, event.state, **details))
+    recorded = await store.record_event(ref, event.state, **details)
     response.headers["Location"] = location(request, f"/objects/{recorded.subject}/events")
     return recorded
 
@@ -102,7 +102,7 @@ async def record_event(
     responses=errors(401, 404, 422),
 )
 async def get_events(uuid: ObjectUuid, store: StoreDep) -> Whereabouts:
-    return Whereabouts.model_validate(await store.where(uuid))
+    return await store.where(uuid)
 
 
 @router.get(
@@ -143,7 +143,7 @@ async def get_shipment_status(uuid: ObjectUuid, store: StoreDep) -> Status:
     """Counts per status (planned, collected, processed, failed) and one line per pin, drop or
     multipin position with its best result: one request answers "which pins of dewar D were
     measured, and with what result"."""
-    return Status.model_validate(await store.status(uuid))
+    return await store.status(uuid)
 
 
 @router.get(
@@ -154,7 +154,7 @@ async def get_shipment_status(uuid: ObjectUuid, store: StoreDep) -> Status:
     responses=errors(401, 422),
 )
 async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[ShipmentSummary]:
-    return [ShipmentSummary.model_validate(s) for s in await store.proposal_shipments(code)]
+    return await store.proposal_shipments(code)
 
 
 @router.get(
@@ -199,5 +199,4 @@ async def list_proposal_samples(
     (`sampleId`, `crystalId` and `diffractionPlanId` are the store's stable numbers), each with
     the uuids behind it. `loaded=true` keeps pucks whose latest event is `at_beamline` (at
     `beamline`, else at the key's own beamline when it has one); `beamline` alone means that."""
-    found = await store.samples(code, beamline=beamline, loaded=loaded)
-    return [BeamlineSample.model_validate(s) for s in found]
+    return await store.samples(code, beamline=beamline, loaded=loaded)

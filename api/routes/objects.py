@@ -21,7 +21,6 @@ from mxlims_store.api.params import (
 )
 from mxlims_store.api.response_headers import ETAG
 from mxlims_store.store import FindQuery
-from mxlims_store.store import StoredObject as Stored
 
 router = APIRouter(tags=["objects"])
 
@@ -46,9 +45,9 @@ CHANGES_BODY: dict[str, Any] = {
 }
 
 
-def answer(stored: Stored, response: Response) -> MxlimsObject:
+def answer(stored: MxlimsObject, response: Response) -> MxlimsObject:
     response.headers["ETag"] = etag(stored.revision)
-    return stored.answer()
+    return stored
 
 
 @router.get(

@@ -1,8 +1,10 @@
 """The shapes of the library's answers: one declaration each, camelCase in JSON as MXLIMS is.
 
-The CLI prints them (``answer.to_dict()``) and the API declares them as its response models,
-so the OpenAPI shows each shape once and both say the same thing in the same words. Python code
-reads them by their snake_case attribute names (``report.dry_run``); JSON has ``dryRun``.
+Every public method of :class:`~mxlims_store.store.Store` answers with one of them (or a list
+of one). The CLI prints them (``answer.to_dict()``) and the API declares them as its response
+models, so the OpenAPI shows each shape once and both say the same thing in the same words.
+Python code reads them by their snake_case attribute names (``report.dry_run``); JSON has
+``dryRun``.
 
 An object is shown in MXLIMS form: its links under the standard's names (``containerRef``,
 ``templateDataRefs``) as ``{"$ref": "<uuid>"}`` (the target's uuid, which is also a URI
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 from mxlims_store.answers.base import Answer
 from mxlims_store.answers.beamline import MXCUBE_SAMPLE_KEYS, BeamlineSample
+from mxlims_store.answers.layout import Labels, LaidContainer, LaidDewar, Layout
+from mxlims_store.answers.maintenance import BackupReport, CheckReport, Deleted, Stats
 from mxlims_store.answers.navigation import CutLink, HistoryEntry, Link, Links, Step, label
 from mxlims_store.answers.objects import (
     Bookkeeping,
@@ -40,15 +44,22 @@ __all__ = [
     "MXCUBE_SAMPLE_KEYS",
     "Answer",
     "ApiKey",
+    "BackupReport",
     "BeamlineSample",
     "Bookkeeping",
+    "CheckReport",
     "CreatedKey",
     "CutLink",
+    "Deleted",
     "Event",
     "EventState",
     "HistoryEntry",
     "Identity",
     "ImportReport",
+    "Labels",
+    "LaidContainer",
+    "LaidDewar",
+    "Layout",
     "Link",
     "Links",
     "MatchedObject",
@@ -59,6 +70,7 @@ __all__ = [
     "SheetLoss",
     "SheetReport",
     "ShipmentSummary",
+    "Stats",
     "Status",
     "Step",
     "Whereabouts",

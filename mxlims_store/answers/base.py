@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import ItemsView, Iterator, ValuesView
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, RootModel
 from pydantic.alias_generators import to_camel
 
 
@@ -30,3 +31,39 @@ class Answer(BaseModel):
 
     def __contains__(self, key: object) -> bool:
         return self.to_dict().get(str(key)) is not None
+
+
+V = TypeVar("V")
+
+
+class MappingAnswer(RootModel[dict[str, V]], Generic[V]):
+    """An answer that is a JSON object of one kind of value (keys chosen by the data: types,
+    uuids), readable as the mapping it is."""
+
+    def to_dict(self) -> dict[str, V]:
+        return dict(self.root)
+
+    def __getitem__(self, key: str) -> V:
+        return self.root[key]
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]  # a mapping's keys
+        return iter(self.root)
+
+    def __len__(self) -> int:
+        return len(self.root)
+
+    def __eq__(self, other: object) -> bool:  # equal to the same answer, or to its mapping
+        if isinstance(other, dict):
+            return self.root == other
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dict
+
+    def get(self, key: str, default: V | None = None) -> V | None:
+        return self.root.get(key, default)
+
+    def items(self) -> ItemsView[str, V]:
+        return self.root.items()
+
+    def values(self) -> ValuesView[V]:
+        return self.root.values()

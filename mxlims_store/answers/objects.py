@@ -58,6 +58,16 @@ class MxlimsObject(Answer):
         """The MXLIMS fields (in MXLIMS form), without the bookkeeping."""
         return {"mxlimsType": self.mxlims_type, "uuid": self.uuid, **(self.model_extra or {})}
 
+    @property
+    def data(self) -> dict[str, Any]:
+        """The MXLIMS fields as the store keeps them (links as ``containerId`` uuids)."""
+        return store_form(self.fields)
+
+    @property
+    def revision(self) -> int:
+        """The revision a write must name (the ETag)."""
+        return self.meta.revision
+
 
 def mxlims_form(obj: dict[str, Any]) -> dict[str, Any]:
     """A store-form object (``containerId`` uuids) in MXLIMS form (``containerRef``)."""

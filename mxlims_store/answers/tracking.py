@@ -145,7 +145,7 @@ class ShipmentSummary(Answer):
 
     uuid: str
     name: str | None = None
-    proposal: str
+    proposal: str | None = Field(description="null: a shipment stored without a proposal")
     state: str | None = None
     created_at: str | None = None
     dewars: int

@@ -71,9 +71,9 @@ def emit(value: Any) -> None:
 
 
 def _as_json(value: Any) -> Any:
-    from mxlims_store.answers import Answer
+    from pydantic import BaseModel  # every answer is one (mxlims_store.answers)
 
-    return value.to_dict() if isinstance(value, Answer) else str(value)
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else str(value)
 
 
 def fail(lines: list[str], code: int = 1) -> NoReturn:

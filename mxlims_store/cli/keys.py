@@ -31,13 +31,11 @@ def create(
     ] = None,
 ) -> None:
     """Create a key; prints JSON with `id` and `key` (the secret, shown this once)."""
-    from mxlims_store.answers import CreatedKey
 
     async def run(store: Store) -> CreatedKey:
-        created = await store.create_key(
+        return await store.create_key(
             name=name, role=role, proposals=list(proposal or []), expires=expires, beamline=beamline
         )
-        return CreatedKey.model_validate(created)
 
     emit(with_store(run))
 
@@ -45,10 +43,9 @@ def create(
 @keys_app.command("list")
 def list_() -> None:
     """Every key with its role, proposals, expiry, revocation and last use (never the secret)."""
-    from mxlims_store.answers import ApiKey
 
     async def run(store: Store) -> list[ApiKey]:
-        return [ApiKey.model_validate(key) for key in await store.list_keys()]
+        return await store.list_keys()
 
     emit(with_store(run))
 
@@ -56,9 +53,8 @@ def list_() -> None:
 @keys_app.command("revoke")
 def revoke(key_id: Annotated[str, typer.Argument(help="the key's id")]) -> None:
     """Revoke a key: it is refused from the next request on."""
-    from mxlims_store.answers import ApiKey
 
     async def run(store: Store) -> ApiKey:
-        return ApiKey.model_validate(await store.revoke_key(key_id))
+        return await store.revoke_key(key_id)
 
     emit(with_store(run))

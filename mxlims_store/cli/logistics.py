@@ -9,7 +9,7 @@ import typer
 from mxlims_store.cli.app import app, emit, with_store
 
 if TYPE_CHECKING:
-    from mxlims_store.answers import BeamlineSample, Event, Status, Whereabouts
+    from mxlims_store.answers import BeamlineSample, Deleted, Event, Status, Whereabouts
     from mxlims_store.store import Store
 
 Ref = Annotated[str, typer.Argument(help="a uuid, or a barcode as scanned")]
@@ -36,10 +36,9 @@ def event(
     ] = None,
 ) -> None:
     """Record a logistics event for a shipment, dewar or container."""
-    from mxlims_store.answers import Event
 
     async def run(store: Store) -> Event:
-        recorded = await store.record_event(
+        return await store.record_event(
             ref,
             state,
             location=location,
@@ -50,7 +49,6 @@ def event(
             note=note,
             sampleChangerPosition=sample_changer_position,
         )
-        return Event.model_validate(recorded)
 
     emit(with_store(run))
 
@@ -58,10 +56,9 @@ def event(
 @app.command()
 def where(ref: Ref) -> None:
     """Current state, location and every event of a shipment, dewar or container, as JSON."""
-    from mxlims_store.answers import Whereabouts
 
     async def run(store: Store) -> Whereabouts:
-        return Whereabouts.model_validate(await store.where(ref))
+        return await store.where(ref)
 
     emit(with_store(run))
 
@@ -72,10 +69,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="the whole status as JSON")] = False,
 ) -> None:
     """Counts per sample status, and one line per pin (position, status, best result)."""
-    from mxlims_store.answers import Status
 
     async def run(store: Store) -> Status:
-        return Status.model_validate(await store.status(uuid))
+        return await store.status(uuid)
 
     found = with_store(run)
     if as_json:
@@ -115,7 +111,7 @@ def delete(
 ) -> None:
     """Delete an object; refused while others point at it, unless --cascade."""
 
-    async def run(store: Store) -> list[str]:
+    async def run(store: Store) -> Deleted:
         return await store.delete(uuid, cascade=cascade)
 
     emit({"deleted": with_store(run)})
@@ -130,10 +126,8 @@ def samples(
     ] = None,
 ) -> None:
     """The proposal's pins as MXCuBE lists samples (sampleId, containerCode, ...), as JSON."""
-    from mxlims_store.answers import BeamlineSample
 
     async def run(store: Store) -> list[BeamlineSample]:
-        found = await store.samples(proposal, beamline=beamline, loaded=loaded)
-        return [BeamlineSample.model_validate(s) for s in found]
+        return await store.samples(proposal, beamline=beamline, loaded=loaded)
 
     emit(with_store(run))

@@ -12,6 +12,7 @@ from mxlims_store.cli.app import app, emit, fail, with_store
 from mxlims_store.errors import MxlimsError
 
 if TYPE_CHECKING:
+    from mxlims_store.answers import BackupReport, CheckReport
     from mxlims_store.store import Store
 
 
@@ -52,7 +53,7 @@ def backup(
 ) -> None:
     """A consistent copy of the embedded store, taken online (the server may keep running)."""
 
-    async def run(store: Store) -> dict[str, Any]:
+    async def run(store: Store) -> BackupReport:
         return await store.backup(file)
 
     emit(with_store(run))
@@ -81,10 +82,10 @@ def check() -> None:
     over all objects (positions, capacities, barcodes per shipment, links, history); one line
     per problem, exit 1 if any."""
 
-    async def run(store: Store) -> list[str]:
+    async def run(store: Store) -> CheckReport:
         return await store.check()
 
-    problems = with_store(run)
-    if problems:
-        fail([f"check: {problem}" for problem in problems])
+    report = with_store(run)
+    if not report.ok:
+        fail([f"check: {problem}" for problem in report.problems])
     emit({"ok": True})

@@ -15,7 +15,7 @@ from mxlims_store.errors import InvalidQuery
 from mxlims_store.store.policies import GRAMMAR, POLICIES, Policy
 
 if TYPE_CHECKING:  # the rest loads inside the command that needs it (see cli/app.py)
-    from mxlims_store.answers import HistoryEntry, MxlimsObject
+    from mxlims_store.answers import HistoryEntry, MxlimsObject, Stats
     from mxlims_store.store import Store
     from mxlims_store.store.navigation import ExportedMessage, Provenance
 
@@ -110,7 +110,7 @@ def get(uuid: Uuid) -> None:
     """One object in MXLIMS form (links as {"$ref": uuid}), its bookkeeping under "_meta"."""
 
     async def run(store: Store) -> MxlimsObject:
-        return (await store.get(uuid)).answer()
+        return await store.get(uuid)
 
     emit(with_store(run))
 
@@ -221,7 +221,7 @@ def history(uuid: Uuid) -> None:
 def stats() -> None:
     """Number of stored objects per MXLIMS type."""
 
-    async def run(store: Store) -> dict[str, int]:
+    async def run(store: Store) -> Stats:
         return await store.stats()
 
     from mxlims_store.config import describe_store, get_settings

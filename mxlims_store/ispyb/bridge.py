@@ -38,9 +38,9 @@ async def push(store: Store, shipment_uuid: str, url: str, options: PushOptions)
         )
     journeys: dict[str, list[dict[str, Any]]] = {}
     if options.events:
-        shipment_journey = (await store.where(shipment_uuid))["events"]
+        shipment_journey = (await store.where(shipment_uuid)).to_dict()["events"]
         for dewar in objs.dewars:
-            own = (await store.where(dewar["uuid"]))["events"]
+            own = (await store.where(dewar["uuid"])).to_dict()["events"]
             journeys[dewar["uuid"]] = sorted([*shipment_journey, *own], key=lambda e: e["time"])
     ispyb = await asyncio.to_thread(connect, url)
     try:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mxlims_store.answers import ImportReport, Page
-    from mxlims_store.store.access import LOCAL, Caller
+    from mxlims_store.store.access import NOBODY, SYSTEM, Caller, local_admin
     from mxlims_store.store.objects import StoredObject
     from mxlims_store.store.policies import POLICIES, Policy
     from mxlims_store.store.queries import FindQuery
@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 _HOMES = {
     "ImportReport": "mxlims_store.answers",
     "Page": "mxlims_store.answers",
-    "LOCAL": "mxlims_store.store.access",
+    "NOBODY": "mxlims_store.store.access",
+    "SYSTEM": "mxlims_store.store.access",
     "Caller": "mxlims_store.store.access",
+    "local_admin": "mxlims_store.store.access",
     "POLICIES": "mxlims_store.store.policies",
     "Policy": "mxlims_store.store.policies",
     "StoredObject": "mxlims_store.store.objects",
@@ -28,8 +30,9 @@ _HOMES = {
 }
 
 __all__ = [
-    "LOCAL",
+    "NOBODY",
     "POLICIES",
+    "SYSTEM",
     "Caller",
     "FindQuery",
     "ImportReport",
@@ -37,6 +40,7 @@ __all__ = [
     "Policy",
     "Store",
     "StoredObject",
+    "local_admin",
 ]
 
 

@@ -23,12 +23,14 @@ async def first_admin_key(store: Store, data_dir: Path) -> Path | None:
     (The store's secret is made here too, so that a later upload on a full disk need not.)"""
     with contextlib.suppress(Unavailable):  # a full disk: made by the first upload instead
         await store_secret(store.db)
-    if await store.count_keys():
+    # whoever starts the store on this machine (`init`, `serve`) is its local admin
+    admin = store.acting_as(local_admin())
+    if await admin.count_keys():
         return None
-    created = await store.create_key(name="first admin", role="admin", caller=local_admin())
+    created = await admin.create_key(name="first admin", role="admin")
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / FIRST_KEY_FILE
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        file.write(created["key"] + "\n")
+        file.write(created.key + "\n")
     return path

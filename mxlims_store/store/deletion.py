@@ -13,7 +13,7 @@ from typing import Any
 
 from mxlims_store.errors import Conflict, PermissionDenied, Problem
 from mxlims_store.store import unit_of_work
-from mxlims_store.store.access import LOCAL, Caller
+from mxlims_store.store.access import SYSTEM, Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.documents import META, now
 from mxlims_store.store.history import recorded_change
@@ -42,7 +42,9 @@ async def _delete(
     expected = current if revision is None else revision
     # Who points at it, whoever owns them: a hidden pointer blocks a delete all the same.
     depth = CASCADE_DEPTH if cascade else 1
-    walked = await walk(db, LOCAL, [document], "down", depth, unbounded=cascade)
+    # SYSTEM: everything below must be found, also what the caller may not see, because
+    # an object hidden from the caller still blocks the delete (it is neither named nor counted)
+    walked = await walk(db, SYSTEM, [document], "down", depth, unbounded=cascade)
     steps, below = walked.steps, walked.documents
     others = [u for u in below if u != uuid]
     if others and not cascade:

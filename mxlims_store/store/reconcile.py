@@ -110,9 +110,10 @@ def _scope(read: ReadResult, caller: Caller, given: str | None) -> set[str]:
             for o in read.objects
             if o["mxlimsType"] == "Shipment" and o.get("proposalCode")
         }
-    if caller.proposals is None:
+    if caller.reads_everything:
         return named
-    return named & caller.proposals if named else set(caller.proposals)
+    grants = caller.proposals or frozenset()  # a member of no proposal: none
+    return named & grants if named else set(grants)
 
 
 def _label(obj: dict[str, Any]) -> str | None:

@@ -33,7 +33,7 @@ from mxlims_store.api.main import create_app
 from mxlims_store.api.params import UUID_PATTERN
 from mxlims_store.config import Settings
 from mxlims_store.store import Store
-from mxlims_store.store.backend import open_store
+from tests.acting import open_admin_store
 from tests.api.conftest import make_settings
 from tests.conftest import ROOT
 from tests.factories import results_message, shipment_message
@@ -101,7 +101,7 @@ def stored_for(path: str, name: str) -> list[str]:
 @asynccontextmanager
 async def seeded_store(settings: Settings) -> AsyncIterator[Store]:
     """Both proposals' data, an admin's and a member's key (whenever the lifespan starts)."""
-    async with open_store(settings) as store:
+    async with open_admin_store(settings) as store:
         for message in MESSAGES:
             await store.import_message(message, policy="update_old")
         for role, proposals in (("admin", []), ("member", ["mx1234"])):

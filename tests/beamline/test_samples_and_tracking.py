@@ -45,7 +45,7 @@ async def test_every_pin_is_listed_once_in_mxcubes_shape(store: Store) -> None:
         assert entry["containerSampleChangerLocation"] is None  # no puck at a beamline yet
         plan = entry["diffractionPlan"]
         assert isinstance(plan["diffractionPlanId"], int)
-        experiment = (await store.get(plan["uuid"])).answer().to_dict()
+        experiment = (await store.get(plan["uuid"])).to_dict()
         assert experiment["logisticalSampleRef"] == {"$ref": entry["uuid"]}
         assert entry["crystalSpaceGroup"] == experiment.get("expectedSpaceGroupName")
         assert entry["proteinAcronym"]

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 
 from mxlims_store.config import Settings
-from mxlims_store.store.backend import open_store
 from mxlims_store.store.existence import WHERE_NONE_WAS
+from tests.acting import open_admin_store
 from tests.factories import shipment_message
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ def _cli(data_dir: Path, *args: str, full: bool = False) -> subprocess.Completed
 
 async def _stats(data_dir: Path) -> dict[str, int]:
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    async with open_store(settings) as store:
-        assert await store.check() == []
+    async with open_admin_store(settings) as store:
+        assert (await store.check()).problems == []
         return await store.stats()
 
 
@@ -53,7 +53,7 @@ async def test_reads_and_check_work_on_a_full_disk_and_writes_wait_for_room(
     data_dir = tmp_path / "data"
     first, second = shipment_message(4), shipment_message(6)
     settings = Settings(_env_file=None, data_dir=data_dir)  # type: ignore[call-arg]
-    async with open_store(settings, creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings, creation=WHERE_NONE_WAS) as store:
         await store.import_message(first)
     (tmp_path / "second.json").write_text(json.dumps(second))
 

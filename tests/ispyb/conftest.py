@@ -15,6 +15,7 @@ import pytest
 
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from tests.acting import admin_store
 from tests.conftest import FIXTURES
 from tests.mariadb_server import MariaDB, MariaDBUnavailable, build_ispyb, private_mariadb
 
@@ -83,7 +84,7 @@ def fixture_shipment(proposal: str, tag: str) -> dict[str, Any]:
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
     backend = SqliteBackend(tmp_path / "store.sqlite3")
-    the_store = Store(backend)
+    the_store = admin_store(backend)
     await the_store.init()
     yield the_store
     await backend.close()

@@ -16,6 +16,7 @@ from mxlims_store.ispyb.options import PushOptions
 from mxlims_store.ispyb.report import IspybRefused
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from tests.acting import admin_store
 from tests.ispyb.conftest import SHIPMENT_UUID, fixture_shipment, new_proposal
 from tests.mariadb_server import MariaDB
 
@@ -258,7 +259,7 @@ async def test_another_proposals_rows_are_never_taken_over(
 
     attacker = new_proposal(mariadb)
     backend = SqliteBackend(tmp_path / "other.sqlite3")
-    other = Store(backend)
+    other = admin_store(backend)
     await other.init()
     try:
         message = json.loads(json.dumps(dict(exported)))  # the victim's identifiers, copied

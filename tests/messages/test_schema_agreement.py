@@ -12,6 +12,7 @@ import pytest
 from mxlims_store.errors import MAX_PROBLEMS, InvalidMessage
 from mxlims_store.messages import read_message
 from mxlims_store.messages.jsontext import loads
+from tests.acting import admin_store
 from tests.conftest import REFERENCE, conformance_errors
 from tests.factories import new_uuid, shipment_message, stub
 
@@ -159,11 +160,10 @@ def test_problem_lists_are_capped_and_counted() -> None:
 
 
 async def test_the_message_version_is_kept_with_each_object(tmp_path: Any) -> None:
-    from mxlims_store.store import Store
     from mxlims_store.store.backends.sqlite import SqliteBackend
 
     backend = SqliteBackend(tmp_path / "v.sqlite3")
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     message = {**shipment_message(1), "version": "0.6.12"}
     await store.import_message(message)

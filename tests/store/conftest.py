@@ -16,6 +16,7 @@ from mxlims_store.store import Store
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.mongo import MongoBackend, PymongoDriver
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from tests.acting import admin_store
 from tests.doubles.mongomock_driver import MongomockDriver
 
 MONGODB_URL = os.environ.get("MXLIMS_TEST_MONGODB_URL")
@@ -44,6 +45,6 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 @pytest.fixture
 async def store(backend: Backend) -> AsyncIterator[Store]:
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     yield store

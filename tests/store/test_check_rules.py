@@ -17,6 +17,7 @@ from mxlims_store.errors import Conflict, InvalidMessage
 from mxlims_store.store import Store, integrity
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from tests.acting import admin_store
 from tests.factories import minimal, new_uuid, shipment_message
 
 
@@ -59,7 +60,7 @@ async def test_a_whole_store_written_through_the_store_checks_clean(store: Store
     pin = message["Pin"]["Pin1"]["uuid"]
     await store.update(pin, {"loopType": "mesh"}, revision=1)
     await store.delete(message["Pin"]["Pin2"]["uuid"])
-    assert await store.check() == []
+    assert (await store.check()).problems == []
 
 
 async def test_check_names_every_broken_rule(store: Store) -> None:
@@ -84,7 +85,7 @@ async def test_check_names_every_broken_rule(store: Store) -> None:
     [entry3] = await _documents(store, "history", {"uuid": pin3_id})
     _raw_put(store, "history", {**entry3, "_id": entry3["_id"] + "-copy"})
 
-    problems = await store.check()
+    problems = (await store.check()).problems
     text = "\n".join(problems)
     assert f"container {puck}: position 1 holds 2 objects" in text
     assert "position 9 is beyond the 4 positions of Puck" in text
@@ -154,7 +155,7 @@ async def test_pins_swapping_places_in_one_write_do_not_collide(store: Store) ->
     message["Pin"]["Pin1"]["positionInPuck"], message["Pin"]["Pin2"]["positionInPuck"] = 2, 1
     await store.import_message(message, policy="update_old")
     assert (await store.get(message["Pin"]["Pin1"]["uuid"])).data["positionInPuck"] == 2
-    assert await store.check() == []
+    assert (await store.check()).problems == []
 
 
 async def test_an_old_store_gets_its_positions_and_keeps_a_clash_for_check(
@@ -163,7 +164,7 @@ async def test_an_old_store_gets_its_positions_and_keeps_a_clash_for_check(
     """A schema-3 file with two pins at one position (written before the unique index) opens:
     the first keeps its slot, `check` names the clash."""
     backend = SqliteBackend(tmp_path / "old.sqlite3")
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     message = shipment_message(2)
     await store.import_message(message)
@@ -178,13 +179,13 @@ async def test_an_old_store_gets_its_positions_and_keeps_a_clash_for_check(
     connection.execute("PRAGMA user_version = 3")
     connection.close()
     await backend.close()
-    reopened = Store(SqliteBackend(tmp_path / "old.sqlite3"))
+    reopened = admin_store(SqliteBackend(tmp_path / "old.sqlite3"))
     await reopened.init()
     slots = [
         (d.get("_meta") or {}).get("slot")
         for d in await reopened.db.find("logistical_samples", {"mxlimsType": "Pin"})
     ]
     assert sorted(map(str, slots)) == ["None", "puck:1:-1"]
-    problems = await reopened.check()
+    problems = (await reopened.check()).problems
     assert any("position 1 holds 2 objects" in p for p in problems)
     await reopened.db.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from mxlims_store.store import Store
 from mxlims_store.store.walk import MAX_DEPTH, Cut
+from tests.acting import admin_store
 from tests.conftest import REFERENCE, conformance_errors
 from tests.factories import derived_chain
 from tests.store.conftest import make_backend
@@ -76,7 +77,7 @@ async def test_a_cut_export_leaves_the_links_out_lists_them_and_imports_anywhere
 
     (tmp_path / "fresh").mkdir()
     backend = make_backend("sqlite", tmp_path / "fresh")
-    fresh = Store(backend)
+    fresh = admin_store(backend)
     await fresh.init()
     report = await fresh.import_message(exported)
     assert report.created == {"ReflectionSet": MAX_DEPTH + 1}

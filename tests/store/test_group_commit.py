@@ -16,6 +16,7 @@ from mxlims_store.errors import InvalidMessage
 from mxlims_store.store import Store, read_processes
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_commits import stored_count
+from tests.acting import admin_store
 
 
 def _commits(path: Path) -> int:
@@ -26,7 +27,7 @@ def _commits(path: Path) -> int:
 async def test_queued_imports_share_commits_and_a_refused_one_leaves_nothing(
     tmp_path: Path,
 ) -> None:
-    store = Store(SqliteBackend(tmp_path / "store.sqlite3"))
+    store = admin_store(SqliteBackend(tmp_path / "store.sqlite3"))
     await store.init()
     try:
         bases = [race.base_message(trial) for trial in range(1, 9)]
@@ -54,7 +55,7 @@ async def test_queued_imports_share_commits_and_a_refused_one_leaves_nothing(
             pins = await store.db.find("logistical_samples", {"containerId": puck})
             assert sorted(p["positionInPuck"] for p in pins) == [1, 2, 3]
             assert not [p for p in pins if str(p.get("barcode", "")).startswith("LOSER")]
-        assert await store.check() == []
+        assert (await store.check()).problems == []
     finally:
         await store.db.close()
 

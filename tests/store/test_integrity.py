@@ -11,6 +11,7 @@ import pytest
 from mxlims_store.errors import InvalidMessage, InvalidQuery, StaleRevision, Unavailable
 from mxlims_store.store import Caller, FindQuery, Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from tests.acting import admin_store
 from tests.factories import minimal, new_uuid, results_message, shipment_message
 
 BOB = Caller("bob", frozenset({"mx2222"}))
@@ -98,7 +99,7 @@ async def test_a_writer_cannot_land_between_the_checks_and_the_commit(
     changed["Pin"]["Pin1"]["barcode"] = "IMPORTED"
     changed["Pin"]["Pin2"]["barcode"] = "IMPORTED-2"
     raced: list[str] = []
-    other_process = Store(_second_backend(store))  # a writer this process does not serialise
+    other_process = admin_store(_second_backend(store))  # a writer this process does not serialise
     real_unit = store.db.unit
 
     async def racing_unit(work: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mxlims_store.store import Store
+from tests.acting import admin_store
 from tests.conftest import REFERENCE, conformance_errors
 from tests.factories import results_message, shipment_message
 from tests.store.conftest import BACKENDS, make_backend
@@ -76,7 +77,7 @@ async def test_export_of_a_pin_is_a_valid_message(store: Store) -> None:
 async def _round_trips(kind: str, tmp_path: Path, pins: int) -> tuple[int, int]:
     backend = make_backend(kind, tmp_path / f"{kind}-{pins}")
     (tmp_path / f"{kind}-{pins}").mkdir()
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     message = shipment_message(pins)
     before = backend.round_trips

@@ -34,7 +34,7 @@ async def test_a_dewar_travels_by_barcode_and_an_impossible_move_is_refused(stor
     ]
     for number, (state, details) in enumerate(journey, start=1):
         event = await store.record_event("DW-1", state, **details)
-        assert event["state"] == state and event["actor"] == "local"
+        assert event["state"] == state and event["actor"] == "test admin"
         where = await store.where("DW-1")
         assert where["state"] == state
         assert [e["state"] for e in where["events"]] == [s for s, _ in journey[:number]]

@@ -13,6 +13,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from mxlims_store.store import FindQuery, Store
 from mxlims_store.store.backends.mongo import MongoBackend, PymongoDriver
+from tests.acting import admin_store
 from tests.conftest import FIXTURES
 from tests.factories import shipment_message
 
@@ -70,7 +71,7 @@ def test_every_public_store_method_is_covered() -> None:
 async def unreachable() -> AsyncIterator[Store]:
     client: Any = AsyncMongoClient("mongodb://127.0.0.1:9", serverSelectionTimeoutMS=50)
     backend = MongoBackend(PymongoDriver(client, "guard"))
-    yield Store(backend)
+    yield admin_store(backend)
     await backend.close()
 
 

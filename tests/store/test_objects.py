@@ -154,6 +154,6 @@ async def test_history_records_every_change(store: Store, loaded: dict) -> None:
     assert [e["operation"] for e in entries] == ["create", "update", "delete"]
     assert [e["revision"] for e in entries] == [1, 2, 3]
     assert entries[1]["changes"] == {"loopType": {"after": "mesh"}}
-    assert all(e["actor"] == "local" and "time" in e for e in entries)
+    assert all(e["actor"] == "test admin" and "time" in e for e in entries)
     with pytest.raises(NotFound):
         await store.history("0196f23a-dce0-2560-baac-f1b23ec9e0aa")

@@ -16,13 +16,14 @@ from mxlims_store.errors import Conflict, InvalidMessage
 from mxlims_store.store import Store
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from tests.acting import admin_store
 
 
 def _second_handle(store: Store) -> Store:
     if isinstance(store.db, SqliteBackend):
-        return Store(SqliteBackend(store.db.path))
+        return admin_store(SqliteBackend(store.db.path))
     assert isinstance(store.db, MongoBackend)
-    return Store(MongoBackend(store.db.driver))  # no lock shared with the first
+    return admin_store(MongoBackend(store.db.driver))  # no lock shared with the first
 
 
 async def test_two_handles_filling_one_puck_at_once_leave_one_pin_per_position(
@@ -46,7 +47,7 @@ async def test_two_handles_filling_one_puck_at_once_leave_one_pin_per_position(
         assert at == [1, 2, 3]
         barcodes = [p.get("barcode") for p in pins]
         assert barcodes.count(f"RACE-{trial}") == 1
-    assert await store.check() == []
+    assert (await store.check()).problems == []
 
 
 def test_processes_racing_cli_and_http_break_no_rule(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from mxlims_store.errors import InvalidMessage
 from mxlims_store.mappings import SheetDefaults
 from mxlims_store.store import Store
 from mxlims_store.store.access import Caller
+from tests.acting import admin_store
 from tests.factories import minimal, new_uuid, shipment_message
 from tests.store.conftest import make_backend
 
@@ -114,7 +115,7 @@ async def loop(user: Store, facility: Store, site: str, barcodes: bool) -> dict[
 async def facility(tmp_path: Path) -> Any:
     backend = make_backend("sqlite", tmp_path / "facility")
     (tmp_path / "facility").mkdir(exist_ok=True)
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     yield store
     await backend.close()

@@ -17,10 +17,9 @@ import pytest
 
 from mxlims_store.config import Settings
 from mxlims_store.errors import StoreBroken, Unavailable
-from mxlims_store.store import Store
-from mxlims_store.store.backend import open_store
 from mxlims_store.store.backends.sqlite import SqliteBackend, database_file
 from mxlims_store.store.existence import WHERE_NONE_WAS
+from tests.acting import admin_store, open_admin_store
 from tests.factories import shipment_message
 
 
@@ -30,10 +29,10 @@ def settings_for(data_dir: Path, **overrides: Any) -> Settings:
 
 async def test_data_written_by_one_process_is_read_by_the_next(tmp_path: Path) -> None:
     message = shipment_message(30)
-    async with open_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
         await store.import_message(message)
         await store.update(message["Pin"]["Pin1"]["uuid"], {"loopType": "mesh"}, revision=1)
-    async with open_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
         assert (await store.stats())["Pin"] == 30
         pin = await store.get(message["Pin"]["Pin1"]["uuid"])
         assert pin.revision == 2 and pin.data["loopType"] == "mesh"
@@ -46,11 +45,14 @@ async def test_data_written_by_one_process_is_read_by_the_next(tmp_path: Path) -
 CHILD = """
 import asyncio, json, sys
 from mxlims_store.config import Settings
+from mxlims_store.store import local_admin
 from mxlims_store.store.backend import open_store
 
 async def main():
     message = json.loads(open(sys.argv[2]).read())
-    async with open_store(Settings(_env_file=None, data_dir=sys.argv[1]), creation="anew") as store:
+    settings = Settings(_env_file=None, data_dir=sys.argv[1])
+    async with open_store(settings, creation="anew") as opened:
+        store = opened.acting_as(local_admin())  # an import as the CLI makes it
         print("importing", flush=True)
         await store.import_message(message)
     print("done", flush=True)
@@ -136,7 +138,7 @@ def test_kill_9_at_random_moments_leaves_the_message_wholly_there_or_absent(
 async def test_a_file_that_is_not_a_database_stops_the_start_with_one_line(tmp_path: Path) -> None:
     database_file(tmp_path, "mxlims").write_bytes(b"this is not SQLite " * 100)
     with pytest.raises(StoreBroken) as caught:
-        async with open_store(settings_for(tmp_path), creation=WHERE_NONE_WAS):
+        async with open_admin_store(settings_for(tmp_path), creation=WHERE_NONE_WAS):
             pass
     message = str(caught.value)
     assert "\n" not in message and str(database_file(tmp_path, "mxlims")) in message
@@ -144,7 +146,7 @@ async def test_a_file_that_is_not_a_database_stops_the_start_with_one_line(tmp_p
 
 async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "full.sqlite3", workers=1)  # one connection to limit
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     first = shipment_message(5)
     await store.import_message(first)
@@ -165,7 +167,7 @@ async def test_a_full_disk_refuses_writes_keeps_reads_and_recovers(tmp_path: Pat
 
 
 async def test_a_writer_that_cannot_get_the_lock_gets_one_clear_line(tmp_path: Path) -> None:
-    async with open_store(
+    async with open_admin_store(
         settings_for(tmp_path, lock_timeout=0.2), creation=WHERE_NONE_WAS
     ) as store:
         await store.import_message(shipment_message(2))
@@ -183,28 +185,30 @@ async def test_a_writer_that_cannot_get_the_lock_gets_one_clear_line(tmp_path: P
 
 
 async def test_backup_while_open_and_check(tmp_path: Path) -> None:
-    async with open_store(settings_for(tmp_path / "live"), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(tmp_path / "live"), creation=WHERE_NONE_WAS) as store:
         await store.import_message(shipment_message(20))
         report = await store.backup(tmp_path / "copy.sqlite3")
         assert report["bytes"] > 0
-        assert await store.check() == []
-    async with open_store(settings_for(tmp_path / "restored"), creation=WHERE_NONE_WAS) as _:
+        assert (await store.check()).problems == []
+    async with open_admin_store(settings_for(tmp_path / "restored"), creation=WHERE_NONE_WAS) as _:
         pass
     restored = tmp_path / "restored" / "mxlims.sqlite3"
     restored.unlink()
     (tmp_path / "copy.sqlite3").replace(restored)
-    async with open_store(settings_for(tmp_path / "restored"), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(
+        settings_for(tmp_path / "restored"), creation=WHERE_NONE_WAS
+    ) as store:
         assert (await store.stats())["Pin"] == 20
-        assert await store.check() == []
+        assert (await store.check()).problems == []
 
 
 async def test_reading_commands_leave_the_file_untouched(tmp_path: Path) -> None:
     message = shipment_message(3)
-    async with open_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
         await store.import_message(message)
     files = sorted(tmp_path.iterdir())
     before = {f.name: (f.stat().st_mtime_ns, f.stat().st_size) for f in files}
-    async with open_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(tmp_path), creation=WHERE_NONE_WAS) as store:
         await store.stats()
         await store.get(message["Pin"]["Pin1"]["uuid"])
     after = {f.name: (f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(tmp_path.iterdir())}
@@ -284,7 +288,7 @@ def _legacy_dir(data_dir: Path, message: dict[str, Any]) -> dict[str, Any]:
 async def test_an_old_data_directory_is_converted_once_and_nothing_is_lost(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     ids = _legacy_dir(data_dir, {})
-    async with open_store(settings_for(data_dir), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(data_dir), creation=WHERE_NONE_WAS) as store:
         first = await store.get(ids["first"])
         second = await store.get(ids["second"])
         history = await store.history(ids["first"])
@@ -307,7 +311,7 @@ async def test_an_old_directory_with_a_gap_after_its_snapshot_is_refused(tmp_pat
         journal.read_text().replace('"s": 2,', '"s": 5,').replace('"s": 3,', '"s": 6,')
     )
     with pytest.raises(StoreBroken, match="writes 2 to 4 are missing"):
-        async with open_store(settings_for(data_dir), creation=WHERE_NONE_WAS):
+        async with open_admin_store(settings_for(data_dir), creation=WHERE_NONE_WAS):
             pass
     assert not database_file(data_dir, "mxlims").exists()
 
@@ -317,7 +321,7 @@ async def test_an_old_directory_with_a_missing_snapshot_is_refused(tmp_path: Pat
     _legacy_dir(data_dir, {})
     (data_dir / "snapshot.json").unlink()
     with pytest.raises(StoreBroken, match=r"snapshot\.json is missing"):
-        async with open_store(settings_for(data_dir), creation=WHERE_NONE_WAS):
+        async with open_admin_store(settings_for(data_dir), creation=WHERE_NONE_WAS):
             pass
     assert not database_file(data_dir, "mxlims").exists()
 

@@ -13,10 +13,11 @@ import pytest
 
 from mxlims_store.config import Settings
 from mxlims_store.errors import Conflict, StoreBroken, Unauthenticated
-from mxlims_store.store.backend import open_store, restore, verify
+from mxlims_store.store.backend import restore, verify
 from mxlims_store.store.backends.sqlite import database_file
 from mxlims_store.store.existence import ANEW, EXISTING, WHERE_NONE_WAS
 from mxlims_store.store.server_state import server_state
+from tests.acting import open_admin_store
 from tests.factories import shipment_message
 
 
@@ -26,7 +27,7 @@ def settings_for(data_dir: Path) -> Settings:
 
 async def _stored(data_dir: Path, pins: int = 3) -> dict[str, Any]:
     message = shipment_message(pins)
-    async with open_store(settings_for(data_dir), creation=WHERE_NONE_WAS) as store:
+    async with open_admin_store(settings_for(data_dir), creation=WHERE_NONE_WAS) as store:
         await store.import_message(message)
     return message
 
@@ -37,7 +38,7 @@ async def _stored(data_dir: Path, pins: int = 3) -> dict[str, Any]:
 async def test_a_missing_data_directory_is_named_and_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     with pytest.raises(StoreBroken) as caught:
-        async with open_store(settings_for(missing)):
+        async with open_admin_store(settings_for(missing)):
             pass
     assert str(missing) in caught.value.message and "init" in caught.value.message
     assert not missing.exists()
@@ -51,11 +52,11 @@ async def test_a_deleted_database_is_never_a_new_empty_store(tmp_path: Path) -> 
     (tmp_path / "data" / "first-admin-key.txt").write_text("kept\n")  # the directory was used
     for creation in (EXISTING, WHERE_NONE_WAS):  # every command; and serve
         with pytest.raises(StoreBroken) as caught:
-            async with open_store(settings_for(tmp_path / "data"), creation=creation):
+            async with open_admin_store(settings_for(tmp_path / "data"), creation=creation):
                 pass
         assert str(database.name) in caught.value.message and "restore" in caught.value.message
         assert not database.exists()
-    async with open_store(settings_for(tmp_path / "data"), creation=ANEW) as store:  # init
+    async with open_admin_store(settings_for(tmp_path / "data"), creation=ANEW) as store:  # init
         assert sum((await store.stats()).values()) == 0
 
 
@@ -66,7 +67,7 @@ async def test_a_database_cut_to_nothing_is_refused(tmp_path: Path) -> None:
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     with pytest.raises(StoreBroken, match="empty"):
-        async with open_store(settings_for(tmp_path), creation=WHERE_NONE_WAS):
+        async with open_admin_store(settings_for(tmp_path), creation=WHERE_NONE_WAS):
             pass
 
 
@@ -96,7 +97,7 @@ async def test_backup_refuses_every_existing_path_and_changes_none(tmp_path: Pat
     database = database_file(data_dir, "mxlims")
     link_to_live = tmp_path / "link.sqlite3"
     link_to_live.symlink_to(database)
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_admin_store(settings_for(data_dir)) as store:
         before = database.read_bytes()
         for target in (
             existing,
@@ -122,7 +123,7 @@ async def test_backup_refuses_every_existing_path_and_changes_none(tmp_path: Pat
 async def test_restore_brings_back_a_deleted_store_and_refuses_garbage(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     message = await _stored(data_dir, pins=7)
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_admin_store(settings_for(data_dir)) as store:
         await store.backup(tmp_path / "copy.sqlite3")
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"not a database" * 100)
@@ -133,23 +134,25 @@ async def test_restore_brings_back_a_deleted_store_and_refuses_garbage(tmp_path:
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     report = restore(settings_for(data_dir), tmp_path / "copy.sqlite3")
     assert report["into"] == str(database)
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_admin_store(settings_for(data_dir)) as store:
         assert (await store.stats())["Pin"] == 7
         assert (await store.get(message["Pin"]["Pin1"]["uuid"])).revision == 1
-        assert await store.check() == []
+        assert (await store.check()).problems == []
 
 
 async def test_restore_into_a_store_in_use_is_seen_at_the_next_read(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     await _stored(data_dir, pins=2)
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_admin_store(settings_for(data_dir)) as store:
         await store.backup(tmp_path / "copy.sqlite3")
         await store.import_message(shipment_message(5))
         assert (await store.stats())["Pin"] == 7
         restore(settings_for(data_dir), tmp_path / "copy.sqlite3")
         assert (await store.stats())["Pin"] == 2
-    async with open_store(settings_for(data_dir)) as store:  # the restored store is the whole one
-        assert (await store.stats())["Pin"] == 2 and await store.check() == []
+    async with open_admin_store(
+        settings_for(data_dir)
+    ) as store:  # the restored store is the whole one
+        assert (await store.stats())["Pin"] == 2 and (await store.check()).problems == []
 
 
 async def test_a_restored_store_never_counts_a_generation_again(tmp_path: Path) -> None:
@@ -158,7 +161,7 @@ async def test_a_restored_store_never_counts_a_generation_again(tmp_path: Path) 
     restore would match other contents (304 for a stale file)."""
     data_dir = tmp_path / "data"
     await _stored(data_dir, pins=2)
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_admin_store(settings_for(data_dir)) as store:
         await store.backup(tmp_path / "copy.sqlite3")
         await store.import_message(shipment_message(3))
         reached = await server_state(store.db).generation()
@@ -174,7 +177,7 @@ async def test_a_restore_keeps_revocations_and_ends_page_sessions(tmp_path: Path
     session (the store's secrets stay)."""
     data_dir = tmp_path / "data"
     await _stored(data_dir, pins=1)
-    async with open_store(settings_for(data_dir)) as store:
+    async with open_admin_store(settings_for(data_dir)) as store:
         made = await store.create_key(name="leaver", role="member", proposals=["mx1"])
         state = server_state(store.db)
         await state.put("page-session", "sid", {"keyId": made["id"]}, ttl=3600)
@@ -202,8 +205,8 @@ async def test_damaged_document_bytes_are_named_one_line_each(tmp_path: Path) ->
     assert data.count(marker) == 1
     database.write_bytes(data.replace(marker, b'"mxlimsType"\x00"Puck"'))
     puck = message["Puck"]["Puck1"]["uuid"]
-    async with open_store(settings_for(tmp_path)) as store:
-        problems = await store.check()
+    async with open_admin_store(settings_for(tmp_path)) as store:
+        problems = (await store.check()).problems
         assert problems == [
             "sqlite integrity_check: stopped at a stored document that is not JSON",
             f"logistical_samples {puck}: the stored document is damaged (not JSON)",
@@ -225,18 +228,18 @@ def _damage_a_page(database: Path) -> None:
 
 async def test_a_damaged_page_is_refused_at_a_servers_start(tmp_path: Path) -> None:
     await _stored(tmp_path, pins=40)
-    async with open_store(settings_for(tmp_path)) as store:  # everything into the main file
+    async with open_admin_store(settings_for(tmp_path)) as store:  # everything into the main file
         assert store.db is not None
     database = database_file(tmp_path, "mxlims")
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     _damage_a_page(database)
     with pytest.raises(StoreBroken) as caught:
-        async with open_store(settings_for(tmp_path)) as store:
+        async with open_admin_store(settings_for(tmp_path)) as store:
             await verify(store)
     assert "\n" not in caught.value.message and str(database) in caught.value.message
-    async with open_store(settings_for(tmp_path)) as store:
-        problems = await store.check()
+    async with open_admin_store(settings_for(tmp_path)) as store:
+        problems = (await store.check()).problems
     assert problems and all("\n" not in line for line in problems)
 
 
@@ -261,7 +264,7 @@ async def test_commits_lost_with_a_deleted_wal_are_detected(tmp_path: Path) -> N
     reader.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM logistical_samples").fetchone()  # holds checkpoints
-    async with open_store(settings_for(live)) as store:
+    async with open_admin_store(settings_for(live)) as store:
         await store.import_message(shipment_message(5))  # acknowledged: in the -wal only
         copy.mkdir()
         for name in ("mxlims.sqlite3", "mxlims.sqlite3.commits"):  # everything but the -wal
@@ -269,11 +272,11 @@ async def test_commits_lost_with_a_deleted_wal_are_detected(tmp_path: Path) -> N
     reader.execute("ROLLBACK")
     reader.close()
     with pytest.raises(StoreBroken) as caught:
-        async with open_store(settings_for(copy)):
+        async with open_admin_store(settings_for(copy)):
             pass
     message = caught.value.message
     assert "acknowledged commit(s) are missing" in message and "\n" not in message
     assert "restore" in message and str(copy / "mxlims.sqlite3.commits") in message
-    async with open_store(settings_for(live)) as store:  # the whole store opens as always
+    async with open_admin_store(settings_for(live)) as store:  # the whole store opens as always
         assert (await store.stats())["Pin"] == 7
-        assert await store.check() == []
+        assert (await store.check()).problems == []
