@@ -101,6 +101,7 @@ def test_the_light_reader_equals_settings_wherever_it_answers(
             (folder / ".env").write_text(content)
         folders.append(folder)
     monkeypatch.chdir(folders[0])
+    assert set(LOCATING) <= set(Settings.model_fields)  # the names it reads are Settings' own
     defaults = Settings().model_dump(exclude=set(LOCATING))
     answered: list[tuple[dict[str, str], str | None, tuple[Path, str]]] = []
     for data_dir, database, other, (folder, content) in itertools.product(
