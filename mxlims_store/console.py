@@ -32,8 +32,13 @@ T = TypeVar("T")
 
 def main() -> None:
     """The console script (and ``python -m mxlims_store.cli``)."""
-    if sys.argv[1:] == ["stats"] and quick_stats(os.environ, Path.cwd()):
-        return
+    if sys.argv[1:] == ["stats"]:
+        try:
+            if quick_stats(os.environ, Path.cwd()):
+                return
+        except BrokenPipeError:  # `| head`: quietly, exit 1, as Click does for the full command
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise SystemExit(1) from None
     from mxlims_store.cli import app
 
     app()
@@ -43,14 +48,14 @@ def quick_stats(environ: Mapping[str, str], cwd: Path) -> bool:
     """Print `stats` as the full command does and return True, or False for the full path."""
     from mxlims_store.store_location import describe_embedded, plain_location
 
-    located = plain_location(environ, cwd)
-    if located is None:
-        return False
-    data_dir, database = located
-    where = describe_embedded(data_dir)
-    if not where.isprintable():  # Typer's echo treats control characters its own way
-        return False
     try:
+        located = plain_location(environ, cwd)  # (no home directory: RuntimeError, say)
+        if located is None:
+            return False
+        data_dir, database = located
+        where = describe_embedded(data_dir)
+        if not _echoed_as_is(where):
+            return False
         counts = counted(data_dir, database)
     except Exception:  # whatever it is, the full path says it as it always does
         return False
@@ -60,6 +65,15 @@ def quick_stats(environ: Mapping[str, str], cwd: Path) -> bool:
     json.dump(counts, sys.stdout, indent=2, ensure_ascii=False)  # as cli.app.emit writes it
     sys.stdout.write("\n")
     return True
+
+
+def _echoed_as_is(text: str) -> bool:
+    """Whether Typer's echo writes ``text`` as these plain writes do (it treats control
+    characters, and text its stream cannot encode, its own way)."""
+    if not text.isprintable():
+        return False
+    encoding = (sys.stderr.encoding or "").lower().replace("-", "").replace("_", "")
+    return text.isascii() or encoding == "utf8"
 
 
 def counted(data_dir: Path, database: str) -> dict[str, int] | None:
