@@ -7,27 +7,36 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.report import Row
 from bench.timing import median
 
 CORE = ("samples", "logistical_samples", "jobs", "datasets")
+CLI_RUNS = 5  # runs of each process per planned repeat (3 in the full run: 15 of each)
 
 
-def bare_python(column: str, objects: int, repeats: int, ours: float) -> list[Row]:
-    """``python -c "import sqlite3"`` as a process, and ``mxlims-store stats`` ÷ it."""
-    runs = []
-    for _ in range(max(repeats, 3)):
+def bare_python(
+    column: str, objects: int, repeats: int, run_ours: Callable[[], object], env: dict[str, str]
+) -> tuple[float, list[Row]]:
+    """``python -c "import sqlite3"`` as a process, and ``mxlims-store stats`` (``run_ours``) ÷
+    it: one run of each in turn, 15 of each in the full run, in the same environment, so that both
+    medians see the same load. Also returns the median of ``run_ours``."""
+    bare, ours = [], []
+    for _ in range(max(repeats, 1) * CLI_RUNS):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "import sqlite3"], check=True)
-        runs.append(time.perf_counter() - started)
-    bare = median(runs)
-    return [
-        Row("store", "python_start", '`python -c "import sqlite3"` subprocess', column, bare, "s",
-            objects=objects),
-        Row("store", "open_cli_ratio", "`mxlims-store stats` ÷ bare python", column, ours / bare,
-            "x", 2.0, objects),
+        subprocess.run([sys.executable, "-c", "import sqlite3"], env=env, check=True)
+        bare.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        run_ours()
+        ours.append(time.perf_counter() - started)
+    ratio = median(ours) / median(bare)
+    return median(ours), [
+        Row("store", "python_start", '`python -c "import sqlite3"` subprocess', column,
+            median(bare), "s", objects=objects, extra={"n": len(bare)}),
+        Row("store", "open_cli_ratio", "`mxlims-store stats` ÷ bare python", column, ratio,
+            "x", 2.0, objects, extra={"n": len(ours)}),
     ]  # fmt: skip
 
 

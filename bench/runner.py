@@ -23,7 +23,7 @@ from bench.peer_stage import running_peer
 from bench.plan import Plan
 from bench.procs import cli_command, env_for
 from bench.report import Row
-from bench.timing import log, median, timed
+from bench.timing import log
 
 
 class Run:
@@ -116,10 +116,11 @@ class Run:
                 stdout=subprocess.DEVNULL,
             )
 
-        runs = [timed(run)[0] for _ in range(self.plan.cli_repeats)]
-        self.rows += extra_rows.bare_python(column, objects, self.plan.cli_repeats, median(runs))
+        env = env_for(self.data_dir)
+        ours, rows = extra_rows.bare_python(column, objects, self.plan.cli_repeats, run, env)
+        self.rows += rows
         return Row("store", "open_cli", "Open: `mxlims-store stats` subprocess", column,
-                   median(runs), "s", 0.5, objects, extra={"n": len(runs)})  # fmt: skip
+                   ours, "s", 0.5, objects, extra={"n": rows[-1].extra["n"]})  # fmt: skip
 
     def worker(self, spec: Spec) -> list[Row]:
         spec_file, out_file = self.work / "spec.json", self.work / "rows.json"

@@ -1,8 +1,11 @@
-"""Settings: one ``BaseSettings`` read from ``MXLIMS_*`` environment variables, built lazily."""
+"""Settings: one ``BaseSettings`` read from ``MXLIMS_*`` environment variables, built lazily.
+
+What locates the embedded store (prefix, ``.env``, defaults, the database name's pattern) is
+declared in :mod:`mxlims_store.store_location`, which `mxlims-store stats` reads without pydantic.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -13,28 +16,34 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mxlims_store.errors import MxlimsError
-
-
-def default_data_dir() -> Path:
-    """Where the embedded store keeps a newcomer's data: ``$XDG_DATA_HOME/mxlims-store``."""
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "mxlims-store"
+from mxlims_store.store_location import (
+    DATABASE_PATTERN,
+    DEFAULT_DATABASE,
+    DEFAULT_LOCK_TIMEOUT,
+    ENV_FILE,
+    ENV_PREFIX,
+    default_data_dir,
+    describe_embedded,
+)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MXLIMS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore")
 
     mongodb_url: str | None = Field(
         default=None, description="MongoDB connection URL; unset = the embedded store in data_dir"
     )
     data_dir: Path = Field(default_factory=default_data_dir, description="embedded store location")
     database: str = Field(
-        default="mxlims",
-        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        default=DEFAULT_DATABASE,
+        pattern=DATABASE_PATTERN,
         description="database name (MongoDB), or file name `<database>.sqlite3` (embedded)",
     )
     lock_timeout: float = Field(
-        default=10.0, ge=0, le=3600, description="seconds a write waits for another writer"
+        default=DEFAULT_LOCK_TIMEOUT,
+        ge=0,
+        le=3600,
+        description="seconds a write waits for another writer",
     )
     host: str = Field(default="127.0.0.1", description="address `serve` binds to")
     port: int = Field(default=8000, ge=1, le=65535, description="port `serve` listens on")
@@ -188,7 +197,7 @@ def describe_store(settings: Settings) -> str:
     """Where the store lives, for messages: any password in a MongoDB URL is hidden."""
     if settings.mongodb_url:
         return "MongoDB at " + _hide_password(settings.mongodb_url)
-    return f"the embedded store in {settings.data_dir}"
+    return describe_embedded(settings.data_dir)
 
 
 def split_list(text: str) -> list[str]:

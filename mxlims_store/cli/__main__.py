@@ -1,5 +1,5 @@
 """``python -m mxlims_store.cli``: the same as the ``mxlims-store`` console script."""
 
-from mxlims_store.cli import app
+from mxlims_store.console import main
 
-app()
+main()

@@ -7,28 +7,18 @@ from dataclasses import dataclass
 from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
 from mxlims_store.model.registry import BASE_TYPE
 
-# One collection per MXLIMS core class; plural names everywhere.
-COLLECTION_OF_CORE: dict[str, str] = {
-    "Sample": "samples",
-    "LogisticalSample": "logistical_samples",
-    "Job": "jobs",
-    "Dataset": "datasets",
-}
-CORE_COLLECTIONS: tuple[str, ...] = tuple(COLLECTION_OF_CORE.values())
-HISTORY = "history"
-KEYS = "api_keys"  # API keys: not MXLIMS objects, never exported
-EVENTS = "events"  # logistics events: beside the MXLIMS objects, never exported
-COUNTERS = "counters"  # the next store-assigned object number (store/numbering.py)
+# the names live in a module of their own that the light SQLite modules import
+from mxlims_store.store.collection_names import COLLECTION_OF_CORE as COLLECTION_OF_CORE
+from mxlims_store.store.collection_names import CORE_COLLECTIONS as CORE_COLLECTIONS
+from mxlims_store.store.collection_names import COUNTERS as COUNTERS
+from mxlims_store.store.collection_names import EVENTS as EVENTS
+from mxlims_store.store.collection_names import HISTORY as HISTORY
+from mxlims_store.store.collection_names import KEYS as KEYS
 
 
 def collection_of(mxlims_type: str) -> str:
     """``Pin`` -> ``logistical_samples``."""
     return COLLECTION_OF_CORE[BASE_TYPE[mxlims_type]]
-
-
-def _foreign_keys_of(collection: str) -> list[str]:
-    fields = (r.field for r in LINK_RULES if collection_of(r.source) == collection)
-    return list(dict.fromkeys(fields))
 
 
 @dataclass(frozen=True)
@@ -44,6 +34,11 @@ class Index:
     @property
     def name(self) -> str:
         return "_".join(self.fields).replace(".", "_")
+
+
+def _foreign_keys_of(collection: str) -> list[str]:
+    fields = (r.field for r in LINK_RULES if collection_of(r.source) == collection)
+    return list(dict.fromkeys(fields))
 
 
 def _foreign_key_indexes(collection: str) -> list[Index]:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from mxlims_store.errors import StoreBroken
+if TYPE_CHECKING:
+    from mxlims_store.errors import StoreBroken
 
 Creation = Literal["existing", "where_none_was", "anew"]
 EXISTING: Creation = "existing"
@@ -35,11 +36,11 @@ def make_private_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=DIRECTORY_MODE)
     except OSError as error:
-        raise StoreBroken(
+        raise _broken(
             f"cannot create the data directory {path}: {error.strerror or error}"
         ) from None
     if not path.is_dir():
-        raise StoreBroken(f"the data directory {path} is not a directory")
+        raise _broken(f"the data directory {path} is not a directory")
 
 
 def ensure_database(data_dir: Path, database: Path, creation: Creation) -> bool:
@@ -47,11 +48,11 @@ def ensure_database(data_dir: Path, database: Path, creation: Creation) -> bool:
     True when it was created here (the caller then builds the schema in it)."""
     if database.exists() or database.is_symlink():
         if not database.is_file():
-            raise StoreBroken(f"{database} is not a regular file: not an mxlims-store database")
+            raise _broken(f"{database} is not a regular file: not an mxlims-store database")
         if database.stat().st_size > 0:
             return False
         if creation != ANEW:  # cut to nothing: as lost as a deleted one
-            raise StoreBroken(
+            raise _broken(
                 f"{database} is empty (0 bytes): its data are gone; restore a backup "
                 "(`mxlims-store restore FILE`), or `mxlims-store init` starts an empty store"
             )
@@ -59,16 +60,16 @@ def ensure_database(data_dir: Path, database: Path, creation: Creation) -> bool:
         return True  # an empty file a creation left before building the schema
     if creation == EXISTING:
         if not data_dir.is_dir():
-            raise StoreBroken(
+            raise _broken(
                 f"no store: the data directory {data_dir} does not exist (MXLIMS_DATA_DIR); "
                 "`mxlims-store init` creates an empty store there"
             )
-        raise StoreBroken(
+        raise _broken(
             f"no store: {database} does not exist; restore a backup (`mxlims-store restore "
             "FILE`), or `mxlims-store init` creates an empty store"
         )
     if creation == WHERE_NONE_WAS and data_dir.is_dir() and any(data_dir.iterdir()):
-        raise StoreBroken(
+        raise _broken(
             f"{data_dir} holds files but no database {database.name}: it was moved or deleted. "
             "Restore a backup (`mxlims-store restore FILE`), or run `mxlims-store init` to "
             "start an empty store there"
@@ -79,8 +80,15 @@ def ensure_database(data_dir: Path, database: Path, creation: Creation) -> bool:
     except FileExistsError:  # another process created it meanwhile: it exists, as wanted
         return False
     except OSError as error:
-        raise StoreBroken(f"cannot create {database}: {error.strerror or error}") from None
+        raise _broken(f"cannot create {database}: {error.strerror or error}") from None
     os.close(descriptor)
     # a commit count left by a database that is gone would refuse the new one (sqlite_commits)
     database.with_name(database.name + ".commits").unlink(missing_ok=True)
     return True
+
+
+def _broken(message: str) -> StoreBroken:
+    # imported here: `mxlims-store stats`' quick path loads this module, rarely an error
+    from mxlims_store.errors import StoreBroken
+
+    return StoreBroken(message)

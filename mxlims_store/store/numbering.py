@@ -24,10 +24,10 @@ from typing import Any
 
 from mxlims_store.errors import WriteConflict
 from mxlims_store.store.backends import Backend, Write
-from mxlims_store.store.collections import CORE_COLLECTIONS, COUNTERS
+from mxlims_store.store.collection_names import CORE_COLLECTIONS, COUNTERS, OBJECT_COUNTER
 from mxlims_store.store.documents import META
 
-COUNTER = "objects"
+COUNTER = OBJECT_COUNTER
 NUMBER = "number"
 COUNTER_TRIES = 8  # writers in other processes (the CLI beside serve, several workers)
 

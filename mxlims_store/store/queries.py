@@ -21,6 +21,7 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import extension_filter, identifier_filter
 from mxlims_store.store.filters import UnsupportedQuery, parse
 from mxlims_store.store.site_views import field_names
+from mxlims_store.store.type_counts import stats as stats  # in a light module (console.py)
 
 OPERATORS = frozenset({"$eq", "$ne", "$lt", "$lte", "$gt", "$gte", "$in", "$nin", "$exists"})
 MAX_LIMIT = 1000
@@ -132,12 +133,3 @@ async def find(db: Backend, caller: Caller, query: FindQuery) -> Page:
         next=page[-1]["_id"] if more else None,
         total=total,
     )
-
-
-async def stats(db: Backend, caller: Caller) -> dict[str, int]:
-    """Number of stored objects per MXLIMS type."""
-    counts: dict[str, int] = {}
-    for collection in CORE_COLLECTIONS:
-        for type_name, n in (await db.count_by(collection, readable(caller), "mxlimsType")).items():
-            counts[type_name] = n
-    return dict(sorted(counts.items()))

@@ -35,16 +35,23 @@ from mxlims_store.store.backends.sqlite_commits import (
     count_commit,
     missing_commits,
     note_count,
-    refuse_missing_commits,
 )
 from mxlims_store.store.backends.sqlite_errors import explained
 from mxlims_store.store.backends.sqlite_files import (
     database_problems,
     integrity_lines,
-    reader_without_room,
     write_backup,
 )
-from mxlims_store.store.backends.sqlite_query import Compiler, Table, extract
+from mxlims_store.store.backends.sqlite_open import (
+    connect,
+    count_by,
+    count_by_sql,
+    schema_is_current,
+    select_sql,
+    setup,
+)
+from mxlims_store.store.backends.sqlite_open import database_file as database_file
+from mxlims_store.store.backends.sqlite_query import Table, extract
 from mxlims_store.store.backends.sqlite_state import STATE_SCHEMA, bump_generation
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
@@ -58,7 +65,7 @@ from mxlims_store.store.backends.sqlite_tables import (
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
 from mxlims_store.store.collections import HISTORY, INDEXES
-from mxlims_store.store.filters import parse, parse_path
+from mxlims_store.store.filters import parse_path
 
 T = TypeVar("T")
 CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
@@ -69,10 +76,6 @@ def _encode(document: Any) -> str:
     which made up most of an import's and an export's time with the standard library. (It would
     write NaN as null; such values never get this far: they are refused at the door.)"""
     return orjson.dumps(document).decode()
-
-
-def database_file(data_dir: Path, database: str) -> Path:
-    return data_dir / f"{database}.sqlite3"
 
 
 class SqliteBackend:
@@ -101,29 +104,15 @@ class SqliteBackend:
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(
-                self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
-            )
-            fallback = reader_without_room(connection, self.path)
-            if fallback is not None:  # a full disk: read the file as it is, retry next time
-                return fallback
-            self._setup(connection)
+            connection, keep = connect(self.path, self.lock_timeout)  # sqlite_open
+            if not keep:  # a full disk: read the file as it is, retry next time
+                return connection
             self._local.connection = connection
             with self._guard:
                 self._connections.append(connection)
         return connection
 
-    @staticmethod
-    def _setup(connection: sqlite3.Connection) -> None:
-        connection.execute("PRAGMA synchronous = FULL")  # a commit survives power loss too
-        # Checkpoints run after a commit in a worker of their own (see _commit), not inside
-        # the commit that happens to cross the threshold: at 200,000 objects an automatic
-        # checkpoint made an import's commit several times slower.
-        connection.execute("PRAGMA wal_autocheckpoint = 0")
-        # 16 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
-        # store of 200,000 objects stay warm across an import. (Memory-mapping the file was
-        # tried: it made the process's memory grow with the store.)
-        connection.execute("PRAGMA cache_size = -16384")
+    _setup = staticmethod(setup)  # the pragmas every connection works with (sqlite_open)
 
     async def _run(self, work: Callable[..., T], *args: Any, writer: bool = False) -> T:
         if self._closed:
@@ -149,14 +138,9 @@ class SqliteBackend:
 
     def _prepare(self) -> None:
         connection = self._connection()
-        refuse_missing_commits(connection, self.path)  # a deleted or cut -wal (sqlite_commits)
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
+        if schema_is_current(connection, self.path):  # lost commits, a newer schema: refused
             return  # nothing written: a read-only command leaves the file alone
-        if version > SCHEMA_VERSION:
-            raise StoreBroken(
-                f"{self.path} was written by a newer mxlims-store (schema {version}); upgrade"
-            )
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -189,10 +173,7 @@ class SqliteBackend:
     def _select(
         self, what: str, collection: str, filter: Document, tail: str = ""
     ) -> tuple[str, list[Any]]:
-        table = self.tables[collection]
-        compiler = Compiler(table)
-        where = compiler.where(parse(filter))
-        return f'SELECT {what} FROM "{table.name}" WHERE {where}{tail}', compiler.params
+        return select_sql(self.tables[collection], what, filter, tail)
 
     def find_sql(
         self, collection: str, filter: Document, sort: Sort = (), limit: int | None = None
@@ -220,13 +201,11 @@ class SqliteBackend:
         return int(await self._run(lambda: self._connection().execute(sql, params).fetchone()[0]))
 
     def count_by_sql(self, collection: str, filter: Document, field: str) -> tuple[str, list[Any]]:
-        key = extract("doc", parse_path(field))
-        return self._select(f"{key}, count(*)", collection, filter, " GROUP BY 1")
+        return count_by_sql(self.tables[collection], filter, parse_path(field))
 
     async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
-        sql, params = self.count_by_sql(collection, filter, field)
-        rows = await self._run(lambda: self._connection().execute(sql, params).fetchall())
-        return {row[0]: int(row[1]) for row in rows}
+        table, path = self.tables[collection], parse_path(field)
+        return await self._run(lambda: count_by(self._connection(), table, filter, path))
 
     # -- writes ----------------------------------------------------------------------------
 

@@ -197,32 +197,3 @@ def database_problems(connection: sqlite3.Connection, tables: Iterable[str]) -> 
     with contextlib.suppress(sqlite3.DatabaseError):
         problems += damaged_documents(connection, tables)
     return problems
-
-
-def reader_without_room(
-    connection: sqlite3.Connection, database: Path
-) -> sqlite3.Connection | None:
-    """A connection that reads on a full disk, or None when ``connection`` works as it is.
-
-    Opening a store that nothing has open makes SQLite create its ``-wal`` and ``-shm`` files,
-    which a full disk refuses, and then even reads fail. When there is no ``-wal`` file (or an
-    empty one), all the data are in the database file itself: it is then read as an unchanging
-    file (no new files; a write on it is refused as read-only: "cannot write"). The
-    fallback is never kept: the next use tries the ordinary way again, which works once the
-    disk has room."""
-    try:
-        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return None
-    except sqlite3.OperationalError as error:
-        code = getattr(error, "sqlite_errorname", "")
-        wal = database.with_name(database.name + "-wal")
-        unsaved = wal.exists() and wal.stat().st_size > 0  # writes not yet in the database
-        if not code.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL")) or unsaved:
-            raise
-    connection.close()
-    return sqlite3.connect(
-        f"{database.resolve().as_uri()}?mode=ro&immutable=1",
-        uri=True,
-        isolation_level=None,
-        check_same_thread=False,
-    )

@@ -13,25 +13,19 @@ bound parameters.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mxlims_store.store.collections import Index
+from mxlims_store.store.backends.sqlite_open import extract as extract
+from mxlims_store.store.backends.sqlite_open import json_path as json_path
 from mxlims_store.store.filters import All, AnyOf, Compare, ElemMatch, Node, Path, Scalar
+
+if TYPE_CHECKING:
+    from mxlims_store.store.collections import Index
 
 _NEGATED = {"$ne": "$eq", "$nin": "$in"}
 _RANGE_SQL = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
-
-
-def json_path(path: Iterable[str]) -> str:
-    """``$."a"."b"`` (names are validated by the filter parser: no quotes, no brackets)."""
-    return "$" + "".join(f'."{name}"' for name in path)
-
-
-def extract(doc: str, path: Iterable[str]) -> str:
-    """The SQL expression the expression indexes are declared on (identical text matters)."""
-    return f"json_extract({doc}, '{json_path(path)}')"
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from mxlims_store.store.backends.base import Write
-from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.collection_names import CORE_COLLECTIONS
 from mxlims_store.store.server_state import Entry, expiry
 
 GENERATION_TABLE = (

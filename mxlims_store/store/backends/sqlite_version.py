@@ -1,5 +1,5 @@
 """The embedded database's schema version (``PRAGMA user_version``), in a module of its own:
-`mxlims-store stats`' quick path (cli/quick.py) reads it without loading the backend."""
+`mxlims-store stats`' quick path (console.py, sqlite_open.py) reads it without the backend."""
 
 from __future__ import annotations
 

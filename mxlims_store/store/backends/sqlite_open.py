@@ -1,0 +1,150 @@
+"""Opening the embedded database and the SQL of its reads, without asyncio or the model.
+
+:class:`~mxlims_store.store.backends.sqlite.SqliteBackend` opens every connection, checks the
+schema version and builds its SELECTs with these functions; `mxlims-store stats`' quick path
+(mxlims_store/console.py) calls the very same ones on one connection, so that counting the
+stored objects does not start the event loop or load pydantic (issue 21: process start). Nor
+does it load the query compiler (dataclasses and all): the local admin counts everything.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mxlims_store.store.backends.sqlite_commits import refuse_missing_commits
+from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from mxlims_store.store.backends.sqlite_query import Table
+
+
+def database_file(data_dir: Path, database: str) -> Path:
+    return data_dir / f"{database}.sqlite3"
+
+
+def setup(connection: sqlite3.Connection) -> None:
+    """The settings every connection of the store works with."""
+    connection.execute("PRAGMA synchronous = FULL")  # a commit survives power loss too
+    # Checkpoints run after a commit in a worker of their own (see SqliteBackend._commit), not
+    # inside the commit that happens to cross the threshold: at 200,000 objects an automatic
+    # checkpoint made an import's commit several times slower.
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    # 16 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
+    # store of 200,000 objects stay warm across an import. (Memory-mapping the file was
+    # tried: it made the process's memory grow with the store.)
+    connection.execute("PRAGMA cache_size = -16384")
+
+
+def connect(path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, bool]:
+    """A connection to ``path`` set up as the store uses it, and whether it is an ordinary one
+    to keep (False: a full disk left only the read-only fallback of ``reader_without_room``,
+    which is not kept: the next use tries the ordinary way again)."""
+    connection = sqlite3.connect(
+        path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
+    )
+    fallback = reader_without_room(connection, path)
+    if fallback is not None:
+        return fallback, False
+    setup(connection)
+    return connection, True
+
+
+def reader_without_room(
+    connection: sqlite3.Connection, database: Path
+) -> sqlite3.Connection | None:
+    """A connection that reads on a full disk, or None when ``connection`` works as it is.
+
+    Opening a store that nothing has open makes SQLite create its ``-wal`` and ``-shm`` files,
+    which a full disk refuses, and then even reads fail. When there is no ``-wal`` file (or an
+    empty one), all the data are in the database file itself: it is then read as an unchanging
+    file (no new files; a write on it is refused as read-only: "cannot write"). The
+    fallback is never kept: the next use tries the ordinary way again, which works once the
+    disk has room."""
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return None
+    except sqlite3.OperationalError as error:
+        code = getattr(error, "sqlite_errorname", "")
+        wal = database.with_name(database.name + "-wal")
+        unsaved = wal.exists() and wal.stat().st_size > 0  # writes not yet in the database
+        if not code.startswith(("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL")) or unsaved:
+            raise
+    connection.close()
+    return sqlite3.connect(
+        f"{database.resolve().as_uri()}?mode=ro&immutable=1",
+        uri=True,
+        isolation_level=None,
+        check_same_thread=False,
+    )
+
+
+def schema_is_current(connection: sqlite3.Connection, path: Path) -> bool:
+    """True when the file is at this version's schema (nothing to write), False when it is
+    older (the caller builds the schema); StoreBroken for lost commits or a newer schema."""
+    refuse_missing_commits(connection, path)  # a deleted or cut -wal (sqlite_commits)
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return True
+    if version > SCHEMA_VERSION:
+        from mxlims_store.errors import StoreBroken  # here: this module stays cheap to import
+
+        raise StoreBroken(f"{path} was written by a newer mxlims-store (schema {version}); upgrade")
+    return False
+
+
+def json_path(path: Iterable[str]) -> str:
+    """``$."a"."b"`` (names are validated by the filter parser: no quotes, no brackets)."""
+    return "$" + "".join(f'."{name}"' for name in path)
+
+
+def extract(doc: str, path: Iterable[str]) -> str:
+    """The SQL expression the expression indexes are declared on (identical text matters)."""
+    return f"json_extract({doc}, '{json_path(path)}')"
+
+
+def where_sql(table: Table | str, filter: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The WHERE clause of ``filter`` on ``table`` and its bound values. Every document (an
+    empty filter, as the local admin reads) needs no compiling: the compiler's own answer to
+    ``{}`` is ``1`` too (tests/cli/test_quick_stats.py), and it is not even loaded then."""
+    if not filter:
+        return "1", []
+    from mxlims_store.store.backends.sqlite_query import Compiler
+    from mxlims_store.store.filters import parse
+
+    if isinstance(table, str):
+        raise TypeError(f"a filter on {table} needs the table's indexes")
+    compiler = Compiler(table)
+    return compiler.where(parse(filter)), compiler.params
+
+
+def select_sql(
+    table: Table | str, what: str, filter: dict[str, Any], tail: str = ""
+) -> tuple[str, list[Any]]:
+    """``SELECT what FROM table WHERE <filter> tail`` and its bound values (``table`` may be
+    named alone where ``filter`` is empty)."""
+    name = table if isinstance(table, str) else table.name
+    where, params = where_sql(table, filter)
+    return f'SELECT {what} FROM "{name}" WHERE {where}{tail}', params
+
+
+def count_by_sql(
+    table: Table | str, filter: dict[str, Any], path: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """How many documents matching ``filter`` hold each value at ``path`` (a parsed path)."""
+    return select_sql(table, f"{extract('doc', path)}, count(*)", filter, " GROUP BY 1")
+
+
+def count_by(
+    connection: sqlite3.Connection, table: Table | str, filter: dict[str, Any], path: Sequence[str]
+) -> dict[Any, int]:
+    sql, params = count_by_sql(table, filter, path)
+    return {row[0]: int(row[1]) for row in connection.execute(sql, params).fetchall()}
+
+
+def holds(connection: sqlite3.Connection, table: str, key: str) -> bool:
+    """Whether ``table`` holds the document ``key`` (its ``_id`` is the ``id`` column)."""
+    row = connection.execute(f'SELECT 1 FROM "{table}" WHERE id = ?', (key,)).fetchone()
+    return row is not None
