@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.body import BodyTooLarge
 from mxlims_store.api.errors import ApiError, error_response, status_of
-from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.api.rate_limits import note_failure
 from mxlims_store.errors import MxlimsError, Unauthenticated
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -62,12 +62,10 @@ class KeyFirst:
         presented = presented_key(scope["headers"])
         request = Request(scope)
         try:
-            if presented:  # a wrong key counts against its address, here as in StoreDep
-                await refuse_if_flooding(request)
             try:
                 await store.authenticate(presented)
             except Unauthenticated:
-                if presented:
+                if presented:  # a wrong key counts against its address, here as in StoreDep
                     await note_failure(request)
                 raise
         except ApiError as refused:  # too many wrong keys from this address: 429
