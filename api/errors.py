@@ -205,6 +205,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown route 404, 405 ...) in the same body shape (an error
     page under the pages' paths)."""
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, ApiError):  # FastAPI's 400 around a body cut at its limit
+        return await on_api_error(request, exc.__cause__)
     if is_page(request):
         from mxlims_store.api.pages.routes import error_page  # the pages import this module
 

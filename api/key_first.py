@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.body import BodyTooLarge
-from mxlims_store.api.errors import ApiError, error_response, status_of
+from mxlims_store.api.errors import ApiError, api_error_page, error_response, status_of
 from mxlims_store.api.rate_limits import note_failure
 from mxlims_store.errors import MxlimsError, Unauthenticated
 
@@ -94,10 +94,9 @@ class KeyFirst:
         if scope["path"] == SIGN_IN:
             declared = dict(scope["headers"]).get(b"content-length", b"0")
             if not declared.isdigit() or int(declared) > MAX_SIGN_IN_BODY:
-                refused = BodyTooLarge(MAX_SIGN_IN_BODY)
-                response = error_response(refused.status, refused.error, refused.message)
-                response.headers["Connection"] = "close"
-                await response(scope, receive, send)
+                page = api_error_page(Request(scope), BodyTooLarge(MAX_SIGN_IN_BODY))
+                page.headers["Connection"] = "close"
+                await page(scope, receive, send)
                 return
             await self.app(scope, _capped(receive, MAX_SIGN_IN_BODY), send)  # a lying length
             return
