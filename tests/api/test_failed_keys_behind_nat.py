@@ -27,7 +27,9 @@ async def test_valid_keys_get_in_from_an_address_over_its_failed_key_limit(
 ) -> None:
     app = create_app(make_settings(tmp_path, failed_key_limit=3))
     async with running(app) as admin:
-        made = await admin.post("/keys", json={"name": "bo", "role": "member", "proposals": ["mx1"]})
+        made = await admin.post(
+            "/keys", json={"name": "bo", "role": "member", "proposals": ["mx1"]}
+        )
         valid = {"Authorization": f"Bearer {made.json()['key']}"}
         async with _from_nat(app) as typo, _from_nat(app, "http://testserver") as browser:
             codes = [(await typo.get("/stats", headers=WRONG)).status_code for _ in range(5)]

@@ -49,9 +49,7 @@ async def test_a_staff_merge_without_a_proposal_is_refused_over_http(tmp_path: P
                 for key, pin in stored["Pin"].items()
             },
         }
-        plain = await admin.post(
-            "/messages", params={"policy": "merge"}, json=known, headers=staff
-        )
+        plain = await admin.post("/messages", params={"policy": "merge"}, json=known, headers=staff)
         assert plain.status_code in (200, 201), plain.text
         named = await admin.post(
             "/messages",

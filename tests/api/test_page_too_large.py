@@ -37,9 +37,7 @@ async def test_a_too_large_sign_in_form_gets_a_page(tmp_path: Path) -> None:
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         ) as browser,
     ):
-        declared = await browser.post(
-            "/pages/login", content=b"key=" + b"k" * 20_000, headers=FORM
-        )
+        declared = await browser.post("/pages/login", content=b"key=" + b"k" * 20_000, headers=FORM)
         _is_page(declared, MAX_SIGN_IN_BODY)
         streamed = await browser.post(
             "/pages/login", content=_streamed(40_000), headers=FORM

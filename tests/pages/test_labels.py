@@ -116,3 +116,23 @@ async def test_the_label_page_prints_a_non_ascii_barcode_as_a_qr_code(tmp_path: 
         assert label.status_code == 200
         found = decoded(label.content, tmp_path)
         assert "QR-Code:DW-é1" in found and not any(f.startswith("CODE-128") for f in found)
+
+
+@needs_tools
+def test_a_barcode_too_long_for_bars_that_scan_is_a_qr_code_or_its_text(tmp_path: Path) -> None:
+    """Every printed code decodes to exactly the barcode, or none is printed and the label
+    says why: long ASCII as a QR code, longer non-ASCII as text only."""
+    url = "http://x.test/pages/objects/1"
+    short, long_ascii, too_long = "PK-0001-ab.cd/EF", "DW-" + "7Zq-" * 15, "é" * 200
+    pdf = labels_pdf([LabelItem(title="D", url=url, barcode=b) for b in (short, long_ascii)])
+    assert set(decoded(pdf, tmp_path)) == {
+        f"CODE-128:{short}",
+        f"QR-Code:{long_ascii}",
+        f"QR-Code:{url}",
+    }
+    text = " ".join(text_of(pdf, tmp_path).split())
+    assert "Barcode too long for Code 128 on this label; this QR code holds it exactly." in text
+    alone = labels_pdf([LabelItem(title="D", url=url, barcode=too_long)])
+    (tmp_path / "alone").mkdir()  # decoded() reads every page image in its folder
+    assert decoded(alone, tmp_path / "alone") == [f"QR-Code:{url}"]
+    assert "too long for a QR code" in " ".join(text_of(alone, tmp_path).split())
