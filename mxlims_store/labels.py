@@ -9,7 +9,8 @@ of a shipment, dewar by dewar and container by container.
 Code 128 carries printable ASCII only: a barcode with any other character (``PIN-é``, ``試料``,
 an invisible space) would print as bars that scan as something else. Such a barcode, or one too
 long for bars that scan, is printed as a small QR code instead (UTF-8, with the ECI that tells
-a scanner so; too long for that too: its text only), and the label says why. Text the PDF's standard font cannot show is printed as ``<U+XXXX>``, never as a box.
+a scanner so; too long for that too: its text only), and the label says why. Text the PDF's
+standard font cannot show is printed as ``<U+XXXX>``, never as a box.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ QR_SIZE = 1.6 * inch
 CODE_QR_SIZE = 0.9 * inch  # a barcode Code 128 cannot carry, as a QR code
 UTF8_ECI = 26  # the ECI designator of UTF-8: a scanner need not guess the bytes' encoding
 # Bars thinner than this (0.3 mm: 2.4 dots of a 203 dpi label printer; some 22 characters,
-# more digits, on the label) do not scan reliably: a longer barcode is a QR code too. A QR code this small scans up to about version 8 (level M,
-# 120 bytes); a longer barcode gets its text only. The label says which, and why.
+# more digits, on the label) do not scan reliably: a longer barcode is a QR code too. A QR
+# code this small scans up to about version 8 (level M, 120 bytes); a longer barcode gets its
+# text only. The label says which, and why.
 MIN_BAR = 0.85
 MAX_CODE_128 = 64  # characters: no trial of bars that could never be wide enough
 MAX_QR_BYTES = 120
