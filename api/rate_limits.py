@@ -1,9 +1,9 @@
 """Failed API keys and sign-ins are counted per client address, in the store (every worker
 counts into the same window): beyond ``MXLIMS_FAILED_KEY_LIMIT`` a minute every further wrong
 key from the address gets 429 with ``Retry-After`` until its window ends. A valid key is still
-let in: a facility behind one NAT address must not be locked out by one user's typos (keys are
-random secrets of 128 bits and more, so letting valid ones through helps no guesser). The count
-is written only while under the limit: a flood of wrong keys costs a read each, not a write.
+let in: a facility behind one NAT address must not be locked out by one user's typos (a key's
+secret is 256 random bits, so letting valid keys through helps no guesser). The count is
+written only while under the limit: a flood of wrong keys costs a read each, not a write.
 The address is the connection's peer, or what a proxy listed in ``MXLIMS_TRUSTED_PROXIES``
 forwarded (uvicorn's ``--forwarded-allow-ips``): a client cannot pick its own address by
 sending X-Forwarded-For."""
