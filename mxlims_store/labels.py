@@ -89,6 +89,11 @@ def _glyph(ch: str) -> str:
     return ch
 
 
+def _cut(text: str, limit: int) -> str:
+    """``text`` of at most ``limit`` characters, an ellipsis saying it was cut."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _fit(page: Any, text: str, width: float) -> str:
     """``text`` cut to ``width`` in the current font, an ellipsis saying it was cut."""
     if page.stringWidth(text) <= width:
@@ -207,7 +212,7 @@ def manifest_pdf(title: str, header: list[str], sections: list[dict[str, Any]]) 
     columns = ["Container", "Pos.", "Barcode", "Protein", "Sample", "Requested"]
     for section in sections:
         story += [Spacer(1, 10), Paragraph(_escape(section["title"]), styles["Heading2"])]
-        rows = [[_text(c)[:40] for c in row] for row in section["rows"]]
+        rows = [[_cut(_text(c), 40) for c in row] for row in section["rows"]]
         table = Table([columns, *rows], repeatRows=1)
         table.setStyle(
             TableStyle(
