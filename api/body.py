@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mxlims_store.api.errors import ApiError, error_response
+from mxlims_store.api.errors import ApiError, api_error_page, error_response
 from mxlims_store.messages.jsontext import loads
 
 JSON_TYPES = ("application/json",)
@@ -36,7 +36,11 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             too_large = BodyTooLarge(self.max_bytes)
-            response = error_response(too_large.status, too_large.error, too_large.message)
+            response: Response = error_response(
+                too_large.status, too_large.error, too_large.message
+            )
+            if scope["path"].startswith("/pages/"):  # a page gets a page
+                response = api_error_page(Request(scope), too_large)
             await response(scope, receive, send)
             return
         received = 0

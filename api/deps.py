@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.api.rate_limits import note_failure
 from mxlims_store.config import Settings
 from mxlims_store.errors import Unauthenticated
 from mxlims_store.store import Store
@@ -40,12 +40,10 @@ async def get_store(
         presented = None  # two different keys: which one was meant is not ours to guess
     else:
         presented = bearer_key or header_key
-    if presented:  # a wrong key counts against its address; no key at all is no guess
-        await refuse_if_flooding(request)
     try:
         caller = await store.authenticate(presented)
     except Unauthenticated:
-        if presented:
+        if presented:  # a wrong key counts against its address; no key at all is no guess
             await note_failure(request)
         raise
     request.state.actor = caller.actor  # for the access log

@@ -158,9 +158,22 @@ async def on_mxlims_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    """An error of the exchange (too large, too many wrong keys ...); under the pages' paths,
+    a page saying the same with the same status and headers."""
     assert isinstance(exc, ApiError)
+    if is_page(request):
+        return api_error_page(request, exc)
     return error_response(exc.status, exc.error, exc.message, headers=exc.headers)
+
+
+def api_error_page(request: Request, exc: ApiError) -> Response:
+    """The pages' error page for ``exc`` (also for middleware that answers before a route)."""
+    from mxlims_store.api.pages.routes import error_page  # the pages import this module
+
+    page = error_page(request, MxlimsError(exc.message), exc.status)
+    page.headers.update(exc.headers or {})
+    return page
 
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
@@ -192,6 +205,8 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (unknown route 404, 405 ...) in the same body shape (an error
     page under the pages' paths)."""
     assert isinstance(exc, HTTPException)
+    if isinstance(exc.__cause__, ApiError):  # FastAPI's 400 around a body cut at its limit
+        return await on_api_error(request, exc.__cause__)
     if is_page(request):
         from mxlims_store.api.pages.routes import error_page  # the pages import this module
 

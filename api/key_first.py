@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.body import BodyTooLarge
-from mxlims_store.api.errors import ApiError, error_response, status_of
-from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.api.errors import ApiError, api_error_page, error_response, status_of
+from mxlims_store.api.rate_limits import note_failure
 from mxlims_store.errors import MxlimsError, Unauthenticated
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -62,12 +62,10 @@ class KeyFirst:
         presented = presented_key(scope["headers"])
         request = Request(scope)
         try:
-            if presented:  # a wrong key counts against its address, here as in StoreDep
-                await refuse_if_flooding(request)
             try:
                 await store.authenticate(presented)
             except Unauthenticated:
-                if presented:
+                if presented:  # a wrong key counts against its address, here as in StoreDep
                     await note_failure(request)
                 raise
         except ApiError as refused:  # too many wrong keys from this address: 429
@@ -96,10 +94,9 @@ class KeyFirst:
         if scope["path"] == SIGN_IN:
             declared = dict(scope["headers"]).get(b"content-length", b"0")
             if not declared.isdigit() or int(declared) > MAX_SIGN_IN_BODY:
-                refused = BodyTooLarge(MAX_SIGN_IN_BODY)
-                response = error_response(refused.status, refused.error, refused.message)
-                response.headers["Connection"] = "close"
-                await response(scope, receive, send)
+                page = api_error_page(Request(scope), BodyTooLarge(MAX_SIGN_IN_BODY))
+                page.headers["Connection"] = "close"
+                await page(scope, receive, send)
                 return
             await self.app(scope, _capped(receive, MAX_SIGN_IN_BODY), send)  # a lying length
             return

@@ -28,7 +28,7 @@ from mxlims_store.api.pages.session import (
     signed_in,
 )
 from mxlims_store.api.pages.summaries import EXAMPLES, grouped_problems, losses_by_kind
-from mxlims_store.api.rate_limits import note_failure, refuse_if_flooding
+from mxlims_store.api.rate_limits import note_failure
 from mxlims_store.api.routes.navigation import message_download
 from mxlims_store.errors import MxlimsError, Unauthenticated
 from mxlims_store.mappings import SheetDefaults, list_sites
@@ -110,7 +110,6 @@ async def login(
     if not csrf_ok(request, csrf):
         return refused_form(request)
     store: Store = request.app.state.store
-    await refuse_if_flooding(request)
     try:
         await store.authenticate(key.strip())
     except Unauthenticated:

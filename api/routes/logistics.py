@@ -151,7 +151,7 @@ async def get_shipment_status(uuid: ObjectUuid, store: StoreDep) -> Status:
     operation_id="list_proposal_shipments",
     summary="A proposal's shipments with their state",
     response_model=list[ShipmentSummary],
-    responses=errors(401, 422),
+    responses=errors(401, 404, 422),
 )
 async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[ShipmentSummary]:
     return await store.proposal_shipments(code)
@@ -181,7 +181,7 @@ async def get_proposal_results(code: Proposal, store: StoreDep, request: Request
     operation_id="list_proposal_samples",
     summary="A proposal's samples as MXCuBE lists them",
     response_model=list[BeamlineSample],
-    responses=errors(401, 422),
+    responses=errors(401, 404, 422),
 )
 async def list_proposal_samples(
     code: Proposal,

@@ -19,6 +19,7 @@ from mxlims_store.mappings.ispyb_terms import ispyb_experiment_kind
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import EVENTS
+from mxlims_store.store.navigation import proposal_shipments_seen
 from mxlims_store.store.numbering import number_of
 from mxlims_store.store.reads import fetch
 
@@ -53,6 +54,8 @@ async def samples(
     at = (beamline or caller.beamline) if loaded else None
     query = {"_meta.proposal": proposal, "mxlimsType": {"$in": list(POSITIONS)}}
     positions = await db.find("logistical_samples", readable(caller, query))
+    if not positions:  # a proposal not seen is a 404, as for its results (no existence leak)
+        await proposal_shipments_seen(db, caller, proposal, limit=1)
     holders = await fetch(db, caller, {"logistical_samples": _ids(positions, "containerId")})
     multipins = [h for h in holders.values() if h["mxlimsType"] == "MultiPin"]
     holders |= await fetch(db, caller, {"logistical_samples": _ids(multipins, "containerId")})

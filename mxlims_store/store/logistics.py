@@ -23,6 +23,7 @@ reached the beamline without earlier events). A pin is ``mounted`` on the goniom
 
 from __future__ import annotations
 
+import unicodedata
 import uuid as uuidlib
 from typing import Any, get_args
 
@@ -65,6 +66,21 @@ _TEXT_LIMITS = {
     "trackingNumber": 100,
     "note": 2000,
 }
+FREE_TEXT = {"note": "\t\n\r"}  # a comment may run over lines (a browser's are \r\n)
+
+
+def unprintable(value: str, allowed: str = "") -> str | None:
+    """Why ``value`` cannot be stored as a label or a place: its first control character (NUL
+    and the rest of C0, DEL, C1) or lone surrogate, by code point; None when it is clean."""
+    for ch in value:
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs"):
+            return f"contains the control character U+{ord(ch):04X}"
+    return None
+
+
+def _ref_problems(ref: str) -> list[Problem]:
+    said = unprintable(ref)
+    return [Problem("ref", f"{said}: a barcode, uuid or name is one line")] if said else []
 
 
 async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
@@ -72,6 +88,8 @@ async def resolve(db: Backend, caller: Caller, ref: str) -> dict[str, Any]:
     that name (``by_name``). Barcodes are unique within a shipment; a dewar reused across
     shipments has one object per shipment, and the newest of those the caller may see is the
     one in hand."""
+    if problems := _ref_problems(ref):  # a NUL in a scanned code finds nothing: say why
+        raise InvalidMessage(problems)
     if is_uuid(ref.lower()):
         return (await locate(db, caller, ref.lower()))[1]
     found = await db.find(
@@ -124,6 +142,9 @@ def _check(fields: dict[str, Any]) -> list[Problem]:
         value = fields.get(name)
         if value is not None and (not isinstance(value, str) or len(value) > limit):
             problems.append(Problem(name, f"text of at most {limit} characters"))
+        elif value is not None and (said := unprintable(value, FREE_TEXT.get(name, ""))):
+            lines = "only a note may hold tabs and line breaks" if name not in FREE_TEXT else ""
+            problems.append(Problem(name, f"{said}{'; ' + lines if lines else ''}"))
     return problems
 
 
@@ -135,7 +156,7 @@ async def record(
     sampleChangerPosition). At the beamline a staff key's own beamline is the default."""
     if state in ("at_beamline", *MOUNTING) and not details.get("beamline") and caller.beamline:
         details = {**details, "beamline": caller.beamline}
-    problems = _check({"state": state, **details})
+    problems = _ref_problems(ref) + _check({"state": state, **details})
     if problems:
         raise InvalidMessage(problems)
     # the current state is read and moved on in one unit of work (one transaction)

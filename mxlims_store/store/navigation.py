@@ -172,14 +172,25 @@ async def shipment_results(
     return await export(db, caller, uuid, direction="down", site=site)
 
 
+PROPOSAL_NOT_SEEN = "no shipment of this proposal that you may see"
+
+
+async def proposal_shipments_seen(
+    db: Backend, caller: Caller, code: str, *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The proposal's shipments the caller may see; NotFound if none, in the same words for a
+    proposal that does not exist and for one the caller may not see (its shipments, results
+    and samples all answer so: no existence leaks)."""
+    query = readable(caller, {"mxlimsType": "Shipment", "_meta.proposal": code})
+    shipments = await db.find("logistical_samples", query, limit=limit)
+    if not shipments:
+        raise NotFound(PROPOSAL_NOT_SEEN)
+    return shipments
+
+
 async def proposal_results(db: Backend, caller: Caller, code: str) -> ExportedMessage:
     """One MXLIMS file: every shipment of a proposal, everything in them and all results."""
-    shipments = await db.find(
-        "logistical_samples",
-        readable(caller, {"mxlimsType": "Shipment", "_meta.proposal": code}),
-    )
-    if not shipments:
-        raise NotFound("no shipment of this proposal that you may see")
+    shipments = await proposal_shipments_seen(db, caller, code)
     below = await walk(db, caller, shipments, "down")
     return await _message_with_links(db, caller, list(below.documents.values()), below.cut, None)
 

@@ -44,11 +44,17 @@ class Match:
 
 
 async def reconcile(
-    db: Backend, read: ReadResult, caller: Caller, proposal: str | None
+    db: Backend,
+    read: ReadResult,
+    caller: Caller,
+    proposal: str | None,
+    *,
+    blind_refused: bool = False,
 ) -> tuple[dict[str, Match], list[str]]:
     """Match the message's unknown objects to stored ones and rewrite ``read`` to their uuids.
 
-    Returns the matches (message uuid -> :class:`Match`) and warnings."""
+    Returns the matches (message uuid -> :class:`Match`) and warnings. ``blind_refused``: staff
+    or an admin naming no proposal while objects need matching are refused, nothing stored."""
     in_message = {o["uuid"]: o for o in read.objects}
     if not any(o["mxlimsType"] in LABELLED for o in read.objects):
         return {}, []
@@ -61,6 +67,13 @@ async def reconcile(
         return {}, []
     if not proposals:  # staff or an admin naming no proposal: said, never silently new
         count = len(labelled) + len(positioned)
+        if blind_refused and caller.proposals is None:
+            said = (
+                f"{count} dewar(s), container(s) or pin(s) with uuids not stored need the "
+                "user's proposal to be matched to stored ones: give it with --proposal "
+                "(?proposal= over HTTP) or a Shipment's proposalCode; nothing was stored"
+            )
+            raise InvalidMessage([Problem("proposal", said)])
         return {}, [
             f"{count} dewar(s), container(s) or pin(s) with uuids not stored were not matched "
             "to stored ones by barcode, name or place (they are stored as new): name the "
@@ -94,7 +107,8 @@ async def reconciled(
     stored); ``reject_new`` and ``error`` go by uuid alone."""
     if policy not in ("merge", "update_old"):
         return {}, []
-    matches, warnings = await reconcile(db, read, caller, proposal)
+    blind_refused = policy == "merge"  # a merge is a reconcile: refused, never a guess
+    matches, warnings = await reconcile(db, read, caller, proposal, blind_refused=blind_refused)
     return {u: MatchedObject(uuid=m.uuid, by=m.by) for u, m in matches.items()}, warnings
 
 

@@ -20,10 +20,11 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.errors import InvalidMessage, NotFound, Problem
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.logistics import current_states
+from mxlims_store.store.navigation import PROPOSAL_NOT_SEEN
 from mxlims_store.store.reads import fetch, locate
 from mxlims_store.store.walk import walk
 
@@ -298,5 +299,9 @@ async def _holding_samples(
 
 
 async def proposal_shipments(db: Backend, caller: Caller, code: str) -> list[dict[str, Any]]:
-    """The shipments of a proposal the caller may see, oldest first, with state and counts."""
-    return list(reversed(await shipments(db, caller, proposal=code)))
+    """The shipments of a proposal the caller may see, oldest first, with state and counts;
+    none is a 404 in the words of the proposal's results and samples (no existence leak)."""
+    found = list(reversed(await shipments(db, caller, proposal=code)))
+    if not found:
+        raise NotFound(PROPOSAL_NOT_SEEN)
+    return found

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mxlims_store.answers import MXCUBE_SAMPLE_KEYS, BeamlineSample
-from mxlims_store.errors import Conflict, InvalidMessage, InvalidQuery
+from mxlims_store.errors import Conflict, InvalidMessage, InvalidQuery, NotFound
 from mxlims_store.store import Caller, Store
 from tests.conftest import FIXTURES, load_json
 
@@ -51,7 +51,11 @@ async def test_every_pin_is_listed_once_in_mxcubes_shape(store: Store) -> None:
         assert entry["proteinAcronym"]
     ids = [e["sampleId"] for e in listed]
     assert len(set(ids)) == len(ids)
-    assert await store.samples(proposal, caller=Caller("eve", frozenset({"other"}))) == []
+    with pytest.raises(NotFound) as unseen:  # as for a proposal that does not exist
+        await store.samples(proposal, caller=Caller("eve", frozenset({"other"})))
+    with pytest.raises(NotFound) as missing:
+        await store.samples("no-such-proposal")
+    assert unseen.value.message == missing.value.message
     assert proposal == "mx1234"
     assert len(await store.samples(proposal, caller=ALICE)) == len(pins)
 

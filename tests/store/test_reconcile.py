@@ -207,18 +207,29 @@ async def test_the_facilitys_filled_in_sheet_uploaded_finds_the_users_shipment(
     assert notes == {"mounted, diffracts"}
 
 
-async def test_staff_naming_no_proposal_are_told_nothing_was_matched(store: Store) -> None:
+async def test_staff_merging_without_a_proposal_are_refused(store: Store) -> None:
     """Staff returning results under their own uuids without a proposal (and no Shipment in
-    the message) match nothing: the report says so instead of storing new pins silently."""
+    the message) could match nothing: a merge is refused naming --proposal, nothing stored;
+    update_old (which stores them as new) says so in its report."""
     stored = user_shipment(True)
     await store.import_message(stored)
+    before = await store.stats()
     staff = Caller(actor="beamline", proposals=None, role="staff")
     pins = {
         f"Pin{n}": minimal("Pin", uuid=new_uuid(), barcode=pin["barcode"])
         for n, pin in enumerate(stored["Pin"].values(), start=1)
     }
     returned = {"version": "0.6.13", "Pin": pins}
-    blind = await store.import_message(copy.deepcopy(returned), policy="merge", caller=staff)
+    for caller in (staff, None):  # None: the local admin
+        with pytest.raises(InvalidMessage) as refused:
+            await store.import_message(copy.deepcopy(returned), policy="merge", caller=caller)
+        [problem] = refused.value.problems
+        assert problem.path == "proposal" and "--proposal" in problem.message
+        assert "?proposal=" in problem.message and "\n" not in problem.message
+    assert await store.stats() == before  # nothing stored
+    blind = await store.import_message(
+        copy.deepcopy(returned), policy="update_old", caller=staff, dry_run=True
+    )
     assert blind.matched == {}
     assert any(f"{PINS} dewar(s), container(s) or pin(s)" in w for w in blind.warnings)
     fresh = {"version": "0.6.13", "Pin": {k: {**p, "uuid": new_uuid()} for k, p in pins.items()}}
