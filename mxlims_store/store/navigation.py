@@ -97,9 +97,7 @@ async def provenance(
     """Every object reached from ``uuid``, each with its depth, the link that reached it and
     its label, so that a chain reads "Pin P0010101 (position 1) in Puck ... in Dewar ..."."""
     _check_depth(depth)
-    # Up, the plan reads only the ancestry of ``uuid``: one recursive query on SQLite.
-    above = [uuid] if direction == "up" else []
-    walked = await run_plan(db, caller, _walk_from(uuid, direction, depth), above=above)
+    walked = await run_plan(db, caller, _walk_from(uuid, direction, depth))
     cut_from: dict[str, list[CutLink]] = {}
     for cut in walked.cut:
         cut_from.setdefault(cut.source, []).append(

@@ -9,7 +9,7 @@ with the very same SQL per find (one hop off the event loop instead of one per f
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from mxlims_store.errors import NotFound
@@ -36,17 +36,15 @@ class Request(NamedTuple):
 Plan = Generator[list[Request], list[list[Document]], T]
 
 
-async def run_plan(db: Backend, caller: Caller, plan: Plan[T], *, above: Sequence[str] = ()) -> T:
-    """Run ``plan`` on ``db``, every find scoped to what ``caller`` may see. ``above``: the
-    plan reads by uuid only up the links from these objects (the embedded engine then reads
-    their whole ancestry at once, :mod:`~mxlims_store.store.backends.sqlite_walk`)."""
+async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
+    """Run ``plan`` on ``db``, every find scoped to what ``caller`` may see."""
     if getattr(db, "name", None) == "sqlite":
         from mxlims_store.store.backends.sqlite import SqliteBackend
 
         if isinstance(db, SqliteBackend):  # not a unit of work: that has its transaction
             from mxlims_store.store.backends.sqlite_walk import run_in_one_trip
 
-            return await run_in_one_trip(db, caller, plan, above)
+            return await run_in_one_trip(db, caller, plan)
     try:
         requests = next(plan)
         while True:

@@ -1,6 +1,6 @@
-"""Reads as plans: on SQLite a locate and a walk run in one trip (provenance up over the ancestry
-read by one recursive query), with the very answers of the level-by-level walk, byte for byte,
-and the same scoping: a member never sees, nor learns of, another proposal's object in a chain."""
+"""Reads as plans: on SQLite a locate and a walk run in one trip to a worker thread, with the
+very answers of the walk find by find, byte for byte, and the same scoping: a member never
+sees, nor learns of, another proposal's object in a chain."""
 
 from __future__ import annotations
 
