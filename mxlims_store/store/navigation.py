@@ -20,6 +20,7 @@ from mxlims_store.store.backends import Backend
 from mxlims_store.store.documents import from_document
 from mxlims_store.store.reads import Document, Plan, locating, run_plan
 from mxlims_store.store.site_views import view_as
+from mxlims_store.store.stored_message import message_of_stored
 from mxlims_store.store.walk import Cut, Direction, Walked, walk, walking
 
 ByUuid = dict[str, Document]  # documents by uuid
@@ -176,9 +177,9 @@ async def _message_of_documents(
 def _message_of(
     documents: list[dict[str, Any]], site: str | None, left_out: set[str]
 ) -> dict[str, Any]:
-    objects = [from_document(d) for d in documents]
-    if site:
-        objects = [view_as(o, site) for o in objects]
+    if not site:  # as stored: one pass (the same message as below, byte for byte)
+        return message_of_stored(documents, left_out=left_out)
+    objects = [view_as(from_document(d), site) for d in documents]
     return write_message(objects, left_out=left_out)
 
 
