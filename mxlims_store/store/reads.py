@@ -30,6 +30,9 @@ class Request(NamedTuple):
     filter: dict[str, Any]
     limit: int | None = None
     bare: bool = False
+    # one of alternatives asked together: only the first (in the list) that finds anything
+    # counts, the ones after it are answered empty (and need not be asked at all)
+    first: bool = False
 
 
 # yields the finds of one step, is sent their documents (one list per find), returns T
@@ -48,10 +51,16 @@ async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
     try:
         requests = next(plan)
         while True:
-            found = [
-                await db.find(r.collection, readable(caller, r.filter), limit=r.limit)
-                for r in requests
-            ]
+            found: list[list[Document]] = []
+            settled = False  # an alternative found something: the next ones are not asked
+            for r in requests:
+                documents = (
+                    []
+                    if r.first and settled
+                    else await db.find(r.collection, readable(caller, r.filter), limit=r.limit)
+                )
+                settled = settled or (r.first and bool(documents))
+                found.append(documents)
             requests = plan.send(found)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
@@ -86,8 +95,10 @@ NOT_VISIBLE = "no object with this uuid that you may see"
 
 def locating(uuid: str) -> Plan[tuple[str, Document]]:
     """(collection, document) of one uuid, whatever its type; NotFound if absent or not visible."""
-    for collection in CORE_COLLECTIONS:
-        [documents] = yield [Request(collection, {"_id": uuid}, 1)]
+    # asked in this order, as alternatives: one statement on SQLite, as few finds as before
+    # elsewhere (none after the collection that holds it)
+    found = yield [Request(c, {"_id": uuid}, 1, first=True) for c in CORE_COLLECTIONS]
+    for collection, documents in zip(CORE_COLLECTIONS, found, strict=True):
         if documents:
             return collection, documents[0]
     # The same answer for an unknown uuid and a forbidden one, and the uuid is not repeated:

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from mxlims_store.errors import StoreBroken
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends.sqlite_query import Compiler
 from mxlims_store.store.backends.sqlite_unit import read_documents
 from mxlims_store.store.documents import META
 from mxlims_store.store.filters import parse
-from mxlims_store.store.reads import Plan, Request
+from mxlims_store.store.reads import Document, Plan, Request
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -45,13 +46,38 @@ def run_here(db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, 
     try:
         requests = next(plan)
         while True:
-            found = [read_documents(connection, *_find_sql(db, caller, r)) for r in requests]
+            if len(requests) > 1 and all(r.first and _by_id(r) for r in requests):
+                found = _alternatives(db, connection, caller, requests)
+            else:
+                found = [read_documents(connection, *_find_sql(db, caller, r)) for r in requests]
             requests = plan.send(found)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     finally:
         if connection.in_transaction:
             connection.execute("COMMIT")  # a read: nothing to keep or undo
+
+
+def _alternatives(
+    db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, requests: list[Request]
+) -> list[list[Document]]:
+    """Alternative finds by uuid (a locate: is it a sample, a logistical sample, ...?) in ONE
+    statement, each part tagged; answered as one by one: after the first that finds anything,
+    the others find nothing."""
+    parts, params = [], []
+    for number, request in enumerate(requests):
+        sql, part_params = _find_sql(db, caller, request)
+        parts.append(f"SELECT {number}, * FROM ({sql})")
+        params += part_params
+    rows = connection.execute(" UNION ALL ".join(parts), params).fetchall()
+    first = min((number for number, _ in rows), default=None)
+    try:
+        documents = [orjson.loads(text) for number, text in rows if number == first]
+    except orjson.JSONDecodeError:  # as read_documents: damaged bytes are the store's failure
+        raise StoreBroken(
+            "a stored document is damaged; run `mxlims-store check`, or restore a backup"
+        ) from None
+    return [documents if number == first else [] for number in range(len(requests))]
 
 
 def _find_sql(db: SqliteBackend, caller: Caller, request: Request) -> tuple[str, list[Any]]:
