@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
+from pydantic import TypeAdapter
+
 from mxlims_store.answers import CutLink, Link, Links, Step, label
 from mxlims_store.errors import InvalidMessage, NotFound, Problem
 from mxlims_store.mappings.site_registry import site_domain
@@ -104,19 +106,24 @@ async def provenance(
         cut_from.setdefault(cut.source, []).append(
             CutLink(link=cut.link, uuid=cut.target, mxlims_type=cut.target_type)
         )
-    steps = [
-        Step(
-            uuid=step.uuid,
-            mxlims_type=step.mxlims_type,
-            label=label(walked.documents[step.uuid]),
-            depth=step.depth,
-            link=step.link,
-            source=step.source,
-            cut=cut_from.get(step.uuid),
-        )
-        for step in walked.steps
-    ]
+    steps = _STEPS.validate_python(  # one call for all of them: half the time of one each
+        [
+            {
+                "uuid": step.uuid,
+                "mxlims_type": step.mxlims_type,
+                "label": label(walked.documents[step.uuid]),
+                "depth": step.depth,
+                "link": step.link,
+                "source": step.source,
+                "cut": cut_from.get(step.uuid),
+            }
+            for step in walked.steps
+        ]
+    )
     return Provenance(steps, walked.cut)
+
+
+_STEPS = TypeAdapter(list[Step])
 
 
 def _walk_from(uuid: str, direction: Direction, depth: int | None) -> Plan[Walked]:
