@@ -15,6 +15,7 @@ several times slower still. The walk stays level by level.)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sqlite3
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -55,8 +56,9 @@ def run_here(db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, 
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
     finally:
-        if connection.in_transaction:
-            connection.execute("COMMIT")  # a read: nothing to keep or undo
+        if connection.in_transaction:  # a read: nothing to keep, and nothing left open
+            with contextlib.suppress(sqlite3.Error):  # never hiding what went wrong first
+                connection.execute("ROLLBACK")
 
 
 def _alternatives(
