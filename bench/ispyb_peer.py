@@ -14,7 +14,11 @@ Core bulk inserts (pymysql), commit.
   AutoProcScaling_has_Int, AutoProcScalingStatistics (the ReflectionSet), and the
   DiffractionPlan marked done: 12,800 rows inserted, 1,600 updated.
 - provenance up: the chain query from one AutoProcScalingStatistics row to its Shipping.
-- results fetch: every row of one shipment, its samples and their results (joined).
+- results fetch: every row of one shipment, its samples and their results (joined, one query:
+  Shipping down to BLSample with Crystal, Protein, DiffractionPlan, then each sample's
+  DataCollectionGroup, DataCollection, AutoProcIntegration, AutoProcProgram, AutoProcScaling
+  (through AutoProcScaling_has_Int), AutoProc and AutoProcScalingStatistics: what our results
+  file holds).
 
 Ids of the rows inserted come back by MariaDB's ``INSERT ... RETURNING`` (SQLAlchemy's
 "insertmanyvalues"), so children are linked without a query per row.
@@ -320,7 +324,8 @@ class IspybPeer:
             return [int(r[0]) for r in rows]
 
     def shipment_fetch(self, shipping_id: int) -> int:
-        """Every row of one shipment with its samples and their results: the rows fetched."""
+        """Every row of one shipment's tree with its samples and their results, down to the
+        scaling statistics (our ReflectionSets), in one joined query: the rows fetched."""
         from sqlalchemy import text
 
         sql = text(
@@ -333,6 +338,13 @@ class IspybPeer:
             "LEFT JOIN DataCollectionGroup g ON g.blSampleId = b.blSampleId "
             "LEFT JOIN DataCollection dc ON dc.dataCollectionGroupId = g.dataCollectionGroupId "
             "LEFT JOIN AutoProcIntegration ai ON ai.dataCollectionId = dc.dataCollectionId "
+            # the results themselves, as our file carries them (MxProcessing, ReflectionSet)
+            "LEFT JOIN AutoProcProgram pg ON pg.autoProcProgramId = ai.autoProcProgramId "
+            "LEFT JOIN AutoProcScaling_has_Int hi "
+            "ON hi.autoProcIntegrationId = ai.autoProcIntegrationId "
+            "LEFT JOIN AutoProcScaling sc ON sc.autoProcScalingId = hi.autoProcScalingId "
+            "LEFT JOIN AutoProc ap ON ap.autoProcId = sc.autoProcId "
+            "LEFT JOIN AutoProcScalingStatistics st ON st.autoProcScalingId = sc.autoProcScalingId "
             "WHERE s.shippingId = :id"
         )
         with self.engine.connect() as conn:

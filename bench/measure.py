@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.generate import count_objects
+from bench.generate import PROPOSAL, count_objects
 from bench.report import Row
 from bench.timing import median, peak_rss_mib, percentile, timed_async
 from mxlims_store.config import Settings
 from mxlims_store.store import Store, local_admin
+from mxlims_store.store.access import Caller
 from mxlims_store.store.backend import open_store
 from mxlims_store.store.queries import FindQuery
 
@@ -159,6 +160,16 @@ async def _graph_reads(store: Store, spec: Spec, objects: int, note: str = "") -
         (await timed_async(lambda: store.shipment_results(spec.results_shipment)))[0]
         for _ in range(spec.repeats)
     ]
+    # The same file as a member of the proposal (the API's callers): its scope must not make
+    # the walk read the whole proposal (it did, through the proposal's index: not flat).
+    member = Caller("bench-member", frozenset({PROPOSAL}))
+    as_member = await store.shipment_results(spec.results_shipment, caller=member)
+    if count_objects(as_member) != count_objects(file):
+        raise AssertionError("the member's results file is not the admin's")
+    member_files = [
+        (await timed_async(lambda: store.shipment_results(spec.results_shipment, caller=member)))[0]
+        for _ in range(spec.repeats)
+    ]
     return [
         _row(spec, "prov_up_p50", "Provenance up, ReflectionSet to Shipment (p50)", ups, "ms", 5,
              objects, p50=True, note=note),
@@ -166,6 +177,8 @@ async def _graph_reads(store: Store, spec: Spec, objects: int, note: str = "") -
              objects, note=note, reached=len(down), round_trips=down_trips),
         _row(spec, "results_file", "Results file (shipment_results)", files, "s", 0.5, objects,
              note=note, file_objects=count_objects(file), round_trips=file_trips),
+        _row(spec, "results_file_member", "Results file, as a member of its proposal",
+             member_files, "s", 0.5, objects, note=note),
     ]  # fmt: skip
 
 

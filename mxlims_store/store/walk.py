@@ -2,28 +2,31 @@
 
 Each level costs one ``$in`` query per collection it can reach, so round trips grow with the
 depth of the walk, never with the number of objects (DESIGN.md: no ``$graphLookup``, no query
-per object). The same walk serves provenance, links and export.
+per object). The same walk serves provenance, links and export. A walk is a plan
+(:mod:`mxlims_store.store.reads`): written once, it runs on any backend, and on the embedded
+engine in one trip to a worker thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from mxlims_store.model.links import LINK_RULES, link_targets, ref_key_for, rule_for
-from mxlims_store.store.access import Caller, readable
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES, LinkRule, ref_key_for
+from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import collection_of
-from mxlims_store.store.reads import fetch
+from mxlims_store.store.reads import Plan, Request, fetching, run_plan
 
 Direction = Literal["up", "down"]
 MAX_DEPTH = 64  # deeper than any real containment or processing chain
+Document = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Step:
-    """How a walk reached an object: from ``source`` over ``link`` (a ref key or a reverse name)."""
+class Step(NamedTuple):
+    """How a walk reached an object: from ``source`` over ``link`` (a ref key or a reverse name).
+    (A tuple: a walk makes one per object, thousands for an export.)"""
 
     uuid: str
     mxlims_type: str
@@ -51,7 +54,7 @@ class Walked:
     empty when it reached the end, or stopped at a depth the caller asked for)."""
 
     steps: list[Step]
-    documents: dict[str, dict[str, Any]]
+    documents: dict[str, Document]
     cut: list[Cut]
 
 
@@ -65,16 +68,60 @@ def cut_summary(cut: Sequence[Cut]) -> str:
     )
 
 
+# The link table by source type, in the order of FOREIGN_KEY_FIELDS (the order the links of
+# one object are followed in): (field, ref key, rule, collections its targets live in). Looked
+# up once per object instead of once per field, the walks' hot loop over thousands of objects.
+_LinkOf = tuple[str, str, LinkRule, tuple[str, ...]]
+_LINKS_OF: dict[str, tuple[_LinkOf, ...]] = {}
+for _field in FOREIGN_KEY_FIELDS:
+    for _rule in LINK_RULES:
+        if _rule.field == _field:
+            _LINKS_OF[_rule.source] = (
+                *_LINKS_OF.get(_rule.source, ()),
+                (
+                    _field,
+                    ref_key_for(_field),
+                    _rule,
+                    tuple(dict.fromkeys(collection_of(t) for t in _rule.targets)),
+                ),
+            )
+
+
+def _links(document: Document) -> Iterator[tuple[_LinkOf, str]]:
+    """Every foreign key set on ``document`` that its type has a rule for, with its target."""
+    for link in _LINKS_OF.get(document["mxlimsType"], ()):
+        value = document.get(link[0])
+        if isinstance(value, str):
+            yield link, value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    yield link, item
+
+
 async def walk(
     db: Backend,
     caller: Caller,
-    roots: Iterable[dict[str, Any]],
+    roots: Iterable[Document],
     direction: Direction,
     depth: int | None = None,
     *,
     unbounded: bool = False,
 ) -> Walked:
     """Walk from ``roots`` along ``direction`` for ``depth`` levels (all, up to MAX_DEPTH)."""
+    return await run_plan(db, caller, walking(roots, direction, depth, unbounded=unbounded))
+
+
+def walking(
+    roots: Iterable[Document],
+    direction: Direction,
+    depth: int | None = None,
+    *,
+    unbounded: bool = False,
+    bare: bool = False,
+) -> Plan[Walked]:
+    """The walk of :func:`walk` as a plan (to run after other reads, in the same trip).
+    ``bare``: the documents it reads may come without their bookkeeping (for a message)."""
     documents = {d["_id"]: d for d in roots}
     frontier = list(documents.values())
     steps = [Step(d["_id"], d["mxlimsType"], 0, None, None) for d in frontier]
@@ -85,82 +132,87 @@ async def walk(
     level = 0
     while frontier and level < limit:
         level += 1
-        found = await step(db, caller, frontier, documents)
+        found = yield from step(frontier, documents, bare)
         frontier = []
         for document, link, source in found:
             documents[document["_id"]] = document
             steps.append(Step(document["_id"], document["mxlimsType"], level, link, source))
             frontier.append(document)
-    cut = await _beyond(db, caller, frontier, documents, direction) if capped else []
+    cut = (yield from _beyond(frontier, documents, direction, bare)) if capped else []
     return Walked(steps, documents, cut)
 
 
-async def _beyond(
-    db: Backend,
-    caller: Caller,
-    frontier: list[dict[str, Any]],
-    known: dict[str, dict[str, Any]],
-    direction: Direction,
-) -> list[Cut]:
+def _beyond(
+    frontier: list[Document], known: dict[str, Document], direction: Direction, bare: bool
+) -> Plan[list[Cut]]:
     """Every link from the last level to an object one level further: what stopping at the
     depth limit left out (one more level of queries, only when the limit was reached)."""
     if not frontier:
         return []
     step = _level_up if direction == "up" else _level_down
-    beyond = {d["_id"]: d for d, _, _ in await step(db, caller, frontier, known)}
+    beyond = {d["_id"]: d for d, _, _ in (yield from step(frontier, known, bare))}
     if direction == "up":
         edges = [
-            (document["_id"], ref_key_for(field), target)
+            (document["_id"], link[1], target)
             for document in frontier
-            for field, target in link_targets(document)
-            if target in beyond and rule_for(document["mxlimsType"], field) is not None
+            for link, target in _links(document)
+            if target in beyond
         ]
     else:
         reached = {d["_id"] for d in frontier}
         edges = [
-            (target, rule.reverse, document["_id"])
+            (target, link[2].reverse, document["_id"])
             for document in beyond.values()
-            for field, target in link_targets(document)
-            if target in reached and (rule := rule_for(document["mxlimsType"], field)) is not None
+            for link, target in _links(document)
+            if target in reached
         ]
     return [Cut(s, link, t, beyond[t]["mxlimsType"]) for s, link, t in dict.fromkeys(edges)]
 
 
-async def _level_up(
-    db: Backend, caller: Caller, frontier: list[dict[str, Any]], known: dict[str, dict[str, Any]]
-) -> list[tuple[dict[str, Any], str, str]]:
+def _level_up(
+    frontier: list[Document], known: dict[str, Document], bare: bool
+) -> Plan[list[tuple[Document, str, str]]]:
     wanted: dict[str, set[str]] = {}
     edges: dict[str, tuple[str, str]] = {}  # target -> (ref key, source)
-    for document in frontier:
-        for field, target in link_targets(document):
-            rule = rule_for(document["mxlimsType"], field)
-            if rule is None or target in known or target in edges:
+    for document in frontier:  # _links(document), inlined: the hot loop of an export
+        for field, ref_key, _, collections in _LINKS_OF.get(document["mxlimsType"], ()):
+            value = document.get(field)
+            if value is None:
                 continue
-            edges[target] = (ref_key_for(field), document["_id"])
-            for collection in {collection_of(t) for t in rule.targets}:
-                wanted.setdefault(collection, set()).add(target)
-    found = await fetch(db, caller, wanted)
+            for target in (value,) if isinstance(value, str) else _listed(value):
+                if not isinstance(target, str) or target in known or target in edges:
+                    continue
+                edges[target] = (ref_key, document["_id"])
+                for collection in collections:
+                    wanted.setdefault(collection, set()).add(target)
+    found = yield from fetching(wanted, bare)
     return [(found[t], link, source) for t, (link, source) in edges.items() if t in found]
 
 
-async def _level_down(
-    db: Backend, caller: Caller, frontier: list[dict[str, Any]], known: dict[str, dict[str, Any]]
-) -> list[tuple[dict[str, Any], str, str]]:
+def _level_down(
+    frontier: list[Document], known: dict[str, Document], bare: bool
+) -> Plan[list[tuple[Document, str, str]]]:
     by_type: dict[str, list[str]] = {}
     for document in frontier:
         by_type.setdefault(document["mxlimsType"], []).append(document["_id"])
-    # Per source collection: the foreign keys that may point at the frontier's types.
+    # Per source collection: the foreign keys that may point at the frontier's types, in the
+    # order of LINK_RULES (the order of the clauses, hence of the SQL, stays as it was).
     clauses: dict[str, dict[str, set[str]]] = {}
     for rule in LINK_RULES:
         targets = [u for t in rule.targets for u in by_type.get(t, ())]
         if targets:
             fields = clauses.setdefault(collection_of(rule.source), {})
             fields.setdefault(rule.field, set()).update(targets)
+    requests = [
+        Request(
+            collection, {"$or": [{f: {"$in": sorted(ids)}} for f, ids in fields.items()]}, bare=bare
+        )
+        for collection, fields in clauses.items()
+    ]
     frontier_ids = {d["_id"] for d in frontier}
-    found: list[tuple[dict[str, Any], str, str]] = []
-    for collection, fields in clauses.items():
-        query = {"$or": [{f: {"$in": sorted(ids)}} for f, ids in fields.items()]}
-        for document in await db.find(collection, readable(caller, query)):
+    found: list[tuple[Document, str, str]] = []
+    for documents in (yield requests) if requests else []:
+        for document in documents:
             if document["_id"] in known:
                 continue
             edge = _edge_into(document, frontier_ids)
@@ -169,10 +221,18 @@ async def _level_down(
     return found
 
 
-def _edge_into(document: dict[str, Any], targets: set[str]) -> tuple[str, str] | None:
-    """(reverse link name, target) of the first foreign key of ``document`` into ``targets``."""
-    for field, target in link_targets(document):
-        rule = rule_for(document["mxlimsType"], field)
-        if rule is not None and target in targets:
-            return rule.reverse, target
+def _edge_into(document: Document, targets: set[str]) -> tuple[str, str] | None:
+    """(reverse link name, target) of the first foreign key of ``document`` into ``targets``
+    (:func:`_links`, inlined: once per object reached down)."""
+    for field, _, rule, _ in _LINKS_OF.get(document["mxlimsType"], ()):
+        value = document.get(field)
+        if value is None:
+            continue
+        for target in (value,) if isinstance(value, str) else _listed(value):
+            if isinstance(target, str) and target in targets:
+                return rule.reverse, target
     return None
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

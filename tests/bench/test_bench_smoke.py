@@ -22,6 +22,7 @@ ALWAYS = {
     "prov_up_p50",
     "prov_down",
     "results_file",
+    "results_file_member",
     "import",
     "results_return",
     "peak_rss",
