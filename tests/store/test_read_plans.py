@@ -20,6 +20,7 @@ from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.documents import META, from_document
 from mxlims_store.store.stored_message import message_of_stored
+from tests.acting import admin_store
 from tests.conftest import FIXTURES
 from tests.factories import results_message, shipment_message
 
@@ -90,7 +91,7 @@ def _uuids(*messages: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize("source", ["generated", "fixtures"])
 async def test_one_trip_answers_as_the_level_by_level_walk(source: str, tmp_path: Path) -> None:
-    store = Store(SqliteBackend(tmp_path / "store.sqlite3"))
+    store = admin_store(SqliteBackend(tmp_path / "store.sqlite3"))
     await store.init()
     try:
         if source == "generated":
@@ -175,8 +176,8 @@ async def test_provenance_up_is_the_same_on_every_backend(tmp_path: Path) -> Non
     uuids = _uuids(shipment, results)
     answers = []
     for n, kind in enumerate(BACKENDS):
-        store = Store(make_backend(kind, tmp_path / str(n)) if kind != "sqlite" else
-                      SqliteBackend(tmp_path / f"{n}.sqlite3"))  # fmt: skip
+        store = admin_store(make_backend(kind, tmp_path / str(n)) if kind != "sqlite" else
+                            SqliteBackend(tmp_path / f"{n}.sqlite3"))  # fmt: skip
         await store.init()
         try:
             await store.import_message(shipment)
@@ -198,7 +199,7 @@ async def test_stored_documents_make_the_message_write_message_makes(
 ) -> None:
     """The export's one-pass writer against the message writer itself, byte for byte: every
     object, some left out (their links dropped) and some missing (their links as stubs)."""
-    store = Store(SqliteBackend(tmp_path / "store.sqlite3"))
+    store = admin_store(SqliteBackend(tmp_path / "store.sqlite3"))
     await store.init()
     try:
         if source == "generated":
