@@ -361,3 +361,15 @@ def _resolve_one(
     if target.stub:
         reading.result.external_links.append(ExternalLink(path, rule, target.uuid))
     return target.uuid
+
+
+__all__ = [
+    "MAX_OBJECTS",
+    "PROBLEM_BUDGET",
+    "ExternalLink",
+    "ReadResult",
+    "new_uuid",
+    "read_message",
+    "read_thorough",
+    "refuse_oversized",
+]
