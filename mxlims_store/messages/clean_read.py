@@ -62,20 +62,26 @@ class _Shape:
     """How the objects of one concrete type are read."""
 
     fields: dict[str, int | LinkRule]  # every message key it may hold -> what it is
-    # the model over a whole section, straight to the store form (store_form.py) ...
+    model: type[MxlimsObject]
+    # the model over a whole section, straight to the store form (store_form.py); None where
+    # the model holds what that rewrite cannot carry (then the model itself, and its dump)
     validator: SchemaValidator | None
-    # ... or, where the model holds what that rewrite cannot carry, the model and its dump
-    adapter: TypeAdapter[list[MxlimsObject]]
 
     def store_form(self, documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """What ``model_validate(doc).model_dump(mode="json", exclude_unset=True,
         exclude_none=True)`` gives for each document (ValidationError where it fails)."""
         if self.validator is not None:
             return self.validator.validate_python(documents)  # type: ignore[no-any-return]
-        models = self.adapter.validate_python(documents, context=STANDARD_JSON)
-        return self.adapter.dump_python(  # type: ignore[no-any-return]
+        adapter = _adapter(self.model)
+        models = adapter.validate_python(documents, context=STANDARD_JSON)
+        return adapter.dump_python(  # type: ignore[no-any-return]
             models, mode="json", exclude_unset=True, exclude_none=True
         )
+
+
+@cache
+def _adapter(model: type[MxlimsObject]) -> TypeAdapter[list[MxlimsObject]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]
 
 
 @cache
@@ -91,8 +97,7 @@ def _shape(type_name: str) -> _Shape:
     for rule in LINK_RULES:  # the thorough reader looks rules up by the type's own name too
         if rule.source == type_name:
             fields[rule.ref_key] = rule
-    adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-    return _Shape(fields, store_form_validator(model), adapter)
+    return _Shape(fields, model, store_form_validator(model))
 
 
 def read_clean(
