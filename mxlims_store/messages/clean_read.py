@@ -23,6 +23,7 @@ from functools import cache
 from math import isfinite
 from typing import Any
 
+import orjson
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import SchemaValidator
 
@@ -199,8 +200,8 @@ class _Reading:
                 elif value_type is int:
                     if not INT64[0] <= value <= INT64[1]:
                         raise _GiveUp
-                elif value_type is not bool and not _clean_container(value, name):
-                    raise _GiveUp
+                elif value_type is not bool:
+                    value = _own_copy(value, name)
                 document[name] = value
             elif kind is _NAME:
                 if type(value) is not str or len(value) > MAX_NAME or not plain_name(value):
@@ -261,7 +262,11 @@ def _stub_type(core: str, data: dict[str, Any]) -> str | None:
     return declared
 
 
-def _clean_container(value: Any, name: str) -> bool:
-    """A plain field's list or object value within the storable limits (exact JSON types)."""
+def _own_copy(value: Any, name: str) -> Any:
+    """A plain field's list or object value, checked within the storable limits (exact JSON
+    types) and copied: the model's dump gives the result containers of its own, never the
+    message's (a copy through orjson keeps every value as it is; it is rare and quick)."""
     kind = type(value)
-    return (kind is dict or kind is list) and clean_value(value, 1, below("object", name, 0))
+    if (kind is dict or kind is list) and clean_value(value, 1, below("object", name, 0)):
+        return orjson.loads(orjson.dumps(value))
+    raise _GiveUp

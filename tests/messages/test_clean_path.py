@@ -318,3 +318,23 @@ def test_the_model_fallback_gives_what_the_rewrite_gives() -> None:
 def _store_form_input(document: dict[str, Any]) -> dict[str, Any]:
     """A store-form document with its whole floats written as ints (read back as floats)."""
     return {k: int(v) if type(v) is float and v.is_integer() else v for k, v in document.items()}
+
+
+def _containers(value: Any) -> set[int]:
+    if isinstance(value, dict):
+        return {id(value)}.union(*map(_containers, value.values()))
+    if isinstance(value, list):
+        return {id(value)}.union(*map(_containers, value))
+    return set()
+
+
+def test_the_result_shares_no_container_with_the_message() -> None:
+    """As the model's dump did: changing the result never changes the message, or back."""
+    message = _every_type()
+    message["Pin"]["Pin1"]["extensions"] = {"esrf.fr": {"a": [1, {"b": [2.5]}], "c": None}}
+    message["Pin"]["Pin1"]["identifiers"] = {"esrf.fr": "P-1"}
+    result = read_clean(message, "0.6.13", SEED)
+    assert result is not None
+    assert _containers(result.objects) & _containers(message) == set()
+    [pin] = [o for o in result.objects if o["mxlimsType"] == "Pin"]
+    assert pin["extensions"] == message["Pin"]["Pin1"]["extensions"]
