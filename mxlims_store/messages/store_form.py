@@ -23,7 +23,6 @@ official example, generated message and random variants.
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 from pydantic_core import SchemaValidator
@@ -131,10 +130,25 @@ def _after(node: dict[str, Any]) -> dict[str, Any]:
 def _on_view(
     validator: Callable[[Any], Any], fields: list[str]
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    unset = dict.fromkeys(fields)
+    known = frozenset(fields)
 
     def check(data: dict[str, Any]) -> dict[str, Any]:
-        validator(SimpleNamespace(**{**unset, **data}))  # raises when the rule is broken
+        validator(_View(data, known))  # raises when the rule is broken
         return data
 
     return check
+
+
+class _View:
+    """A validated dict read as its model would be: a field's value, None when unset, and
+    AttributeError for a name the model does not have."""
+
+    __slots__ = ("_data", "_fields")
+
+    def __init__(self, data: dict[str, Any], fields: frozenset[str]) -> None:
+        self._data, self._fields = data, fields
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._fields:
+            return self._data.get(name)
+        raise AttributeError(name)

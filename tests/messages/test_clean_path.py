@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bench.generate import results as bench_results
 from bench.generate import shipment as bench_shipment
@@ -338,3 +339,36 @@ def test_the_result_shares_no_container_with_the_message() -> None:
     assert _containers(result.objects) & _containers(message) == set()
     [pin] = [o for o in result.objects if o["mxlimsType"] == "Pin"]
     assert pin["extensions"] == message["Pin"]["Pin1"]["extensions"]
+
+
+def _broken_by_an_after_rule(case: str) -> dict[str, Any]:
+    message = _every_type()
+    if case == "dataset with two origins":
+        sweep = message["CollectionSweep"]["CollectionSweep1"]
+        sweep["sourceRef"] = {"$ref": "#/MxExperiment/MxExperiment1"}
+        message["CollectionSweep"]["CollectionSweep2"] = minimal("CollectionSweep")
+        sweep["derivedFromRef"] = {"$ref": "#/CollectionSweep/CollectionSweep2"}
+    elif case == "unreachable contact":
+        message["Shipment"]["Shipment1"]["labContactOutbound"] = {"name": "Bob"}
+    else:  # an image both inline and by url
+        image = message["DropRegion"]["DropRegion1"]["region"]["image"]
+        image["data"] = "iVBORw0KGgo="
+    return message
+
+
+@pytest.mark.parametrize(
+    "case", ["dataset with two origins", "unreachable contact", "image inline and by url"]
+)
+def test_rules_of_the_models_validators_hold_on_the_clean_path(case: str) -> None:
+    clean, thorough = _both(_broken_by_an_after_rule(case))
+    assert clean is None
+    assert isinstance(thorough, InvalidMessage)
+
+
+def test_an_after_validator_sees_the_dict_as_its_model() -> None:
+    validator = store_form_validator(OBJECT_TYPES["CollectionSweep"])
+    assert validator is not None
+    sweep = {"mxlimsType": "CollectionSweep", "scanAxis": "omega", "sourceId": new_uuid()}
+    assert validator.validate_python([sweep]) == [sweep]
+    with pytest.raises(ValidationError, match="sourceId or a derivedFromId"):
+        validator.validate_python([{**sweep, "derivedFromId": new_uuid()}])
