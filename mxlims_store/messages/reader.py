@@ -5,6 +5,10 @@ message's JSON references (``containerRef: {"$ref": "#/Puck/Puck1"}``). Reading 
 schema cannot: dangling references, duplicate uuids, link targets of a forbidden type, unknown
 object types and unsupported versions. Every problem of the message is collected, each with its
 JSON path, before anything is refused.
+
+A message with nothing wrong is read by the clean path (``clean_read.py``: one quick walk, each
+section validated at once by pydantic-core); the thorough reader here reads any other, and is
+the reference the clean path's result is tested against.
 """
 
 from __future__ import annotations
