@@ -11,6 +11,7 @@ whole floats in int fields, odd date-times, extensions of any JSON, bad names, l
 from __future__ import annotations
 
 import copy
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,8 @@ def _every_type() -> dict[str, Any]:
     """A message with one object of every concrete type and a stub of every core type."""
     message: dict[str, Any] = {"version": "0.6.13"}
     for type_name in OBJECT_TYPES:
-        message[type_name] = {f"{type_name}1": minimal(type_name, uuid=new_uuid())}
+        # a deep copy: minimal() shares the factory's nested values, which variants change
+        message[type_name] = {f"{type_name}1": copy.deepcopy(minimal(type_name, uuid=new_uuid()))}
     for core in CORE_TYPES:
         message[core] = {f"{core}1": stub(core)}
     return message
@@ -372,3 +374,19 @@ def test_an_after_validator_sees_the_dict_as_its_model() -> None:
     assert validator.validate_python([sweep]) == [sweep]
     with pytest.raises(ValidationError, match="sourceId or a derivedFromId"):
         validator.validate_python([{**sweep, "derivedFromId": new_uuid()}])
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_collector_is_left_as_it_was(enabled: bool) -> None:
+    """The clean path pauses the cyclic collector while it reads, never longer."""
+    good, bad = _every_type(), {"version": "0.6.13", "Pin": {"Pin1": {"mxlimsType": "Crystal"}}}
+    was = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        for message in (good, bad):
+            read_clean(message, "0.6.13", SEED)
+            assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()
