@@ -47,6 +47,10 @@ from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
 
 # what a message key of an object is: a plain field, a name (tighter limits) or a link
 _PLAIN, _NAME = 0, 1
+# a link key: its rule, the store-form field it becomes, whether it holds a list (looked up
+# once per type rather than per value)
+_Link = tuple[LinkRule, str, bool]
+_Kind = int | _Link
 _REF_KEYS = frozenset({"$ref", "mxlimsType"})
 
 
@@ -63,7 +67,7 @@ _Target = tuple[str, str | None, bool]
 class _Shape:
     """How the objects of one concrete type are read."""
 
-    fields: dict[str, int | LinkRule]  # every message key it may hold -> what it is
+    fields: dict[str, _Kind]  # every message key it may hold -> what it is
     model: type[MxlimsObject]
     # the model over a whole section, straight to the store form (store_form.py); None where
     # the model holds what that rewrite cannot carry (then the model itself, and its dump)
@@ -91,14 +95,14 @@ def _shape(type_name: str) -> _Shape:
     """Built on first use: the validators are deferred (a CLI command reading no message
     never builds them)."""
     model = OBJECT_TYPES[type_name]
-    fields: dict[str, int | LinkRule] = {
+    fields: dict[str, _Kind] = {
         name: _NAME if name in NAME_FIELDS else _PLAIN
         for name in model.model_fields
         if name not in FOREIGN_KEY_FIELDS and field_for_ref_key(name) is None
     }
     for rule in LINK_RULES:  # the thorough reader looks rules up by the type's own name too
         if rule.source == type_name:
-            fields[rule.ref_key] = rule
+            fields[rule.ref_key] = (rule, rule.field, rule.many)
     return _Shape(fields, model, store_form_validator(model))
 
 
@@ -188,7 +192,7 @@ class _Reading:
     def _document(
         self,
         type_name: str,
-        fields: dict[str, int | LinkRule],
+        fields: dict[str, _Kind],
         path: str,
         uuid: str,
         data: dict[str, Any],
@@ -218,12 +222,13 @@ class _Reading:
                 if not (value.isascii() or encodable(value)):
                     raise _GiveUp
                 document[name] = value
-            elif isinstance(kind, LinkRule):
-                if not kind.many:
-                    document[kind.field] = self._link(kind, f"{path}/{name}", value)
+            elif kind is not None:
+                rule, field, many = kind  # type: ignore[misc]
+                if not many:
+                    document[field] = self._link(rule, f"{path}/{name}", value)
                 elif type(value) is list:
-                    document[kind.field] = [
-                        self._link(kind, f"{path}/{name}/{i}", item) for i, item in enumerate(value)
+                    document[field] = [
+                        self._link(rule, f"{path}/{name}/{i}", item) for i, item in enumerate(value)
                     ]
                 else:
                     raise _GiveUp
