@@ -4,9 +4,10 @@ pydantic-core a whole section at a time.
 Most messages are right. This reads such a message into exactly the :class:`ReadResult` the
 thorough reader (``reader.py``) gives, at a fraction of its cost: one pass over the objects
 that checks the storable limits of each value, settles uuids and resolves links through one
-dictionary lookup per reference; then each section's store-form documents go through their
-model in a single ``validate_python`` and ``dump_python`` call (pydantic's own normalisation:
-ints read as floats, ``exclude_unset``, ``exclude_none``, the models' validators).
+dictionary lookup per reference; then each section's store-form documents go through one
+pydantic-core ``validate_python`` call that gives their store form at once (``store_form.py``:
+the models' own schemas, so their own normalisation: ints read as floats, ``exclude_unset``,
+``exclude_none``, the models' validators).
 
 It never reports a problem. Whatever it does not see to be plainly right (a problem of any kind,
 a null, an unknown key, a whole-number float where an integer goes, a local key holding "/")
