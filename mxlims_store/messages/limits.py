@@ -8,6 +8,7 @@ Each of these would otherwise fail late, inside a write or an export.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from mxlims_store.errors import Problem
@@ -22,6 +23,10 @@ INT64 = (-(2**63), 2**63 - 1)
 NAME_FIELDS = frozenset({"name", "barcode", "acronym", "proposalCode", "code"})
 MAX_NAME = 200
 MAX_TEXT = 65_536
+# A name is one line of text: a control character (NUL, a line break, a tab, an escape) in a
+# barcode or a sample name breaks labels, sheets and exports, and two names that print the same
+# would differ. Free text (comments, descriptions) keeps its line breaks.
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 def storable_problems(
@@ -53,7 +58,12 @@ def _clean(value: Any, depth: int, keys: str) -> bool:
         for key, item in value.items():
             if type(key) is not str or not _clean_key(key, keys):
                 return False
-            if depth == 0 and type(item) is str and len(item) > MAX_NAME and key in NAME_FIELDS:
+            if (
+                depth == 0
+                and type(item) is str
+                and key in NAME_FIELDS
+                and (len(item) > MAX_NAME or not plain_name(item))
+            ):
                 return False
             if not _clean(item, depth + 1, below or _below(keys, key, depth)):
                 return False
@@ -85,9 +95,15 @@ def _problems(value: Any, path: str, depth: int, keys: str) -> list[Problem]:
         for key, item in value.items():
             child = join(path, key)
             found += _key_problems(key, child, keys)
-            if depth == 0 and isinstance(item, str) and len(item) > MAX_NAME and key in NAME_FIELDS:
-                found.append(Problem(child, f"at most {MAX_NAME} characters ({len(item):,} given)"))
-                continue
+            if depth == 0 and isinstance(item, str) and key in NAME_FIELDS:
+                if len(item) > MAX_NAME:
+                    found.append(
+                        Problem(child, f"at most {MAX_NAME} characters ({len(item):,} given)")
+                    )
+                    continue
+                if not plain_name(item):
+                    found.append(Problem(child, _control_problem(item)))
+                    continue
             found += _problems(item, child, depth + 1, _below(keys, key, depth))
         return found
     if isinstance(value, list):
@@ -107,6 +123,20 @@ def _problems(value: Any, path: str, depth: int, keys: str) -> list[Problem]:
     if isinstance(value, str) and not _encodable(value):
         return [Problem(path, "is not valid UTF-8 text (lone surrogate)")]
     return []
+
+
+def plain_name(text: str) -> bool:
+    """True for a name without control characters (printable text has none: the quick test)."""
+    return text.isprintable() or _CONTROL.search(text) is None
+
+
+def _control_problem(text: str) -> str:
+    found = _CONTROL.search(text)
+    assert found is not None
+    return (
+        f"a name may not contain control characters ({found.group()!r} at character "
+        f"{found.start() + 1}): one line of text, no NUL, tab or line break"
+    )
 
 
 def _below(keys: str, key: str, depth: int) -> str:
@@ -145,3 +175,8 @@ def _encodable(text: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+# The quick pass and the key rule, for the clean path of reading (clean_read.py).
+clean_value = _clean
+below = _below

@@ -5,22 +5,27 @@ message's JSON references (``containerRef: {"$ref": "#/Puck/Puck1"}``). Reading 
 schema cannot: dangling references, duplicate uuids, link targets of a forbidden type, unknown
 object types and unsupported versions. Every problem of the message is collected, each with its
 JSON path, before anything is refused.
+
+A message with nothing wrong is read by the clean path (``clean_read.py``: one quick walk, each
+section validated at once by pydantic-core); the thorough reader here reads any other, and is
+the reference the clean path's result is tested against.
 """
 
 from __future__ import annotations
 
 import copy
-import uuid as uuidlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from pydantic import ValidationError
 
 from mxlims_store.errors import InvalidMessage, Problem
+from mxlims_store.messages.clean_read import read_clean
 from mxlims_store.messages.errors import validation_problems
 from mxlims_store.messages.limits import encodable, storable_problems
 from mxlims_store.messages.paths import join, parse_pointer
+from mxlims_store.messages.result import STUB_KEYS, ExternalLink, ReadResult, new_uuid
 from mxlims_store.messages.versions import SUPPORTED_VERSIONS, UPGRADES
 from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.model.links import (
@@ -34,31 +39,6 @@ from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES, par
 
 MAX_OBJECTS = 250_000  # some 40 beamtimes of 1,600 pins: more is a mistake, or an attack
 PROBLEM_BUDGET = 10_000  # problems found before reading stops (the first 1,000 are reported)
-
-# A uuid-only entry under a core key ("Job", "Dataset", ...) links to an object outside the message.
-STUB_KEYS = frozenset({"mxlimsBaseType", "mxlimsType", "uuid"})
-
-
-@dataclass(frozen=True)
-class ExternalLink:
-    """A link from a message object to a stub: the target must be found in the store."""
-
-    path: str
-    rule: LinkRule
-    target_uuid: str
-
-
-@dataclass
-class ReadResult:
-    version: str
-    objects: list[dict[str, Any]] = field(default_factory=list)
-    keys: dict[str, str] = field(default_factory=dict)  # "Pin/Pin1" -> uuid
-    external_links: list[ExternalLink] = field(default_factory=list)
-    stubs: dict[str, str] = field(default_factory=dict)  # uuid -> core type
-    # entries refused while indexing (a bad uuid ...): links to them are not reported again
-    refused: set[tuple[str, str]] = field(default_factory=set)
-    # what an older version's message holds that the current model cannot ("path: what")
-    not_carried: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -84,21 +64,8 @@ class _Reading:
     problems: list[Problem]
 
 
-def new_uuid(seed: str | None, path: str) -> str:
-    """A uuid for an object the message left without one.
-
-    With a seed (the store passes the message's content hash) the uuid is derived from it and
-    the object's path, so re-reading the same message gives the same uuids and a re-run import
-    completes the first instead of duplicating it.
-    """
-    if seed is None:
-        return str(uuidlib.uuid4())
-    return str(uuidlib.uuid5(uuidlib.NAMESPACE_URL, f"mxlims-store:{seed}:{path}"))
-
-
 def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
     """Parse and check a whole message; raise :class:`InvalidMessage` listing every problem."""
-    problems: list[Problem] = []
     if not isinstance(message, dict):
         raise InvalidMessage([Problem("", "an MXLIMS message must be a JSON object")])
     version = message.get("version")
@@ -110,8 +77,19 @@ def read_message(message: Any, *, uuid_seed: str | None = None) -> ReadResult:
     refuse_oversized(message)
     notes: list[tuple[str, str]] = []
     message = UPGRADES[version](message, notes)
-    result = ReadResult(version=str(version))
+    # A message with nothing wrong is read in one quick walk; anything else (or anything that
+    # walk is unsure of) is read thoroughly, every problem found with its path.
+    result = read_clean(message, str(version), uuid_seed) or read_thorough(message, uuid_seed)
+    result.version = str(version)
     result.not_carried = [f"{path}: {said} (read as {version})" for path, said in notes]
+    return result
+
+
+def read_thorough(message: dict[str, Any], uuid_seed: str | None = None) -> ReadResult:
+    """Read an (upgraded) message value by value; raise :class:`InvalidMessage` listing every
+    problem. The reference for :func:`read_clean`, which must give the same result."""
+    problems: list[Problem] = []
+    result = ReadResult(version=str(message.get("version")))
     entries = _index_entries(message, problems, uuid_seed, result.refused)
     reading = _Reading(entries, result, problems)
     for entry in entries.values():
@@ -387,3 +365,15 @@ def _resolve_one(
     if target.stub:
         reading.result.external_links.append(ExternalLink(path, rule, target.uuid))
     return target.uuid
+
+
+__all__ = [
+    "MAX_OBJECTS",
+    "PROBLEM_BUDGET",
+    "ExternalLink",
+    "ReadResult",
+    "new_uuid",
+    "read_message",
+    "read_thorough",
+    "refuse_oversized",
+]
