@@ -51,13 +51,14 @@ from mxlims_store.store.backends.sqlite_tables import (
     add_slots,
     free_slots,
     ids_present,
+    key_ordered,
     moved_on,
     reindex,
     schema,
 )
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
-from mxlims_store.store.collections import HISTORY, INDEXES
+from mxlims_store.store.collections import HISTORY, INDEXES, Index
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
@@ -69,6 +70,14 @@ def _encode(document: Any) -> str:
     which made up most of an import's and an export's time with the standard library. (It would
     write NaN as null; such values never get this far: they are refused at the door.)"""
     return orjson.dumps(document).decode()
+
+
+def _table(name: str, indexes: list[Index]) -> Table:
+    """History is kept in the order of its ids, ``<uuid>@<revision>@<key>``: that order is its
+    index by uuid (the (uuid, revision) index MongoDB keeps is not built here)."""
+    if name == HISTORY:
+        return Table(name, [], id_prefix=("uuid",))
+    return Table(name, indexes)
 
 
 def database_file(data_dir: Path, database: str) -> Path:
@@ -83,7 +92,7 @@ class SqliteBackend:
         self.path = path
         self.lock_timeout = lock_timeout
         self.round_trips = 0
-        self.tables = {name: Table(name, indexes) for name, indexes in INDEXES.items()}
+        self.tables = {name: _table(name, indexes) for name, indexes in INDEXES.items()}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mxlims-sqlite")
         # The unit of work's own thread: the writer holding SQLite's lock never queues behind
         # reads or checkpoints of other requests in the shared pool (see sqlite_unit).
@@ -162,6 +171,8 @@ class SqliteBackend:
         try:
             if 0 < version < 4:
                 add_slots(connection)  # before the unique index that reads them
+            if 0 < version < 7:
+                key_ordered(connection, self.tables[HISTORY])
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
