@@ -98,8 +98,12 @@ async def _checked(
     cleared: dict[str, set[str]],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
-    matched, matched_warnings = await reconciled(db, read, caller, policy, proposal)
+    # What is stored of the message, read once: reconcile asks which uuids are stored, and the
+    # plan needs their documents (read again where reconcile rewrote uuids to stored ones).
     existing = await _existing(db, read)
+    matched, matched_warnings = await reconciled(db, read, caller, policy, proposal, set(existing))
+    if matched:
+        existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id, caller)
     problems = _check_external_links(read, existing, caller)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
