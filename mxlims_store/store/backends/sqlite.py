@@ -80,6 +80,15 @@ def _table(name: str, indexes: list[Index]) -> Table:
     return Table(name, indexes)
 
 
+def _history_row(entry: Document) -> tuple[str, str]:
+    """``(id, doc)`` of a history entry: its key is kept once, in the id column."""
+    key = entry.pop("_id")
+    try:
+        return key, _encode(entry)
+    finally:
+        entry["_id"] = key  # the entry stays whole for a retry of the commit
+
+
 def database_file(data_dir: Path, database: str) -> Path:
     return data_dir / f"{database}.sqlite3"
 
@@ -319,11 +328,8 @@ class SqliteBackend:
             lost += self._apply_to(connection, self.tables[collection], group)
         if lost:
             return lost
-        history = [
-            (w.history["_id"], _encode({k: v for k, v in w.history.items() if k != "_id"}))
-            for w in writes
-            if w.history
-        ]
+        # in key order: each insert lands beside the one before, on a page already in the cache
+        history = sorted(_history_row(w.history) for w in writes if w.history)
         try:
             connection.executemany(f'INSERT INTO "{HISTORY}" (id, doc) VALUES (?, ?)', history)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
@@ -358,7 +364,7 @@ class SqliteBackend:
                 return moved_on(connection, name, changed)
         connection.executemany(
             f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
-            [(w.uuid, _encode(w.document)) for w in creates],
+            [(w.uuid, _encode(w.document)) for w in creates],  # their order is the rows' order
         )
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes)

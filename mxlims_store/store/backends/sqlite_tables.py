@@ -72,7 +72,8 @@ def reindex(
         (write.uuid, *row)
         for write in created + changed
         if write.document is not None
-        for index in table.arrays.values()
+        for field, index in table.arrays.items()
+        if write.document.get(field)  # most documents hold none of the listed fields
         for row in index_rows(index, write.document)
     ]
     if rows:
