@@ -232,7 +232,7 @@ class Compiler:
             value = str(values[0])
             return f"(id >= {self._bind(value + '@')} AND id < {self._bind(value + 'A')})"
         alias, other = self._alias(), self._alias()
-        listed = self._bind(_dumps(list(values)))
+        listed = self._bind(_dumps(sorted(map(str, values))))  # in key order: probes walk the tree
         return (
             f'id IN (SELECT {other}.id FROM json_each({listed}) AS {alias}, "{self.table.name}" '
             f"AS {other} WHERE {other}.id >= {alias}.value || '@' "
