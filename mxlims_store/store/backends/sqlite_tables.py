@@ -143,7 +143,9 @@ def key_ordered(connection: sqlite3.Connection, table: Table) -> bool:
     connection.execute(
         f'CREATE TABLE "{rebuilt}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID'
     )
-    connection.execute(f'INSERT INTO "{rebuilt}" (id, doc) SELECT id, doc FROM "{name}" ORDER BY id')
+    connection.execute(
+        f'INSERT INTO "{rebuilt}" (id, doc) SELECT id, doc FROM "{name}" ORDER BY id'
+    )
     connection.execute(f'DROP TABLE "{name}"')  # with its indexes
     connection.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{name}"')
     return True
