@@ -55,10 +55,11 @@ from mxlims_store.store.backends.sqlite_tables import (
     moved_on,
     reindex,
     schema,
+    table_for,
 )
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
-from mxlims_store.store.collections import HISTORY, INDEXES, Index
+from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse, parse_path
 
 T = TypeVar("T")
@@ -70,14 +71,6 @@ def _encode(document: Any) -> str:
     which made up most of an import's and an export's time with the standard library. (It would
     write NaN as null; such values never get this far: they are refused at the door.)"""
     return orjson.dumps(document).decode()
-
-
-def _table(name: str, indexes: list[Index]) -> Table:
-    """History is kept in the order of its ids, ``<uuid>@<revision>@<key>``: that order is its
-    index by uuid (the (uuid, revision) index MongoDB keeps is not built here)."""
-    if name == HISTORY:
-        return Table(name, [], id_prefix=("uuid",))
-    return Table(name, indexes)
 
 
 def _history_row(entry: Document) -> tuple[str, str]:
@@ -101,7 +94,7 @@ class SqliteBackend:
         self.path = path
         self.lock_timeout = lock_timeout
         self.round_trips = 0
-        self.tables = {name: _table(name, indexes) for name, indexes in INDEXES.items()}
+        self.tables = {name: table_for(name, indexes) for name, indexes in INDEXES.items()}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mxlims-sqlite")
         # The unit of work's own thread: the writer holding SQLite's lock never queues behind
         # reads or checkpoints of other requests in the shared pool (see sqlite_unit).

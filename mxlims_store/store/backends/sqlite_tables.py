@@ -8,8 +8,17 @@ import sqlite3
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_query import Table, extract, index_rows
+from mxlims_store.store.collections import HISTORY, Index
 
 REVISION = extract("doc", ("_meta", "revision"))
+
+
+def table_for(name: str, indexes: list[Index]) -> Table:
+    """History is kept in the order of its ids, ``<uuid>@<revision>@<key>``: that order is its
+    index by uuid (the (uuid, revision) index MongoDB keeps is not built here)."""
+    if name == HISTORY:
+        return Table(name, [], id_prefix=("uuid",))
+    return Table(name, indexes)
 
 
 def schema(table: Table) -> list[str]:
