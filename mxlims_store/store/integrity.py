@@ -138,10 +138,13 @@ class Checker:
         for uuid, obj in self.written.items():
             for field in CHAINS:
                 target = obj.get(field)
-                where = self._path(uuid, field)
+                if target is None:
+                    continue
                 if target == uuid:
+                    where = self._path(uuid, field)
                     self.problems.append(Problem(where, "points at the object itself"))
                 elif isinstance(target, str) and self._cycles(uuid, field):
+                    where = self._path(uuid, field)  # only for a problem: most links have none
                     self.problems.append(Problem(where, "makes a cycle: the chain comes back here"))
 
     def _cycles(self, start: str, field: str) -> bool:

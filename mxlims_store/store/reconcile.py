@@ -48,10 +48,12 @@ async def reconcile(
     read: ReadResult,
     caller: Caller,
     proposal: str | None,
+    stored: set[str] | None = None,
     *,
     blind_refused: bool = False,
 ) -> tuple[dict[str, Match], list[str]]:
     """Match the message's unknown objects to stored ones and rewrite ``read`` to their uuids.
+    ``stored``: the uuids of the message already known to be stored (read here if None).
 
     Returns the matches (message uuid -> :class:`Match`) and warnings. ``blind_refused``: staff
     or an admin naming no proposal while objects need matching are refused, nothing stored."""
@@ -59,7 +61,10 @@ async def reconcile(
     if not any(o["mxlimsType"] in LABELLED for o in read.objects):
         return {}, []
     proposals = _scope(read, caller, proposal)
-    known = await _stored_ids(db, list(in_message))
+    if stored is None:
+        known = await _stored_ids(db, list(in_message))
+    else:
+        known = {u for u in in_message if u in stored}
     unknown = [o for o in read.objects if o["uuid"] not in known]
     labelled = [o for o in unknown if o["mxlimsType"] in LABELLED and _label(o)]
     positioned = [o for o in unknown if o["mxlimsType"] == "Pin" and not o.get("barcode")]
@@ -101,14 +106,21 @@ async def reconcile(
 
 
 async def reconciled(
-    db: Backend, read: ReadResult, caller: Caller, policy: str, proposal: str | None
+    db: Backend,
+    read: ReadResult,
+    caller: Caller,
+    policy: str,
+    proposal: str | None,
+    stored: set[str] | None = None,
 ) -> tuple[dict[str, MatchedObject], list[str]]:
     """The import's reconcile step: for ``merge`` and ``update_old`` (imports that update what is
-    stored); ``reject_new`` and ``error`` go by uuid alone."""
+    stored); ``reject_new`` and ``error`` go by uuid alone. ``stored``: as for reconcile."""
     if policy not in ("merge", "update_old"):
         return {}, []
     blind_refused = policy == "merge"  # a merge is a reconcile: refused, never a guess
-    matches, warnings = await reconcile(db, read, caller, proposal, blind_refused=blind_refused)
+    matches, warnings = await reconcile(
+        db, read, caller, proposal, stored, blind_refused=blind_refused
+    )
     return {u: MatchedObject(uuid=m.uuid, by=m.by) for u, m in matches.items()}, warnings
 
 

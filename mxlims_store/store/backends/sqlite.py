@@ -58,9 +58,11 @@ from mxlims_store.store.backends.sqlite_tables import (
     add_slots,
     free_slots,
     ids_present,
+    key_ordered,
     moved_on,
     reindex,
     schema,
+    table_for,
 )
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
@@ -78,6 +80,15 @@ def _encode(document: Any) -> str:
     return orjson.dumps(document).decode()
 
 
+def _history_row(entry: Document) -> tuple[str, str]:
+    """``(id, doc)`` of a history entry: its key is kept once, in the id column."""
+    key = entry.pop("_id")
+    try:
+        return key, _encode(entry)
+    finally:
+        entry["_id"] = key  # the entry stays whole for a retry of the commit
+
+
 class SqliteBackend:
     name = "sqlite"
     transactional = True
@@ -86,7 +97,7 @@ class SqliteBackend:
         self.path = path
         self.lock_timeout = lock_timeout
         self.round_trips = 0
-        self.tables = {name: Table(name, indexes) for name, indexes in INDEXES.items()}
+        self.tables = {name: table_for(name, indexes) for name, indexes in INDEXES.items()}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="mxlims-sqlite")
         # The unit of work's own thread: the writer holding SQLite's lock never queues behind
         # reads or checkpoints of other requests in the shared pool (see sqlite_unit).
@@ -146,6 +157,8 @@ class SqliteBackend:
         try:
             if 0 < version < 4:
                 add_slots(connection)  # before the unique index that reads them
+            if 0 < version < 7:
+                key_ordered(connection, self.tables[HISTORY])
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
@@ -287,11 +300,8 @@ class SqliteBackend:
             lost += self._apply_to(connection, self.tables[collection], group)
         if lost:
             return lost
-        history = [
-            (w.history["_id"], _encode({k: v for k, v in w.history.items() if k != "_id"}))
-            for w in writes
-            if w.history
-        ]
+        # in key order: each insert lands beside the one before, on a page already in the cache
+        history = sorted(_history_row(w.history) for w in writes if w.history)
         try:
             connection.executemany(f'INSERT INTO "{HISTORY}" (id, doc) VALUES (?, ?)', history)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
@@ -326,7 +336,7 @@ class SqliteBackend:
                 return moved_on(connection, name, changed)
         connection.executemany(
             f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
-            [(w.uuid, _encode(w.document)) for w in creates],
+            [(w.uuid, _encode(w.document)) for w in creates],  # their order is the rows' order
         )
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes)

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from mxlims_store.store.backends.sqlite_open import extract as extract
 from mxlims_store.store.backends.sqlite_open import json_path as json_path
 from mxlims_store.store.filters import All, AnyOf, Compare, ElemMatch, Node, Path, Scalar
@@ -34,6 +36,10 @@ class Table:
 
     name: str
     indexes: list[Index]
+    # the field whose value begins every row's id, followed by "@" (history entries: the id is
+    # ``<uuid>@<revision>@<key>``): an equality on it is a range of the primary key, whose
+    # order then serves as its index (see sqlite_tables.schema)
+    id_prefix: Path | None = None
     scalar_paths: frozenset[Path] = field(init=False)
     arrays: dict[str, Index] = field(init=False)
     unique: bool = field(init=False)
@@ -108,6 +114,9 @@ class Compiler:
             fast = self._indexed(node, values)
             if fast is not None:
                 return fast
+            narrowed = self._id_range(node, values)
+            if narrowed is not None:  # the key range first, the exact test beside it
+                return f"({narrowed} AND {self._compare(node, doc, top=False)})"
         froms, holder = self._reach(doc, node.path)
         alias = self._alias()
         froms.append(f"json_each({_as_list(holder, node.path[-1])}) AS {alias}")
@@ -133,7 +142,7 @@ class Compiler:
                     f"({alias}.type IN ({kind}) AND {alias}.atom = {self._bind(wanted[0])})"
                 )
             elif wanted:
-                listed = self._bind(json.dumps(wanted))
+                listed = self._bind(_dumps(wanted))
                 tests.append(
                     f"({alias}.type IN ({kind}) AND "
                     f"{alias}.atom IN (SELECT value FROM json_each({listed})))"
@@ -187,7 +196,7 @@ class Compiler:
             return "0"
         if len(texts) == 1:
             return f"id = {self._bind(texts[0])}"
-        return f"id IN (SELECT value FROM json_each({self._bind(json.dumps(texts))}))"
+        return f"id IN (SELECT value FROM json_each({self._bind(_dumps(texts))}))"
 
     def _indexed(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
         """A form that uses an index, or None where only the generic form is exact."""
@@ -200,11 +209,29 @@ class Compiler:
                 return f"({column} {_RANGE_SQL[node.op]} {self._bind(values[0])} AND {kind})"
             if len(values) == 1:
                 return f"{column} = {self._bind(values[0])}"
-            return f"{column} IN (SELECT value FROM json_each({self._bind(json.dumps(values))}))"
+            return f"{column} IN (SELECT value FROM json_each({self._bind(_dumps(values))}))"
         index = self.table.arrays.get(".".join(node.path))
         if index is not None and node.op in ("$eq", "$in"):
             return self._keys_lookup(index, [list(values)])
         return None
+
+    def _id_range(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
+        """The rows whose id begins with ``<value>@``, for an equality on the table's
+        ``id_prefix`` field: a range of the primary key per value."""
+        if node.path != self.table.id_prefix or node.op not in ("$eq", "$in"):
+            return None
+        if not values or not all(isinstance(v, str) for v in values):
+            return None
+        if len(values) == 1:
+            value = str(values[0])
+            return f"(id >= {self._bind(value + '@')} AND id < {self._bind(value + 'A')})"
+        alias, other = self._alias(), self._alias()
+        listed = self._bind(_dumps(sorted(map(str, values))))  # in key order: probes walk the tree
+        return (
+            f'id IN (SELECT {other}.id FROM json_each({listed}) AS {alias}, "{self.table.name}" '
+            f"AS {other} WHERE {other}.id >= {alias}.value || '@' "
+            f"AND {other}.id < {alias}.value || 'A')"
+        )
 
     def _side_table_for_elements(self, node: ElemMatch) -> str | None:
         """Narrow an ``$elemMatch`` on an indexed array by its equality conditions on the
@@ -230,10 +257,19 @@ class Compiler:
             if len(values) == 1:
                 tests.append(f"k{number} = {self._bind(values[0])}")
             else:
-                bound = self._bind(json.dumps(values))
+                bound = self._bind(_dumps(values))
                 tests.append(f"k{number} IN (SELECT value FROM json_each({bound}))")
         keys = self.table.keys_table
         return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+
+
+def _dumps(values: Any) -> str:
+    """A bound list as JSON text (orjson: an import binds lists of thousands of uuids; the
+    standard library for what orjson refuses, such as integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(values).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(values)
 
 
 def _is_number(value: Scalar) -> bool:

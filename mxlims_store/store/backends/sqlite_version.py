@@ -4,5 +4,6 @@
 from __future__ import annotations
 
 # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
-# objects' stable numbers), 6: server state and the store's generation
-SCHEMA_VERSION = 6
+# objects' stable numbers), 6: server state and the store's generation, 7: history kept in the
+# order of its ids (<uuid>@<revision>@<key>), no index of its own
+SCHEMA_VERSION = 7
