@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend
+from tests.acting import admin_store
 from tests.factories import shipment_message
 
 V6_HISTORY = [
@@ -63,7 +64,7 @@ async def test_a_new_store_keeps_history_in_key_order_without_an_index(tmp_path:
 async def test_a_v6_store_is_migrated_at_open_and_keeps_every_entry(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     backend = SqliteBackend(path)
-    store = Store(backend)
+    store = admin_store(backend)
     await store.init()
     message = shipment_message(3)
     await store.import_message(message)
@@ -74,13 +75,13 @@ async def test_a_v6_store_is_migrated_at_open_and_keeps_every_entry(tmp_path: Pa
     entries = _as_v6(path)
     assert "WITHOUT ROWID" not in _history_layout(path)[0]
 
-    reopened = Store(SqliteBackend(path))
+    reopened = admin_store(SqliteBackend(path))
     await reopened.init()
     sql, indexes, version = _history_layout(path)
     assert "WITHOUT ROWID" in sql and indexes == [] and version == 7
     after = [entry.model_dump() for entry in await reopened.history(pin)]
     assert after == before and [e["revision"] for e in after] == [1, 2]
-    assert await reopened.check() == []
+    assert (await reopened.check()).problems == []
     assert sum([len(await reopened.history(u)) for u in _uuids(message)]) == entries
     # a re-import of the same message finds its own entries (the id range lookup)
     report = await reopened.import_message(message)
