@@ -1,0 +1,162 @@
+"""What a download depends on: the *keys* its build read, and the keys each commit touches.
+
+A built download (a shipment's results file, an export, a sheet) stays valid while no commit
+touched any key of its read set since it was built; its ETag then names the store's generation
+at the start of the build. So a download follows its own tree, not the whole store: a write in
+another shipment or proposal neither changes its ETag nor rebuilds it.
+
+Keys are uuids and ``proposal:<code>``. A commit touches, for every MXLIMS object it writes
+(created, replaced or deleted): its uuid, every uuid its links name (``containerId``,
+``sampleId``, ...), and its proposal. A build reads through :class:`ReadRecorder`, which
+records, for each query, what *anchors* it (the uuids it asks for by ``_id`` or by a link, or
+the proposals it asks for), and the uuid and links of every object it got back. Why that is
+enough: an object a query could newly return (or stop returning) matches the query's anchor,
+and writing it touches that anchor (a new result touches the sample it links to; a pin moved
+in touches its new puck; one moved out, or deleted, or moved to another proposal, touches its
+own uuid, which the query returned before). A query with no anchor (a staff member's search
+over every proposal) makes the whole download follow the store's generation, as all did before.
+
+Only the core collections count, as for the store's generation: history, keys and events are
+no part of a download's MXLIMS content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS
+from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.documents import META
+
+LINKS = frozenset(FOREIGN_KEY_FIELDS)
+PROPOSAL_FIELD = f"{META}.proposal"
+_CORE = frozenset(CORE_COLLECTIONS)
+
+
+def proposal_key(code: str) -> str:
+    return f"proposal:{code}"
+
+
+def touched_keys(writes: Sequence[Write]) -> set[str]:
+    """The keys a commit of ``writes`` touches (none when it writes no MXLIMS object)."""
+    keys: set[str] = set()
+    for write in writes:
+        if write.collection not in _CORE:
+            continue
+        keys.add(write.uuid)
+        if write.document is not None:
+            keys.update(_links(write.document))
+            proposal = (write.document.get(META) or {}).get("proposal")
+            if isinstance(proposal, str):
+                keys.add(proposal_key(proposal))
+    return keys
+
+
+def _links(document: Document) -> Iterator[str]:
+    for field in LINKS:
+        value = document.get(field)
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, list):
+            yield from (v for v in value if isinstance(v, str))
+
+
+def _values(condition: Any) -> set[str] | None:
+    """The strings an equality or ``$in`` condition allows (None: any other condition)."""
+    if isinstance(condition, str):
+        return {condition}
+    if isinstance(condition, dict) and len(condition) == 1:
+        (operator, operand), *_ = condition.items()
+        if operator == "$eq" and isinstance(operand, str):
+            return {operand}
+        if (
+            operator == "$in"
+            and isinstance(operand, list)
+            and all(isinstance(v, str) for v in operand)
+        ):
+            return set(operand)
+    return None
+
+
+def anchors(query: Document) -> tuple[set[str], set[str]] | None:
+    """(uuids, proposal keys) some condition of ``query`` must match (a conjunction takes the
+    narrowest: its uuids when any part names uuids); None when nothing anchors it."""
+    by_uuid: list[set[str]] = []
+    by_proposal: list[set[str]] = []
+    for field, condition in query.items():
+        if field == "$and" and isinstance(condition, list):
+            for part in condition:
+                found = anchors(part) if isinstance(part, dict) else None
+                if found is not None:
+                    (by_uuid if found[0] else by_proposal).append(found[0] or found[1])
+        elif field == "$or" and isinstance(condition, list) and condition:
+            parts = [anchors(p) if isinstance(p, dict) else None for p in condition]
+            if all(p is not None for p in parts):
+                union = {key for p in parts if p is not None for key in p[0] | p[1]}
+                has_proposals = any(p is not None and p[1] for p in parts)
+                (by_proposal if has_proposals else by_uuid).append(union)
+        elif field == "_id" or field in LINKS:
+            values = _values(condition)
+            if values is not None:
+                by_uuid.append(values)
+        elif field == PROPOSAL_FIELD:
+            values = _values(condition)
+            if values is not None:
+                by_proposal.append({proposal_key(v) for v in values})
+    if by_uuid:
+        return set().union(*by_uuid), set()
+    if by_proposal:
+        return set(), set().union(*by_proposal)
+    return None
+
+
+class ReadRecorder:
+    """A backend for one build: the reads go to ``db``; what they depend on is recorded in
+    ``keys`` (``whole_store`` once a read depends on more than keys can say)."""
+
+    _PASSED = frozenset({"name", "transactional", "round_trips"})
+
+    def __init__(self, db: Any) -> None:
+        self._db = db
+        self.keys: set[str] = set()
+        self.whole_store = False
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._PASSED:  # a way of reading this recorder does not know
+            self.whole_store = True
+        return getattr(self._db, name)
+
+    def _note(self, collection: str, query: Document, found: Iterable[Document] = ()) -> None:
+        if collection not in _CORE:
+            return
+        anchored = anchors(query)
+        if anchored is None:
+            self.whole_store = True
+        else:
+            self.keys.update(anchored[0] or anchored[1])
+        for document in found:
+            if isinstance(document.get("_id"), str):
+                self.keys.add(document["_id"])
+            self.keys.update(_links(document))
+
+    async def find(
+        self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
+    ) -> list[Document]:
+        found: list[Document] = await self._db.find(collection, filter, sort=sort, limit=limit)
+        self._note(collection, filter, found)
+        return found
+
+    async def count(self, collection: str, filter: Document) -> int:
+        self._note(collection, filter)
+        result: int = await self._db.count(collection, filter)
+        return result
+
+    async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
+        self._note(collection, filter)
+        result: dict[Any, int] = await self._db.count_by(collection, filter, field)
+        return result
+
+    async def commit(self, writes: Sequence[Write]) -> None:
+        raise RuntimeError("a download's build must not write")
