@@ -34,6 +34,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from mxlims_store.api.errors import ApiError
+from mxlims_store.api.memory import trim
 from mxlims_store.store import Store
 from mxlims_store.store.read_set import ReadRecorder
 from mxlims_store.store.server_state import ServerState, server_state
@@ -45,6 +46,8 @@ POLL = 0.2  # seconds between looks for another worker's build
 KEPT_FOR = 24 * 3600.0  # seconds an unused built download stays in the store
 CACHE_BYTES = 1024**3  # what built downloads may take of the store; beyond, served unkept
 STREAM_CHUNK = 64 * 1024
+FRESH_KEPT = 4096  # versions remembered as fresh at a generation
+GIVE_BACK_AFTER = 1.0  # seconds without a download before their memory goes back
 VARY = "Authorization, X-API-Key, Cookie, Accept-Encoding"
 
 
@@ -98,6 +101,26 @@ class BuildGate:
         self._free = asyncio.Semaphore(slots)
         self.waiting = 0
         self.inflight: dict[str, asyncio.Future[Kept]] = {}
+        self.active = 0  # downloads being answered now
+        self.fresh_at: dict[tuple[str, int], int] = {}  # (slot, built at) -> found fresh at
+        self.trimming: asyncio.Future[bool] | None = None  # kept: a task nobody holds may vanish
+
+    @asynccontextmanager
+    async def answering(self, state: ServerState) -> AsyncIterator[None]:
+        """One download being answered; the last of a burst gives memory back a moment later."""
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            if not self.active and (self.trimming is None or self.trimming.done()):
+                self.trimming = asyncio.ensure_future(self._give_back_when_quiet(state))
+
+    async def _give_back_when_quiet(self, state: ServerState) -> bool:
+        await asyncio.sleep(GIVE_BACK_AFTER)  # a burst seldom ends with one quiet instant
+        if self.active:
+            return False  # the next quiet moment
+        return await _give_back(state)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -148,11 +171,12 @@ async def cached_download(
     slot = hashlib.sha256(
         f"{request.app.state.download_secret}|{_what(request)}|{_visibility(store)}".encode()
     ).hexdigest()
-    entry = await state.get(KIND, slot)
-    if entry is None or await _stale(state, slot, entry.value):
-        value, body = await _built_once(gate, state, slot, store, build)
-    else:
-        value, body = entry.value, entry.body or b""
+    async with gate.answering(state):
+        entry = await state.get(KIND, slot)
+        if entry is None or await _stale(gate, state, slot, entry.value):
+            value, body = await _built_once(gate, state, slot, store, build)
+        else:
+            value, body = entry.value, entry.body or b""
     etag = value["etag"]
     headers = {**value["headers"], "ETag": etag, "Cache-Control": "private, no-cache", "Vary": VARY}
     if _matches(request.headers.get("if-none-match"), etag):
@@ -162,12 +186,40 @@ async def cached_download(
     return StreamingResponse(_inflated(body), media_type=value["media"], headers=headers)
 
 
-async def _stale(state: ServerState, slot: str, value: dict[str, Any]) -> bool:
+async def _stale(gate: BuildGate, state: ServerState, slot: str, value: dict[str, Any]) -> bool:
     """Whether a commit since the kept copy's build touched what it read (or, for a build that
-    read more than keys can say, whether anything changed at all)."""
+    read more than keys can say, whether anything changed at all). The store's generation is
+    one row: unmoved, nothing is stale; and a version found fresh at a generation stays fresh
+    while the generation does not move (where a commit notes its touches with its generation,
+    not after it)."""
+    now = await state.generation()
+    built = value["generation"]
+    if now == built:
+        return False
     if value.get("wholeStore"):
-        return bool(await state.generation() != value["generation"])
-    return await state.read_set_changed(READS, slot, value["generation"])
+        return True
+    if gate.fresh_at.get((slot, built)) == now:
+        return False
+    if await state.read_set_changed(READS, _reads_key(slot, value), built):
+        return True
+    if state.touches_with_generation:
+        if len(gate.fresh_at) >= FRESH_KEPT:
+            gate.fresh_at.clear()
+        gate.fresh_at[(slot, built)] = now
+    return False
+
+
+def _reads_key(slot: str, value: dict[str, Any]) -> str:
+    """Where the read set of the version ``value`` describes is kept: each version's its own,
+    so a version is never checked against another's read set."""
+    return f"{slot}@{value['generation']}"
+
+
+async def _give_back(state: ServerState) -> bool:
+    """The caches a burst of builds filled, and then the memory they held, back to the system
+    (api/memory.py): two workers otherwise stayed ~100 MB larger after a burst."""
+    await state.release_memory()
+    return await asyncio.to_thread(trim)
 
 
 def _gzipped(headers: dict[str, str]) -> dict[str, str]:
@@ -227,8 +279,10 @@ async def _recorded_build(
     reads = orjson.dumps(sorted(recorder.keys))
     kept_bytes = (await state.usage(KIND))[1] + (await state.usage(READS))[1]
     if kept_bytes + len(body) + len(reads) <= CACHE_BYTES:
-        await state.put(READS, slot, {}, ttl=KEPT_FOR, body=reads, owner=slot)
+        reads_key = _reads_key(slot, value)
+        await state.put(READS, reads_key, {}, ttl=KEPT_FOR, body=reads, owner=slot)
         await state.put(KIND, slot, value, ttl=KEPT_FOR, body=body, owner=slot)
+        await state.delete_owned(READS, slot, keep=reads_key)  # the versions before
     await state.delete(BUILDING, slot)
     return value, body
 
@@ -243,7 +297,7 @@ async def _built_elsewhere(gate: BuildGate, state: ServerState, slot: str) -> Ke
     for _ in range(int(gate.wait / POLL)):
         await asyncio.sleep(POLL)
         entry = await state.get(KIND, slot)
-        if entry is not None and not await _stale(state, slot, entry.value):
+        if entry is not None and not await _stale(gate, state, slot, entry.value):
             return entry.value, entry.body or b""
         if await state.get(BUILDING, slot) is None:  # it failed, or gave up
             return None

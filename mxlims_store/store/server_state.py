@@ -28,6 +28,8 @@ class Entry:
 
 
 class ServerState(Protocol):
+    touches_with_generation: bool  # a commit's touches visible together with its generation
+
     async def get(self, kind: str, key: str) -> Entry | None:
         """The entry, or None when there is none or it expired."""
 
@@ -60,6 +62,10 @@ class ServerState(Protocol):
 
     async def hit(self, kind: str, key: str, *, window: float) -> int:
         """Count one more event in the current window of ``window`` seconds; the count."""
+
+    async def release_memory(self) -> None:
+        """Give back what this process keeps cached of the database (SQLite's page caches of
+        the reading connections: up to 16 MB each), e.g. after a burst of downloads."""
 
     async def generation(self) -> int:
         """How many commits have changed MXLIMS objects (any change bumps it)."""

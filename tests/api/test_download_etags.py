@@ -5,6 +5,7 @@ differs."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from mxlims_store.api import downloads, memory
 from mxlims_store.api.main import create_app
 from mxlims_store.store import Store
 from mxlims_store.store.backend import restore
@@ -163,3 +165,18 @@ async def test_an_export_follows_its_own_neighbourhood(app: FastAPI) -> None:
         mine = _uuid(shipment, "Pin", "Pin1")
         await client.patch(f"/objects/{mine}", json={"barcode": "X-2"}, headers={"If-Match": '"1"'})
         assert not await _unchanged(client, url, before)
+
+
+async def test_memory_goes_back_once_the_last_download_is_done(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(downloads, "GIVE_BACK_AFTER", 0.0)
+    assert memory.limit_arenas() == sys.platform.startswith("linux")  # glibc's mallopt said yes
+    async with running(app) as client:
+        shipment = shipment_message(2, proposal="mx1")
+        await _stored(client, shipment)
+        gate = app.state.build_gate
+        assert gate.trimming is None
+        await _etag(client, f"/shipments/{_uuid(shipment, 'Shipment', 'Shipment1')}/results")
+        assert gate.trimming is not None and not gate.inflight and not gate.active
+        assert isinstance(await gate.trimming, bool)

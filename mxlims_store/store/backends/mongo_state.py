@@ -67,6 +67,8 @@ def _id(kind: str, key: str) -> str:
 
 
 class MongoState:
+    touches_with_generation = False  # logged after the commit
+
     def __init__(self, backend: Any) -> None:
         self.db = backend.driver.db
 
@@ -198,6 +200,9 @@ class MongoState:
             self.db[TOUCHES].find_one({"generation": {"$gt": generation}, "keys": {"$in": keys}})
         )
         return moved is not None
+
+    async def release_memory(self) -> None:
+        return None  # the server keeps no cache of its own: MongoDB's is the server's business
 
     async def generation(self) -> int:
         document = await _wait(self.db[STATE].find_one({"_id": GENERATION}))

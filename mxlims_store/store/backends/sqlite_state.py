@@ -5,6 +5,7 @@ touched: what a built download's read set is checked against."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -64,6 +65,8 @@ def _entry(row: tuple[Any, ...] | None) -> Entry | None:
 
 
 class SqliteState:
+    touches_with_generation = True  # noted in the commit's own transaction
+
     def __init__(self, backend: Any) -> None:
         self.backend = backend  # a SqliteBackend: its worker threads and connections
 
@@ -219,6 +222,15 @@ class SqliteState:
 
         result: bool = await self._do(read)
         return result
+
+    async def release_memory(self) -> None:
+        def shrink() -> None:
+            self.backend._connection().execute("PRAGMA shrink_memory")
+
+        # One call per reading thread, most likely one each (which thread takes which call is
+        # the pool's business: a thread that takes two leaves another's cache for next time).
+        workers = getattr(self.backend._pool, "_max_workers", 1)
+        await asyncio.gather(*(self.backend._run(shrink) for _ in range(workers)))
 
     async def generation(self) -> int:
         def read(c: sqlite3.Connection) -> int:
