@@ -25,14 +25,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from mxlims_store.model.links import FOREIGN_KEY_FIELDS
+from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES
 from mxlims_store.store.backends.base import Document, Sort, Write
-from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import META
 
 LINKS = frozenset(FOREIGN_KEY_FIELDS)
 PROPOSAL_FIELD = f"{META}.proposal"
 _CORE = frozenset(CORE_COLLECTIONS)
+# The link fields objects of each collection may hold (a commit writes many objects: only
+# these are looked at).
+_LINKS_OF: dict[str, tuple[str, ...]] = {
+    collection: tuple(
+        dict.fromkeys(r.field for r in LINK_RULES if collection_of(r.source) == collection)
+    )
+    for collection in CORE_COLLECTIONS
+}
 
 
 def proposal_key(code: str) -> str:
@@ -46,9 +54,15 @@ def touched_keys(writes: Sequence[Write]) -> set[str]:
         if write.collection not in _CORE:
             continue
         keys.add(write.uuid)
-        if write.document is not None:
-            keys.update(_links(write.document))
-            proposal = (write.document.get(META) or {}).get("proposal")
+        document = write.document
+        if document is not None:
+            for field in _LINKS_OF[write.collection]:
+                value = document.get(field)
+                if isinstance(value, str):
+                    keys.add(value)
+                elif isinstance(value, list):
+                    keys.update(v for v in value if isinstance(v, str))
+            proposal = (document.get(META) or {}).get("proposal")
             if isinstance(proposal, str):
                 keys.add(proposal_key(proposal))
     return keys
