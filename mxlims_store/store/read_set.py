@@ -48,12 +48,16 @@ def proposal_key(code: str) -> str:
 
 
 def touched_keys(writes: Sequence[Write]) -> set[str]:
-    """The keys a commit of ``writes`` touches (none when it writes no MXLIMS object)."""
+    """The keys a commit of ``writes`` touches (none when it writes no MXLIMS object). An
+    object the commit creates, and a link to one, touch nothing: no build can have read what
+    did not exist yet (one that asked for a uuid in vain follows the whole store instead)."""
+    created = {w.uuid for w in writes if w.expected_revision is None and w.document is not None}
     keys: set[str] = set()
     for write in writes:
         if write.collection not in _CORE:
             continue
-        keys.add(write.uuid)
+        if write.uuid not in created:
+            keys.add(write.uuid)
         document = write.document
         if document is not None:
             for field in _LINKS_OF[write.collection]:
@@ -65,7 +69,7 @@ def touched_keys(writes: Sequence[Write]) -> set[str]:
             proposal = (document.get(META) or {}).get("proposal")
             if isinstance(proposal, str):
                 keys.add(proposal_key(proposal))
-    return keys
+    return keys - created
 
 
 def _links(document: Document) -> Iterator[str]:
@@ -126,20 +130,40 @@ def anchors(query: Document) -> tuple[set[str], set[str]] | None:
     return None
 
 
+def _asked_uuids(query: Document) -> set[str]:
+    """The uuids ``query`` asks for by ``_id`` (in any of its parts)."""
+    asked: set[str] = set()
+    for field, condition in query.items():
+        if field in ("$and", "$or") and isinstance(condition, list):
+            for part in condition:
+                if isinstance(part, dict):
+                    asked |= _asked_uuids(part)
+        elif field == "_id":
+            asked |= _values(condition) or set()
+    return asked
+
+
 class ReadRecorder:
     """A backend for one build: the reads go to ``db``; what they depend on is recorded in
-    ``keys`` (``whole_store`` once a read depends on more than keys can say)."""
+    ``keys`` (``whole_store`` once a read depends on more than keys can say: a query without
+    an anchor, or a uuid asked for and not found, which a later commit may create)."""
 
     _PASSED = frozenset({"name", "transactional", "round_trips"})
 
     def __init__(self, db: Any) -> None:
         self._db = db
         self.keys: set[str] = set()
-        self.whole_store = False
+        self._unanchored = False
+        self._asked: set[str] = set()  # uuids asked for by _id
+        self._found: set[str] = set()  # uuids got back
+
+    @property
+    def whole_store(self) -> bool:
+        return self._unanchored or not self._asked <= self._found
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._PASSED:  # a way of reading this recorder does not know
-            self.whole_store = True
+            self._unanchored = True
         return getattr(self._db, name)
 
     def _note(self, collection: str, query: Document, found: Iterable[Document] = ()) -> None:
@@ -147,12 +171,14 @@ class ReadRecorder:
             return
         anchored = anchors(query)
         if anchored is None:
-            self.whole_store = True
+            self._unanchored = True
         else:
             self.keys.update(anchored[0] or anchored[1])
+        self._asked |= _asked_uuids(query)
         for document in found:
             if isinstance(document.get("_id"), str):
                 self.keys.add(document["_id"])
+                self._found.add(document["_id"])
             self.keys.update(_links(document))
 
     async def find(
@@ -164,11 +190,13 @@ class ReadRecorder:
 
     async def count(self, collection: str, filter: Document) -> int:
         self._note(collection, filter)
+        self._unanchored |= bool(_asked_uuids(filter))  # whether they exist: not seen here
         result: int = await self._db.count(collection, filter)
         return result
 
     async def count_by(self, collection: str, filter: Document, field: str) -> dict[Any, int]:
         self._note(collection, filter)
+        self._unanchored |= bool(_asked_uuids(filter))
         result: dict[Any, int] = await self._db.count_by(collection, filter, field)
         return result
 
