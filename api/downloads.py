@@ -1,14 +1,20 @@
 """Downloads that cost what they must: built once per change of the store, off the event loop,
 kept compressed in the store (every worker shares them), answered ``304`` when unchanged.
 
-A download's ETag hashes what was asked (path and query), what the caller may see (role and
-proposals), the store's *generation* (bumped by every commit that changes MXLIMS objects, new
-results included) and a server secret (an ETag cannot be forged to learn anything). A build runs
-in one of ``MXLIMS_BUILD_SLOTS`` slots per worker; beyond that a request waits in a queue at
-most ``MXLIMS_BUILD_WAIT`` seconds and then gets ``503`` with ``Retry-After``. Requests for the
-same uncached download share one build. So memory is bounded by the slots, not by the number of
-clients: a cached copy is a few hundred kB, and is streamed uncompressed to a client that does
-not take gzip.
+A download is kept per *slot*: what was asked (path and query), what the caller may see (role
+and proposals) and a server secret, hashed. It is kept with its read set (the uuids and
+proposals its build read, :mod:`mxlims_store.store.read_set`) and stays valid while no commit
+touched any of them: a new result, a pin moved in or out, a deletion, a restore (which empties
+the cache) in THAT tree. Its ETag hashes the slot and the store's generation when the build
+began, so it changes with every rebuild and with nothing else: writes elsewhere in the store
+(another shipment, another proposal) neither change it nor rebuild it. A build that read more
+than keys can say (a search over every proposal) follows the store's generation instead.
+
+A build runs in one of ``MXLIMS_BUILD_SLOTS`` slots per worker; beyond that a request waits in a
+queue at most ``MXLIMS_BUILD_WAIT`` seconds and then gets ``503`` with ``Retry-After``. Requests
+for the same uncached download share one build. So memory is bounded by the slots, not by the
+number of clients: a cached copy is a few hundred kB, and is streamed uncompressed to a client
+that does not take gzip.
 """
 
 from __future__ import annotations
@@ -28,15 +34,20 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from mxlims_store.api.errors import ApiError
+from mxlims_store.api.memory import trim
 from mxlims_store.store import Store
+from mxlims_store.store.read_set import ReadRecorder
 from mxlims_store.store.server_state import ServerState, server_state
 
 KIND = "download"
+READS = "download-reads"  # what a kept download read: its keys (store/read_set.py)
 BUILDING = "download-building"  # which worker builds a download now: the others wait for it
 POLL = 0.2  # seconds between looks for another worker's build
 KEPT_FOR = 24 * 3600.0  # seconds an unused built download stays in the store
 CACHE_BYTES = 1024**3  # what built downloads may take of the store; beyond, served unkept
 STREAM_CHUNK = 64 * 1024
+FRESH_KEPT = 4096  # versions remembered as fresh at a generation
+GIVE_BACK_AFTER = 1.0  # seconds without a download before their memory goes back
 VARY = "Authorization, X-API-Key, Cookie, Accept-Encoding"
 
 
@@ -54,6 +65,9 @@ async def json_built(message: Any, headers: dict[str, str], *, indent: bool = Fa
     option = orjson.OPT_INDENT_2 if indent else 0
     content = await asyncio.to_thread(orjson.dumps, message, option=option)
     return Built(content, "application/json", headers)
+
+
+Kept = tuple[dict[str, Any], bytes]  # a kept download: what describes it, its gzipped bytes
 
 
 CACHED: dict[int | str, dict[str, Any]] = {
@@ -86,7 +100,27 @@ class BuildGate:
         self.slots, self.wait, self.queue = slots, wait, queue
         self._free = asyncio.Semaphore(slots)
         self.waiting = 0
-        self.inflight: dict[str, asyncio.Future[Built]] = {}
+        self.inflight: dict[str, asyncio.Future[Kept]] = {}
+        self.active = 0  # downloads being answered now
+        self.fresh_at: dict[tuple[str, int], int] = {}  # (slot, built at) -> found fresh at
+        self.trimming: asyncio.Future[bool] | None = None  # kept: a task nobody holds may vanish
+
+    @asynccontextmanager
+    async def answering(self, state: ServerState) -> AsyncIterator[None]:
+        """One download being answered; the last of a burst gives memory back a moment later."""
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+            if not self.active and (self.trimming is None or self.trimming.done()):
+                self.trimming = asyncio.ensure_future(self._give_back_when_quiet(state))
+
+    async def _give_back_when_quiet(self, state: ServerState) -> bool:
+        await asyncio.sleep(GIVE_BACK_AFTER)  # a burst seldom ends with one quiet instant
+        if self.active:
+            return False  # the next quiet moment
+        return await _give_back(state)
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -128,27 +162,64 @@ def _compress(built: Built) -> bytes:
 
 
 async def cached_download(
-    request: Request, store: Store, build: Callable[[], Awaitable[Built]]
+    request: Request, store: Store, build: Callable[[Store], Awaitable[Built]]
 ) -> Response:
-    """The download ``build`` makes, from the store's cache when nothing changed since."""
+    """The download ``build`` makes (reading through the store it is given), from the store's
+    cache while no commit touched what the kept copy read."""
     state: ServerState = server_state(store.db)
     gate: BuildGate = request.app.state.build_gate
-    generation = await state.generation()
     slot = hashlib.sha256(
         f"{request.app.state.download_secret}|{_what(request)}|{_visibility(store)}".encode()
     ).hexdigest()
-    etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
-    entry = await state.get(KIND, etag)
-    if entry is None:
-        value, body = await _built_once(gate, state, etag, slot, build)
-    else:
-        value, body = entry.value, entry.body or b""
+    async with gate.answering(state):
+        entry = await state.get(KIND, slot)
+        if entry is None or await _stale(gate, state, slot, entry.value):
+            value, body = await _built_once(gate, state, slot, store, build)
+        else:
+            value, body = entry.value, entry.body or b""
+    etag = value["etag"]
     headers = {**value["headers"], "ETag": etag, "Cache-Control": "private, no-cache", "Vary": VARY}
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "").lower():
         return Response(body, media_type=value["media"], headers=_gzipped(headers))
     return StreamingResponse(_inflated(body), media_type=value["media"], headers=headers)
+
+
+async def _stale(gate: BuildGate, state: ServerState, slot: str, value: dict[str, Any]) -> bool:
+    """Whether a commit since the kept copy's build touched what it read (or, for a build that
+    read more than keys can say, whether anything changed at all). The store's generation is
+    one row: unmoved, nothing is stale; and a version found fresh at a generation stays fresh
+    while the generation does not move (where a commit notes its touches with its generation,
+    not after it)."""
+    now = await state.generation()
+    built = value["generation"]
+    if now == built:
+        return False
+    if value.get("wholeStore"):
+        return True
+    if gate.fresh_at.get((slot, built)) == now:
+        return False
+    if await state.read_set_changed(READS, _reads_key(slot, value), built):
+        return True
+    if state.touches_with_generation:
+        if len(gate.fresh_at) >= FRESH_KEPT:
+            gate.fresh_at.clear()
+        gate.fresh_at[(slot, built)] = now
+    return False
+
+
+def _reads_key(slot: str, value: dict[str, Any]) -> str:
+    """Where the read set of the version ``value`` describes is kept: each version's its own,
+    so a version is never checked against another's read set."""
+    return f"{slot}@{value['generation']}"
+
+
+async def _give_back(state: ServerState) -> bool:
+    """The caches a burst of builds filled, and then the memory they held, back to the system
+    (api/memory.py): two workers otherwise stayed ~100 MB larger after a burst."""
+    await state.release_memory()
+    return await asyncio.to_thread(trim)
 
 
 def _gzipped(headers: dict[str, str]) -> dict[str, str]:
@@ -158,55 +229,77 @@ def _gzipped(headers: dict[str, str]) -> dict[str, str]:
 async def _built_once(
     gate: BuildGate,
     state: ServerState,
-    etag: str,
     slot: str,
-    build: Callable[[], Awaitable[Built]],
-) -> tuple[dict[str, Any], bytes]:
+    store: Store,
+    build: Callable[[Store], Awaitable[Built]],
+) -> Kept:
     """Build (or wait for this worker's build of the same download), compress off the event
-    loop, keep it in the store, and retire the same download's older versions."""
-    running = gate.inflight.get(etag)
+    loop, and keep it in the store with what it read, in place of the version before."""
+    running = gate.inflight.get(slot)
     if running is None:
         running = asyncio.get_running_loop().create_future()
-        gate.inflight[etag] = running
+        gate.inflight[slot] = running
         try:
-            found = await _built_elsewhere(gate, state, etag)
+            found = await _built_elsewhere(gate, state, slot)
             if found is not None:
                 running.set_result(found)
-                return {"headers": found.headers, "media": found.media_type}, found.content
+                return found
             async with gate.slot():
-                built = await build()
-                body = await asyncio.to_thread(_compress, built)
-                value = {"headers": built.headers, "media": built.media_type}
-                await state.delete_owned(KIND, slot, keep=etag)  # this download's old versions
-                if (await state.usage(KIND))[1] + len(body) <= CACHE_BYTES:
-                    await state.put(KIND, etag, value, ttl=KEPT_FOR, body=body, owner=slot)
-                await state.delete(BUILDING, etag)
-                running.set_result(Built(body, built.media_type, built.headers))
+                kept = await _recorded_build(state, slot, store, build)
+                running.set_result(kept)
         except BaseException as error:
             running.set_exception(error)
             running.exception()  # retrieved: waiters get it, nobody else must
             if isinstance(error, Exception):  # other workers must not wait for it
-                await state.delete(BUILDING, etag)
+                await state.delete(BUILDING, slot)
             raise
         finally:
-            gate.inflight.pop(etag, None)
-    shared = await asyncio.shield(running)
-    return {"headers": shared.headers, "media": shared.media_type}, shared.content
+            gate.inflight.pop(slot, None)
+    return await asyncio.shield(running)
 
 
-async def _built_elsewhere(gate: BuildGate, state: ServerState, etag: str) -> Built | None:
+async def _recorded_build(
+    state: ServerState, slot: str, store: Store, build: Callable[[Store], Awaitable[Built]]
+) -> Kept:
+    """One build through a :class:`ReadRecorder`, kept with its read set. Its ETag names the
+    generation read *before* it started: a commit that lands during the build touches a key
+    the build read at a later generation, so the kept copy is found stale at once."""
+    generation = await state.generation()
+    recorder = ReadRecorder(store.db)
+    built = await build(Store(recorder, store.caller))
+    body = await asyncio.to_thread(_compress, built)
+    etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
+    value = {
+        "headers": built.headers,
+        "media": built.media_type,
+        "etag": etag,
+        "generation": generation,
+        "wholeStore": recorder.whole_store,
+    }
+    reads = orjson.dumps(sorted(recorder.keys))
+    kept_bytes = (await state.usage(KIND))[1] + (await state.usage(READS))[1]
+    if kept_bytes + len(body) + len(reads) <= CACHE_BYTES:
+        reads_key = _reads_key(slot, value)
+        await state.put(READS, reads_key, {}, ttl=KEPT_FOR, body=reads, owner=slot)
+        await state.put(KIND, slot, value, ttl=KEPT_FOR, body=body, owner=slot)
+        await state.delete_owned(READS, slot, keep=reads_key)  # the versions before
+    await state.delete(BUILDING, slot)
+    return value, body
+
+
+async def _built_elsewhere(gate: BuildGate, state: ServerState, slot: str) -> Kept | None:
     """When another worker is building the same download, its copy once it is in the store
     (None: this worker builds it; also when the other one takes longer than a build may)."""
     claim = secrets.token_hex(8)
-    holder = await state.add(BUILDING, etag, {"by": claim}, ttl=gate.wait)
+    holder = await state.add(BUILDING, slot, {"by": claim}, ttl=gate.wait)
     if holder.value.get("by") == claim:
         return None
     for _ in range(int(gate.wait / POLL)):
         await asyncio.sleep(POLL)
-        entry = await state.get(KIND, etag)
-        if entry is not None:
-            return Built(entry.body or b"", entry.value["media"], entry.value["headers"])
-        if await state.get(BUILDING, etag) is None:  # it failed, or gave up
+        entry = await state.get(KIND, slot)
+        if entry is not None and not await _stale(gate, state, slot, entry.value):
+            return entry.value, entry.body or b""
+        if await state.get(BUILDING, slot) is None:  # it failed, or gave up
             return None
     return None
 

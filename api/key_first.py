@@ -4,7 +4,9 @@ A request that writes (POST, PUT, PATCH, DELETE under the API's prefix) without 
 answered 401 at once, with ``Connection: close``: not a byte of its body is read, so a keyless
 client cannot hold a connection by trickling an upload, nor make the server parse one; and the
 401 comes before any other complaint about the request (a missing content type is a 415 only
-for a caller who may write). The routes check the key again through ``StoreDep`` as always.
+for a caller who may write). The caller it found is kept in the request's scope (``CALLER``):
+``StoreDep`` takes it from there instead of looking the key up a second time for the same
+request (under load each look-up is a trip to a database thread and back).
 
 The pages' forms are posted with a session cookie instead: one posted without any is sent to
 the sign-in page unread, and the sign-in form itself (the one keyless form) may be small only.
@@ -24,6 +26,7 @@ from mxlims_store.errors import MxlimsError, Unauthenticated
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_COOKIE = b"mxlims_session="  # the pages' session (api/pages/session.py)
 SIGN_IN = "/pages/login"
+CALLER = "mxlims_caller"  # scope["state"] key: the caller this request's key was checked as
 MAX_SIGN_IN_BODY = 16 * 1024  # a key and a token
 
 
@@ -63,7 +66,7 @@ class KeyFirst:
         request = Request(scope)
         try:
             try:
-                await store.authenticate(presented)
+                caller = await store.authenticate(presented)
             except Unauthenticated:
                 if presented:  # a wrong key counts against its address, here as in StoreDep
                     await note_failure(request)
@@ -88,6 +91,7 @@ class KeyFirst:
             response = error_response(status, str(body["error"]), error.message, headers=headers)
             await response(scope, receive, send)
             return
+        scope.setdefault("state", {})[CALLER] = (presented, caller)
         await self.app(scope, receive, send)
 
     async def _page_form(self, scope: Scope, receive: Receive, send: Send) -> None:

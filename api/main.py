@@ -25,6 +25,7 @@ from mxlims_store.api.errors import COMMON_ERRORS, ErrorBody, errors, install_er
 from mxlims_store.api.head import HeadAsGet
 from mxlims_store.api.hosts import AllowedHosts
 from mxlims_store.api.key_first import KeyFirst
+from mxlims_store.api.memory import limit_arenas
 from mxlims_store.api.pages.session import load_secrets
 from mxlims_store.api.params import utf8_query
 from mxlims_store.api.routes import API_PREFIX, ROOT_ROUTERS, ROUTERS, health
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     # The event loop shares the interpreter with the threads that build downloads and read
     # the database: a shorter switch interval lets it answer others (/health) in between.
     sys.setswitchinterval(0.001)
+    limit_arenas()  # memory freed after a burst of downloads can go back (api/memory.py)
     # FastAPIOffline: Swagger UI 5 and ReDoc served from the installed package, so /docs works
     # on a beamline network that cannot reach a CDN.
     app = FastAPIOffline(
@@ -112,7 +114,8 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyTimeout, pause=settings.body_timeout, total=settings.body_total_timeout)
     # A results file of 1,600 pins is 4.4 MB of JSON and about a tenth of that compressed.
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
+    # Level 6 (zlib's own default): about the size of 9 at a fraction of its CPU.
+    app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(HeadAsGet)
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API

@@ -29,11 +29,12 @@ Depth = Annotated[
 ]
 
 
-def utf8_query(request: Request) -> None:
+async def utf8_query(request: Request) -> None:
     """The query string is read as asked or refused, never guessed at: percent-escapes that are
     not UTF-8 (a lone surrogate, a stray byte) would search for U+FFFD; on the API, a parameter
     the route does not take (a typo: ``wher=``, ``dryRun=``) or one given twice that takes one
-    value would be ignored or half-used. Each is a 422 naming the parameter."""
+    value would be ignored or half-used. Each is a 422 naming the parameter. (A coroutine,
+    though it never waits: FastAPI runs a plain function in a worker thread, a hop per request.)"""
     raw = request.scope.get("query_string", b"")
     try:
         unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
@@ -87,8 +88,10 @@ def location(request: Request, path: str) -> str:
 def created_root(report: ImportReport) -> str:
     """The uuid a 201 of an import points at: its shipment, else the first object of a type
     it created (a results return creates datasets, and points at the first of them)."""
+    if report.shipment:
+        return report.shipment
     created = [u for k, u in report.keys.items() if k.split("/")[0] in report.created]
-    return report.shipment or (created or list(report.keys.values()))[0]
+    return (created or list(report.keys.values()))[0]
 
 
 def etag(revision: int) -> str:

@@ -4,7 +4,8 @@ A store of ~50,000 objects (beamtimes of 1,600-pin shipments with their results)
 ``mxlims-store serve`` on loopback, and bounded bursts: the results file of a 1,600-pin
 shipment with its results at concurrency 1, 16 and 64 (the server's process tree's peak and
 resident memory from /proc, ``/health`` latency during the 64-burst against idle), cached
-against uncached throughput, ``304`` on ``If-None-Match``, a new ETag after a results import,
+against uncached throughput, ``304`` on ``If-None-Match`` (also after a write in another
+shipment: a download follows its own tree), a new ETag after a results import,
 and ``POST /messages`` of a 16-pin shipment at concurrency 64. Prints one JSON document and
 writes it to ``bench/downloads.json`` (``--out`` elsewhere). Loopback only; every loop is
 bounded by a count.
@@ -126,7 +127,8 @@ async def _pings(client: httpx.AsyncClient, until: asyncio.Future[Any], most: in
 
 
 async def _change(client: httpx.AsyncClient, pin: str) -> None:
-    """Any write of an MXLIMS object: every built download is stale afterwards."""
+    """A write of one pin: every built download of its tree is stale afterwards (of its tree
+    only: a download follows what it read)."""
     found = await client.get(f"/api/v1/objects/{pin}")
     revision = found.headers["etag"]
     changed = await client.patch(
@@ -161,9 +163,17 @@ async def measure(
         out["health_idle_ms"] = {"p50": _ms(idle, 50), "p99": _ms(idle, 99), "n": len(idle)}
         out["rss_before_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
 
+        tree = await client.get(results)  # built once: one of its own pins, to change it
+        tree.raise_for_status()
+        tree_pin = str(next(iter(tree.json()["Pin"].values()))["uuid"])
+        etag = tree.headers["etag"]
+        await _change(client, plan["other_pin"])  # another shipment's pin
+        elsewhere = await client.get(results, headers={"If-None-Match": etag})
+        out["after_write_elsewhere_status"] = elsewhere.status_code  # 304: still valid
+
         uncached = []
         for _ in range(3):
-            await _change(client, plan["other_pin"])
+            await _change(client, tree_pin)
             start = time.perf_counter()
             first = await client.get(results)
             first.raise_for_status()
@@ -172,7 +182,7 @@ async def measure(
         out["uncached_s"] = [round(s, 3) for s in uncached]
 
         for concurrency in (1, 16, 64):
-            await _change(client, plan["other_pin"])  # every level starts uncached
+            await _change(client, tree_pin)  # every level starts uncached
             n = concurrency * plan["rounds"]
             burst = asyncio.ensure_future(_burst(client, results, n, concurrency))
             pings = await _pings(pinger, burst, plan["pings"] * 10)

@@ -68,7 +68,7 @@ def _cpu_seconds(pid: int) -> float:
 
 def _spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy (``pip install py-spy``) sampling the server's process tree until interrupted."""
-    command = ["py-spy", "record", "--pid", str(pid), "--gil"]
+    command = ["py-spy", "record", "--pid", str(pid)]  # every thread on the CPU
     spy = subprocess.Popen([*command, "--format", "raw", "-o", str(out), "--rate", "200"])
     time.sleep(1)  # attached before the burst starts
     return spy

@@ -169,8 +169,8 @@ async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
 @router.get("/pages/shipments/{uuid}/results.json")
 async def results_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        async def make() -> dict[str, Any]:
-            return await store.shipment_results(uuid)
+        async def make(reading: Store) -> dict[str, Any]:
+            return await reading.shipment_results(uuid)
 
         name = f"shipment-{uuid}-results.json"
         return await message_download(request, store, make, name, indent=True)
@@ -181,8 +181,8 @@ async def results_file(request: Request, uuid: str, store: PageStore) -> Respons
 @router.get("/pages/objects/{uuid}/export.json")
 async def export_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        async def make() -> dict[str, Any]:
-            return await store.export(uuid)
+        async def make(reading: Store) -> dict[str, Any]:
+            return await reading.export(uuid)
 
         return await message_download(request, store, make, f"{uuid}.json", indent=True)
 
@@ -211,8 +211,8 @@ async def sheet(
     defaults = SheetDefaults(proposal=proposal or None, puck_type=puck_type or None)
     download = bool(request.query_params.get("download"))
 
-    async def sheet_file() -> Built:
-        exported = await store.export_sheet(site, uuid, fmt=fmt, defaults=defaults, draft=False)
+    async def sheet_file(reading: Store) -> Built:
+        exported = await reading.export_sheet(site, uuid, fmt=fmt, defaults=defaults, draft=False)
         name = re.sub(r"[^A-Za-z0-9._-]", "_", f"shipment-{uuid}-{site}")
         name += exported.filename_extension
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}

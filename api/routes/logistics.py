@@ -170,8 +170,8 @@ async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[Shipm
 async def get_proposal_results(code: Proposal, store: StoreDep, request: Request) -> Response:
     """One MXLIMS file with every shipment of the proposal, their experiments and results."""
 
-    async def make() -> dict[str, Any]:
-        return await store.proposal_results(code)
+    async def make(reading: Store) -> dict[str, Any]:
+        return await reading.proposal_results(code)
 
     return await message_download(request, store, make, f"proposal-{code}-results.json")
 

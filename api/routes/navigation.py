@@ -62,15 +62,16 @@ def attachment_headers(message: dict[str, Any], filename: str) -> dict[str, str]
 async def message_download(
     request: Request,
     store: Store,
-    make: Callable[[], Awaitable[dict[str, Any]]],
+    make: Callable[[Store], Awaitable[dict[str, Any]]],
     filename: str,
     *,
     indent: bool = False,
 ) -> Response:
-    """An MXLIMS file built by ``make``, from the store's cache while nothing changed."""
+    """An MXLIMS file built by ``make`` (reading through the store it is given), from the
+    store's cache while nothing it read changed."""
 
-    async def build() -> Built:
-        message = await make()
+    async def build(reading: Store) -> Built:
+        message = await make(reading)
         return await json_built(message, attachment_headers(message, filename), indent=indent)
 
     return await cached_download(request, store, build)
@@ -148,7 +149,7 @@ async def export_object(
     A walk stops after 64 levels; then the links it did not follow are left out of the message
     (so that it imports anywhere) and `X-MXLIMS-Truncated` / `X-MXLIMS-Left-Out` say so."""
 
-    async def make() -> dict[str, Any]:
-        return await store.export(uuid, direction=direction, depth=depth, site=site)
+    async def make(reading: Store) -> dict[str, Any]:
+        return await reading.export(uuid, direction=direction, depth=depth, site=site)
 
     return await message_download(request, store, make, f"mxlims-{uuid}.json")

@@ -33,7 +33,7 @@ from mxlims_store.mappings import (
     read_sheet,
 )
 from mxlims_store.mappings.tabular import MEDIA_TYPES
-from mxlims_store.store import Policy
+from mxlims_store.store import Policy, Store
 
 router = APIRouter(tags=["sheets"])
 
@@ -292,8 +292,8 @@ async def export_sheet(
     ``default``; what is still missing is refused (422, every row and column) unless ``draft``.
     ``GET /shipments/{uuid}/sheet/report`` lists the losses, warnings and defaults applied."""
 
-    async def build() -> Built:
-        exported = await store.export_sheet(
+    async def build(reading: Store) -> Built:
+        exported = await reading.export_sheet(
             site, uuid, fmt=format, defaults=options.defaults(), draft=options.draft
         )
         headers = _sheet_headers(exported, site, f"shipment-{uuid}")

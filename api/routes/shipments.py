@@ -11,6 +11,7 @@ from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
 from mxlims_store.api.params import ObjectUuid
 from mxlims_store.api.routes.navigation import message_download, message_file
+from mxlims_store.store import Store
 
 router = APIRouter(tags=["shipments"])
 
@@ -29,7 +30,7 @@ async def get_shipment_results(uuid: ObjectUuid, store: StoreDep, request: Reque
     """One MXLIMS file with the shipment, everything in it, its experiments and all results.
     Built once per change of the store and kept (`ETag`; `If-None-Match` answers 304)."""
 
-    async def make() -> dict[str, Any]:
-        return await store.shipment_results(uuid)
+    async def make(reading: Store) -> dict[str, Any]:
+        return await reading.shipment_results(uuid)
 
     return await message_download(request, store, make, f"shipment-{uuid}-results.json")

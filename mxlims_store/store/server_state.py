@@ -5,7 +5,9 @@ any request, and a signed-out session or a revoked key ends everywhere at once.
 Entries are ``(kind, key)`` -> a small JSON ``value`` and an optional ``body`` of bytes, each
 with an expiry; an ``owner`` groups entries (a caller's drafts, one download's versions) so that
 quotas and replacements are one question. The store's *generation* counts the commits that
-changed MXLIMS objects: a download built at generation N is valid until the next such commit.
+changed MXLIMS objects; each such commit also notes the generation at which it touched each
+key of :mod:`mxlims_store.store.read_set`: a download built at generation N stays valid until a
+commit touches a key it read.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class Entry:
 
 
 class ServerState(Protocol):
+    touches_with_generation: bool  # a commit's touches visible together with its generation
+
     async def get(self, kind: str, key: str) -> Entry | None:
         """The entry, or None when there is none or it expired."""
 
@@ -59,8 +63,17 @@ class ServerState(Protocol):
     async def hit(self, kind: str, key: str, *, window: float) -> int:
         """Count one more event in the current window of ``window`` seconds; the count."""
 
+    async def release_memory(self) -> None:
+        """Give back what this process keeps cached of the database (SQLite's page caches of
+        the reading connections: up to 16 MB each), e.g. after a burst of downloads."""
+
     async def generation(self) -> int:
         """How many commits have changed MXLIMS objects (any change bumps it)."""
+
+    async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
+        """Whether the read set kept as the entry ``(kind, key)`` (its body: a JSON list of
+        keys, :mod:`mxlims_store.store.read_set`) is gone, or any of its keys was touched by a
+        commit after ``generation``."""
 
 
 def server_state(db: Backend) -> ServerState:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 
+import orjson
+
 from mxlims_store.store import Store
 from mxlims_store.store.backends.mongo_state import CHUNK
 from mxlims_store.store.server_state import server_state
-from tests.factories import shipment_message
+from tests.factories import results_message, shipment_message
 
 
 async def test_entries_bodies_and_expiry(store: Store) -> None:
@@ -66,3 +68,22 @@ async def test_the_generation_moves_with_every_change_of_objects(store: Store) -
     pin = message["Pin"]["Pin1"]["uuid"]
     await store.update(pin, {"barcode": "NEW-1"}, revision=1)
     assert await state.generation() > imported
+
+
+async def test_a_read_set_changes_only_with_a_commit_touching_one_of_its_keys(
+    store: Store,
+) -> None:
+    """What a kept download read stays valid through commits elsewhere; a commit that touches
+    one of its keys (a result linking to one of its samples) makes it stale, on every backend."""
+    state = server_state(store.db)
+    mine, theirs = shipment_message(2, proposal="mx1"), shipment_message(2, proposal="mx2")
+    await store.import_message(mine)
+    sample = mine["MacromoleculeSample"]["MacromoleculeSample1"]["uuid"]
+    assert await state.read_set_changed("download-reads", "slot", 0)  # none kept: changed
+    built_at = await state.generation()
+    await state.put("download-reads", "slot", {}, ttl=60, body=orjson.dumps([sample]))
+    await store.import_message(theirs)
+    assert not await state.read_set_changed("download-reads", "slot", built_at)
+    await store.import_message(results_message(mine), policy="merge")
+    assert await state.read_set_changed("download-reads", "slot", built_at)
+    assert not await state.read_set_changed("download-reads", "slot", await state.generation())

@@ -4,6 +4,10 @@ document limit, and the generation counter bumped after each commit that changed
 The bump comes after the commit, outside its transaction (one counter updated inside every
 transaction would make concurrent imports conflict): a download built while the bump is pending
 is cached under the old generation, which the bump then retires, so nothing stale outlives it.
+The keys the commit touched (:mod:`mxlims_store.store.read_set`) are logged after the bump, as
+one document per generation (a document per key would take a write per key, and mongomock has
+no working ``bulk_write``): a download built while they are pending started at an earlier
+generation, and is rebuilt once they land.
 Works over PyMongo's async collections and over the synchronous mongomock double alike.
 """
 
@@ -14,17 +18,22 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.read_set import touched_keys
 from mxlims_store.store.server_state import Entry, expiry
 
 STATE = "server_state"
 CHUNKS = "server_state_chunks"
 CHUNK = 8 * 1024 * 1024  # well below MongoDB's 16 MB document limit
 GENERATION = "generation:"
+TOUCHES = "touched_keys"  # a commit's generation and (some of) the keys it touched
+TOUCHES_PER_DOCUMENT = 50_000  # keys: ~2 MB, far below the document limit
+TOUCHES_KEPT = 2 * 24 * 3600.0  # seconds: twice as long as a download is kept unused
 
 
 async def _wait(result: Any) -> Any:
@@ -32,8 +41,25 @@ async def _wait(result: Any) -> Any:
 
 
 async def bump_generation(db: Any, writes: Sequence[Write]) -> None:
-    if any(w.collection in CORE_COLLECTIONS for w in writes):
-        await _wait(db[STATE].update_one({"_id": GENERATION}, {"$inc": {"value": 1}}, upsert=True))
+    if not any(w.collection in CORE_COLLECTIONS for w in writes):
+        return
+    bumped = await _wait(
+        db[STATE].find_one_and_update(
+            {"_id": GENERATION},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+    )
+    generation = int(bumped["value"])
+    touched = sorted(touched_keys(writes))
+    now = time.time()
+    for start in range(0, len(touched), TOUCHES_PER_DOCUMENT):
+        keys = touched[start : start + TOUCHES_PER_DOCUMENT]
+        document = {"generation": generation, "keys": keys, "expires": now + TOUCHES_KEPT}
+        await _wait(db[TOUCHES].insert_one({"_id": f"{generation}:{start}", **document}))
+    if generation % 100 == 0:  # now and then: the log of touches keeps two days
+        await _wait(db[TOUCHES].delete_many({"expires": {"$lte": now}}))
 
 
 def _id(kind: str, key: str) -> str:
@@ -41,6 +67,8 @@ def _id(kind: str, key: str) -> str:
 
 
 class MongoState:
+    touches_with_generation = False  # logged after the commit
+
     def __init__(self, backend: Any) -> None:
         self.db = backend.driver.db
 
@@ -162,6 +190,19 @@ class MongoState:
         except DuplicateKeyError:  # two first hits at once: the other one inserted it
             return await self.hit(kind, key, window=window)
         return int(document["size"])
+
+    async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
+        entry = await self.get(kind, key)
+        if entry is None or entry.body is None:
+            return True
+        keys = orjson.loads(entry.body)
+        moved = await _wait(
+            self.db[TOUCHES].find_one({"generation": {"$gt": generation}, "keys": {"$in": keys}})
+        )
+        return moved is not None
+
+    async def release_memory(self) -> None:
+        return None  # the server keeps no cache of its own: MongoDB's is the server's business
 
     async def generation(self) -> int:
         document = await _wait(self.db[STATE].find_one({"_id": GENERATION}))

@@ -1,8 +1,11 @@
-"""Server state on the embedded engine: one table beside the collections, and the generation
-counter that every commit changing MXLIMS objects bumps in its own transaction."""
+"""Server state on the embedded engine: one table beside the collections, the generation
+counter that every commit changing MXLIMS objects bumps in its own transaction, and in the same
+transaction the generation at which each key (:mod:`mxlims_store.store.read_set`) was last
+touched: what a built download's read set is checked against."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -12,11 +15,18 @@ import orjson
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
+from mxlims_store.store.read_set import touched_keys
 from mxlims_store.store.server_state import Entry, expiry
 
 GENERATION_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_generation "
     "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)"
+)
+# Created by the first commit that needs it as well (a store made before it has no such table;
+# its downloads built since are checked against the touches made since, which is all of them).
+TOUCHES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS touched_keys "
+    "(key TEXT PRIMARY KEY, generation INTEGER NOT NULL) WITHOUT ROWID"
 )
 STATE_SCHEMA = [
     "CREATE TABLE IF NOT EXISTS server_state (kind TEXT NOT NULL, key TEXT NOT NULL, "
@@ -25,6 +35,7 @@ STATE_SCHEMA = [
     "CREATE INDEX IF NOT EXISTS server_state__owner ON server_state (kind, owner)",
     "CREATE INDEX IF NOT EXISTS server_state__expires ON server_state (expires)",
     GENERATION_TABLE,
+    TOUCHES_TABLE,
 ]
 _COLUMNS = "value, body, owner, size"
 
@@ -32,11 +43,19 @@ _COLUMNS = "value, body, owner, size"
 def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
     """Inside a commit's transaction: one more change of MXLIMS objects (the write lock is
     held already, so this costs one row)."""
-    if any(w.collection in CORE_COLLECTIONS for w in writes):
-        connection.execute(
-            "INSERT INTO store_generation (id, value) VALUES (1, 1) "
-            "ON CONFLICT (id) DO UPDATE SET value = value + 1"
-        )
+    if not any(w.collection in CORE_COLLECTIONS for w in writes):
+        return
+    (generation,) = connection.execute(
+        "INSERT INTO store_generation (id, value) VALUES (1, 1) "
+        "ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value"
+    ).fetchone()
+    touched = [(key, generation) for key in touched_keys(writes)]
+    connection.execute(TOUCHES_TABLE)
+    connection.executemany(
+        "INSERT INTO touched_keys (key, generation) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET generation = excluded.generation",
+        touched,
+    )
 
 
 def _entry(row: tuple[Any, ...] | None) -> Entry | None:
@@ -46,6 +65,8 @@ def _entry(row: tuple[Any, ...] | None) -> Entry | None:
 
 
 class SqliteState:
+    touches_with_generation = True  # noted in the commit's own transaction
+
     def __init__(self, backend: Any) -> None:
         self.backend = backend  # a SqliteBackend: its worker threads and connections
 
@@ -178,6 +199,38 @@ class SqliteState:
 
         result: int = await self._do(count)
         return result
+
+    async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
+        def read(c: sqlite3.Connection) -> bool:
+            try:
+                row = c.execute(
+                    "SELECT (SELECT count(*) FROM server_state WHERE kind = ?1 AND key = ?2 "
+                    "AND expires > ?3), (SELECT 1 FROM server_state r, json_each(CAST(r.body AS "
+                    "TEXT)) j JOIN touched_keys t ON t.key = j.value WHERE r.kind = ?1 AND "
+                    "r.key = ?2 AND t.generation > ?4 LIMIT 1)",
+                    (kind, key, time.time(), generation),
+                ).fetchone()
+            except sqlite3.OperationalError as error:  # no touches yet: nothing moved since
+                if "no such table" not in str(error):
+                    raise
+                kept = c.execute(
+                    "SELECT count(*) FROM server_state WHERE kind = ? AND key = ? AND expires > ?",
+                    (kind, key, time.time()),
+                ).fetchone()
+                return int(kept[0]) == 0
+            return bool(row[0] == 0 or row[1])
+
+        result: bool = await self._do(read)
+        return result
+
+    async def release_memory(self) -> None:
+        def shrink() -> None:
+            self.backend._connection().execute("PRAGMA shrink_memory")
+
+        # One call per reading thread, most likely one each (which thread takes which call is
+        # the pool's business: a thread that takes two leaves another's cache for next time).
+        workers = getattr(self.backend._pool, "_max_workers", 1)
+        await asyncio.gather(*(self.backend._run(shrink) for _ in range(workers)))
 
     async def generation(self) -> int:
         def read(c: sqlite3.Connection) -> int:
