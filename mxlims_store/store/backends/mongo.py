@@ -23,7 +23,7 @@ from pymongo.errors import BulkWriteError
 
 from mxlims_store.errors import InvalidMessage, Problem, WriteConflict
 from mxlims_store.store.backends.base import Document, Sort, Write
-from mxlims_store.store.backends.mongo_state import bump_generation
+from mxlims_store.store.backends.mongo_state import TOUCHES, bump_generation
 from mxlims_store.store.collections import HISTORY, INDEXES, Index
 from mxlims_store.store.filters import parse, parse_path
 
@@ -164,6 +164,9 @@ class MongoBackend:
             self.round_trips += 1
             models = [_index_model(index) for index in indexes]
             await self.driver.create_indexes(collection, models)
+        # the download cache's freshness check (mongo_state): did a later commit touch a key?
+        self.round_trips += 1
+        await self.driver.create_indexes(TOUCHES, [IndexModel([("keys", 1), ("generation", 1)])])
 
     async def find(
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
