@@ -17,6 +17,7 @@ from mxlims_store.api import downloads, memory
 from mxlims_store.api.main import create_app
 from mxlims_store.store import Store
 from mxlims_store.store.backend import restore
+from tests.acting import ADMIN
 from tests.api.conftest import make_settings, running
 from tests.factories import results_message, shipment_message
 
@@ -143,7 +144,7 @@ async def test_a_restore_gives_every_download_a_new_etag(tmp_path: Path) -> None
         shipment = shipment_message(2, proposal="mx1")
         await _stored(client, shipment)
         url = f"/shipments/{_uuid(shipment, 'Shipment', 'Shipment1')}/results"
-        await app.state.store.backup(tmp_path / "copy.sqlite3")
+        await app.state.store.acting_as(ADMIN).backup(tmp_path / "copy.sqlite3")
         await _stored(client, results_message(shipment), "?policy=merge")
         with_results = await _etag(client, url)
         restore(settings, tmp_path / "copy.sqlite3")  # back to before the results
