@@ -35,6 +35,7 @@ from mxlims_store.model.registry import MODEL_VERSION
 from mxlims_store.store import Store
 from mxlims_store.store.backend import open_store
 from mxlims_store.store.bootstrap import first_admin_key
+from mxlims_store.store.importer import settle_long_lived
 from mxlims_store.store.read_processes import read_in_processes, warm_up
 
 StoreOpener = Callable[[Settings], AbstractAsyncContextManager[Store]]
@@ -73,6 +74,7 @@ def lifespan_for(
             read_in_processes()  # messages are read beside the server's process (its GIL)
             await warm_up()
             await load_secrets(app, app.state.store)  # shared by every worker, from the store
+            settle_long_lived()  # the app's own objects: out of the collector's full passes
             written = await first_admin_key(app.state.store, settings.data_dir)
             if written is not None:
                 print(  # once, plainly: the only way to the first key

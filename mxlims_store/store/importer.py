@@ -75,7 +75,7 @@ async def import_message(
         raise InvalidMessage(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
-    _freeze_once()
+    settle_long_lived()
     # Reading, checking and planning are CPU work: off the event loop, like the database work;
     # reading (the most of it) in another process when the server asked for that, and before
     # the write lock: a unit of work holds it only for what must be read from the store.
@@ -157,7 +157,7 @@ async def _checked(
 _frozen = False
 
 
-def _freeze_once() -> None:
+def settle_long_lived() -> None:
     """Once per process, before its first import: what the process holds by then (modules,
     models, schemas: long-lived) is left out of the garbage collector's full passes. An import
     of thousands of objects allocates enough to start several, and each walked all of that
