@@ -21,7 +21,7 @@ def now() -> str:
 
 
 # field -> name of the value key in its list form
-_DOMAIN_LISTS = {"extensions": "fields", "identifiers": "value", "urls": "url"}
+DOMAIN_LISTS = {"extensions": "fields", "identifiers": "value", "urls": "url"}
 
 
 def to_document(obj: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
@@ -29,8 +29,8 @@ def to_document(obj: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     for name, value in obj.items():
         if name == "uuid":
             continue
-        if name in _DOMAIN_LISTS and isinstance(value, dict):
-            value_key = _DOMAIN_LISTS[name]
+        if name in DOMAIN_LISTS and isinstance(value, dict):
+            value_key = DOMAIN_LISTS[name]
             value = [{"domain": domain, value_key: v} for domain, v in value.items()]
         document[name] = value
     document[META] = meta
@@ -45,8 +45,8 @@ def from_document(document: dict[str, Any]) -> dict[str, Any]:
             continue
         if name == "_id":
             obj["uuid"] = value
-        elif name in _DOMAIN_LISTS and isinstance(value, list):
-            value_key = _DOMAIN_LISTS[name]
+        elif name in DOMAIN_LISTS and isinstance(value, list):
+            value_key = DOMAIN_LISTS[name]
             obj[name] = {entry["domain"]: entry[value_key] for entry in value}
         else:
             obj[name] = value

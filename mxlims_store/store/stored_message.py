@@ -17,8 +17,10 @@ from mxlims_store.messages.paths import pointer
 from mxlims_store.messages.writer import TYPE_ORDER
 from mxlims_store.model.links import LINK_RULES, ref_key_for
 from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION
-from mxlims_store.store.documents import _DOMAIN_LISTS as DOMAIN_LISTS  # from_document's own table
-from mxlims_store.store.documents import META
+from mxlims_store.store.documents import (
+    DOMAIN_LISTS,  # from_document's own table
+    META,
+)
 
 _RANK = {name: rank for rank, name in enumerate(TYPE_ORDER)}
 # type -> foreign key -> (ref key, core type of its targets, a list of uuids?)
