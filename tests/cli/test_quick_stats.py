@@ -278,6 +278,16 @@ def test_a_deleted_working_directory_takes_the_full_path_without_a_traceback(
     assert "the embedded store in" in printed.err and "Traceback" not in printed.err
 
 
+def test_a_dotenv_that_is_not_utf8_is_said_not_a_traceback(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"MXLIMS_DATABASE=caf\xe9\n")  # saved as latin-1
+    assert _quick(capsys) == (False, "", "")
+    code, out, err = _full_command()
+    assert code == 1 and out == ""
+    assert ".env in the working directory cannot be read" in err and "Traceback" not in err
+
+
 def test_the_counting_sql_is_the_engines(store: Path) -> None:
     # the local admin reads every object: no filter, which needs no compiler
     assert readable(local_admin()) == EVERY_OBJECT
