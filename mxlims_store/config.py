@@ -211,3 +211,8 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise SettingsError("; ".join(_one_line(e) for e in error.errors())) from None
+    except (UnicodeDecodeError, OSError) as error:  # a .env pydantic-settings cannot read
+        raise SettingsError(
+            f"{ENV_FILE} in the working directory cannot be read ({error}): save it as "
+            "UTF-8 text, or remove it"
+        ) from None

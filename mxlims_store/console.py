@@ -34,7 +34,7 @@ def main() -> None:
     """The console script (and ``python -m mxlims_store.cli``)."""
     if sys.argv[1:] == ["stats"]:
         try:
-            if quick_stats(os.environ, Path.cwd()):
+            if quick_stats(os.environ, _cwd()):
                 return
         except BrokenPipeError:  # `| head`: quietly, exit 1, as Click does for the full command
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -44,8 +44,19 @@ def main() -> None:
     app()
 
 
-def quick_stats(environ: Mapping[str, str], cwd: Path) -> bool:
-    """Print `stats` as the full command does and return True, or False for the full path."""
+def _cwd() -> Path | None:
+    """The working directory (where ``.env`` is read); None when it was deleted meanwhile."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return None
+
+
+def quick_stats(environ: Mapping[str, str], cwd: Path | None) -> bool:
+    """Print `stats` as the full command does and return True, or False for the full path
+    (``cwd`` None, a working directory that is gone: the full path reads what it can)."""
+    if cwd is None:
+        return False
     from mxlims_store.store_location import describe_embedded, plain_location
 
     try:

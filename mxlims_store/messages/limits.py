@@ -25,8 +25,10 @@ MAX_NAME = 200
 MAX_TEXT = 65_536
 # A name is one line of text: a control character (NUL, a line break, a tab, an escape) in a
 # barcode or a sample name breaks labels, sheets and exports, and two names that print the same
-# would differ. Free text (comments, descriptions) keeps its line breaks.
-_CONTROL = re.compile(r"[\x00-\x1f]")
+# would differ. Free text (comments, descriptions) keeps its line breaks. C0, DEL and C1 (NEL
+# U+0085 is a line break; a cp1252 sheet read as latin-1 puts U+0080-009F in names), as
+# logistics events refuse them (store/logistics.py ``unprintable``).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def storable_problems(

@@ -270,15 +270,11 @@ def _plan(
         stored = existing.get(uuid)
         if stored is None:
             proposal = owner_of.get(uuid)
-            if last_revisions.get(uuid) == -1:  # its history is another proposal's
-                problems.append(Problem(path, TAKEN))
-                continue
-            if not caller.may_write(proposal):
-                problems.append(Problem(path, _not_yours(proposal)))
-                continue
-            named = obj.get("proposalCode")  # a member's object saying it is another's
-            if named and not caller.may_write(str(named)):
-                problems.append(Problem(f"{path}/proposalCode", _not_yours(str(named))))
+            refused = _refused_as_new(obj, proposal, caller, path)
+            if refused is None and last_revisions.get(uuid) == -1:  # history another's
+                refused = Problem(path, TAKEN)
+            if refused is not None:
+                problems.append(refused)
                 continue
             created = {"createdAt": time, "createdBy": caller.actor, "proposal": proposal}
             revision = last_revisions.get(uuid, 0) + 1
@@ -288,7 +284,12 @@ def _plan(
             plan.outcomes[path] = "created"
             continue
         if not caller.may_write(stored_owner(stored)):
-            problems.append(Problem(path, TAKEN))
+            # one the caller may not see is as good as absent: what a new object would be
+            # refused for comes first, so the answer is the same whether it exists or not
+            refused = None
+            if not caller.may_read(stored_owner(stored)):
+                refused = _refused_as_new(obj, owner_of.get(uuid), caller, path)
+            problems.append(refused or Problem(path, TAKEN))
             continue
         if stored["mxlimsType"] != type_name:
             problems.append(
@@ -325,6 +326,21 @@ def _plan(
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"
     return plan, conflicts
+
+
+def _refused_as_new(
+    obj: dict[str, Any], proposal: str | None, caller: Caller, path: str
+) -> Problem | None:
+    """Why the caller may not create ``obj`` in ``proposal`` (None: it may). Asked before
+    "taken", so a uuid hidden from the caller answers as one never stored: "taken" is told only
+    to a caller who may write there (a sheet's uuids follow its content: a member of another
+    proposal sending the very sheet stored must not learn that it was)."""
+    if not caller.may_write(proposal):
+        return Problem(path, _not_yours(proposal))
+    named = obj.get("proposalCode")  # a member's object saying it is another's
+    if named and not caller.may_write(str(named)):
+        return Problem(f"{path}/proposalCode", _not_yours(str(named)))
+    return None
 
 
 def _not_yours(proposal: str | None) -> str:

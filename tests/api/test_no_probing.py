@@ -219,6 +219,30 @@ async def test_a_chosen_uuid_reveals_only_that_it_is_taken(two: Two) -> None:
     }
 
 
+async def test_the_very_sheet_another_proposal_stored_answers_as_one_never_stored(
+    two: Two,
+) -> None:
+    # a sheet's uuids follow its content: B sending exactly A's stored sheet (for A's
+    # proposal) would meet A's uuids; it must hear what it hears for any sheet for mx1
+    sheet, csv = _dls_sheet("1"), {"Content-Type": "text/csv"}
+    assert (await two.a.post("/sheets/dls", content=sheet, headers=csv)).status_code == 201
+    never = sheet.replace(b"lysozyme+friends", b"something else")
+    for query in ("", "?policy=update_old", "?dry_run=true", "?proposal=mx1"):
+        stored = await two.b.post(f"/sheets/dls{query}", content=sheet, headers=csv)
+        absent = await two.b.post(f"/sheets/dls{query}", content=never, headers=csv)
+        assert stored.status_code == absent.status_code == 422, stored.text
+        assert "cannot be used here" not in stored.text
+        assert stored.json()["problems"] == absent.json()["problems"]
+
+
+async def test_another_proposals_very_message_answers_as_a_new_one(two: Two) -> None:
+    again = await two.b.post("/messages?policy=merge", json=two.shipment_a)
+    fresh = await two.b.post("/messages?policy=merge", json=shipment_message(3, proposal="mx1"))
+    assert again.status_code == fresh.status_code == 422, again.text
+    assert _masked(again) == _masked(fresh)
+    assert "you may not create objects for proposal 'mx1'" in again.text
+
+
 async def test_a_stored_sheets_uuids_are_not_the_ones_a_convert_previews(two: Two) -> None:
     sheet = _dls_sheet("1")
     csv = {"Content-Type": "text/csv"}

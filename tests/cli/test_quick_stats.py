@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from typer.testing import CliRunner
 
 from mxlims_store.cli import app
 from mxlims_store.config import Settings, get_settings
-from mxlims_store.console import counted, quick_stats
+from mxlims_store.console import counted, main, quick_stats
 from mxlims_store.store.access import local_admin, readable
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_commits import counter_file, noted_count
@@ -255,6 +256,36 @@ def test_anything_not_plain_is_left_to_the_full_command(
         assert code == 1 and err.strip(), case
     else:  # opened (and upgraded or numbered) by the full path: plain again afterwards
         assert code == 0 and _quick(capsys)[0]
+
+
+def test_a_deleted_working_directory_takes_the_full_path_without_a_traceback(
+    store: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # `mxlims-store stats` typed in a folder another shell removed
+    monkeypatch.setattr(sys, "argv", ["mxlims-store", "stats"])
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as ended:  # the full command (Typer) exits when done
+        main()
+    assert ended.value.code in (0, None)
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["Pin"] == 3
+    assert "the embedded store in" in printed.err and "Traceback" not in printed.err
+
+
+def test_a_dotenv_that_is_not_utf8_is_said_not_a_traceback(
+    store: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"MXLIMS_DATABASE=caf\xe9\n")  # saved as latin-1
+    assert _quick(capsys) == (False, "", "")
+    code, out, err = _full_command()
+    assert code == 1 and out == ""
+    assert ".env in the working directory cannot be read" in err and "Traceback" not in err
 
 
 def test_the_counting_sql_is_the_engines(store: Path) -> None:

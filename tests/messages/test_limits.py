@@ -67,7 +67,10 @@ def _pin(**fields: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("field", sorted(NAME_FIELDS))
-@pytest.mark.parametrize("text", ["PIN\x00-1", "two\nlines", "tab\there", "cr\r", "esc\x1b[0m"])
+@pytest.mark.parametrize(
+    "text",
+    ["PIN\x00-1", "two\nlines", "tab\there", "cr\r", "esc\x1b[0m", "del\x7f", "nel\x85", "c1\x96"],
+)
 def test_names_refuse_control_characters(field: str, text: str) -> None:
     problems = storable_problems({field: text}, "Pin/Pin1")
     assert [p.path for p in problems] == [f"Pin/Pin1/{field}"]
@@ -78,7 +81,7 @@ def test_names_refuse_control_characters(field: str, text: str) -> None:
 
 
 def _first_control(text: str) -> int:
-    return next(i for i, c in enumerate(text) if ord(c) < 0x20)
+    return next(i for i, c in enumerate(text) if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F)
 
 
 def test_a_message_with_a_control_character_in_a_barcode_is_refused_with_its_path() -> None:
@@ -87,6 +90,17 @@ def test_a_message_with_a_control_character_in_a_barcode_is_refused_with_its_pat
     [problem] = refused.value.problems
     assert problem.path == "Pin/Pin1/barcode"
     assert "'\\x00' at character 4" in problem.message
+
+
+def test_a_del_or_c1_control_in_a_name_is_refused_on_the_clean_path_too() -> None:
+    # DEL and C1 are printable to neither str.isprintable nor a label: the quick walk gives up
+    # and the thorough reader says where
+    for text in ("PIN\x7f1", "PIN\x851"):
+        with pytest.raises(InvalidMessage) as refused:
+            read_message(_pin(barcode=text))
+        [problem] = refused.value.problems
+        assert problem.path == "Pin/Pin1/barcode"
+        assert "at character 4" in problem.message
 
 
 @pytest.mark.parametrize("text", ["line one\nline two", "tab\tseparated", "crlf\r\n"])
