@@ -1,12 +1,13 @@
 """Writers in several OS processes racing for the same positions and barcodes of one store.
 
-Each trial stores a fresh shipment (a dewar, a puck of :data:`POSITIONS` positions, one pin at
-position 3), then lets its contenders go at once (the CLI processes started and waiting on a
-FIFO for their message): ``mxlims-store import`` processes and HTTP
-writes to a running ``mxlims-store serve`` (POSTed messages and a PATCH moving the stored pin),
-every one of them putting a pin at positions 1 and 2 of that puck with the barcode the others
-use too. The rules say at most one of them may win each position and the barcode; whoever loses
-must be refused cleanly: a CLI process exits 0 or 1 with one line, HTTP answers 2xx or 409/422.
+Each trial stores a fresh shipment (a dewar, a puck of
+:data:`~bench.race_messages.POSITIONS` positions, one pin at position 3), then lets its
+contenders go at once (the CLI processes started and waiting on a FIFO for their message):
+``mxlims-store import`` processes and HTTP writes to a running ``mxlims-store serve``
+(POSTed messages and a PATCH moving the stored pin), every one of them putting a pin at
+positions 1 and 2 of that puck with the barcode the others use too. The rules say at most one
+of them may win each position and the barcode; whoever loses must be refused cleanly: a CLI
+process exits 0 or 1 with one line, HTTP answers 2xx or 409/422.
 
 After every trial the puck is read back: each contended position holds at most one pin (and
 exactly one when some writer won it), the barcode is on one object of the shipment. At the end
@@ -28,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid as uuidlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,72 +37,9 @@ from typing import Any
 import httpx
 
 from bench.procs import cli_command, env_for
+from bench.race_messages import CONTENDED, base_message, contender_message
 
-POSITIONS = 4
 JITTER = 0.3  # s: HTTP writes land up to this long after the CLI processes read their message
-CONTENDED = (1, 2)
-VERSION = "0.6.13"
-
-
-def _new() -> str:
-    return str(uuidlib.uuid4())
-
-
-def base_message(trial: int) -> tuple[dict[str, Any], str, str]:
-    """The shipment a trial races over; its puck's and stored pin's uuids."""
-    puck, pin = _new(), _new()
-    message = {
-        "version": VERSION,
-        "Shipment": {
-            "Shipment1": {"mxlimsType": "Shipment", "uuid": _new(), "proposalCode": "mx1"}
-        },
-        "Dewar": {
-            "Dewar1": {
-                "mxlimsType": "Dewar",
-                "uuid": _new(),
-                "barcode": f"DW-{trial}",
-                "containerRef": {"$ref": "#/Shipment/Shipment1"},
-            }
-        },
-        "Puck": {
-            "Puck1": {
-                "mxlimsType": "Puck",
-                "uuid": puck,
-                "barcode": f"PK-{trial}",
-                "numberPositions": POSITIONS,
-                "containerRef": {"$ref": "#/Dewar/Dewar1"},
-            }
-        },
-        "Pin": {
-            "Pin1": {
-                "mxlimsType": "Pin",
-                "uuid": pin,
-                "barcode": f"STORED-{trial}",
-                "positionInPuck": 3,
-                "containerRef": {"$ref": "#/Puck/Puck1"},
-            }
-        },
-    }
-    return message, puck, pin
-
-
-def contender_message(puck: str, trial: int, who: str) -> dict[str, Any]:
-    """New pins at the contended positions of the stored puck; one reuses the race's barcode."""
-    pins = {
-        f"Pin{p}": {
-            "mxlimsType": "Pin",
-            "uuid": _new(),
-            "barcode": f"RACE-{trial}" if p == CONTENDED[0] else f"{who}-{trial}-{p}",
-            "positionInPuck": p,
-            "containerRef": {"$ref": "#/LogisticalSample/Puck"},
-        }
-        for p in CONTENDED
-    }
-    return {
-        "version": VERSION,
-        "LogisticalSample": {"Puck": {"mxlimsBaseType": "LogisticalSample", "uuid": puck}},
-        "Pin": pins,
-    }
 
 
 @dataclass
