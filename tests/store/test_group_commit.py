@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bench import race
+from bench import race_messages as race
 from mxlims_store.errors import InvalidMessage
 from mxlims_store.store import Store, read_processes
 from mxlims_store.store.backends.sqlite import SqliteBackend
