@@ -44,6 +44,13 @@ def serving(home: Path, **settings: str) -> Iterator[str]:
     """``mxlims-store serve`` on a fresh data directory under ``home`` and a free loopback
     port, with ``settings`` (``header_timeout="1"`` -> ``MXLIMS_HEADER_TIMEOUT=1``), until the
     block ends; yields the base URL once /health answers."""
+    with started(home, **settings) as (base, _):
+        yield base
+
+
+@contextmanager
+def started(home: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As :func:`serving`, also yielding the server's process (to kill it, or read /proc)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
     env.update(MXLIMS_DATA_DIR=str(home / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
@@ -60,7 +67,7 @@ def serving(home: Path, **settings: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{base}/health", process, log)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -4,16 +4,12 @@ following request, whichever worker answers, and a revoked key ends it on both a
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.api.test_serve import free_port, serving, wait_for
-from tests.conftest import ROOT
+from tests.api.test_serve import serving, started
 
 REQUESTS = 60
 
@@ -50,27 +46,13 @@ def test_two_workers_share_sessions_and_revocations(tmp_path: Path) -> None:
 def test_the_reader_process_ends_with_its_server(tmp_path: Path) -> None:
     """The server reads messages in a process of its own; killed (no chance to end it), the
     server leaves no reader behind."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
-    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), MXLIMS_PORT=str(port), PYTHONPATH=str(ROOT))
-    log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mxlims_store.cli", "serve", "--host", "127.0.0.1"],
-            cwd=tmp_path,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/health", server, log)
+    with started(tmp_path) as (_, server):
         children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
         readers = [
             int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()
         ]
         assert len(readers) == 1, children
-    finally:
-        server.kill()
+        server.kill()  # no chance to end its reader
         server.wait(timeout=10)
     for _ in range(100):  # it looks for its server once a second
         if not Path(f"/proc/{readers[0]}").exists() or _zombie(readers[0]):
