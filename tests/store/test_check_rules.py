@@ -25,9 +25,12 @@ def _raw_put(store: Store, collection: str, document: dict[str, Any]) -> None:
     """Write a document as a careless tool would: no rules, no history, no slot."""
     if isinstance(store.db, SqliteBackend):
         connection = sqlite3.connect(store.db.path, isolation_level=None)
+        # history is a view (sqlite_history), which takes inserts but no upsert
+        upsert = (
+            "" if collection == "history" else " ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"
+        )
         connection.execute(
-            f'INSERT INTO "{collection}" (id, doc) VALUES (?, ?) '
-            "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+            f'INSERT INTO "{collection}" (id, doc) VALUES (?, ?)' + upsert,
             (document["_id"], json.dumps(document)),
         )
         connection.close()

@@ -42,6 +42,7 @@ from mxlims_store.store.backends.sqlite_files import (
     integrity_lines,
     write_backup,
 )
+from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
 from mxlims_store.store.backends.sqlite_open import (
     connect,
     count_by,
@@ -58,7 +59,6 @@ from mxlims_store.store.backends.sqlite_tables import (
     add_slots,
     free_slots,
     ids_present,
-    key_ordered,
     moved_on,
     reindex,
     schema,
@@ -78,15 +78,6 @@ def _encode(document: Any) -> str:
     which made up most of an import's and an export's time with the standard library. (It would
     write NaN as null; such values never get this far: they are refused at the door.)"""
     return orjson.dumps(document).decode()
-
-
-def _history_row(entry: Document) -> tuple[str, str]:
-    """``(id, doc)`` of a history entry: its key is kept once, in the id column."""
-    key = entry.pop("_id")
-    try:
-        return key, _encode(entry)
-    finally:
-        entry["_id"] = key  # the entry stays whole for a retry of the commit
 
 
 class SqliteBackend:
@@ -157,8 +148,8 @@ class SqliteBackend:
         try:
             if 0 < version < 4:
                 add_slots(connection)  # before the unique index that reads them
-            if 0 < version < 7:
-                key_ordered(connection, self.tables[HISTORY])
+            if 0 < version < 8:
+                compacted(connection, HISTORY)  # history appended and compact
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
@@ -300,10 +291,8 @@ class SqliteBackend:
             lost += self._apply_to(connection, self.tables[collection], group)
         if lost:
             return lost
-        # in key order: each insert lands beside the one before, on a page already in the cache
-        history = sorted(_history_row(w.history) for w in writes if w.history)
-        try:
-            connection.executemany(f'INSERT INTO "{HISTORY}" (id, doc) VALUES (?, ?)', history)
+        try:  # appended, in the order of the writes (sqlite_history)
+            insert_entries(connection, [(w.history["_id"], w.history) for w in writes if w.history])
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
             return [w.uuid for w in writes]
         return []

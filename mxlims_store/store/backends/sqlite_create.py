@@ -8,7 +8,9 @@ from pathlib import Path
 from mxlims_store.errors import StoreBroken
 from mxlims_store.store.backends.base import Document, Write
 from mxlims_store.store.backends.sqlite import SqliteBackend, _encode
+from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_tables import reindex
+from mxlims_store.store.collections import HISTORY
 
 
 def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
@@ -22,6 +24,9 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
             if collection not in backend.tables:
                 raise StoreBroken(f"cannot convert: unknown collection {collection!r}")
             table = backend.tables[collection]
+            if collection == HISTORY:  # appended and compact, as every write keeps it
+                insert_entries(connection, [(d["_id"], d) for d in group])
+                continue
             connection.executemany(
                 f'INSERT INTO "{table.name}" (id, doc) VALUES (?, ?)',
                 [(d["_id"], _encode(d)) for d in group],

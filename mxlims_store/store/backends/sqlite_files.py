@@ -169,7 +169,9 @@ def integrity_lines(connection: sqlite3.Connection, *, quick: bool = False) -> l
         if "malformed JSON" in str(error):  # an expression index met a damaged document
             return [f"sqlite {pragma}: stopped at a stored document that is not JSON"]
         return [f"the database file is damaged: {error}"]
-    return [f"sqlite {pragma}: {row[0]}" for row in rows if row[0] != "ok"]
+    # one line each: SQLite may name the database on a line of its own ("*** in database main
+    # ***" before a damaged index page)
+    return [f"sqlite {pragma}: {' '.join(row[0].split())}" for row in rows if row[0] != "ok"]
 
 
 def damaged_documents(connection: sqlite3.Connection, tables: Iterable[str]) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import sqlite3
 
 from mxlims_store.store.backends.base import Write
+from mxlims_store.store.backends.sqlite_history import history_schema
 from mxlims_store.store.backends.sqlite_query import Table, extract, index_rows
 from mxlims_store.store.collections import HISTORY, Index
 
@@ -14,8 +15,9 @@ REVISION = extract("doc", ("_meta", "revision"))
 
 
 def table_for(name: str, indexes: list[Index]) -> Table:
-    """History is kept in the order of its ids, ``<uuid>@<revision>@<key>``: that order is its
-    index by uuid (the (uuid, revision) index MongoDB keeps is not built here)."""
+    """History is read through a view whose ids are ``<uuid>@<revision>@<key>``, under a unique
+    index: a range of it is the index by uuid (the (uuid, revision) index MongoDB keeps is not
+    built here; see sqlite_history)."""
     if name == HISTORY:
         return Table(name, [], id_prefix=("uuid",))
     return Table(name, indexes)
@@ -23,13 +25,10 @@ def table_for(name: str, indexes: list[Index]) -> Table:
 
 def schema(table: Table) -> list[str]:
     name = table.name
-    # A table whose ids begin with a field (history: ``<uuid>@<revision>@<key>``) is stored in
-    # the order of its key: the rows of one uuid lie together, found by a range of the key, and
-    # the key is held once (no second tree of ids beside the rows, no index of the field).
-    layout = " WITHOUT ROWID" if table.id_prefix else ""
+    if name == HISTORY:  # appended, and compact (sqlite_history)
+        return history_schema(name)
     statements = [
-        f'CREATE TABLE IF NOT EXISTS "{name}" '
-        f"(id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL){layout}"
+        f'CREATE TABLE IF NOT EXISTS "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
     ]
     for index in table.indexes:
         if index.array is None:
@@ -134,27 +133,3 @@ def add_slots(connection: sqlite3.Connection) -> int:
         updates,
     )
     return len(updates)
-
-
-def key_ordered(connection: sqlite3.Connection, table: Table) -> bool:
-    """Schema 7: a table kept in the order of its ids (``Table.id_prefix``) that an older
-    store holds as a rowid table with an id index and an index of the field is rebuilt in key
-    order, in the caller's transaction; whether it was."""
-    if not table.id_prefix:
-        return False
-    row = connection.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table.name,)
-    ).fetchone()
-    if row is None or "WITHOUT ROWID" in row[0].upper():
-        return False
-    name, rebuilt = table.name, f"{table.name}__v7"
-    connection.execute(f'DROP TABLE IF EXISTS "{rebuilt}"')
-    connection.execute(
-        f'CREATE TABLE "{rebuilt}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID'
-    )
-    connection.execute(
-        f'INSERT INTO "{rebuilt}" (id, doc) SELECT id, doc FROM "{name}" ORDER BY id'
-    )
-    connection.execute(f'DROP TABLE "{name}"')  # with its indexes
-    connection.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{name}"')
-    return True

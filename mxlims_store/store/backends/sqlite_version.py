@@ -5,5 +5,6 @@ from __future__ import annotations
 
 # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
 # objects' stable numbers), 6: server state and the store's generation, 7: history kept in the
-# order of its ids (<uuid>@<revision>@<key>), no index of its own
-SCHEMA_VERSION = 7
+# order of its ids (<uuid>@<revision>@<key>), no index of its own, 8: history appended in the
+# order it is written, what one write's entries share kept once (sqlite_history)
+SCHEMA_VERSION = 8
