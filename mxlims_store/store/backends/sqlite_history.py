@@ -147,6 +147,7 @@ def insert_entries(
             ).fetchone()[0]
             commits[common] = number
         rows.append((*own, number))
+    rows.sort()  # in key order: each insert into the key index lands beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, revision, operation, changes, commit_n) VALUES (?, ?, ?, ?, ?)',
         rows,
