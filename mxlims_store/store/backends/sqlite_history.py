@@ -79,45 +79,47 @@ def history_schema(name: str) -> list[str]:
 
 def split(key: str, entry: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
     """``(common part, own part)`` of the entry ``key`` (an ``_id`` in it is the key, kept
-    once), or None when the view could not put it back exactly: it is then kept whole."""
-    if tuple(entry) not in _SHAPES or not _exact(key, entry):
+    once), or None when the view could not put its own part back exactly: it is then kept
+    whole. (The common part is checked once per write: :func:`_common_fits`.)"""
+    if tuple(entry) not in _SHAPES:
         return None
-    changes = entry.get("changes")
-    common = (entry["actor"], entry["time"], entry["importId"], entry.get("sourceVersion"))
-    return (*common, entry["_meta"]["proposal"]), (
-        key,
-        entry["revision"],
-        entry["operation"],
-        None if changes is None else orjson.dumps(changes).decode(),
-    )
-
-
-def _exact(key: str, entry: dict[str, Any]) -> bool:
-    """Whether the view's SQL gives back exactly these values (texts, a small integer)."""
     uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
     if type(uuid) is not str or type(revision) is not int or type(meta) is not dict:
-        return False
-    return (
-        entry.get("_id", key) == key
-        and 0 <= revision < 2**62
+        return None
+    changes = entry.get("changes", _NO_CHANGES)
+    if not (
+        0 <= revision < 2**62
         and key.startswith(f"{uuid}@{revision}@")
         and "@" not in uuid
+        and entry.get("_id", key) == key
         and type(entry["operation"]) is str
-        and type(entry.get("sourceVersion", "")) is str
-        and type(entry.get("changes", _NO_CHANGES)) is dict
+        and type(changes) is dict
         and len(meta) == 1
-        and _text(meta.get("proposal", 0))
-        and _text(entry["actor"])
-        and _text(entry["time"])
-        and _text(entry["importId"])
-    )
+        and "proposal" in meta
+    ):
+        return None
+    common = (entry["actor"], entry["time"], entry["importId"], entry.get("sourceVersion", _NO))
+    own = (key, revision, entry["operation"], None if changes is _NO_CHANGES else _json(changes))
+    return (*common, meta["proposal"]), own
+
+
+def _common_fits(common: tuple[Any, ...]) -> bool:
+    """Whether the view gives back a common part exactly: texts or null (sourceVersion: a text
+    or absent)."""
+    *texts, version, proposal = common
+    return all(_text(t) for t in (*texts, proposal)) and (version is _NO or type(version) is str)
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _text(value: Any) -> bool:
     return value is None or type(value) is str
 
 
-_NO_CHANGES: dict[str, Any] = {}
+_NO_CHANGES: dict[str, Any] = {}  # a creation's: none
+_NO = object()  # no sourceVersion
 
 
 def insert_entries(
@@ -138,12 +140,20 @@ def insert_entries(
             whole.append((key, _whole(key, entry)))
             continue
         common, own = parts
-        number = commits.get(common)
+        try:
+            number = commits.get(common)
+        except TypeError:  # a value that is no text (a dict): not a common part the view gives
+            number = None
+            parts = None
         if number is None:
+            if parts is None or not _common_fits(common):
+                whole.append((key, _whole(key, entry)))
+                continue
+            values = tuple(None if v is _NO else v for v in common)
             number = connection.execute(
                 f'INSERT INTO "{COMMITS}" (actor, time, import_id, source_version, proposal) '
                 "VALUES (?, ?, ?, ?, ?) RETURNING n",
-                common,
+                values,
             ).fetchone()[0]
             commits[common] = number
         rows.append((*own, number))
