@@ -12,7 +12,7 @@ import pytest
 
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend
-from mxlims_store.store.backends.sqlite_history import COMMITS, ROWS
+from mxlims_store.store.backends.sqlite_history import COMMITS, ROWS, _object_sql, object_key
 from mxlims_store.store.collections import HISTORY
 from tests.acting import admin_store
 from tests.factories import shipment_message
@@ -88,7 +88,7 @@ async def test_a_new_store_appends_history_and_keeps_the_common_part_once(tmp_pa
         "history": "view",
         ROWS: "table",
         COMMITS: "table",
-        f"{ROWS}__id": "index",
+        f"{ROWS}__object": "index",
         "history__insert": "trigger",
         "history__update": "trigger",
         "history__delete": "trigger",
@@ -110,9 +110,34 @@ async def test_the_same_change_recorded_twice_is_refused(tmp_path: Path) -> None
     connection = backend._connection()
     from mxlims_store.store.backends.sqlite_history import insert_entries
 
-    with pytest.raises(sqlite3.IntegrityError):  # the unique key: a concurrent twin loses
+    with pytest.raises(sqlite3.IntegrityError, match="recorded already"):  # a twin loses
         insert_entries(connection, [(entry["_id"], entry)])
+    again = {**entry, "_id": entry["_id"] + "-again"}
+    with pytest.raises(sqlite3.IntegrityError, match="twice in one write"):
+        insert_entries(connection, [(again["_id"], again), (again["_id"], again)])
+    # kept whole (another shape), the same key is refused too
+    with pytest.raises(sqlite3.IntegrityError, match="recorded already"):
+        insert_entries(connection, [(entry["_id"], {"uuid": pin, "note": "by hand"})])
     await backend.close()
+
+
+def test_the_object_key_is_the_same_in_python_and_in_sql() -> None:
+    """The view's triggers compute it in SQL (raw inserts and deletes), the store in Python."""
+    connection = sqlite3.connect(":memory:")
+    keys = [
+        "18233be7-7837-545f-b6f8-30ff0bfbd178@1@e1f9",
+        "11111111-1111-4111-8111-111111111111@2@x",
+        "ABCDEF12-3456-4789-8abc-DEF012345678@1@y",
+        "pin@9@old", "", "a", "x" * 40, "ÄÖü-ß@3@k", "İi", "no-at-all",
+    ]  # fmt: skip
+    for key in keys:
+        [(in_sql,)] = connection.execute(f"SELECT {_object_sql(':k')}", {"k": key}).fetchall()
+        assert in_sql == object_key(key.split("@", 1)[0]), key
+    # uuids that differ in their head or in their tail get different keys
+    assert object_key("11111111-1111-4111-8111-111111111111") != object_key(
+        "11111111-1111-4111-8111-111111111112"
+    )
+    connection.close()
 
 
 @pytest.mark.parametrize("version", [7, 6])

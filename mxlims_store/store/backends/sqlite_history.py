@@ -7,13 +7,15 @@ proposal (``_meta.proposal``), about 200 of an entry's 260 bytes. So an entry is
 - ``history_commits``: one row per distinct common part of a write (an import: one row);
 - ``history_rows``: one row per entry, appended in the order entries are written (an
   ``INTEGER PRIMARY KEY``: stable across VACUUM), holding the entry's key (``<uuid>@<revision>@
-  <key>``, under a unique index: a concurrent twin of a change is refused, and an equality on
-  the uuid is a range of it), its revision, its operation and its changes (none for a
-  creation), and the number of its commit row.
+  <key>``), a number made from its uuid (:func:`object_key`), its revision, its operation, its
+  changes (none for a creation) and the number of its commit row. The one index, of
+  ``(object, revision)``, finds an object's entries; 8-byte keys instead of schema 7's 70-byte
+  ids, so an import's new entries touch a fifth of the pages. The same change recorded twice is
+  refused inside the writing transaction (:func:`refuse_twins`).
 
 Keyed by a random uuid (schema 7), each new entry landed on a random page of the whole history:
 half the pages an import's commit wrote. Appended, an import's entries fill new pages one after
-the other; only the small key index takes random inserts.
+the other; only the small index takes random inserts.
 
 The view ``history`` puts each entry back together as the JSON the collection always held, key
 for key in the order it was written (:func:`split` keeps only entries it can put back exactly;
@@ -32,12 +34,14 @@ import orjson
 
 ROWS = "history_rows"
 COMMITS = "history_commits"
+OBJECT_KEY = "object_key"  # the view's column of object_key(uuid), under the index
+_HEX = "0123456789abcdef"
 # the keys of an entry as history.recorded_change writes it, in their order: with or without
 # its key (``_id``), changes (none for a creation) and sourceVersion
 _HEAD = ("uuid", "revision", "operation", "actor", "time", "importId")
 _SHAPES = frozenset(
-    (*key, *_HEAD, *changes, "_meta", *version)
-    for key in ((), ("_id",))
+    (*first, *_HEAD, *changes, "_meta", *version, *last)
+    for first, last in (((), ()), (("_id",), ()), ((), ("_id",)))  # as written, or as read
     for changes in ((), ("changes",))
     for version in ((), ("sourceVersion",))
 )
@@ -62,19 +66,48 @@ def history_schema(name: str) -> list[str]:
         f'CREATE TABLE IF NOT EXISTS "{COMMITS}" (n INTEGER PRIMARY KEY, actor TEXT, '
         "time TEXT, import_id TEXT, source_version TEXT, proposal TEXT)",
         f'CREATE TABLE IF NOT EXISTS "{ROWS}" (n INTEGER PRIMARY KEY, id TEXT NOT NULL, '
-        "commit_n INTEGER, revision INTEGER, operation TEXT, changes TEXT, whole TEXT)",
-        f'CREATE UNIQUE INDEX IF NOT EXISTS "{ROWS}__id" ON "{ROWS}" (id)',
-        f'CREATE VIEW IF NOT EXISTS "{name}" (id, doc) AS SELECT r.id, '
-        f"CASE WHEN r.commit_n IS NULL THEN r.whole ELSE {_JOINED} END "
+        "object INTEGER NOT NULL, commit_n INTEGER, revision INTEGER, operation TEXT, "
+        "changes TEXT, whole TEXT)",
+        f'CREATE INDEX IF NOT EXISTS "{ROWS}__object" ON "{ROWS}" (object, revision)',
+        f'CREATE VIEW IF NOT EXISTS "{name}" (id, doc, {OBJECT_KEY}) AS SELECT r.id, '
+        f"CASE WHEN r.commit_n IS NULL THEN r.whole ELSE {_JOINED} END, r.object "
         f'FROM "{ROWS}" AS r LEFT JOIN "{COMMITS}" AS c ON c.n = r.commit_n',
         f'CREATE TRIGGER IF NOT EXISTS "{name}__insert" INSTEAD OF INSERT ON "{name}" '
-        f'BEGIN INSERT INTO "{ROWS}" (id, whole) VALUES (NEW.id, NEW.doc); END',
+        f'BEGIN INSERT INTO "{ROWS}" (id, object, whole) '
+        f"VALUES (NEW.id, {_object_sql('NEW.id')}, NEW.doc); END",
         f'CREATE TRIGGER IF NOT EXISTS "{name}__update" INSTEAD OF UPDATE ON "{name}" '
-        f'BEGIN UPDATE "{ROWS}" SET id = NEW.id, whole = NEW.doc, commit_n = NULL, '
-        "revision = NULL, operation = NULL, changes = NULL WHERE id = OLD.id; END",
+        f'BEGIN UPDATE "{ROWS}" SET id = NEW.id, object = {_object_sql("NEW.id")}, '
+        "whole = NEW.doc, commit_n = NULL, revision = NULL, operation = NULL, changes = NULL "
+        f"WHERE object = {_object_sql('OLD.id')} AND id = OLD.id; END",
         f'CREATE TRIGGER IF NOT EXISTS "{name}__delete" INSTEAD OF DELETE ON "{name}" '
-        f'BEGIN DELETE FROM "{ROWS}" WHERE id = OLD.id; END',
+        f'BEGIN DELETE FROM "{ROWS}" WHERE object = {_object_sql("OLD.id")} AND id = OLD.id; END',
     ]
+
+
+def object_key(uuid: str) -> int:
+    """The number the history's index keeps for the object ``uuid``: its first 7 and last 8
+    characters read as hexadecimal digits (60 bits of a uuid, head and tail: uuids that differ
+    only in the middle share it, and are told apart by the exact test beside every lookup).
+    :func:`_object_sql` computes the same in SQL, for the view's triggers."""
+    n = len(uuid)
+    chars = [uuid[i : i + 1] for i in range(7)]
+    chars += [uuid[n - k : n - k + 1] if n >= k else "" for k in range(8, 0, -1)]
+    value = 0
+    for char in chars:
+        value = value * 16 + _HEX.find(char.lower() if char.isascii() else char)
+    return value
+
+
+def _object_sql(key: str) -> str:
+    """:func:`object_key` of the uuid that begins the entry key ``key`` (an SQL expression)."""
+    at = f"instr({key}, '@')"
+    uuid = f"(CASE WHEN {at} > 0 THEN substr({key}, 1, {at} - 1) ELSE {key} END)"
+    places = [f"substr({uuid}, {p}, 1)" for p in range(1, 8)]
+    places += [f"substr({uuid}, -{k}, 1)" for k in range(8, 0, -1)]
+    value = "0"
+    for place in places:
+        value = f"({value}) * 16 + (instr('{_HEX}', lower({place})) - 1)"
+    return value
 
 
 def split(key: str, entry: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
@@ -99,7 +132,8 @@ def split(key: str, entry: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, 
     ):
         return None
     common = (entry["actor"], entry["time"], entry["importId"], entry.get("sourceVersion", _NO))
-    own = (key, revision, entry["operation"], None if changes is _NO_CHANGES else _json(changes))
+    changed = None if changes is _NO_CHANGES else _json(changes)
+    own = (key, object_key(uuid), revision, entry["operation"], changed)
     return (*common, meta["proposal"]), own
 
 
@@ -157,13 +191,42 @@ def insert_entries(
             ).fetchone()[0]
             commits[common] = number
         rows.append((*own, number))
-    rows.sort()  # in key order: each insert into the key index lands beside the one before
+    refuse_twins(connection, [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole])
+    rows.sort(key=lambda row: row[1:3])  # in index order: inserts land beside the one before
     connection.executemany(
-        f'INSERT INTO "{ROWS}" (id, revision, operation, changes, commit_n) VALUES (?, ?, ?, ?, ?)',
+        f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
+        "VALUES (?, ?, ?, ?, ?, ?)",
         rows,
     )
     if whole:
-        connection.executemany(f'INSERT INTO "{ROWS}" (id, whole) VALUES (?, ?)', whole)
+        connection.executemany(
+            f'INSERT INTO "{ROWS}" (id, object, whole) VALUES (?, ?, ?)',
+            [(key, _object_of(key), text) for key, text in whole],
+        )
+
+
+def _object_of(key: str) -> int:
+    return object_key(key.split("@", 1)[0])
+
+
+def refuse_twins(connection: sqlite3.Connection, keys: list[tuple[str, int]]) -> None:
+    """sqlite3.IntegrityError when one of the entries ``(key, object key)`` is stored
+    already or comes twice: the same change recorded twice (a concurrent twin loses). Checked
+    inside the writing transaction, which holds SQLite's write lock: nothing can come between.
+    (A unique index of the keys did the same, but took each new entry on a random page of the
+    whole history.)"""
+    if len({key for key, _ in keys}) != len(keys):
+        raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
+    if not keys:
+        return
+    twin = connection.execute(
+        f'SELECT r.id FROM json_each(?) AS j, "{ROWS}" AS r '
+        "WHERE r.object = j.value ->> 1 AND r.id = j.value ->> 0 "
+        "LIMIT 1",
+        (_json(keys),),
+    ).fetchone()
+    if twin is not None:
+        raise sqlite3.IntegrityError(f"history: {twin[0]} is recorded already")
 
 
 def _whole(key: str, entry: Any) -> str:

@@ -13,7 +13,7 @@ bound parameters.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,9 @@ class Table:
     # ``<uuid>@<revision>@<key>``): an equality on it is a range of the primary key, whose
     # order then serves as its index (see sqlite_tables.schema)
     id_prefix: Path | None = None
+    # where the rows are found by a number computed from that field's value instead (history:
+    # ``(column, function)``, see sqlite_history.object_key), the range of ids is not used
+    prefix_key: tuple[str, Callable[[str], int]] | None = None
     scalar_paths: frozenset[Path] = field(init=False)
     arrays: dict[str, Index] = field(init=False)
     unique: bool = field(init=False)
@@ -222,6 +225,12 @@ class Compiler:
             return None
         if not values or not all(isinstance(v, str) for v in values):
             return None
+        if self.table.prefix_key is not None:
+            column, key_of = self.table.prefix_key
+            keys = sorted({key_of(str(v)) for v in values})  # in index order
+            if len(keys) == 1:
+                return f"{column} = {self._bind(keys[0])}"
+            return f"{column} IN (SELECT value FROM json_each({self._bind(_dumps(keys))}))"
         if len(values) == 1:
             value = str(values[0])
             return f"(id >= {self._bind(value + '@')} AND id < {self._bind(value + 'A')})"

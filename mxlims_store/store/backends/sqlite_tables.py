@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from mxlims_store.store.backends.base import Write
-from mxlims_store.store.backends.sqlite_history import history_schema
+from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, history_schema, object_key
 from mxlims_store.store.backends.sqlite_query import Table, extract, index_rows
 from mxlims_store.store.collections import HISTORY, Index
 
@@ -19,7 +19,7 @@ def table_for(name: str, indexes: list[Index]) -> Table:
     index: a range of it is the index by uuid (the (uuid, revision) index MongoDB keeps is not
     built here; see sqlite_history)."""
     if name == HISTORY:
-        return Table(name, [], id_prefix=("uuid",))
+        return Table(name, [], id_prefix=("uuid",), prefix_key=(OBJECT_KEY, object_key))
     return Table(name, indexes)
 
 
