@@ -129,6 +129,7 @@ def test_the_object_key_is_the_same_in_python_and_in_sql() -> None:
         "11111111-1111-4111-8111-111111111111@2@x",
         "ABCDEF12-3456-4789-8abc-DEF012345678@1@y",
         "pin@9@old", "", "a", "x" * 40, "ÄÖü-ß@3@k", "İi", "no-at-all",
+        "+1234567890abcdef@1@k", "1_23456789abcdef0", " 123456789abcdef", "12345678",
     ]  # fmt: skip
     for key in keys:
         [(in_sql,)] = connection.execute(f"SELECT {_object_sql(':k')}", {"k": key}).fetchall()
