@@ -47,7 +47,6 @@ _SHAPES = frozenset(
     for changes in ((), ("changes",))
     for version in ((), ("sourceVersion",))
 )
-COMMON = ("actor", "time", "importId", "sourceVersion", "proposal")
 
 _UUID = "substr(r.id, 1, instr(r.id, '@') - 1)"
 _JOINED = (
@@ -169,8 +168,8 @@ def insert_entries(
 ) -> None:
     """Append ``(key, entry)`` pairs (an ``_id`` in the entry is its key) in the caller's
     transaction: one commit row per distinct common part (``commits``: those already written,
-    by common part). A key already stored raises sqlite3.IntegrityError (the unique index), as
-    any entry recorded twice must."""
+    by common part). A key already stored raises sqlite3.IntegrityError (:func:`refuse_twins`),
+    as any entry recorded twice must."""
     commits = {} if commits is None else commits
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
