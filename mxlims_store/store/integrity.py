@@ -76,6 +76,7 @@ class Checker:
         path_of: dict[str, str],
         message_form: bool,
         visible: Callable[[str | None], bool] | None = None,
+        stored: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.db = db
         self.visible = visible
@@ -83,6 +84,10 @@ class Checker:
         self.path_of = path_of
         self.message_form = message_form
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
+        for document in (stored or {}).values():  # read already in this transaction: not again
+            obj = _object(document)
+            if visible is None or visible(obj["_proposal"]):
+                self.known.setdefault(obj["uuid"], obj)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
@@ -352,9 +357,12 @@ async def check(
     *,
     message_form: bool = True,
     visible: Callable[[str | None], bool] | None = None,
+    stored: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """Problems (refusing the write) and warnings of writing ``written``: each object as it
     will be stored (store form), with its owning proposal; stored objects of a proposal not
-    ``visible`` to the caller (``caller.may_read``) are left out of the rules."""
+    ``visible`` to the caller (``caller.may_read``) are left out of the rules. ``stored``:
+    documents the caller read in the same transaction (uuid -> document), as they are stored:
+    the rules read them from there (an import's containers, its pins' pucks)."""
     objects = [{**obj, "_proposal": proposal} for obj, proposal in written]
-    return await Checker(db, objects, path_of, message_form, visible).run()
+    return await Checker(db, objects, path_of, message_form, visible, stored).run()
