@@ -10,15 +10,10 @@ crash finds what the first run wrote (same content) and writes only the rest.
 from __future__ import annotations
 
 import asyncio
-import gc
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
-
-import orjson
 
 from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
@@ -30,8 +25,10 @@ from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.collector import collector_paused, settle_long_lived
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
+from mxlims_store.store.import_id import content_hash
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
@@ -54,71 +51,6 @@ class _Plan:
     outcomes: dict[str, str] = field(default_factory=dict)  # per object (path): what happens
 
 
-def content_hash(message: Any) -> str:
-    """The message's import id: a hash of its canonical JSON text (keys sorted, no spaces, as
-    the standard library writes it). It names the import in history and seeds the uuids of
-    objects sent without one, so it must never change for a message: a re-import after an
-    upgrade is recognised by it."""
-    return hashlib.sha256(_canonical(message)).hexdigest()[:32]
-
-
-# Values orjson leaves to the standard library (default=None refuses them): subclasses, dates,
-# dataclasses are not JSON data as the standard library writes it.
-_ORJSON_CANONICAL = (
-    orjson.OPT_SORT_KEYS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-)
-
-
-def _canonical(message: Any) -> bytes:
-    """The standard library's canonical text, in a quarter of its time (a 6,591-object message:
-    ~12 ms instead of ~50): orjson writes the same bytes for JSON data, except floats below
-    1e-4 (``1e-05`` is its ``0.00001``, ``1e-07`` its ``1e-7``) and values it refuses (integers
-    beyond 64 bits, lone surrogates, keys that are no strings, nesting beyond 255). Those, and
-    text that might hold such a float, are written by the standard library as before. (NaN
-    and infinities, null to orjson, are refused by the reader: their id is never kept.)"""
-    try:
-        text = orjson.dumps(message, option=_ORJSON_CANONICAL)
-    except TypeError:  # orjson.JSONEncodeError: a value it does not write as json does
-        text = None
-    if text is None or _may_differ(text):
-        canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        # surrogatepass: a lone surrogate must reach the reader, which reports it with its path
-        return canonical.encode("utf-8", "surrogatepass")
-    return text
-
-
-_NUMBER_CHARS = frozenset(b"0123456789.")
-
-
-def _may_differ(text: bytes) -> bool:
-    """Whether orjson's ``text`` may hold a float written otherwise than by the standard
-    library: ``0.0000...`` anywhere, or a number token (after ``:``, ``,`` or ``[``) with a
-    negative exponent (``1.5e-7``; json writes ``1.5e-07``). Text inside strings that looks
-    so is not told apart: it only costs the slower writer."""
-    if b"0.0000" in text:
-        return True
-    at = text.find(b"e-")
-    while at != -1:
-        if _exponent_of_number(text, at):
-            return True
-        at = text.find(b"e-", at + 2)
-    return False
-
-
-def _exponent_of_number(text: bytes, at: int) -> bool:
-    start = at
-    while start > 0 and text[start - 1] in _NUMBER_CHARS:
-        start -= 1
-    if start == at:
-        return False
-    if start > 0 and text[start - 1] == ord("-"):
-        start -= 1
-    return start == 0 or text[start - 1] in b":,["
-
-
 async def import_message(
     db: Backend,
     message: Any,
@@ -137,17 +69,18 @@ async def import_message(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
     settle_long_lived()
-    # Reading, checking and planning are CPU work: off the event loop, like the database work;
-    # reading (the most of it) in another process when the server asked for that, and before
-    # the write lock: a unit of work holds it only for what must be read from the store.
-    import_id, read = await read_elsewhere(_read, message)
-    gone = cleared or {}
-    if dry_run:
-        return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
-    # One unit of work: what the rules read cannot change before the commit, in any process.
-    return await unit_of_work.run(
-        db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
-    )
+    with collector_paused():
+        # Reading, checking and planning are CPU work: off the event loop, like the database
+        # work; reading (the most of it) in another process when the server asked for that,
+        # and before the write lock: a unit of work holds it only for what must be read.
+        import_id, read = await read_elsewhere(_read, message)
+        gone = cleared or {}
+        if dry_run:
+            return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
+        # One unit of work: what the rules read cannot change before the commit, in any process.
+        return await unit_of_work.run(
+            db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
+        )
 
 
 async def _checked(
@@ -215,20 +148,6 @@ async def _checked(
         except InvalidMessage as error:  # the database's own unique index: the same problem
             raise unit_of_work.located(error, path_of, message_form=True) from None
     return report
-
-
-_frozen = False
-
-
-def settle_long_lived() -> None:
-    """Once per process, before its first import: what the process holds by then (modules,
-    models, schemas: long-lived) is left out of the garbage collector's full passes. An import
-    of thousands of objects allocates enough to start several, and each walked all of that
-    again: ~10 % of an import's CPU (the collector keeps collecting everything made after)."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
 
 
 def _read(message: Any) -> tuple[str, ReadResult]:
