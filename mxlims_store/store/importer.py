@@ -164,6 +164,10 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {"_id": {"$in": uuids}}):
             found[document["_id"]] = document
+        if found:  # found in one collection: not asked for in the next
+            uuids = [uuid for uuid in uuids if uuid not in found]
+        if not uuids:
+            break
     return found
 
 
@@ -181,9 +185,12 @@ async def _last_revisions(
     if not new:
         return {}
     # Indexed by (uuid, revision): the cost follows the message, never the size of the store.
-    entries = await db.find(HISTORY, {"uuid": {"$in": new}, "importId": {"$ne": import_id}})
+    # (This import's own entries are left out here, not in the query: most imports find none.)
+    entries = await db.find(HISTORY, {"uuid": {"$in": new}})
     last: dict[str, int] = {}
     for entry in entries:
+        if entry.get("importId") == import_id:
+            continue
         last[entry["uuid"]] = max(last.get(entry["uuid"], 0), int(entry["revision"]))
         if not caller.may_read((entry.get(META) or {}).get("proposal")):
             last[entry["uuid"]] = -1  # another proposal's deleted object: "taken", nothing more

@@ -91,6 +91,7 @@ class Checker:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
+        self._chain_ends: dict[str, set[str]] = {field: set() for field in CHAINS}  # _cycles
 
     def _path(self, uuid: str, field: str) -> str:
         """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
@@ -153,14 +154,20 @@ class Checker:
                     self.problems.append(Problem(where, "makes a cycle: the chain comes back here"))
 
     def _cycles(self, start: str, field: str) -> bool:
+        # Every object a walk passes on its way to the chain's end leads there too: remembered,
+        # a thousand pins in one puck walk up from the puck once, not a thousand times.
+        ends = self._chain_ends[field]
         seen = {start}
+        walked = [start]
         current = self.known[start].get(field)
         for _ in range(len(self.known) + 1):
-            if not isinstance(current, str) or current not in self.known:
+            if not isinstance(current, str) or current not in self.known or current in ends:
+                ends.update(walked)
                 return False
             if current in seen:
                 return current == start
             seen.add(current)
+            walked.append(current)
             current = self.known[current].get(field)
         return True  # longer than everything known: it must come round
 
