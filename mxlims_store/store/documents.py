@@ -25,14 +25,14 @@ DOMAIN_LISTS = {"extensions": "fields", "identifiers": "value", "urls": "url"}
 
 
 def to_document(obj: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
-    document: dict[str, Any] = {"_id": obj["uuid"]}
-    for name, value in obj.items():
-        if name == "uuid":
-            continue
-        if name in DOMAIN_LISTS and isinstance(value, dict):
-            value_key = DOMAIN_LISTS[name]
-            value = [{"domain": domain, value_key: v} for domain, v in value.items()]
-        document[name] = value
+    # copied whole, then the few fields that differ replaced in place (their order kept): a
+    # loop over every field of every object was a tenth of an import's planning
+    document: dict[str, Any] = {"_id": obj["uuid"], **obj}
+    del document["uuid"]
+    for name, value_key in DOMAIN_LISTS.items():
+        value = document.get(name)
+        if isinstance(value, dict):
+            document[name] = [{"domain": domain, value_key: v} for domain, v in value.items()]
     document[META] = meta
     return document
 

@@ -52,16 +52,19 @@ def recorded_change(
     """
     document = None
     if obj is not None:
-        meta = {
-            **(stored[META] if stored is not None else {}),
-            "revision": revision,
-            "updatedAt": time,
-            "updatedBy": actor,
-            "modelVersion": MODEL_VERSION,
-            **({"importId": import_id} if import_id is not None else {}),
-            **(created or {}),
-            **({"sourceVersion": source_version} if source_version is not None else {}),
-        }
+        # set one by one in a copy: the same keys in the same order as one merged literal,
+        # in less time (one per object of an import)
+        meta = dict(stored[META]) if stored is not None else {}
+        meta["revision"] = revision
+        meta["updatedAt"] = time
+        meta["updatedBy"] = actor
+        meta["modelVersion"] = MODEL_VERSION
+        if import_id is not None:
+            meta["importId"] = import_id
+        if created:
+            meta.update(created)
+        if source_version is not None:
+            meta["sourceVersion"] = source_version
         meta.pop("slot", None)
         slot = slot_of(obj)
         if slot is not None:
@@ -112,7 +115,7 @@ def entry(
         "actor": actor,
         "time": time,
         "importId": import_id,
-        "changes": changes(_fields(before), _fields(after)),
+        "changes": changes(before, after),
         META: {"proposal": proposal},
     }
 
@@ -124,21 +127,30 @@ def _fields(document: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: v for k, v in document.items() if k not in ("_id", META)}
 
 
+_NOT_FIELDS = frozenset(("_id", META))  # a document's id and bookkeeping: no change of it
+
+
 def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
-    """Per changed field ``{"before": ..., "after": ...}`` (absent values left out).
+    """Per changed field ``{"before": ..., "after": ...}`` (absent values left out), fields
+    in the order of ``before`` then those new in ``after``; ``_id`` and ``_meta`` are no fields.
 
     Takes document forms (domain dicts as lists), so that no stored key contains a dot.
     """
+    after = after or {}
     if before is None:  # a creation: every field is new (the common case of a big import)
         return {
-            name: {"after": value} for name, value in (after or {}).items() if value is not None
+            name: {"after": value}
+            for name, value in after.items()
+            if value is not None and name not in _NOT_FIELDS
         }
-    before, after = before or {}, after or {}
     delta: dict[str, Any] = {}
-    for name in dict.fromkeys([*before, *after]):
-        old, new = before.get(name), after.get(name)
-        if old != new:
+    for name, old in before.items():
+        new = after.get(name)
+        if old != new and name not in _NOT_FIELDS:
             delta[name] = {k: v for k, v in (("before", old), ("after", new)) if v is not None}
+    for name, new in after.items():
+        if new is not None and name not in before and name not in _NOT_FIELDS:
+            delta[name] = {"after": new}
     return delta
 
 

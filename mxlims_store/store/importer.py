@@ -10,9 +10,6 @@ crash finds what the first run wrote (same content) and writes only the rest.
 from __future__ import annotations
 
 import asyncio
-import gc
-import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,8 +25,11 @@ from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.collector import collector_paused
+from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import recorded_change
+from mxlims_store.store.import_id import content_hash
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
@@ -52,12 +52,6 @@ class _Plan:
     outcomes: dict[str, str] = field(default_factory=dict)  # per object (path): what happens
 
 
-def content_hash(message: Any) -> str:
-    canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    # surrogatepass: a lone surrogate must reach the reader, which reports it with its path
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 async def import_message(
     db: Backend,
     message: Any,
@@ -76,17 +70,18 @@ async def import_message(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
     settle_long_lived()
-    # Reading, checking and planning are CPU work: off the event loop, like the database work;
-    # reading (the most of it) in another process when the server asked for that, and before
-    # the write lock: a unit of work holds it only for what must be read from the store.
-    import_id, read = await read_elsewhere(_read, message)
-    gone = cleared or {}
-    if dry_run:
-        return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
-    # One unit of work: what the rules read cannot change before the commit, in any process.
-    return await unit_of_work.run(
-        db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
-    )
+    with collector_paused():
+        # Reading, checking and planning are CPU work: off the event loop, like the database
+        # work; reading (the most of it) in another process when the server asked for that,
+        # and before the write lock: a unit of work holds it only for what must be read.
+        import_id, read = await read_elsewhere(_read, message)
+        gone = cleared or {}
+        if dry_run:
+            return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
+        # One unit of work: what the rules read cannot change before the commit, in any process.
+        return await unit_of_work.run(
+            db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
+        )
 
 
 async def _checked(
@@ -125,7 +120,9 @@ async def _checked(
         cleared,
     )
     path_of = {uuid: path for path, uuid in read.keys.items()}
-    broken, warnings = await integrity.check(db, plan.final, path_of, visible=caller.may_read)
+    broken, warnings = await integrity.check(
+        db, plan.final, path_of, visible=caller.may_read, stored=existing
+    )
     problems.extend(broken)
     if problems:
         raise InvalidMessage(problems)
@@ -154,20 +151,6 @@ async def _checked(
     return report
 
 
-_frozen = False
-
-
-def settle_long_lived() -> None:
-    """Once per process, before its first import: what the process holds by then (modules,
-    models, schemas: long-lived) is left out of the garbage collector's full passes. An import
-    of thousands of objects allocates enough to start several, and each walked all of that
-    again: ~10 % of an import's CPU (the collector keeps collecting everything made after)."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.freeze()
-
-
 def _read(message: Any) -> tuple[str, ReadResult]:
     refuse_oversized(message)  # before the hash, which would encode all of a huge message
     import_id = content_hash(message)
@@ -182,6 +165,10 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {"_id": {"$in": uuids}}):
             found[document["_id"]] = document
+        if found:  # found in one collection: not asked for in the next
+            uuids = [uuid for uuid in uuids if uuid not in found]
+        if not uuids:
+            break
     return found
 
 
@@ -199,9 +186,12 @@ async def _last_revisions(
     if not new:
         return {}
     # Indexed by (uuid, revision): the cost follows the message, never the size of the store.
-    entries = await db.find(HISTORY, {"uuid": {"$in": new}, "importId": {"$ne": import_id}})
+    # (This import's own entries are left out here, not in the query: most imports find none.)
+    entries = await db.find(HISTORY, {"uuid": {"$in": new}})
     last: dict[str, int] = {}
     for entry in entries:
+        if entry.get("importId") == import_id:
+            continue
         last[entry["uuid"]] = max(last.get(entry["uuid"], 0), int(entry["revision"]))
         if not caller.may_read((entry.get(META) or {}).get("proposal")):
             last[entry["uuid"]] = -1  # another proposal's deleted object: "taken", nothing more

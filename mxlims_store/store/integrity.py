@@ -76,6 +76,7 @@ class Checker:
         path_of: dict[str, str],
         message_form: bool,
         visible: Callable[[str | None], bool] | None = None,
+        stored: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.db = db
         self.visible = visible
@@ -83,9 +84,14 @@ class Checker:
         self.path_of = path_of
         self.message_form = message_form
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
+        for document in (stored or {}).values():  # read already in this transaction: not again
+            obj = _object(document)
+            if visible is None or visible(obj["_proposal"]):
+                self.known.setdefault(obj["uuid"], obj)
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
+        self._chain_ends: dict[str, set[str]] = {field: set() for field in CHAINS}  # _cycles
 
     def _path(self, uuid: str, field: str) -> str:
         """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
@@ -148,14 +154,20 @@ class Checker:
                     self.problems.append(Problem(where, "makes a cycle: the chain comes back here"))
 
     def _cycles(self, start: str, field: str) -> bool:
+        # Every object a walk passes on its way to the chain's end leads there too: remembered,
+        # a thousand pins in one puck walk up from the puck once, not a thousand times.
+        ends = self._chain_ends[field]
         seen = {start}
+        walked = [start]
         current = self.known[start].get(field)
         for _ in range(len(self.known) + 1):
-            if not isinstance(current, str) or current not in self.known:
+            if not isinstance(current, str) or current not in self.known or current in ends:
+                ends.update(walked)
                 return False
             if current in seen:
                 return current == start
             seen.add(current)
+            walked.append(current)
             current = self.known[current].get(field)
         return True  # longer than everything known: it must come round
 
@@ -352,9 +364,12 @@ async def check(
     *,
     message_form: bool = True,
     visible: Callable[[str | None], bool] | None = None,
+    stored: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[list[Problem], list[str]]:
     """Problems (refusing the write) and warnings of writing ``written``: each object as it
     will be stored (store form), with its owning proposal; stored objects of a proposal not
-    ``visible`` to the caller (``caller.may_read``) are left out of the rules."""
+    ``visible`` to the caller (``caller.may_read``) are left out of the rules. ``stored``:
+    documents the caller read in the same transaction (uuid -> document), as they are stored:
+    the rules read them from there (an import's containers, its pins' pucks)."""
     objects = [{**obj, "_proposal": proposal} for obj, proposal in written]
-    return await Checker(db, objects, path_of, message_form, visible).run()
+    return await Checker(db, objects, path_of, message_form, visible, stored).run()

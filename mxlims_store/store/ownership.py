@@ -83,12 +83,10 @@ def _parent(
     """The uuid the ownership chain goes on to, or None at a root."""
     for field in _UPWARD:
         value = obj.get(field)
-        for target in value if isinstance(value, list) else [value]:
-            if not isinstance(target, str):
-                continue
-            if target in existing:
-                return target
-            if target in in_message:
+        if value is None:  # most fields of most objects: nothing to look at
+            continue
+        for target in value if isinstance(value, list) else (value,):
+            if isinstance(target, str) and (target in existing or target in in_message):
                 return target
     return None
 

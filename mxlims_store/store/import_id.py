@@ -1,0 +1,80 @@
+"""An import's id: the hash of its message's canonical JSON text (keys sorted, no spaces, as
+Python's standard library writes it).
+
+It names the import in history and seeds the uuids of objects sent without one, so it must
+never change for a message: a re-import of a message stored before an upgrade is recognised
+by it, and its objects keep their uuids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import orjson
+
+
+def content_hash(message: Any) -> str:
+    """The message's import id: a hash of its canonical JSON text (keys sorted, no spaces, as
+    the standard library writes it). It names the import in history and seeds the uuids of
+    objects sent without one, so it must never change for a message: a re-import after an
+    upgrade is recognised by it."""
+    return hashlib.sha256(_canonical(message)).hexdigest()[:32]
+
+
+# Values orjson leaves to the standard library (default=None refuses them): subclasses, dates,
+# dataclasses are not JSON data as the standard library writes it.
+_ORJSON_CANONICAL = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+
+def _canonical(message: Any) -> bytes:
+    """The standard library's canonical text, in a quarter of its time (a 6,591-object message:
+    ~12 ms instead of ~50): orjson writes the same bytes for JSON data, except floats below
+    1e-4 (``1e-05`` is its ``0.00001``, ``1e-07`` its ``1e-7``) and values it refuses (integers
+    beyond 64 bits, lone surrogates, keys that are no strings, nesting beyond 255). Those, and
+    text that might hold such a float, are written by the standard library as before. (NaN
+    and infinities, null to orjson, are refused by the reader: their id is never kept.)"""
+    try:
+        text = orjson.dumps(message, option=_ORJSON_CANONICAL)
+    except TypeError:  # orjson.JSONEncodeError: a value it does not write as json does
+        text = None
+    if text is None or _may_differ(text):
+        canonical = json.dumps(message, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        # surrogatepass: a lone surrogate must reach the reader, which reports it with its path
+        return canonical.encode("utf-8", "surrogatepass")
+    return text
+
+
+_NUMBER_CHARS = frozenset(b"0123456789.")
+
+
+def _may_differ(text: bytes) -> bool:
+    """Whether orjson's ``text`` may hold a float written otherwise than by the standard
+    library: ``0.0000...`` anywhere, or a number token (after ``:``, ``,`` or ``[``) with a
+    negative exponent (``1.5e-7``; json writes ``1.5e-07``). Text inside strings that looks
+    so is not told apart: it only costs the slower writer."""
+    if b"0.0000" in text:
+        return True
+    at = text.find(b"e-")
+    while at != -1:
+        if _exponent_of_number(text, at):
+            return True
+        at = text.find(b"e-", at + 2)
+    return False
+
+
+def _exponent_of_number(text: bytes, at: int) -> bool:
+    start = at
+    while start > 0 and text[start - 1] in _NUMBER_CHARS:
+        start -= 1
+    if start == at:
+        return False
+    if start > 0 and text[start - 1] == ord("-"):
+        start -= 1
+    return start == 0 or text[start - 1] in b":,["
