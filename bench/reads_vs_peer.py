@@ -7,8 +7,9 @@ peer's taken in turn so that both see the same load:
 
 - provenance up from a ReflectionSet to its Shipment (p50 of 200 per round, as
   ``bench.measure``) against ISPyB's chain query (p50 of 200 per round);
-- the results file of the last shipment with results against ISPyB's whole-shipment fetch
-  (medians of one per round).
+- the results file of the last shipment with results, as the admin and as a member of its
+  proposal, against ISPyB's whole-shipment fetch (medians of one per round);
+- provenance up as that member too (the API's callers; p50 as above).
 
 Prints one line per size with the ratios and the load average. The full ``python -m bench``
 takes the same figures among all the others.
@@ -22,31 +23,51 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from bench.build import Builder
-from bench.measure import settings_for
+from bench.generate import PROPOSAL
+from bench.measure import open_as_admin, settings_for
 from bench.peer_stage import PeerStage, running_peer
 from bench.timing import median, percentile
-from mxlims_store.store.backend import open_store
+from mxlims_store.store.access import Caller
 
 ROUNDS = 5
 SAMPLES = 200
 
 
-async def _ours(builder: Builder, chosen: list[str], shipment: str) -> tuple[list[float], float]:
-    async with open_store(settings_for(builder.data_dir)) as store:
+MEMBER = Caller("bench-member", frozenset({PROPOSAL}))
+
+
+class Ours(NamedTuple):
+    ups: list[float]
+    member_ups: list[float]
+    file: float
+    member_file: float
+
+
+async def _ours(builder: Builder, chosen: list[str], shipment: str) -> Ours:
+    async with open_as_admin(settings_for(builder.data_dir)) as store:
         for uuid in chosen[:8]:  # warm-up, as bench.measure
             await store.provenance(uuid, direction="up")
-        ups = []
+            await store.provenance(uuid, direction="up", caller=MEMBER)
+        ups, member_ups = [], []
         for uuid in chosen:
             started = time.perf_counter()
             steps = await store.provenance(uuid, direction="up")
             ups.append(time.perf_counter() - started)
             assert any(s["mxlimsType"] == "Shipment" for s in steps)
+            started = time.perf_counter()
+            steps = await store.provenance(uuid, direction="up", caller=MEMBER)
+            member_ups.append(time.perf_counter() - started)
+            assert any(s["mxlimsType"] == "Shipment" for s in steps)
         await store.shipment_results(shipment)
         started = time.perf_counter()
         await store.shipment_results(shipment)
-        return ups, time.perf_counter() - started
+        file = time.perf_counter() - started
+        started = time.perf_counter()
+        await store.shipment_results(shipment, caller=MEMBER)
+        return Ours(ups, member_ups, file, time.perf_counter() - started)
 
 
 def _peer(stage: PeerStage, chosen: list[int]) -> tuple[list[float], float]:
@@ -73,21 +94,25 @@ async def run(work: Path, sizes: list[int]) -> None:
             objects = await builder.grow(size)
             manifest = builder.manifest
             stage.grow(len(manifest.shipments_with_results), work)
-            ours_up, ours_file, peer_up, peer_file = [], [], [], []
+            ours: list[Ours] = []
+            peer_up, peer_file = [], []
             for _ in range(ROUNDS):
                 chosen = rng.sample(manifest.reflection_sets, SAMPLES)
-                ups, file = await _ours(builder, chosen, manifest.shipments_with_results[-1])
-                ours_up += ups
-                ours_file.append(file)
+                ours.append(await _ours(builder, chosen, manifest.shipments_with_results[-1]))
                 ups, file = _peer(stage, rng.sample(stage.peer.statistics_ids(), SAMPLES))
                 peer_up += ups
                 peer_file.append(file)
-            up, chain = percentile(ours_up, 50), percentile(peer_up, 50)
-            file, fetch = median(ours_file), median(peer_file)
+            chain, fetch = percentile(peer_up, 50), median(peer_file)
+            up = percentile([u for o in ours for u in o.ups], 50)
+            member_up = percentile([u for o in ours for u in o.member_ups], 50)
+            file = median([o.file for o in ours])
+            member_file = median([o.member_file for o in ours])
             print(
-                f"{objects:,} objects: provenance up {up * 1e3:.3f} ms / chain {chain * 1e3:.3f} ms"
-                f" = {up / chain:.2f}x; results file {file:.3f} s / fetch {fetch:.3f} s"
-                f" = {file / fetch:.2f}x; load {os.getloadavg()[0]:.2f}",
+                f"{objects:,} objects: provenance up {up * 1e3:.3f} ms (member"
+                f" {member_up * 1e3:.3f}) / chain {chain * 1e3:.3f} ms = {up / chain:.2f}x"
+                f" (member {member_up / chain:.2f}x); results file {file:.3f} s (member"
+                f" {member_file:.3f}) / fetch {fetch:.3f} s = {file / fetch:.2f}x"
+                f" (member {member_file / fetch:.2f}x); load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
 
