@@ -50,8 +50,9 @@ class Cut:
 @dataclass(frozen=True)
 class Walked:
     """What a walk reached: its steps in breadth-first order (roots at depth 0; none for a
-    bare walk), every document by uuid, and the links it did not follow because it stopped at :data:`MAX_DEPTH` (``cut``;
-    empty when it reached the end, or stopped at a depth the caller asked for)."""
+    bare walk), every document by uuid, and the links it did not follow because it stopped
+    at :data:`MAX_DEPTH` (``cut``; empty when it reached the end, or stopped at a depth the
+    caller asked for)."""
 
     steps: list[Step]
     documents: dict[str, Document]

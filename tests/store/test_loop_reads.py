@@ -6,6 +6,7 @@ two plans at once nor left in a transaction."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from mxlims_store.errors import StoreBroken, Unavailable
+from mxlims_store.errors import NotFound, StoreBroken, Unavailable
 from mxlims_store.store import Caller, Store, navigation
 from mxlims_store.store.backends import sqlite_walk
 from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -130,3 +131,29 @@ async def test_a_closed_store_says_so(filled: tuple[Store, dict[str, str]]) -> N
     await store.db.close()
     with pytest.raises(Unavailable, match="closed"):
         await navigation.provenance(store.db, ADMIN, uuids["Pin"])
+
+
+async def test_an_export_leaves_the_collector_as_it_found_it(
+    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, uuids = filled
+    assert gc.isenabled()
+    collecting = []
+    real = navigation.message_of_stored
+
+    def spy(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        collecting.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(navigation, "message_of_stored", spy)
+    exported = await navigation.shipment_results(store.db, MEMBER, uuids["Shipment"])
+    assert collecting == [False] and gc.isenabled() and len(exported) > 5  # paused, resumed
+    with pytest.raises(NotFound):  # a refusal resumes it too
+        await navigation.shipment_results(store.db, OTHER, uuids["Shipment"])
+    assert gc.isenabled()
+    gc.disable()  # the application's choice is left as it is
+    try:
+        await navigation.export(store.db, ADMIN, uuids["Pin"])
+        assert not gc.isenabled() and collecting == [False, False]
+    finally:
+        gc.enable()
