@@ -181,9 +181,13 @@ def _finish(
 def _answer(
     db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, requests: list[Request]
 ) -> list[list[Document]]:
-    if len(requests) > 1 and all(r.first and _by_id(r) for r in requests):
-        return _alternatives(db, connection, caller, requests)
-    return [read_documents(connection, *_find_sql(db, caller, r)) for r in requests]
+    ids = [_by_id(r) for r in requests]  # once a find: a provenance up makes ~15
+    if len(requests) > 1 and all(r.first and i for r, i in zip(requests, ids, strict=True)):
+        return _alternatives(db, connection, caller, requests, ids)
+    return [
+        read_documents(connection, *_find_sql(db, caller, r, i))
+        for r, i in zip(requests, ids, strict=True)
+    ]
 
 
 def _end(connection: sqlite3.Connection) -> None:
@@ -193,14 +197,18 @@ def _end(connection: sqlite3.Connection) -> None:
 
 
 def _alternatives(
-    db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, requests: list[Request]
+    db: SqliteBackend,
+    connection: sqlite3.Connection,
+    caller: Caller,
+    requests: list[Request],
+    ids: list[list[str] | None],
 ) -> list[list[Document]]:
     """Alternative finds by uuid (a locate: is it a sample, a logistical sample, ...?) in ONE
     statement, each part tagged; answered as one by one: after the first that finds anything,
     the others find nothing."""
     parts, params = [], []
     for number, request in enumerate(requests):
-        sql, part_params = _find_sql(db, caller, request)
+        sql, part_params = _find_sql(db, caller, request, ids[number])
         parts.append(f"SELECT {number}, * FROM ({sql})")
         params += part_params
     rows = connection.execute(" UNION ALL ".join(parts), params).fetchall()
@@ -214,10 +222,12 @@ def _alternatives(
     return [documents if number == first else [] for number in range(len(requests))]
 
 
-def _find_sql(db: SqliteBackend, caller: Caller, request: Request) -> tuple[str, list[Any]]:
-    """The SQL of :meth:`SqliteBackend.find` for ``request`` scoped to ``caller``; a bare
-    request selects the document without ``_meta`` (about half of its text, and of the time
-    to decode it).
+def _find_sql(
+    db: SqliteBackend, caller: Caller, request: Request, ids: list[str] | None
+) -> tuple[str, list[Any]]:
+    """The SQL of :meth:`SqliteBackend.find` for ``request`` (``ids``: its :func:`_by_id`)
+    scoped to ``caller``; a bare request selects the document without ``_meta`` (about half
+    of its text, and of the time to decode it).
 
     Scoped to a member's proposals, the scope is written so that it never chooses the index:
     ``+json_extract(...)``. Compiled as ``readable`` writes it, SQLite preferred the proposal's
@@ -228,7 +238,6 @@ def _find_sql(db: SqliteBackend, caller: Caller, request: Request) -> tuple[str,
     tail = f" LIMIT {int(request.limit)}" if request.limit else ""
     bare = request.bare
     scoped = caller.proposals is not None
-    ids = _by_id(request)
     if request.collection not in CORE_COLLECTIONS or (ids is None and not scoped and not bare):
         # as SqliteBackend.find (history keeps its key out of the JSON: find_sql selects it)
         return db.find_sql(request.collection, readable(caller, request.filter), (), request.limit)
