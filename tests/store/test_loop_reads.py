@@ -157,3 +157,23 @@ async def test_an_export_leaves_the_collector_as_it_found_it(
         assert not gc.isenabled() and collecting == [False, False]
     finally:
         gc.enable()
+
+
+async def test_a_reader_that_cannot_open_leaves_reads_to_the_workers(
+    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, uuids = filled
+    db = store.db
+    assert isinstance(db, SqliteBackend)
+    sqlite_walk._READERS.pop(db, None)  # as a backend no loop read yet
+
+    def refused(*args: Any) -> Any:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(sqlite_walk, "connect", refused)
+    chain = await navigation.provenance(db, MEMBER, uuids["ReflectionSet"])  # in a worker
+    assert len(chain) > 5 and not sqlite_walk._READERS[db]  # nothing left half-open
+    monkeypatch.undo()
+    assert await navigation.provenance(db, MEMBER, uuids["ReflectionSet"]) == chain
+    [reader] = sqlite_walk._READERS[db].values()  # tried again, and kept this time
+    assert reader.connection is not None and not reader.busy

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from mxlims_store.errors import StoreBroken
+from mxlims_store.errors import StoreBroken, Unavailable
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends.sqlite_open import connect
 from mxlims_store.store.backends.sqlite_query import Compiler
@@ -66,6 +66,7 @@ class _LoopReader:
 _READERS: weakref.WeakKeyDictionary[SqliteBackend, dict[int, _LoopReader]] = (
     weakref.WeakKeyDictionary()
 )
+_READERS_GUARD = threading.Lock()
 
 
 async def run_in_one_trip(db: SqliteBackend, caller: Caller, plan: Plan[T]) -> T:
@@ -98,7 +99,10 @@ async def run_in_one_trip(db: SqliteBackend, caller: Caller, plan: Plan[T]) -> T
                 _end(connection)
                 reader.busy = False
 
-        future = asyncio.get_running_loop().run_in_executor(db._pool, rest)
+        try:
+            future = asyncio.get_running_loop().run_in_executor(db._pool, rest)
+        except RuntimeError:  # its threads were shut down: closed meanwhile
+            raise Unavailable(f"the store {db.path} is closed") from None
         handed = True
         try:
             return await future
@@ -115,27 +119,32 @@ async def _loop_reader(db: SqliteBackend) -> _LoopReader | None:
     time), else None."""
     if db._closed:
         return None  # the worker path says that it is closed
-    readers = _READERS.setdefault(db, {})
     thread = threading.get_ident()
-    reader = readers.get(thread)
-    if reader is not None:
-        return None if reader.busy else reader
-    reader = readers[thread] = _LoopReader()
+    with _READERS_GUARD:  # loops in several threads (builds on loops of their own)
+        readers = _READERS.setdefault(db, {})
+        reader = readers.get(thread)
+        if reader is not None:
+            return None if reader.busy else reader
+        reader = readers[thread] = _LoopReader()
+    kept = False
     try:
         connection, keep = await asyncio.get_running_loop().run_in_executor(
             db._pool, connect, db.path, db.lock_timeout
         )
+        if not keep or db._closed:  # a full disk's fallback is never kept: again next time
+            connection.close()
+            return None
+        with db._guard:
+            db._connections.append(connection)  # closed with the backend's own
+        reader.connection, reader.busy = connection, False
+        kept = True
+        return reader
     except (sqlite3.Error, OSError, RuntimeError):  # the worker path says what is wrong
-        del readers[thread]
         return None
-    if not keep or db._closed:  # a full disk's fallback is never kept: try again next time
-        connection.close()
-        del readers[thread]
-        return None
-    with db._guard:
-        db._connections.append(connection)  # closed with the backend's own
-    reader.connection, reader.busy = connection, False
-    return reader
+    finally:
+        if not kept:  # failed or cancelled: the next read tries again
+            with _READERS_GUARD:
+                readers.pop(thread, None)
 
 
 def _loop_cost(requests: list[Request]) -> int | None:
