@@ -49,20 +49,34 @@ def message_of_stored(
     documents: Iterable[dict[str, Any]], *, left_out: Collection[str] = ()
 ) -> dict[str, Any]:
     """The message holding ``documents`` (as stored), as ``write_message`` writes it."""
-    # in the order of TYPE_ORDER, each rank in the order given: a stable sort, in one pass
-    ranks: dict[int, list[dict[str, Any]]] = {}
-    last = len(TYPE_ORDER)
+    # In the order of TYPE_ORDER, each type in the order given, types it does not know last
+    # in the order given (a stable sort by rank); each object named <Type><N> in that order.
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    strangers: list[dict[str, Any]] = []
     for document in documents:
-        ranks.setdefault(_RANK.get(document["mxlimsType"], last), []).append(document)
-    ordered = [d for rank in sorted(ranks) for d in ranks[rank]]
-    keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
+        type_name = document["mxlimsType"]
+        if type_name in _RANK:
+            by_type.setdefault(type_name, []).append(document)
+        else:
+            strangers.append(document)
+    ordered: list[dict[str, Any]] = []
     names: list[str] = []  # the key of each ordered document
+    keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
     counters: dict[str, int] = {}
-    for document in ordered:
+    for type_name in sorted(by_type, key=_RANK.__getitem__):
+        group = by_type[type_name]
+        ordered += group
+        named = [f"{type_name}{number}" for number in range(1, len(group) + 1)]
+        names += named
+        pointers = [f"#/{type_name}/{name}" for name in named]  # messages.paths.pointer
+        keys.update(zip([d["_id"] for d in group], pointers, strict=True))
+        counters[type_name] = len(group)
+    for document in strangers:
         type_name = document["mxlimsType"]
         counters[type_name] = number = counters.get(type_name, 0) + 1
         names.append(name := f"{type_name}{number}")
-        keys[document["_id"]] = f"#/{type_name}/{name}"  # messages.paths.pointer
+        keys[document["_id"]] = pointer(type_name, name)
+        ordered.append(document)
     message: dict[str, Any] = {"version": MODEL_VERSION}
     stubs: dict[str, dict[str, Any]] = {}
 
