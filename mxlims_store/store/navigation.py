@@ -26,7 +26,7 @@ from mxlims_store.store.documents import from_document
 from mxlims_store.store.reads import Document, Plan, locating, run_plan
 from mxlims_store.store.site_views import view_as
 from mxlims_store.store.stored_message import message_of_stored
-from mxlims_store.store.walk import Cut, Direction, Walked, walk, walking
+from mxlims_store.store.walk import Cut, Direction, Walked, walking
 
 ByUuid = dict[str, Document]  # documents by uuid
 
@@ -225,7 +225,7 @@ async def proposal_results(db: Backend, caller: Caller, code: str) -> ExportedMe
     """One MXLIMS file: every shipment of a proposal, everything in them and all results."""
     shipments = await proposal_shipments_seen(db, caller, code)
     with _collector_paused():
-        below = await walk(db, caller, shipments, "down")
+        below = await run_plan(db, caller, walking(shipments, "down", bare=True))
         documents, cut = await run_plan(
             db, caller, _with_links(list(below.documents.values()), below.cut)
         )
