@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from mxlims_store.errors import NotFound, StoreBroken, Unavailable
-from mxlims_store.store import Caller, Store, navigation
+from mxlims_store.store import Caller, navigation
 from mxlims_store.store.backends import sqlite_walk
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from tests.acting import ADMIN, admin_store
@@ -25,9 +25,14 @@ MEMBER = Caller("m", frozenset({"mx1234"}))
 OTHER = Caller("o", frozenset({"mx9999"}))
 
 
+Filled = tuple[SqliteBackend, dict[str, str]]
+
+
 @pytest.fixture
-async def filled(tmp_path: Path) -> AsyncIterator[tuple[Store, dict[str, str]]]:
-    store = admin_store(SqliteBackend(tmp_path / "store.sqlite3"))
+async def filled(tmp_path: Path) -> AsyncIterator[Filled]:
+    """A store with a generated shipment and its results, and one uuid of each type."""
+    db = SqliteBackend(tmp_path / "store.sqlite3")
+    store = admin_store(db)
     await store.init()
     shipment, results = _generated(6)
     await store.import_message(shipment)
@@ -35,19 +40,25 @@ async def filled(tmp_path: Path) -> AsyncIterator[tuple[Store, dict[str, str]]]:
     uuids = _uuids(shipment, results)
     uuids["nothing"] = "00000000-0000-4000-8000-000000000000"
     try:
-        yield store, uuids
+        yield db, uuids
     finally:
-        await store.db.close()
+        await db.close()
+
+
+def _idle(db: SqliteBackend) -> bool:
+    """Whether every loop reader of ``db`` is free and outside a transaction."""
+    readers = sqlite_walk._READERS[db].values()
+    return all(not r.busy and r.connection and not r.connection.in_transaction for r in readers)
 
 
 async def test_answers_are_the_same_wherever_the_steps_run(
-    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, uuids = filled
+    db, uuids = filled
     by_budget: dict[int, list[bytes]] = {}
     for budget in (64, 0, 1, 3, 10_000):  # 0: all in a worker; 1, 3: moved on at every step
         monkeypatch.setattr(sqlite_walk, "LOOP_BUDGET", budget)
-        by_budget[budget] = [await _answers(store.db, who, uuids) for who in (ADMIN, MEMBER, OTHER)]
+        by_budget[budget] = [await _answers(db, who, uuids) for who in (ADMIN, MEMBER, OTHER)]
     first = by_budget[64]
     assert all(answers == first for answers in by_budget.values())
     assert first[0] == first[1] != first[2]  # the member sees it all, the other nothing
@@ -55,11 +66,9 @@ async def test_answers_are_the_same_wherever_the_steps_run(
 
 
 async def test_a_provenance_up_never_leaves_the_loop_thread(
-    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, uuids = filled
-    db = store.db
-    assert isinstance(db, SqliteBackend)
+    db, uuids = filled
     before = await navigation.provenance(db, MEMBER, uuids["ReflectionSet"])  # opens the reader
 
     def no_worker(*args: Any, **kwargs: Any) -> Any:
@@ -75,38 +84,35 @@ async def test_a_provenance_up_never_leaves_the_loop_thread(
 
 
 async def test_reads_at_once_share_nothing_and_answer_alike(
-    filled: tuple[Store, dict[str, str]],
+    filled: Filled,
 ) -> None:
-    store, uuids = filled
+    db, uuids = filled
     alone = [
-        await navigation.provenance(store.db, MEMBER, uuids["ReflectionSet"]),
-        dict(await navigation.shipment_results(store.db, MEMBER, uuids["Shipment"])),
-        await navigation.provenance(store.db, MEMBER, uuids["Pin"], "down"),
+        await navigation.provenance(db, MEMBER, uuids["ReflectionSet"]),
+        dict(await navigation.shipment_results(db, MEMBER, uuids["Shipment"])),
+        await navigation.provenance(db, MEMBER, uuids["Pin"], "down"),
     ]
     together = await asyncio.gather(
         *(
             read
             for _ in range(8)
             for read in (
-                navigation.shipment_results(store.db, MEMBER, uuids["Shipment"]),
-                navigation.provenance(store.db, MEMBER, uuids["ReflectionSet"]),
-                navigation.provenance(store.db, MEMBER, uuids["Pin"], "down"),
+                navigation.shipment_results(db, MEMBER, uuids["Shipment"]),
+                navigation.provenance(db, MEMBER, uuids["ReflectionSet"]),
+                navigation.provenance(db, MEMBER, uuids["Pin"], "down"),
             )
         )
     )
     for n, answer in enumerate(together):
         expected = alone[[1, 0, 2][n % 3]]
         assert (dict(answer) if isinstance(answer, dict) else answer) == expected
-    readers = sqlite_walk._READERS[store.db]  # type: ignore[index]
-    assert readers and not any(r.busy or r.connection.in_transaction for r in readers.values())  # type: ignore[union-attr]
+    assert sqlite_walk._READERS[db] and _idle(db)
 
 
 async def test_a_damaged_document_is_the_stores_failure_and_frees_the_reader(
-    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, uuids = filled
-    db = store.db
-    assert isinstance(db, SqliteBackend)
+    db, uuids = filled
     healthy = await navigation.provenance(db, ADMIN, uuids["Shipment"])
     raw = sqlite3.connect(db.path)
     with raw:  # valid JSON to SQLite (its indexes still read it), not to the store's decoder
@@ -121,22 +127,21 @@ async def test_a_damaged_document_is_the_stores_failure_and_frees_the_reader(
         with pytest.raises(StoreBroken, match="damaged"):
             await navigation.provenance(db, ADMIN, uuids["ReflectionSet"])
         assert await navigation.provenance(db, ADMIN, uuids["Shipment"]) == healthy
-    readers = sqlite_walk._READERS[db]
-    assert not any(r.busy or r.connection.in_transaction for r in readers.values())  # type: ignore[union-attr]
+    assert _idle(db)
 
 
-async def test_a_closed_store_says_so(filled: tuple[Store, dict[str, str]]) -> None:
-    store, uuids = filled
-    await navigation.provenance(store.db, ADMIN, uuids["Pin"])
-    await store.db.close()
+async def test_a_closed_store_says_so(filled: Filled) -> None:
+    db, uuids = filled
+    await navigation.provenance(db, ADMIN, uuids["Pin"])
+    await db.close()
     with pytest.raises(Unavailable, match="closed"):
-        await navigation.provenance(store.db, ADMIN, uuids["Pin"])
+        await navigation.provenance(db, ADMIN, uuids["Pin"])
 
 
 async def test_an_export_leaves_the_collector_as_it_found_it(
-    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, uuids = filled
+    db, uuids = filled
     assert gc.isenabled()
     collecting = []
     real = navigation.message_of_stored
@@ -146,25 +151,23 @@ async def test_an_export_leaves_the_collector_as_it_found_it(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(navigation, "message_of_stored", spy)
-    exported = await navigation.shipment_results(store.db, MEMBER, uuids["Shipment"])
+    exported = await navigation.shipment_results(db, MEMBER, uuids["Shipment"])
     assert collecting == [False] and gc.isenabled() and len(exported) > 5  # paused, resumed
     with pytest.raises(NotFound):  # a refusal resumes it too
-        await navigation.shipment_results(store.db, OTHER, uuids["Shipment"])
+        await navigation.shipment_results(db, OTHER, uuids["Shipment"])
     assert gc.isenabled()
     gc.disable()  # the application's choice is left as it is
     try:
-        await navigation.export(store.db, ADMIN, uuids["Pin"])
+        await navigation.export(db, ADMIN, uuids["Pin"])
         assert not gc.isenabled() and collecting == [False, False]
     finally:
         gc.enable()
 
 
 async def test_a_reader_that_cannot_open_leaves_reads_to_the_workers(
-    filled: tuple[Store, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+    filled: Filled, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, uuids = filled
-    db = store.db
-    assert isinstance(db, SqliteBackend)
+    db, uuids = filled
     sqlite_walk._READERS.pop(db, None)  # as a backend no loop read yet
 
     def refused(*args: Any) -> Any:
