@@ -11,8 +11,9 @@ peer's taken in turn so that both see the same load:
   proposal, against ISPyB's whole-shipment fetch (medians of one per round);
 - provenance up as that member too (the API's callers; p50 as above).
 
-Prints one line per size with the ratios and the load average. The full ``python -m bench``
-takes the same figures among all the others.
+Prints one line per size with the ratios and the load average. Sizes below ~20,000 objects
+have nothing to read here: the builder's first results return comes with its second beamtime
+(26,173 objects). The full ``python -m bench`` takes the same figures among all the others.
 """
 
 from __future__ import annotations
