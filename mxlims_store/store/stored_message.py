@@ -31,51 +31,86 @@ for _rule in LINK_RULES:
         BASE_TYPE[_rule.targets[0]],
         _rule.many,
     )
+# How a field of a stored document goes into a message, by type: by the same name and value
+# (absent here), or as one of these (one lookup per field, the hot loop of an export)
+_SKIP, _UUID = "skip", "uuid"
+_COMMON: dict[str, Any] = {
+    META: _SKIP,
+    "_id": _UUID,
+    **{field: ("domain", value_key) for field, value_key in DOMAIN_LISTS.items()},
+}
+_FIELDS: dict[str, dict[str, Any]] = {
+    source: {**_COMMON, **{field: ("link", *link) for field, link in links.items()}}
+    for source, links in _LINKS.items()
+}
 
 
 def message_of_stored(
     documents: Iterable[dict[str, Any]], *, left_out: Collection[str] = ()
 ) -> dict[str, Any]:
     """The message holding ``documents`` (as stored), as ``write_message`` writes it."""
-    ordered = sorted(documents, key=lambda d: _RANK.get(d["mxlimsType"], len(TYPE_ORDER)))
-    keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
-    names: list[str] = []  # the key of each ordered document
-    counters: dict[str, int] = {}
-    for document in ordered:
+    # In the order of TYPE_ORDER, each type in the order given, types it does not know last
+    # in the order given (a stable sort by rank); each object named <Type><N> in that order.
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    strangers: list[dict[str, Any]] = []
+    for document in documents:
         type_name = document["mxlimsType"]
-        counters[type_name] = counters.get(type_name, 0) + 1
-        name = f"{type_name}{counters[type_name]}"
-        names.append(name)
+        if type_name in _RANK:
+            by_type.setdefault(type_name, []).append(document)
+        else:
+            strangers.append(document)
+    ordered: list[dict[str, Any]] = []
+    names: list[str] = []  # the key of each ordered document
+    keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
+    counters: dict[str, int] = {}
+    for type_name in sorted(by_type, key=_RANK.__getitem__):
+        group = by_type[type_name]
+        ordered += group
+        named = [f"{type_name}{number}" for number in range(1, len(group) + 1)]
+        names += named
+        pointers = [f"#/{type_name}/{name}" for name in named]  # messages.paths.pointer
+        keys.update(zip([d["_id"] for d in group], pointers, strict=True))
+        counters[type_name] = len(group)
+    for document in strangers:
+        type_name = document["mxlimsType"]
+        counters[type_name] = number = counters.get(type_name, 0) + 1
+        names.append(name := f"{type_name}{number}")
         keys[document["_id"]] = pointer(type_name, name)
+        ordered.append(document)
     message: dict[str, Any] = {"version": MODEL_VERSION}
     stubs: dict[str, dict[str, Any]] = {}
 
-    def ref(uuid: str, core: str) -> dict[str, str]:
-        if uuid not in keys:
-            counters[core] = counters.get(core, 0) + 1  # shared with objects of that core type
-            key = f"{core}{counters[core]}"
-            stubs.setdefault(core, {})[key] = {"mxlimsBaseType": core, "uuid": uuid}
-            keys[uuid] = pointer(core, key)
-        return {"$ref": keys[uuid]}
+    def stub(uuid: str, core: str) -> str:
+        """The key of a uuid-only stub for a link to an object not in the message."""
+        counters[core] = counters.get(core, 0) + 1  # shared with objects of that core type
+        key = f"{core}{counters[core]}"
+        stubs.setdefault(core, {})[key] = {"mxlimsBaseType": core, "uuid": uuid}
+        keys[uuid] = pointer(core, key)
+        return keys[uuid]
 
     for document, name in zip(ordered, names, strict=True):
         type_name = document["mxlimsType"]
-        links = _LINKS.get(type_name, {})
+        fields = _FIELDS.get(type_name, _COMMON)
         out: dict[str, Any] = {}
         for field, value in document.items():
-            if field == META:
-                continue
-            if field == "_id":
-                out["uuid"] = value
-            elif field in DOMAIN_LISTS and isinstance(value, list):
-                value_key = DOMAIN_LISTS[field]
-                out[field] = {entry["domain"]: entry[value_key] for entry in value}
-            elif (link := links.get(field)) is None:
+            how = fields.get(field)
+            if how is None:
                 out[field] = value
-            elif link[2]:
-                out[link[0]] = [ref(u, link[1]) for u in value if u not in left_out]
+            elif how is _UUID:
+                out["uuid"] = value
+            elif how is _SKIP:
+                continue
+            elif how[0] == "domain":
+                if isinstance(value, list):
+                    out[field] = {entry["domain"]: entry[how[1]] for entry in value}
+                else:
+                    out[field] = value
+            elif how[3]:  # a list of uuids
+                out[how[1]] = [
+                    {"$ref": keys.get(u) or stub(u, how[2])} for u in value if u not in left_out
+                ]
             elif value not in left_out:
-                out[link[0]] = ref(value, link[1])
+                out[how[1]] = {"$ref": keys.get(value) or stub(value, how[2])}
         message.setdefault(type_name, {})[name] = out
     for core, entries in stubs.items():
         message.setdefault(core, {}).update(entries)
