@@ -9,6 +9,7 @@ from mxlims_store.errors import StoreBroken
 from mxlims_store.store.backends.base import Document, Write
 from mxlims_store.store.backends.sqlite import SqliteBackend, _encode
 from mxlims_store.store.backends.sqlite_tables import reindex
+from mxlims_store.store.backends.sqlite_type_counts import count_afresh
 
 
 def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
@@ -29,6 +30,7 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
             if table.arrays:
                 placed = [Write(collection, d["_id"], d, None, {}) for d in group]
                 reindex(connection, table, placed, [])
+        count_afresh(connection, committing=False)  # written here without the write path
         connection.execute("COMMIT")
     finally:
         backend._pool.shutdown()
