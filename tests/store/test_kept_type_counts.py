@@ -9,12 +9,15 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from mxlims_store.store import Store
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_commits import count_commit
 from mxlims_store.store.backends.sqlite_open import count_by
+from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from tests.acting import admin_store
 from tests.factories import results_message, shipment_message
@@ -132,7 +135,10 @@ async def test_a_write_that_did_not_keep_them_is_noticed_and_counted_afresh(
     await backend.close()
 
 
-async def test_a_store_from_before_the_counts_gets_them_at_open(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [6, SCHEMA_VERSION], ids=["older schema", "same schema"])
+async def test_a_store_from_before_the_counts_gets_them_at_open(
+    tmp_path: Path, version: int
+) -> None:
     path = tmp_path / "s.sqlite3"
     backend = SqliteBackend(path)
     await admin_store(backend).init()
@@ -140,11 +146,11 @@ async def test_a_store_from_before_the_counts_gets_them_at_open(tmp_path: Path) 
     await backend.close()
     with sqlite3.connect(path) as connection:  # as an older version left it
         connection.execute(f'DROP TABLE "{type_counts.TABLE}"')
-        connection.execute("PRAGMA user_version = 6")
+        connection.execute(f"PRAGMA user_version = {version}")
     connection.close()
     reopened = SqliteBackend(path)
     store = admin_store(reopened)
-    await store.init()  # opening builds the newer schema
+    await store.init()  # opening builds the newer schema, or only the counts
     assert all(c is not None for c in _kept(path).values())
     assert await _stats(store) == await _from_documents(reopened)
     await reopened.close()
@@ -193,3 +199,28 @@ async def test_check_reports_counts_that_differ_and_forgets_them(tmp_path: Path)
     await store.import_message(shipment_message(1, proposal="mx2"))
     assert _kept(path)["logistical_samples"] == {"Dewar": 2, "Pin": 4, "Puck": 2, "Shipment": 2}
     await backend.close()
+
+
+async def test_a_store_that_cannot_be_written_now_is_opened_and_counted_all_the_same(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.sqlite3"
+    backend = SqliteBackend(path)
+    await admin_store(backend).init()
+    await admin_store(backend).import_message(shipment_message(3))
+    await backend.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute(f'DROP TABLE "{type_counts.TABLE}"')
+    connection.close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer, busy for as long as it likes
+    try:
+        reopened = SqliteBackend(path)
+        store = admin_store(reopened)
+        await store.init()  # does not wait for the writer: the counts come later
+        assert _kept(path)["logistical_samples"] is None
+        assert await _stats(store) == await _from_documents(reopened)
+        await reopened.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

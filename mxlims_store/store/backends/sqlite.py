@@ -151,7 +151,8 @@ class SqliteBackend:
     def _prepare(self) -> None:
         connection = self._connection()
         if schema_is_current(connection, self.path):  # lost commits, a newer schema: refused
-            return  # nothing written: a read-only command leaves the file alone
+            type_counts.made_where_missing(connection)  # once, for a store from before them
+            return  # nothing else written: a read-only command leaves the file alone
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")

@@ -13,9 +13,9 @@ The counts are trusted only as of the commit they were kept at: the row ``('', '
 number of the commit (``store_commits``, which every writer of this store counts, older versions
 included) that kept them last. A commit made without keeping them (an older mxlims-store, a
 restored file's own history) leaves that number behind: reads then group the documents as
-before (``kept`` answers None), and the next write counts them afresh. Opening a store whose
-schema is built (a new or an older store) counts them at once; ``check`` compares them with the
-documents.
+before (``kept`` answers None), and the next write counts them afresh. Opening a store counts
+them where it has none (a new store, an older schema, a store from before them); ``check``
+compares them with the documents.
 
 Light on purpose (no asyncio, no model): the quick `stats` path reads them.
 """
@@ -108,6 +108,26 @@ def count_afresh(connection: sqlite3.Connection, *, committing: bool) -> None:
         return
     connection.executemany(_ADD, rows)
     connection.execute(_SET_MARK, (committed(connection) + int(committing),))
+
+
+def made_where_missing(connection: sqlite3.Connection) -> None:
+    """At the opening of a store whose schema is current: one from before the counts gets them
+    (once). A file that cannot be written just now (read-only, another writer busy) gets them
+    at its next write: until then reads group the documents, as they always did."""
+    if _exists(connection, TABLE):
+        return
+    waited = connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    try:
+        connection.execute("PRAGMA busy_timeout = 0")  # a reading command never waits for it
+        connection.execute("BEGIN IMMEDIATE")
+        count_afresh(connection, committing=False)
+        connection.execute("COMMIT")
+    except sqlite3.Error:
+        if connection.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(waited)}")
 
 
 def _exists(connection: sqlite3.Connection, table: str) -> bool:
