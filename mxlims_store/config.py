@@ -24,6 +24,7 @@ from mxlims_store.store_location import (
     ENV_PREFIX,
     default_data_dir,
     describe_embedded,
+    dotenv_problem,
 )
 
 
@@ -207,6 +208,12 @@ def split_list(text: str) -> list[str]:
 @lru_cache
 def get_settings() -> Settings:
     """The settings from the environment (and ``.env``); SettingsError names every bad one."""
+    try:
+        odd = dotenv_problem(Path.cwd())
+    except OSError:  # no working directory any more: pydantic-settings reads no .env either
+        odd = None
+    if odd is not None:
+        raise SettingsError(odd)
     try:
         return Settings()
     except ValidationError as error:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,6 +58,38 @@ def _prefixed(variables: Mapping[str, str | None]) -> dict[str, str | None] | No
                 return None
             found[key] = value
     return found
+
+
+def dotenv_problem(cwd: Path) -> str | None:
+    """One line when ``.env`` in ``cwd`` is there but is no regular file, else None. Reading a
+    named pipe waits for a writer forever (pydantic-settings reads one), a directory or a
+    device would be passed over without a word: each is refused before anything is read."""
+    path = cwd / ENV_FILE
+    try:
+        mode = path.stat().st_mode  # (of what a link points at; a stat never waits)
+    except FileNotFoundError:
+        if not path.is_symlink():
+            return None  # no .env: the environment alone
+        kind = "a link to nothing"
+    except OSError as error:
+        kind = f"unreadable ({error.strerror or error})"
+    else:
+        if stat.S_ISREG(mode):
+            return None
+        kind = next((text for test, text in _KINDS if test(mode)), "not a regular file")
+    return (
+        f"{path} is {kind}, not a file of settings: remove or rename it (mxlims-store reads "
+        f"MXLIMS_* settings from a {ENV_FILE} file in the working directory)"
+    )
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _dotenv(cwd: Path) -> Mapping[str, str | None] | None:

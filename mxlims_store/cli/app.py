@@ -61,6 +61,18 @@ def main(
 ) -> None:
     """mxlims-store: a LIMS for macromolecular crystallography that speaks MXLIMS."""
     DEBUG["on"] = debug
+    odd = _odd_dotenv()  # before any command reads or creates anything
+    if odd is not None:
+        fail([odd])
+
+
+def _odd_dotenv() -> str | None:
+    from mxlims_store.store_location import dotenv_problem
+
+    try:
+        return dotenv_problem(Path.cwd())
+    except OSError:  # no working directory any more: no .env to read either
+        return None
 
 
 def emit(value: Any) -> None:

@@ -74,7 +74,9 @@ async def import_message(
         # Reading, checking and planning are CPU work: off the event loop, like the database
         # work; reading (the most of it) in another process when the server asked for that,
         # and before the write lock: a unit of work holds it only for what must be read.
-        import_id, read = await read_elsewhere(_read, message)
+        import_id, read = await read_elsewhere(
+            partial(_read, scope=_seed_scope(caller)), message
+        )
         gone = cleared or {}
         if dry_run:
             return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
@@ -151,10 +153,10 @@ async def _checked(
     return report
 
 
-def _read(message: Any) -> tuple[str, ReadResult]:
+def _read(message: Any, scope: str = "") -> tuple[str, ReadResult]:
     refuse_oversized(message)  # before the hash, which would encode all of a huge message
     import_id = content_hash(message)
-    return import_id, read_message(message, uuid_seed=import_id)
+    return import_id, read_message(message, uuid_seed=import_id + scope)
 
 
 async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
@@ -316,6 +318,17 @@ def _plan(
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"
     return plan, conflicts
+
+
+def _seed_scope(caller: Caller) -> str:
+    """What a member's uuids for objects sent without one are derived from besides the content:
+    its proposals. The same content sent by someone else (an admin's, stored with no proposal;
+    another proposal's) then never meets the uuids it got, so what the member may not read
+    answers as new content does, never "taken". Callers who read everything keep the content's
+    own uuids (their re-runs find what they stored, as before)."""
+    if caller.reads_everything:
+        return ""
+    return "@member:" + ",".join(sorted(caller.proposals or ()))
 
 
 def _refused_as_new(

@@ -306,3 +306,37 @@ async def test_a_deleted_uuid_of_another_proposal_is_taken_and_tells_nothing_mor
     ]
     again = await two.a.post("/messages", json=reuse)  # its own proposal may bring it back
     assert again.status_code == 201, again.text
+
+
+def _macromolecule(acronym: str) -> dict[str, Any]:
+    """A message whose one object carries no uuid: the store derives it from the content."""
+    return {"version": "0.6.13", "Macromolecule": {"M1": minimal("Macromolecule", acronym=acronym)}}
+
+
+@pytest.mark.parametrize("stored_for", [None, "mx1"], ids=["no proposal", "another proposal"])
+async def test_content_stored_where_a_member_cannot_read_answers_as_new_content(
+    two: Two, stored_for: str | None
+) -> None:
+    # staff store a message of objects without uuids, for no proposal or for A's
+    query = f"?proposal={stored_for}" if stored_for else ""
+    stored = await two.staff.post(f"/messages{query}", json=_macromolecule("HIDDEN"))
+    assert stored.status_code == 201, stored.text
+    hidden = set(stored.json()["keys"].values())
+    for dry_run in ("?dry_run=true", ""):  # B sends the very same content, and new content
+        again = await two.b.post(f"/messages{dry_run}", json=_macromolecule("HIDDEN"))
+        fresh = await two.b.post(f"/messages{dry_run}", json=_macromolecule(f"NEW{dry_run}"))
+        assert again.status_code == fresh.status_code == (200 if dry_run else 201), again.text
+        assert _masked(again)[1] == _masked(fresh)[1].replace(f"NEW{dry_run}", "HIDDEN")
+        assert "cannot be used here" not in again.text
+        assert not hidden & set(again.json()["keys"].values())  # B's own objects, not A's
+    # and B sending it once more finds its own copy: a re-run stores nothing twice
+    rerun = await two.b.post("/messages", json=_macromolecule("HIDDEN"))
+    assert rerun.status_code == 200 and rerun.json()["unchanged"] == {"Macromolecule": 1}
+
+
+async def test_callers_who_read_everything_keep_the_contents_own_uuids(two: Two) -> None:
+    first = await two.staff.post("/messages", json=_macromolecule("SAME"))
+    again = await two.staff.post("/messages", json=_macromolecule("SAME"))
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert first.json()["keys"] == again.json()["keys"]
+    assert again.json()["unchanged"] == {"Macromolecule": 1}

@@ -30,6 +30,7 @@ from mxlims_store.errors import (
     Unavailable,
     WriteConflict,
 )
+from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_commits import (
     count_commit,
@@ -141,7 +142,8 @@ class SqliteBackend:
     def _prepare(self) -> None:
         connection = self._connection()
         if schema_is_current(connection, self.path):  # lost commits, a newer schema: refused
-            return  # nothing written: a read-only command leaves the file alone
+            type_counts.made_where_missing(connection)  # once, for a store from before them
+            return  # nothing else written: a read-only command leaves the file alone
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")
@@ -155,6 +157,7 @@ class SqliteBackend:
                     connection.execute(statement)
             for statement in STATE_SCHEMA:
                 connection.execute(statement)
+            type_counts.count_afresh(connection, committing=False)
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute("COMMIT")
         except BaseException:
@@ -266,12 +269,14 @@ class SqliteBackend:
     def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
         """Apply ``writes`` in the open transaction: a lost race is a WriteConflict, a position
         the database's unique index finds taken is the integrity rule's own problem."""
+        gone = type_counts.deleted_types(connection, writes)  # (what they are is read first)
         try:
             lost = self._apply(connection, writes)
         except sqlite3.IntegrityError as error:
             raise position_taken(connection, writes, error) from error
         if lost:
             raise WriteConflict(lost)
+        type_counts.keep(connection, writes, gone)  # `stats` counts without reading documents
         bump_generation(connection, writes)  # cached downloads built before are stale now
 
     def _checkpoint(self) -> None:
@@ -344,7 +349,8 @@ class SqliteBackend:
         def run() -> list[str]:
             connection = self._connection()
             missing = missing_commits(connection, self.path)
-            return [*([missing] if missing else []), *database_problems(connection, tables)]
+            found = [*([missing] if missing else []), *database_problems(connection, tables)]
+            return found + type_counts.problems(connection)
 
         return await self._run(run)
 

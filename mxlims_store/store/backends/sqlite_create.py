@@ -10,6 +10,7 @@ from mxlims_store.store.backends.base import Document, Write
 from mxlims_store.store.backends.sqlite import SqliteBackend, _encode
 from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_tables import reindex
+from mxlims_store.store.backends.sqlite_type_counts import count_afresh
 from mxlims_store.store.collections import HISTORY
 
 
@@ -34,6 +35,7 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
             if table.arrays:
                 placed = [Write(collection, d["_id"], d, None, {}) for d in group]
                 reindex(connection, table, placed, [])
+        count_afresh(connection, committing=False)  # written here without the write path
         connection.execute("COMMIT")
     finally:
         backend._pool.shutdown()

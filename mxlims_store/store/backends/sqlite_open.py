@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mxlims_store.store.backends.sqlite_commits import refuse_missing_commits
+from mxlims_store.store.backends.sqlite_type_counts import kept
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION
+from mxlims_store.store.collection_names import CORE_COLLECTIONS
+from mxlims_store.store.type_counts import TYPE_FIELD
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite_query import Table
@@ -140,6 +143,13 @@ def count_by_sql(
 def count_by(
     connection: sqlite3.Connection, table: Table | str, filter: dict[str, Any], path: Sequence[str]
 ) -> dict[Any, int]:
+    """How many documents matching ``filter`` hold each value at ``path``: every document by
+    its type (`stats` for whoever reads everything) is kept counted (sqlite_type_counts)."""
+    name = table if isinstance(table, str) else table.name
+    if not filter and list(path) == [TYPE_FIELD] and name in CORE_COLLECTIONS:
+        counts = kept(connection, name)
+        if counts is not None:
+            return dict(counts)
     sql, params = count_by_sql(table, filter, path)
     return {row[0]: int(row[1]) for row in connection.execute(sql, params).fetchall()}
 
