@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -20,6 +21,7 @@ from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
+from mxlims_store.messages.result import new_uuid
 from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
@@ -74,15 +76,19 @@ async def import_message(
         # Reading, checking and planning are CPU work: off the event loop, like the database
         # work; reading (the most of it) in another process when the server asked for that,
         # and before the write lock: a unit of work holds it only for what must be read.
-        import_id, read = await read_elsewhere(
-            partial(_read, scope=_seed_scope(caller)), message
-        )
+        import_id, read = await read_elsewhere(_read, message)
         gone = cleared or {}
+        rescoped = partial(_rescoped, message, caller)
         if dry_run:
-            return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
+            return await _checked(
+                db, read, import_id, caller, policy, True, proposal, gone, rescoped
+            )
         # One unit of work: what the rules read cannot change before the commit, in any process.
         return await unit_of_work.run(
-            db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
+            db,
+            lambda tx: _checked(
+                tx, read, import_id, caller, policy, False, proposal, gone, rescoped
+            ),
         )
 
 
@@ -95,11 +101,15 @@ async def _checked(
     dry_run: bool,
     proposal: str | None,
     cleared: dict[str, set[str]],
+    rescoped: Callable[[], ReadResult],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
     # What is stored of the message, read once: reconcile asks which uuids are stored, and the
     # plan needs their documents (read again where reconcile rewrote uuids to stored ones).
     existing = await _existing(db, read)
+    if _meets_hidden(read, import_id, existing, caller):
+        read = await asyncio.to_thread(rescoped)
+        existing = await _existing(db, read)
     matched, matched_warnings = await reconciled(db, read, caller, policy, proposal, set(existing))
     if matched:
         existing = await _existing(db, read)
@@ -151,6 +161,32 @@ async def _checked(
         except InvalidMessage as error:  # the database's own unique index: the same problem
             raise unit_of_work.located(error, path_of, message_form=True) from None
     return report
+
+
+def _rescoped(message: Any, caller: Caller) -> ReadResult:
+    return _read(message, scope=_seed_scope(caller))[1]
+
+
+def _meets_hidden(
+    read: ReadResult, import_id: str, existing: dict[str, dict[str, Any]], caller: Caller
+) -> bool:
+    """Whether a uuid the store derived from the content (for an object sent without one)
+    names an object stored that the caller may not read: content someone else stored (with no
+    proposal, or another's). Such content is read again with uuids derived from the content and
+    the caller's proposals, so that it answers as new content does, never "taken"; everywhere
+    else the content's own uuids stay, and a re-run finds what was stored for the caller's
+    proposal, by whomever."""
+    if caller.reads_everything:
+        return False
+    for path, uuid in read.keys.items():
+        stored = existing.get(uuid)
+        if (
+            stored is not None
+            and not caller.may_read(stored_owner(stored))
+            and uuid == new_uuid(import_id, path)
+        ):
+            return True
+    return False
 
 
 def _read(message: Any, scope: str = "") -> tuple[str, ReadResult]:
@@ -321,13 +357,8 @@ def _plan(
 
 
 def _seed_scope(caller: Caller) -> str:
-    """What a member's uuids for objects sent without one are derived from besides the content:
-    its proposals. The same content sent by someone else (an admin's, stored with no proposal;
-    another proposal's) then never meets the uuids it got, so what the member may not read
-    answers as new content does, never "taken". Callers who read everything keep the content's
-    own uuids (their re-runs find what they stored, as before)."""
-    if caller.reads_everything:
-        return ""
+    """What a member's uuids are derived from besides the content where the content's own
+    uuids name objects it may not read (see ``_meets_hidden``): its proposals."""
     return "@member:" + ",".join(sorted(caller.proposals or ()))
 
 

@@ -340,3 +340,19 @@ async def test_callers_who_read_everything_keep_the_contents_own_uuids(two: Two)
     assert (first.status_code, again.status_code) == (201, 200), again.text
     assert first.json()["keys"] == again.json()["keys"]
     assert again.json()["unchanged"] == {"Macromolecule": 1}
+
+
+async def test_content_stored_for_a_members_proposal_is_found_again_by_the_member(
+    two: Two,
+) -> None:
+    # staff import content for mx1; its member sending the very same content finds that copy
+    # (a re-run stores nothing twice), and its own earlier content keeps the content's uuids
+    stored = await two.staff.post("/messages?proposal=mx1", json=_macromolecule("FOR-A"))
+    again = await two.a.post("/messages", json=_macromolecule("FOR-A"))
+    assert (stored.status_code, again.status_code) == (201, 200), again.text
+    assert again.json()["keys"] == stored.json()["keys"]
+    assert again.json()["unchanged"] == {"Macromolecule": 1}
+    own = await two.a.post("/messages", json=_macromolecule("A-OWN"))
+    staff_sees = await two.staff.post("/messages?proposal=mx1", json=_macromolecule("A-OWN"))
+    assert (own.status_code, staff_sees.status_code) == (201, 200), staff_sees.text
+    assert staff_sees.json()["keys"] == own.json()["keys"]
