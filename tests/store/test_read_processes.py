@@ -3,6 +3,7 @@ sending a 16-pin shipment there and back cost more CPU than reading it."""
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -48,3 +49,18 @@ def test_a_message_is_weighed_by_its_values_and_their_length() -> None:
         deep = [deep]
     assert not small(deep, SMALL)
     assert small([[[["leaf"]]]], SMALL)
+
+
+async def test_a_started_reading_process_has_the_reader_loaded() -> None:
+    kept = read_processes._pool
+    if kept is not None:  # a fresh process: one kept from an earlier test read messages
+        read_processes._pool = None
+        kept.shutdown()
+    read_processes.read_in_processes(1, smallest=0)
+    try:
+        await read_processes.warm_up()
+        pool = read_processes._the_pool()
+        assert pool is not None
+        assert await asyncio.wrap_future(pool.submit(read_processes.reader_loaded))
+    finally:
+        read_processes.read_in_processes(0)
