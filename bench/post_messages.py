@@ -3,7 +3,12 @@
 A store grown to about ``--objects`` objects (1,600-pin shipments with their results), one
 ``mxlims-store serve`` on loopback, then 16-pin shipments POSTed at concurrency 1, 16 and 64
 (a fixed number of requests each: bounded). Prints p50/p95 per concurrency as one JSON
-document. The machine it runs on is shared: compare runs made back to back, not across days.
+document, with CPU per POST: the server's process tree (``server_cpu_ms_per_post``) and its
+parts (``server_threads_ms_per_post``: the event loop's thread, the busiest other thread, which
+under load is the SQLite writer holding the write lock, the server's other threads, and its
+child processes: readers), and the load generator's own (``client_cpu_ms_per_post``: it shares
+the machine's cores). The machine it runs on is shared: compare runs made back to back, not
+across days; CPU per POST is steadier than latency on a busy machine.
 """
 
 from __future__ import annotations
@@ -66,6 +71,35 @@ def _cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def _thread_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each thread of the server's process (by thread id), and of its
+    child processes together (``children``)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        found[task.name] = (int(fields[11]) + int(fields[12])) / tick
+    found["children"] = _cpu_seconds(pid) - sum(found.values())
+    return found
+
+
+def _split(before: dict[str, float], after: dict[str, float], pid: int, n: int) -> dict[str, float]:
+    """Per POST, in ms: the event loop's thread, the busiest other thread, the rest, children."""
+    spent = {key: after[key] - before.get(key, 0.0) for key in after}
+    loop, children = spent.pop(str(pid), 0.0), spent.pop("children", 0.0)
+    busiest = max(spent.values(), default=0.0)
+    parts = {
+        "event_loop": loop,
+        "busiest_other_thread": busiest,
+        "other_threads": sum(spent.values()) - busiest,
+        "child_processes": children,
+    }
+    return {name: round(seconds / n * 1000, 2) for name, seconds in parts.items()}
+
+
 def _spy(pid: int, out: Path) -> subprocess.Popen[bytes]:
     """py-spy (``pip install py-spy``) sampling the server's process tree until interrupted."""
     command = ["py-spy", "record", "--pid", str(pid)]  # every thread on the CPU
@@ -98,9 +132,11 @@ def main(argv: list[str] | None = None) -> int:
                 n = max(at_once * args.rounds, 16)
                 bodies = [orjson.dumps(builder.new_shipment(args.pins).message) for _ in range(n)]
                 spy = _spy(pid, args.profile) if args.profile and at_once == LEVELS[-1] else None
-                cpu = _cpu_seconds(pid)
+                cpu, threads, client = _cpu_seconds(pid), _thread_seconds(pid), time.process_time()
                 seconds = asyncio.run(_posts(base, headers, bodies, at_once))
+                client = time.process_time() - client
                 cpu = _cpu_seconds(pid) - cpu
+                split = _split(threads, _thread_seconds(pid), pid, n)
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)
                     spy.wait(timeout=60)
@@ -110,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                     "p95_ms": round(percentile(seconds, 95) * 1000, 1),
                     "per_s": round(n / sum(seconds) * at_once, 1),
                     "server_cpu_ms_per_post": round(cpu / n * 1000, 1),
+                    "server_threads_ms_per_post": split,
+                    "client_cpu_ms_per_post": round(client / n * 1000, 1),
+                    "load": round(os.getloadavg()[0], 1),
                 }
                 log(f"post_messages: c{at_once}: {out[f'c{at_once}']}")
     finally:

@@ -62,7 +62,7 @@ async def test_queued_imports_share_commits_and_a_refused_one_leaves_nothing(
 
 @pytest.fixture
 def in_processes() -> Iterator[None]:
-    read_processes.read_in_processes(1)
+    read_processes.read_in_processes(1, smallest=0)  # even the small messages here
     try:
         yield
     finally:

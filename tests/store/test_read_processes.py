@@ -1,0 +1,66 @@
+"""A server reads a large message in another process, a small one in its own (read_processes):
+sending a 16-pin shipment there and back cost more CPU than reading it."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import pytest
+
+from bench import generate
+from mxlims_store.store import Store, read_processes
+from mxlims_store.store.read_processes import SMALL, small
+
+
+async def test_a_small_message_is_read_here_and_a_large_one_is_sent(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def no_pool() -> ProcessPoolExecutor | None:
+        asked.append("pool")
+        return None  # as when no process may start: read in a thread, the same answer
+
+    monkeypatch.setattr(read_processes, "_the_pool", no_pool)
+    read_processes.read_in_processes(1)
+    try:
+        report = await store.import_message(generate.shipment(1, 16).message)
+        assert report.created["Pin"] == 16
+        assert asked == []  # read here: no process asked for
+        report = await store.import_message(generate.shipment(2, 100).message)
+        assert report.created["Pin"] == 100
+        assert asked == ["pool"]
+    finally:
+        read_processes.read_in_processes(0)
+    report = await store.import_message(generate.shipment(3, 100).message)  # a command: here
+    assert report.created["Pin"] == 100 and asked == ["pool"]
+
+
+def test_a_message_is_weighed_by_its_values_and_their_length() -> None:
+    assert small(generate.shipment(1, 16).message, SMALL)
+    assert not small(generate.shipment(1, 100).message, SMALL)
+    # a few objects holding much text are no small message
+    assert small({"Pin": {"Pin1": {"mxlimsType": "Pin", "comments": "x" * 1000}}}, SMALL)
+    assert not small({"Pin": {"Pin1": {"mxlimsType": "Pin", "comments": "x" * 100_000}}}, SMALL)
+    deep: Any = "leaf"
+    for _ in range(100_000):  # any depth: weighed without recursion, and stopped at the limit
+        deep = [deep]
+    assert not small(deep, SMALL)
+    assert small([[[["leaf"]]]], SMALL)
+
+
+async def test_a_started_reading_process_has_the_reader_loaded() -> None:
+    kept = read_processes._pool
+    if kept is not None:  # a fresh process: one kept from an earlier test read messages
+        read_processes._pool = None
+        kept.shutdown()
+    read_processes.read_in_processes(1, smallest=0)
+    try:
+        await read_processes.warm_up()
+        pool = read_processes._the_pool()
+        assert pool is not None
+        assert await asyncio.wrap_future(pool.submit(read_processes.reader_loaded))
+    finally:
+        read_processes.read_in_processes(0)
