@@ -265,7 +265,8 @@ async def _recorded_build(
     generation read *before* it started: a commit that lands during the build touches a key
     the build read at a later generation, so the kept copy is found stale at once."""
     generation = await state.generation()
-    recorder = ReadRecorder(store.db)
+    caller = store.caller  # a member's read set names only what it may see (read_set.py)
+    recorder = ReadRecorder(store.db, None if caller.reads_everything else caller.proposals or ())
     built = await build(Store(recorder, store.caller))
     body = await asyncio.to_thread(_compress, built)
     etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'

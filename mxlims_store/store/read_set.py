@@ -15,6 +15,7 @@ and writing it touches that anchor (a new result touches the sample it links to;
 in touches its new puck; one moved out, or deleted, or moved to another proposal, touches its
 own uuid, which the query returned before). A query with no anchor (a staff member's search
 over every proposal) makes the whole download follow the store's generation, as all did before.
+A member's read set names only what it may see (:class:`ReadRecorder`'s ``proposals``).
 
 Only the core collections count, as for the store's generation: history, keys and events are
 no part of a download's MXLIMS content.
@@ -146,25 +147,55 @@ def _asked_uuids(query: Document) -> set[str]:
 class ReadRecorder:
     """A backend for one build: the reads go to ``db``; what they depend on is recorded in
     ``keys`` (``whole_store`` once a read depends on more than keys can say: a query without
-    an anchor, or a uuid asked for and not found, which a later commit may create)."""
+    an anchor, or a uuid asked for and not found, which a later commit may create).
+
+    ``proposals``: what the caller may see when that is not everything (a member). Its read
+    set then names only what it may see, or its ETag would tell it when another proposal writes
+    (staff linked a member's pin to another proposal's sample: the build asks for the sample
+    and does not get it). Keys it may not see, and uuids asked for in vain, become the keys of
+    its own proposals: whatever could newly appear to it is written into one of them, and such
+    a write touches that proposal's key. The links of what it got back are left out: a build
+    depends on an object through a query (its anchor) or through getting it, never through a
+    link it did not follow."""
 
     _PASSED = frozenset({"name", "transactional", "round_trips"})
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, proposals: Iterable[str] | None = None) -> None:
         self._db = db
-        self.keys: set[str] = set()
+        self._seen = None if proposals is None else frozenset(proposals)
+        self._anchors: set[str] = set()  # uuids and proposal keys the queries were anchored by
+        self._links: set[str] = set()  # uuids the objects got back link to
         self._unanchored = False
         self._asked: set[str] = set()  # uuids asked for by _id
-        self._found: set[str] = set()  # uuids got back
+        self._found: set[str] = set()  # uuids got back (of a member: of its proposals only)
+
+    @property
+    def keys(self) -> set[str]:
+        if self._seen is None:
+            return self._anchors | self._found | self._links
+        own = {proposal_key(p) for p in self._seen}
+        # Found, or anchors of its own: an anchor that is the uuid of an object it did not get
+        # (not there, or another proposal's) is stood for by its own proposals' keys.
+        keys = self._found | (self._anchors & own)
+        if (self._anchors - own) - self._found or not self._asked <= self._found:
+            keys |= own
+        return keys
 
     @property
     def whole_store(self) -> bool:
+        if self._seen is not None:  # a uuid asked in vain: its own proposals stand for it
+            return self._unanchored
         return self._unanchored or not self._asked <= self._found
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._PASSED:  # a way of reading this recorder does not know
             self._unanchored = True
         return getattr(self._db, name)
+
+    def _visible(self, document: Document) -> bool:
+        if self._seen is None:
+            return True
+        return (document.get(META) or {}).get("proposal") in self._seen
 
     def _note(self, collection: str, query: Document, found: Iterable[Document] = ()) -> None:
         if collection not in _CORE:
@@ -173,13 +204,13 @@ class ReadRecorder:
         if anchored is None:
             self._unanchored = True
         else:
-            self.keys.update(anchored[0] or anchored[1])
+            self._anchors.update(anchored[0] or anchored[1])
         self._asked |= _asked_uuids(query)
         for document in found:
-            if isinstance(document.get("_id"), str):
-                self.keys.add(document["_id"])
+            if isinstance(document.get("_id"), str) and self._visible(document):
                 self._found.add(document["_id"])
-            self.keys.update(_links(document))
+            if self._seen is None:
+                self._links.update(_links(document))
 
     async def find(
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None
