@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     )
     app.state.settings = settings
     app.state.build_gate = BuildGate(settings.build_slots, settings.build_wait)
+    app.state.pings = health.Pings()  # /health waits for the store only when it must
     install_error_handlers(app)
     app.add_middleware(KeyFirst, prefix=API_PREFIX)  # innermost: after the host check, limits
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

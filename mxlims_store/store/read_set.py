@@ -9,11 +9,13 @@ Keys are uuids and ``proposal:<code>``. A commit touches, for every MXLIMS objec
 (created, replaced or deleted): its uuid, every uuid its links name (``containerId``,
 ``sampleId``, ...), and its proposal. A build reads through :class:`ReadRecorder`, which
 records, for each query, what *anchors* it (the uuids it asks for by ``_id`` or by a link, or
-the proposals it asks for), and the uuid and links of every object it got back. Why that is
+the proposals it asks for), and the uuid of every object it got back. Why that is
 enough: an object a query could newly return (or stop returning) matches the query's anchor,
 and writing it touches that anchor (a new result touches the sample it links to; a pin moved
 in touches its new puck; one moved out, or deleted, or moved to another proposal, touches its
-own uuid, which the query returned before). A query with no anchor (a staff member's search
+own uuid, which the query returned before). The links of what a build got back are no part of
+it: a build depends on an object through a query (its anchor) or by getting it, never through a
+link it did not follow. A query with no anchor (a staff member's search
 over every proposal) makes the whole download follow the store's generation, as all did before.
 A member's read set names only what it may see (:class:`ReadRecorder`'s ``proposals``).
 
@@ -23,7 +25,7 @@ no part of a download's MXLIMS content.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES
@@ -71,15 +73,6 @@ def touched_keys(writes: Sequence[Write]) -> set[str]:
             if isinstance(proposal, str):
                 keys.add(proposal_key(proposal))
     return keys - created
-
-
-def _links(document: Document) -> Iterator[str]:
-    for field in LINKS:
-        value = document.get(field)
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, list):
-            yield from (v for v in value if isinstance(v, str))
 
 
 def _values(condition: Any) -> set[str] | None:
@@ -154,9 +147,7 @@ class ReadRecorder:
     (staff linked a member's pin to another proposal's sample: the build asks for the sample
     and does not get it). Keys it may not see, and uuids asked for in vain, become the keys of
     its own proposals: whatever could newly appear to it is written into one of them, and such
-    a write touches that proposal's key. The links of what it got back are left out: a build
-    depends on an object through a query (its anchor) or through getting it, never through a
-    link it did not follow."""
+    a write touches that proposal's key."""
 
     _PASSED = frozenset({"name", "transactional", "round_trips"})
 
@@ -164,7 +155,6 @@ class ReadRecorder:
         self._db = db
         self._seen = None if proposals is None else frozenset(proposals)
         self._anchors: set[str] = set()  # uuids and proposal keys the queries were anchored by
-        self._links: set[str] = set()  # uuids the objects got back link to
         self._unanchored = False
         self._asked: set[str] = set()  # uuids asked for by _id
         self._found: set[str] = set()  # uuids got back (of a member: of its proposals only)
@@ -172,7 +162,7 @@ class ReadRecorder:
     @property
     def keys(self) -> set[str]:
         if self._seen is None:
-            return self._anchors | self._found | self._links
+            return self._anchors | self._found
         own = {proposal_key(p) for p in self._seen}
         # Found, or anchors of its own: an anchor that is the uuid of an object it did not get
         # (not there, or another proposal's) is stood for by its own proposals' keys.
@@ -206,11 +196,12 @@ class ReadRecorder:
         else:
             self._anchors.update(anchored[0] or anchored[1])
         self._asked |= _asked_uuids(query)
-        for document in found:
-            if isinstance(document.get("_id"), str) and self._visible(document):
-                self._found.add(document["_id"])
-            if self._seen is None:
-                self._links.update(_links(document))
+        if self._seen is None:
+            self._found.update(d["_id"] for d in found if isinstance(d.get("_id"), str))
+        else:
+            self._found.update(
+                d["_id"] for d in found if isinstance(d.get("_id"), str) and self._visible(d)
+            )
 
     async def find(
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None

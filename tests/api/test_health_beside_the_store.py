@@ -1,0 +1,80 @@
+"""``/health`` answers from the store's last ping while the next one runs beside it (a ping
+queued behind a burst of downloads must not be what a load balancer waits for), waits for the
+store when the last ping failed, and says 503 when a ping does not come back."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import FastAPI
+
+from mxlims_store.api.routes import health
+from mxlims_store.errors import Unavailable
+from tests.api.conftest import running
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class SlowStore:
+    """A store whose pings come back only when told to."""
+
+    def __init__(self) -> None:
+        self.pings = 0
+        self.answer = asyncio.Event()
+
+    async def ping(self) -> None:
+        self.pings += 1
+        await self.answer.wait()
+
+
+class DownStore:
+    async def ping(self) -> None:
+        raise Unavailable("down")
+
+
+async def test_health_answers_beside_a_slow_ping_and_says_when_it_is_stuck(app: FastAPI) -> None:
+    clock = Clock()
+    async with running(app) as client:
+        app.state.pings.clock = clock
+        assert (await client.get("/health")).status_code == 200  # the first ping: waited for
+        real, slow = app.state.store, SlowStore()
+        app.state.store = slow
+        clock.now += health.PING_EVERY
+        assert (await client.get("/health")).status_code == 200  # while its ping waits
+        await asyncio.sleep(0)
+        assert slow.pings == 1
+        clock.now += health.PING_EVERY
+        assert (await client.get("/health")).status_code == 200
+        assert slow.pings == 1  # one ping at a time
+        clock.now += health.STUCK_AFTER
+        stuck = await client.get("/health")
+        assert stuck.status_code == 503 and "has not answered a ping" in stuck.text
+        slow.answer.set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert app.state.pings.running is None and not app.state.pings.failed
+        app.state.store = real
+        assert (await client.get("/health")).status_code == 200
+
+
+async def test_after_a_failed_ping_health_waits_for_the_store(app: FastAPI) -> None:
+    clock = Clock()
+    async with running(app) as client:
+        app.state.pings.clock = clock
+        assert (await client.get("/health")).status_code == 200
+        real = app.state.store
+        app.state.store = DownStore()
+        clock.now += health.PING_EVERY
+        assert (await client.get("/health")).status_code == 200  # the ping runs beside it
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert app.state.pings.failed
+        assert (await client.get("/health")).status_code == 503  # now it waits, and says so
+        app.state.store = real
+        assert (await client.get("/health")).status_code == 200  # and once back, at once
