@@ -21,6 +21,7 @@ import gc
 import os
 import sys
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,12 @@ def install(path: str) -> None:
     _note_collections(Path(path + ".gc"))
 
     def probed(self: asyncio.BaseEventLoop) -> None:
-        self.call_soon(lambda: self.create_task(_probe(Path(path))))
+        if self not in probing:  # once a loop (it runs again to end its tasks)
+            probing.add(self)
+            self.call_soon(lambda: self.create_task(_probe(Path(path))))
         run_forever(self)
+
+    probing: weakref.WeakSet[asyncio.BaseEventLoop] = weakref.WeakSet()
 
     asyncio.BaseEventLoop.run_forever = probed  # type: ignore[method-assign]
 
@@ -93,18 +98,21 @@ async def _probe(path: Path) -> None:
     noted: list[str] = []
     flushed = time.monotonic()
     with path.open("a") as out:
-        while True:
-            start, cpu = time.perf_counter(), time.thread_time()
-            await asyncio.sleep(TICK)
-            late_ms = (time.perf_counter() - start - TICK) * 1000
-            if late_ms > NOTED_MS:
-                ran_ms = (time.thread_time() - cpu) * 1000
-                noted.append(f"{time.time():.4f} {late_ms:.2f} {ran_ms:.2f}\n")
-            if time.monotonic() - flushed >= 1.0:
-                out.writelines(noted)
-                out.flush()
-                noted.clear()
-                flushed = time.monotonic()
+        try:
+            while True:
+                start, cpu = time.perf_counter(), time.thread_time()
+                await asyncio.sleep(TICK)
+                late_ms = (time.perf_counter() - start - TICK) * 1000
+                if late_ms > NOTED_MS:
+                    ran_ms = (time.thread_time() - cpu) * 1000
+                    noted.append(f"{time.time():.4f} {late_ms:.2f} {ran_ms:.2f}\n")
+                if time.monotonic() - flushed >= 1.0:
+                    out.writelines(noted)
+                    out.flush()
+                    noted.clear()
+                    flushed = time.monotonic()
+        finally:  # the loop ends (cancelled): what is noted so far
+            out.writelines(noted)
 
 
 def lags_between(path: Path, start: float, end: float) -> dict[str, Any]:
