@@ -135,6 +135,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
                 "X-MXLIMS-Left-Out",
             ],
         )
+    app.add_middleware(health.QuickHealth)  # outside all above: answers /health at once
     hosts = split_list(settings.allowed_hosts)
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
         app.add_middleware(AllowedHosts, allowed_hosts=hosts)

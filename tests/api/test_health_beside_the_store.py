@@ -8,8 +8,10 @@ import asyncio
 
 from fastapi import FastAPI
 
+from mxlims_store.api import models
 from mxlims_store.api.routes import health
 from mxlims_store.errors import Unavailable
+from mxlims_store.model.registry import MODEL_VERSION
 from tests.api.conftest import running
 
 
@@ -78,3 +80,18 @@ async def test_after_a_failed_ping_health_waits_for_the_store(app: FastAPI) -> N
         assert (await client.get("/health")).status_code == 503  # now it waits, and says so
         app.state.store = real
         assert (await client.get("/health")).status_code == 200  # and once back, at once
+
+
+async def test_health_is_answered_before_the_routes_with_the_routes_answer(app: FastAPI) -> None:
+    async with running(app) as client:
+        quick = await client.get("http://testserver/health")
+        also = await client.get("/health")  # under the API's prefix too
+        head = await client.head("http://testserver/health")
+        assert quick.status_code == also.status_code == head.status_code == 200
+        assert quick.content == also.content and head.content == b""
+        assert head.headers["content-length"] == str(len(quick.content))
+        answer = models.Health.model_validate_json(quick.content)  # the route's answer model
+        assert answer.status == "ok" and answer.backend == "embedded"
+        assert answer.modelVersion == MODEL_VERSION
+        # a query string is the route's business (an unknown parameter is a 422 there)
+        assert (await client.get("/health?x=1")).status_code == 422
