@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     # Level 6 (zlib's own default): about the size of 9 at a fraction of its CPU.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(health.QuickHealth)  # outside all above: answers /health at once
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API
         app.add_middleware(
@@ -135,7 +136,6 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
                 "X-MXLIMS-Left-Out",
             ],
         )
-    app.add_middleware(health.QuickHealth)  # outside all above: answers /health at once
     hosts = split_list(settings.allowed_hosts)
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
         app.add_middleware(AllowedHosts, allowed_hosts=hosts)

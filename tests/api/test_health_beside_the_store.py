@@ -5,14 +5,16 @@ store when the last ping failed, and says 503 when a ping does not come back."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from mxlims_store.api import models
+from mxlims_store.api.main import create_app
 from mxlims_store.api.routes import health
 from mxlims_store.errors import Unavailable
 from mxlims_store.model.registry import MODEL_VERSION
-from tests.api.conftest import running
+from tests.api.conftest import make_settings, running
 
 
 class Clock:
@@ -95,3 +97,14 @@ async def test_health_is_answered_before_the_routes_with_the_routes_answer(app: 
         assert answer.modelVersion == MODEL_VERSION
         # a query string is the route's business (an unknown parameter is a 422 there)
         assert (await client.get("/health?x=1")).status_code == 422
+
+
+async def test_health_still_passes_the_host_check_and_cors(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, cors_origins="https://ui.example.org"))
+    async with running(app) as client:
+        origin = {"Origin": "https://ui.example.org"}
+        answer = await client.get("http://testserver/health", headers=origin)
+        assert answer.status_code == 200
+        assert answer.headers["access-control-allow-origin"] == "https://ui.example.org"
+        foreign = await client.get("http://elsewhere.example.org/health")
+        assert foreign.status_code == 400 and "MXLIMS_ALLOWED_HOSTS" in foreign.text
