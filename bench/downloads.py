@@ -308,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="serve --workers (default 1)")
     parser.add_argument("--out", type=Path, help="the JSON file (default bench/downloads.json)")
     parser.add_argument(
-        "--loop-lag", action="store_true", help="probe how late the server's event loop runs"
+        "--loop-lag",
+        action="store_true",
+        help="probe how late the server's event loop runs (with --workers 1)",
     )
     args = parser.parse_args(argv)
     pins, target = (20, 600) if args.smoke else (1600, 50_000)
