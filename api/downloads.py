@@ -20,14 +20,17 @@ that does not take gzip.
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import hashlib
 import secrets
+import threading
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -36,9 +39,11 @@ from fastapi.responses import Response, StreamingResponse
 from mxlims_store.api.errors import ApiError
 from mxlims_store.api.memory import trim
 from mxlims_store.store import Store
+from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.read_set import ReadRecorder
 from mxlims_store.store.server_state import ServerState, server_state
 
+T = TypeVar("T")
 KIND = "download"
 READS = "download-reads"  # what a kept download read: its keys (store/read_set.py)
 BUILDING = "download-building"  # which worker builds a download now: the others wait for it
@@ -104,6 +109,25 @@ class BuildGate:
         self.active = 0  # downloads being answered now
         self.fresh_at: dict[tuple[str, int], int] = {}  # (slot, built at) -> found fresh at
         self.trimming: asyncio.Future[bool] | None = None  # kept: a task nobody holds may vanish
+        self._builders: ThreadPoolExecutor | None = None
+        # When a build is done, every request that waited for it (63 of a burst of 64) would
+        # send its answer in one pass of the event loop, ~3 ms each: ~0.2 s in which nobody
+        # else (/health) was answered. They take turns instead, one a pass.
+        self.turns = asyncio.Lock()
+
+    async def off_the_loop(self, store: Store, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        """``make()`` run on an event loop of its own, in one of this gate's threads: a build
+        of a 1,600-pin results file is ~0.3 s of Python between its reads, and on the server's
+        loop each stretch of it (tens of ms) was a stretch in which nobody was answered,
+        ``/health`` included. In a thread, the interpreter switches to the server's loop every
+        switch interval (api/main.py). An embedded store's reads go to its own threads from any
+        loop; a MongoDB client belongs to the loop it started on: there, builds stay on it."""
+        if not isinstance(store.db, SqliteBackend):
+            return await make()
+        if self._builders is None:
+            self._builders = ThreadPoolExecutor(self.slots, thread_name_prefix="mxlims-build")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._builders, asyncio.run, make())
 
     @asynccontextmanager
     async def answering(self, state: ServerState) -> AsyncIterator[None]:
@@ -137,6 +161,35 @@ class BuildGate:
             yield
         finally:
             self._free.release()
+
+
+_paused_by = 0  # builds running now with the garbage collector paused for them
+_pause_guard = threading.Lock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a build runs. A results file of 1,600 pins is
+    ~1 M objects that live until the build ends: the collector's full passes (started by the
+    number of survivors) walked all of them several times per build, each pass 20-75 ms during
+    which every thread stopped, the event loop and ``/health`` with it. What a build makes is
+    freed by reference counting when it ends; cycles made meanwhile anywhere in the process
+    wait for the collector's next pass after the last build (builds are bounded in number and
+    time by the gate). A collector someone else turned off stays off."""
+    global _paused_by
+    with _pause_guard:
+        ours = _paused_by > 0 or gc.isenabled()  # else: not ours to turn on afterwards
+        if ours:
+            _paused_by += 1
+            gc.disable()
+    try:
+        yield
+    finally:
+        if ours:
+            with _pause_guard:
+                _paused_by -= 1
+                if _paused_by == 0:
+                    gc.enable()
 
 
 def _visibility(store: Store) -> str:
@@ -245,7 +298,7 @@ async def _built_once(
                 running.set_result(found)
                 return found
             async with gate.slot():
-                kept = await _recorded_build(state, slot, store, build)
+                kept = await _recorded_build(gate, state, slot, store, build)
                 running.set_result(kept)
         except BaseException as error:
             running.set_exception(error)
@@ -255,19 +308,33 @@ async def _built_once(
             raise
         finally:
             gate.inflight.pop(slot, None)
-    return await asyncio.shield(running)
+    kept = await asyncio.shield(running)
+    async with gate.turns:  # those who waited for this build answer one per pass of the loop
+        await asyncio.sleep(0)
+    return kept
 
 
 async def _recorded_build(
-    state: ServerState, slot: str, store: Store, build: Callable[[Store], Awaitable[Built]]
+    gate: BuildGate,
+    state: ServerState,
+    slot: str,
+    store: Store,
+    build: Callable[[Store], Awaitable[Built]],
 ) -> Kept:
     """One build through a :class:`ReadRecorder`, kept with its read set. Its ETag names the
     generation read *before* it started: a commit that lands during the build touches a key
     the build read at a later generation, so the kept copy is found stale at once."""
     generation = await state.generation()
-    recorder = ReadRecorder(store.db)
-    built = await build(Store(recorder, store.caller))
-    body = await asyncio.to_thread(_compress, built)
+    caller = store.caller  # a member's read set names only what it may see (read_set.py)
+    recorder = ReadRecorder(store.db, None if caller.reads_everything else caller.proposals or ())
+
+    async def building() -> tuple[Built, bytes, bytes]:  # all of it off the loop
+        built = await build(Store(recorder, caller))
+        body = await asyncio.to_thread(_compress, built)  # zlib lets go of the GIL meanwhile
+        return built, body, orjson.dumps(sorted(recorder.keys))
+
+    with collector_paused():
+        built, body, reads = await gate.off_the_loop(store, building)
     etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
     value = {
         "headers": built.headers,
@@ -276,7 +343,6 @@ async def _recorded_build(
         "generation": generation,
         "wholeStore": recorder.whole_store,
     }
-    reads = orjson.dumps(sorted(recorder.keys))
     kept_bytes = (await state.usage(KIND))[1] + (await state.usage(READS))[1]
     if kept_bytes + len(body) + len(reads) <= CACHE_BYTES:
         reads_key = _reads_key(slot, value)

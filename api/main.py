@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     )
     app.state.settings = settings
     app.state.build_gate = BuildGate(settings.build_slots, settings.build_wait)
+    app.state.pings = health.Pings()  # /health waits for the store only when it must
     install_error_handlers(app)
     app.add_middleware(KeyFirst, prefix=API_PREFIX)  # innermost: after the host check, limits
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     # Level 6 (zlib's own default): about the size of 9 at a fraction of its CPU.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(health.QuickHealth)  # outside all above: answers /health at once
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API
         app.add_middleware(

@@ -6,7 +6,8 @@ shipment with its results at concurrency 1, 16 and 64 (the server's process tree
 resident memory from /proc, ``/health`` latency during the 64-burst against idle), cached
 against uncached throughput, ``304`` on ``If-None-Match`` (also after a write in another
 shipment: a download follows its own tree), a new ETag after a results import,
-and ``POST /messages`` of a 16-pin shipment at concurrency 64. Prints one JSON document and
+and ``POST /messages`` of a 16-pin shipment at concurrency 64. With ``--loop-lag``, how late the
+server's event loop ran idle and in each burst (:mod:`bench.loop_lag`). Prints one JSON document and
 writes it to ``bench/downloads.json`` (``--out`` elsewhere). Loopback only; every loop is
 bounded by a count.
 """
@@ -33,6 +34,7 @@ import orjson
 from bench import REPO_ROOT, generate
 from bench.build import Builder
 from bench.http_api import HOST, free_port
+from bench.loop_lag import VARIABLE, lags_between, probe_dir
 from bench.procs import cli_command, env_for
 from bench.timing import log, percentile
 
@@ -59,12 +61,18 @@ def _memory_mib(pid: int, field: str) -> float:
 
 
 @contextmanager
-def serving(data_dir: Path, workers: int, log_file: Path) -> Iterator[tuple[str, int]]:
+def serving(
+    data_dir: Path, workers: int, log_file: Path, lag_file: Path | None = None
+) -> Iterator[tuple[str, int]]:
     port = free_port()
+    env = env_for(data_dir, host=HOST)
+    if lag_file is not None:  # the loop-lag probe, installed by a sitecustomize
+        env["PYTHONPATH"] = os.pathsep.join([str(probe_dir(lag_file.parent)), env["PYTHONPATH"]])
+        env[VARIABLE] = str(lag_file)
     with log_file.open("wb") as output:
         process = subprocess.Popen(
             cli_command("serve", "--port", str(port), "--workers", str(workers)),
-            env=env_for(data_dir, host=HOST),
+            env=env,
             cwd=data_dir,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -143,6 +151,17 @@ def _ms(values: list[float], q: float) -> float:
     return round(percentile(values, q) * 1000, 1)
 
 
+def _lags(plan: dict[str, Any], start: float) -> dict[str, Any] | None:
+    """How late the server's loop ran since ``start`` (with ``--loop-lag``; the probe writes
+    once a second: wait for its next write)."""
+    lag_file: Path | None = plan.get("lag_file")
+    if lag_file is None:
+        return None
+    end = time.time()
+    time.sleep(1.2)
+    return lags_between(lag_file, start, end)
+
+
 async def measure(
     base: str, pid: int, headers: dict[str, str], plan: dict[str, Any]
 ) -> dict[str, Any]:
@@ -156,11 +175,13 @@ async def measure(
     ):
         results = f"/api/v1/shipments/{plan['shipment']}/results"
         idle: list[float] = []
+        started = time.time()
         for _ in range(plan["pings"]):
             start = time.perf_counter()
             (await pinger.get("/health")).raise_for_status()
             idle.append(time.perf_counter() - start)
         out["health_idle_ms"] = {"p50": _ms(idle, 50), "p99": _ms(idle, 99), "n": len(idle)}
+        out["loop_lag_idle"] = _lags(plan, started)
         out["rss_before_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
 
         tree = await client.get(results)  # built once: one of its own pins, to change it
@@ -184,6 +205,7 @@ async def measure(
         for concurrency in (1, 16, 64):
             await _change(client, tree_pin)  # every level starts uncached
             n = concurrency * plan["rounds"]
+            started = time.time()
             burst = asyncio.ensure_future(_burst(client, results, n, concurrency))
             pings = await _pings(pinger, burst, plan["pings"] * 10)
             seconds = await burst
@@ -194,6 +216,10 @@ async def measure(
                 "max_ms": round(max(seconds) * 1000, 1),
                 "health_p99_ms": _ms(pings, 99) if pings else None,
                 "health_n": len(pings),
+                "health_p99_over_idle": (
+                    round(percentile(pings, 99) / percentile(idle, 99), 1) if pings else None
+                ),
+                "loop_lag": _lags(plan, started),
                 "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
             }
             log(f"downloads: concurrency {concurrency}: {out[f'c{concurrency}']}")
@@ -281,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="a tiny run (tests)")
     parser.add_argument("--workers", type=int, default=1, help="serve --workers (default 1)")
     parser.add_argument("--out", type=Path, help="the JSON file (default bench/downloads.json)")
+    parser.add_argument(
+        "--loop-lag",
+        action="store_true",
+        help="probe how late the server's event loop runs (with --workers 1)",
+    )
     args = parser.parse_args(argv)
     pins, target = (20, 600) if args.smoke else (1600, 50_000)
     work = Path(tempfile.mkdtemp(prefix="mxlims-bench-downloads-"))
@@ -301,8 +332,11 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(8 if args.smoke else 128)
             ],
         }
+        if args.loop_lag:
+            plan["lag_file"] = work / "loop-lag.txt"
         headers = _key(data_dir)
-        with serving(data_dir, args.workers, work / "serve.log") as (base, pid):
+        lag_file = plan.get("lag_file")
+        with serving(data_dir, args.workers, work / "serve.log", lag_file) as (base, pid):
             figures = asyncio.run(measure(base, pid, headers, plan))
         document = {
             "objects": built["objects"],

@@ -3,19 +3,110 @@ store reachable, and what does it hold."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from fastapi import APIRouter, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mxlims_store.answers import Stats
 from mxlims_store.api import models
-from mxlims_store.api.deps import OpenStoreDep, SettingsDep, StoreDep
+from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
+from mxlims_store.api.params import API_PREFIX
+from mxlims_store.errors import Unavailable
 from mxlims_store.model.registry import MODEL_VERSION
+from mxlims_store.store import Store
 
 router = APIRouter(tags=["service"])
 stats_router = APIRouter(tags=["service"])
+PATHS = frozenset({"/health", f"{API_PREFIX}/health"})
 PING_EVERY = 1.0  # seconds
+STUCK_AFTER = 10.0  # seconds a ping may take before the store counts as not answering
+
+
+class Pings:
+    """The store's pings, at most one a second, waited for only when the last one failed (or
+    there was none yet). Otherwise ``/health`` answers from the last ping and the next one runs
+    beside it: during a burst of downloads the store's threads have a queue, and a load
+    balancer asks whether the server answers, not how long that queue is (a ping queued behind
+    64 downloads' reads was the slowest ``/health`` of the burst). A ping that has not come back
+    after ``STUCK_AFTER`` seconds is a store that does not answer: 503."""
+
+    def __init__(self) -> None:
+        self.failed = True  # the last ping failed, or there was none yet
+        self.running: asyncio.Task[None] | None = None
+        self.sent_at = 0.0
+        self.clock = time.monotonic
+
+    async def check(self, store: Store) -> None:
+        now = self.clock()
+        if self.failed:  # nothing good known: this request waits for the answer
+            self.sent_at = now
+            await self._ping(store)
+        elif self.running is not None:
+            if now - self.sent_at >= STUCK_AFTER:
+                raise Unavailable(f"the store has not answered a ping for {STUCK_AFTER:.0f} s")
+        elif now - self.sent_at >= PING_EVERY:
+            self.sent_at = now
+            self.running = asyncio.ensure_future(self._beside(store))
+
+    async def _ping(self, store: Store) -> None:
+        try:
+            await store.ping()  # a failure answers 503, and the next request pings again
+        except BaseException:
+            self.failed = True
+            raise
+        self.failed = False
+
+    async def _beside(self, store: Store) -> None:
+        try:
+            await self._ping(store)
+        except Exception:  # noted: the next request pings again, and says why
+            pass
+        finally:
+            self.running = None
+
+
+class QuickHealth:
+    """``GET``/``HEAD /health`` answered here, inside the Host check (and CORS) but before the
+    rest (routing among ~100 routes, dependencies, the answer model, five middlewares): during
+    a burst of 64 downloads every request's passage through those is a turn of the event loop
+    that the others wait for. The answer is the route's own; when the store is not known to
+    answer, the route answers (and says why)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._bodies: dict[bool, bytes] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] not in PATHS
+            or scope["method"] not in ("GET", "HEAD")
+            or scope.get("query_string")
+        ):
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        try:
+            await state.pings.check(state.store)
+        except Exception:  # the route pings again and answers the error as it does
+            await self.app(scope, receive, send)
+            return
+        body = self._body(bool(state.settings.mongodb_url))
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+
+    def _body(self, mongodb: bool) -> bytes:
+        if mongodb not in self._bodies:
+            backend = "mongodb" if mongodb else "embedded"
+            answer = models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
+            self._bodies[mongodb] = answer.model_dump_json().encode()
+        return self._bodies[mongodb]
 
 
 @router.get(
@@ -25,14 +116,13 @@ PING_EVERY = 1.0  # seconds
     response_model=models.Health,
     responses=errors(503),
 )
-async def get_health(request: Request, store: OpenStoreDep, settings: SettingsDep) -> models.Health:
-    """Pings the store (at most once a second: a load balancer polling during a burst of
-    downloads measures whether the server answers, not the queue to the database)."""
-    now = time.monotonic()
-    if now - getattr(request.app.state, "pinged_at", -PING_EVERY) >= PING_EVERY:
-        await store.ping()  # a failure answers 503, and the next request pings again
-        request.app.state.pinged_at = now
-    backend = "mongodb" if settings.mongodb_url else "embedded"
+async def get_health(request: Request) -> models.Health:
+    """Is the store reachable (pinged at most once a second: see :class:`Pings`)."""
+    # app.state read here, not through dependencies: FastAPI runs a plain function dependency
+    # in a worker thread, and during a burst of downloads those threads have a queue.
+    state = request.app.state
+    await state.pings.check(state.store)
+    backend = "mongodb" if state.settings.mongodb_url else "embedded"
     return models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
 
 

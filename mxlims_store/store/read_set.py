@@ -9,12 +9,15 @@ Keys are uuids and ``proposal:<code>``. A commit touches, for every MXLIMS objec
 (created, replaced or deleted): its uuid, every uuid its links name (``containerId``,
 ``sampleId``, ...), and its proposal. A build reads through :class:`ReadRecorder`, which
 records, for each query, what *anchors* it (the uuids it asks for by ``_id`` or by a link, or
-the proposals it asks for), and the uuid and links of every object it got back. Why that is
+the proposals it asks for), and the uuid of every object it got back. Why that is
 enough: an object a query could newly return (or stop returning) matches the query's anchor,
 and writing it touches that anchor (a new result touches the sample it links to; a pin moved
 in touches its new puck; one moved out, or deleted, or moved to another proposal, touches its
-own uuid, which the query returned before). A query with no anchor (a staff member's search
+own uuid, which the query returned before). The links of what a build got back are no part of
+it: a build depends on an object through a query (its anchor) or by getting it, never through a
+link it did not follow. A query with no anchor (a staff member's search
 over every proposal) makes the whole download follow the store's generation, as all did before.
+A member's read set names only what it may see (:class:`ReadRecorder`'s ``proposals``).
 
 Only the core collections count, as for the store's generation: history, keys and events are
 no part of a download's MXLIMS content.
@@ -22,7 +25,7 @@ no part of a download's MXLIMS content.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES
@@ -71,15 +74,6 @@ def touched_keys(writes: Sequence[Write]) -> set[str]:
                 proposals.add(proposal)
     keys.update(proposal_key(p) for p in proposals)
     return keys - created
-
-
-def _links(document: Document) -> Iterator[str]:
-    for field in LINKS:
-        value = document.get(field)
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, list):
-            yield from (v for v in value if isinstance(v, str))
 
 
 def _values(condition: Any) -> set[str] | None:
@@ -147,25 +141,52 @@ def _asked_uuids(query: Document) -> set[str]:
 class ReadRecorder:
     """A backend for one build: the reads go to ``db``; what they depend on is recorded in
     ``keys`` (``whole_store`` once a read depends on more than keys can say: a query without
-    an anchor, or a uuid asked for and not found, which a later commit may create)."""
+    an anchor, or a uuid asked for and not found, which a later commit may create).
+
+    ``proposals``: what the caller may see when that is not everything (a member). Its read
+    set then names only what it may see, or its ETag would tell it when another proposal writes
+    (staff linked a member's pin to another proposal's sample: the build asks for the sample
+    and does not get it). Keys it may not see, and uuids asked for in vain, become the keys of
+    its own proposals: whatever could newly appear to it is written into one of them, and such
+    a write touches that proposal's key."""
 
     _PASSED = frozenset({"name", "transactional", "round_trips"})
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, proposals: Iterable[str] | None = None) -> None:
         self._db = db
-        self.keys: set[str] = set()
+        self._seen = None if proposals is None else frozenset(proposals)
+        self._anchors: set[str] = set()  # uuids and proposal keys the queries were anchored by
         self._unanchored = False
         self._asked: set[str] = set()  # uuids asked for by _id
-        self._found: set[str] = set()  # uuids got back
+        self._found: set[str] = set()  # uuids got back (of a member: of its proposals only)
+
+    @property
+    def keys(self) -> set[str]:
+        if self._seen is None:
+            return self._anchors | self._found
+        own = {proposal_key(p) for p in self._seen}
+        # Found, or anchors of its own: an anchor that is the uuid of an object it did not get
+        # (not there, or another proposal's) is stood for by its own proposals' keys.
+        keys = self._found | (self._anchors & own)
+        if (self._anchors - own) - self._found or not self._asked <= self._found:
+            keys |= own
+        return keys
 
     @property
     def whole_store(self) -> bool:
+        if self._seen is not None:  # a uuid asked in vain: its own proposals stand for it
+            return self._unanchored
         return self._unanchored or not self._asked <= self._found
 
     def __getattr__(self, name: str) -> Any:
         if name not in self._PASSED:  # a way of reading this recorder does not know
             self._unanchored = True
         return getattr(self._db, name)
+
+    def _visible(self, document: Document) -> bool:
+        if self._seen is None:
+            return True
+        return (document.get(META) or {}).get("proposal") in self._seen
 
     def _note(self, collection: str, query: Document, found: Iterable[Document] = ()) -> None:
         if collection not in _CORE:
@@ -174,13 +195,14 @@ class ReadRecorder:
         if anchored is None:
             self._unanchored = True
         else:
-            self.keys.update(anchored[0] or anchored[1])
+            self._anchors.update(anchored[0] or anchored[1])
         self._asked |= _asked_uuids(query)
-        for document in found:
-            if isinstance(document.get("_id"), str):
-                self.keys.add(document["_id"])
-                self._found.add(document["_id"])
-            self.keys.update(_links(document))
+        if self._seen is None:
+            self._found.update(d["_id"] for d in found if isinstance(d.get("_id"), str))
+        else:
+            self._found.update(
+                d["_id"] for d in found if isinstance(d.get("_id"), str) and self._visible(d)
+            )
 
     async def find(
         self, collection: str, filter: Document, *, sort: Sort = (), limit: int | None = None

@@ -181,3 +181,33 @@ async def test_memory_goes_back_once_the_last_download_is_done(
         await _etag(client, f"/shipments/{_uuid(shipment, 'Shipment', 'Shipment1')}/results")
         assert gate.trimming is not None and not gate.inflight and not gate.active
         assert isinstance(await gate.trimming, bool)
+
+
+async def test_a_member_etag_follows_nothing_of_another_proposal(app: FastAPI) -> None:
+    """Staff linked a member's pin to another proposal's sample: what that proposal then does
+    to the sample (which the member cannot see) must not move the member's ETag, nor rebuild
+    the member's copy: a moving ETag would tell the member that the other proposal wrote."""
+    async with running(app) as client:
+        mine, theirs = shipment_message(2, proposal="mx1"), shipment_message(1, proposal="mx2")
+        await _stored(client, mine)
+        await _stored(client, theirs)
+        pin = _uuid(mine, "Pin", "Pin1")
+        foreign = _uuid(theirs, "MacromoleculeSample", "MacromoleculeSample1")
+        linked = await client.patch(
+            f"/objects/{pin}", json={"sampleId": foreign}, headers={"If-Match": '"1"'}
+        )
+        assert linked.status_code == 200, linked.text
+        url = f"/shipments/{_uuid(mine, 'Shipment', 'Shipment1')}/results"
+        member = await _member(client, ["mx1"])
+        seen = (await client.get(url, headers=member)).json()  # the pin, with its link
+        samples = seen.get("MacromoleculeSample", {}).values()
+        assert foreign not in {s["uuid"] for s in samples}  # nor the sample itself
+        before = await _etag(client, url, **member)
+        edited = await client.patch(
+            f"/objects/{foreign}", json={"name": "RENAMED"}, headers={"If-Match": '"1"'}
+        )
+        assert edited.status_code == 200, edited.text
+        assert await _unchanged(client, url, before, **member)
+        # while what the member sees still moves it: its own pin
+        await client.patch(f"/objects/{pin}", json={"barcode": "X-1"}, headers={"If-Match": '"2"'})
+        assert not await _unchanged(client, url, before, **member)

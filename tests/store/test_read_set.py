@@ -58,6 +58,31 @@ async def test_a_build_that_asked_for_a_uuid_in_vain_follows_the_whole_store() -
 
     recorder = ReadRecorder(Db())
     await recorder.find("logistical_samples", {"_id": "here"})
-    assert not recorder.whole_store and recorder.keys == {"here", "box"}
+    assert not recorder.whole_store and recorder.keys == {"here"}  # not what it links to
     await recorder.find("samples", {"_id": {"$in": ["here", "missing"]}})
     assert recorder.whole_store  # "missing" may be created: only the generation says so
+
+
+async def test_a_member_read_set_names_only_what_it_may_see() -> None:
+    """A member's pin links to another proposal's sample: the member's build asks for it and
+    does not get it. Its read set names neither the sample nor its proposal, and does not follow
+    the whole store: its own proposal stands for whatever could newly appear to it."""
+    pin = {"_id": "pin", "sampleId": "theirs", "_meta": {"proposal": "mx1"}}
+
+    class Db:  # as the store scopes a member's query: the other proposal's sample is not found
+        async def find(self, collection: str, query: Any, **options: Any) -> list[Any]:
+            return [pin] if "pin" in str(query) else []
+
+    scope = {"_meta.proposal": {"$in": ["mx1"]}}
+    recorder = ReadRecorder(Db(), ["mx1"])
+    await recorder.find("logistical_samples", {"$and": [{"_id": "pin"}, scope]})
+    assert recorder.keys == {"pin"} and not recorder.whole_store  # not the link it holds
+    await recorder.find("samples", {"$and": [{"_id": "theirs"}, scope]})
+    assert recorder.keys == {"pin", "proposal:mx1"} and not recorder.whole_store
+    await recorder.find("samples", {"$and": [{"sampleId": "theirs"}, scope]})
+    assert "theirs" not in recorder.keys
+
+    staff = ReadRecorder(Db())  # who sees everything follows links and uuids as before
+    await staff.find("logistical_samples", {"_id": "pin"})
+    await staff.find("samples", {"_id": "theirs"})
+    assert staff.keys == {"pin", "theirs"} and staff.whole_store
