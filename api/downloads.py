@@ -20,15 +20,13 @@ that does not take gzip.
 from __future__ import annotations
 
 import asyncio
-import gc
 import gzip
 import hashlib
 import secrets
-import threading
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -40,6 +38,7 @@ from mxlims_store.api.errors import ApiError
 from mxlims_store.api.memory import trim
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.read_set import ReadRecorder
 from mxlims_store.store.server_state import ServerState, server_state
 
@@ -161,35 +160,6 @@ class BuildGate:
             yield
         finally:
             self._free.release()
-
-
-_paused_by = 0  # builds running now with the garbage collector paused for them
-_pause_guard = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while a build runs. A results file of 1,600 pins is
-    ~1 M objects that live until the build ends: the collector's full passes (started by the
-    number of survivors) walked all of them several times per build, each pass 20-75 ms during
-    which every thread stopped, the event loop and ``/health`` with it. What a build makes is
-    freed by reference counting when it ends; cycles made meanwhile anywhere in the process
-    wait for the collector's next pass after the last build (builds are bounded in number and
-    time by the gate). A collector someone else turned off stays off."""
-    global _paused_by
-    with _pause_guard:
-        ours = _paused_by > 0 or gc.isenabled()  # else: not ours to turn on afterwards
-        if ours:
-            _paused_by += 1
-            gc.disable()
-    try:
-        yield
-    finally:
-        if ours:
-            with _pause_guard:
-                _paused_by -= 1
-                if _paused_by == 0:
-                    gc.enable()
 
 
 def _visibility(store: Store) -> str:
@@ -333,7 +303,7 @@ async def _recorded_build(
         body = await asyncio.to_thread(_compress, built)  # zlib lets go of the GIL meanwhile
         return built, body, orjson.dumps(sorted(recorder.keys))
 
-    with collector_paused():
+    with collector_paused():  # one pause for imports, exports and builds (store.collector)
         built, body, reads = await gate.off_the_loop(store, building)
     etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
     value = {

@@ -1,5 +1,5 @@
-"""The garbage collector around imports: long-lived objects left out of its passes, and no
-passes while an import runs."""
+"""The garbage collector around heavy work: long-lived objects left out of its passes, and no
+passes while an import, an export or a download's build runs (one pause, counted, for all)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,17 @@ def settle_long_lived() -> None:
         gc.freeze()
 
 
-_pauses = 0  # imports under way with the collector paused (in any thread)
+_pauses = 0  # imports, exports and builds under way with the collector paused (in any thread)
 _resume = False  # whether the collector ran before the first of them
 _pausing = threading.Lock()
 
 
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while an import runs. An import allocates a few hundred
+    """No cyclic garbage collection while an import, an export or a build runs (exports and
+    builds: ~60,000 dicts per results file, ~1 M objects per build, no cycles; the collector's
+    full passes over them stopped every thread, the event loop with it, for 20-220 ms).
+    An import allocates a few hundred
     thousand objects that live until it ends (the message read, its documents, its history);
     each one of the collector's passes walked all of them again, full passes more and more
     often as they grew: ~10 % of a results return's CPU, for almost no garbage (what an import

@@ -8,9 +8,6 @@ and an export leaves those links out of the message, so that it imports anywhere
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
@@ -22,6 +19,7 @@ from mxlims_store.messages import write_message
 from mxlims_store.model.links import link_targets, ref_key_for, rule_for
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend
+from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.documents import from_document
 from mxlims_store.store.reads import Document, Plan, locating, run_plan
 from mxlims_store.store.site_views import view_as
@@ -148,7 +146,7 @@ async def export(
     it goes: up, every link is followed anyway)."""
     _check_depth(depth)
     site = site_domain(site) if site else None  # a code (esrf) or a domain (esrf.fr)
-    with _collector_paused():
+    with collector_paused():
         documents, cut = await run_plan(db, caller, _exporting(uuid, direction, depth))
         return await _message_of_documents(documents, cut, site)
 
@@ -200,7 +198,7 @@ async def shipment_results(
     """One MXLIMS file: the shipment, everything in it, its experiments and all their results
     (as ``site`` sees them, its extension overrides applied, when one is named)."""
     site = site_domain(site) if site else None
-    with _collector_paused():
+    with collector_paused():
         documents, cut = await run_plan(db, caller, _exporting(uuid, "down", None, shipment=True))
         return await _message_of_documents(documents, cut, site)
 
@@ -224,30 +222,12 @@ async def proposal_shipments_seen(
 async def proposal_results(db: Backend, caller: Caller, code: str) -> ExportedMessage:
     """One MXLIMS file: every shipment of a proposal, everything in them and all results."""
     shipments = await proposal_shipments_seen(db, caller, code)
-    with _collector_paused():
+    with collector_paused():
         below = await run_plan(db, caller, walking(shipments, "down", bare=True))
         documents, cut = await run_plan(
             db, caller, _with_links(list(below.documents.values()), below.cut)
         )
         return await _message_of_documents(documents, cut, None)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while an export reads and writes its message.
-    A results file makes ~60,000 dicts and lists (the documents, then the message), none of
-    them in a cycle, all freed by reference counting; the collections their allocation set
-    off found nothing and cost ~15 % of the file (208 vs 177 ms CPU at 50,000 objects). The
-    pause is the export's alone: it resumes the collector only if it paused it (another
-    export's pause, or a collector the application turned off, is left as it is)."""
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _check_depth(depth: int | None) -> None:
