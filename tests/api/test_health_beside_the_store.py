@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi import FastAPI
 
 from mxlims_store.api import models
@@ -108,3 +110,36 @@ async def test_health_still_passes_the_host_check_and_cors(tmp_path: Path) -> No
         assert answer.headers["access-control-allow-origin"] == "https://ui.example.org"
         foreign = await client.get("http://elsewhere.example.org/health")
         assert foreign.status_code == 400 and "MXLIMS_ALLOWED_HOSTS" in foreign.text
+
+
+async def _health_after_a_ping(app: FastAPI, clock: Clock, client: Any) -> int:
+    """/health's status once the ping run beside the last answer has come back."""
+    clock.now += health.PING_EVERY
+    await client.get("/health")  # answered from the last ping; the next one runs beside it
+    while app.state.pings.running is not None:
+        await asyncio.sleep(0.01)
+    return int((await client.get("/health")).status_code)
+
+
+@pytest.mark.parametrize("harm", ["overwritten", "removed"])
+async def test_health_is_503_once_the_store_file_is_damaged_or_gone(
+    tmp_path: Path, harm: str
+) -> None:
+    # SELECT 1 was the ping: an open connection answered it for a file overwritten or deleted
+    # under the server, and /health said ok while every other request was a 503
+    app = create_app(make_settings(tmp_path))
+    database = app.state.settings.data_dir / "mxlims.sqlite3"
+    clock = Clock()
+    async with running(app) as client:
+        app.state.pings.clock = clock
+        assert (await client.get("/health")).status_code == 200
+        assert await _health_after_a_ping(app, clock, client) == 200  # a healthy store
+        if harm == "overwritten":
+            database.write_bytes(b"\x13" * database.stat().st_size)
+            said = "not a readable mxlims-store database"
+        else:
+            database.rename(database.with_name("elsewhere.sqlite3"))
+            said = "removed or replaced while the server ran"
+        assert await _health_after_a_ping(app, clock, client) == 503
+        answer = await client.get("http://testserver/health")
+        assert answer.status_code == 503 and said in answer.json()["message"], answer.text

@@ -39,8 +39,11 @@ from mxlims_store.store.backends.sqlite_commits import (
 )
 from mxlims_store.store.backends.sqlite_errors import explained
 from mxlims_store.store.backends.sqlite_files import (
+    FileIdentity,
     database_problems,
+    identity,
     integrity_lines,
+    refuse_file_gone,
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
@@ -101,6 +104,7 @@ class SqliteBackend:
         self._guard = threading.Lock()
         self._closed = False
         self._writer: sqlite3.Connection | None = None
+        self._opened: FileIdentity | None = None  # the file the store opened (sqlite_files)
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -113,6 +117,8 @@ class SqliteBackend:
             self._local.connection = connection
             with self._guard:
                 self._connections.append(connection)
+                if self._opened is None:
+                    self._opened = identity(self.path)
         return connection
 
     _setup = staticmethod(setup)  # the pragmas every connection works with (sqlite_open)
@@ -134,7 +140,13 @@ class SqliteBackend:
     # -- life ------------------------------------------------------------------------------
 
     async def ping(self) -> None:
-        await self._run(lambda: self._connection().execute("SELECT 1").fetchone())
+        await self._run(self._ping)
+
+    def _ping(self) -> None:
+        # SELECT 1 alone is answered by an open connection (its pages cached) to a file
+        # deleted or overwritten under it: /health said ok while every request failed
+        self._connection().execute("SELECT count(*) FROM sqlite_master").fetchone()
+        refuse_file_gone(self.path, self._opened)
 
     async def prepare(self) -> None:
         await self._run(self._prepare)

@@ -7,6 +7,8 @@
 - ``restore FILE`` is the way back: the file is checked (an mxlims-store database, undamaged)
   and copied into the live database with SQLite's backup, which takes the database's write lock,
   so a running server sees the restored store at its next read, never a half-copied one.
+- A running server's ping (``/health``) finds a file removed or replaced under it, or whose
+  header is damaged (:func:`refuse_file_gone`): its open connections would go on answering.
 - The health check reports SQLite's ``integrity_check`` and every damaged document in one line
   each; a database too damaged to read is one line too, never a traceback.
 """
@@ -27,6 +29,8 @@ from mxlims_store.store.backends.sqlite_state import GENERATION_TABLE
 from mxlims_store.store.existence import FILE_MODE
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
+HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
+FileIdentity = tuple[int, int]  # (device, inode)
 DAMAGED_SHOWN = 100  # damaged documents named per table; the rest are counted
 
 
@@ -35,6 +39,38 @@ def live_files(database: Path) -> set[Path]:
     base = database.resolve()
     side = {base.with_name(base.name + suffix) for suffix in SIDE_FILES}
     return {base, counter_file(base), *side}
+
+
+def identity(path: Path) -> FileIdentity | None:
+    """The file's (device, inode), or None where no file is."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def refuse_file_gone(path: Path, opened: FileIdentity | None) -> None:
+    """StoreBroken when ``path`` no longer names the file opened as ``opened`` (removed, or
+    another put in its place other than by ``restore``, which writes into the same file) or
+    that file, if not empty, no longer begins as a database does (damage further in is
+    ``check``'s)."""
+    try:
+        with open(path, "rb") as file:
+            found = os.fstat(file.fileno())
+            header = file.read(len(HEADER))
+    except OSError:
+        found, header = None, b""
+    if found is None or opened not in (None, (found.st_dev, found.st_ino)):
+        raise StoreBroken(
+            f"{path} was removed or replaced while the server ran (a store is put back with "
+            "`mxlims-store restore`); restart the server"
+        )
+    if header and header != HEADER:  # empty: all of it still in the write-ahead log
+        raise StoreBroken(
+            f"{path} is not a readable mxlims-store database (its header is damaged); run "
+            "`mxlims-store check`, or restore a backup"
+        )
 
 
 def refuse_backup_target(target: Path, database: Path) -> None:
