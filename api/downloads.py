@@ -6,9 +6,11 @@ and proposals) and a server secret, hashed. It is kept with its read set (the uu
 proposals its build read, :mod:`mxlims_store.store.read_set`) and stays valid while no commit
 touched any of them: a new result, a pin moved in or out, a deletion, a restore (which empties
 the cache) in THAT tree. Its ETag hashes the slot and the store's generation when the build
-began, so it changes with every rebuild and with nothing else: writes elsewhere in the store
-(another shipment, another proposal) neither change it nor rebuild it. A build that read more
-than keys can say (a search over every proposal) follows the store's generation instead.
+began, so it changes with every rebuild that gives other bytes and with nothing else (a rebuild
+with the same bytes keeps it: what a member may not see moves none of its ETags): writes
+elsewhere in the store (another shipment, another proposal) neither change it nor rebuild it.
+A build that read more than keys can say (a search over every proposal) follows the store's
+generation instead.
 
 A build runs in one of ``MXLIMS_BUILD_SLOTS`` slots per worker; beyond that a request waits in a
 queue at most ``MXLIMS_BUILD_WAIT`` seconds and then gets ``503`` with ``Retry-After``. Requests
@@ -197,7 +199,8 @@ async def cached_download(
     async with gate.answering(state):
         entry = await state.get(KIND, slot)
         if entry is None or await _stale(gate, state, slot, entry.value):
-            value, body = await _built_once(gate, state, slot, store, build)
+            before = None if entry is None else (entry.value, entry.body or b"")
+            value, body = await _built_once(gate, state, slot, store, build, before)
         else:
             value, body = entry.value, entry.body or b""
     etag = value["etag"]
@@ -255,9 +258,10 @@ async def _built_once(
     slot: str,
     store: Store,
     build: Callable[[Store], Awaitable[Built]],
+    before: Kept | None = None,
 ) -> Kept:
     """Build (or wait for this worker's build of the same download), compress off the event
-    loop, and keep it in the store with what it read, in place of the version before."""
+    loop, and keep it in the store with what it read, in place of the version ``before``."""
     running = gate.inflight.get(slot)
     if running is None:
         running = asyncio.get_running_loop().create_future()
@@ -268,7 +272,7 @@ async def _built_once(
                 running.set_result(found)
                 return found
             async with gate.slot():
-                kept = await _recorded_build(gate, state, slot, store, build)
+                kept = await _recorded_build(gate, state, slot, store, build, before)
                 running.set_result(kept)
         except BaseException as error:
             running.set_exception(error)
@@ -290,10 +294,14 @@ async def _recorded_build(
     slot: str,
     store: Store,
     build: Callable[[Store], Awaitable[Built]],
+    before: Kept | None = None,
 ) -> Kept:
     """One build through a :class:`ReadRecorder`, kept with its read set. Its ETag names the
     generation read *before* it started: a commit that lands during the build touches a key
-    the build read at a later generation, so the kept copy is found stale at once."""
+    the build read at a later generation, so the kept copy is found stale at once. A build
+    with the very bytes of the version ``before`` keeps its ETag: a write a member may not see
+    (another proposal's object linked to its pin, edited) rebuilds its download, and a new
+    ETag for the same bytes told the member that something hidden had changed."""
     generation = await state.generation()
     caller = store.caller  # a member's read set names only what it may see (read_set.py)
     recorder = ReadRecorder(store.db, None if caller.reads_everything else caller.proposals or ())
@@ -306,6 +314,8 @@ async def _recorded_build(
     with collector_paused():  # one pause for imports, exports and builds (store.collector)
         built, body, reads = await gate.off_the_loop(store, building)
     etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
+    if before is not None and _same_download(before, built, body):
+        etag = before[0]["etag"]
     value = {
         "headers": built.headers,
         "media": built.media_type,
@@ -321,6 +331,13 @@ async def _recorded_build(
         await state.delete_owned(READS, slot, keep=reads_key)  # the versions before
     await state.delete(BUILDING, slot)
     return value, body
+
+
+def _same_download(before: Kept, built: Built, body: bytes) -> bool:
+    """Whether a build gives the bytes (gzipped without a time: the same for the same
+    content) and headers of the version ``before``."""
+    value, kept = before
+    return kept == body and value["headers"] == built.headers and value["media"] == built.media_type
 
 
 async def _built_elsewhere(gate: BuildGate, state: ServerState, slot: str) -> Kept | None:

@@ -211,3 +211,37 @@ async def test_a_member_etag_follows_nothing_of_another_proposal(app: FastAPI) -
         # while what the member sees still moves it: its own pin
         await client.patch(f"/objects/{pin}", json={"barcode": "X-1"}, headers={"If-Match": '"2"'})
         assert not await _unchanged(client, url, before, **member)
+
+
+async def test_a_member_etag_follows_nothing_another_proposal_links_to_its_objects(
+    app: FastAPI,
+) -> None:
+    """Staff put another proposal's pin in a member's puck: editing that pin (which the member
+    cannot see) touches the puck, and rebuilt the member's download with the same bytes under
+    a new ETag, telling the member that something hidden in its puck had changed."""
+    async with running(app) as client:
+        mine, theirs = shipment_message(2, proposal="mx1"), shipment_message(1, proposal="mx2")
+        await _stored(client, mine)
+        await _stored(client, theirs)
+        foreign = _uuid(theirs, "Pin", "Pin1")
+        moved = await client.patch(
+            f"/objects/{foreign}",
+            json={"containerId": _uuid(mine, "Puck", "Puck1"), "positionInPuck": 9, "barcode": "H"},
+            headers={"If-Match": '"1"'},
+        )
+        assert moved.status_code == 200, moved.text
+        url = f"/shipments/{_uuid(mine, 'Shipment', 'Shipment1')}/results"
+        member = await _member(client, ["mx1"])
+        seen = await client.get(url, headers=member)
+        assert foreign not in seen.text  # the member does not see the pin
+        before = await _etag(client, url, **member)
+        edited = await client.patch(
+            f"/objects/{foreign}", json={"barcode": "HIDDEN-2"}, headers={"If-Match": '"2"'}
+        )
+        assert edited.status_code == 200, edited.text
+        assert await _unchanged(client, url, before, **member)
+        assert (await client.get(url, headers=member)).content == seen.content
+        # while what the member sees still moves it: its own pin
+        pin = _uuid(mine, "Pin", "Pin1")
+        await client.patch(f"/objects/{pin}", json={"barcode": "X-1"}, headers={"If-Match": '"1"'})
+        assert not await _unchanged(client, url, before, **member)
