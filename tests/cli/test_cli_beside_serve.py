@@ -52,5 +52,5 @@ def test_stats_get_and_import_from_the_cli_while_serve_runs(tmp_path: Path) -> N
         # the running server sees what the CLI wrote, at once
         pin = from_cli["Pin"]["Pin1"]["uuid"]
         seen = httpx.get(f"{base}/api/v1/objects/{pin}", headers=auth, timeout=10)
-        assert seen.status_code == 200
+        assert seen.status_code == 200, seen.text
         assert httpx.get(f"{base}/api/v1/stats", headers=auth, timeout=10).json()["Pin"] == 7

@@ -29,7 +29,6 @@ from mxlims_store.store.backends.sqlite_state import GENERATION_TABLE
 from mxlims_store.store.existence import FILE_MODE
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
-HEADER = b"SQLite format 3\x00"  # the first bytes of every SQLite database file
 FileIdentity = tuple[int, int]  # (device, inode)
 DAMAGED_SHOWN = 100  # damaged documents named per table; the rest are counted
 
@@ -53,24 +52,29 @@ def identity(path: Path) -> FileIdentity | None:
 def refuse_file_gone(path: Path, opened: FileIdentity | None) -> None:
     """StoreBroken when ``path`` no longer names the file opened as ``opened`` (removed, or
     another put in its place other than by ``restore``, which writes into the same file) or
-    that file, if not empty, no longer begins as a database does (damage further in is
-    ``check``'s)."""
-    try:
-        with open(path, "rb") as file:
-            found = os.fstat(file.fileno())
-            header = file.read(len(HEADER))
-    except OSError:
-        found, header = None, b""
-    if found is None or opened not in (None, (found.st_dev, found.st_ino)):
+    that file no longer reads as a database (damage further in is ``check``'s).
+
+    The file is read through a new SQLite connection, never opened and closed by hand: closing
+    any descriptor of a file drops every POSIX lock the process holds on it, those of SQLite's
+    own connections included, and a writer in another process then went ahead under them (a
+    store corrupted beside a CLI import). SQLite keeps such descriptors open while its locks
+    are held."""
+    if identity(path) is None or opened not in (None, identity(path)):
         raise StoreBroken(
             f"{path} was removed or replaced while the server ran (a store is put back with "
             "`mxlims-store restore`); restart the server"
         )
-    if header and header != HEADER:  # empty: all of it still in the write-ahead log
+    try:  # mode=rw: never creates a file where one was removed meanwhile
+        fresh = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+        try:
+            fresh.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            fresh.close()
+    except sqlite3.Error as error:
         raise StoreBroken(
-            f"{path} is not a readable mxlims-store database (its header is damaged); run "
+            f"{path} is not a readable mxlims-store database ({error}); run "
             "`mxlims-store check`, or restore a backup"
-        )
+        ) from None
 
 
 def refuse_backup_target(target: Path, database: Path) -> None:
