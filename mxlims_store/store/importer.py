@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -21,7 +20,6 @@ from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
-from mxlims_store.messages.result import new_uuid
 from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
@@ -76,19 +74,14 @@ async def import_message(
         # Reading, checking and planning are CPU work: off the event loop, like the database
         # work; reading (the most of it) in another process when the server asked for that,
         # and before the write lock: a unit of work holds it only for what must be read.
-        import_id, read = await read_elsewhere(_read, message)
+        scope = _seed_scope(caller, proposal)
+        import_id, read = await read_elsewhere(partial(_read, scope=scope), message)
         gone = cleared or {}
-        rescoped = partial(_rescoped, message, caller)
         if dry_run:
-            return await _checked(
-                db, read, import_id, caller, policy, True, proposal, gone, rescoped
-            )
+            return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
         # One unit of work: what the rules read cannot change before the commit, in any process.
         return await unit_of_work.run(
-            db,
-            lambda tx: _checked(
-                tx, read, import_id, caller, policy, False, proposal, gone, rescoped
-            ),
+            db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
         )
 
 
@@ -101,15 +94,11 @@ async def _checked(
     dry_run: bool,
     proposal: str | None,
     cleared: dict[str, set[str]],
-    rescoped: Callable[[], ReadResult],
 ) -> ImportReport:
     """Every check against what is stored, then (unless a dry run) the one commit."""
     # What is stored of the message, read once: reconcile asks which uuids are stored, and the
     # plan needs their documents (read again where reconcile rewrote uuids to stored ones).
     existing = await _existing(db, read)
-    if _meets_hidden(read, import_id, existing, caller):
-        read = await asyncio.to_thread(rescoped)
-        existing = await _existing(db, read)
     matched, matched_warnings = await reconciled(db, read, caller, policy, proposal, set(existing))
     if matched:
         existing = await _existing(db, read)
@@ -161,32 +150,6 @@ async def _checked(
         except InvalidMessage as error:  # the database's own unique index: the same problem
             raise unit_of_work.located(error, path_of, message_form=True) from None
     return report
-
-
-def _rescoped(message: Any, caller: Caller) -> ReadResult:
-    return _read(message, scope=_seed_scope(caller))[1]
-
-
-def _meets_hidden(
-    read: ReadResult, import_id: str, existing: dict[str, dict[str, Any]], caller: Caller
-) -> bool:
-    """Whether a uuid the store derived from the content (for an object sent without one)
-    names an object stored that the caller may not read: content someone else stored (with no
-    proposal, or another's). Such content is read again with uuids derived from the content and
-    the caller's proposals, so that it answers as new content does, never "taken"; everywhere
-    else the content's own uuids stay, and a re-run finds what was stored for the caller's
-    proposal, by whomever."""
-    if caller.reads_everything:
-        return False
-    for path, uuid in read.keys.items():
-        stored = existing.get(uuid)
-        if (
-            stored is not None
-            and not caller.may_read(stored_owner(stored))
-            and uuid == new_uuid(import_id, path)
-        ):
-            return True
-    return False
 
 
 def _read(message: Any, scope: str = "") -> tuple[str, ReadResult]:
@@ -356,10 +319,19 @@ def _plan(
     return plan, conflicts
 
 
-def _seed_scope(caller: Caller) -> str:
-    """What a member's uuids are derived from besides the content where the content's own
-    uuids name objects it may not read (see ``_meets_hidden``): its proposals."""
-    return "@member:" + ",".join(sorted(caller.proposals or ()))
+def _seed_scope(caller: Caller, proposal: str | None) -> str:
+    """What the uuids of objects sent without one are derived from besides the content: the
+    proposal they are sent for (a member's own proposals where it names none). The same content
+    sent for another proposal, or stored by staff for none, never meets them: a member's
+    uuids never depend on what others stored, so neither the answer nor the uuids it names
+    tell whether they did. Staff importing for a proposal and its member meet the same uuids:
+    either re-running the other's import finds what it stored. Callers who read everything and
+    name no proposal keep the content's own uuids."""
+    if proposal is not None:
+        return f"@proposal:{proposal}"
+    if caller.reads_everything:
+        return ""
+    return "@proposal:" + ",".join(sorted(caller.proposals or ()))
 
 
 def _refused_as_new(

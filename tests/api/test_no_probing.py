@@ -356,3 +356,16 @@ async def test_content_stored_for_a_members_proposal_is_found_again_by_the_membe
     staff_sees = await two.staff.post("/messages?proposal=mx1", json=_macromolecule("A-OWN"))
     assert (own.status_code, staff_sees.status_code) == (201, 200), staff_sees.text
     assert staff_sees.json()["keys"] == own.json()["keys"]
+
+
+async def test_a_members_uuids_never_depend_on_what_others_stored(two: Two) -> None:
+    # the uuids a member's uuid-less content gets are the same before and after the very same
+    # content is stored for another proposal or for none: they tell nothing of it
+    before = await two.b.post("/messages?dry_run=true", json=_macromolecule("GUESSED"))
+    for query in ("?proposal=mx1", ""):
+        stored = await two.staff.post(f"/messages{query}", json=_macromolecule("GUESSED"))
+        assert stored.status_code == 201, stored.text
+        after = await two.b.post("/messages?dry_run=true", json=_macromolecule("GUESSED"))
+        assert (before.status_code, after.status_code) == (200, 200), after.text
+        assert after.json()["keys"] == before.json()["keys"]
+        assert not set(stored.json()["keys"].values()) & set(after.json()["keys"].values())
