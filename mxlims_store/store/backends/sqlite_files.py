@@ -70,7 +70,9 @@ def refuse_file_gone(path: Path, opened: FileIdentity | None) -> None:
             fresh.execute("SELECT count(*) FROM sqlite_master").fetchone()
         finally:
             fresh.close()
-    except sqlite3.Error as error:
+    except sqlite3.OperationalError:  # no room, busy, I/O: no sign of damage (removal is above)
+        return
+    except sqlite3.DatabaseError as error:  # not a database, malformed
         raise StoreBroken(
             f"{path} is not a readable mxlims-store database ({error}); run "
             "`mxlims-store check`, or restore a backup"
