@@ -42,6 +42,15 @@ def _kept(path: Path) -> dict[str, dict[str, int] | None]:
         connection.close()
 
 
+async def _with_a_shipment(path: Path) -> tuple[SqliteBackend, Store]:
+    """A store on the file ``path``, opened as the admin, holding one 3-pin shipment."""
+    backend = SqliteBackend(path)
+    store = admin_store(backend)
+    await store.init()
+    await store.import_message(shipment_message(3))
+    return backend, store
+
+
 async def test_the_counts_follow_every_kind_of_write(store: Store) -> None:
     shipment = shipment_message(5, experiments=True)
     steps = [
@@ -118,10 +127,7 @@ def _write_as_an_older_version(path: Path) -> None:
 async def test_a_write_that_did_not_keep_them_is_noticed_and_counted_afresh(
     tmp_path: Path,
 ) -> None:
-    backend = SqliteBackend(tmp_path / "s.sqlite3")
-    store = admin_store(backend)
-    await store.init()
-    await store.import_message(shipment_message(3))
+    backend, store = await _with_a_shipment(tmp_path / "s.sqlite3")
     before = await _stats(store)
     _write_as_an_older_version(backend.path)
     assert _kept(backend.path)["samples"] is None  # not trusted any more ...
@@ -161,10 +167,7 @@ async def test_a_restored_store_counts_what_it_holds(tmp_path: Path) -> None:
     from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION
 
     path = tmp_path / "s.sqlite3"
-    backend = SqliteBackend(path)
-    store = admin_store(backend)
-    await store.init()
-    await store.import_message(shipment_message(3))
+    backend, store = await _with_a_shipment(path)
     saved = await _stats(store)
     await store.backup(tmp_path / "backup.sqlite3")
     await store.import_message(shipment_message(5, proposal="mx2"))
@@ -181,10 +184,7 @@ async def test_a_restored_store_counts_what_it_holds(tmp_path: Path) -> None:
 
 async def test_check_reports_counts_that_differ_and_forgets_them(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
-    backend = SqliteBackend(path)
-    store = admin_store(backend)
-    await store.init()
-    await store.import_message(shipment_message(3))
+    backend, store = await _with_a_shipment(path)
     with sqlite3.connect(path) as connection:  # an edit of the file behind the store's back
         connection.execute(f"UPDATE \"{type_counts.TABLE}\" SET n = 7 WHERE type = 'Pin'")
     connection.close()

@@ -59,7 +59,8 @@ def refuse_file_gone(path: Path, opened: FileIdentity | None) -> None:
     own connections included, and a writer in another process then went ahead under them (a
     store corrupted beside a CLI import). SQLite keeps such descriptors open while its locks
     are held."""
-    if identity(path) is None or opened not in (None, identity(path)):
+    found = identity(path)
+    if found is None or opened not in (None, found):
         raise StoreBroken(
             f"{path} was removed or replaced while the server ran (a store is put back with "
             "`mxlims-store restore`); restart the server"
