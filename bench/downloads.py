@@ -33,6 +33,7 @@ import orjson
 
 from bench import REPO_ROOT, generate
 from bench.build import Builder
+from bench.health_pings import Pinger, summary
 from bench.http_api import HOST, free_port
 from bench.loop_lag import VARIABLE, lags_between, probe_dir
 from bench.procs import cli_command, env_for
@@ -124,16 +125,6 @@ async def _burst(client: httpx.AsyncClient, path: str, n: int, concurrency: int)
     return seconds
 
 
-async def _pings(client: httpx.AsyncClient, until: asyncio.Future[Any], most: int) -> list[float]:
-    seconds: list[float] = []
-    while not until.done() and len(seconds) < most:
-        start = time.perf_counter()
-        (await client.get("/health")).raise_for_status()
-        seconds.append(time.perf_counter() - start)
-        await asyncio.sleep(0.01)
-    return seconds
-
-
 async def _change(client: httpx.AsyncClient, pin: str) -> None:
     """A write of one pin: every built download of its tree is stale afterwards (of its tree
     only: a download follows what it read)."""
@@ -171,60 +162,24 @@ async def measure(
         httpx.AsyncClient(
             base_url=base, headers=headers, trust_env=False, timeout=600, limits=limits
         ) as client,
-        httpx.AsyncClient(base_url=base, trust_env=False, timeout=60) as pinger,
     ):
         results = f"/api/v1/shipments/{plan['shipment']}/results"
-        idle: list[float] = []
-        started = time.time()
-        for _ in range(plan["pings"]):
-            start = time.perf_counter()
-            (await pinger.get("/health")).raise_for_status()
-            idle.append(time.perf_counter() - start)
-        out["health_idle_ms"] = {"p50": _ms(idle, 50), "p99": _ms(idle, 99), "n": len(idle)}
-        out["loop_lag_idle"] = _lags(plan, started)
-        out["rss_before_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
-
-        tree = await client.get(results)  # built once: one of its own pins, to change it
-        tree.raise_for_status()
-        tree_pin = str(next(iter(tree.json()["Pin"].values()))["uuid"])
-        etag = tree.headers["etag"]
-        await _change(client, plan["other_pin"])  # another shipment's pin
-        elsewhere = await client.get(results, headers={"If-None-Match": etag})
-        out["after_write_elsewhere_status"] = elsewhere.status_code  # 304: still valid
-
-        uncached = []
-        for _ in range(3):
-            await _change(client, tree_pin)
-            start = time.perf_counter()
-            first = await client.get(results)
-            first.raise_for_status()
-            uncached.append(time.perf_counter() - start)
-        out["results_file_bytes"] = len(first.content)
-        out["uncached_s"] = [round(s, 3) for s in uncached]
-
-        for concurrency in (1, 16, 64):
-            await _change(client, tree_pin)  # every level starts uncached
-            n = concurrency * plan["rounds"]
-            started = time.time()
-            burst = asyncio.ensure_future(_burst(client, results, n, concurrency))
-            pings = await _pings(pinger, burst, plan["pings"] * 10)
-            seconds = await burst
-            out[f"c{concurrency}"] = {
-                "requests": n,
-                "p50_ms": _ms(seconds, 50),
-                "p95_ms": _ms(seconds, 95),
-                "max_ms": round(max(seconds) * 1000, 1),
-                "health_p99_ms": _ms(pings, 99) if pings else None,
-                "health_n": len(pings),
-                "health_p99_over_idle": (
-                    round(percentile(pings, 99) / percentile(idle, 99), 1) if pings else None
-                ),
-                "loop_lag": _lags(plan, started),
-                "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
-            }
-            log(f"downloads: concurrency {concurrency}: {out[f'c{concurrency}']}")
-        await asyncio.sleep(10)
-        out["vmrss_tree_10s_after_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+        pinger = Pinger(HOST, int(base.rsplit(":", 1)[1]))  # the same pings idle and in bursts
+        pinger.start()
+        try:
+            windows = await _downloads(client, pid, plan, out, pinger)
+        finally:
+            pinger.stop()
+        idle = pinger.between(*windows.pop("idle"))
+        out["health_idle_ms"] = summary(idle)
+        out["health_every_ms"] = pinger.every * 1000
+        for level, window in windows.items():
+            pings = pinger.between(*window)
+            out[level]["health_ms"] = summary(pings)
+            out[level]["health_p99_over_idle"] = (
+                round(percentile(pings, 99) / percentile(idle, 99), 1) if pings else None
+            )
+            log(f"downloads: {level}: {out[level]}")
     # new connections: the server closed the idle ones meanwhile (its keep-alive timeout)
     async with httpx.AsyncClient(
         base_url=base, headers=headers, trust_env=False, timeout=600, limits=limits
@@ -236,8 +191,9 @@ async def measure(
         await _burst(client, results, n, 64)
         cached_rate = n / (time.perf_counter() - start)
         out["cached_downloads_per_s"] = round(cached_rate, 1)
-        out["uncached_downloads_per_s"] = round(1 / min(uncached), 2)
-        out["cached_over_uncached"] = round(cached_rate * min(uncached), 1)
+        fastest = min(out["uncached_s"])
+        out["uncached_downloads_per_s"] = round(1 / fastest, 2)
+        out["cached_over_uncached"] = round(cached_rate * fastest, 1)
 
         etag = (await client.get(results)).headers["etag"]
         again = await client.get(results, headers={"If-None-Match": etag})
@@ -275,6 +231,60 @@ async def measure(
             "p95_ms": _ms(post_seconds, 95),
         }
     return out
+
+
+async def _downloads(
+    client: httpx.AsyncClient,
+    pid: int,
+    plan: dict[str, Any],
+    out: dict[str, Any],
+    pinger: Pinger,
+) -> dict[str, tuple[float, float]]:
+    """Idle, then the results file uncached and cached, then bursts at concurrency 1, 16 and
+    64, and memory 10 s after; the windows (unix times) in which ``pinger``'s pings count."""
+    windows: dict[str, tuple[float, float]] = {}
+    results = f"/api/v1/shipments/{plan['shipment']}/results"
+    started = time.time()
+    await asyncio.sleep(plan["idle_s"])
+    windows["idle"] = (started, time.time())
+    out["loop_lag_idle"] = _lags(plan, started)
+    out["rss_before_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+
+    tree = await client.get(results)  # built once: one of its own pins, to change it
+    tree.raise_for_status()
+    tree_pin = str(next(iter(tree.json()["Pin"].values()))["uuid"])
+    etag = tree.headers["etag"]
+    await _change(client, plan["other_pin"])  # another shipment's pin
+    elsewhere = await client.get(results, headers={"If-None-Match": etag})
+    out["after_write_elsewhere_status"] = elsewhere.status_code  # 304: still valid
+
+    uncached = []
+    for _ in range(3):
+        await _change(client, tree_pin)
+        start = time.perf_counter()
+        first = await client.get(results)
+        first.raise_for_status()
+        uncached.append(time.perf_counter() - start)
+    out["results_file_bytes"] = len(first.content)
+    out["uncached_s"] = [round(s, 3) for s in uncached]
+
+    for concurrency in (1, 16, 64):
+        await _change(client, tree_pin)  # every level starts uncached
+        n = concurrency * plan["rounds"]
+        started = time.time()
+        seconds = await _burst(client, results, n, concurrency)
+        windows[f"c{concurrency}"] = (started, time.time())
+        out[f"c{concurrency}"] = {
+            "requests": n,
+            "p50_ms": _ms(seconds, 50),
+            "p95_ms": _ms(seconds, 95),
+            "max_ms": round(max(seconds) * 1000, 1),
+            "loop_lag": _lags(plan, started),
+            "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
+        }
+    await asyncio.sleep(10)
+    out["vmrss_tree_10s_after_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+    return windows
 
 
 async def build(data_dir: Path, pins: int, target: int) -> dict[str, Any]:
@@ -324,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         post_pins = 4 if args.smoke else 16
         plan = {
             **built,
-            "pings": 20 if args.smoke else 200,
+            "idle_s": 0.5 if args.smoke else 3.0,  # /health pinged idle, every 2 ms
             "rounds": 1 if args.smoke else 2,
             "post_pins": post_pins,
             "posts": [

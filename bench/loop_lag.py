@@ -3,10 +3,12 @@ by how much each sleep overran. An overrun of 40 ms is 40 ms in which the loop a
 (``/health`` included): the loop ran something long, or waited for the GIL that long.
 
 The probe goes into a ``mxlims-store serve`` started by the benchmark through a
-``sitecustomize`` module on its ``PYTHONPATH`` (:func:`probe_dir`): every event loop the server
-process runs gets the task. It appends ``<unix time> <overrun ms> <loop CPU ms>`` lines to the
-file the environment variable names, once a second; :func:`lags_between` reads a window of them
-back. Only overruns of more than ``NOTED_MS`` are written (the rest count as on time).
+``sitecustomize`` module on its ``PYTHONPATH`` (:func:`probe_dir`): the event loop the server
+runs in its main thread gets the task (the loops that build downloads in threads of their own,
+api/downloads.py, are not the one that answers requests: their long stretches are builds). It
+appends ``<unix time> <overrun ms> <loop CPU ms>`` lines to the file the environment variable
+names, once a second; :func:`lags_between` reads a window of them back. Only overruns of more
+than ``NOTED_MS`` are written (the rest count as on time).
 
 On a shared machine an overrun is also the time the operating system gave the server's
 process to others: the loop thread's own CPU time over the same interval says how much of it
@@ -20,6 +22,7 @@ import asyncio
 import gc
 import os
 import sys
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -48,13 +51,14 @@ def probe_dir(work: Path) -> Path:
 
 
 def install(path: str) -> None:
-    """Every event loop started from now on in this process runs :func:`_probe`; garbage
+    """The event loop started from now on in the main thread runs :func:`_probe`; garbage
     collections of more than ``NOTED_MS`` are written to ``<path>.gc`` (they stop every thread)."""
     run_forever = asyncio.BaseEventLoop.run_forever
     _note_collections(Path(path + ".gc"))
 
     def probed(self: asyncio.BaseEventLoop) -> None:
-        if self not in probing:  # once a loop (it runs again to end its tasks)
+        main = threading.current_thread() is threading.main_thread()
+        if main and self not in probing:  # once a loop (it runs again to end its tasks)
             probing.add(self)
             self.call_soon(lambda: self.create_task(_probe(Path(path))))
         run_forever(self)
