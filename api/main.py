@@ -19,6 +19,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
 from mxlims_store.api import openapi, pages
+from mxlims_store.api.admission import Door, DownloadAdmission
 from mxlims_store.api.body import BodyLimit
 from mxlims_store.api.downloads import BuildGate
 from mxlims_store.api.errors import COMMON_ERRORS, ErrorBody, errors, install_error_handlers
@@ -111,6 +112,8 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     )
     app.state.settings = settings
     app.state.build_gate = BuildGate(settings.build_slots, settings.build_wait)
+    # downloads answered at once: as many as build, and as many again sending kept copies
+    app.state.download_door = Door(2 * settings.build_slots, settings.build_wait)
     app.state.pings = health.Pings()  # /health waits for the store only when it must
     install_error_handlers(app)
     app.add_middleware(KeyFirst, prefix=API_PREFIX)  # innermost: after the host check, limits
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
     # Level 6 (zlib's own default): about the size of 9 at a fraction of its CPU.
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(DownloadAdmission)  # downloads a few at a time (api/admission.py)
     app.add_middleware(health.QuickHealth)  # outside all above: answers /health at once
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API

@@ -1,0 +1,145 @@
+"""Downloads are let into the application a few at a time.
+
+Every request in the application is a task the event loop turns: its middlewares, routing,
+dependencies, key and cache look-ups (each a trip to a database thread and back) and its
+answer's writes. Sixty-four downloads asked at once made each pass of the loop run sixty-four
+such steps (and their system calls, each of which waits for the interpreter's lock while build
+and database threads hold it) before it came back to anyone else: ``/health`` waited tens of
+milliseconds. :class:`DownloadAdmission`, outside every middleware but the health check, lets
+at most ``slots`` downloads in at once; the others wait at the door, where waiting costs the
+loop nothing (a parked task). Everything else passes at once.
+
+A download holds its place until its answer is handed to the server (the app returns), or at
+most ``HOLD_AFTER_START`` seconds after its answer started: a client that reads slowly must
+not keep others out. A request that waited ``wait`` seconds (``MXLIMS_BUILD_WAIT``) without
+getting in is answered ``503`` with ``Retry-After``, as a build that found no slot is; so is
+one beyond a full queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import deque
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mxlims_store.api.errors import error_response
+from mxlims_store.api.params import API_PREFIX
+
+# Built and kept downloads (api/downloads.py) and the provenance walk (a tree of thousands).
+# tests/api/test_admission.py checks that every route answering 304 is among them.
+_API = re.escape(API_PREFIX)
+_UUID = r"[^/]+"
+DOWNLOADS = re.compile(
+    "|".join(
+        [
+            rf"{_API}/shipments/{_UUID}/(results|sheet)",
+            rf"{_API}/proposals/[^/]+/results",
+            rf"{_API}/objects/{_UUID}/(export|provenance)",
+            rf"/pages/shipments/{_UUID}/(results\.json|sheet)",
+            rf"/pages/objects/{_UUID}/export\.json",
+        ]
+    )
+)
+HOLD_AFTER_START = 1.0  # seconds an answer being sent keeps its place
+QUEUE = 1024  # requests waiting at the door at most; beyond, 503 at once
+
+
+def is_download(scope: Scope) -> bool:
+    return scope["method"] in ("GET", "HEAD") and DOWNLOADS.fullmatch(scope["path"]) is not None
+
+
+class Door:
+    """At most ``slots`` inside; the others wait in order, at most ``wait`` seconds each."""
+
+    def __init__(self, slots: int, wait: float, queue: int = QUEUE) -> None:
+        self.slots, self.wait, self.queue = slots, wait, queue
+        self.inside = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def enter(self) -> bool:
+        """Whether the caller got in (False: it waited too long, or the queue was full)."""
+        if self.inside < self.slots and not self._waiting:
+            self.inside += 1
+            return True
+        if len(self._waiting) >= self.queue:
+            return False
+        turn = asyncio.get_running_loop().create_future()
+        self._waiting.append(turn)
+        try:
+            async with asyncio.timeout(self.wait):
+                await turn
+        except TimeoutError:
+            self._forget(turn)
+            return False
+        except BaseException:  # cancelled: a place given meanwhile goes to the next one
+            if turn.done() and not turn.cancelled():
+                self.leave()
+            else:
+                self._forget(turn)
+            raise
+        return True
+
+    def _forget(self, turn: asyncio.Future[None]) -> None:
+        turn.cancel()
+        if turn in self._waiting:
+            self._waiting.remove(turn)
+
+    def leave(self) -> None:
+        """One place free: the next waiting request takes it (it is counted inside already)."""
+        while self._waiting:
+            turn = self._waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.inside -= 1
+
+
+class DownloadAdmission:
+    """ASGI middleware: downloads wait at a :class:`Door` (``app.state.download_door``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_download(scope):
+            await self.app(scope, receive, send)
+            return
+        door: Door = scope["app"].state.download_door
+        if not await door.enter():
+            retry = str(max(1, int(door.wait)))
+            busy = error_response(
+                503,
+                "Busy",
+                "the server is answering as many downloads as it may at once "
+                "(MXLIMS_BUILD_SLOTS, MXLIMS_BUILD_WAIT); try again shortly",
+                headers={"Retry-After": retry},
+            )
+            await busy(scope, receive, send)
+            return
+        left = False
+        timer: asyncio.TimerHandle | None = None
+
+        def leave() -> None:
+            nonlocal left
+            if not left:
+                left = True
+                door.leave()
+
+        async def sending(message: Message) -> None:
+            nonlocal timer
+            if message["type"] == "http.response.start" and timer is None:
+                timer = asyncio.get_running_loop().call_later(HOLD_AFTER_START, leave)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if timer is not None:
+                timer.cancel()
+            leave()

@@ -1,0 +1,185 @@
+"""Downloads are let in a few at a time (api/admission.py): the others wait at the door in
+order, give up with 503 + Retry-After after the build wait, and everything that is not a
+download (``/health`` first) passes at once. A slow reader does not keep its place."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from starlette.types import Message, Receive, Scope, Send
+
+from mxlims_store.api import admission
+from mxlims_store.api.admission import DOWNLOADS, Door, DownloadAdmission, is_download
+from mxlims_store.api.main import create_app
+from tests.api.conftest import make_settings
+
+
+async def test_the_door_lets_in_its_slots_and_the_others_in_order() -> None:
+    door = Door(slots=2, wait=5)
+    assert await door.enter() and await door.enter()
+    order: list[int] = []
+
+    async def waiting(n: int) -> None:
+        assert await door.enter()
+        order.append(n)
+
+    waiters = [asyncio.create_task(waiting(n)) for n in range(3)]
+    await asyncio.sleep(0.01)
+    assert door.inside == 2 and door.waiting == 3 and not order
+    door.leave()
+    await asyncio.sleep(0.01)
+    assert order == [0] and door.inside == 2 and door.waiting == 2
+    door.leave()
+    door.leave()
+    await asyncio.gather(*waiters)
+    assert order == [0, 1, 2] and door.waiting == 0
+    for _ in range(2):
+        door.leave()
+    assert door.inside == 0
+
+
+async def test_waiting_too_long_or_beyond_the_queue_is_refused_and_frees_nothing() -> None:
+    door = Door(slots=1, wait=0.02, queue=1)
+    assert await door.enter()
+    late = asyncio.create_task(door.enter())
+    await asyncio.sleep(0)
+    assert not await door.enter()  # the queue is full: at once
+    assert not await late  # waited 20 ms
+    assert door.inside == 1 and door.waiting == 0
+    door.leave()
+    assert door.inside == 0 and await door.enter()
+
+
+async def test_a_waiter_cancelled_after_being_let_in_passes_its_place_on() -> None:
+    door = Door(slots=1, wait=5)
+    assert await door.enter()
+    first = asyncio.create_task(door.enter())
+    second = asyncio.create_task(door.enter())
+    await asyncio.sleep(0)
+    door.leave()  # the place goes to the first waiter ...
+    first.cancel()  # ... which is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await second and door.inside == 1 and door.waiting == 0
+    door.leave()
+    assert door.inside == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "download"),
+    [
+        ("GET", "/api/v1/shipments/abc/results", True),
+        ("HEAD", "/api/v1/shipments/abc/results", True),
+        ("GET", "/api/v1/shipments/abc/sheet", True),
+        ("GET", "/api/v1/proposals/mx1234/results", True),
+        ("GET", "/api/v1/objects/abc/export", True),
+        ("GET", "/api/v1/objects/abc/provenance", True),
+        ("GET", "/pages/shipments/abc/results.json", True),
+        ("GET", "/pages/objects/abc/export.json", True),
+        ("GET", "/pages/shipments/abc/sheet", True),
+        ("GET", "/health", False),
+        ("GET", "/api/v1/objects/abc", False),
+        ("GET", "/api/v1/shipments/abc/sheet/report", False),
+        ("GET", "/api/v1/shipments/abc/results/extra", False),
+        ("POST", "/api/v1/messages", False),
+        ("DELETE", "/api/v1/objects/abc/export", False),
+    ],
+)
+def test_what_counts_as_a_download(method: str, path: str, download: bool) -> None:
+    assert is_download({"method": method, "path": path}) is download
+
+
+def test_every_kept_download_of_the_api_waits_at_the_door(tmp_path: Path) -> None:
+    """A new route answering 304 (a kept download, api/downloads.py) must be added to
+    ``DOWNLOADS``, or 64 of it at once run side by side again."""
+    paths = create_app(make_settings(tmp_path)).openapi()["paths"]
+    kept = [p for p, ops in paths.items() if "304" in ops.get("get", {}).get("responses", {})]
+    assert len(kept) >= 4
+    for path in kept:
+        concrete = path.replace("{uuid}", "0b7c").replace("{code}", "mx1").replace("{site}", "x")
+        assert DOWNLOADS.fullmatch(concrete), path
+
+
+class Inner:
+    """An app whose downloads answer when told to (``release``), headers first."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.started += 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if is_download(scope):
+            await self.release.wait()  # a slow reader: the body is not taken yet
+        await send({"type": "http.response.body", "body": b"done"})
+
+
+async def _call(layer: DownloadAdmission, path: str, door: Door) -> list[Message]:
+    sent: list[Message] = []
+    scope: dict[str, Any] = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "app": SimpleNamespace(state=SimpleNamespace(download_door=door)),
+        "headers": [],
+    }
+
+    async def receive() -> Message:  # pragma: no cover - nothing reads a body here
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await layer(scope, receive, send)
+    return sent
+
+
+async def test_beyond_the_slots_a_download_waits_others_pass_and_a_slow_reader_lets_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(admission, "HOLD_AFTER_START", 0.05)
+    inner = Inner()
+    layer = DownloadAdmission(inner)
+    door = Door(slots=1, wait=5)
+    first = asyncio.create_task(_call(layer, "/api/v1/shipments/a/results", door))
+    second = asyncio.create_task(_call(layer, "/api/v1/shipments/b/results", door))
+    await asyncio.sleep(0.01)
+    assert inner.started == 1 and door.waiting == 1  # the second waits at the door
+    health = await _call(layer, "/health", door)  # passes at once
+    assert health[-1]["body"] == b"done"
+    await asyncio.sleep(0.1)  # the first still sends, but has held its place long enough
+    assert inner.started == 3 and door.waiting == 0
+    inner.release.set()
+    for answer in await asyncio.gather(first, second):
+        assert answer[0]["status"] == 200 and answer[-1]["body"] == b"done"
+    assert door.inside == 0
+
+
+async def test_a_download_that_waited_too_long_gets_503_with_retry_after() -> None:
+    inner = Inner()
+    layer = DownloadAdmission(inner)
+    door = Door(slots=1, wait=0.05)
+    assert await door.enter()  # someone else inside
+    refused = await _call(layer, "/api/v1/shipments/a/results", door)
+    assert inner.started == 0
+    assert refused[0]["status"] == 503
+    assert (b"retry-after", b"1") in refused[0]["headers"]
+    assert b'"error":"Busy"' in refused[1]["body"]
+
+
+async def test_the_app_answers_downloads_through_the_door(tmp_path: Path) -> None:
+    from tests.api.conftest import running
+
+    app = create_app(make_settings(tmp_path))
+    async with running(app) as client:
+        door: Door = app.state.download_door
+        missing = "/shipments/0b7c0000-0000-4000-8000-000000000000/results"
+        answers = await asyncio.gather(*(client.get(missing) for _ in range(door.slots * 3)))
+        assert {a.status_code for a in answers} == {404}
+        assert door.inside == 0 and door.waiting == 0
+        assert (await client.get("/health")).status_code == 200
