@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import time
 from pathlib import Path
 
@@ -48,3 +49,30 @@ def _blocked_and_found(file: Path) -> None:
 def test_a_window_without_notes_is_all_zero(tmp_path: Path) -> None:
     found = loop_lag.lags_between(tmp_path / "none.txt", 0, 1)
     assert found["max_ms"] == 0 and found["gc"]["n"] == 0
+
+
+def test_only_the_main_threads_loop_is_probed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build's loop in a thread of its own (api/downloads.py) runs long stretches by design:
+    they are not the server's loop answering nobody."""
+    monkeypatch.setattr(asyncio.BaseEventLoop, "run_forever", asyncio.BaseEventLoop.run_forever)
+    callbacks = list(gc.callbacks)
+    file = tmp_path / "lag.txt"
+    loop_lag.install(str(file))
+
+    async def busy() -> None:
+        await asyncio.sleep(0.02)
+        start = time.thread_time()
+        while time.thread_time() - start < 0.03:
+            pass
+        await asyncio.sleep(1.1)  # a probe would have written by now
+
+    try:
+        started = time.time()
+        worker = threading.Thread(target=asyncio.run, args=(busy(),))
+        worker.start()
+        worker.join()
+    finally:
+        gc.callbacks[:] = callbacks
+    assert loop_lag.lags_between(file, started, time.time())["max_ms"] == 0
