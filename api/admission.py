@@ -7,7 +7,8 @@ such steps (and their system calls, each of which waits for the interpreter's lo
 and database threads hold it) before it came back to anyone else: ``/health`` waited tens of
 milliseconds. :class:`DownloadAdmission`, outside every middleware but the health check, lets
 at most ``slots`` downloads in at once; the others wait at the door, where waiting costs the
-loop nothing (a parked task). Everything else passes at once.
+loop nothing (a parked task). Everything else passes at once, and so does a download asked
+without a key or a session (it is refused at once).
 
 A download holds its place until its answer is handed to the server (the app returns), or at
 most ``HOLD_AFTER_START`` seconds after its answer started: a client that reads slowly must
@@ -25,6 +26,7 @@ from collections import deque
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.errors import error_response
+from mxlims_store.api.key_first import SESSION_COOKIE, presented_key
 from mxlims_store.api.params import API_PREFIX
 
 # Built and kept downloads (api/downloads.py) and the provenance walk (a tree of thousands).
@@ -48,6 +50,16 @@ QUEUE = 1024  # requests waiting at the door at most; beyond, 503 at once
 
 def is_download(scope: Scope) -> bool:
     return scope["method"] in ("GET", "HEAD") and DOWNLOADS.fullmatch(scope["path"]) is not None
+
+
+def _says_who(scope: Scope) -> bool:
+    """Whether the request presents a key or a session: one without is answered 401 (or sent
+    to the sign-in page) at once, so it passes without a place, and keyless clients cannot
+    fill the queue ahead of those who may download."""
+    headers = scope.get("headers", [])
+    if presented_key(headers) is not None:
+        return True
+    return any(name == b"cookie" and SESSION_COOKIE in value for name, value in headers)
 
 
 class Door:
@@ -107,7 +119,7 @@ class DownloadAdmission:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_download(scope):
+        if scope["type"] != "http" or not is_download(scope) or not _says_who(scope):
             await self.app(scope, receive, send)
             return
         door: Door = scope["app"].state.download_door

@@ -119,14 +119,19 @@ class Inner:
         await send({"type": "http.response.body", "body": b"done"})
 
 
-async def _call(layer: DownloadAdmission, path: str, door: Door) -> list[Message]:
+KEYED = [(b"authorization", b"Bearer mxk.some.key")]
+
+
+async def _call(
+    layer: DownloadAdmission, path: str, door: Door, headers: Any = KEYED
+) -> list[Message]:
     sent: list[Message] = []
     scope: dict[str, Any] = {
         "type": "http",
         "method": "GET",
         "path": path,
         "app": SimpleNamespace(state=SimpleNamespace(download_door=door)),
-        "headers": [],
+        "headers": headers,
     }
 
     async def receive() -> Message:  # pragma: no cover - nothing reads a body here
@@ -183,3 +188,19 @@ async def test_the_app_answers_downloads_through_the_door(tmp_path: Path) -> Non
         assert {a.status_code for a in answers} == {404}
         assert door.inside == 0 and door.waiting == 0
         assert (await client.get("/health")).status_code == 200
+
+
+async def test_a_download_without_a_key_or_session_passes_without_a_place() -> None:
+    """It is refused at once inside; keyless clients must not fill the queue."""
+    inner = Inner()
+    inner.release.set()
+    layer = DownloadAdmission(inner)
+    door = Door(slots=1, wait=0.05)
+    assert await door.enter()  # the only place is taken
+    path = "/pages/shipments/a/results.json"
+    assert (await _call(layer, path, door, headers=[]))[0]["status"] == 200
+    cookie = [(b"cookie", b"theme=dark")]
+    assert (await _call(layer, path, door, headers=cookie))[0]["status"] == 200
+    session = [(b"cookie", b"theme=dark; mxlims_session=abc")]
+    assert (await _call(layer, path, door, headers=session))[0]["status"] == 503
+    assert (await _call(layer, path, door, headers=[(b"x-api-key", b"k")]))[0]["status"] == 503
