@@ -37,6 +37,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from mxlims_store.api.errors import ApiError
+from mxlims_store.api.json_pieces import encoded
 from mxlims_store.api.memory import trim
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -67,9 +68,9 @@ class Built:
 
 
 async def json_built(message: Any, headers: dict[str, str], *, indent: bool = False) -> Built:
-    """``message`` as JSON, encoded in a worker thread (3.4 MB of results file takes a while)."""
-    option = orjson.OPT_INDENT_2 if indent else 0
-    content = await asyncio.to_thread(orjson.dumps, message, option=option)
+    """``message`` as JSON, encoded in a worker thread (3.4 MB of results file takes a while),
+    in pieces that let the event loop have the interpreter lock in between (api/json_pieces.py)."""
+    content = await asyncio.to_thread(encoded, message, indent=indent)
     return Built(content, "application/json", headers)
 
 
