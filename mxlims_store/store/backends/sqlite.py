@@ -47,6 +47,16 @@ from mxlims_store.store.backends.sqlite_files import (
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
+from mxlims_store.store.backends.sqlite_links import (
+    LINKS,
+    WRITE_ORDER,
+    fill_forward,
+    insert_sql,
+    link_problems,
+    link_values,
+    migrate,
+    update_sql,
+)
 from mxlims_store.store.backends.sqlite_open import (
     connect,
     count_by,
@@ -164,6 +174,8 @@ class SqliteBackend:
                 add_slots(connection)  # before the unique index that reads them
             if 0 < version < 8:
                 compacted(connection, HISTORY)  # history appended and compact
+            if 0 < version < 9:
+                migrate(connection)  # links kept as numbers (sqlite_links)
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
@@ -304,10 +316,17 @@ class SqliteBackend:
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
         lost: list[str] = []
-        for collection, group in by_collection.items():
+        written: list[tuple[str, str, Document]] = []  # in the order they are written
+        for collection in sorted(by_collection, key=_write_rank):  # what links point at first
+            group = by_collection[collection]
             lost += self._apply_to(connection, self.tables[collection], group)
+            if collection in LINKS:  # replaced first, then created: as _apply_to writes them
+                kept = [w for w in group if w.document is not None]
+                kept.sort(key=lambda w: w.expected_revision is None)
+                written += [(collection, w.uuid, w.document) for w in kept if w.document]
         if lost:
             return lost
+        fill_forward(connection, written, {w.uuid for w in writes if w.expected_revision is None})
         try:  # appended, in the order of the writes (sqlite_history)
             insert_entries(connection, [(w.history["_id"], w.history) for w in writes if w.history])
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
@@ -333,16 +352,15 @@ class SqliteBackend:
                 deletes,
             ),
             (
-                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {REVISION} = ?',
-                [(_encode(w.document), w.uuid, w.expected_revision) for w in replaces],
+                _update_sql(name),
+                [(*_row(name, w.document), w.uuid, w.expected_revision) for w in replaces],
                 replaces,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        connection.executemany(
-            f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
-            [(w.uuid, _encode(w.document)) for w in creates],  # their order is the rows' order
+        connection.executemany(  # their order is the rows' order (and their numbers')
+            _insert_sql(name), [(w.uuid, *_row(name, w.document)) for w in creates]
         )
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes)
@@ -362,7 +380,7 @@ class SqliteBackend:
             connection = self._connection()
             missing = missing_commits(connection, self.path)
             found = [*([missing] if missing else []), *database_problems(connection, tables)]
-            return found + type_counts.problems(connection)
+            return found + link_problems(connection) + type_counts.problems(connection)
 
         return await self._run(run)
 
@@ -374,6 +392,33 @@ class SqliteBackend:
                 f"{self.path} is damaged ({problems[0]}); run `mxlims-store check`, or restore "
                 "a backup (`mxlims-store restore FILE`)"
             )
+
+
+def _row(name: str, document: Document | None) -> tuple[Any, ...]:
+    """The document's JSON text, then (core tables) the uuid of each of its links, whose
+    numbers the statements of :func:`_insert_sql` and :func:`_update_sql` look up."""
+    assert document is not None
+    if name in LINKS:
+        return (_encode(document), *link_values(name, document))
+    return (_encode(document),)
+
+
+@functools.cache
+def _insert_sql(name: str) -> str:
+    return insert_sql(name) if name in LINKS else f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)'
+
+
+@functools.cache
+def _update_sql(name: str) -> str:
+    condition = f"id = ? AND {REVISION} = ?"
+    if name in LINKS:
+        return update_sql(name, condition)
+    return f'UPDATE "{name}" SET doc = ? WHERE {condition}'
+
+
+def _write_rank(collection: str) -> int:
+    """Tables that links point at are written before those that link to them."""
+    return WRITE_ORDER.index(collection) if collection in WRITE_ORDER else len(WRITE_ORDER)
 
 
 def rollback(connection: sqlite3.Connection) -> None:

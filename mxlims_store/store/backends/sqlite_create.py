@@ -7,8 +7,9 @@ from pathlib import Path
 
 from mxlims_store.errors import StoreBroken
 from mxlims_store.store.backends.base import Document, Write
-from mxlims_store.store.backends.sqlite import SqliteBackend, _encode
+from mxlims_store.store.backends.sqlite import SqliteBackend, _insert_sql, _row
 from mxlims_store.store.backends.sqlite_history import insert_entries
+from mxlims_store.store.backends.sqlite_links import fill_all
 from mxlims_store.store.backends.sqlite_tables import reindex
 from mxlims_store.store.backends.sqlite_type_counts import count_afresh
 from mxlims_store.store.collections import HISTORY
@@ -29,12 +30,12 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
                 insert_entries(connection, [(d["_id"], d) for d in group])
                 continue
             connection.executemany(
-                f'INSERT INTO "{table.name}" (id, doc) VALUES (?, ?)',
-                [(d["_id"], _encode(d)) for d in group],
+                _insert_sql(table.name), [(d["_id"], *_row(table.name, d)) for d in group]
             )
             if table.arrays:
                 placed = [Write(collection, d["_id"], d, None, {}) for d in group]
                 reindex(connection, table, placed, [])
+        fill_all(connection)  # links to objects of a later group (sqlite_links)
         count_afresh(connection, committing=False)  # written here without the write path
         connection.execute("COMMIT")
     finally:

@@ -43,6 +43,9 @@ class Table:
     # where the rows are found by a number computed from that field's value instead (history:
     # ``(column, function)``, see sqlite_history.object_key), the range of ids is not used
     prefix_key: tuple[str, Callable[[str], int]] | None = None
+    # link fields kept as the number of the row they point at: path -> (column, target table)
+    # (sqlite_links); an equality on one is a lookup of the target's number by its uuid
+    links: dict[Path, tuple[str, str]] = field(default_factory=dict)
     scalar_paths: frozenset[Path] = field(init=False)
     arrays: dict[str, Index] = field(init=False)
     unique: bool = field(init=False)
@@ -205,6 +208,9 @@ class Compiler:
         """A form that uses an index, or None where only the generic form is exact."""
         if not values or not all(isinstance(v, str) for v in values):
             return None
+        link = self.table.links.get(node.path)
+        if link is not None:  # exact where every link's target is stored (`check` says so)
+            return self._link(link, node.op, values)
         if node.path in self.table.scalar_paths:  # never an array: the model says so
             column = extract("doc", node.path)
             if node.op in _RANGE_SQL:
@@ -217,6 +223,19 @@ class Compiler:
         if index is not None and node.op in ("$eq", "$in"):
             return self._keys_lookup(index, [list(values)])
         return None
+
+    def _link(self, link: tuple[str, str], op: str, values: tuple[Scalar, ...]) -> str | None:
+        """The rows whose link column holds the number of a target named by ``values``."""
+        if op not in ("$eq", "$in"):
+            return None  # a range of uuids: the generic form
+        column, target = link
+        if len(values) == 1:
+            return f'{column} IN (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
+        listed = self._bind(_dumps(values))
+        return (
+            f'{column} IN (SELECT n FROM "{target}" WHERE id IN '
+            f"(SELECT value FROM json_each({listed})))"
+        )
 
     def _id_range(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
         """The rows whose id begins with ``<value>@``, for an equality on the table's

@@ -8,6 +8,7 @@ import sqlite3
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, history_schema, object_key
+from mxlims_store.store.backends.sqlite_links import LINKS, column, index_sql, table_sql
 from mxlims_store.store.backends.sqlite_query import Table, extract, index_rows
 from mxlims_store.store.collections import HISTORY, Index
 
@@ -20,19 +21,26 @@ def table_for(name: str, indexes: list[Index]) -> Table:
     built here; see sqlite_history)."""
     if name == HISTORY:
         return Table(name, [], id_prefix=("uuid",), prefix_key=(OBJECT_KEY, object_key))
-    return Table(name, indexes)
+    links = {(field,): (column(field), target) for field, target in LINKS.get(name, {}).items()}
+    return Table(name, indexes, links=links)
 
 
 def schema(table: Table) -> list[str]:
     name = table.name
     if name == HISTORY:  # appended, and compact (sqlite_history)
         return history_schema(name)
-    statements = [
-        f'CREATE TABLE IF NOT EXISTS "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
-    ]
+    links = LINKS.get(name, {})  # a core table's links are numbers in columns (sqlite_links)
+    if links:
+        statements = [table_sql(name), *index_sql(name)]
+    else:
+        statements = [
+            f'CREATE TABLE IF NOT EXISTS "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
+        ]
     for index in table.indexes:
-        if index.array is None:
-            columns = ", ".join(extract("doc", f.split(".")) for f in index.fields)
+        if index.array is None and not (len(index.fields) == 1 and index.fields[0] in links):
+            columns = ", ".join(
+                column(f) if f in links else extract("doc", f.split(".")) for f in index.fields
+            )
             kind, where = "INDEX", ""
             if index.unique:
                 kind = "UNIQUE INDEX"
