@@ -49,12 +49,12 @@ from mxlims_store.store.backends.sqlite_files import (
 from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
-    WRITE_ORDER,
-    fill_forward,
+    Numbers,
     insert_sql,
+    link_numbers,
     link_problems,
-    link_values,
     migrate,
+    numbers_for,
     update_sql,
 )
 from mxlims_store.store.backends.sqlite_open import (
@@ -315,18 +315,12 @@ class SqliteBackend:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
+        numbers = numbers_for(connection, by_collection)  # every link's number (sqlite_links)
         lost: list[str] = []
-        written: list[tuple[str, str, Document]] = []  # in the order they are written
-        for collection in sorted(by_collection, key=_write_rank):  # what links point at first
-            group = by_collection[collection]
-            lost += self._apply_to(connection, self.tables[collection], group)
-            if collection in LINKS:  # replaced first, then created: as _apply_to writes them
-                kept = [w for w in group if w.document is not None]
-                kept.sort(key=lambda w: w.expected_revision is None)
-                written += [(collection, w.uuid, w.document) for w in kept if w.document]
+        for collection, group in by_collection.items():
+            lost += self._apply_to(connection, self.tables[collection], group, numbers)
         if lost:
             return lost
-        fill_forward(connection, written, {w.uuid for w in writes if w.expected_revision is None})
         try:  # appended, in the order of the writes (sqlite_history)
             insert_entries(connection, [(w.history["_id"], w.history) for w in writes if w.history])
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
@@ -334,7 +328,7 @@ class SqliteBackend:
         return []
 
     def _apply_to(
-        self, connection: sqlite3.Connection, table: Table, group: list[Write]
+        self, connection: sqlite3.Connection, table: Table, group: list[Write], numbers: Numbers
     ) -> list[str]:
         name = table.name
         creates = [w for w in group if w.expected_revision is None and w.document is not None]
@@ -353,14 +347,15 @@ class SqliteBackend:
             ),
             (
                 _update_sql(name),
-                [(*_row(name, w.document), w.uuid, w.expected_revision) for w in replaces],
+                [(*_row(name, w, numbers), w.uuid, w.expected_revision) for w in replaces],
                 replaces,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
         connection.executemany(  # their order is the rows' order (and their numbers')
-            _insert_sql(name), [(w.uuid, *_row(name, w.document)) for w in creates]
+            _insert_sql(name),
+            [(*_number(name, w, numbers), w.uuid, *_row(name, w, numbers)) for w in creates],
         )
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes)
@@ -394,13 +389,17 @@ class SqliteBackend:
             )
 
 
-def _row(name: str, document: Document | None) -> tuple[Any, ...]:
-    """The document's JSON text, then (core tables) the uuid of each of its links, whose
-    numbers the statements of :func:`_insert_sql` and :func:`_update_sql` look up."""
-    assert document is not None
+def _row(name: str, write: Write, numbers: Numbers) -> tuple[Any, ...]:
+    """The document's JSON text, then (core tables) the number of each link's target."""
+    assert write.document is not None
     if name in LINKS:
-        return (_encode(document), *link_values(name, document))
-    return (_encode(document),)
+        return (_encode(write.document), *link_numbers(name, write.document, numbers))
+    return (_encode(write.document),)
+
+
+def _number(name: str, write: Write, numbers: Numbers) -> tuple[int, ...]:
+    """A new object's row number (core tables: numbers_for gave it one), else nothing."""
+    return (numbers[(name, write.uuid)],) if name in LINKS else ()
 
 
 @functools.cache
@@ -414,11 +413,6 @@ def _update_sql(name: str) -> str:
     if name in LINKS:
         return update_sql(name, condition)
     return f'UPDATE "{name}" SET doc = ? WHERE {condition}'
-
-
-def _write_rank(collection: str) -> int:
-    """Tables that links point at are written before those that link to them."""
-    return WRITE_ORDER.index(collection) if collection in WRITE_ORDER else len(WRITE_ORDER)
 
 
 def rollback(connection: sqlite3.Connection) -> None:

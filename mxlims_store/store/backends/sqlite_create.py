@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mxlims_store.errors import StoreBroken
 from mxlims_store.store.backends.base import Document, Write
-from mxlims_store.store.backends.sqlite import SqliteBackend, _insert_sql, _row
+from mxlims_store.store.backends.sqlite import SqliteBackend, _encode
 from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_links import fill_all
 from mxlims_store.store.backends.sqlite_tables import reindex
@@ -29,8 +29,9 @@ def create_database(path: Path, documents: dict[str, list[Document]]) -> None:
             if collection == HISTORY:  # appended and compact, as every write keeps it
                 insert_entries(connection, [(d["_id"], d) for d in group])
                 continue
-            connection.executemany(
-                _insert_sql(table.name), [(d["_id"], *_row(table.name, d)) for d in group]
+            connection.executemany(  # numbered as they come; links filled below
+                f'INSERT INTO "{table.name}" (id, doc) VALUES (?, ?)',
+                [(d["_id"], _encode(d)) for d in group],
             )
             if table.arrays:
                 placed = [Write(collection, d["_id"], d, None, {}) for d in group]

@@ -10,10 +10,12 @@ the highest numbers, so the entries of their children land at the end of each in
 random pages of a dozen indexes of ~600 pages each, and the documents' inserts cost twice what
 they cost in a small store.
 
-The document stays the truth: the number is written in the same statement as the document
-(a lookup of the parent's uuid), parents first; a link to an object written later in the same
-write is filled once that object is in (:func:`fill_forward`). A moved object (its link
-changed) gets its number recomputed by the same UPDATE that writes it. An object pointed at is
+The document stays the truth: the numbers are written in the same statement as the document,
+all known before the first row is written (:func:`numbers_for`: new objects are numbered in
+the order they are written, the stored targets of their links read in one statement). A moved
+object (its link changed) gets its numbers recomputed by the same UPDATE that writes it. A row
+written without its numbers by anything else than the store is no longer under the unique
+position index: ``check`` names it. An object pointed at is
 never deleted without its children (store/deletion.py), so a number never dangles;
 :func:`link_problems` (``check``) verifies every number against the uuid in the document. A
 query by link value reads the parent's number through its uuid (sqlite_query), which finds the
@@ -28,7 +30,10 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
+
 from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
+from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_open import extract
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
 from mxlims_store.store.collections import collection_of
@@ -74,74 +79,62 @@ def table_sql(name: str, table: str | None = None) -> str:
 
 
 def index_sql(name: str) -> list[str]:
-    return [trigger_sql(name)] + [
+    return [
         f'CREATE INDEX IF NOT EXISTS "{name}__{field}" ON "{name}" ({column(field)})'
         for field in LINKS[name]
     ]
 
 
-def trigger_sql(name: str) -> str:
-    """A row inserted without its numbers (by a tool writing ``(id, doc)`` as before schema 9)
-    gets them from its document, so that the unique position index judges it too. The write
-    path fills them itself: for its rows the condition is false (a text search, no parsing)."""
-    missing = " OR ".join(
-        f"(NEW.{column(f)} IS NULL AND instr(NEW.doc, '\"{f}\"'))" for f in LINKS[name]
-    )
-    sets = ", ".join(
-        f"{column(f)} = coalesce({column(f)}, (SELECT t.n FROM \"{t}\" AS t "
-        f"WHERE json_valid(NEW.doc) AND t.id = {extract('NEW.doc', (f,))}))"
-        for f, t in LINKS[name].items()
-    )
-    return (
-        f'CREATE TRIGGER IF NOT EXISTS "{name}__numbers" AFTER INSERT ON "{name}" '
-        f'WHEN {missing} BEGIN UPDATE "{name}" SET {sets} WHERE n = NEW.n; END'
-    )
-
-
-def number_of(target: str) -> str:
-    """The number of the row of ``target`` whose uuid is bound (NULL where none is)."""
-    return f'(SELECT n FROM "{target}" WHERE id = ?)'
-
-
 def insert_sql(name: str) -> str:
-    """INSERT of (uuid, document, then each link field's uuid): numbers looked up in place."""
-    fields = LINKS[name]
-    columns = "".join(f", {column(f)}" for f in fields)
-    values = "".join(f", {number_of(t)}" for t in fields.values())
-    return f'INSERT INTO "{name}" (id, doc{columns}) VALUES (?, ?{values})'
+    """INSERT of (number, uuid, document, then the number of each link's target)."""
+    columns = "".join(f", {column(f)}" for f in LINKS[name])
+    return f'INSERT INTO "{name}" (n, id, doc{columns}) VALUES (?, ?, ?{", ?" * len(LINKS[name])})'
 
 
 def update_sql(name: str, condition: str) -> str:
-    """UPDATE of the document and every link number (document, link uuids, then the
-    parameters of ``condition``)."""
-    sets = "".join(f", {column(f)} = {number_of(t)}" for f, t in LINKS[name].items())
+    """UPDATE of the document and every link's number (then the parameters of ``condition``)."""
+    sets = "".join(f", {column(f)} = ?" for f in LINKS[name])
     return f'UPDATE "{name}" SET doc = ?{sets} WHERE {condition}'
 
 
-def link_values(name: str, document: dict[str, Any]) -> list[Any]:
-    """The uuid of each link field of ``name`` in ``document`` (None where it is not text)."""
-    return [_text(document.get(field)) for field in LINKS[name]]
+Numbers = dict[tuple[str, str], int]  # (table, uuid) -> the row's number
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) -> Numbers:
+    """The number of every object ``groups`` (table -> its writes) create, and of every object
+    their links point at. New objects are numbered on from the highest number of their table
+    in the order they are written (what SQLite would give them), so that their links are
+    known before any row is written, whatever order parents and children come in; the
+    objects already stored that links point at are read in one statement per table."""
+    found: Numbers = {}
+    for name, group in groups.items():
+        creates = [w.uuid for w in group if w.expected_revision is None and w.document]
+        if name in LINKS and creates:
+            top = connection.execute(f'SELECT coalesce(max(n), 0) FROM "{name}"').fetchone()[0]
+            found.update({(name, uuid): top + at for at, uuid in enumerate(creates, start=1)})
+    wanted: dict[str, set[str]] = {}
+    for name, group in groups.items():
+        for field, target in LINKS.get(name, {}).items():
+            for write in group:
+                value = (write.document or {}).get(field)
+                if isinstance(value, str) and (target, value) not in found:
+                    wanted.setdefault(target, set()).add(value)
+    for target, uuids in wanted.items():
+        rows = connection.execute(
+            f'SELECT id, n FROM "{target}" WHERE id IN (SELECT value FROM json_each(?))',
+            (orjson.dumps(sorted(uuids)).decode(),),  # in key order: the probes walk the tree
+        )
+        found.update({(target, uuid): number for uuid, number in rows})
+    return found
 
 
-def fill_forward(
-    connection: sqlite3.Connection, ordered: list[tuple[str, str, dict[str, Any]]], created: set[str]
-) -> None:
-    """Fill the numbers of links to objects created after the linking one in the same write
-    (``ordered``: (table, uuid, document) in the order they were written; ``created``: the
-    uuids that write created). A child written before its new parent found no number yet."""
-    position = {uuid: at for at, (_, uuid, _) in enumerate(ordered) if uuid in created}
-    for at, (name, uuid, document) in enumerate(ordered):
-        for field, target in LINKS[name].items():
-            value = document.get(field)
-            if isinstance(value, str) and position.get(value, -1) > at:
-                connection.execute(
-                    f'UPDATE "{name}" SET {column(field)} = {number_of(target)} WHERE id = ?',
-                    (value, uuid),
-                )
+def link_numbers(name: str, document: dict[str, Any], numbers: Numbers) -> list[int | None]:
+    """The number of each link's target of ``document`` (None: no link, or not stored)."""
+    row: list[int | None] = []
+    for field, target in LINKS[name].items():
+        value = document.get(field)
+        row.append(numbers.get((target, value)) if isinstance(value, str) else None)
+    return row
 
 
 def fill_all(connection: sqlite3.Connection, names: Iterable[str] = CORE_COLLECTIONS) -> None:
@@ -176,7 +169,7 @@ def migrate(connection: sqlite3.Connection) -> None:
         columns = "".join(f", {column(f)}" for f in fields)
         numbers = "".join(  # (a damaged document is copied as it is, for `check` to name)
             f', (SELECT t.rowid FROM "{target}" AS t WHERE json_valid(o.doc) '
-            f'AND t.id = {extract("o.doc", (f,))})'
+            f"AND t.id = {extract('o.doc', (f,))})"
             for f, target in fields.items()
         )
         connection.execute(

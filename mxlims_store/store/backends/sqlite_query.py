@@ -69,9 +69,27 @@ class Compiler:
         self.table = table
         self.params: list[Any] = []
         self._aliases = 0
+        self._by_link = False
 
     def where(self, node: Node) -> str:
+        self._by_link = self._narrowed_by_link(node)
         return self._node(node, "doc", top=True)
+
+    def _narrowed_by_link(self, node: Node) -> bool:
+        """Whether every answer is found by an equality on a link (a conjunct of the whole).
+        Then the other indexed fields are tested beside it and never choose the index: the
+        planner weighs the link's number, read through a subquery, no better than a type or a
+        proposal (thousands of rows), where the link's value was weighed like them and won."""
+        if isinstance(node, All):
+            return any(self._narrowed_by_link(part) for part in node.parts)
+        return (
+            isinstance(node, Compare)
+            and node.path in self.table.links
+            and node.op in ("$eq", "$in")
+            and all(
+                isinstance(v, str) for v in (node.operand if node.op == "$in" else (node.operand,))
+            )
+        )
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -212,7 +230,7 @@ class Compiler:
         if link is not None:  # exact where every link's target is stored (`check` says so)
             return self._link(link, node.op, values)
         if node.path in self.table.scalar_paths:  # never an array: the model says so
-            column = extract("doc", node.path)
+            column = ("+" if self._by_link else "") + extract("doc", node.path)
             if node.op in _RANGE_SQL:
                 kind = f"json_type(doc, '{json_path(node.path)}') = 'text'"
                 return f"({column} {_RANGE_SQL[node.op]} {self._bind(values[0])} AND {kind})"
@@ -230,7 +248,8 @@ class Compiler:
             return None  # a range of uuids: the generic form
         column, target = link
         if len(values) == 1:
-            return f'{column} IN (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
+            # an equality, as on the uuid before: the planner weighs it as it did then
+            return f'{column} = (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
         listed = self._bind(_dumps(values))
         return (
             f'{column} IN (SELECT n FROM "{target}" WHERE id IN '

@@ -21,7 +21,9 @@ def table_for(name: str, indexes: list[Index]) -> Table:
     built here; see sqlite_history)."""
     if name == HISTORY:
         return Table(name, [], id_prefix=("uuid",), prefix_key=(OBJECT_KEY, object_key))
-    links = {(field,): (column(field), target) for field, target in LINKS.get(name, {}).items()}
+    links: dict[tuple[str, ...], tuple[str, str]] = {
+        (field,): (column(field), target) for field, target in LINKS.get(name, {}).items()
+    }
     return Table(name, indexes, links=links)
 
 

@@ -122,7 +122,7 @@ def position_taken(
     sql = (
         'SELECT id FROM logistical_samples WHERE "n_containerId" IN '
         "(SELECT n FROM logistical_samples WHERE id = ?) "
-        "AND json_extract(doc, '$.\"_meta\".\"slot\"') = ? AND id != ?"
+        'AND json_extract(doc, \'$."_meta"."slot"\') = ? AND id != ?'
     )
     problems = []
     for write in writes:
