@@ -34,6 +34,17 @@ def _as_v8(path: Path, version: int = 8) -> dict[str, list[tuple[int, str]]]:
     try:
         connection.execute("BEGIN")
         rows = {}
+        for name in CORE_COLLECTIONS:  # side tables by uuid: doc_id, and k1 a linked uuid
+            keys = connection.execute(
+                f'SELECT o.id, k.idx, coalesce(t.id, k.k1), k.k2 FROM "{name}_keys" AS k '
+                f'JOIN "{name}" AS o ON o.n = k.doc LEFT JOIN datasets AS t ON t.n = k.k1 '
+                "AND k.idx LIKE '%DataIds'"
+            ).fetchall()
+            connection.execute(f'DROP TABLE "{name}_keys"')
+            connection.execute(
+                f'CREATE TABLE "{name}_keys" (doc_id TEXT NOT NULL, idx TEXT NOT NULL, k1, k2)'
+            )
+            connection.executemany(f'INSERT INTO "{name}_keys" VALUES (?, ?, ?, ?)', keys)
         for name in CORE_COLLECTIONS:
             kept = connection.execute(f'SELECT n, id, doc FROM "{name}" ORDER BY n').fetchall()
             connection.execute(f'DROP TABLE "{name}"')
@@ -215,7 +226,10 @@ async def test_an_older_store_is_numbered_at_open_and_answers_the_same(
     store, message = await _filled(path)
     puck = message["Puck"]["Puck1"]["uuid"]
     sample = message["MacromoleculeSample"]["MacromoleculeSample1"]["uuid"]
+    sweep = message["CollectionSweep"]["CollectionSweep1"]["uuid"]
     queries = [
+        ("jobs", {"templateDataIds": sweep}),
+        ("jobs", {"templateDataIds": {"$in": [sweep, new_uuid()]}}),
         ("logistical_samples", {"containerId": puck}),
         ("jobs", {"sampleId": sample}),
         ("logistical_samples", {"mxlimsType": "Pin"}),
@@ -239,6 +253,7 @@ async def test_an_older_store_is_numbered_at_open_and_answers_the_same(
         for field in fields:
             assert all(a == b for a, b in _numbers(path, name, field).values()), (name, field)
     assert [await reopened.db.find(c, f, sort=[("_id", 1)]) for c, f in queries] == before
+    assert len(before[0]) == 1  # the side table found the job by its sweep's number
     assert (await reopened.check()).problems == []
     # the numbers go on from the highest: a new shipment's links land after the old ones
     await reopened.import_message(shipment_message(2))
@@ -259,4 +274,40 @@ async def test_vacuum_keeps_the_numbers(tmp_path: Path) -> None:
     connection.close()
     assert after == before and pin in {uuid for _, uuid, _ in after}
     assert link_problems(backend._connection()) == []
+    await backend.close()
+
+
+async def test_a_list_of_links_keeps_its_targets_numbers(tmp_path: Path) -> None:
+    store, message = await _filled(tmp_path / "s.sqlite3")
+    backend = store.db
+    assert isinstance(backend, SqliteBackend)
+    job = message["MxExperiment"]["MxExperiment2"]["uuid"]
+    sweep = message["CollectionSweep"]["CollectionSweep2"]["uuid"]
+    connection = sqlite3.connect(backend.path, isolation_level=None)
+    rows = connection.execute(
+        "SELECT k.idx, d.id FROM jobs_keys AS k JOIN jobs AS j ON j.n = k.doc "
+        "JOIN datasets AS d ON d.n = k.k1 WHERE j.id = ?",
+        (job,),
+    ).fetchall()
+    assert rows == [("templateDataIds", sweep)]
+    sql, params = backend.find_sql("jobs", {"templateDataIds": sweep})
+    assert "jobs_keys__lookup" in _plan(backend.path, sql, params)
+    assert [d["_id"] for d in await backend.find("jobs", {"templateDataIds": sweep})] == [job]
+    # a row that names another sweep, and a sweep of the list left without its row
+    other = message["CollectionSweep"]["CollectionSweep3"]["uuid"]
+    connection.execute(
+        "UPDATE jobs_keys SET k1 = (SELECT n FROM datasets WHERE id = ?) "
+        "WHERE doc = (SELECT n FROM jobs WHERE id = ?)",
+        (other, job),
+    )
+    connection.close()
+    problems = (await store.check()).problems
+    assert (
+        f"jobs {job}: a number kept for its templateDataIds names {other}, which the "
+        "list does not hold (the link index disagrees with the document)" in problems
+    )
+    assert (
+        f"jobs {job}: its templateDataIds holds {sweep} but no number is kept for it "
+        "(the link index disagrees with the document)" in problems
+    )
     await backend.close()

@@ -358,7 +358,7 @@ class SqliteBackend:
             [(*_number(name, w, numbers), w.uuid, *_row(name, w, numbers)) for w in creates],
         )
         if table.arrays:
-            reindex(connection, table, creates, replaces + deletes)
+            reindex(connection, table, creates, replaces + deletes, numbers)
         return []
 
     # -- maintenance -----------------------------------------------------------------------

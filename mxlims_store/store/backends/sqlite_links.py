@@ -43,11 +43,11 @@ WRITE_ORDER = ("samples", "logistical_samples", "jobs", "datasets")
 assert set(WRITE_ORDER) == set(CORE_COLLECTIONS)
 
 
-def _targets() -> dict[str, dict[str, str]]:
-    """table -> {scalar link field: the one table its targets live in}."""
+def _targets(lists: bool) -> dict[str, dict[str, str]]:
+    """table -> {link field (scalar, or ``lists``): the one table its targets live in}."""
     found: dict[str, dict[str, set[str]]] = {name: {} for name in CORE_COLLECTIONS}
     for rule in LINK_RULES:
-        if rule.field in LIST_FIELDS:
+        if (rule.field in LIST_FIELDS) != lists:
             continue
         tables = {collection_of(target) for target in rule.targets}
         found[collection_of(rule.source)].setdefault(rule.field, set()).update(tables)
@@ -61,7 +61,9 @@ def _targets() -> dict[str, dict[str, str]]:
     return links
 
 
-LINKS: dict[str, dict[str, str]] = _targets()
+LINKS: dict[str, dict[str, str]] = _targets(lists=False)
+# the lists of links (a job's inputDataIds ...): side-table rows whose k1 is the target's number
+LIST_LINKS: dict[str, dict[str, str]] = _targets(lists=True)
 
 
 def column(field: str) -> str:
@@ -114,12 +116,26 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
             found.update({(name, uuid): top + at for at, uuid in enumerate(creates, start=1)})
     wanted: dict[str, set[str]] = {}
     for name, group in groups.items():
-        for field, target in LINKS.get(name, {}).items():
+        if name not in LINKS:
+            continue
+        # the rows replaced or deleted: their side-table rows are found by their numbers
+        wanted.setdefault(name, set()).update(
+            w.uuid for w in group if w.expected_revision is not None
+        )
+        for field, target in LINKS[name].items():
             for write in group:
                 value = (write.document or {}).get(field)
                 if isinstance(value, str) and (target, value) not in found:
                     wanted.setdefault(target, set()).add(value)
+        for field, target in LIST_LINKS[name].items():
+            for write in group:
+                values = (write.document or {}).get(field)
+                for value in values if isinstance(values, list) else ():
+                    if isinstance(value, str) and (target, value) not in found:
+                        wanted.setdefault(target, set()).add(value)
     for target, uuids in wanted.items():
+        if not uuids:
+            continue
         rows = connection.execute(
             f'SELECT id, n FROM "{target}" WHERE id IN (SELECT value FROM json_each(?))',
             (orjson.dumps(sorted(uuids)).decode(),),  # in key order: the probes walk the tree
@@ -179,6 +195,32 @@ def migrate(connection: sqlite3.Connection) -> None:
     for name in old:
         connection.execute(f'DROP TABLE "{name}"')
         connection.execute(f'ALTER TABLE "{name}__v9" RENAME TO "{name}"')
+    for name in old:
+        _migrate_keys(connection, name)
+
+
+def _migrate_keys(connection: sqlite3.Connection, name: str) -> None:
+    """The side table of ``name`` rebuilt: each row named by its document's number instead of
+    its uuid, a list of links holding its targets' numbers (a row of a document no longer
+    stored, which nothing could find, is left behind)."""
+    keys = f"{name}_keys"
+    columns = {row[1] for row in connection.execute(f'PRAGMA table_info("{keys}")')}
+    if "doc_id" not in columns:  # absent, or numbered already
+        return
+    key = "k.k1"
+    for index, target in LIST_LINKS[name].items():
+        number = f'(SELECT t.n FROM "{target}" AS t WHERE t.id = k.k1)'
+        key = f"CASE WHEN k.idx = '{index}' THEN {number} ELSE {key} END"
+    connection.execute(f'DROP TABLE IF EXISTS "{keys}__v9"')
+    connection.execute(
+        f'CREATE TABLE "{keys}__v9" (doc INTEGER NOT NULL, idx TEXT NOT NULL, k1 ANY, k2 ANY)'
+    )
+    connection.execute(
+        f'INSERT INTO "{keys}__v9" (doc, idx, k1, k2) SELECT o.n, k.idx, {key}, k.k2 '
+        f'FROM "{keys}" AS k JOIN "{name}" AS o ON o.id = k.doc_id ORDER BY o.n'
+    )
+    connection.execute(f'DROP TABLE "{keys}"')
+    connection.execute(f'ALTER TABLE "{keys}__v9" RENAME TO "{keys}"')
 
 
 def link_problems(connection: sqlite3.Connection) -> list[str]:
@@ -211,4 +253,38 @@ def link_problems(connection: sqlite3.Connection) -> list[str]:
                         f"{name} {uuid}: its {field} is {linked} but the number kept for it "
                         f"names {named or 'nothing'} (the link index disagrees with the document)"
                     )
+    return problems + _list_problems(connection)
+
+
+def _list_problems(connection: sqlite3.Connection) -> list[str]:
+    """One line per list of links whose side-table rows disagree with the document: a row
+    whose number names no uuid of the list, or a stored uuid of the list without its row."""
+    problems = []
+    for name, fields in LIST_LINKS.items():
+        keys = f"{name}_keys"
+        for field, target in fields.items():
+            listed = f"json_each(CASE WHEN json_valid(o.doc) THEN o.doc END, '$.{field}')"
+            extra = connection.execute(
+                f'SELECT o.id, t.id FROM "{keys}" AS k JOIN "{name}" AS o ON o.n = k.doc '
+                f'LEFT JOIN "{target}" AS t ON t.n = k.k1 WHERE k.idx = ? AND (t.id IS NULL '
+                f"OR NOT EXISTS (SELECT 1 FROM {listed} AS e WHERE e.value = t.id)) "
+                "ORDER BY o.id",
+                (field,),
+            ).fetchall()
+            missing = connection.execute(
+                f'SELECT o.id, e.value FROM "{name}" AS o, {listed} AS e '
+                f'JOIN "{target}" AS t ON t.id = e.value WHERE NOT EXISTS (SELECT 1 FROM '
+                f'"{keys}" AS k WHERE k.idx = ? AND k.k1 = t.n AND k.doc = o.n) ORDER BY o.id',
+                (field,),
+            ).fetchall()
+            problems += [
+                f"{name} {uuid}: a number kept for its {field} names {named or 'nothing'}, "
+                "which the list does not hold (the link index disagrees with the document)"
+                for uuid, named in extra
+            ]
+            problems += [
+                f"{name} {uuid}: its {field} holds {linked} but no number is kept for it "
+                "(the link index disagrees with the document)"
+                for uuid, linked in missing
+            ]
     return problems

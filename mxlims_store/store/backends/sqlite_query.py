@@ -46,6 +46,9 @@ class Table:
     # link fields kept as the number of the row they point at: path -> (column, target table)
     # (sqlite_links); an equality on one is a lookup of the target's number by its uuid
     links: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    # lists of links: side-table index name -> target table (the rows hold the targets'
+    # numbers, and every row is named by the number of its document, not its uuid)
+    list_links: dict[str, str] | None = None
     scalar_paths: frozenset[Path] = field(init=False)
     arrays: dict[str, Index] = field(init=False)
     unique: bool = field(init=False)
@@ -300,14 +303,27 @@ class Compiler:
 
     def _keys_lookup(self, index: Index, columns: Sequence[Sequence[Scalar]]) -> str:
         tests = [f"idx = {self._bind(index.name)}"]
+        target = (self.table.list_links or {}).get(index.name)
         for number, values in enumerate(columns, start=1):
-            if len(values) == 1:
+            if number == 1 and target is not None:  # the targets' numbers, by their uuids
+                tests.append(self._numbers_of(target, values))
+            elif len(values) == 1:
                 tests.append(f"k{number} = {self._bind(values[0])}")
             else:
                 bound = self._bind(_dumps(values))
                 tests.append(f"k{number} IN (SELECT value FROM json_each({bound}))")
         keys = self.table.keys_table
-        return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+        if self.table.list_links is None:  # rows named by uuid
+            return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+        return f"n IN (SELECT doc FROM {keys} WHERE {' AND '.join(tests)})"
+
+    def _numbers_of(self, target: str, values: Sequence[Scalar]) -> str:
+        if len(values) == 1:
+            return f'k1 = (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
+        listed = self._bind(_dumps(values))
+        return (
+            f'k1 IN (SELECT n FROM "{target}" WHERE id IN (SELECT value FROM json_each({listed})))'
+        )
 
 
 def _dumps(values: Any) -> str:
