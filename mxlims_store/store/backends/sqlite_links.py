@@ -209,7 +209,8 @@ def _migrate_keys(connection: sqlite3.Connection, name: str) -> None:
         return
     key = "k.k1"
     for index, target in LIST_LINKS[name].items():
-        number = f'(SELECT t.n FROM "{target}" AS t WHERE t.id = k.k1)'
+        # (+k1: the column's NUMERIC affinity would be applied to the uuid, without its index)
+        number = f'(SELECT t.n FROM "{target}" AS t WHERE t.id = +k.k1)'
         key = f"CASE WHEN k.idx = '{index}' THEN {number} ELSE {key} END"
     connection.execute(f'DROP TABLE IF EXISTS "{keys}__v9"')
     connection.execute(
