@@ -244,8 +244,9 @@ def link_problems(connection: sqlite3.Connection) -> list[str]:
             )
         rows = connection.execute(  # (a damaged document is named by damaged_documents)
             f'SELECT o.id, {", ".join(picks)} FROM "{name}" AS o {" ".join(joins)} '
-            f"WHERE json_valid(o.doc) AND ({' OR '.join(wrong)}) ORDER BY o.id"
+            f"WHERE json_valid(o.doc) AND ({' OR '.join(wrong)})"  # (ORDER BY id: 4x slower)
         ).fetchall()
+        rows.sort()
         for uuid, *pairs in rows:
             for number, (field, _) in enumerate(fields):
                 linked, named = pairs[2 * number], pairs[2 * number + 1]
@@ -268,24 +269,23 @@ def _list_problems(connection: sqlite3.Connection) -> list[str]:
             extra = connection.execute(
                 f'SELECT o.id, t.id FROM "{keys}" AS k JOIN "{name}" AS o ON o.n = k.doc '
                 f'LEFT JOIN "{target}" AS t ON t.n = k.k1 WHERE k.idx = ? AND (t.id IS NULL '
-                f"OR NOT EXISTS (SELECT 1 FROM {listed} AS e WHERE e.value = t.id)) "
-                "ORDER BY o.id",
+                f"OR NOT EXISTS (SELECT 1 FROM {listed} AS e WHERE e.value = t.id))",
                 (field,),
             ).fetchall()
             missing = connection.execute(
                 f'SELECT o.id, e.value FROM "{name}" AS o, {listed} AS e '
                 f'JOIN "{target}" AS t ON t.id = e.value WHERE NOT EXISTS (SELECT 1 FROM '
-                f'"{keys}" AS k WHERE k.idx = ? AND k.k1 = t.n AND k.doc = o.n) ORDER BY o.id',
+                f'"{keys}" AS k WHERE k.idx = ? AND k.k1 = t.n AND k.doc = o.n)',
                 (field,),
             ).fetchall()
             problems += [
                 f"{name} {uuid}: a number kept for its {field} names {named or 'nothing'}, "
                 "which the list does not hold (the link index disagrees with the document)"
-                for uuid, named in extra
+                for uuid, named in sorted(extra, key=str)
             ]
             problems += [
                 f"{name} {uuid}: its {field} holds {linked} but no number is kept for it "
                 "(the link index disagrees with the document)"
-                for uuid, linked in missing
+                for uuid, linked in sorted(missing)
             ]
     return problems

@@ -85,13 +85,12 @@ class Compiler:
         proposal (thousands of rows), where the link's value was weighed like them and won."""
         if isinstance(node, All):
             return any(self._narrowed_by_link(part) for part in node.parts)
+        if not isinstance(node, Compare) or node.path not in self.table.links:
+            return False
+        values = node.operand if node.op == "$in" else (node.operand,)
+        # (as _indexed: texts only, and at least one; an empty $in keeps the other indexes)
         return (
-            isinstance(node, Compare)
-            and node.path in self.table.links
-            and node.op in ("$eq", "$in")
-            and all(
-                isinstance(v, str) for v in (node.operand if node.op == "$in" else (node.operand,))
-            )
+            node.op in ("$eq", "$in") and bool(values) and all(isinstance(v, str) for v in values)
         )
 
     # -- structure ---------------------------------------------------------------------------
