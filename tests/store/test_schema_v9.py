@@ -117,6 +117,16 @@ async def test_links_are_the_numbers_of_the_rows_they_point_at(tmp_path: Path) -
     several = await backend.find("logistical_samples", {"containerId": {"$in": [puck, "nope"]}})
     assert {c["_id"] for c in several} == expected
     assert await backend.find("logistical_samples", {"containerId": new_uuid()}) == []
+    assert await backend.find("logistical_samples", {"containerId": {"$in": []}}) == []
+    # narrowed by a link, a member's scope or a type never chooses the index (the planner
+    # weighed them as good as the link's number read through a subquery)
+    for also in ({"_meta.proposal": {"$in": ["mx1234", "mx9"]}}, {"mxlimsType": "Pin"}):
+        sql, params = backend.find_sql(
+            "logistical_samples", {"$and": [{"containerId": {"$in": [puck]}}, also]}
+        )
+        assert "USING INDEX logistical_samples__containerId " in _plan(path, sql, params)
+        found = await backend.find("logistical_samples", {"containerId": puck, **also})
+        assert {c["_id"] for c in found} == expected
     assert link_problems(backend._connection()) == []
     await backend.close()
 
