@@ -1,10 +1,10 @@
 """The embedded engine: SQLite from the standard library, one database file, WAL.
 
-Each collection is a table ``(id TEXT PRIMARY KEY, doc TEXT)`` holding the document as JSON;
-every index of :mod:`mxlims_store.store.collections` is a real SQLite index (an expression index
-on ``json_extract``, or a side table ``<collection>_keys`` for list fields, kept in the same
-transaction). WAL lets any number of processes read while one writes: the CLI works beside a
-running ``serve``, readers never wait, a writer waits for the lock at most ``lock_timeout``.
+Each collection is a table of JSON documents by uuid (core tables: numbered rows, links kept as
+the numbers of the rows they point at, sqlite_links); every index of ``collections`` is a real
+SQLite index (an expression index, a link's column, or a side table for list fields).
+WAL lets any number of processes read while one writes: the CLI works beside a running
+``serve``, readers never wait, a writer waits for the lock at most ``lock_timeout``.
 
 All database work runs in worker threads, each with its own connection, never on the event loop.
 Each ``commit`` is one ``BEGIN IMMEDIATE`` transaction: an import, a PATCH or a DELETE is stored
@@ -48,12 +48,12 @@ from mxlims_store.store.backends.sqlite_files import (
 )
 from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
 from mxlims_store.store.backends.sqlite_links import (
-    LINKS,
     Numbers,
     insert_sql,
-    link_numbers,
+    link_cells,
     link_problems,
     migrate,
+    number_cell,
     numbers_for,
     update_sql,
 )
@@ -339,6 +339,10 @@ class SqliteBackend:
             return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
+
+        def row(write: Write) -> tuple[Any, ...]:  # its JSON, then its links' numbers
+            return (_encode(write.document), *link_cells(name, write.document, numbers))
+
         for statement, rows, changed in (
             (
                 f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
@@ -346,16 +350,16 @@ class SqliteBackend:
                 deletes,
             ),
             (
-                _update_sql(name),
-                [(*_row(name, w, numbers), w.uuid, w.expected_revision) for w in replaces],
+                update_sql(name, f"id = ? AND {REVISION} = ?"),
+                [(*row(w), w.uuid, w.expected_revision) for w in replaces],
                 replaces,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
         connection.executemany(  # their order is the rows' order (and their numbers')
-            _insert_sql(name),
-            [(*_number(name, w, numbers), w.uuid, *_row(name, w, numbers)) for w in creates],
+            insert_sql(name),
+            [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
         )
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes, numbers)
@@ -387,32 +391,6 @@ class SqliteBackend:
                 f"{self.path} is damaged ({problems[0]}); run `mxlims-store check`, or restore "
                 "a backup (`mxlims-store restore FILE`)"
             )
-
-
-def _row(name: str, write: Write, numbers: Numbers) -> tuple[Any, ...]:
-    """The document's JSON text, then (core tables) the number of each link's target."""
-    assert write.document is not None
-    if name in LINKS:
-        return (_encode(write.document), *link_numbers(name, write.document, numbers))
-    return (_encode(write.document),)
-
-
-def _number(name: str, write: Write, numbers: Numbers) -> tuple[int, ...]:
-    """A new object's row number (core tables: numbers_for gave it one), else nothing."""
-    return (numbers[(name, write.uuid)],) if name in LINKS else ()
-
-
-@functools.cache
-def _insert_sql(name: str) -> str:
-    return insert_sql(name) if name in LINKS else f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)'
-
-
-@functools.cache
-def _update_sql(name: str) -> str:
-    condition = f"id = ? AND {REVISION} = ?"
-    if name in LINKS:
-        return update_sql(name, condition)
-    return f'UPDATE "{name}" SET doc = ? WHERE {condition}'
 
 
 def rollback(connection: sqlite3.Connection) -> None:

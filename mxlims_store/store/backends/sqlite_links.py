@@ -14,18 +14,20 @@ The document stays the truth: the numbers are written in the same statement as t
 all known before the first row is written (:func:`numbers_for`: new objects are numbered in
 the order they are written, the stored targets of their links read in one statement). A moved
 object (its link changed) gets its numbers recomputed by the same UPDATE that writes it. A row
-written without its numbers by anything else than the store is no longer under the unique
-position index: ``check`` names it. An object pointed at is
-never deleted without its children (store/deletion.py), so a number never dangles;
+written without its numbers by anything else than the store is not under the unique position
+index: ``check`` names it. An object pointed at is never deleted without its children
+(store/deletion.py), so a number never dangles;
 :func:`link_problems` (``check``) verifies every number against the uuid in the document. A
 query by link value reads the parent's number through its uuid (sqlite_query), which finds the
 same rows as long as every link's target is stored (what ``check`` verifies as well).
 
-The multikey link lists of jobs (``inputDataIds`` ...) stay in the side table by uuid.
+The side tables of list fields (sqlite_tables.reindex) name their rows by the document's number
+too, and a job's lists of links (``inputDataIds`` ...) hold the datasets' numbers in ``k1``.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable
 from typing import Any
@@ -87,15 +89,21 @@ def index_sql(name: str) -> list[str]:
     ]
 
 
+@functools.cache
 def insert_sql(name: str) -> str:
-    """INSERT of (number, uuid, document, then the number of each link's target)."""
+    """INSERT of a row of ``name``: (number, uuid, document, then the number of each link's
+    target) in a core table, (uuid, document) in another."""
+    if name not in LINKS:
+        return f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)'
     columns = "".join(f", {column(f)}" for f in LINKS[name])
     return f'INSERT INTO "{name}" (n, id, doc{columns}) VALUES (?, ?, ?{", ?" * len(LINKS[name])})'
 
 
+@functools.cache
 def update_sql(name: str, condition: str) -> str:
-    """UPDATE of the document and every link's number (then the parameters of ``condition``)."""
-    sets = "".join(f", {column(f)} = ?" for f in LINKS[name])
+    """UPDATE of the document and (core tables) every link's number, then the parameters of
+    ``condition``."""
+    sets = "".join(f", {column(f)} = ?" for f in LINKS.get(name, {}))
     return f'UPDATE "{name}" SET doc = ?{sets} WHERE {condition}'
 
 
@@ -144,13 +152,19 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
     return found
 
 
-def link_numbers(name: str, document: dict[str, Any], numbers: Numbers) -> list[int | None]:
-    """The number of each link's target of ``document`` (None: no link, or not stored)."""
-    row: list[int | None] = []
-    for field, target in LINKS[name].items():
-        value = document.get(field)
-        row.append(numbers.get((target, value)) if isinstance(value, str) else None)
-    return row
+def link_cells(name: str, document: dict[str, Any] | None, numbers: Numbers) -> tuple[Any, ...]:
+    """The number of each link's target of ``document`` (None: no link, or not stored), for
+    the statements of :func:`insert_sql` and :func:`update_sql`; nothing outside core tables."""
+    document = document or {}
+    return tuple(
+        numbers.get((target, value)) if isinstance(value := document.get(field), str) else None
+        for field, target in LINKS.get(name, {}).items()
+    )
+
+
+def number_cell(name: str, uuid: str, numbers: Numbers) -> tuple[int, ...]:
+    """A new object's row number (core tables: :func:`numbers_for` gave it one), else none."""
+    return (numbers[(name, uuid)],) if name in LINKS else ()
 
 
 def fill_all(connection: sqlite3.Connection, names: Iterable[str] = CORE_COLLECTIONS) -> None:
