@@ -1,10 +1,10 @@
 """The embedded engine: SQLite from the standard library, one database file, WAL.
 
-Each collection is a table ``(id TEXT PRIMARY KEY, doc TEXT)`` holding the document as JSON;
-every index of :mod:`mxlims_store.store.collections` is a real SQLite index (an expression index
-on ``json_extract``, or a side table ``<collection>_keys`` for list fields, kept in the same
-transaction). WAL lets any number of processes read while one writes: the CLI works beside a
-running ``serve``, readers never wait, a writer waits for the lock at most ``lock_timeout``.
+Each collection is a table of JSON documents by uuid (core tables: numbered rows, links kept as
+the numbers of the rows they point at, sqlite_links); every index of ``collections`` is a real
+SQLite index (an expression index, a link's column, or a side table for list fields).
+WAL lets any number of processes read while one writes: the CLI works beside a running
+``serve``, readers never wait, a writer waits for the lock at most ``lock_timeout``.
 
 All database work runs in worker threads, each with its own connection, never on the event loop.
 Each ``commit`` is one ``BEGIN IMMEDIATE`` transaction: an import, a PATCH or a DELETE is stored
@@ -47,6 +47,16 @@ from mxlims_store.store.backends.sqlite_files import (
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
+from mxlims_store.store.backends.sqlite_links import (
+    Numbers,
+    insert_sql,
+    link_cells,
+    link_problems,
+    migrate,
+    number_cell,
+    numbers_for,
+    update_sql,
+)
 from mxlims_store.store.backends.sqlite_open import (
     connect,
     count_by,
@@ -164,6 +174,8 @@ class SqliteBackend:
                 add_slots(connection)  # before the unique index that reads them
             if 0 < version < 8:
                 compacted(connection, HISTORY)  # history appended and compact
+            if 0 < version < 9:
+                migrate(connection)  # links kept as numbers (sqlite_links)
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
@@ -303,9 +315,10 @@ class SqliteBackend:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
+        numbers = numbers_for(connection, by_collection)  # every link's number (sqlite_links)
         lost: list[str] = []
         for collection, group in by_collection.items():
-            lost += self._apply_to(connection, self.tables[collection], group)
+            lost += self._apply_to(connection, self.tables[collection], group, numbers)
         if lost:
             return lost
         try:  # appended, in the order of the writes (sqlite_history)
@@ -315,7 +328,7 @@ class SqliteBackend:
         return []
 
     def _apply_to(
-        self, connection: sqlite3.Connection, table: Table, group: list[Write]
+        self, connection: sqlite3.Connection, table: Table, group: list[Write], numbers: Numbers
     ) -> list[str]:
         name = table.name
         creates = [w for w in group if w.expected_revision is None and w.document is not None]
@@ -326,6 +339,10 @@ class SqliteBackend:
             return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
+
+        def row(write: Write) -> tuple[Any, ...]:  # its JSON, then its links' numbers
+            return (_encode(write.document), *link_cells(name, write.document, numbers))
+
         for statement, rows, changed in (
             (
                 f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
@@ -333,19 +350,19 @@ class SqliteBackend:
                 deletes,
             ),
             (
-                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {REVISION} = ?',
-                [(_encode(w.document), w.uuid, w.expected_revision) for w in replaces],
+                update_sql(name, f"id = ? AND {REVISION} = ?"),
+                [(*row(w), w.uuid, w.expected_revision) for w in replaces],
                 replaces,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        connection.executemany(
-            f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
-            [(w.uuid, _encode(w.document)) for w in creates],  # their order is the rows' order
+        connection.executemany(  # their order is the rows' order (and their numbers')
+            insert_sql(name),
+            [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
         )
         if table.arrays:
-            reindex(connection, table, creates, replaces + deletes)
+            reindex(connection, table, creates, replaces + deletes, numbers)
         return []
 
     # -- maintenance -----------------------------------------------------------------------
@@ -362,7 +379,7 @@ class SqliteBackend:
             connection = self._connection()
             missing = missing_commits(connection, self.path)
             found = [*([missing] if missing else []), *database_problems(connection, tables)]
-            return found + type_counts.problems(connection)
+            return found + link_problems(connection) + type_counts.problems(connection)
 
         return await self._run(run)
 

@@ -120,8 +120,9 @@ def position_taken(
     if "_meta" not in str(error) and "slot" not in str(error):
         return error
     sql = (
-        "SELECT id FROM logistical_samples WHERE json_extract(doc, '$.containerId') = ? "
-        "AND json_extract(doc, '$._meta.slot') = ? AND id != ?"
+        'SELECT id FROM logistical_samples WHERE "n_containerId" IN '
+        "(SELECT n FROM logistical_samples WHERE id = ?) "
+        'AND json_extract(doc, \'$."_meta"."slot"\') = ? AND id != ?'
     )
     problems = []
     for write in writes:
