@@ -160,9 +160,14 @@ def _read(message: Any, scope: str = "") -> tuple[str, ReadResult]:
 
 async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     """Stored documents for every uuid the message holds or links to, in whichever collection
-    they are (a uuid names one object across all four): one query per collection."""
+    they are (a uuid names one object across all four): one query per collection, in one call
+    where the backend has it (a unit of work on SQLite)."""
     uuids = [obj["uuid"] for obj in read.objects] + list(read.stubs)
-    found: dict[str, dict[str, Any]] = {}
+    by_uuid = getattr(db, "documents_by_uuid", None)
+    if by_uuid is not None:
+        found: dict[str, dict[str, Any]] = await by_uuid(CORE_COLLECTIONS, uuids)
+        return found
+    found = {}
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {"_id": {"$in": uuids}}):
             found[document["_id"]] = document
@@ -188,7 +193,8 @@ async def _last_revisions(
         return {}
     # Indexed by (uuid, revision): the cost follows the message, never the size of the store.
     # (This import's own entries are left out here, not in the query: most imports find none.)
-    entries = await db.find(HISTORY, {"uuid": {"$in": new}})
+    history_of = getattr(db, "history_of", None)
+    entries = await (history_of(new) if history_of else db.find(HISTORY, {"uuid": {"$in": new}}))
     last: dict[str, int] = {}
     for entry in entries:
         if entry.get("importId") == import_id:

@@ -13,7 +13,7 @@ hold every worker thread while they wait for SQLite's lock; the lock is no guard
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -21,6 +21,8 @@ import orjson
 from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_group import run_grouped
+from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, object_key
+from mxlims_store.store.collection_names import HISTORY
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -38,6 +40,44 @@ def read_documents(connection: sqlite3.Connection, sql: str, params: list[Any]) 
         raise StoreBroken(
             "a stored document is damaged; run `mxlims-store check`, or restore a backup"
         ) from None
+
+
+def documents_by_uuid(
+    connection: sqlite3.Connection, tables: Sequence[str], uuids: list[str]
+) -> dict[str, Document]:
+    """The stored document of each of ``uuids`` (sorted, distinct) in the first of ``tables``
+    holding it; a table is asked only for the uuids not found in those before it.
+
+    ``json_each`` of the sorted uuids drives the join: each table's key is probed in key order,
+    leaf page after leaf page (``id IN (SELECT ...)`` first builds a temporary index of the list
+    and probes a fresh path each time: half as fast again at 200,000 stored objects)."""
+    found: dict[str, Document] = {}
+    for table in tables:
+        if not uuids:
+            break
+        sql = f'SELECT t.doc FROM json_each(?) AS j CROSS JOIN "{table}" AS t ON t.id = j.value'
+        before = len(found)
+        for document in read_documents(connection, sql, [orjson.dumps(uuids).decode()]):
+            found.setdefault(document["_id"], document)
+        if len(found) > before:
+            uuids = [uuid for uuid in uuids if uuid not in found]
+    return found
+
+
+def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[Document]:
+    """Every history entry of ``uuids``: the history index probed by object number, in its
+    order, then the exact test (uuids sharing a number are told apart here)."""
+    keys = orjson.dumps(sorted({object_key(uuid) for uuid in uuids})).decode()
+    sql = (
+        f'SELECT h.doc, h.id FROM json_each(?) AS j CROSS JOIN "{HISTORY}" AS h '
+        f"ON h.{OBJECT_KEY} = j.value"
+    )
+    wanted = set(uuids)
+    return [
+        entry
+        for entry in read_documents(connection, sql, [keys])
+        if type(entry.get("uuid")) is str and entry["uuid"] in wanted
+    ]
 
 
 def _document(text: str, key: str | None = None) -> Document:
@@ -79,6 +119,20 @@ class SqliteUnit:
     ) -> list[Document]:
         sql, params = self.backend.find_sql(collection, filter, sort, limit)
         return await self.backend._run(read_documents, self.connection, sql, params, writer=True)
+
+    async def documents_by_uuid(
+        self, collections: Sequence[str], uuids: Collection[str]
+    ) -> dict[str, Document]:
+        """What ``find(c, {"_id": {"$in": [...]}})`` over ``collections`` in turn gives, by uuid
+        (an import's one question of what is stored of it): one call, the keys in order."""
+        tables = [self.backend.tables[collection].name for collection in collections]
+        return await self.backend._run(
+            documents_by_uuid, self.connection, tables, sorted(set(uuids)), writer=True
+        )
+
+    async def history_of(self, uuids: Collection[str]) -> list[Document]:
+        """What ``find("history", {"uuid": {"$in": [...]}})`` gives, in one call."""
+        return await self.backend._run(history_of, self.connection, uuids, writer=True)
 
     async def count(self, collection: str, filter: Document) -> int:
         sql, params = self.backend.count_sql(collection, filter)
