@@ -30,7 +30,8 @@ GENERATION_TABLE = (
 # keys spread over all of them). Two keys sharing a number only make a download rebuilt that
 # need not be: a changed tree never keeps its ETag.
 TOUCHES_TABLE = (
-    "CREATE TABLE IF NOT EXISTS touched_numbers (n INTEGER PRIMARY KEY, generation INTEGER NOT NULL)"
+    "CREATE TABLE IF NOT EXISTS touched_numbers "
+    "(n INTEGER PRIMARY KEY, generation INTEGER NOT NULL)"
 )
 # The row saying since which generation touches are kept in that table: a download built
 # before it is checked as changed (what touched it may be noted only in the table of text keys
