@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
+from mxlims_store.messages.clean_read import store_valid
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
 from mxlims_store.model.registry import BASE_TYPE
@@ -251,7 +253,33 @@ def _plan(
     problems: list[Problem],
     cleared: dict[str, set[str]],
 ) -> tuple[_Plan, list[Problem]]:
-    plan, conflicts = _Plan(), []
+    """What the import writes and says. The objects it updates are validated together, a
+    section of one type at a time (store_valid: the models' own rules); where any of them is
+    not valid the plan is made again validating each, whose problems then say which and why."""
+    told = len(problems)
+    args = (read, existing, last_revisions, policy, import_id, caller, owner_of, problems)
+    plan, conflicts, updated = _planned(*args, cleared, None)
+    if updated and not store_valid(updated):
+        del problems[told:]
+        plan, conflicts, _ = _planned(*args, cleared, _valid)
+    return plan, conflicts
+
+
+def _planned(
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    last_revisions: dict[str, int],
+    policy: Policy,
+    import_id: str,
+    caller: Caller,
+    owner_of: dict[str, str | None],
+    problems: list[Problem],
+    cleared: dict[str, set[str]],
+    valid: Callable[[dict[str, Any], str, list[Problem]], bool] | None,
+) -> tuple[_Plan, list[Problem], list[dict[str, Any]]]:
+    """The plan; ``valid`` checks each object updated (None: they are only collected, in the
+    list returned, for the caller to check together)."""
+    plan, conflicts, updated = _Plan(), [], []
     time = now()
     change = partial(
         recorded_change,
@@ -316,13 +344,15 @@ def _plan(
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
             plan.outcomes[path] = "unchanged"
-        elif _valid(merged, path, problems):
+        elif valid is None or valid(merged, path, problems):
+            if valid is None:
+                updated.append(merged)
             revision = int(stored[META]["revision"])
             plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
             plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"
-    return plan, conflicts
+    return plan, conflicts, updated
 
 
 def _seed_scope(caller: Caller, proposal: str | None) -> str:

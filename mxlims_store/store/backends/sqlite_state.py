@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -47,7 +46,6 @@ STATE_SCHEMA = [
     GENERATION_TABLE,
     TOUCHES_TABLE,
 ]
-_HEX_DIGITS = re.compile("[0-9a-f]{15}")
 _COLUMNS = "value, body, owner, size"
 
 
@@ -56,8 +54,11 @@ def key_number(key: str) -> int:
     bits), any other key's hash (62 bits); never negative (:data:`SINCE` is)."""
     if len(key) == 36:
         digits = key[:7] + key[-8:]
-        if _HEX_DIGITS.fullmatch(digits):
-            return int(digits, 16)
+        if digits.isalnum():  # no sign, space or "_" that int() would read: never negative
+            try:
+                return int(digits, 16)  # below 2**60 (other digits than 0-9a-f: still a number)
+            except ValueError:
+                pass
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 2
 
