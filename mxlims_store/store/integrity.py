@@ -351,9 +351,11 @@ class Checker:
 
 def _object(document: dict[str, Any]) -> dict[str, Any]:
     """The few fields the rules read, from a stored document (no conversion of the rest)."""
-    obj = {k: v for k, v in document.items() if k not in ("_id", "_meta")}
-    obj["uuid"] = document["_id"]
-    obj["_proposal"] = (document.get("_meta") or {}).get("proposal")
+    obj = dict(document)  # copied whole, then the two keys taken out: quicker than a filter
+    uuid = obj.pop("_id")
+    meta = obj.pop("_meta", None)
+    obj["uuid"] = uuid
+    obj["_proposal"] = (meta or {}).get("proposal")
     return obj
 
 
