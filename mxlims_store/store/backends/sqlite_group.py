@@ -159,7 +159,6 @@ async def _commit_open(backend: SqliteBackend, turns: _Turns) -> None:
     """Commit a group handed on to a unit that was cancelled before its turn."""
     async with checked_writes(backend):
         group = turns.open
-        first = group is None  # the transaction's first unit: no savepoint (see above)
         if group is None:
             return
         turns.open = None
