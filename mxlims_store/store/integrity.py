@@ -85,6 +85,8 @@ class Checker:
         self.message_form = message_form
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
         for document in (stored or {}).values():  # read already in this transaction: not again
+            if document.get("_id") in self.written:
+                continue  # as it will be written: that form is the one the rules read
             obj = _object(document)
             if visible is None or visible(obj["_proposal"]):
                 self.known.setdefault(obj["uuid"], obj)
