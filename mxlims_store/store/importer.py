@@ -26,7 +26,8 @@ from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
-from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.collection_names import COLLECTION_OF_CORE
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
@@ -164,11 +165,16 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     """Stored documents for every uuid the message holds or links to, in whichever collection
     they are (a uuid names one object across all four): one query per collection, in one call
     where the backend has it (a unit of work on SQLite)."""
-    uuids = [obj["uuid"] for obj in read.objects] + list(read.stubs)
     by_uuid = getattr(db, "documents_by_uuid", None)
     if by_uuid is not None:
-        found: dict[str, dict[str, Any]] = await by_uuid(CORE_COLLECTIONS, uuids)
+        wanted: dict[str, list[str]] = {collection: [] for collection in CORE_COLLECTIONS}
+        for obj in read.objects:
+            wanted[collection_of(obj["mxlimsType"])].append(obj["uuid"])
+        for uuid, core in read.stubs.items():
+            wanted[COLLECTION_OF_CORE[core]].append(uuid)
+        found: dict[str, dict[str, Any]] = await by_uuid(wanted)
         return found
+    uuids = [obj["uuid"] for obj in read.objects] + list(read.stubs)
     found = {}
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {"_id": {"$in": uuids}}):
