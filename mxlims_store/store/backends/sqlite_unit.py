@@ -13,7 +13,7 @@ hold every worker thread while they wait for SQLite's lock; the lock is no guard
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -44,9 +44,10 @@ def read_documents(connection: sqlite3.Connection, sql: str, params: list[Any]) 
 
 def documents_by_uuid(
     connection: sqlite3.Connection, tables: dict[str, str], wanted: dict[str, list[str]]
-) -> tuple[dict[str, Document], dict[str, list[Document]]]:
+) -> tuple[dict[str, Document], set[str], dict[str, list[Document]]]:
     """The stored document of each uuid of ``wanted`` (collection -> uuids its type puts there)
-    by uuid, and the history entries of every uuid not found there (uuid -> its entries).
+    by uuid; the uuids not found, whose history was read; and their history entries (uuid ->
+    its entries, for those that have any).
 
     Each uuid is looked for in its own collection; one not there is looked for in the other
     collections (``tables``: collection -> table, in order) only if history knows it: every
@@ -59,11 +60,11 @@ def documents_by_uuid(
         if uuids:
             for document in _by_id(connection, tables[collection], sorted(set(uuids))):
                 found.setdefault(document["_id"], document)
-    missing = sorted({u for uuids in wanted.values() for u in uuids} - found.keys())
-    history: dict[str, list[Document]] = {uuid: [] for uuid in missing}
+    missing = {u for uuids in wanted.values() for u in uuids} - found.keys()
+    history: dict[str, list[Document]] = {}
     for entry in history_of(connection, missing):
-        history[entry["uuid"]].append(entry)
-    elsewhere = [uuid for uuid in missing if history[uuid]]
+        history.setdefault(entry["uuid"], []).append(entry)
+    elsewhere = sorted(history)
     for collection, table in tables.items():
         if elsewhere:
             ours = set(wanted.get(collection, ()))
@@ -71,7 +72,7 @@ def documents_by_uuid(
             for document in _by_id(connection, table, asked) if asked else ():
                 found.setdefault(document["_id"], document)
             elsewhere = [uuid for uuid in elsewhere if uuid not in found]
-    return found, {uuid: entries for uuid, entries in history.items() if uuid not in found}
+    return found, missing - found.keys(), history
 
 
 def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[Document]:
@@ -82,7 +83,7 @@ def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list
 def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[Document]:
     """Every history entry of ``uuids``: the history index probed by object number, in its
     order, then the exact test (uuids sharing a number are told apart here)."""
-    keys = orjson.dumps(sorted({object_key(uuid) for uuid in uuids})).decode()
+    keys = orjson.dumps(sorted(_object_keys(uuids))).decode()
     sql = (
         f'SELECT h.doc, h.id FROM json_each(?) AS j CROSS JOIN "{HISTORY}" AS h '
         f"ON h.{OBJECT_KEY} = j.value"
@@ -93,6 +94,23 @@ def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[D
         for entry in read_documents(connection, sql, [keys])
         if type(entry.get("uuid")) is str and entry["uuid"] in wanted
     ]
+
+
+def _object_keys(uuids: Iterable[str]) -> set[int]:
+    """``{object_key(uuid) ...}``, the common case read at once: 15 hex digits (``int`` would
+    also read a sign, a space, "_" or a "0x": only ASCII letters and digits, no "x", go this
+    way)."""
+    keys = set()
+    for uuid in uuids:
+        digits = uuid[:7] + uuid[-8:]
+        if len(uuid) >= 8 and digits.isascii() and digits.isalnum() and digits[1] not in "xX":
+            try:
+                keys.add(int(digits, 16))
+                continue
+            except ValueError:  # a letter beyond f
+                pass
+        keys.add(object_key(uuid))
+    return keys
 
 
 def _document(text: str, key: str | None = None) -> Document:
@@ -112,7 +130,8 @@ class SqliteUnit:
         self.backend = backend
         self.connection = connection
         self.written = 0  # documents, for the checkpoint
-        self._history: dict[str, list[Document]] = {}  # see documents_by_uuid
+        self._probed: set[str] = set()  # uuids whose history documents_by_uuid read
+        self._history: dict[str, list[Document]] = {}  # and their entries
 
     @property
     def round_trips(self) -> int:
@@ -144,7 +163,7 @@ class SqliteUnit:
         between: a unit reads, checks, then writes)."""
         tables = {collection: table.name for collection, table in self.backend.tables.items()}
         core = {collection: tables[collection] for collection in CORE_COLLECTIONS}
-        found, self._history = await self.backend._run(
+        found, self._probed, self._history = await self.backend._run(
             documents_by_uuid, self.connection, core, wanted, writer=True
         )
         return found
@@ -152,9 +171,9 @@ class SqliteUnit:
     async def history_of(self, uuids: Collection[str]) -> list[Document]:
         """What ``find("history", {"uuid": {"$in": [...]}})`` gives, in one call (none where
         :meth:`documents_by_uuid` read them already)."""
-        kept = self._history
-        if all(uuid in kept for uuid in uuids):
-            return [entry for uuid in uuids for entry in kept[uuid]]
+        if self._probed.issuperset(uuids):
+            kept = self._history
+            return [entry for uuid in uuids if uuid in kept for entry in kept[uuid]]
         return await self.backend._run(history_of, self.connection, uuids, writer=True)
 
     async def count(self, collection: str, filter: Document) -> int:
