@@ -10,6 +10,7 @@ import hashlib
 import sqlite3
 import time
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -73,7 +74,7 @@ def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> 
         "INSERT INTO store_generation (id, value) VALUES (1, 1) "
         "ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value"
     ).fetchone()
-    touched = sorted({(key_number(key), generation) for key in touched_keys(writes)})
+    touched = sorted({key_number(key) for key in touched_keys(writes)})
     connection.execute(TOUCHES_TABLE)
     since = connection.execute(
         "INSERT OR IGNORE INTO touched_numbers (n, generation) VALUES (?, ?)", (SINCE, generation)
@@ -83,7 +84,7 @@ def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> 
     connection.executemany(
         "INSERT INTO touched_numbers (n, generation) VALUES (?, ?) "
         "ON CONFLICT (n) DO UPDATE SET generation = excluded.generation",
-        touched,
+        zip(touched, repeat(generation)),
     )
 
 
