@@ -18,11 +18,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 TABLE = "store_commits"
 WAL_MOST_BYTES = 64 * 1024 * 1024  # a longer log is cut after the next checkpoint
 CUT_WAIT_MS = 20  # what that cut waits for the writer and readers before it gives up
+CUT_TRIES, CUT_PAUSE = 10, 0.05  # then tries again on the checkpoint's thread (a second in all)
 CREATE = f'CREATE TABLE IF NOT EXISTS "{TABLE}" (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER)'
 COUNT = (
     f'INSERT INTO "{TABLE}" (id, n) VALUES (1, 1) '
@@ -55,14 +57,18 @@ def cut_long_log(connection: sqlite3.Connection, database: Path, lock_timeout: f
     copied, which a steady stream of commits never allows: 128 imports at once took it from
     20 to 98 MB. TRUNCATE takes the write lock between two commits, copies what the passive
     pass left (little), syncs, and waits for readers still on the old log; it waits
-    :data:`CUT_WAIT_MS` at most for either, then gives up (busy, no error) and the next
-    checkpoint tries again: never a long hold on the writers. Every commit stays in the
-    database or its log throughout (``synchronous = FULL``)."""
+    :data:`CUT_WAIT_MS` at most for either (never a long hold on the writers), then gives up
+    (busy, no error) and tries again a little later, on the checkpoint's own thread. Every
+    commit stays in the database or its log throughout (``synchronous = FULL``)."""
     if wal_bytes(database) <= WAL_MOST_BYTES:
         return
     connection.execute(f"PRAGMA busy_timeout = {CUT_WAIT_MS}")
     try:
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        for _ in range(CUT_TRIES):  # between two groups of commits, which follow closely
+            busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(CUT_PAUSE)
     finally:
         connection.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
 
