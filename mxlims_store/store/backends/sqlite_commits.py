@@ -11,6 +11,8 @@ The file is written after the commit, without waiting for the disk: after a powe
 behind the database (which is never taken for a loss), never ahead of it. Two processes that
 commit at once may write their counts in either order: the file is then behind, never ahead.
 A restore writes the restored count; ``init`` of a new database removes the file.
+
+The ``-wal`` file itself is kept from growing without bound by :func:`cut_long_log`.
 """
 
 from __future__ import annotations
