@@ -66,10 +66,19 @@ def restore_command(
     """Put a backup in place of the embedded store's database (checked first; a running
     server sees the restored store at its next request)."""
     from mxlims_store.config import get_settings
-    from mxlims_store.store.backend import restore
+    from mxlims_store.store.backend import open_store, restore
 
+    async def migrate() -> None:
+        # a backup from an older version is brought to this version's schema now, by this
+        # command: a running server's next request must not meet the old layout
+        async with open_store(settings):
+            pass
+
+    settings = get_settings()
     try:
-        emit(restore(get_settings(), file))
+        restored = restore(settings, file)
+        asyncio.run(migrate())
+        emit(restored)
     except MxlimsError as error:
         fail([f"restore: {error.message}"])
     except OSError as error:

@@ -50,6 +50,8 @@ def recorded_change(
     bookkeeping (proposal, creation) and takes the new ``revision``; ``created`` is the
     bookkeeping of a creation (createdAt, createdBy, proposal).
     """
+    if stored is None and obj is not None:  # a creation: most changes of a big import
+        return _creation(obj, revision, expected, actor, time, import_id, source_version, created)
     document = None
     if obj is not None:
         # set one by one in a copy: the same keys in the same order as one merged literal,
@@ -91,6 +93,52 @@ def recorded_change(
     if source_version is not None:
         recorded["sourceVersion"] = source_version  # the model version the change was sent in
     return Write(collection_of(current["mxlimsType"]), current["_id"], document, expected, recorded)
+
+
+def _creation(
+    obj: dict[str, Any],
+    revision: int,
+    expected: int | None,
+    actor: str,
+    time: str,
+    import_id: str | None,
+    source_version: str | None,
+    created: dict[str, Any] | None,
+) -> Write:
+    """:func:`recorded_change` of a creation, written out: the same document and entry, key
+    for key, without the steps that find nothing to do for a new object (a creation's entry
+    holds no fields: ``changes`` is never made)."""
+    meta: dict[str, Any] = {
+        "revision": revision,
+        "updatedAt": time,
+        "updatedBy": actor,
+        "modelVersion": MODEL_VERSION,
+    }
+    if import_id is not None:
+        meta["importId"] = import_id
+    if created:
+        meta.update(created)
+        meta.pop("slot", None)
+    if source_version is not None:
+        meta["sourceVersion"] = source_version
+    slot = slot_of(obj)
+    if slot is not None:
+        meta["slot"] = slot
+    document = to_document(obj, meta)
+    uuid = document["_id"]
+    recorded = {
+        "_id": f"{uuid}@{revision}@{import_id or uuidlib.uuid4().hex}",
+        "uuid": uuid,
+        "revision": revision,
+        "operation": "create",
+        "actor": actor,
+        "time": time,
+        "importId": import_id,
+        META: {"proposal": meta.get("proposal")},
+    }
+    if source_version is not None:
+        recorded["sourceVersion"] = source_version
+    return Write(collection_of(document["mxlimsType"]), uuid, document, expected, recorded)
 
 
 def entry(

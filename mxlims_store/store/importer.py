@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -18,13 +19,15 @@ from typing import Any
 from mxlims_store.answers import ImportReport
 from mxlims_store.errors import Conflict, InvalidMessage, Problem
 from mxlims_store.messages import ReadResult, read_message
+from mxlims_store.messages.clean_read import store_valid
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
 from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
-from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.collection_names import COLLECTION_OF_CORE
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
@@ -160,9 +163,19 @@ def _read(message: Any, scope: str = "") -> tuple[str, ReadResult]:
 
 async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     """Stored documents for every uuid the message holds or links to, in whichever collection
-    they are (a uuid names one object across all four): one query per collection."""
+    they are (a uuid names one object across all four): one query per collection, in one call
+    where the backend has it (a unit of work on SQLite)."""
+    by_uuid = getattr(db, "documents_by_uuid", None)
+    if by_uuid is not None:
+        wanted: dict[str, list[str]] = {collection: [] for collection in CORE_COLLECTIONS}
+        for obj in read.objects:
+            wanted[collection_of(obj["mxlimsType"])].append(obj["uuid"])
+        for uuid, core in read.stubs.items():
+            wanted[COLLECTION_OF_CORE[core]].append(uuid)
+        found: dict[str, dict[str, Any]] = await by_uuid(wanted)
+        return found
     uuids = [obj["uuid"] for obj in read.objects] + list(read.stubs)
-    found: dict[str, dict[str, Any]] = {}
+    found = {}
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {"_id": {"$in": uuids}}):
             found[document["_id"]] = document
@@ -188,7 +201,8 @@ async def _last_revisions(
         return {}
     # Indexed by (uuid, revision): the cost follows the message, never the size of the store.
     # (This import's own entries are left out here, not in the query: most imports find none.)
-    entries = await db.find(HISTORY, {"uuid": {"$in": new}})
+    history_of = getattr(db, "history_of", None)
+    entries = await (history_of(new) if history_of else db.find(HISTORY, {"uuid": {"$in": new}}))
     last: dict[str, int] = {}
     for entry in entries:
         if entry.get("importId") == import_id:
@@ -245,7 +259,33 @@ def _plan(
     problems: list[Problem],
     cleared: dict[str, set[str]],
 ) -> tuple[_Plan, list[Problem]]:
-    plan, conflicts = _Plan(), []
+    """What the import writes and says. The objects it updates are validated together, a
+    section of one type at a time (store_valid: the models' own rules); where any of them is
+    not valid the plan is made again validating each, whose problems then say which and why."""
+    told = len(problems)
+    args = (read, existing, last_revisions, policy, import_id, caller, owner_of, problems)
+    plan, conflicts, updated = _planned(*args, cleared, None)
+    if updated and not store_valid(updated):
+        del problems[told:]
+        plan, conflicts, _ = _planned(*args, cleared, _valid)
+    return plan, conflicts
+
+
+def _planned(
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    last_revisions: dict[str, int],
+    policy: Policy,
+    import_id: str,
+    caller: Caller,
+    owner_of: dict[str, str | None],
+    problems: list[Problem],
+    cleared: dict[str, set[str]],
+    valid: Callable[[dict[str, Any], str, list[Problem]], bool] | None,
+) -> tuple[_Plan, list[Problem], list[dict[str, Any]]]:
+    """The plan; ``valid`` checks each object updated (None: they are only collected, in the
+    list returned, for the caller to check together)."""
+    plan, conflicts, updated = _Plan(), [], []
     time = now()
     change = partial(
         recorded_change,
@@ -310,13 +350,15 @@ def _plan(
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
             plan.outcomes[path] = "unchanged"
-        elif _valid(merged, path, problems):
+        elif valid is None or valid(merged, path, problems):
+            if valid is None:
+                updated.append(merged)
             revision = int(stored[META]["revision"])
             plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
             plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"
-    return plan, conflicts
+    return plan, conflicts, updated
 
 
 def _seed_scope(caller: Caller, proposal: str | None) -> str:

@@ -148,7 +148,9 @@ async def export(
     site = site_domain(site) if site else None  # a code (esrf) or a domain (esrf.fr)
     with collector_paused():
         documents, cut = await run_plan(db, caller, _exporting(uuid, direction, depth))
-        return await _message_of_documents(documents, cut, site)
+        message = await _message_of_documents(documents, cut, site)
+        del documents  # freed before the collector resumes (shipment_results)
+    return message
 
 
 def _exporting(
@@ -200,7 +202,11 @@ async def shipment_results(
     site = site_domain(site) if site else None
     with collector_paused():
         documents, cut = await run_plan(db, caller, _exporting(uuid, "down", None, shipment=True))
-        return await _message_of_documents(documents, cut, site)
+        message = await _message_of_documents(documents, cut, site)
+        # freed before the collector resumes: its first pass then walks the message alone
+        # (~13,000 documents fewer)
+        del documents
+    return message
 
 
 PROPOSAL_NOT_SEEN = "no shipment of this proposal that you may see"
@@ -227,7 +233,9 @@ async def proposal_results(db: Backend, caller: Caller, code: str) -> ExportedMe
         documents, cut = await run_plan(
             db, caller, _with_links(list(below.documents.values()), below.cut)
         )
-        return await _message_of_documents(documents, cut, None)
+        message = await _message_of_documents(documents, cut, None)
+        del below, documents  # freed before the collector resumes (shipment_results)
+    return message
 
 
 def _check_depth(depth: int | None) -> None:

@@ -54,6 +54,8 @@ def owners(
         default = next(iter(caller.proposals))
     found: dict[str, str | None] = {}
     for start in in_message:
+        if start in existing:  # stored already: its owner is its own (never asked of here)
+            continue
         chain: list[str] = []
         uuid = start
         while True:

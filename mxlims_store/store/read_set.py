@@ -36,6 +36,7 @@ from mxlims_store.store.documents import META
 LINKS = frozenset(FOREIGN_KEY_FIELDS)
 PROPOSAL_FIELD = f"{META}.proposal"
 _CORE = frozenset(CORE_COLLECTIONS)
+_NO_META: dict[str, Any] = {}
 # The link fields objects of each collection may hold (a commit writes many objects: only
 # these are looked at).
 _LINKS_OF: dict[str, frozenset[str]] = {
@@ -56,24 +57,26 @@ def touched_keys(writes: Sequence[Write]) -> set[str]:
     keys: set[str] = set()
     proposals: set[str] = set()
     for write in writes:
-        if write.collection not in _CORE:
+        links = _LINKS_OF.get(write.collection)
+        if links is None:  # not an MXLIMS object
             continue
         if write.uuid not in created:
             keys.add(write.uuid)
         document = write.document
         if document is not None:
             # the link fields the document holds, found at C speed: most hold one or two
-            for field in _LINKS_OF[write.collection].intersection(document):
+            for field in links.intersection(document):
                 value = document[field]
                 if isinstance(value, str):
                     keys.add(value)
                 elif isinstance(value, list):
                     keys.update(v for v in value if isinstance(v, str))
-            proposal = (document.get(META) or {}).get("proposal")
+            proposal = (document.get(META) or _NO_META).get("proposal")
             if isinstance(proposal, str):
                 proposals.add(proposal)
     keys.update(proposal_key(p) for p in proposals)
-    return keys - created
+    keys.difference_update(created)
+    return keys
 
 
 def _values(condition: Any) -> set[str] | None:

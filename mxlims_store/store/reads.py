@@ -33,6 +33,9 @@ class Request(NamedTuple):
     # one of alternatives asked together: only the first (in the list) that finds anything
     # counts, the ones after it are answered empty (and need not be asked at all)
     first: bool = False
+    # a find by uuid's uuids, as its filter says them (``{"_id": {"$in": ids}}``), set where the
+    # filter is built: the embedded engine reads them here instead of parsing the filter again
+    ids: list[str] | None = None
 
 
 # yields the finds of one step, is sent their documents (one list per find), returns T
@@ -71,7 +74,7 @@ def fetching(
 ) -> Plan[dict[str, Document]]:
     """Documents by uuid, asking each collection once for all of its ids."""
     requests = [
-        Request(collection, {"_id": {"$in": wanted}}, bare=bare)
+        Request(collection, {"_id": {"$in": wanted}}, bare=bare, ids=wanted)
         for collection, ids in ids_by_collection.items()
         if (wanted := sorted(set(ids)))
     ]
@@ -97,7 +100,7 @@ def locating(uuid: str) -> Plan[tuple[str, Document]]:
     """(collection, document) of one uuid, whatever its type; NotFound if absent or not visible."""
     # asked in this order, as alternatives: one statement on SQLite, as few finds as before
     # elsewhere (none after the collection that holds it)
-    found = yield [Request(c, {"_id": uuid}, 1, first=True) for c in CORE_COLLECTIONS]
+    found = yield [Request(c, {"_id": uuid}, 1, first=True, ids=[uuid]) for c in CORE_COLLECTIONS]
     for collection, documents in zip(CORE_COLLECTIONS, found, strict=True):
         if documents:
             return collection, documents[0]

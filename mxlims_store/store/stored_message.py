@@ -59,24 +59,24 @@ def message_of_stored(
             by_type.setdefault(type_name, []).append(document)
         else:
             strangers.append(document)
-    ordered: list[dict[str, Any]] = []
-    names: list[str] = []  # the key of each ordered document
+    # (type, its documents in order, the key of each): a run of one type, its link table and
+    # its place in the message looked up once for the run instead of once per object
+    runs: list[tuple[str, list[dict[str, Any]], list[str]]] = []
     keys: dict[str, str] = {}  # uuid -> "#/Type/TypeN"
     counters: dict[str, int] = {}
     for type_name in sorted(by_type, key=_RANK.__getitem__):
         group = by_type[type_name]
-        ordered += group
         named = [f"{type_name}{number}" for number in range(1, len(group) + 1)]
-        names += named
+        runs.append((type_name, group, named))
         pointers = [f"#/{type_name}/{name}" for name in named]  # messages.paths.pointer
         keys.update(zip([d["_id"] for d in group], pointers, strict=True))
         counters[type_name] = len(group)
     for document in strangers:
         type_name = document["mxlimsType"]
         counters[type_name] = number = counters.get(type_name, 0) + 1
-        names.append(name := f"{type_name}{number}")
+        name = f"{type_name}{number}"
         keys[document["_id"]] = pointer(type_name, name)
-        ordered.append(document)
+        runs.append((type_name, [document], [name]))
     message: dict[str, Any] = {"version": MODEL_VERSION}
     stubs: dict[str, dict[str, Any]] = {}
 
@@ -88,30 +88,31 @@ def message_of_stored(
         keys[uuid] = pointer(core, key)
         return keys[uuid]
 
-    for document, name in zip(ordered, names, strict=True):
-        type_name = document["mxlimsType"]
+    for type_name, group, named in runs:
         fields = _FIELDS.get(type_name, _COMMON)
-        out: dict[str, Any] = {}
-        for field, value in document.items():
-            how = fields.get(field)
-            if how is None:
-                out[field] = value
-            elif how is _UUID:
-                out["uuid"] = value
-            elif how is _SKIP:
-                continue
-            elif how[0] == "domain":
-                if isinstance(value, list):
-                    out[field] = {entry["domain"]: entry[how[1]] for entry in value}
-                else:
+        objects = message.setdefault(type_name, {})
+        for document, name in zip(group, named, strict=True):
+            out: dict[str, Any] = {}
+            for field, value in document.items():
+                how = fields.get(field)
+                if how is None:
                     out[field] = value
-            elif how[3]:  # a list of uuids
-                out[how[1]] = [
-                    {"$ref": keys.get(u) or stub(u, how[2])} for u in value if u not in left_out
-                ]
-            elif value not in left_out:
-                out[how[1]] = {"$ref": keys.get(value) or stub(value, how[2])}
-        message.setdefault(type_name, {})[name] = out
+                elif how is _UUID:
+                    out["uuid"] = value
+                elif how is _SKIP:
+                    continue
+                elif how[0] == "domain":
+                    if isinstance(value, list):
+                        out[field] = {entry["domain"]: entry[how[1]] for entry in value}
+                    else:
+                        out[field] = value
+                elif how[3]:  # a list of uuids
+                    out[how[1]] = [
+                        {"$ref": keys.get(u) or stub(u, how[2])} for u in value if u not in left_out
+                    ]
+                elif value not in left_out:
+                    out[how[1]] = {"$ref": keys.get(value) or stub(value, how[2])}
+            objects[name] = out
     for core, entries in stubs.items():
         message.setdefault(core, {}).update(entries)
     return message

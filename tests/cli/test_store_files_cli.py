@@ -4,11 +4,13 @@ empty store (only `init` and `serve` create one)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from mxlims_store.config import get_settings
+from mxlims_store.store.backends.sqlite import SCHEMA_VERSION
 from tests.cli.test_cli import data_dir, run, write  # noqa: F401 - the autouse fixture
 from tests.factories import shipment_message
 
@@ -66,3 +68,29 @@ def test_check_names_a_damaged_file_in_one_line(data_dir: Path) -> None:  # noqa
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "mxlims.sqlite3" in lines[0] and "Traceback" not in result.output
+
+
+def test_a_backup_of_an_older_schema_is_migrated_by_restore(
+    tmp_path: Path,
+    data_dir: Path,  # noqa: F811
+) -> None:
+    """A running server's next request meets the restored store in this version's layout: the
+    restore command migrates it, not the next process that happens to open it."""
+    from tests.store.test_schema_v9 import _as_v8
+
+    assert run("import", str(write(tmp_path, "s.json", shipment_message(4)))).exit_code == 0
+    copy = tmp_path / "copy.sqlite3"
+    assert run("backup", str(copy)).exit_code == 0
+    _as_v8(copy)
+    with sqlite3.connect(copy) as old:
+        assert old.execute("PRAGMA user_version").fetchone()[0] == 8
+    assert run("restore", str(copy)).exit_code == 0
+    live = sqlite3.connect(data_dir / "mxlims.sqlite3")
+    try:
+        assert live.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        columns = {row[1] for row in live.execute("PRAGMA table_info(logistical_samples)")}
+        assert "n_containerId" in columns
+    finally:
+        live.close()
+    assert json.loads(run("stats").stdout)["Pin"] == 4
+    assert run("check").exit_code == 0

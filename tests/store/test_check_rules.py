@@ -17,6 +17,7 @@ from mxlims_store.errors import Conflict, InvalidMessage
 from mxlims_store.store import Store, integrity
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.backends.sqlite_links import LINKS, fill_all
 from tests.acting import admin_store
 from tests.factories import minimal, new_uuid, shipment_message
 
@@ -33,6 +34,8 @@ def _raw_put(store: Store, collection: str, document: dict[str, Any]) -> None:
             f'INSERT INTO "{collection}" (id, doc) VALUES (?, ?)' + upsert,
             (document["_id"], json.dumps(document)),
         )
+        if collection in LINKS:  # the links' numbers, as schema 9 keeps them (sqlite_links)
+            fill_all(connection, [collection])
         connection.close()
     else:
         assert isinstance(store.db, MongoBackend)

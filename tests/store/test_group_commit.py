@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from mxlims_store.errors import InvalidMessage
 from mxlims_store.store import Store, read_processes
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_commits import stored_count
+from mxlims_store.store.history import recorded_change
 from tests.acting import admin_store
 
 
@@ -100,3 +102,46 @@ async def test_a_message_too_deep_to_send_is_read_here(store: Store, in_processe
     with pytest.raises(Exception) as here:
         await store.import_message(message)
     assert type(elsewhere.value) is type(here.value)
+
+
+def _dewar(name: str) -> Any:
+    obj = {"mxlimsType": "Dewar", "uuid": str(uuid.uuid4()), "name": name}
+    return recorded_change(None, obj, revision=1, expected=None, actor="t", time="T")
+
+
+async def test_a_groups_first_unit_failing_after_writing_leaves_nothing_of_it(
+    tmp_path: Path,
+) -> None:
+    """The first unit of a group runs without a savepoint: failing after its writes, the
+    transaction is rolled back and the group ends; a unit queued behind it commits its own."""
+    backend = SqliteBackend(tmp_path / "store.sqlite3")
+    await admin_store(backend).init()
+    try:
+        first, queued, after = _dewar("first"), _dewar("queued"), _dewar("after")
+
+        async def failing(tx: Any) -> None:
+            await tx.commit([first])
+            await asyncio.sleep(0.05)  # the other unit queues meanwhile
+            raise RuntimeError("refused after writing")
+
+        async def fine(tx: Any) -> None:
+            await tx.commit([queued])
+
+        async def late(tx: Any) -> None:
+            await tx.commit([after])
+            raise RuntimeError("refused too")
+
+        before = _commits(tmp_path / "store.sqlite3")
+        failed, done = await asyncio.gather(
+            backend.unit(failing), backend.unit(fine), return_exceptions=True
+        )
+        assert isinstance(failed, RuntimeError) and done is None
+        with pytest.raises(RuntimeError):
+            await backend.unit(late)
+        stored = {d["_id"] for d in await backend.find("logistical_samples", {})}
+        assert stored == {queued.uuid}
+        assert _commits(tmp_path / "store.sqlite3") == before + 1
+        history = await backend.find("history", {})
+        assert {e["uuid"] for e in history} == {queued.uuid}
+    finally:
+        await backend.close()

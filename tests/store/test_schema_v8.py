@@ -83,7 +83,7 @@ async def test_a_new_store_appends_history_and_keeps_the_common_part_once(tmp_pa
     entries = await store.db.find(HISTORY, {"uuid": pin}, sort=[("revision", 1)])
     await store.db.close()
     layout = _layout(store.db.path)  # type: ignore[attr-defined]
-    assert layout["version"] == SCHEMA_VERSION == 8
+    assert layout["version"] == SCHEMA_VERSION == 9
     assert layout["kinds"] == {
         "history": "view",
         ROWS: "table",
@@ -163,7 +163,7 @@ async def test_an_older_store_is_migrated_at_open_and_reads_the_same(
     reopened = admin_store(SqliteBackend(path))
     await reopened.init()
     layout = _layout(path)
-    assert layout["version"] == 8 and layout["kinds"]["history"] == "view"
+    assert layout["version"] == SCHEMA_VERSION and layout["kinds"]["history"] == "view"
     assert layout["counts"][ROWS] == entries and layout["whole"] == len(odd)
     assert layout["counts"][COMMITS] == 2
     if version == 7:

@@ -1,10 +1,10 @@
 """The embedded engine: SQLite from the standard library, one database file, WAL.
 
-Each collection is a table ``(id TEXT PRIMARY KEY, doc TEXT)`` holding the document as JSON;
-every index of :mod:`mxlims_store.store.collections` is a real SQLite index (an expression index
-on ``json_extract``, or a side table ``<collection>_keys`` for list fields, kept in the same
-transaction). WAL lets any number of processes read while one writes: the CLI works beside a
-running ``serve``, readers never wait, a writer waits for the lock at most ``lock_timeout``.
+Each collection is a table of JSON documents by uuid (core tables: numbered rows, links kept as
+the numbers of the rows they point at, sqlite_links); every index of ``collections`` is a real
+SQLite index (an expression index, a link's column, or a side table for list fields).
+WAL lets any number of processes read while one writes: the CLI works beside a running
+``serve``, readers never wait, a writer waits for the lock at most ``lock_timeout``.
 
 All database work runs in worker threads, each with its own connection, never on the event loop.
 Each ``commit`` is one ``BEGIN IMMEDIATE`` transaction: an import, a PATCH or a DELETE is stored
@@ -34,6 +34,7 @@ from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_commits import (
     count_commit,
+    cut_long_log,
     missing_commits,
     note_count,
 )
@@ -47,6 +48,16 @@ from mxlims_store.store.backends.sqlite_files import (
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
+from mxlims_store.store.backends.sqlite_links import (
+    Numbers,
+    insert_sql,
+    link_cells,
+    link_problems,
+    migrate,
+    number_cell,
+    numbers_for,
+    update_sql,
+)
 from mxlims_store.store.backends.sqlite_open import (
     connect,
     count_by,
@@ -99,6 +110,7 @@ class SqliteBackend:
         self._writer_pool = ThreadPoolExecutor(1, thread_name_prefix="mxlims-sqlite-writer")
         self._checkpoint_queued = False
         self._written_since_checkpoint = 0
+        self._checkpointer: ThreadPoolExecutor | None = None  # its own thread (_checkpoint)
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -164,6 +176,8 @@ class SqliteBackend:
                 add_slots(connection)  # before the unique index that reads them
             if 0 < version < 8:
                 compacted(connection, HISTORY)  # history appended and compact
+            if 0 < version < 9:
+                migrate(connection)  # links kept as numbers (sqlite_links)
             for table in self.tables.values():
                 for statement in schema(table):
                     connection.execute(statement)
@@ -182,6 +196,8 @@ class SqliteBackend:
         self._closed = True
         await asyncio.get_running_loop().run_in_executor(None, self._pool.shutdown)
         self._writer_pool.shutdown()
+        if self._checkpointer is not None:  # a checkpoint under way ends before its connection
+            self._checkpointer.shutdown()
         with self._guard:
             for connection in self._connections:
                 connection.close()
@@ -269,14 +285,18 @@ class SqliteBackend:
     def checkpoint_soon(self, written: int) -> None:
         """A checkpoint once commits since the last one wrote :data:`CHECKPOINT_DOCUMENTS`
         documents (a few MiB of log, as SQLite's own automatic checkpoint), one queued at a
-        time: one per commit cost each import a second fsync and the copying, and a queue of
-        them held the pool's threads that the next requests' reads wait for."""
+        time: one per commit cost each import a second fsync and the copying. It runs on a
+        thread and connection of its own: in the readers' pool, the checkpoint of the log an
+        11,000-object results import left (20-26 MB, 60-190 ms) held one of their threads."""
         self._written_since_checkpoint += written
         if self._written_since_checkpoint < CHECKPOINT_DOCUMENTS:
             return
         if not self._closed and not self._checkpoint_queued:
             self._checkpoint_queued = True
-            self._pool.submit(self._checkpoint)
+            if self._checkpointer is None:
+                self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="mxlims-checkpoint")
+            with contextlib.suppress(RuntimeError):  # the store was closed meanwhile
+                self._checkpointer.submit(self._checkpoint)
 
     def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
         """Apply ``writes`` in the open transaction: a lost race is a WriteConflict, a position
@@ -293,19 +313,23 @@ class SqliteBackend:
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers
-        (PASSIVE); SQLite starts the log afresh once all of it has been copied."""
+        (PASSIVE); SQLite starts the log afresh once all of it was copied, which a steady stream
+        of commits never lets happen: a log grown too long is then cut (sqlite_commits)."""
         self._checkpoint_queued = False  # a commit from now on queues the next one
         self._written_since_checkpoint = 0
         with contextlib.suppress(sqlite3.Error):  # busy or failing: the next commit tries again
-            self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            connection = self._connection()
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cut_long_log(connection, self.path, self.lock_timeout)  # sqlite_commits
 
     def _apply(self, connection: sqlite3.Connection, writes: list[Write]) -> list[str]:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
+        numbers = numbers_for(connection, by_collection)  # every link's number (sqlite_links)
         lost: list[str] = []
         for collection, group in by_collection.items():
-            lost += self._apply_to(connection, self.tables[collection], group)
+            lost += self._apply_to(connection, self.tables[collection], group, numbers)
         if lost:
             return lost
         try:  # appended, in the order of the writes (sqlite_history)
@@ -315,7 +339,7 @@ class SqliteBackend:
         return []
 
     def _apply_to(
-        self, connection: sqlite3.Connection, table: Table, group: list[Write]
+        self, connection: sqlite3.Connection, table: Table, group: list[Write], numbers: Numbers
     ) -> list[str]:
         name = table.name
         creates = [w for w in group if w.expected_revision is None and w.document is not None]
@@ -326,6 +350,10 @@ class SqliteBackend:
             return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
+
+        def row(write: Write) -> tuple[Any, ...]:  # its JSON, then its links' numbers
+            return (_encode(write.document), *link_cells(name, write.document, numbers))
+
         for statement, rows, changed in (
             (
                 f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
@@ -333,19 +361,19 @@ class SqliteBackend:
                 deletes,
             ),
             (
-                f'UPDATE "{name}" SET doc = ? WHERE id = ? AND {REVISION} = ?',
-                [(_encode(w.document), w.uuid, w.expected_revision) for w in replaces],
+                update_sql(name, f"id = ? AND {REVISION} = ?"),
+                [(*row(w), w.uuid, w.expected_revision) for w in replaces],
                 replaces,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        connection.executemany(
-            f'INSERT INTO "{name}" (id, doc) VALUES (?, ?)',
-            [(w.uuid, _encode(w.document)) for w in creates],  # their order is the rows' order
+        connection.executemany(  # their order is the rows' order (and their numbers')
+            insert_sql(name),
+            [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
         )
         if table.arrays:
-            reindex(connection, table, creates, replaces + deletes)
+            reindex(connection, table, creates, replaces + deletes, numbers)
         return []
 
     # -- maintenance -----------------------------------------------------------------------
@@ -362,7 +390,7 @@ class SqliteBackend:
             connection = self._connection()
             missing = missing_commits(connection, self.path)
             found = [*([missing] if missing else []), *database_problems(connection, tables)]
-            return found + type_counts.problems(connection)
+            return found + link_problems(connection) + type_counts.problems(connection)
 
         return await self._run(run)
 

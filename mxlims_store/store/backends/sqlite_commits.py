@@ -11,6 +11,8 @@ The file is written after the commit, without waiting for the disk: after a powe
 behind the database (which is never taken for a loss), never ahead of it. Two processes that
 commit at once may write their counts in either order: the file is then behind, never ahead.
 A restore writes the restored count; ``init`` of a new database removes the file.
+
+The ``-wal`` file itself is kept from growing without bound by :func:`cut_long_log`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 TABLE = "store_commits"
+WAL_MOST_BYTES = 64 * 1024 * 1024  # a longer log is cut after the next checkpoint
+CUT_WAIT_MS = 20  # what that cut waits for the writer and readers before it gives up
+CUT_TRIES, CUT_PAUSE = 10, 0.05  # then tries again on the checkpoint's thread (a second in all)
 CREATE = f'CREATE TABLE IF NOT EXISTS "{TABLE}" (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER)'
 COUNT = (
     f'INSERT INTO "{TABLE}" (id, n) VALUES (1, 1) '
@@ -36,6 +42,37 @@ def count_commit(connection: sqlite3.Connection) -> int:
     """Inside the commit's transaction: one more commit; the new count."""
     connection.execute(CREATE)
     return int(connection.execute(COUNT).fetchone()[0])
+
+
+def wal_bytes(database: Path) -> int:
+    """How large ``database``'s write-ahead log is now (0 when there is none)."""
+    try:
+        return database.with_name(database.name + "-wal").stat().st_size
+    except OSError:
+        return 0
+
+
+def cut_long_log(connection: sqlite3.Connection, database: Path, lock_timeout: float) -> None:
+    """After a passive checkpoint (on the checkpoint's own connection): a log longer than
+    :data:`WAL_MOST_BYTES` restarted and cut to nothing (TRUNCATE). A passive checkpoint
+    never waits, so the log starts afresh only when a commit begins after all of it was
+    copied, which a steady stream of commits never allows: 128 imports at once took it from
+    20 to 98 MB. TRUNCATE takes the write lock between two commits, copies what the passive
+    pass left (little), syncs, and waits for readers still on the old log; it waits
+    :data:`CUT_WAIT_MS` at most for either (never a long hold on the writers), then gives up
+    (busy, no error) and tries again a little later, on the checkpoint's own thread. Every
+    commit stays in the database or its log throughout (``synchronous = FULL``)."""
+    if wal_bytes(database) <= WAL_MOST_BYTES:
+        return
+    connection.execute(f"PRAGMA busy_timeout = {CUT_WAIT_MS}")
+    try:
+        for _ in range(CUT_TRIES):  # between two groups of commits, which follow closely
+            busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                return
+            time.sleep(CUT_PAUSE)
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
 
 
 def stored_count(connection: sqlite3.Connection) -> int:

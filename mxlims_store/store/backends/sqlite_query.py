@@ -43,6 +43,12 @@ class Table:
     # where the rows are found by a number computed from that field's value instead (history:
     # ``(column, function)``, see sqlite_history.object_key), the range of ids is not used
     prefix_key: tuple[str, Callable[[str], int]] | None = None
+    # link fields kept as the number of the row they point at: path -> (column, target table)
+    # (sqlite_links); an equality on one is a lookup of the target's number by its uuid
+    links: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    # lists of links: side-table index name -> target table (the rows hold the targets'
+    # numbers, and every row is named by the number of its document, not its uuid)
+    list_links: dict[str, str] | None = None
     scalar_paths: frozenset[Path] = field(init=False)
     arrays: dict[str, Index] = field(init=False)
     unique: bool = field(init=False)
@@ -66,9 +72,26 @@ class Compiler:
         self.table = table
         self.params: list[Any] = []
         self._aliases = 0
+        self._by_link = False
 
     def where(self, node: Node) -> str:
+        self._by_link = self._narrowed_by_link(node)
         return self._node(node, "doc", top=True)
+
+    def _narrowed_by_link(self, node: Node) -> bool:
+        """Whether every answer is found by an equality on a link (a conjunct of the whole).
+        Then the other indexed fields are tested beside it and never choose the index: the
+        planner weighs the link's number, read through a subquery, no better than a type or a
+        proposal (thousands of rows), where the link's value was weighed like them and won."""
+        if isinstance(node, All):
+            return any(self._narrowed_by_link(part) for part in node.parts)
+        if not isinstance(node, Compare) or node.path not in self.table.links:
+            return False
+        values = node.operand if node.op == "$in" else (node.operand,)
+        # (as _indexed: texts only, and at least one; an empty $in keeps the other indexes)
+        return (
+            node.op in ("$eq", "$in") and bool(values) and all(isinstance(v, str) for v in values)
+        )
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -205,8 +228,11 @@ class Compiler:
         """A form that uses an index, or None where only the generic form is exact."""
         if not values or not all(isinstance(v, str) for v in values):
             return None
+        link = self.table.links.get(node.path)
+        if link is not None:  # exact where every link's target is stored (`check` says so)
+            return self._link(link, node.op, values)
         if node.path in self.table.scalar_paths:  # never an array: the model says so
-            column = extract("doc", node.path)
+            column = ("+" if self._by_link else "") + extract("doc", node.path)
             if node.op in _RANGE_SQL:
                 kind = f"json_type(doc, '{json_path(node.path)}') = 'text'"
                 return f"({column} {_RANGE_SQL[node.op]} {self._bind(values[0])} AND {kind})"
@@ -217,6 +243,20 @@ class Compiler:
         if index is not None and node.op in ("$eq", "$in"):
             return self._keys_lookup(index, [list(values)])
         return None
+
+    def _link(self, link: tuple[str, str], op: str, values: tuple[Scalar, ...]) -> str | None:
+        """The rows whose link column holds the number of a target named by ``values``."""
+        if op not in ("$eq", "$in"):
+            return None  # a range of uuids: the generic form
+        column, target = link
+        if len(values) == 1:
+            # an equality, as on the uuid before: the planner weighs it as it did then
+            return f'{column} = (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
+        listed = self._bind(_dumps(values))
+        return (
+            f'{column} IN (SELECT n FROM "{target}" WHERE id IN '
+            f"(SELECT value FROM json_each({listed})))"
+        )
 
     def _id_range(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
         """The rows whose id begins with ``<value>@``, for an equality on the table's
@@ -262,14 +302,27 @@ class Compiler:
 
     def _keys_lookup(self, index: Index, columns: Sequence[Sequence[Scalar]]) -> str:
         tests = [f"idx = {self._bind(index.name)}"]
+        target = (self.table.list_links or {}).get(index.name)
         for number, values in enumerate(columns, start=1):
-            if len(values) == 1:
+            if number == 1 and target is not None:  # the targets' numbers, by their uuids
+                tests.append(self._numbers_of(target, values))
+            elif len(values) == 1:
                 tests.append(f"k{number} = {self._bind(values[0])}")
             else:
                 bound = self._bind(_dumps(values))
                 tests.append(f"k{number} IN (SELECT value FROM json_each({bound}))")
         keys = self.table.keys_table
-        return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+        if self.table.list_links is None:  # rows named by uuid
+            return f"id IN (SELECT doc_id FROM {keys} WHERE {' AND '.join(tests)})"
+        return f"n IN (SELECT doc FROM {keys} WHERE {' AND '.join(tests)})"
+
+    def _numbers_of(self, target: str, values: Sequence[Scalar]) -> str:
+        if len(values) == 1:
+            return f'k1 = (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
+        listed = self._bind(_dumps(values))
+        return (
+            f'k1 IN (SELECT n FROM "{target}" WHERE id IN (SELECT value FROM json_each({listed})))'
+        )
 
 
 def _dumps(values: Any) -> str:

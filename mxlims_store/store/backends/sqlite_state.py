@@ -6,9 +6,11 @@ touched: what a built download's read set is checked against."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import time
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any
 
 import orjson
@@ -22,12 +24,20 @@ GENERATION_TABLE = (
     "CREATE TABLE IF NOT EXISTS store_generation "
     "(id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)"
 )
-# Created by the first commit that needs it as well (a store made before it has no such table;
-# its downloads built since are checked against the touches made since, which is all of them).
+# Created by the first commit that needs it as well (a store made before it has none). Each
+# key is kept as a number (:func:`key_number`): 8-byte keys instead of 36-byte text, so the
+# table a commit rewrites here is a third of the pages (a results return touches some 5,000
+# keys spread over all of them). Two keys sharing a number only make a download rebuilt that
+# need not be: a changed tree never keeps its ETag.
 TOUCHES_TABLE = (
-    "CREATE TABLE IF NOT EXISTS touched_keys "
-    "(key TEXT PRIMARY KEY, generation INTEGER NOT NULL) WITHOUT ROWID"
+    "CREATE TABLE IF NOT EXISTS touched_numbers "
+    "(n INTEGER PRIMARY KEY, generation INTEGER NOT NULL)"
 )
+# The row saying since which generation touches are kept in that table: a download built
+# before it is checked as changed (what touched it may be noted only in the table of text keys
+# an older version kept, dropped then).
+SINCE = -1
+_OLD_TOUCHES = "touched_keys"
 STATE_SCHEMA = [
     "CREATE TABLE IF NOT EXISTS server_state (kind TEXT NOT NULL, key TEXT NOT NULL, "
     "value TEXT NOT NULL, body BLOB, owner TEXT, size INTEGER NOT NULL, expires REAL NOT NULL, "
@@ -40,21 +50,41 @@ STATE_SCHEMA = [
 _COLUMNS = "value, body, owner, size"
 
 
+def key_number(key: str) -> int:
+    """The number a read-set key is kept under: a uuid's first 7 and last 8 hex digits (60
+    bits), any other key's hash (62 bits); never negative (:data:`SINCE` is)."""
+    if len(key) == 36:
+        digits = key[:7] + key[-8:]
+        if digits.isalnum():  # no sign, space or "_" that int() would read: never negative
+            try:
+                return int(digits, 16)  # below 2**60 (other digits than 0-9a-f: still a number)
+            except ValueError:
+                pass
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 2
+
+
 def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
     """Inside a commit's transaction: one more change of MXLIMS objects (the write lock is
-    held already, so this costs one row)."""
+    held already, so this costs one row), and the keys it touches noted at that generation
+    (in key order: each page of the table is written once)."""
     if not any(w.collection in CORE_COLLECTIONS for w in writes):
         return
     (generation,) = connection.execute(
         "INSERT INTO store_generation (id, value) VALUES (1, 1) "
         "ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value"
     ).fetchone()
-    touched = [(key, generation) for key in touched_keys(writes)]
+    touched = sorted({key_number(key) for key in touched_keys(writes)})
     connection.execute(TOUCHES_TABLE)
+    since = connection.execute(
+        "INSERT OR IGNORE INTO touched_numbers (n, generation) VALUES (?, ?)", (SINCE, generation)
+    )
+    if since.rowcount == 1:  # the first commit keeping numbers: the text keys are done with
+        connection.execute(f"DROP TABLE IF EXISTS {_OLD_TOUCHES}")
     connection.executemany(
-        "INSERT INTO touched_keys (key, generation) VALUES (?, ?) "
-        "ON CONFLICT (key) DO UPDATE SET generation = excluded.generation",
-        touched,
+        "INSERT INTO touched_numbers (n, generation) VALUES (?, ?) "
+        "ON CONFLICT (n) DO UPDATE SET generation = excluded.generation",
+        zip(touched, repeat(generation)),
     )
 
 
@@ -202,23 +232,30 @@ class SqliteState:
 
     async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
         def read(c: sqlite3.Connection) -> bool:
+            row = c.execute(
+                "SELECT body FROM server_state WHERE kind = ? AND key = ? AND expires > ?",
+                (kind, key, time.time()),
+            ).fetchone()
+            if row is None:
+                return True
             try:
-                row = c.execute(
-                    "SELECT (SELECT count(*) FROM server_state WHERE kind = ?1 AND key = ?2 "
-                    "AND expires > ?3), (SELECT 1 FROM server_state r, json_each(CAST(r.body AS "
-                    "TEXT)) j JOIN touched_keys t ON t.key = j.value WHERE r.kind = ?1 AND "
-                    "r.key = ?2 AND t.generation > ?4 LIMIT 1)",
-                    (kind, key, time.time(), generation),
+                keys = orjson.loads(row[0] or b"[]")
+            except orjson.JSONDecodeError:  # not a read set this version wrote: rebuild it
+                return True
+            if not isinstance(keys, list):
+                return True
+            numbers = [SINCE, *(key_number(k) for k in keys if isinstance(k, str))]
+            try:
+                moved = c.execute(
+                    "SELECT 1 FROM json_each(?) AS j CROSS JOIN touched_numbers AS t "
+                    "ON t.n = j.value WHERE t.generation > ? LIMIT 1",
+                    (orjson.dumps(numbers).decode(), generation),
                 ).fetchone()
             except sqlite3.OperationalError as error:  # no touches yet: nothing moved since
                 if "no such table" not in str(error):
                     raise
-                kept = c.execute(
-                    "SELECT count(*) FROM server_state WHERE kind = ? AND key = ? AND expires > ?",
-                    (kind, key, time.time()),
-                ).fetchone()
-                return int(kept[0]) == 0
-            return bool(row[0] == 0 or row[1])
+                return False
+            return moved is not None
 
         result: bool = await self._do(read)
         return result

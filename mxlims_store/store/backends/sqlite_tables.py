@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, history_schema, object_key
+from mxlims_store.store.backends.sqlite_links import (
+    LINKS,
+    LIST_LINKS,
+    Numbers,
+    column,
+    index_sql,
+    table_sql,
+)
 from mxlims_store.store.backends.sqlite_query import Table, extract, index_rows
 from mxlims_store.store.collections import HISTORY, Index
 
@@ -20,19 +29,28 @@ def table_for(name: str, indexes: list[Index]) -> Table:
     built here; see sqlite_history)."""
     if name == HISTORY:
         return Table(name, [], id_prefix=("uuid",), prefix_key=(OBJECT_KEY, object_key))
-    return Table(name, indexes)
+    links: dict[tuple[str, ...], tuple[str, str]] = {
+        (field,): (column(field), target) for field, target in LINKS.get(name, {}).items()
+    }
+    return Table(name, indexes, links=links, list_links=LIST_LINKS.get(name, {}))
 
 
 def schema(table: Table) -> list[str]:
     name = table.name
     if name == HISTORY:  # appended, and compact (sqlite_history)
         return history_schema(name)
-    statements = [
-        f'CREATE TABLE IF NOT EXISTS "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
-    ]
+    links = LINKS.get(name, {})  # a core table's links are numbers in columns (sqlite_links)
+    if links:
+        statements = [table_sql(name), *index_sql(name)]
+    else:
+        statements = [
+            f'CREATE TABLE IF NOT EXISTS "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
+        ]
     for index in table.indexes:
-        if index.array is None:
-            columns = ", ".join(extract("doc", f.split(".")) for f in index.fields)
+        if index.array is None and not (len(index.fields) == 1 and index.fields[0] in links):
+            columns = ", ".join(
+                column(f) if f in links else extract("doc", f.split(".")) for f in index.fields
+            )
             kind, where = "INDEX", ""
             if index.unique:
                 kind = "UNIQUE INDEX"
@@ -42,11 +60,14 @@ def schema(table: Table) -> list[str]:
             )
     if table.arrays:
         keys = table.keys_table
+        # a core table's rows are named by their number, and a list of links holds the
+        # numbers of its targets (sqlite_links): one write's rows land together
+        doc, kind = ("doc", "INTEGER") if links else ("doc_id", "TEXT")
         statements += [
             f'CREATE TABLE IF NOT EXISTS "{keys}" '
-            "(doc_id TEXT NOT NULL, idx TEXT NOT NULL, k1 ANY, k2 ANY)",
+            f"({doc} {kind} NOT NULL, idx TEXT NOT NULL, k1 ANY, k2 ANY)",
             f'CREATE INDEX IF NOT EXISTS "{keys}__lookup" ON "{keys}" (idx, k1, k2)',
-            f'CREATE INDEX IF NOT EXISTS "{keys}__doc" ON "{keys}" (doc_id)',
+            f'CREATE INDEX IF NOT EXISTS "{keys}__doc" ON "{keys}" ({doc})',
         ]
     return statements
 
@@ -68,26 +89,38 @@ def moved_on(connection: sqlite3.Connection, table: str, writes: list[Write]) ->
 
 
 def reindex(
-    connection: sqlite3.Connection, table: Table, created: list[Write], changed: list[Write]
+    connection: sqlite3.Connection,
+    table: Table,
+    created: list[Write],
+    changed: list[Write],
+    numbers: Numbers,
 ) -> None:
-    keys = table.keys_table
+    """The side-table rows of ``created`` and ``changed`` (replaced or deleted) objects, by
+    their numbers (``numbers``: sqlite_links.numbers_for, which read those of ``changed``
+    before they were deleted); a list of links holds its targets' numbers."""
+    name, keys = table.name, table.keys_table
     if changed:
         connection.execute(
-            f'DELETE FROM "{keys}" WHERE doc_id IN (SELECT value FROM json_each(?))',
-            (json.dumps([w.uuid for w in changed]),),
+            f'DELETE FROM "{keys}" WHERE doc IN (SELECT value FROM json_each(?))',
+            (json.dumps([numbers[(name, w.uuid)] for w in changed if (name, w.uuid) in numbers]),),
         )
+    targets = LIST_LINKS.get(name, {})
     rows = [
-        (write.uuid, *row)
+        (numbers[(name, write.uuid)], index.name, _key(numbers, targets, index.name, k1), k2)
         for write in created + changed
         if write.document is not None
         for field, index in table.arrays.items()
         if write.document.get(field)  # most documents hold none of the listed fields
-        for row in index_rows(index, write.document)
+        for _, k1, k2 in index_rows(index, write.document)
     ]
     if rows:
-        connection.executemany(
-            f'INSERT INTO "{keys}" (doc_id, idx, k1, k2) VALUES (?, ?, ?, ?)', rows
-        )
+        connection.executemany(f'INSERT INTO "{keys}" (doc, idx, k1, k2) VALUES (?, ?, ?, ?)', rows)
+
+
+def _key(numbers: Numbers, targets: dict[str, str], index: str, value: Any) -> Any:
+    """A side-table key: the target's number for a list of links (None: not stored)."""
+    target = targets.get(index)
+    return value if target is None else numbers.get((target, value))
 
 
 def free_slots(connection: sqlite3.Connection, table: str, writes: list[Write]) -> None:

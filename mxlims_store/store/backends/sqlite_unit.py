@@ -13,7 +13,7 @@ hold every worker thread while they wait for SQLite's lock; the lock is no guard
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
@@ -21,6 +21,8 @@ import orjson
 from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_group import run_grouped
+from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, object_key
+from mxlims_store.store.collection_names import CORE_COLLECTIONS, HISTORY
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -40,6 +42,77 @@ def read_documents(connection: sqlite3.Connection, sql: str, params: list[Any]) 
         ) from None
 
 
+def documents_by_uuid(
+    connection: sqlite3.Connection, tables: dict[str, str], wanted: dict[str, list[str]]
+) -> tuple[dict[str, Document], set[str], dict[str, list[Document]]]:
+    """The stored document of each uuid of ``wanted`` (collection -> uuids its type puts there)
+    by uuid; the uuids not found, whose history was read; and their history entries (uuid ->
+    its entries, for those that have any).
+
+    Each uuid is looked for in its own collection; one not there is looked for in the other
+    collections (``tables``: collection -> table, in order) only if history knows it: every
+    object ever stored has its creation entry, so a uuid history does not know is stored
+    nowhere (a new object, the most of an import), and is never probed three times more.
+    ``json_each`` of the sorted uuids drives each join: the key probed in key order, leaf page
+    after leaf page (``id IN (SELECT ...)`` builds a temporary index of the list first)."""
+    found: dict[str, Document] = {}
+    for collection, uuids in wanted.items():
+        if uuids:
+            for document in _by_id(connection, tables[collection], sorted(set(uuids))):
+                found.setdefault(document["_id"], document)
+    missing = {u for uuids in wanted.values() for u in uuids} - found.keys()
+    history: dict[str, list[Document]] = {}
+    for entry in history_of(connection, missing):
+        history.setdefault(entry["uuid"], []).append(entry)
+    elsewhere = sorted(history)
+    for collection, table in tables.items():
+        if elsewhere:
+            ours = set(wanted.get(collection, ()))
+            asked = [uuid for uuid in elsewhere if uuid not in ours]
+            for document in _by_id(connection, table, asked) if asked else ():
+                found.setdefault(document["_id"], document)
+            elsewhere = [uuid for uuid in elsewhere if uuid not in found]
+    return found, missing - found.keys(), history
+
+
+def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[Document]:
+    sql = f'SELECT t.doc FROM json_each(?) AS j CROSS JOIN "{table}" AS t ON t.id = j.value'
+    return read_documents(connection, sql, [orjson.dumps(uuids).decode()])
+
+
+def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[Document]:
+    """Every history entry of ``uuids``: the history index probed by object number, in its
+    order, then the exact test (uuids sharing a number are told apart here)."""
+    keys = orjson.dumps(sorted(_object_keys(uuids))).decode()
+    sql = (
+        f'SELECT h.doc, h.id FROM json_each(?) AS j CROSS JOIN "{HISTORY}" AS h '
+        f"ON h.{OBJECT_KEY} = j.value"
+    )
+    wanted = set(uuids)
+    return [
+        entry
+        for entry in read_documents(connection, sql, [keys])
+        if type(entry.get("uuid")) is str and entry["uuid"] in wanted
+    ]
+
+
+def _object_keys(uuids: Iterable[str]) -> set[int]:
+    """``{object_key(uuid) ...}``, the common case read at once: 15 hex digits (``int`` would
+    also read a sign, a space, "_" or a "0x": only ASCII letters and digits, no "x", go this
+    way)."""
+    keys = set()
+    for uuid in uuids:
+        digits = uuid[:7] + uuid[-8:]
+        if len(uuid) >= 8 and digits.isascii() and digits.isalnum() and digits[1] not in "xX":
+            try:
+                keys.add(int(digits, 16))
+                continue
+            except ValueError:  # a letter beyond f
+                pass
+        keys.add(object_key(uuid))
+    return keys
+
+
 def _document(text: str, key: str | None = None) -> Document:
     document: Document = orjson.loads(text)
     if key is not None:
@@ -57,6 +130,8 @@ class SqliteUnit:
         self.backend = backend
         self.connection = connection
         self.written = 0  # documents, for the checkpoint
+        self._probed: set[str] = set()  # uuids whose history documents_by_uuid read
+        self._history: dict[str, list[Document]] = {}  # and their entries
 
     @property
     def round_trips(self) -> int:
@@ -79,6 +154,27 @@ class SqliteUnit:
     ) -> list[Document]:
         sql, params = self.backend.find_sql(collection, filter, sort, limit)
         return await self.backend._run(read_documents, self.connection, sql, params, writer=True)
+
+    async def documents_by_uuid(self, wanted: dict[str, list[str]]) -> dict[str, Document]:
+        """What ``find(c, {"_id": {"$in": [...]}})`` over the four collections in turn gives,
+        by uuid, for uuids whose collection their type says (an import's one question of what
+        is stored of it; see :func:`documents_by_uuid`): one call, the keys in order. The
+        history of the uuids not found is kept for :meth:`history_of` (nothing is written in
+        between: a unit reads, checks, then writes)."""
+        tables = {collection: table.name for collection, table in self.backend.tables.items()}
+        core = {collection: tables[collection] for collection in CORE_COLLECTIONS}
+        found, self._probed, self._history = await self.backend._run(
+            documents_by_uuid, self.connection, core, wanted, writer=True
+        )
+        return found
+
+    async def history_of(self, uuids: Collection[str]) -> list[Document]:
+        """What ``find("history", {"uuid": {"$in": [...]}})`` gives, in one call (none where
+        :meth:`documents_by_uuid` read them already)."""
+        if self._probed.issuperset(uuids):
+            kept = self._history
+            return [entry for uuid in uuids if uuid in kept for entry in kept[uuid]]
+        return await self.backend._run(history_of, self.connection, uuids, writer=True)
 
     async def count(self, collection: str, filter: Document) -> int:
         sql, params = self.backend.count_sql(collection, filter)
@@ -120,8 +216,9 @@ def position_taken(
     if "_meta" not in str(error) and "slot" not in str(error):
         return error
     sql = (
-        "SELECT id FROM logistical_samples WHERE json_extract(doc, '$.containerId') = ? "
-        "AND json_extract(doc, '$._meta.slot') = ? AND id != ?"
+        'SELECT id FROM logistical_samples WHERE "n_containerId" IN '
+        "(SELECT n FROM logistical_samples WHERE id = ?) "
+        'AND json_extract(doc, \'$."_meta"."slot"\') = ? AND id != ?'
     )
     problems = []
     for write in writes:

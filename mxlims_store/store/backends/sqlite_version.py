@@ -6,5 +6,6 @@ from __future__ import annotations
 # 2: api_keys, 3: events, 4: positions under a unique index (_meta.slot), 5: counters (the
 # objects' stable numbers), 6: server state and the store's generation, 7: history kept in the
 # order of its ids (<uuid>@<revision>@<key>), no index of its own, 8: history appended in the
-# order it is written, what one write's entries share kept once (sqlite_history)
-SCHEMA_VERSION = 8
+# order it is written, what one write's entries share kept once (sqlite_history), 9: links kept
+# as the number of the row they point at, in indexed columns (sqlite_links)
+SCHEMA_VERSION = 9

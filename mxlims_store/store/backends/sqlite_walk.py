@@ -271,6 +271,8 @@ def _find_sql(
 def _by_id(request: Request) -> list[str] | None:
     """The uuids of a find by uuid (``{"_id": uuid}`` or ``{"_id": {"$in": [...]}}``; other
     values never match the text ``id`` column); None for any other find."""
+    if request.ids is not None:  # said by the plan that built the filter (reads.Request)
+        return request.ids
     if len(request.filter) != 1 or "_id" not in request.filter:
         return None
     value = request.filter["_id"]
