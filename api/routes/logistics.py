@@ -27,7 +27,18 @@ from mxlims_store.store import Store
 
 router = APIRouter(tags=["logistics"])
 
-Barcode = Annotated[str, Path(min_length=1, max_length=200, description="a scanned barcode")]
+# Declared one line (no C0, DEL or C1 character), as the store checks it and says why
+# (store/logistics.py, problem path "ref"): declared only, so that a schema-valid barcode is one
+# the API reads, and the store's answer is the one a client gets.
+Barcode = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="a scanned barcode (one line: no control characters)",
+        json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f]+$"},
+    ),
+]
 Proposal = Annotated[str, Path(min_length=1, max_length=64, description="a proposal code")]
 
 
