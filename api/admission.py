@@ -27,7 +27,7 @@ from collections import deque
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.errors import error_response
-from mxlims_store.api.key_first import SESSION_COOKIE, presented_key
+from mxlims_store.api.key_first import presented_key
 from mxlims_store.api.params import API_PREFIX
 
 # Built and kept downloads (api/downloads.py) and the provenance walk (a tree of thousands).
@@ -57,10 +57,13 @@ def _says_who(scope: Scope) -> bool:
     """Whether the request presents a key or a session: one without is answered 401 (or sent
     to the sign-in page) at once, so it passes without a place, and keyless clients cannot
     fill the queue ahead of those who may download."""
-    headers = scope.get("headers", [])
-    if presented_key(headers) is not None:
+    if presented_key(scope.get("headers", [])) is not None:
         return True
-    return any(name == b"cookie" and SESSION_COOKIE in value for name, value in headers)
+    # the session as the pages' session layer (outside this one) decoded it: any visitor gets
+    # a signed cookie (the page to go back to after signing in), a forged one decodes empty;
+    # only one signed in holds a session id
+    session = scope.get("session")
+    return isinstance(session, dict) and isinstance(session.get("sid"), str)
 
 
 class Door:

@@ -123,7 +123,7 @@ KEYED = [(b"authorization", b"Bearer mxk.some.key")]
 
 
 async def _call(
-    layer: DownloadAdmission, path: str, door: Door, headers: Any = KEYED
+    layer: DownloadAdmission, path: str, door: Door, headers: Any = KEYED, **more: Any
 ) -> list[Message]:
     sent: list[Message] = []
     scope: dict[str, Any] = {
@@ -132,6 +132,7 @@ async def _call(
         "path": path,
         "app": SimpleNamespace(state=SimpleNamespace(download_door=door)),
         "headers": headers,
+        **more,
     }
 
     async def receive() -> Message:  # pragma: no cover - nothing reads a body here
@@ -201,6 +202,33 @@ async def test_a_download_without_a_key_or_session_passes_without_a_place() -> N
     assert (await _call(layer, path, door, headers=[]))[0]["status"] == 200
     cookie = [(b"cookie", b"theme=dark")]
     assert (await _call(layer, path, door, headers=cookie))[0]["status"] == 200
-    session = [(b"cookie", b"theme=dark; mxlims_session=abc")]
-    assert (await _call(layer, path, door, headers=session))[0]["status"] == 503
+    session = [(b"cookie", b"theme=dark; mxlims_session=abc")]  # decoded by the session layer
+    assert (await _call(layer, path, door, headers=session, session={}))[0]["status"] == 200
+    signed_in = {"sid": "s", "next": "/pages/shipments"}
+    assert (await _call(layer, path, door, headers=session, session=signed_in))[0]["status"] == 503
     assert (await _call(layer, path, door, headers=[(b"x-api-key", b"k")]))[0]["status"] == 503
+
+
+async def test_a_session_cookie_not_signed_in_passes_without_a_place(tmp_path: Path) -> None:
+    """Any visitor gets a signed session cookie (the page to go back to after signing in): it
+    must not buy a place at the door, or anyone could fill the queue ahead of those who may
+    download. Only a signed-in session (its ``sid``) or a key waits; a forged cookie, which
+    the session layer does not decode, neither."""
+    from tests.api.conftest import running
+
+    app = create_app(make_settings(tmp_path))
+    async with running(app, key=None) as client:
+        page = await client.get("http://testserver/pages/shipments", follow_redirects=False)
+        assert page.status_code == 303 and "mxlims_session" in client.cookies  # not signed in
+        door: Door = app.state.download_door
+        for _ in range(door.slots):
+            assert await door.enter()  # every place taken
+        door.wait = 30.0
+        path = "http://testserver/pages/shipments/0b7c0000-0000-4000-8000-000000000000/results.json"
+        answer = await asyncio.wait_for(client.get(path, follow_redirects=False), 10)
+        assert answer.status_code == 303 and door.waiting == 0  # sent to sign in, at once
+        forged = {"cookie": "mxlims_session=abc"}
+        answer = await asyncio.wait_for(client.get(path, headers=forged), 10)
+        assert answer.status_code == 303 and door.waiting == 0
+        for _ in range(door.slots):
+            door.leave()
