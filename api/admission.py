@@ -30,7 +30,8 @@ from mxlims_store.api.errors import error_response
 from mxlims_store.api.key_first import presented_key
 from mxlims_store.api.params import API_PREFIX
 
-# Built and kept downloads (api/downloads.py) and the provenance walk (a tree of thousands).
+# Built and kept downloads (api/downloads.py) and the provenance walk (a tree of thousands),
+# also the page drawing it.
 # tests/api/test_admission.py checks that every route answering 304 is among them.
 _API = re.escape(API_PREFIX)
 _UUID = r"[^/]+"
@@ -41,7 +42,7 @@ DOWNLOADS = re.compile(
             rf"{_API}/proposals/[^/]+/results",
             rf"{_API}/objects/{_UUID}/(export|provenance)",
             rf"/pages/shipments/{_UUID}/(results\.json|sheet)",
-            rf"/pages/objects/{_UUID}/export\.json",
+            rf"/pages/objects/{_UUID}/(export\.json|provenance)",
         ]
     )
 )

@@ -81,6 +81,7 @@ async def test_a_waiter_cancelled_after_being_let_in_passes_its_place_on() -> No
         ("GET", "/pages/shipments/abc/results.json", True),
         ("GET", "/pages/objects/abc/export.json", True),
         ("GET", "/pages/shipments/abc/sheet", True),
+        ("GET", "/pages/objects/abc/provenance", True),  # the same walk, drawn as a page
         ("GET", "/health", False),
         ("GET", "/api/v1/objects/abc", False),
         ("GET", "/api/v1/shipments/abc/sheet/report", False),
