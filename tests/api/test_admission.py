@@ -5,6 +5,7 @@ download (``/health`` first) passes at once. A slow reader does not keep its pla
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mxlims_store.api import admission
 from mxlims_store.api.admission import DOWNLOADS, Door, DownloadAdmission, is_download
 from mxlims_store.api.main import create_app
+from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 from tests.api.conftest import make_settings
 
 
@@ -231,5 +233,14 @@ async def test_a_session_cookie_not_signed_in_passes_without_a_place(tmp_path: P
         forged = {"cookie": "mxlims_session=abc"}
         answer = await asyncio.wait_for(client.get(path, headers=forged), 10)
         assert answer.status_code == 303 and door.waiting == 0
+        key = (app.state.settings.data_dir / FIRST_KEY_FILE).read_text().strip()
+        form = await client.get("http://testserver/pages/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        data = {"key": key, "csrf": csrf.group(1)}
+        assert (await client.post("http://testserver/pages/login", data=data)).status_code == 303
+        door.wait = 0.05
+        answer = await asyncio.wait_for(client.get(path, follow_redirects=False), 10)
+        assert answer.status_code == 503  # signed in: it waits at the door like a key
         for _ in range(door.slots):
             door.leave()
