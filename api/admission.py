@@ -92,6 +92,10 @@ class Door:
             async with asyncio.timeout(self.wait):
                 await turn
         except TimeoutError:
+            if turn.done() and not turn.cancelled():
+                # a place was given in the same pass as the deadline fell due: it is this
+                # request's (counted inside already); given up, no one would hold it
+                return True
             self._forget(turn)
             return False
         except BaseException:  # cancelled: a place given meanwhile goes to the next one

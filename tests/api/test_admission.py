@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -244,3 +245,23 @@ async def test_a_session_cookie_not_signed_in_passes_without_a_place(tmp_path: P
         assert answer.status_code == 503  # signed in: it waits at the door like a key
         for _ in range(door.slots):
             door.leave()
+
+
+async def test_a_place_given_as_the_wait_runs_out_is_never_lost() -> None:
+    """A place handed on (a download leaving, or its hold running out: a timer) in the same
+    pass of the loop as a waiter's deadline, ahead of it: the waiter's task is resumed with its
+    place given and its timeout firing both. The place must be taken or passed on, never kept
+    by no one (the door would lose a slot for good, at the busiest moments)."""
+    door = Door(slots=1, wait=0.05)
+    assert await door.enter()
+    waiter = asyncio.create_task(door.enter())
+    await asyncio.sleep(0)  # it waits, its deadline set
+    loop = asyncio.get_running_loop()
+    loop.call_at(loop.time() + 0.01, door.leave)  # due before the deadline ...
+    time.sleep(0.1)  # ... the loop busy meanwhile: both fall due in the same pass
+    got_in = await waiter
+    assert door.waiting == 0
+    assert door.inside == (1 if got_in else 0)
+    if got_in:
+        door.leave()
+    assert door.inside == 0 and await door.enter()
