@@ -9,7 +9,8 @@ milliseconds. :class:`DownloadAdmission`, just inside the health check (after th
 CORS and the pages' session layer, ahead of the other middlewares, routing and dependencies),
 lets at most ``slots`` downloads in at once; the others wait at the door, where waiting costs the
 loop nothing (a parked task). Everything else passes at once, and so does a download asked
-without a key or a session (it is refused at once).
+without a key or a signed-in session, or (when it would have to wait) with a key that is not
+valid: it is refused at once.
 
 A download holds its place until its answer is handed to the server (the app returns), or at
 most ``HOLD_AFTER_START`` seconds after its answer started: a client that reads slowly must
@@ -27,8 +28,9 @@ from collections import deque
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.errors import error_response
-from mxlims_store.api.key_first import presented_key
+from mxlims_store.api.key_first import CALLER, presented_key
 from mxlims_store.api.params import API_PREFIX
+from mxlims_store.errors import MxlimsError
 
 # Built and kept downloads (api/downloads.py) and the provenance walk (a tree of thousands),
 # also the page drawing it.
@@ -67,6 +69,22 @@ def _says_who(scope: Scope) -> bool:
     return isinstance(session, dict) and isinstance(session.get("sid"), str)
 
 
+async def _key_holds(scope: Scope) -> bool:
+    """Whether the request's key (if it came with one, not a session) is a valid one, asked
+    before it waits: a made-up key must not hold a place in the queue. The look-up is the one
+    its answer makes anyway; the caller found is kept for it (``CALLER``, as KeyFirst does),
+    so it is not repeated. A wrong key is left for the answer to refuse and count."""
+    presented = presented_key(scope.get("headers", []))
+    if presented is None:
+        return True  # a signed-in session (_says_who)
+    try:
+        caller = await scope["app"].state.store.authenticate(presented)
+    except MxlimsError:  # a wrong key (or the store down): answered at once inside
+        return False
+    scope.setdefault("state", {})[CALLER] = (presented, caller)
+    return True
+
+
 class Door:
     """At most ``slots`` inside; the others wait in order, at most ``wait`` seconds each."""
 
@@ -78,6 +96,11 @@ class Door:
     @property
     def waiting(self) -> int:
         return len(self._waiting)
+
+    @property
+    def full(self) -> bool:
+        """Whether a request now would have to wait (or be refused)."""
+        return self.inside >= self.slots or bool(self._waiting)
 
     async def enter(self) -> bool:
         """Whether the caller got in (False: it waited too long, or the queue was full)."""
@@ -132,6 +155,9 @@ class DownloadAdmission:
             await self.app(scope, receive, send)
             return
         door: Door = scope["app"].state.download_door
+        if door.full and not await _key_holds(scope):
+            await self.app(scope, receive, send)  # refused inside at once (and counted)
+            return
         if not await door.enter():
             retry = str(max(1, int(door.wait)))
             busy = error_response(

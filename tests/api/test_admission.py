@@ -17,6 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 from mxlims_store.api import admission
 from mxlims_store.api.admission import DOWNLOADS, Door, DownloadAdmission, is_download
 from mxlims_store.api.main import create_app
+from mxlims_store.errors import Unauthenticated
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
 from tests.api.conftest import make_settings
 
@@ -126,6 +127,15 @@ class Inner:
 KEYED = [(b"authorization", b"Bearer mxk.some.key")]
 
 
+class Keys:
+    """The store as the door asks it: only KEYED's key is valid."""
+
+    async def authenticate(self, presented: str | None) -> object:
+        if presented != "mxk.some.key":
+            raise Unauthenticated("a valid API key is needed")
+        return "a caller"
+
+
 async def _call(
     layer: DownloadAdmission, path: str, door: Door, headers: Any = KEYED, **more: Any
 ) -> list[Message]:
@@ -134,7 +144,7 @@ async def _call(
         "type": "http",
         "method": "GET",
         "path": path,
-        "app": SimpleNamespace(state=SimpleNamespace(download_door=door)),
+        "app": SimpleNamespace(state=SimpleNamespace(download_door=door, store=Keys())),
         "headers": headers,
         **more,
     }
@@ -210,7 +220,8 @@ async def test_a_download_without_a_key_or_session_passes_without_a_place() -> N
     assert (await _call(layer, path, door, headers=session, session={}))[0]["status"] == 200
     signed_in = {"sid": "s", "next": "/pages/shipments"}
     assert (await _call(layer, path, door, headers=session, session=signed_in))[0]["status"] == 503
-    assert (await _call(layer, path, door, headers=[(b"x-api-key", b"k")]))[0]["status"] == 503
+    assert (await _call(layer, path, door, headers=[(b"x-api-key", b"k")]))[0]["status"] == 200
+    assert (await _call(layer, path, door))[0]["status"] == 503  # a valid key waits
 
 
 async def test_a_session_cookie_not_signed_in_passes_without_a_place(tmp_path: Path) -> None:
@@ -265,3 +276,28 @@ async def test_a_place_given_as_the_wait_runs_out_is_never_lost() -> None:
     if got_in:
         door.leave()
     assert door.inside == 0 and await door.enter()
+
+
+async def test_a_wrong_key_never_waits_at_a_full_door(tmp_path: Path) -> None:
+    """A key is looked up before its request takes a place in the queue (the look-up its
+    answer makes anyway, kept for it): a wrong one is refused at once, so that made-up keys
+    cannot fill the queue ahead of those who may download; a right one waits its turn."""
+    from tests.api.conftest import running
+
+    app = create_app(make_settings(tmp_path))
+    async with running(app) as client:
+        door: Door = app.state.download_door
+        for _ in range(door.slots):
+            assert await door.enter()  # every place taken
+        door.wait = 30.0
+        path = "/shipments/0b7c0000-0000-4000-8000-000000000000/results"
+        for wrong in ("mxk.abc123.not-the-secret", "made-up"):
+            headers = {"Authorization": f"Bearer {wrong}"}
+            answer = await asyncio.wait_for(client.get(path, headers=headers), 10)
+            assert answer.status_code == 401 and door.waiting == 0
+        door.wait = 0.05
+        answer = await asyncio.wait_for(client.get(path), 10)
+        assert answer.status_code == 503  # the right key waited its turn
+        for _ in range(door.slots):
+            door.leave()
+        assert (await client.get(path)).status_code == 404  # let in, looked up once more: none
