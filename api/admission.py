@@ -85,6 +85,46 @@ async def _key_holds(scope: Scope) -> bool:
     return True
 
 
+async def _enter_unless_gone(door: Door, receive: Receive) -> tuple[bool | None, Receive]:
+    """``door.enter()``, given up (None) when the client disconnects meanwhile: its place is
+    not kept, then taken later for an answer nobody reads. What the client sent while it
+    waited (its request's body) is handed on to the app by the ``receive`` returned."""
+    if not door.full:
+        return await door.enter(), receive
+    kept: list[Message] = []
+
+    async def until_gone() -> None:
+        while (message := await receive())["type"] != "http.disconnect":
+            kept.append(message)
+
+    entering = asyncio.ensure_future(door.enter())
+    watching = asyncio.ensure_future(until_gone())
+    try:
+        await asyncio.wait({entering, watching}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:  # cancelled: a place given meanwhile is passed on
+        await _stop(entering, watching, door)
+        raise
+    gone = watching.done() and not watching.cancelled() and watching.exception() is None
+    if gone:
+        await _stop(entering, watching, door)  # (let in at the moment it left: passed on)
+        return None, receive
+    watching.cancel()
+    await asyncio.gather(watching, return_exceptions=True)
+
+    async def replayed() -> Message:
+        return kept.pop(0) if kept else await receive()
+
+    return await entering, replayed  # (done, unless the client's receive failed)
+
+
+async def _stop(entering: asyncio.Future[bool], watching: asyncio.Future[None], door: Door) -> None:
+    watching.cancel()
+    entering.cancel()  # (Door.enter passes on a place given before it saw the cancel)
+    await asyncio.gather(entering, watching, return_exceptions=True)
+    if entering.done() and not entering.cancelled() and entering.result() is True:
+        door.leave()  # it got in before it was stopped
+
+
 class Door:
     """At most ``slots`` inside; the others wait in order, at most ``wait`` seconds each."""
 
@@ -158,7 +198,10 @@ class DownloadAdmission:
         if door.full and not await _key_holds(scope):
             await self.app(scope, receive, send)  # refused inside at once (and counted)
             return
-        if not await door.enter():
+        entered, receive = await _enter_unless_gone(door, receive)
+        if entered is None:
+            return  # the client left while it waited: nothing to answer
+        if not entered:
             retry = str(max(1, int(door.wait)))
             busy = error_response(
                 503,

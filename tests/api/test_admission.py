@@ -115,9 +115,12 @@ class Inner:
     def __init__(self) -> None:
         self.release = asyncio.Event()
         self.started = 0
+        self.bodies: list[bytes | None] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.started += 1
+        if scope["path"].endswith("/b/results"):  # one that reads its request
+            self.bodies.append((await receive()).get("body"))
         await send({"type": "http.response.start", "status": 200, "headers": []})
         if is_download(scope):
             await self.release.wait()  # a slow reader: the body is not taken yet
@@ -137,7 +140,12 @@ class Keys:
 
 
 async def _call(
-    layer: DownloadAdmission, path: str, door: Door, headers: Any = KEYED, **more: Any
+    layer: DownloadAdmission,
+    path: str,
+    door: Door,
+    headers: Any = KEYED,
+    gone: asyncio.Event | None = None,
+    **more: Any,
 ) -> list[Message]:
     sent: list[Message] = []
     scope: dict[str, Any] = {
@@ -149,7 +157,14 @@ async def _call(
         **more,
     }
 
-    async def receive() -> Message:  # pragma: no cover - nothing reads a body here
+    asked = 0
+
+    async def receive() -> Message:  # a client: its (empty) body, then it stays till ``gone``
+        nonlocal asked
+        asked += 1
+        if asked == 1:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await (gone or asyncio.Event()).wait()
         return {"type": "http.disconnect"}
 
     async def send(message: Message) -> None:
@@ -301,3 +316,26 @@ async def test_a_wrong_key_never_waits_at_a_full_door(tmp_path: Path) -> None:
         for _ in range(door.slots):
             door.leave()
         assert (await client.get(path)).status_code == 404  # let in, looked up once more: none
+
+
+async def test_a_client_gone_while_it_waited_gives_its_place_up() -> None:
+    """One that disconnects while it waits leaves the queue at once: no place taken later
+    for an answer nobody reads; one that stays is let in with its request as it was sent."""
+    inner = Inner()
+    inner.release.set()
+    layer = DownloadAdmission(inner)
+    door = Door(slots=1, wait=30)
+    assert await door.enter()  # the only place is taken
+    gone = asyncio.Event()
+    leaving = asyncio.create_task(_call(layer, "/api/v1/shipments/a/results", door, gone=gone))
+    staying = asyncio.create_task(_call(layer, "/api/v1/shipments/b/results", door))
+    await asyncio.sleep(0.01)
+    assert door.waiting == 2
+    gone.set()
+    assert await asyncio.wait_for(leaving, 10) == []  # nothing answered, nothing built
+    assert door.waiting == 1 and inner.started == 0
+    door.leave()
+    answer = await asyncio.wait_for(staying, 10)
+    assert answer[0]["status"] == 200 and inner.started == 1
+    assert inner.bodies == [b""]  # the request it had sent reached the app
+    assert door.inside == 0 and door.waiting == 0
