@@ -28,7 +28,7 @@ from collections import deque
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mxlims_store.api.errors import error_response
-from mxlims_store.api.key_first import CALLER, presented_key
+from mxlims_store.api.key_first import presented_key
 from mxlims_store.api.params import API_PREFIX
 from mxlims_store.errors import MxlimsError
 
@@ -71,17 +71,16 @@ def _says_who(scope: Scope) -> bool:
 
 async def _key_holds(scope: Scope) -> bool:
     """Whether the request's key (if it came with one, not a session) is a valid one, asked
-    before it waits: a made-up key must not hold a place in the queue. The look-up is the one
-    its answer makes anyway; the caller found is kept for it (``CALLER``, as KeyFirst does),
-    so it is not repeated. A wrong key is left for the answer to refuse and count."""
+    before it waits: a made-up key must not hold a place in the queue. Only requests that
+    must wait ask; the answer asks again once let in (a key revoked meanwhile is refused). A
+    wrong key is left for the answer to refuse and count."""
     presented = presented_key(scope.get("headers", []))
     if presented is None:
         return True  # a signed-in session (_says_who)
     try:
-        caller = await scope["app"].state.store.authenticate(presented)
+        await scope["app"].state.store.authenticate(presented)
     except MxlimsError:  # a wrong key (or the store down): answered at once inside
         return False
-    scope.setdefault("state", {})[CALLER] = (presented, caller)
     return True
 
 

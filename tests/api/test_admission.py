@@ -294,9 +294,9 @@ async def test_a_place_given_as_the_wait_runs_out_is_never_lost() -> None:
 
 
 async def test_a_wrong_key_never_waits_at_a_full_door(tmp_path: Path) -> None:
-    """A key is looked up before its request takes a place in the queue (the look-up its
-    answer makes anyway, kept for it): a wrong one is refused at once, so that made-up keys
-    cannot fill the queue ahead of those who may download; a right one waits its turn."""
+    """A key is looked up before its request takes a place in the queue: a wrong one is
+    refused at once, so that made-up keys cannot fill the queue ahead of those who may
+    download; a right one waits its turn."""
     from tests.api.conftest import running
 
     app = create_app(make_settings(tmp_path))
@@ -339,3 +339,28 @@ async def test_a_client_gone_while_it_waited_gives_its_place_up() -> None:
     assert answer[0]["status"] == 200 and inner.started == 1
     assert inner.bodies == [b""]  # the request it had sent reached the app
     assert door.inside == 0 and door.waiting == 0
+
+
+async def test_a_key_revoked_while_it_waited_is_refused_once_let_in(tmp_path: Path) -> None:
+    """The look-up before the queue only keeps made-up keys out: once in, the key is checked
+    again, so one revoked meanwhile is answered 401, not served."""
+    from tests.acting import ADMIN
+    from tests.api.conftest import running
+
+    app = create_app(make_settings(tmp_path))
+    async with running(app) as client:
+        store = app.state.store
+        created = await store.create_key(name="m", role="admin", caller=ADMIN)
+        door: Door = app.state.download_door
+        for _ in range(door.slots):
+            assert await door.enter()
+        door.wait = 30.0
+        path = "/shipments/0b7c0000-0000-4000-8000-000000000000/results"
+        headers = {"Authorization": f"Bearer {created.key}"}
+        waiting = asyncio.create_task(client.get(path, headers=headers))
+        while not door.waiting:
+            await asyncio.sleep(0.01)
+        await store.revoke_key(created.key.split(".")[1], caller=ADMIN)
+        for _ in range(door.slots):
+            door.leave()
+        assert (await asyncio.wait_for(waiting, 10)).status_code == 401
