@@ -60,11 +60,13 @@ def _says_who(scope: Scope) -> bool:
     """Whether the request presents a key or a session: one without is answered 401 (or sent
     to the sign-in page) at once, so it passes without a place, and keyless clients cannot
     fill the queue ahead of those who may download."""
-    if presented_key(scope.get("headers", [])) is not None:
-        return True
-    # the session as the pages' session layer (outside this one) decoded it: any visitor gets
-    # a signed cookie (the page to go back to after signing in), a forged one decodes empty;
-    # only one signed in holds a session id
+    return presented_key(scope.get("headers", [])) is not None or _signed_in(scope)
+
+
+def _signed_in(scope: Scope) -> bool:
+    """The session as the pages' session layer (outside this one) decoded it: any visitor gets
+    a signed cookie (the page to go back to after signing in), a forged one decodes empty;
+    only one signed in holds a session id."""
     session = scope.get("session")
     return isinstance(session, dict) and isinstance(session.get("sid"), str)
 
@@ -74,9 +76,11 @@ async def _key_holds(scope: Scope) -> bool:
     before it waits: a made-up key must not hold a place in the queue. Only requests that
     must wait ask; the answer asks again once let in (a key revoked meanwhile is refused). A
     wrong key is left for the answer to refuse and count."""
+    if _signed_in(scope):  # the pages go by the session whatever key comes beside it
+        return True
     presented = presented_key(scope.get("headers", []))
     if presented is None:
-        return True  # a signed-in session (_says_who)
+        return True
     try:
         await scope["app"].state.store.authenticate(presented)
     except MxlimsError:  # a wrong key (or the store down): answered at once inside

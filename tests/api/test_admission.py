@@ -269,6 +269,9 @@ async def test_a_session_cookie_not_signed_in_passes_without_a_place(tmp_path: P
         door.wait = 0.05
         answer = await asyncio.wait_for(client.get(path, follow_redirects=False), 10)
         assert answer.status_code == 503  # signed in: it waits at the door like a key
+        junk = {"X-API-Key": "made-up"}  # (the pages go by the session, never by a key)
+        answer = await asyncio.wait_for(client.get(path, headers=junk), 10)
+        assert answer.status_code == 503  # a made-up key beside it does not let it skip
         for _ in range(door.slots):
             door.leave()
 
