@@ -47,13 +47,12 @@ from mxlims_store.store.backends.sqlite_files import (
     refuse_file_gone,
     write_backup,
 )
-from mxlims_store.store.backends.sqlite_history import compacted, insert_entries
+from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_links import (
     Numbers,
     insert_sql,
     link_cells,
     link_problems,
-    migrate,
     number_cell,
     numbers_for,
     update_sql,
@@ -68,18 +67,17 @@ from mxlims_store.store.backends.sqlite_open import (
 )
 from mxlims_store.store.backends.sqlite_open import database_file as database_file
 from mxlims_store.store.backends.sqlite_query import Table, extract
-from mxlims_store.store.backends.sqlite_state import STATE_SCHEMA, bump_generation
+from mxlims_store.store.backends.sqlite_state import bump_generation
 from mxlims_store.store.backends.sqlite_tables import (
     REVISION,
-    add_slots,
     free_slots,
     ids_present,
     moved_on,
     reindex,
-    schema,
     table_for,
 )
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
+from mxlims_store.store.backends.sqlite_upgrade import upgrade
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse_path
@@ -172,19 +170,7 @@ class SqliteBackend:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")
         try:
-            if 0 < version < 4:
-                add_slots(connection)  # before the unique index that reads them
-            if 0 < version < 8:
-                compacted(connection, HISTORY)  # history appended and compact
-            if 0 < version < 9:
-                migrate(connection)  # links kept as numbers (sqlite_links)
-            for table in self.tables.values():
-                for statement in schema(table):
-                    connection.execute(statement)
-            for statement in STATE_SCHEMA:
-                connection.execute(statement)
-            type_counts.count_afresh(connection, committing=False)
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            upgrade(connection, version, self.tables.values())  # sqlite_upgrade
             connection.execute("COMMIT")
         except BaseException:
             rollback(connection)
