@@ -111,18 +111,10 @@ async def _checked(
     # no answer tells whether they exist or whose they are.
     visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
     owner_of = owners(read, visible, caller, proposal)
-    plan, conflicts = await asyncio.to_thread(
-        _plan,
-        read,
-        existing,
-        last_revisions,
-        policy,
-        import_id,
-        caller,
-        owner_of,
-        problems,
-        cleared,
+    planned = partial(
+        _planned, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
     )
+    plan, conflicts = await asyncio.to_thread(_plan, planned, problems, cleared)
     path_of = {uuid: path for path, uuid in read.keys.items()}
     broken, warnings = await integrity.check(
         db, plan.final, path_of, visible=caller.may_read, stored=existing
@@ -249,25 +241,19 @@ def _check_external_links(
 
 
 def _plan(
-    read: ReadResult,
-    existing: dict[str, dict[str, Any]],
-    last_revisions: dict[str, int],
-    policy: Policy,
-    import_id: str,
-    caller: Caller,
-    owner_of: dict[str, str | None],
+    planned: Callable[..., tuple[_Plan, list[Problem], list[dict[str, Any]]]],
     problems: list[Problem],
     cleared: dict[str, set[str]],
 ) -> tuple[_Plan, list[Problem]]:
-    """What the import writes and says. The objects it updates are validated together, a
-    section of one type at a time (store_valid: the models' own rules); where any of them is
-    not valid the plan is made again validating each, whose problems then say which and why."""
+    """What the import writes and says (``planned``: :func:`_planned` given all but its last
+    two). The objects it updates are validated together, a section of one type at a time
+    (store_valid: the models' own rules); where any of them is not valid the plan is made
+    again validating each, whose problems then say which and why."""
     told = len(problems)
-    args = (read, existing, last_revisions, policy, import_id, caller, owner_of, problems)
-    plan, conflicts, updated = _planned(*args, cleared, None)
+    plan, conflicts, updated = planned(cleared, None)
     if updated and not store_valid(updated):
         del problems[told:]
-        plan, conflicts, _ = _planned(*args, cleared, _valid)
+        plan, conflicts, _ = planned(cleared, _valid)
     return plan, conflicts
 
 
