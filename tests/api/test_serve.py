@@ -25,8 +25,10 @@ def free_port() -> int:
 
 
 def wait_for(
-    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 20
+    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 120
 ) -> httpx.Response:
+    """The first answer from ``url``; a server that exits is reported at once. The wait is
+    long: on a busy machine (2 cores, load 15) a start takes 10-30 s, and 20 s failed there."""
     deadline = time.monotonic() + seconds
     while True:
         if process.poll() is not None:
