@@ -34,6 +34,8 @@ def _listen_problem(host: str, port: int) -> str | None:
     """Why `serve` could not listen on host:port (a name that does not resolve, an address
     not of this machine, a port in use or not allowed), or None. Asked before the store is
     opened: uvicorn finds out only after the store and its first admin key were created."""
+    if not host.strip():  # asyncio would listen on every interface: never unasked
+        return f"--host {host!r} (MXLIMS_HOST): empty; give 127.0.0.1, or 0.0.0.0 for every one"
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE

@@ -121,6 +121,7 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
         ({"MXLIMS_ISPYB_TIMEZONE": "Europe/Grenoble"}, [], "MXLIMS_ISPYB_TIMEZONE="),
         ({}, ["--host", "no-such-host.invalid"], "--host 'no-such-host.invalid' (MXLIMS_HOST)"),
         ({}, ["--host", "192.0.2.1"], "cannot listen on 192.0.2.1:8000"),  # not this machine's
+        ({"MXLIMS_HOST": ""}, [], "--host '' (MXLIMS_HOST): empty"),  # not every interface
     ],
     ids=[
         "no-host",
@@ -139,6 +140,7 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
         "time-zone",
         "host-name",
         "host-address",
+        "host-empty",
     ],
 )
 def test_serve_with_a_bad_setting_says_so_in_one_line_and_creates_nothing(
