@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,58 @@ class Settings(BaseSettings):
                 raise ValueError(str(error).split("\n")[0]) from None
         return url
 
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: object) -> object:
+        """An empty MXLIMS_DATA_DIR is a mistake, not the working directory (where `serve`
+        would make a new store unasked)."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, text: str) -> str:
+        """uvicorn takes a name that is no address as a literal that never matches: a typo
+        would silently trust no proxy (or the wrong one)."""
+        for entry in split_list(text):
+            if entry != "*":
+                try:
+                    ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is no IP address or network") from None
+        return text
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, text: str) -> str:
+        """A browser sends its origin as scheme://host[:port], nothing after it: an origin
+        written with a path or a trailing slash would never match."""
+        for origin in split_list(text):
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise ValueError(f"{origin!r} is no origin")
+        return text
+
+    @field_validator("ispyb_url")
+    @classmethod
+    def _ispyb_url(cls, url: str | None) -> str | None:
+        if url is None or not url.strip():
+            return None
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
+            raise ValueError("not a URL")
+        return url
+
+    @field_validator("ispyb_timezone")
+    @classmethod
+    def _time_zone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("no such time zone") from None
+        return name
+
     @field_validator("allowed_hosts")
     @classmethod
     def _host_patterns(cls, text: str) -> str:
@@ -152,6 +205,10 @@ ACCEPTS = {
     "database": "1 to 64 letters, digits, _ or -",
     "mongodb_url": "a URL mongodb://[user:password@]host[:port][/?options] or mongodb+srv://...",
     "allowed_hosts": "comma-separated host names, *.domain.org, or *",
+    "trusted_proxies": "comma-separated IP addresses or networks (10.0.0.0/8), or *",
+    "cors_origins": "comma-separated origins scheme://host[:port] with nothing after, or *",
+    "ispyb_url": "an SQLAlchemy URL mysql+pymysql://user:password@host:3306/ispyb",
+    "ispyb_timezone": "a time zone name such as UTC or Europe/Paris",
 }
 
 
@@ -181,7 +238,7 @@ def _one_line(error: Mapping[str, Any]) -> str:
     loc = error.get("loc") or ("?",)
     name = str(loc[0])
     given = error.get("input")
-    if name == "mongodb_url" and isinstance(given, str):  # never print a password
+    if name in ("mongodb_url", "ispyb_url") and isinstance(given, str):  # never a password
         given = _hide_password(given)
     reason = str(error.get("msg", "")).removeprefix("Value error, ")
     if error.get("type") == "string_pattern_mismatch":

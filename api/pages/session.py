@@ -180,4 +180,7 @@ def csrf_token(request: Request) -> str:
 
 def csrf_ok(request: Request, sent: Any) -> bool:
     expected = request.session.get("csrf")
-    return isinstance(sent, str) and expected is not None and hmac.compare_digest(sent, expected)
+    if not isinstance(sent, str) or not isinstance(expected, str):
+        return False
+    # compared as bytes: compare_digest refuses str with non-ASCII characters (a 500)
+    return hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode())

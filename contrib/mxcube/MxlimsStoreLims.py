@@ -27,28 +27,28 @@ Everything else (energy scans, XRF spectra, images, workflows, beamline set-ups)
 in the store yet: those methods log that and return what MXCuBE takes for "not stored". No
 method raises: a LIMS that is down must not stop a beamline.
 
-Only the standard library is used, so the class runs in any MXCuBE environment.
+Only the standard library is used, so the class runs in any MXCuBE environment. Install the
+three files of this folder together in one of MXCuBE's hardware-object folders:
+``MxlimsStoreLims.py`` (this class), ``MxlimsStoreHttp.py`` (the calls to the store) and
+``MxlimsStoreCollections.py`` (MXCuBE's collection dictionary as an MXLIMS message).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
-from datetime import datetime, timezone
 from typing import Any
 
 from mxcubecore.HardwareObjects.abstract.AbstractLims import AbstractLims
 from mxcubecore.model.lims_session import Lims, LimsUser, Session
+from MxlimsStoreCollections import FAILED, as_int, collection_message
+from MxlimsStoreHttp import LimsUnavailable, call
 
 log = logging.getLogger("HWR")
 
-MXLIMS_VERSION = "0.6.13"
 SAMPLE_KEYS = (
     "containerCode",
     "containerSampleChangerLocation",
@@ -60,11 +60,6 @@ SAMPLE_KEYS = (
     "sampleLocation",
     "sampleName",
 )
-FAILED = ("failed", "aborted", "stopped")
-
-
-class LimsUnavailable(Exception):
-    """The store did not answer as expected (logged, never raised to MXCuBE)."""
 
 
 class MxlimsStoreLims(AbstractLims):
@@ -110,23 +105,7 @@ class MxlimsStoreLims(AbstractLims):
         body: Any = None,
         query: dict[str, Any] | None = None,
     ) -> Any:
-        url = f"{self.url}/api/v1{path}"
-        if query:
-            url += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-        headers = {"Authorization": f"Bearer {self.key}", "Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = "application/json"
-        request = urllib.request.Request(url, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                return json.loads(answer.read() or b"null")
-        except urllib.error.HTTPError as error:
-            detail = error.read()[:2000].decode("utf-8", "replace")
-            raise LimsUnavailable(f"{method} {path}: {error.code} {detail}") from None
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            raise LimsUnavailable(f"{method} {path}: {error}") from None
+        return call(self.url, self.key, self.timeout, method, path, body, query)
 
     def _whoami(self) -> dict[str, Any]:
         if not self.identity:
@@ -304,7 +283,7 @@ class MxlimsStoreLims(AbstractLims):
             return None, None
 
     def _send(self, dc: dict[str, Any], job_status: str, *, with_sweep: bool) -> int | None:
-        known = self._collections.get(_int(dc.get("collection_id")) or -1)
+        known = self._collections.get(as_int(dc.get("collection_id")) or -1)
         if known is None:
             pin = self._pin(
                 dc.get("blSampleId") or (dc.get("sample_reference") or {}).get("blSampleId")
@@ -312,7 +291,7 @@ class MxlimsStoreLims(AbstractLims):
             if pin is None:
                 raise LimsUnavailable("the collection names no sample the store knows")
             known = {"pin": pin, "experiment": str(uuid.uuid1()), "sweep": str(uuid.uuid1())}
-        message = _collection_message(dc, known, job_status, with_sweep)
+        message = collection_message(dc, known, job_status, with_sweep)
         self._call("POST", "/messages", message, query={"policy": "merge"})
         if "number" not in known:
             stored = self._call("GET", f"/objects/{known['experiment']}")
@@ -366,109 +345,3 @@ class MxlimsStoreLims(AbstractLims):
     def store_workflow(self, workflow_dict: dict) -> tuple[None, None, None]:
         log.info("mxlims-store keeps no workflow records; not stored")
         return None, None, None
-
-
-# -- MXCuBE's collection dictionary as MXLIMS ------------------------------------------------------
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _positive(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if number > 0 else None
-
-
-def _moment(text: Any) -> str | None:
-    """MXCuBE's "%Y-%m-%d %H:%M:%S" (local time) as an aware ISO time."""
-    if not text:
-        return None
-    try:
-        moment = datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").astimezone()
-    except ValueError:
-        return None
-    return moment.isoformat()
-
-
-def _collection_message(
-    dc: dict[str, Any], known: dict[str, Any], job_status: str, with_sweep: bool
-) -> dict[str, Any]:
-    pin = {"LogisticalSample1": {"mxlimsBaseType": "LogisticalSample", "uuid": known["pin"]}}
-    experiment: dict[str, Any] = {
-        "mxlimsType": "MxExperiment",
-        "uuid": known["experiment"],
-        "jobStatus": job_status,
-        "experimentStrategy": dc.get("experiment_type") or None,
-        "startTime": _moment(dc.get("collection_start_time")),
-        "logisticalSampleRef": {"$ref": "#/LogisticalSample/LogisticalSample1"},
-    }
-    if job_status in ("Completed", "Failed"):
-        ended = datetime.now(timezone.utc)  # noqa: UP017 - MXCuBE also runs on Python 3.10
-        experiment["endTime"] = ended.isoformat()
-    message: dict[str, Any] = {
-        "version": MXLIMS_VERSION,
-        "LogisticalSample": pin,
-        "MxExperiment": {"MxExperiment1": _without_none(experiment)},
-    }
-    if with_sweep:
-        message["CollectionSweep"] = {"CollectionSweep1": _sweep(dc, known["sweep"])}
-    return message
-
-
-def _sweep(dc: dict[str, Any], sweep_uuid: str) -> dict[str, Any]:
-    sequence = (dc.get("oscillation_sequence") or [{}])[0]
-    files = dc.get("fileinfo") or {}
-    start = float(sequence.get("start") or 0.0)
-    width = _positive(sequence.get("range"))
-    images = _int(sequence.get("number_of_images")) or 1
-    first = _int(sequence.get("start_image_number")) or 1
-    resolution = dc.get("resolution")
-    if isinstance(resolution, dict):
-        resolution = resolution.get("upper")
-    wavelength = _positive(dc.get("wavelength"))
-    size = [_positive(dc.get("beamSizeAtSampleX")), _positive(dc.get("beamSizeAtSampleY"))]
-    sweep: dict[str, Any] = {
-        "mxlimsType": "CollectionSweep",
-        "uuid": sweep_uuid,
-        "role": "Result",
-        "sweepType": "simple",
-        "scanAxis": "omega",
-        "exposureTime": _positive(sequence.get("exposure_time")),
-        "imageWidth": width,
-        "overlap": sequence.get("overlap") if isinstance(sequence.get("overlap"), float) else None,
-        "numberImages": images,
-        "energy": 12.398419843320026 / wavelength if wavelength else None,
-        "transmission": _positive(dc.get("transmission")),
-        "resolution": _positive(resolution),
-        "beamSize": size if None not in size else None,
-        "beamShape": dc.get("beamShape") or None,
-        "axisPositionsStart": {"omega": start},
-        "axisPositionsEnd": {"omega": start + (width or 0.0) * images},
-        "scans": [
-            {
-                "scanPositionStart": start,
-                "firstImageNumber": first,
-                "numberImages": images,
-                "ordinal": 0,
-            }
-        ],
-        "prefix": files.get("prefix") or None,
-        "filenameTemplate": files.get("template") or None,
-        "path": files.get("directory") or None,
-        "logisticalSampleRef": {"$ref": "#/LogisticalSample/LogisticalSample1"},
-        "sourceRef": {"$ref": "#/MxExperiment/MxExperiment1"},
-    }
-    if sweep["transmission"] is not None and sweep["transmission"] > 100:
-        sweep["transmission"] = None
-    return _without_none(sweep)
-
-
-def _without_none(obj: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in obj.items() if v is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,6 +30,31 @@ async def _probe(settings: Settings) -> Path | None:
         return await first_admin_key(store, settings.data_dir)
 
 
+def _listen_problem(host: str, port: int) -> str | None:
+    """Why `serve` could not listen on host:port (a name that does not resolve, an address
+    not of this machine, a port in use or not allowed), or None. Asked before the store is
+    opened: uvicorn finds out only after the store and its first admin key were created."""
+    if not host.strip():  # asyncio would listen on every interface: never unasked
+        return f"--host {host!r} (MXLIMS_HOST): empty; give 127.0.0.1, or 0.0.0.0 for every one"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        return f"--host {host!r} (MXLIMS_HOST): {reason}"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return (
+                f"cannot listen on {host}:{port} (--host/--port, MXLIMS_HOST/MXLIMS_PORT): "
+                f"{error.strerror or error}"
+            )
+    return None
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (default 127.0.0.1)")] = None,
@@ -53,6 +79,9 @@ def serve(
         fail([f"cannot serve: --workers {workers}: give a whole number from 1 to 64"])
     host, port = host or settings.host, port or settings.port
     workers = workers or settings.workers
+    problem = _listen_problem(host, port)
+    if problem is not None:
+        fail([f"cannot serve: {problem}"])
     try:
         written = asyncio.run(_probe(settings))
     except MxlimsError as error:

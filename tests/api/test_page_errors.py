@@ -70,3 +70,25 @@ async def test_page_errors_are_pages_with_the_apis_status(tmp_path: Path) -> Non
             assert "revision" in bad.text
         finally:
             await pages.aclose()
+
+
+async def test_a_form_token_that_is_not_ascii_is_refused_not_a_500(tmp_path: Path) -> None:
+    """The per-session form token is compared in constant time; a token of any characters
+    (an attacker's, or a browser's garbled one) is a wrong token, never a server error."""
+    app = create_app(make_settings(tmp_path))
+    async with running(app) as api:
+        key = api.headers["Authorization"].removeprefix("Bearer ")
+        pages = await _signed_in(app, key)
+        try:
+            for token in ("é", "\u00ed\u00a0\u0080", "\U0001f9ea" * 40):
+                login = await pages.post("/pages/login", data={"key": key, "csrf": token})
+                scan = await pages.post(
+                    "/pages/scan", data={"ref": "DW-1", "state": "received", "csrf": token}
+                )
+                for answer in (login, scan):
+                    assert answer.status_code < 500, answer.text
+                    assert "text/html" in answer.headers["content-type"]
+            # the session is still signed in, and its own token still works
+            assert (await pages.get("/pages/shipments")).status_code == 200
+        finally:
+            await pages.aclose()

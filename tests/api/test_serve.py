@@ -25,8 +25,10 @@ def free_port() -> int:
 
 
 def wait_for(
-    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 20
+    url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 120
 ) -> httpx.Response:
+    """The first answer from ``url``; a server that exits is reported at once. The wait is
+    long: on a busy machine (2 cores, load 15) a start takes 10-30 s, and 20 s failed there."""
     deadline = time.monotonic() + seconds
     while True:
         if process.poll() is not None:
@@ -111,6 +113,15 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
         ({"MXLIMS_ALLOWED_HOSTS": "lims.*.org"}, [], "MXLIMS_ALLOWED_HOSTS="),
         ({}, ["--port", "99999"], "--port 99999"),
         ({}, ["--workers", "0"], "--workers 0"),
+        ({"MXLIMS_DATA_DIR": ""}, [], "MXLIMS_DATA_DIR=''"),
+        ({"MXLIMS_TRUSTED_PROXIES": "127.0.0.l"}, [], "MXLIMS_TRUSTED_PROXIES="),
+        ({"MXLIMS_CORS_ORIGINS": "https://lab.example.org/"}, [], "MXLIMS_CORS_ORIGINS="),
+        ({"MXLIMS_ISPYB_URL": "ispyb-host/ispyb"}, [], "MXLIMS_ISPYB_URL="),
+        ({"MXLIMS_ISPYB_URL": "mysql+pymysql//u:p@h/i"}, [], "MXLIMS_ISPYB_URL='mysql+pymysql//u"),
+        ({"MXLIMS_ISPYB_TIMEZONE": "Europe/Grenoble"}, [], "MXLIMS_ISPYB_TIMEZONE="),
+        ({}, ["--host", "no-such-host.invalid"], "--host 'no-such-host.invalid' (MXLIMS_HOST)"),
+        ({}, ["--host", "192.0.2.1"], "cannot listen on 192.0.2.1:8000"),  # not this machine's
+        ({"MXLIMS_HOST": ""}, [], "--host '' (MXLIMS_HOST): empty"),  # not every interface
     ],
     ids=[
         "no-host",
@@ -121,13 +132,23 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
         "hosts",
         "cli-port",
         "cli-workers",
+        "empty-data-dir",
+        "proxies",
+        "cors",
+        "ispyb-url",
+        "ispyb-url-password",
+        "time-zone",
+        "host-name",
+        "host-address",
+        "host-empty",
     ],
 )
 def test_serve_with_a_bad_setting_says_so_in_one_line_and_creates_nothing(
     tmp_path: Path, setting: dict[str, str], arguments: list[str], named: str
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
-    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT), **setting)
+    env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    env.update(setting)
     command = [sys.executable, "-m", "mxlims_store.cli", "serve", *arguments]
     result = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
@@ -135,4 +156,22 @@ def test_serve_with_a_bad_setting_says_so_in_one_line_and_creates_nothing(
     assert result.returncode == 1 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and named in result.stderr, result.stderr
     assert ":p@" not in result.stderr  # a password is never printed
-    assert not (tmp_path / "data").exists()  # no store, no admin key
+    assert not any(tmp_path.iterdir())  # no store, no admin key (in the working directory)
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line_and_creates_nothing(tmp_path: Path) -> None:
+    """uvicorn finds a port taken only after the store and its first admin key exist."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MXLIMS_")}
+        env.update(MXLIMS_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+        command = [sys.executable, "-m", "mxlims_store.cli", "serve", "--port", str(port)]
+        result = subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert result.returncode == 1 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr, result.stderr
+    assert not any(tmp_path.iterdir())
