@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
-from mxlims_store.errors import StoreBroken, Unavailable
+from mxlims_store.errors import Unavailable
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends.sqlite_open import connect
 from mxlims_store.store.backends.sqlite_query import Compiler
 from mxlims_store.store.backends.sqlite_unit import read_documents
+from mxlims_store.store.backends.sqlite_walk_numbers import RowNumbers, find_by_links
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.documents import META
 from mxlims_store.store.filters import parse
@@ -76,6 +77,7 @@ async def run_in_one_trip(db: SqliteBackend, caller: Caller, plan: Plan[T]) -> T
     if reader is None or reader.connection is None:
         return await db._run(lambda: run_here(db, db._connection(), caller, plan))
     connection = reader.connection
+    numbers = RowNumbers()
     reader.busy = True
     db.round_trips += 1  # the whole plan is one trip, wherever its steps run
     handed = False
@@ -86,7 +88,7 @@ async def run_in_one_trip(db: SqliteBackend, caller: Caller, plan: Plan[T]) -> T
             budget = LOOP_BUDGET
             while (cost := _loop_cost(requests)) is not None and cost <= budget:
                 budget -= cost
-                requests = plan.send(_answer(db, connection, caller, requests))
+                requests = plan.send(_answer(db, connection, caller, requests, numbers))
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         except sqlite3.Error as error:
@@ -94,7 +96,7 @@ async def run_in_one_trip(db: SqliteBackend, caller: Caller, plan: Plan[T]) -> T
 
         def rest() -> T:  # the worker owns the connection now: it ends the read and frees it
             try:
-                return _finish(db, connection, caller, plan, requests)
+                return _finish(db, connection, caller, plan, requests, numbers)
             finally:
                 _end(connection)
                 reader.busy = False
@@ -167,7 +169,7 @@ def run_here(db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, 
             requests = next(plan)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
-        return _finish(db, connection, caller, plan, requests)
+        return _finish(db, connection, caller, plan, requests, RowNumbers())
     finally:
         _end(connection)
 
@@ -178,25 +180,61 @@ def _finish(
     caller: Caller,
     plan: Plan[T],
     requests: list[Request],
+    numbers: RowNumbers,
 ) -> T:
     """Answer ``requests`` and every step of ``plan`` after them; what the plan returns."""
     try:
         while True:
-            requests = plan.send(_answer(db, connection, caller, requests))
+            requests = plan.send(_answer(db, connection, caller, requests, numbers))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
 
 def _answer(
-    db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, requests: list[Request]
+    db: SqliteBackend,
+    connection: sqlite3.Connection,
+    caller: Caller,
+    requests: list[Request],
+    numbers: RowNumbers,
 ) -> list[list[Document]]:
+    """The documents of each of ``requests``; ``numbers``: those of every document the plan
+    read so far (its finds by uuid and by link note them)."""
     ids = [_by_id(r) for r in requests]  # once a find: a provenance up makes ~15
-    if len(requests) > 1 and all(r.first and i for r, i in zip(requests, ids, strict=True)):
-        return _alternatives(db, connection, caller, requests, ids)
-    return [
-        read_documents(connection, *_find_sql(db, caller, r, i))
+    if len(requests) > 1 and all(
+        r.first and i and r.collection in CORE_COLLECTIONS
         for r, i in zip(requests, ids, strict=True)
-    ]
+    ):
+        return _alternatives(db, connection, caller, requests, ids, numbers)
+    answers = []
+    for request, request_ids in zip(requests, ids, strict=True):
+        found = None
+        if request.links and request.collection in CORE_COLLECTIONS:
+            found = _by_links(db, connection, caller, request, numbers)
+        if found is None:
+            sql, params = _find_sql(db, caller, request, request_ids)
+            if request_ids is not None and request.collection in CORE_COLLECTIONS:
+                found = numbers.decoded(request.collection, connection.execute(sql, params))
+            else:
+                found = read_documents(connection, sql, params)
+        answers.append(found)
+    return answers
+
+
+def _by_links(
+    db: SqliteBackend,
+    connection: sqlite3.Connection,
+    caller: Caller,
+    request: Request,
+    numbers: RowNumbers,
+) -> list[Document] | None:
+    """A find by links by row numbers (sqlite_walk_numbers), scoped to ``caller``."""
+    scope: list[Any] = []
+    sql = _by_number_sql(request.collection, request.bare)
+    if caller.proposals is not None:
+        proposals = sorted(caller.proposals)
+        sql += f" AND {_scope(len(proposals))}"
+        scope = [orjson.dumps(proposals).decode()] if len(proposals) > _LISTED else proposals
+    return find_by_links(connection, db.tables[request.collection], request, numbers, sql, scope)
 
 
 def _end(connection: sqlite3.Connection) -> None:
@@ -211,6 +249,7 @@ def _alternatives(
     caller: Caller,
     requests: list[Request],
     ids: list[list[str] | None],
+    numbers: RowNumbers,
 ) -> list[list[Document]]:
     """Alternative finds by uuid (a locate: is it a sample, a logistical sample, ...?) in ONE
     statement, each part tagged; answered as one by one: after the first that finds anything,
@@ -221,13 +260,13 @@ def _alternatives(
         parts.append(f"SELECT {number}, * FROM ({sql})")
         params += part_params
     rows = connection.execute(" UNION ALL ".join(parts), params).fetchall()
-    first = min((number for number, _ in rows), default=None)
-    try:
-        documents = [orjson.loads(text) for number, text in rows if number == first]
-    except orjson.JSONDecodeError:  # as read_documents: damaged bytes are the store's failure
-        raise StoreBroken(
-            "a stored document is damaged; run `mxlims-store check`, or restore a backup"
-        ) from None
+    first = min((number for number, _, _ in rows), default=None)
+    if first is None:
+        return [[] for _ in requests]
+    collection = requests[first].collection
+    documents = numbers.decoded(
+        collection, [(n, text) for number, n, text in rows if number == first]
+    )
     return [documents if number == first else [] for number in range(len(requests))]
 
 
@@ -250,7 +289,7 @@ def _find_sql(
     if request.collection not in CORE_COLLECTIONS or (ids is None and not scoped and not bare):
         # as SqliteBackend.find (history keeps its key out of the JSON: find_sql selects it)
         return db.find_sql(request.collection, readable(caller, request.filter), (), request.limit)
-    if ids is not None:
+    if ids is not None:  # rows (number, document): sqlite_walk_numbers notes the numbers
         sql = _by_id_sql(request.collection, bare, len(ids) == 1)
         params: list[Any] = [ids[0] if len(ids) == 1 else orjson.dumps(ids).decode()]
     else:
@@ -305,4 +344,12 @@ def _by_id_sql(collection: str, bare: bool, one: bool) -> str:
     same rows), without compiling it on every call (one statement text per collection, prepared
     once by SQLite's statement cache)."""
     where = "id = ?" if one else "id IN (SELECT value FROM json_each(?))"
-    return f'SELECT {_what(bare)} FROM "{collection}" WHERE {where}'
+    return f'SELECT n, {_what(bare)} FROM "{collection}" WHERE {where}'
+
+
+@functools.cache
+def _by_number_sql(collection: str, bare: bool) -> str:
+    """The documents of the row numbers in its parameter (a JSON list), with their numbers."""
+    return (
+        f'SELECT n, {_what(bare)} FROM "{collection}" WHERE n IN (SELECT value FROM json_each(?))'
+    )
