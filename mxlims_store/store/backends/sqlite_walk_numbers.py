@@ -128,13 +128,12 @@ def _term(table: Table, field: str) -> tuple[str, str, str | None] | None:
     index name for a list of links), or None when ``field`` is not kept as numbers."""
     link = table.links.get((field,))
     if link is not None:
-        column, target = link
-        return _column_sql(table.name, column), target, None
+        return _column_sql(table.name, link[0]), link[1], None
     index = table.arrays.get(field)
-    target = (table.list_links or {}).get(index.name) if index is not None else None
-    if index is None or target is None or len(index.fields) != 1:
+    listed = (table.list_links or {}).get(index.name) if index is not None else None
+    if index is None or listed is None or len(index.fields) != 1:
         return None
-    return _keys_sql(table.keys_table), target, index.name
+    return _keys_sql(table.keys_table), listed, index.name
 
 
 @functools.cache
