@@ -126,10 +126,15 @@ def walking(
     *,
     unbounded: bool = False,
     bare: bool = False,
+    bookkeeping: bool = True,
 ) -> Plan[Walked]:
     """The walk of :func:`walk` as a plan (to run after other reads, in the same trip).
     ``bare``: for a message, which needs neither the documents' bookkeeping (they may come
-    without it) nor how the walk reached each (no steps: a results file reaches ~13,000)."""
+    without it) nor how the walk reached each (no steps: a results file reaches ~13,000).
+    ``bookkeeping=False``: the steps, but documents that may come without their bookkeeping
+    (a provenance labels them: on SQLite ``_meta`` is then neither sent nor decoded, half of
+    a document's text and more than half of the time to decode it)."""
+    light = bare or not bookkeeping
     documents = {d["_id"]: d for d in roots}
     frontier = list(documents.values())
     steps = [] if bare else [Step(d["_id"], d["mxlimsType"], 0, None, None) for d in frontier]
@@ -140,14 +145,14 @@ def walking(
     level = 0
     while frontier and level < limit:
         level += 1
-        found = yield from step(frontier, documents, bare)
+        found = yield from step(frontier, documents, light)
         frontier = []
         for document, link, source in found:
             documents[document["_id"]] = document
             if not bare:
                 steps.append(Step(document["_id"], document["mxlimsType"], level, link, source))
             frontier.append(document)
-    cut = (yield from _beyond(frontier, documents, direction, bare)) if capped else []
+    cut = (yield from _beyond(frontier, documents, direction, light)) if capped else []
     return Walked(steps, documents, cut)
 
 
@@ -188,7 +193,14 @@ def _level_up(
             value = document.get(field)
             if value is None:
                 continue
-            for target in (value,) if isinstance(value, str) else _listed(value):
+            if type(value) is str:  # most links: one uuid, most of them known already
+                if value in known or value in edges:
+                    continue
+                edges[value] = (ref_key, document["_id"])
+                for collection in collections:
+                    wanted.setdefault(collection, set()).add(value)
+                continue
+            for target in _listed(value):
                 if not isinstance(target, str) or target in known or target in edges:
                     continue
                 edges[target] = (ref_key, document["_id"])

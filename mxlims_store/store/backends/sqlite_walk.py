@@ -201,10 +201,10 @@ def _answer(
     read so far (its finds by uuid and by link note them)."""
     ids = [_by_id(r) for r in requests]  # once a find: a provenance up makes ~15
     if len(requests) > 1 and all(
-        r.first and i and r.collection in CORE_COLLECTIONS
+        i is not None and r.collection in CORE_COLLECTIONS
         for r, i in zip(requests, ids, strict=True)
     ):
-        return _alternatives(db, connection, caller, requests, ids, numbers)
+        return _together(db, connection, caller, requests, ids, numbers)
     answers = []
     for request, request_ids in zip(requests, ids, strict=True):
         found = None
@@ -228,12 +228,8 @@ def _by_links(
     numbers: RowNumbers,
 ) -> list[Document] | None:
     """A find by links by row numbers (sqlite_walk_numbers), scoped to ``caller``."""
-    scope: list[Any] = []
-    sql = _by_number_sql(request.collection, request.bare)
-    if caller.proposals is not None:
-        proposals = sorted(caller.proposals)
-        sql += f" AND {_scope(len(proposals))}"
-        scope = [orjson.dumps(proposals).decode()] if len(proposals) > _LISTED else proposals
+    sql = _by_number_sql(request.collection, request.bare, _scoped(caller))
+    scope = list(_scope_of(caller))
     return find_by_links(connection, db.tables[request.collection], request, numbers, sql, scope)
 
 
@@ -243,7 +239,7 @@ def _end(connection: sqlite3.Connection) -> None:
             connection.execute("ROLLBACK")
 
 
-def _alternatives(
+def _together(
     db: SqliteBackend,
     connection: sqlite3.Connection,
     caller: Caller,
@@ -251,23 +247,31 @@ def _alternatives(
     ids: list[list[str] | None],
     numbers: RowNumbers,
 ) -> list[list[Document]]:
-    """Alternative finds by uuid (a locate: is it a sample, a logistical sample, ...?) in ONE
-    statement, each part tagged; answered as one by one: after the first that finds anything,
-    the others find nothing."""
-    parts, params = [], []
-    for number, request in enumerate(requests):
-        sql, part_params = _find_sql(db, caller, request, ids[number])
-        parts.append(f"SELECT {number}, * FROM ({sql})")
-        params += part_params
-    rows = connection.execute(" UNION ALL ".join(parts), params).fetchall()
-    first = min((number for number, _, _ in rows), default=None)
-    if first is None:
-        return [[] for _ in requests]
-    collection = requests[first].collection
-    documents = numbers.decoded(
-        collection, [(n, text) for number, n, text in rows if number == first]
+    """Finds by uuid in ONE statement, each part tagged: a step of a walk up asks each
+    collection its links may point into (a provenance up, ~11 finds in 5 steps), a locate asks
+    every collection. Alternatives (``first``, a locate) are answered as one by one: after the
+    first that finds anything, the next ones find nothing."""
+    scope = _scope_of(caller)
+    params: list[Any] = []
+    for uuids in ids:
+        assert uuids is not None  # (said by the caller)
+        params += [uuids[0] if len(uuids) == 1 else orjson.dumps(uuids).decode(), *scope]
+    parts = tuple(
+        (r.collection, r.bare, len(uuids or ()) == 1, r.limit)
+        for r, uuids in zip(requests, ids, strict=True)
     )
-    return [documents if number == first else [] for number in range(len(requests))]
+    found: list[list[tuple[int, str]]] = [[] for _ in requests]
+    sql = _together_sql(parts, _scoped(caller))
+    for number, row_number, text in connection.execute(sql, params):
+        found[number].append((row_number, text))
+    answers: list[list[Document]] = []
+    settled = False  # an alternative found something (as reads.run_plan)
+    for request, rows in zip(requests, found, strict=True):
+        if request.first and settled:
+            rows = []
+        settled = settled or (request.first and bool(rows))
+        answers.append(numbers.decoded(request.collection, rows) if rows else [])
+    return answers
 
 
 def _find_sql(
@@ -283,28 +287,25 @@ def _find_sql(
     each level of a walk (0.2-0.6 s per level at 200,000 objects): the whole proposal instead
     of its answer, and rows in another order than the admin's. Now a member's walk reads what
     the admin's reads, in the same order, and keeps what the member may see."""
+    if ids is not None and request.collection in CORE_COLLECTIONS:
+        # most of a plan's finds (a provenance up makes ~15): one cached text, no compiling;
+        # rows (number, document): sqlite_walk_numbers notes the numbers
+        scope = _scope_of(caller)
+        one = len(ids) == 1
+        sql = _by_id_sql(request.collection, request.bare, one, _scoped(caller), request.limit)
+        return sql, [ids[0] if one else orjson.dumps(ids).decode(), *scope]
     tail = f" LIMIT {int(request.limit)}" if request.limit else ""
     bare = request.bare
     scoped = caller.proposals is not None
     if request.collection not in CORE_COLLECTIONS or (ids is None and not scoped and not bare):
         # as SqliteBackend.find (history keeps its key out of the JSON: find_sql selects it)
         return db.find_sql(request.collection, readable(caller, request.filter), (), request.limit)
-    if ids is not None:  # rows (number, document): sqlite_walk_numbers notes the numbers
-        sql = _by_id_sql(request.collection, bare, len(ids) == 1)
-        params: list[Any] = [ids[0] if len(ids) == 1 else orjson.dumps(ids).decode()]
-    else:
-        compiler = Compiler(db.tables[request.collection])
-        where = compiler.where(parse(request.filter))
-        sql = f'SELECT {_what(bare)} FROM "{request.collection}" WHERE ({where})'
-        params = compiler.params
+    compiler = Compiler(db.tables[request.collection])
+    where = compiler.where(parse(request.filter))
+    sql = f'SELECT {_what(bare)} FROM "{request.collection}" WHERE ({where})'
     if scoped:
-        proposals = sorted(caller.proposals or ())
-        sql += f" AND {_scope(len(proposals))}"
-        if len(proposals) > _LISTED:
-            params.append(orjson.dumps(proposals).decode())
-        else:
-            params += proposals
-    return sql + tail, params
+        sql += f" AND {_scope(len(caller.proposals or ()))}"
+    return sql + tail, [*compiler.params, *_scope_of(caller)]
 
 
 def _by_id(request: Request) -> list[str] | None:
@@ -329,6 +330,28 @@ def _what(bare: bool) -> str:
 _LISTED = 16  # proposals of a member's scope bound one by one (more: as one JSON list)
 
 
+def _scope_of(caller: Caller) -> tuple[str, ...]:
+    """The parameters of ``caller``'s scope (none when not scoped)."""
+    proposals = caller.proposals
+    if proposals is not None and type(proposals) is not frozenset:  # a set, say: hashable
+        proposals = frozenset(proposals)
+    return _scope_params(proposals)
+
+
+def _scoped(caller: Caller) -> int | None:
+    """How many proposals ``caller``'s scope holds (None: not scoped)."""
+    return None if caller.proposals is None else len(caller.proposals)
+
+
+@functools.lru_cache(maxsize=256)
+def _scope_params(proposals: frozenset[str] | None) -> tuple[str, ...]:
+    """The parameters of a scope over ``proposals`` (:func:`_scope`), made once per scope."""
+    if proposals is None:
+        return ()
+    listed = sorted(proposals)
+    return (orjson.dumps(listed).decode(),) if len(listed) > _LISTED else tuple(listed)
+
+
 @functools.cache
 def _scope(proposals: int) -> str:
     """A member's scope over ``proposals`` proposals: ``IN (?, ...)``, cheaper than reading a
@@ -337,19 +360,33 @@ def _scope(proposals: int) -> str:
     return f'+json_extract(doc, \'$."{META}"."proposal"\') IN ({listed})'
 
 
-@functools.cache
-def _by_id_sql(collection: str, bare: bool, one: bool) -> str:
+@functools.lru_cache(maxsize=1024)
+def _by_id_sql(
+    collection: str, bare: bool, one: bool, scoped: int | None = None, limit: int | None = None
+) -> str:
     """A find by the uuids in its parameter (one uuid, or a JSON list of them): what the
     compiler makes of ``{"_id": uuid}`` or ``{"_id": {"$in": uuids}}`` (the same index, the
     same rows), without compiling it on every call (one statement text per collection, prepared
-    once by SQLite's statement cache)."""
+    once by SQLite's statement cache); ``scoped``: over that many proposals."""
     where = "id = ?" if one else "id IN (SELECT value FROM json_each(?))"
-    return f'SELECT n, {_what(bare)} FROM "{collection}" WHERE {where}'
+    sql = f'SELECT n, {_what(bare)} FROM "{collection}" WHERE {where}'
+    if scoped is not None:
+        sql += f" AND {_scope(scoped)}"
+    return sql + (f" LIMIT {int(limit)}" if limit else "")
 
 
-@functools.cache
-def _by_number_sql(collection: str, bare: bool) -> str:
-    """The documents of the row numbers in its parameter (a JSON list), with their numbers."""
-    return (
-        f'SELECT n, {_what(bare)} FROM "{collection}" WHERE n IN (SELECT value FROM json_each(?))'
+@functools.lru_cache(maxsize=1024)
+def _together_sql(parts: tuple[tuple[str, bool, bool, int | None], ...], scoped: int | None) -> str:
+    """Finds by uuid (collection, bare, one uuid, limit) as one statement, each part tagged."""
+    return " UNION ALL ".join(
+        f"SELECT {number}, * FROM ({_by_id_sql(collection, bare, one, scoped, limit)})"
+        for number, (collection, bare, one, limit) in enumerate(parts)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _by_number_sql(collection: str, bare: bool, scoped: int | None) -> str:
+    """The documents of the row numbers in its parameter (a JSON list), with their numbers;
+    ``scoped``: over that many proposals."""
+    sql = f'SELECT n, {_what(bare)} FROM "{collection}" WHERE n IN (SELECT value FROM json_each(?))'
+    return sql + (f" AND {_scope(scoped)}" if scoped is not None else "")
