@@ -70,9 +70,8 @@ async def links(db: Backend, caller: Caller, uuid: str) -> Links:
 
 def _neighbours(uuid: str) -> Plan[tuple[Document, ByUuid, ByUuid]]:
     _, root = yield from locating(uuid)
-    # the neighbours are labelled and their links read: their bookkeeping is not needed
-    up = yield from walking([root], "up", 1, bookkeeping=False)
-    down = yield from walking([root], "down", 1, bookkeeping=False)
+    up = yield from walking([root], "up", 1)
+    down = yield from walking([root], "down", 1)
     return root, up.documents, down.documents
 
 
@@ -130,8 +129,7 @@ _STEPS = TypeAdapter(list[Step])
 
 def _walk_from(uuid: str, direction: Direction, depth: int | None) -> Plan[Walked]:
     _, root = yield from locating(uuid)
-    # the steps are labelled: their documents' bookkeeping is not needed
-    return (yield from walking([root], direction, depth, bookkeeping=False))
+    return (yield from walking([root], direction, depth))
 
 
 async def export(

@@ -126,15 +126,10 @@ def walking(
     *,
     unbounded: bool = False,
     bare: bool = False,
-    bookkeeping: bool = True,
 ) -> Plan[Walked]:
     """The walk of :func:`walk` as a plan (to run after other reads, in the same trip).
     ``bare``: for a message, which needs neither the documents' bookkeeping (they may come
-    without it) nor how the walk reached each (no steps: a results file reaches ~13,000).
-    ``bookkeeping=False``: the steps, but documents that may come without their bookkeeping
-    (a provenance labels them: on SQLite ``_meta`` is then neither sent nor decoded, half of
-    a document's text and more than half of the time to decode it)."""
-    light = bare or not bookkeeping
+    without it) nor how the walk reached each (no steps: a results file reaches ~13,000)."""
     documents = {d["_id"]: d for d in roots}
     frontier = list(documents.values())
     steps = [] if bare else [Step(d["_id"], d["mxlimsType"], 0, None, None) for d in frontier]
@@ -145,14 +140,14 @@ def walking(
     level = 0
     while frontier and level < limit:
         level += 1
-        found = yield from step(frontier, documents, light)
+        found = yield from step(frontier, documents, bare)
         frontier = []
         for document, link, source in found:
             documents[document["_id"]] = document
             if not bare:
                 steps.append(Step(document["_id"], document["mxlimsType"], level, link, source))
             frontier.append(document)
-    cut = (yield from _beyond(frontier, documents, direction, light)) if capped else []
+    cut = (yield from _beyond(frontier, documents, direction, bare)) if capped else []
     return Walked(steps, documents, cut)
 
 
