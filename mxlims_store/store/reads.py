@@ -9,7 +9,7 @@ with the very same SQL per find (one hop off the event loop instead of one per f
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Container, Generator, Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from mxlims_store.errors import NotFound
@@ -36,6 +36,12 @@ class Request(NamedTuple):
     # a find by uuid's uuids, as its filter says them (``{"_id": {"$in": ids}}``), set where the
     # filter is built: the embedded engine reads them here instead of parsing the filter again
     ids: list[str] | None = None
+    # a find by links (``{"$or": [{field: {"$in": uuids}}, ...]}``), as its filter says them
+    # (field -> uuids, in the order of the ``$or``), set where the filter is built
+    links: dict[str, list[str]] | None = None
+    # the uuids of documents the asker holds already and drops from the answer: an engine may
+    # leave them out (the embedded one then never reads them), or return them
+    known: Container[str] | None = None
 
 
 # yields the finds of one step, is sent their documents (one list per find), returns T

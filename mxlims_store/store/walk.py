@@ -188,7 +188,14 @@ def _level_up(
             value = document.get(field)
             if value is None:
                 continue
-            for target in (value,) if isinstance(value, str) else _listed(value):
+            if type(value) is str:  # most links: one uuid, most of them known already
+                if value in known or value in edges:
+                    continue
+                edges[value] = (ref_key, document["_id"])
+                for collection in collections:
+                    wanted.setdefault(collection, set()).add(value)
+                continue
+            for target in _listed(value):
                 if not isinstance(target, str) or target in known or target in edges:
                     continue
                 edges[target] = (ref_key, document["_id"])
@@ -212,12 +219,13 @@ def _level_down(
         if targets:
             fields = clauses.setdefault(collection_of(rule.source), {})
             fields.setdefault(rule.field, set()).update(targets)
-    requests = [
-        Request(
-            collection, {"$or": [{f: {"$in": sorted(ids)}} for f, ids in fields.items()]}, bare=bare
-        )
-        for collection, fields in clauses.items()
-    ]
+    requests = []
+    for collection, fields in clauses.items():
+        links = {field: sorted(ids) for field, ids in fields.items()}
+        condition = {"$or": [{field: {"$in": ids}} for field, ids in links.items()]}
+        # ``known``: what a level finds again (a job reached from its sweep and again from its
+        # reflection sets) the embedded engine does not read twice (sqlite_walk_numbers)
+        requests.append(Request(collection, condition, bare=bare, links=links, known=known))
     frontier_ids = {d["_id"] for d in frontier}
     found: list[tuple[Document, str, str]] = []
     for documents in (yield requests) if requests else []:
