@@ -18,7 +18,7 @@ import contextlib
 import functools
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -49,12 +49,14 @@ from mxlims_store.store.backends.sqlite_files import (
 )
 from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_links import (
+    LINKS,
     Numbers,
     insert_sql,
     link_cells,
     link_problems,
     number_cell,
     numbers_for,
+    stored_before,
     update_sql,
 )
 from mxlims_store.store.backends.sqlite_open import (
@@ -84,6 +86,7 @@ from mxlims_store.store.filters import parse_path
 
 T = TypeVar("T")
 CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
+WRITE_HELD_PAGES = 65536  # dirty pages (256 MiB) one transaction keeps before it spills any
 
 
 def _encode(document: Any) -> str:
@@ -243,6 +246,12 @@ class SqliteBackend:
             )
             try:
                 self._setup(writer)
+                # What one write dirties stays in memory until its COMMIT, however large: past
+                # the cache (16 MiB), SQLite spilled dirty pages into the log mid-transaction
+                # and read them back (an import into a store of 200,000 objects dirties
+                # ~4,900 pages, 19 MiB: 1,300 spilled). Clean pages still keep to the cache's
+                # size, so the memory past it is the write's own, given back once it is done.
+                writer.execute(f"PRAGMA cache_spill = {WRITE_HELD_PAGES}")
             except sqlite3.Error:  # e.g. a full disk: tried again by the next write
                 writer.close()
                 raise
@@ -284,12 +293,18 @@ class SqliteBackend:
             with contextlib.suppress(RuntimeError):  # the store was closed meanwhile
                 self._checkpointer.submit(self._checkpoint)
 
-    def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
+    def apply_or_refuse(
+        self,
+        connection: sqlite3.Connection,
+        writes: list[Write],
+        unrecorded: Collection[str] = frozenset(),
+    ) -> None:
         """Apply ``writes`` in the open transaction: a lost race is a WriteConflict, a position
-        the database's unique index finds taken is the integrity rule's own problem."""
+        the database's unique index finds taken is the integrity rule's own problem.
+        ``unrecorded``: uuids the transaction found without history (sqlite_unit)."""
         gone = type_counts.deleted_types(connection, writes)  # (what they are is read first)
         try:
-            lost = self._apply(connection, writes)
+            lost = self._apply(connection, writes, unrecorded)
         except sqlite3.IntegrityError as error:
             raise position_taken(connection, writes, error) from error
         if lost:
@@ -308,7 +323,12 @@ class SqliteBackend:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
             cut_long_log(connection, self.path, self.lock_timeout)  # sqlite_commits
 
-    def _apply(self, connection: sqlite3.Connection, writes: list[Write]) -> list[str]:
+    def _apply(
+        self,
+        connection: sqlite3.Connection,
+        writes: list[Write],
+        unrecorded: Collection[str] = frozenset(),
+    ) -> list[str]:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
@@ -319,7 +339,8 @@ class SqliteBackend:
         if lost:
             return lost
         try:  # appended, in the order of the writes (sqlite_history)
-            insert_entries(connection, [(w.history["_id"], w.history) for w in writes if w.history])
+            entries = [(w.history["_id"], w.history) for w in writes if w.history]
+            insert_entries(connection, entries, unrecorded=unrecorded)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
             return [w.uuid for w in writes]
         return []
@@ -331,9 +352,10 @@ class SqliteBackend:
         creates = [w for w in group if w.expected_revision is None and w.document is not None]
         replaces = [w for w in group if w.expected_revision is not None and w.document is not None]
         deletes = [w for w in group if w.document is None]
-        taken = ids_present(connection, name, [w.uuid for w in creates])
-        if taken:
-            return taken
+        if name not in LINKS:  # (a core table's unique index of ids finds them as it inserts)
+            taken = ids_present(connection, name, [w.uuid for w in creates])
+            if taken:
+                return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
 
@@ -354,10 +376,19 @@ class SqliteBackend:
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        connection.executemany(  # their order is the rows' order (and their numbers')
-            insert_sql(name),
-            [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
-        )
+        try:  # their order is the rows' order (and their numbers')
+            connection.executemany(
+                insert_sql(name),
+                [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
+            )
+        except sqlite3.IntegrityError:
+            # a uuid stored already (a lost race: the whole unit is undone, the rows this
+            # statement inserted before too); asked before the insert, that was a second probe
+            # of each new uuid, at 200,000 objects one on a page read from disk
+            taken = stored_before(connection, name, creates, numbers)
+            if taken:
+                return taken
+            raise
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes, numbers)
         return []

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import orjson
@@ -165,11 +165,13 @@ def insert_entries(
     connection: sqlite3.Connection,
     entries: Iterable[tuple[str, Any]],
     commits: dict[tuple[Any, ...], int] | None = None,
+    unrecorded: Collection[str] = frozenset(),
 ) -> None:
     """Append ``(key, entry)`` pairs (an ``_id`` in the entry is its key) in the caller's
     transaction: one commit row per distinct common part (``commits``: those already written,
     by common part). A key already stored raises sqlite3.IntegrityError (:func:`refuse_twins`),
-    as any entry recorded twice must."""
+    as any entry recorded twice must; not looked for among the entries of ``unrecorded``,
+    uuids the writing transaction found without any history entry."""
     commits = {} if commits is None else commits
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
@@ -196,7 +198,8 @@ def insert_entries(
             ).fetchone()[0]
             commits[common] = number
         rows.append((*own, number))
-    refuse_twins(connection, [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole])
+    keys = [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole]
+    refuse_twins(connection, keys, unrecorded)
     rows.sort(key=lambda row: row[1:3])  # in index order: inserts land beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
@@ -214,14 +217,22 @@ def _object_of(key: str) -> int:
     return object_key(key.split("@", 1)[0])
 
 
-def refuse_twins(connection: sqlite3.Connection, keys: list[tuple[str, int]]) -> None:
+def refuse_twins(
+    connection: sqlite3.Connection,
+    keys: list[tuple[str, int]],
+    unrecorded: Collection[str] = frozenset(),
+) -> None:
     """sqlite3.IntegrityError when one of the entries ``(key, object key)`` is stored
     already or comes twice: the same change recorded twice (a concurrent twin loses). Checked
     inside the writing transaction, which holds SQLite's write lock: nothing can come between.
     (A unique index of the keys did the same, but took each new entry on a random page of the
-    whole history.)"""
+    whole history.) The entries of ``unrecorded`` uuids, which the transaction found without
+    any entry (an import's new objects: documents_by_uuid), are not looked for again: at
+    200,000 objects that was a second probe of a random page of the index per new object."""
     if len({key for key, _ in keys}) != len(keys):
         raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
+    if unrecorded:
+        keys = [(key, number) for key, number in keys if key.split("@", 1)[0] not in unrecorded]
     if not keys:
         return
     twin = connection.execute(

@@ -132,6 +132,9 @@ class SqliteUnit:
         self.written = 0  # documents, for the checkpoint
         self._probed: set[str] = set()  # uuids whose history documents_by_uuid read
         self._history: dict[str, list[Document]] = {}  # and their entries
+        # the uuids of those without any entry, until this unit's first commit (which may
+        # record some): their new entries need not be looked for as twins (sqlite_history)
+        self._unrecorded: set[str] = set()
 
     @property
     def round_trips(self) -> int:
@@ -166,6 +169,7 @@ class SqliteUnit:
         found, self._probed, self._history = await self.backend._run(
             documents_by_uuid, self.connection, core, wanted, writer=True
         )
+        self._unrecorded = self._probed - self._history.keys()
         return found
 
     async def history_of(self, uuids: Collection[str]) -> list[Document]:
@@ -192,8 +196,9 @@ class SqliteUnit:
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:
+            unrecorded, self._unrecorded = self._unrecorded, set()
             await self.backend._run(
-                self.backend.apply_or_refuse, self.connection, list(writes), writer=True
+                self.backend.apply_or_refuse, self.connection, list(writes), unrecorded, writer=True
             )
             self.written += len(writes)
 
