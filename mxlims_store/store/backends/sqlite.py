@@ -86,7 +86,6 @@ from mxlims_store.store.filters import parse_path
 
 T = TypeVar("T")
 CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
-WRITE_HELD_PAGES = 65536  # dirty pages (256 MiB) one transaction keeps before it spills any
 
 
 def _encode(document: Any) -> str:
@@ -245,13 +244,7 @@ class SqliteBackend:
                 self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
             )
             try:
-                self._setup(writer)
-                # What one write dirties stays in memory until its COMMIT, however large: past
-                # the cache (16 MiB), SQLite spilled dirty pages into the log mid-transaction
-                # and read them back (an import into a store of 200,000 objects dirties
-                # ~4,900 pages, 19 MiB: 1,300 spilled). Clean pages still keep to the cache's
-                # size, so the memory past it is the write's own, given back once it is done.
-                writer.execute(f"PRAGMA cache_spill = {WRITE_HELD_PAGES}")
+                self._setup(writer)  # (a big write grows its cache: sqlite_open.room_for)
             except sqlite3.Error:  # e.g. a full disk: tried again by the next write
                 writer.close()
                 raise

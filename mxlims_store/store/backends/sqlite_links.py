@@ -138,7 +138,8 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
             _add_unknown(wanted, found, target, values)
         for field, target in LIST_LINKS[name].items():
             lists = [v for d in documents if isinstance(v := d.get(field), list)]
-            _add_unknown(wanted, found, target, {v for vs in lists for v in vs if isinstance(v, str)})
+            values = {v for listed in lists for v in listed if isinstance(v, str)}
+            _add_unknown(wanted, found, target, values)
     for target, uuids in wanted.items():
         if not uuids:
             continue
@@ -150,7 +151,9 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
     return found
 
 
-def _add_unknown(wanted: dict[str, set[str]], found: Numbers, target: str, values: set[str]) -> None:
+def _add_unknown(
+    wanted: dict[str, set[str]], found: Numbers, target: str, values: set[str]
+) -> None:
     """The uuids among ``values`` whose number in ``target`` is not known yet, to be read."""
     unknown = {v for v in values if (target, v) not in found}
     if unknown:
