@@ -26,7 +26,6 @@ it too (its triggers keep such an entry whole).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Collection, Iterable
 from typing import Any
@@ -37,7 +36,6 @@ ROWS = "history_rows"
 COMMITS = "history_commits"
 OBJECT_KEY = "object_key"  # the view's column of object_key(uuid), under the index
 _HEX = "0123456789abcdef"
-_HEX_DIGITS = re.compile("[0-9a-fA-F]{15}")
 # the keys of an entry as history.recorded_change writes it, in their order: with or without
 # its key (``_id``), changes (none for a creation) and sourceVersion
 _HEAD = ("uuid", "revision", "operation", "actor", "time", "importId")
@@ -91,10 +89,13 @@ def object_key(uuid: str) -> int:
     only in the middle share it, and are told apart by the exact test beside every lookup).
     :func:`_object_sql` computes the same in SQL, for the view's triggers."""
     n = len(uuid)
-    if n >= 8:  # the common case, a uuid: its 15 digits read at once
-        digits = uuid[:7] + uuid[-8:]
-        if _HEX_DIGITS.fullmatch(digits):
-            return int(digits, 16)
+    if n >= 8:  # the common case, a uuid: its 15 digits read at once (int() would also read
+        digits = uuid[:7] + uuid[-8:]  # a sign, a space, "_" or a "0x": ASCII letters and
+        if digits.isascii() and digits.isalnum() and digits[1] not in "xX":  # digits only,
+            try:  # no "x"; a regex here was half the cost of splitting an entry)
+                return int(digits, 16)
+            except ValueError:  # a letter beyond f
+                pass
     chars = [uuid[i : i + 1] for i in range(7)]
     chars += [uuid[n - k : n - k + 1] if n >= k else "" for k in range(8, 0, -1)]
     value = 0
