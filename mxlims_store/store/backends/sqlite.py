@@ -23,8 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-import orjson
-
 from mxlims_store.errors import (
     StoreBroken,
     Unavailable,
@@ -51,12 +49,11 @@ from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     Numbers,
-    insert_sql,
-    link_cells,
+    insert_created,
     link_problems,
     number_cell,
     numbers_for,
-    stored_before,
+    row_cells,
     update_sql,
 )
 from mxlims_store.store.backends.sqlite_open import (
@@ -86,13 +83,6 @@ from mxlims_store.store.filters import parse_path
 
 T = TypeVar("T")
 CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
-
-
-def _encode(document: Any) -> str:
-    """JSON text of a document. orjson: every document is encoded on write and decoded on read,
-    which made up most of an import's and an export's time with the standard library. (It would
-    write NaN as null; such values never get this far: they are refused at the door.)"""
-    return orjson.dumps(document).decode()
 
 
 class SqliteBackend:
@@ -287,14 +277,11 @@ class SqliteBackend:
                 self._checkpointer.submit(self._checkpoint)
 
     def apply_or_refuse(
-        self,
-        connection: sqlite3.Connection,
-        writes: list[Write],
-        unrecorded: Collection[str] = frozenset(),
+        self, connection: sqlite3.Connection, writes: list[Write], unrecorded: Collection[str] = ()
     ) -> None:
         """Apply ``writes`` in the open transaction: a lost race is a WriteConflict, a position
-        the database's unique index finds taken is the integrity rule's own problem.
-        ``unrecorded``: uuids the transaction found without history (sqlite_unit)."""
+        the database's unique index finds taken is the integrity rule's own problem
+        (``unrecorded``: uuids the transaction found without history, sqlite_unit)."""
         gone = type_counts.deleted_types(connection, writes)  # (what they are is read first)
         try:
             lost = self._apply(connection, writes, unrecorded)
@@ -317,10 +304,7 @@ class SqliteBackend:
             cut_long_log(connection, self.path, self.lock_timeout)  # sqlite_commits
 
     def _apply(
-        self,
-        connection: sqlite3.Connection,
-        writes: list[Write],
-        unrecorded: Collection[str] = frozenset(),
+        self, connection: sqlite3.Connection, writes: list[Write], unrecorded: Collection[str] = ()
     ) -> list[str]:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
@@ -353,7 +337,7 @@ class SqliteBackend:
             free_slots(connection, name, replaces + deletes)
 
         def row(write: Write) -> tuple[Any, ...]:  # its JSON, then its links' numbers
-            return (_encode(write.document), *link_cells(name, write.document, numbers))
+            return row_cells(name, write.document, numbers)
 
         for statement, rows, changed in (
             (
@@ -369,19 +353,11 @@ class SqliteBackend:
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        try:  # their order is the rows' order (and their numbers')
-            connection.executemany(
-                insert_sql(name),
-                [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
-            )
-        except sqlite3.IntegrityError:
-            # a uuid stored already (a lost race: the whole unit is undone, the rows this
-            # statement inserted before too); asked before the insert, that was a second probe
-            # of each new uuid, at 200,000 objects one on a page read from disk
-            taken = stored_before(connection, name, creates, numbers)
-            if taken:
-                return taken
-            raise
+        # their order is the rows' order (and their numbers'); a uuid stored already: taken
+        rows = [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates]
+        taken = insert_created(connection, name, rows, creates, numbers)  # (sqlite_links)
+        if taken:
+            return taken
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes, numbers)
         return []
