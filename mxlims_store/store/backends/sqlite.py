@@ -18,12 +18,10 @@ import contextlib
 import functools
 import sqlite3
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
-
-import orjson
 
 from mxlims_store.errors import (
     StoreBroken,
@@ -49,12 +47,13 @@ from mxlims_store.store.backends.sqlite_files import (
 )
 from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_links import (
+    LINKS,
     Numbers,
-    insert_sql,
-    link_cells,
+    insert_created,
     link_problems,
     number_cell,
     numbers_for,
+    row_cells,
     update_sql,
 )
 from mxlims_store.store.backends.sqlite_open import (
@@ -84,13 +83,6 @@ from mxlims_store.store.filters import parse_path
 
 T = TypeVar("T")
 CHECKPOINT_DOCUMENTS = 1000  # written since the last checkpoint before the next one runs
-
-
-def _encode(document: Any) -> str:
-    """JSON text of a document. orjson: every document is encoded on write and decoded on read,
-    which made up most of an import's and an export's time with the standard library. (It would
-    write NaN as null; such values never get this far: they are refused at the door.)"""
-    return orjson.dumps(document).decode()
 
 
 class SqliteBackend:
@@ -242,7 +234,7 @@ class SqliteBackend:
                 self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
             )
             try:
-                self._setup(writer)
+                self._setup(writer)  # (a big write grows its cache: sqlite_open.room_for)
             except sqlite3.Error:  # e.g. a full disk: tried again by the next write
                 writer.close()
                 raise
@@ -284,12 +276,15 @@ class SqliteBackend:
             with contextlib.suppress(RuntimeError):  # the store was closed meanwhile
                 self._checkpointer.submit(self._checkpoint)
 
-    def apply_or_refuse(self, connection: sqlite3.Connection, writes: list[Write]) -> None:
+    def apply_or_refuse(
+        self, connection: sqlite3.Connection, writes: list[Write], unrecorded: Collection[str] = ()
+    ) -> None:
         """Apply ``writes`` in the open transaction: a lost race is a WriteConflict, a position
-        the database's unique index finds taken is the integrity rule's own problem."""
+        the database's unique index finds taken is the integrity rule's own problem
+        (``unrecorded``: uuids the transaction found without history, sqlite_unit)."""
         gone = type_counts.deleted_types(connection, writes)  # (what they are is read first)
         try:
-            lost = self._apply(connection, writes)
+            lost = self._apply(connection, writes, unrecorded)
         except sqlite3.IntegrityError as error:
             raise position_taken(connection, writes, error) from error
         if lost:
@@ -308,7 +303,9 @@ class SqliteBackend:
             connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
             cut_long_log(connection, self.path, self.lock_timeout)  # sqlite_commits
 
-    def _apply(self, connection: sqlite3.Connection, writes: list[Write]) -> list[str]:
+    def _apply(
+        self, connection: sqlite3.Connection, writes: list[Write], unrecorded: Collection[str] = ()
+    ) -> list[str]:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
@@ -319,7 +316,8 @@ class SqliteBackend:
         if lost:
             return lost
         try:  # appended, in the order of the writes (sqlite_history)
-            insert_entries(connection, [(w.history["_id"], w.history) for w in writes if w.history])
+            entries = [(w.history["_id"], w.history) for w in writes if w.history]
+            insert_entries(connection, entries, unrecorded=unrecorded)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
             return [w.uuid for w in writes]
         return []
@@ -331,14 +329,15 @@ class SqliteBackend:
         creates = [w for w in group if w.expected_revision is None and w.document is not None]
         replaces = [w for w in group if w.expected_revision is not None and w.document is not None]
         deletes = [w for w in group if w.document is None]
-        taken = ids_present(connection, name, [w.uuid for w in creates])
-        if taken:
-            return taken
+        if name not in LINKS:  # (a core table's unique index of ids finds them as it inserts)
+            taken = ids_present(connection, name, [w.uuid for w in creates])
+            if taken:
+                return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
 
         def row(write: Write) -> tuple[Any, ...]:  # its JSON, then its links' numbers
-            return (_encode(write.document), *link_cells(name, write.document, numbers))
+            return row_cells(name, write.document, numbers)
 
         for statement, rows, changed in (
             (
@@ -354,10 +353,11 @@ class SqliteBackend:
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        connection.executemany(  # their order is the rows' order (and their numbers')
-            insert_sql(name),
-            [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates],
-        )
+        # their order is the rows' order (and their numbers'); a uuid stored already: taken
+        rows = [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates]
+        taken = insert_created(connection, name, rows, creates, numbers)  # (sqlite_links)
+        if taken:
+            return taken
         if table.arrays:
             reindex(connection, table, creates, replaces + deletes, numbers)
         return []

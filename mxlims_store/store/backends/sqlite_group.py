@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mxlims_store.store.backends.sqlite_commits import count_commit, note_count
+from mxlims_store.store.backends.sqlite_open import room_back
 from mxlims_store.store.write_lock import checked_writes
 
 if TYPE_CHECKING:
@@ -184,6 +185,24 @@ def _abandon(connection: sqlite3.Connection) -> None:
     with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
         if connection.in_transaction:
             connection.execute("ROLLBACK")
+        room_back(connection)
+
+
+def _end(
+    group: _Group,
+    database: Path,
+    kept: bool,
+    unit: SqliteUnit | None,
+    last: bool,
+    first: bool = False,
+) -> None:
+    """:func:`_end_unit`; once the group's transaction is over, the writer's cache back to its
+    size (a big write grew it: sqlite_open.room_for)."""
+    try:
+        _end_unit(group, database, kept, unit, last, first)
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            room_back(group.connection)
 
 
 def _begin(backend: SqliteBackend) -> sqlite3.Connection:
@@ -192,7 +211,7 @@ def _begin(backend: SqliteBackend) -> sqlite3.Connection:
     return connection
 
 
-def _end(
+def _end_unit(
     group: _Group,
     database: Path,
     kept: bool,

@@ -22,6 +22,7 @@ from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_group import run_grouped
 from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, object_key
+from mxlims_store.store.backends.sqlite_open import room_for
 from mxlims_store.store.collection_names import CORE_COLLECTIONS, HISTORY
 
 if TYPE_CHECKING:
@@ -132,6 +133,9 @@ class SqliteUnit:
         self.written = 0  # documents, for the checkpoint
         self._probed: set[str] = set()  # uuids whose history documents_by_uuid read
         self._history: dict[str, list[Document]] = {}  # and their entries
+        # the uuids of those without any entry, until this unit's first commit (which may
+        # record some): their new entries need not be looked for as twins (sqlite_history)
+        self._unrecorded: set[str] = set()
 
     @property
     def round_trips(self) -> int:
@@ -164,9 +168,16 @@ class SqliteUnit:
         tables = {collection: table.name for collection, table in self.backend.tables.items()}
         core = {collection: tables[collection] for collection in CORE_COLLECTIONS}
         found, self._probed, self._history = await self.backend._run(
-            documents_by_uuid, self.connection, core, wanted, writer=True
+            self._documents_by_uuid, core, wanted, writer=True
         )
+        self._unrecorded = self._probed - self._history.keys()
         return found
+
+    def _documents_by_uuid(
+        self, tables: dict[str, str], wanted: dict[str, list[str]]
+    ) -> tuple[dict[str, Document], set[str], dict[str, list[Document]]]:
+        room_for(self.connection, sum(map(len, wanted.values())))  # a big write ahead
+        return documents_by_uuid(self.connection, tables, wanted)
 
     async def history_of(self, uuids: Collection[str]) -> list[Document]:
         """What ``find("history", {"uuid": {"$in": [...]}})`` gives, in one call (none where
@@ -192,10 +203,13 @@ class SqliteUnit:
 
     async def commit(self, writes: Sequence[Write]) -> None:
         if writes:
-            await self.backend._run(
-                self.backend.apply_or_refuse, self.connection, list(writes), writer=True
-            )
+            unrecorded, self._unrecorded = self._unrecorded, set()
+            await self.backend._run(self._apply, list(writes), unrecorded, writer=True)
             self.written += len(writes)
+
+    def _apply(self, writes: list[Write], unrecorded: set[str]) -> None:
+        room_for(self.connection, len(writes))  # (the group's end gives the room back)
+        self.backend.apply_or_refuse(self.connection, writes, unrecorded)
 
 
 async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) -> T:
