@@ -39,6 +39,7 @@ from mxlims_store.api.memory import trim
 from mxlims_store.api.message_files import Built as Built
 from mxlims_store.api.message_files import Made, MessageFile, build_here, compressed
 from mxlims_store.api.message_files import json_built as json_built
+from mxlims_store.api.paced import PacedResponse
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collector import collector_paused
@@ -191,7 +192,7 @@ async def cached_download(
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "").lower():
-        return Response(body, media_type=value["media"], headers=_gzipped(headers))
+        return PacedResponse(body, media_type=value["media"], headers=_gzipped(headers))
     return StreamingResponse(_inflated(body), media_type=value["media"], headers=headers)
 
 
@@ -366,6 +367,7 @@ async def _inflated(body: bytes) -> AsyncIterator[bytes]:
             pending = inflater.unconsumed_tail
             if piece:
                 yield piece
+                await asyncio.sleep(0)  # the others' turn between pieces (api/paced.py)
     tail = inflater.flush()
     if tail:
         yield tail
