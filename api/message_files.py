@@ -114,17 +114,21 @@ def build_here(database: str, caller: Caller, made: MessageFile) -> Made | None:
         trim()
 
 
+_backends: dict[Path, SqliteBackend] = {}  # in a reading process: one per store, kept open
+
+
 async def _built(database: Path, caller: Caller, made: MessageFile) -> Made:
-    # Opened for this build and closed after it: its page cache goes with it, and a store
-    # restored from a backup meanwhile (a new file) is read as it is now.
-    backend = SqliteBackend(database, workers=1)
-    try:
-        seen = None if caller.reads_everything else caller.proposals or ()
-        recorder = ReadRecorder(backend, seen)
-        with collector_paused():  # ~1 M objects per build, no cycles (store/collector.py)
-            built = await made(Store(recorder, caller))
-            body = compressed(built.content)
-        reads = orjson.dumps(list(recorder.keys))
-        return body, built.media_type, built.headers, reads, recorder.whole_store
-    finally:
-        await backend.close()
+    # Kept open from one build to the next, one connection (its page cache, at most 16 MiB,
+    # stays warm: opened per build, the 1,600-pin results file cost 290-355 ms of CPU against
+    # 220-250). A store put back by `restore` is written into the same file, which this
+    # connection reads as any other does.
+    backend = _backends.get(database)
+    if backend is None:
+        backend = _backends[database] = SqliteBackend(database, workers=1)
+    seen = None if caller.reads_everything else caller.proposals or ()
+    recorder = ReadRecorder(backend, seen)
+    with collector_paused():  # ~1 M objects per build, no cycles (store/collector.py)
+        built = await made(Store(recorder, caller))
+        body = compressed(built.content)
+    reads = orjson.dumps(list(recorder.keys))
+    return body, built.media_type, built.headers, reads, recorder.whole_store

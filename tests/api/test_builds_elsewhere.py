@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from mxlims_store.api import downloads
+from mxlims_store.api import downloads, message_files
 from mxlims_store.api.main import create_app, serving_app
 from mxlims_store.api.message_files import MessageFile, build_here
 from mxlims_store.config import Settings
@@ -150,6 +151,8 @@ async def test_build_here_answers_none_for_what_it_cannot_build(client: httpx.As
     nobody = Caller()  # no rights: refused there too
     export = MessageFile("export", (uuid,), "f.json")
     assert await asyncio.to_thread(build_here, database, nobody, export) is None
+    kept = message_files._backends.pop(Path(database))  # one backend, kept from build to build
+    await kept.close()
 
 
 def test_serve_runs_the_app_that_builds_elsewhere(
