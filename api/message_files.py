@@ -6,9 +6,9 @@ process it shared the interpreter lock with the event loop: each of the loop's s
 and the database threads, up to a switch interval each, and a ping answered in ~1 ms idle
 took 20-60 ms during one build. :class:`MessageFile` names what a download is (a store
 method, its arguments, the file's name), which pickles; :func:`build_here`, in a reading
-process (store/read_processes.py), opens the embedded store there, builds, encodes and
-compresses it, and sends back the compressed bytes and what the build read. The server's
-process only waits for the answer.
+process (store/read_processes.py), reads the embedded store there (its connection kept from
+one build to the next), builds, encodes and compresses the file, and sends back the
+compressed bytes and what the build read. The server's process only waits for the answer.
 
 This module loads no web framework: the reading process imports it to build.
 """
