@@ -1,5 +1,7 @@
 """Downloads that cost what they must: built once per change of the store, off the event loop,
 kept compressed in the store (every worker shares them), answered ``304`` when unchanged.
+Under ``serve``, an MXLIMS file of the embedded store is built in the reading process beside
+the server's (api/message_files.py); a kept copy goes out in pieces (api/paced.py).
 
 A download is kept per *slot*: what was asked (path and query), what the caller may see (role
 and proposals) and a server secret, hashed. It is kept with its read set (the uuids and
