@@ -1,5 +1,7 @@
 """Downloads that cost what they must: built once per change of the store, off the event loop,
 kept compressed in the store (every worker shares them), answered ``304`` when unchanged.
+Under ``serve``, an MXLIMS file of the embedded store is built in the reading process beside
+the server's (api/message_files.py); a kept copy goes out in pieces (api/paced.py).
 
 A download is kept per *slot*: what was asked (path and query), what the caller may see (role
 and proposals) and a server secret, hashed. It is kept with its read set (the uuids and
@@ -22,14 +24,12 @@ that does not take gzip.
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import secrets
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
@@ -37,11 +37,15 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from mxlims_store.api.errors import ApiError
-from mxlims_store.api.json_pieces import encoded
 from mxlims_store.api.memory import trim
+from mxlims_store.api.message_files import Built as Built
+from mxlims_store.api.message_files import Made, MessageFile, build_here, compressed
+from mxlims_store.api.message_files import json_built as json_built
+from mxlims_store.api.paced import PacedResponse
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collector import collector_paused
+from mxlims_store.store.read_processes import run_elsewhere
 from mxlims_store.store.read_set import ReadRecorder
 from mxlims_store.store.server_state import ServerState, server_state
 
@@ -56,22 +60,6 @@ STREAM_CHUNK = 64 * 1024
 FRESH_KEPT = 4096  # versions remembered as fresh at a generation
 GIVE_BACK_AFTER = 1.0  # seconds without a download before their memory goes back
 VARY = "Authorization, X-API-Key, Cookie, Accept-Encoding"
-
-
-@dataclass
-class Built:
-    """A download as built: its bytes and the headers that describe it."""
-
-    content: bytes
-    media_type: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-async def json_built(message: Any, headers: dict[str, str], *, indent: bool = False) -> Built:
-    """``message`` as JSON, encoded in a worker thread (3.4 MB of results file takes a while),
-    in pieces that let the event loop have the interpreter lock in between (api/json_pieces.py)."""
-    content = await asyncio.to_thread(encoded, message, indent=indent)
-    return Built(content, "application/json", headers)
 
 
 Kept = tuple[dict[str, Any], bytes]  # a kept download: what describes it, its gzipped bytes
@@ -103,8 +91,9 @@ class BuildsBusy(ApiError):
 class BuildGate:
     """At most ``slots`` builds at once in this worker; a bounded queue waits ``wait`` seconds."""
 
-    def __init__(self, slots: int, wait: float, queue: int = 256) -> None:
+    def __init__(self, slots: int, wait: float, queue: int = 256, elsewhere: bool = False) -> None:
         self.slots, self.wait, self.queue = slots, wait, queue
+        self.elsewhere = elsewhere  # MXLIMS files built in a reading process (message_files)
         self._free = asyncio.Semaphore(slots)
         self.waiting = 0
         self.inflight: dict[str, asyncio.Future[Kept]] = {}
@@ -183,10 +172,6 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _compress(built: Built) -> bytes:
-    return gzip.compress(built.content, compresslevel=6, mtime=0)
-
-
 async def cached_download(
     request: Request, store: Store, build: Callable[[Store], Awaitable[Built]]
 ) -> Response:
@@ -209,7 +194,7 @@ async def cached_download(
     if _matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "").lower():
-        return Response(body, media_type=value["media"], headers=_gzipped(headers))
+        return PacedResponse(body, media_type=value["media"], headers=_gzipped(headers))
     return StreamingResponse(_inflated(body), media_type=value["media"], headers=headers)
 
 
@@ -304,27 +289,16 @@ async def _recorded_build(
     (another proposal's object linked to its pin, edited) rebuilds its download, and a new
     ETag for the same bytes told the member that something hidden had changed."""
     generation = await state.generation()
-    caller = store.caller  # a member's read set names only what it may see (read_set.py)
-    recorder = ReadRecorder(store.db, None if caller.reads_everything else caller.proposals or ())
-
-    async def building() -> tuple[Built, bytes, bytes]:  # all of it off the loop
-        built = await build(Store(recorder, caller))
-        body = await asyncio.to_thread(_compress, built)  # zlib lets go of the GIL meanwhile
-        # unsorted: any order answers "was one of them touched?", and sorting ~14k uuids held
-        # the interpreter lock ~4 ms at once (the event loop waits for it meanwhile)
-        return built, body, orjson.dumps(list(recorder.keys))
-
-    with collector_paused():  # one pause for imports, exports and builds (store.collector)
-        built, body, reads = await gate.off_the_loop(store, building)
+    body, media, headers, reads, whole_store = made = await _made(gate, store, build)
     etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
-    if before is not None and _same_download(before, built, body):
+    if before is not None and _same_download(before, made):
         etag = before[0]["etag"]
     value = {
-        "headers": built.headers,
-        "media": built.media_type,
+        "headers": headers,
+        "media": media,
         "etag": etag,
         "generation": generation,
-        "wholeStore": recorder.whole_store,
+        "wholeStore": whole_store,
     }
     kept_bytes = (await state.usage(KIND))[1] + (await state.usage(READS))[1]
     if kept_bytes + len(body) + len(reads) <= CACHE_BYTES:
@@ -336,11 +310,35 @@ async def _recorded_build(
     return value, body
 
 
-def _same_download(before: Kept, built: Built, body: bytes) -> bool:
+async def _made(gate: BuildGate, store: Store, build: Callable[[Store], Awaitable[Built]]) -> Made:
+    """The download built, compressed, and what it read: an MXLIMS file of the embedded store
+    in a reading process when the gate sends builds there (api/message_files.py), anything
+    else (or when no process could) off the event loop in this process."""
+    caller = store.caller  # a member's read set names only what it may see (read_set.py)
+    if gate.elsewhere and isinstance(build, MessageFile) and isinstance(store.db, SqliteBackend):
+        made = await run_elsewhere(build_here, str(store.db.path), caller, build)
+        if made is not None:
+            return made
+    recorder = ReadRecorder(store.db, None if caller.reads_everything else caller.proposals or ())
+
+    async def building() -> Made:  # all of it off the loop
+        built = await build(Store(recorder, caller))
+        body = await asyncio.to_thread(compressed, built.content)  # zlib lets go of the GIL
+        # unsorted: any order answers "was one of them touched?", and sorting ~14k uuids held
+        # the interpreter lock ~4 ms at once (the event loop waits for it meanwhile)
+        reads = orjson.dumps(list(recorder.keys))
+        return body, built.media_type, built.headers, reads, recorder.whole_store
+
+    with collector_paused():  # one pause for imports, exports and builds (store.collector)
+        return await gate.off_the_loop(store, building)
+
+
+def _same_download(before: Kept, made: Made) -> bool:
     """Whether a build gives the bytes (gzipped without a time: the same for the same
     content) and headers of the version ``before``."""
     value, kept = before
-    return kept == body and value["headers"] == built.headers and value["media"] == built.media_type
+    body, media, headers = made[:3]
+    return kept == body and value["headers"] == headers and value["media"] == media
 
 
 async def _built_elsewhere(gate: BuildGate, state: ServerState, slot: str) -> Kept | None:
@@ -371,6 +369,7 @@ async def _inflated(body: bytes) -> AsyncIterator[bytes]:
             pending = inflater.unconsumed_tail
             if piece:
                 yield piece
+                await asyncio.sleep(0)  # the others' turn between pieces (api/paced.py)
     tail = inflater.flush()
     if tail:
         yield tail

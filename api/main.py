@@ -92,8 +92,21 @@ def lifespan_for(
     return lifespan
 
 
-def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_store) -> FastAPI:
-    """The API over the store ``opener(settings)`` yields (default: MongoDB or embedded)."""
+def serving_app() -> FastAPI:
+    """The app ``mxlims-store serve`` runs: :func:`create_app` with MXLIMS files built in the
+    reading processes (api/message_files.py: a build in this process took the interpreter
+    lock from the event loop, and ``/health`` waited)."""
+    return create_app(builds_elsewhere=True)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    opener: StoreOpener = open_store,
+    builds_elsewhere: bool = False,
+) -> FastAPI:
+    """The API over the store ``opener(settings)`` yields (default: MongoDB or embedded);
+    ``builds_elsewhere``: MXLIMS files of the embedded store built in a reading process."""
     settings = settings or get_settings()
     # The event loop shares the interpreter with the threads that build downloads and read
     # the database: a shorter switch interval lets it answer others (/health) in between.
@@ -111,7 +124,9 @@ def create_app(settings: Settings | None = None, *, opener: StoreOpener = open_s
         openapi_url=f"{API_PREFIX}/openapi.json",  # what the API is; /docs shows it to people
     )
     app.state.settings = settings
-    app.state.build_gate = BuildGate(settings.build_slots, settings.build_wait)
+    app.state.build_gate = BuildGate(
+        settings.build_slots, settings.build_wait, elsewhere=builds_elsewhere
+    )
     # downloads answered at once: as many as build, and as many again sending kept copies
     app.state.download_door = Door(2 * settings.build_slots, settings.build_wait)
     app.state.pings = health.Pings()  # /health waits for the store only when it must

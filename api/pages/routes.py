@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from mxlims_store.api.downloads import Built, cached_download
 from mxlims_store.api.errors import ERROR_HEADERS, status_of
+from mxlims_store.api.message_files import MessageFile
 from mxlims_store.api.pages.session import (
     csrf_ok,
     csrf_token,
@@ -169,11 +170,10 @@ async def provenance(request: Request, uuid: str, store: PageStore) -> Response:
 @router.get("/pages/shipments/{uuid}/results.json")
 async def results_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        async def make(reading: Store) -> dict[str, Any]:
-            return await reading.shipment_results(uuid)
-
-        name = f"shipment-{uuid}-results.json"
-        return await message_download(request, store, make, name, indent=True)
+        made = MessageFile(
+            "shipment_results", (uuid,), f"shipment-{uuid}-results.json", indent=True
+        )
+        return await message_download(request, store, made)
 
     return await shown(request, work)
 
@@ -181,10 +181,8 @@ async def results_file(request: Request, uuid: str, store: PageStore) -> Respons
 @router.get("/pages/objects/{uuid}/export.json")
 async def export_file(request: Request, uuid: str, store: PageStore) -> Response:
     async def work() -> Response:
-        async def make(reading: Store) -> dict[str, Any]:
-            return await reading.export(uuid)
-
-        return await message_download(request, store, make, f"{uuid}.json", indent=True)
+        made = MessageFile("export", (uuid,), f"{uuid}.json", indent=True)
+        return await message_download(request, store, made)
 
     return await shown(request, work)
 

@@ -19,6 +19,7 @@ from mxlims_store.answers import (
 )
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
+from mxlims_store.api.message_files import MessageFile
 from mxlims_store.api.params import ObjectUuid, location
 from mxlims_store.api.response_headers import ETAG, LOCATION
 from mxlims_store.api.routes.navigation import message_download, message_file
@@ -181,10 +182,8 @@ async def list_proposal_shipments(code: Proposal, store: StoreDep) -> list[Shipm
 async def get_proposal_results(code: Proposal, store: StoreDep, request: Request) -> Response:
     """One MXLIMS file with every shipment of the proposal, their experiments and results."""
 
-    async def make(reading: Store) -> dict[str, Any]:
-        return await reading.proposal_results(code)
-
-    return await message_download(request, store, make, f"proposal-{code}-results.json")
+    made = MessageFile("proposal_results", (code,), f"proposal-{code}-results.json")
+    return await message_download(request, store, made)
 
 
 @router.get(

@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mxlims_store.answers import Links, Step
-from mxlims_store.api import models
+from mxlims_store.api import message_files, models
 from mxlims_store.api.deps import StoreDep
-from mxlims_store.api.downloads import CACHE_HEADERS, CACHED, Built, cached_download, json_built
+from mxlims_store.api.downloads import CACHE_HEADERS, CACHED, cached_download
 from mxlims_store.api.errors import errors
+from mxlims_store.api.message_files import MessageFile, truncation_headers
 from mxlims_store.api.params import Depth, ObjectUuid
 from mxlims_store.api.response_headers import DOWNLOAD
 from mxlims_store.api.site_params import SiteOrDomainQuery
 from mxlims_store.store import Store
-from mxlims_store.store.navigation import ExportDirection, ExportedMessage
-from mxlims_store.store.walk import Cut, Direction, cut_summary
+from mxlims_store.store.navigation import ExportDirection
+from mxlims_store.store.walk import Direction
 
 router = APIRouter(tags=["links"])
 
-LEFT_OUT_SHOWN = 20  # uuids in X-MXLIMS-Left-Out: a header stays small; the body has them all
+LEFT_OUT_SHOWN = message_files.LEFT_OUT_SHOWN
 TRUNCATION_HEADERS = {
     "X-MXLIMS-Truncated": {
         "description": "only when the walk stopped at the depth limit: what it did not follow",
@@ -37,44 +36,10 @@ TRUNCATION_HEADERS = {
 }
 
 
-def truncation_headers(cut: Sequence[Cut]) -> dict[str, str]:
-    """Headers saying that a walk stopped at the depth limit (none when nothing was cut)."""
-    if not cut:
-        return {}
-    left_out = list(dict.fromkeys(c.target for c in cut))
-    return {
-        "X-MXLIMS-Truncated": cut_summary(cut),
-        "X-MXLIMS-Left-Out": ", ".join(left_out[:LEFT_OUT_SHOWN]),
-    }
-
-
-def attachment_headers(message: dict[str, Any], filename: str) -> dict[str, str]:
-    """The headers of an MXLIMS file download. The name may hold user text (a proposal code):
-    only safe ASCII reaches the header. An export cut at the depth limit says so in its headers
-    (the message itself must stay MXLIMS)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
-    if isinstance(message, ExportedMessage):
-        headers.update(truncation_headers(message.cut))
-    return headers
-
-
-async def message_download(
-    request: Request,
-    store: Store,
-    make: Callable[[Store], Awaitable[dict[str, Any]]],
-    filename: str,
-    *,
-    indent: bool = False,
-) -> Response:
-    """An MXLIMS file built by ``make`` (reading through the store it is given), from the
-    store's cache while nothing it read changed."""
-
-    async def build(reading: Store) -> Built:
-        message = await make(reading)
-        return await json_built(message, attachment_headers(message, filename), indent=indent)
-
-    return await cached_download(request, store, build)
+async def message_download(request: Request, store: Store, made: MessageFile) -> Response:
+    """The MXLIMS file ``made`` says, from the store's cache while nothing it read changed
+    (built in a reading process when the server sends builds there: api/message_files.py)."""
+    return await cached_download(request, store, made)
 
 
 def message_file(description: str) -> dict[int | str, dict[str, Any]]:
@@ -149,7 +114,6 @@ async def export_object(
     A walk stops after 64 levels; then the links it did not follow are left out of the message
     (so that it imports anywhere) and `X-MXLIMS-Truncated` / `X-MXLIMS-Left-Out` say so."""
 
-    async def make(reading: Store) -> dict[str, Any]:
-        return await reading.export(uuid, direction=direction, depth=depth, site=site)
-
-    return await message_download(request, store, make, f"mxlims-{uuid}.json")
+    options = (("direction", direction), ("depth", depth), ("site", site))
+    made = MessageFile("export", (uuid,), f"mxlims-{uuid}.json", options=options)
+    return await message_download(request, store, made)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
+from mxlims_store.api.message_files import MessageFile
 from mxlims_store.api.params import ObjectUuid
 from mxlims_store.api.routes.navigation import message_download, message_file
-from mxlims_store.store import Store
 
 router = APIRouter(tags=["shipments"])
 
@@ -30,7 +28,5 @@ async def get_shipment_results(uuid: ObjectUuid, store: StoreDep, request: Reque
     """One MXLIMS file with the shipment, everything in it, its experiments and all results.
     Built once per change of the store and kept (`ETag`; `If-None-Match` answers 304)."""
 
-    async def make(reading: Store) -> dict[str, Any]:
-        return await reading.shipment_results(uuid)
-
-    return await message_download(request, store, make, f"shipment-{uuid}-results.json")
+    made = MessageFile("shipment_results", (uuid,), f"shipment-{uuid}-results.json")
+    return await message_download(request, store, made)

@@ -100,7 +100,7 @@ def serve(
     # long a client may take to send a request's headers (uvicorn itself does not). Forwarded
     # addresses and schemes are believed only from the configured proxies.
     uvicorn.run(
-        "mxlims_store.api.main:create_app",
+        "mxlims_store.api.main:serving_app",
         factory=True,
         host=host,
         port=port,

@@ -108,6 +108,21 @@ async def read_elsewhere(read: Callable[[Any], T], message: Any) -> T:
     return await asyncio.to_thread(read, message)  # its own error, as raised in this process
 
 
+async def run_elsewhere(work: Callable[..., T], *args: Any) -> T | None:
+    """``work(*args)`` (a module-level function that raises nothing: it answers None for
+    "do it here") in a reading process while they are on; None when none could do it (off,
+    not started, died), and the caller does the work itself."""
+    pool = _the_pool()
+    if pool is None:
+        return None
+    try:
+        done: T | None = await asyncio.get_running_loop().run_in_executor(pool, work, *args)
+    except Exception:  # not sent, or the process died
+        _drop(pool)
+        return None
+    return done
+
+
 def reader_loaded() -> bool:
     """Whether this process has the reader loaded (asked of a reading process)."""
     return READER in sys.modules
