@@ -12,11 +12,9 @@ from typing import Any
 
 import pytest
 
-from bench import generate
 from bench import race_messages as race
 from mxlims_store.errors import InvalidMessage
 from mxlims_store.store import Store, read_processes
-from mxlims_store.store.backends import sqlite_group
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_commits import stored_count
 from mxlims_store.store.history import recorded_change
@@ -145,60 +143,5 @@ async def test_a_groups_first_unit_failing_after_writing_leaves_nothing_of_it(
         assert _commits(tmp_path / "store.sqlite3") == before + 1
         history = await backend.find("history", {})
         assert {e["uuid"] for e in history} == {queued.uuid}
-    finally:
-        await backend.close()
-
-
-def _writer_trips(backend: SqliteBackend, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The calls sent to the writer thread, by name, from now on."""
-    sent: list[str] = []
-    real = backend._writer_pool.submit
-
-    def submit(work: Any, *args: Any, **kwargs: Any) -> Any:
-        sent.append(getattr(getattr(work, "func", work), "__name__", "?"))
-        return real(work, *args, **kwargs)
-
-    monkeypatch.setattr(backend._writer_pool, "submit", submit)
-    return sent
-
-
-async def test_a_small_unit_runs_in_place_but_its_begin_and_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 16-pin import's reads, writes and savepoint are made on the loop's thread; its BEGIN
-    (which may wait for another process) and COMMIT (an fsync) in the writer thread."""
-    backend = SqliteBackend(tmp_path / "store.sqlite3")
-    store = admin_store(backend)
-    await store.init()
-    try:
-        await store.import_message(generate.shipment(1, 16).message)
-        sent = _writer_trips(backend, monkeypatch)
-        report = await store.import_message(generate.shipment(2, 16).message)
-        assert report.created["Pin"] == 16
-        assert sent == ["_begin", "_end"]
-        sent.clear()
-        # a large one hops as before, once it shows its size: the loop is never held long
-        report = await store.import_message(generate.shipment(3, 100).message)
-        assert report.created["Pin"] == 100
-        assert len(sent) > 4 and sent[0] == "_begin" and sent[-1] == "_end"
-        assert (await store.check()).problems == []
-    finally:
-        await backend.close()
-
-
-async def test_a_unit_past_its_time_in_place_goes_on_in_the_writer_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    backend = SqliteBackend(tmp_path / "store.sqlite3")
-    store = admin_store(backend)
-    await store.init()
-    try:
-        monkeypatch.setattr(sqlite_group, "IN_PLACE_SECONDS", 0.0)  # every unit "slow"
-        sent = _writer_trips(backend, monkeypatch)
-        report = await store.import_message(generate.shipment(1, 16).message)
-        assert report.created["Pin"] == 16
-        assert sent[0] == "_begin" and sent[-1] == "_end" and len(sent) > 3
-        stored = await backend.find("logistical_samples", {"mxlimsType": "Pin"})
-        assert len(stored) == 16
     finally:
         await backend.close()

@@ -47,7 +47,6 @@ from mxlims_store.store.backends.sqlite_files import (
     refuse_file_gone,
     write_backup,
 )
-from mxlims_store.store.backends.sqlite_group import in_place, run_here
 from mxlims_store.store.backends.sqlite_history import insert_entries
 from mxlims_store.store.backends.sqlite_links import (
     Numbers,
@@ -138,8 +137,6 @@ class SqliteBackend:
         if self._closed:
             raise Unavailable(f"the store {self.path} is closed")
         self.round_trips += 1
-        if writer and in_place(args):  # a small unit's call: made here (sqlite_group)
-            return run_here(self, work, *args)
         loop = asyncio.get_running_loop()
         pool = self._writer_pool if writer else self._pool
         try:

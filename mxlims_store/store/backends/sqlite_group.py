@@ -22,23 +22,12 @@ against everything the group wrote before it (the same transaction). A ``COMMIT`
 fails every unit of its group, each with that error. SQLite's lock is held by the group from
 its ``BEGIN`` to its ``COMMIT``: other processes wait, as for one long unit (bounded by
 :data:`MOST_UNITS` and :data:`MOST_SECONDS`).
-
-A small unit's calls are made in place, on the event loop's thread (:func:`in_place`): its
-SAVEPOINT, its reads, its writes and its RELEASE; only the group's BEGIN (which may wait for
-another process's lock) and COMMIT (an fsync) go to the writer thread. Under load every hop to
-that thread and back waited behind the loop's other work (every request's parsing, reading and
-answering) while the unit held the write lock: a 16-pin import made ten of them, so the lock
-was held several times as long as the unit's work took, and no other unit could run meanwhile.
-A unit proves large by a call carrying many objects or by its time in place so far: the rest of
-it then hops, as before, so the loop is never held long (as with the small reads of
-:mod:`sqlite_walk`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import sqlite3
 import time
 import weakref
@@ -57,10 +46,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 MOST_UNITS = 16  # units sharing one commit at most
 MOST_SECONDS = 0.25  # a group this old commits whoever is queued (other processes wait)
-# A unit's calls are made in place, on the event loop's thread, while each carries at most this
-# many objects and they took at most this long together (see in_place)
-IN_PLACE_OBJECTS = 256
-IN_PLACE_SECONDS = 0.008
 
 
 @dataclass
@@ -106,13 +91,12 @@ async def run_grouped(
         first = group is None  # the transaction's first unit: no savepoint (see above)
         if group is None:
             loop = asyncio.get_running_loop()
-            # in a worker, like every call: SQLite's failures (a full disk) become the store's,
-            # and a BEGIN waiting for another process's lock never holds the event loop
+            # in a worker, like every call: SQLite's failures (a full disk) become the store's
             connection = await backend._run(_begin, backend, writer=True)
             group = turns.open = _Group(connection, loop.create_future())
         else:
             try:
-                run_here(backend, group.connection.execute, "SAVEPOINT unit")
+                await backend._run(group.connection.execute, "SAVEPOINT unit", writer=True)
             except BaseException as error:  # the transaction is unusable: its group fails
                 turns.open = None
                 await _to_the_end(backend._run(_abandon, group.connection, writer=True))
@@ -121,26 +105,18 @@ async def run_grouped(
         group.units += 1
         unit = make_unit(group.connection)
         failure: BaseException | None = None
-        place = _Place()
-        placed = _PLACE.set(place)
         try:
             result = await work(unit)
         except BaseException as error:
             failure = error
-        finally:
-            _PLACE.reset(placed)
         # a first unit that failed is undone by a ROLLBACK: its group ends there
         last = _should_commit(turns, group) or (first and failure is not None)
         try:
             # one call: the unit's end (release or undo its savepoint) and, if last, the COMMIT
-            # (in a worker: its fsync never holds the event loop); a small unit's savepoint
-            # released or undone, the group going on, is as quick as a small read: done here
-            end = (group, backend.path, failure is None, unit, last, first)
-            if last or not place.open:
-                cancelled = await _to_the_end(backend._run(_end, *end, writer=True))
-            else:
-                cancelled = False
-                run_here(backend, _end, *end)
+            ending = backend._run(
+                _end, group, backend.path, failure is None, unit, last, first, writer=True
+            )
+            cancelled = await _to_the_end(ending)
         except BaseException as error:  # the whole transaction is gone: the group fails
             turns.open = None
             _settle(group, error)
@@ -158,56 +134,6 @@ async def run_grouped(
         raise asyncio.CancelledError
     await asyncio.shield(group.committed)  # answered only once the group's COMMIT returned
     return result
-
-
-@dataclass
-class _Place:
-    """A unit's calls made in place, on the event loop's thread: how long they took so far, and
-    whether the unit may go on making them (not once it proved large)."""
-
-    spent: float = 0.0
-    open: bool = True
-
-
-_PLACE: contextvars.ContextVar[_Place | None] = contextvars.ContextVar("unit_place", default=None)
-
-
-def in_place(args: tuple[Any, ...]) -> bool:
-    """Whether a unit's database call with ``args`` is made in place: only within a unit's work
-    (:func:`run_grouped`), while the unit stays small (no call carrying more than
-    :data:`IN_PLACE_OBJECTS` objects, :data:`IN_PLACE_SECONDS` in place so far)."""
-    place = _PLACE.get()
-    if place is None or not place.open:
-        return False
-    if _carried(args) > IN_PLACE_OBJECTS or place.spent > IN_PLACE_SECONDS:
-        place.open = False  # a large unit: the rest of it in the writer thread, as before
-        return False
-    return True
-
-
-def _carried(args: tuple[Any, ...]) -> int:
-    """The objects a call carries: the lengths of its list and set arguments, and of the lists
-    of its dict ones (the uuids asked for by collection, the writes of a commit)."""
-    count = 0
-    for arg in args:
-        if isinstance(arg, list | tuple | set | frozenset):
-            count += len(arg)
-        elif isinstance(arg, dict):
-            count += sum(len(v) if isinstance(v, list | set) else 1 for v in arg.values())
-    return count
-
-
-def run_here(backend: SqliteBackend, work: Callable[..., T], *args: Any) -> T:
-    """``work(*args)`` in place, SQLite's failures explained as :meth:`SqliteBackend._run`
-    explains them (and its time counted against the unit's, if any)."""
-    place, start = _PLACE.get(), time.perf_counter()
-    try:
-        return work(*args)
-    except sqlite3.Error as error:
-        raise backend._explain(error) from error
-    finally:
-        if place is not None:
-            place.spent += time.perf_counter() - start
 
 
 async def _to_the_end(ending: Awaitable[None]) -> bool:
