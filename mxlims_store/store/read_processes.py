@@ -4,9 +4,10 @@ write lock and from every other request. 64 imports of 16 pins at once spent a t
 CPU there. A server enables this (:func:`read_in_processes`); a command reading one message
 does not gain from starting a process, and reads in a thread as before.
 
-A small message is read here all the same (in a thread): sending it there and back costs more
-than reading it. A 16-pin shipment (68 objects, 15 kB) reads in ~0.6 ms of CPU; the trip cost
-~1.9 ms (pickling both ways, the pool's feeder and manager threads waking in this process, the
+A small message is read here all the same, in place: sending it there and back costs more
+than reading it, and so did a thread (under load the way back waited behind the loop's other
+work). A 16-pin shipment (68 objects, 15 kB) reads in ~0.6 ms of CPU; the trip cost ~1.9 ms
+(pickling both ways, the pool's feeder and manager threads waking in this process, the
 reader's own turn). 64 POSTs at once, with the store's part of the import left out, cost the
 server (reader included) 4.2 ms of CPU each when read there, 2.3 ms without reading at all.
 :func:`small` weighs a message by its values, strings by their length, and stops counting at
@@ -86,8 +87,13 @@ async def warm_up() -> None:
 
 
 async def read_elsewhere(read: Callable[[Any], T], message: Any) -> T:
-    """``read(message)`` (a module-level function) in a reading process, else in a thread."""
-    pool = _the_pool() if _wanted > 0 and not small(message, _smallest) else None
+    """``read(message)`` (a module-level function) in a reading process, else in a thread; a
+    small message in a server, in place."""
+    if _wanted <= 0:
+        return await asyncio.to_thread(read, message)
+    if small(message, _smallest):  # as quick as the trip to a thread and back: read here
+        return read(message)
+    pool = _the_pool()
     if pool is None:
         return await asyncio.to_thread(read, message)
     try:

@@ -38,6 +38,29 @@ async def test_a_small_message_is_read_here_and_a_large_one_is_sent(
     assert report.created["Pin"] == 100 and asked == ["pool"]
 
 
+async def test_a_server_reads_a_small_message_in_place_and_a_command_in_a_thread(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In place: the trip to a thread and back cost more than the read, and under load the
+    way back waited behind the server's other work."""
+    hops: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(function: Any, /, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(function, "__name__", "") or type(function).__name__)
+        return await real(function, *args, **kwargs)
+
+    monkeypatch.setattr(read_processes.asyncio, "to_thread", counted)
+    read_processes.read_in_processes(1)
+    try:
+        report = await store.import_message(generate.shipment(1, 16).message)
+        assert report.created["Pin"] == 16 and hops == []
+    finally:
+        read_processes.read_in_processes(0)
+    report = await store.import_message(generate.shipment(2, 16).message)  # a command
+    assert report.created["Pin"] == 16 and len(hops) == 1
+
+
 def test_a_message_is_weighed_by_its_values_and_their_length() -> None:
     assert small(generate.shipment(1, 16).message, SMALL)
     assert not small(generate.shipment(1, 100).message, SMALL)
