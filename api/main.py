@@ -8,6 +8,7 @@ clear line.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -37,7 +38,7 @@ from mxlims_store.store import Store
 from mxlims_store.store.backend import open_store
 from mxlims_store.store.bootstrap import first_admin_key
 from mxlims_store.store.importer import settle_long_lived
-from mxlims_store.store.read_processes import read_in_processes, warm_up
+from mxlims_store.store.read_processes import end_processes, read_in_processes, warm_up
 
 StoreOpener = Callable[[Settings], AbstractAsyncContextManager[Store]]
 REQUEST_TIMEOUT: dict[int | str, dict[str, object]] = {
@@ -61,7 +62,7 @@ def package_version() -> str:
 
 
 def lifespan_for(
-    settings: Settings, opener: StoreOpener
+    settings: Settings, opener: StoreOpener, *, end_readers: bool = False
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -86,7 +87,9 @@ def lifespan_for(
             try:
                 yield
             finally:
-                read_in_processes(0)  # started again by the next app; the process is kept
+                read_in_processes(0)  # started again by the next app; the process is kept,
+                if end_readers:  # unless the server itself ends (serving_app)
+                    await asyncio.to_thread(end_processes)
             del app.state.store
 
     return lifespan
@@ -118,7 +121,7 @@ def create_app(
         title="mxlims-store",
         version=package_version(),
         summary=f"A LIMS for MX whose native format is MXLIMS {MODEL_VERSION}",
-        lifespan=lifespan_for(settings, opener),
+        lifespan=lifespan_for(settings, opener, end_readers=builds_elsewhere),
         responses={**errors(*COMMON_ERRORS), **REQUEST_TIMEOUT},
         dependencies=[Depends(utf8_query)],
         openapi_url=f"{API_PREFIX}/openapi.json",  # what the API is; /docs shows it to people

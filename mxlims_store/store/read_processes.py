@@ -129,6 +129,17 @@ async def run_elsewhere(work: Callable[..., T], *args: Any) -> T | None:
     return done
 
 
+def end_processes() -> None:
+    """End the reading processes now (started again when next wanted). ``serve`` does this as
+    it shuts down: uvicorn ends a SIGTERM (``systemctl stop``) by raising it again, which
+    kills the server before any exit handler, and the pool's queues then showed as "leaked
+    semaphore objects" in the journal. Tests making many apps keep the process instead."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def reader_loaded() -> bool:
     """Whether this process has the reader loaded (asked of a reading process)."""
     return READER in sys.modules

@@ -92,6 +92,7 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
         docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=5)
         assert docs.status_code == 200
         assert "swagger" in docs.text.lower()
+        trackers = _trackers_of(process.pid)
     finally:
         process.terminate()
         try:
@@ -100,6 +101,29 @@ def test_serve_answers_health_and_docs(tmp_path: Path) -> None:
             process.kill()
             process.wait()
     assert (tmp_path / "data").is_dir()
+    # SIGTERM (what systemctl stop sends) ends the reading processes too: uvicorn raises it
+    # again after shutdown, and a pool left running showed as "leaked semaphore objects",
+    # written by multiprocessing's resource tracker as it ends, after the server
+    for _ in range(100):
+        if not any(tracker.exists() for tracker in trackers):
+            break
+        time.sleep(0.1)
+    assert "leaked" not in log.read_text()
+    assert "Application shutdown complete" in log.read_text()
+
+
+def _trackers_of(server: int) -> list[Path]:
+    """The /proc folders of the resource trackers the process ``server`` started (Linux)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            command = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"PPid:\t{server}\n" in text and b"resource_tracker" in command:
+            found.append(status.parent)
+    return found
 
 
 @pytest.mark.parametrize(
