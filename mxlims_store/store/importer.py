@@ -35,7 +35,7 @@ from mxlims_store.store.history import recorded_change
 from mxlims_store.store.import_id import content_hash
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
-from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
+from mxlims_store.store.ownership import owners, relabel_problems, stored_owner, visible_documents
 from mxlims_store.store.policies import POLICIES, Policy
 from mxlims_store.store.read_processes import read_elsewhere
 from mxlims_store.store.reconcile import reconciled
@@ -106,16 +106,17 @@ async def _checked(
     if matched:
         existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id, caller)
-    problems = _check_external_links(read, existing, caller)
+    path_of = {uuid: path for path, uuid in read.keys.items()}  # made once, read everywhere
+    problems = _check_external_links(read, existing, caller, path_of)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
-    visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
+    visible = visible_documents(existing, caller)
     owner_of = owners(read, visible, caller, proposal)
     planned = partial(
-        _planned, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
+        _planned,
+        *(read, path_of, existing, last_revisions, policy, import_id, caller, owner_of, problems),
     )
     plan, conflicts = await asyncio.to_thread(_plan, planned, problems, cleared)
-    path_of = {uuid: path for path, uuid in read.keys.items()}
     broken, warnings = await integrity.check(
         db, plan.final, path_of, visible=caller.may_read, stored=existing
     )
@@ -206,14 +207,16 @@ async def _last_revisions(
 
 
 def _check_external_links(
-    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    caller: Caller,
+    path_of: dict[str, str],
 ) -> list[Problem]:
     """Stubs name stored objects the caller may see; a link to one must allow its type.
 
     An object of another proposal counts as missing: its existence and type are not told.
     """
     problems: list[Problem] = []
-    path_of = {uuid: path for path, uuid in read.keys.items()}
 
     def visible(uuid: str) -> dict[str, Any] | None:
         target = existing.get(uuid)
@@ -259,6 +262,7 @@ def _plan(
 
 def _planned(
     read: ReadResult,
+    path_of: dict[str, str],
     existing: dict[str, dict[str, Any]],
     last_revisions: dict[str, int],
     policy: Policy,
@@ -280,7 +284,6 @@ def _planned(
         import_id=import_id,
         source_version=read.version,  # the model version the message was written in
     )
-    path_of = {uuid: path for path, uuid in read.keys.items()}
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
         path = path_of.get(uuid, uuid)

@@ -72,7 +72,7 @@ class Checker:
     def __init__(
         self,
         db: Backend,
-        written: list[dict[str, Any]],
+        written: list[tuple[dict[str, Any], str | None]],
         path_of: dict[str, str],
         message_form: bool,
         visible: Callable[[str | None], bool] | None = None,
@@ -80,7 +80,11 @@ class Checker:
     ) -> None:
         self.db = db
         self.visible = visible
-        self.written = {obj["uuid"]: obj for obj in written}
+        # the written objects as they are (not copied): their proposals are kept beside them
+        self.written = {obj["uuid"]: obj for obj, _ in written}
+        self.proposal_of = {obj["uuid"]: proposal for obj, proposal in written}
+        # None: not known which uuids are stored; else every stored one written is in it
+        self.stored = stored
         self.path_of = path_of
         self.message_form = message_form
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
@@ -94,6 +98,21 @@ class Checker:
         self.warnings: list[str] = []
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
         self._chain_ends: dict[str, set[str]] = {field: set() for field in CHAINS}  # _cycles
+
+    def _proposal(self, uuid: str) -> str | None:
+        if uuid in self.proposal_of:
+            return self.proposal_of[uuid]
+        proposal: str | None = self.known[uuid].get("_proposal")
+        return proposal
+
+    def _may_hold_stored(self, uuids: list[str]) -> list[str]:
+        """Of ``uuids``, those that stored objects may sit in: the stored ones. A uuid the
+        transaction found not stored holds nothing stored (a store keeps no link to an object
+        it does not hold; ``check`` reports one that does), so its contents are never asked
+        for: an import of a new shipment asks the database nothing about its objects."""
+        if self.stored is None:
+            return uuids
+        return [uuid for uuid in uuids if uuid in self.stored]
 
     def _path(self, uuid: str, field: str) -> str:
         """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
@@ -183,7 +202,9 @@ class Checker:
         missing = [c for c in containers if c not in self.known]
         if missing:
             await self._fetch("logistical_samples", {"_id": {"$in": missing}})
-        await self._fetch("logistical_samples", {"containerId": {"$in": containers}})
+        holding = self._may_hold_stored(containers)
+        if holding:
+            await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
         occupants: dict[tuple[str, str, tuple[Any, ...]], list[str]] = defaultdict(list)
         for obj in self.known.values():
             slot = SLOTS.get(obj["mxlimsType"])
@@ -221,7 +242,9 @@ class Checker:
         if not capped:
             return
         ids = [o["uuid"] for o in capped]
-        await self._fetch("logistical_samples", {"containerId": {"$in": ids}})
+        holding = self._may_hold_stored(ids)
+        if holding:
+            await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
         # positions used per container, in one pass over what is known (not one per container)
         used_in: dict[str, set[int]] = defaultdict(set)
         wanted = set(ids)
@@ -242,7 +265,7 @@ class Checker:
         """Stored objects inside the written ones (any depth), each with the written object it
         sits in: moving a container moves its contents' barcodes too."""
         origin: dict[str, str] = {}
-        frontier = set(self.written)
+        frontier = set(self._may_hold_stored(list(self.written)))
         for _ in range(CHAIN_LIMIT):
             if not frontier:
                 break
@@ -331,7 +354,7 @@ class Checker:
         elsewhere = {s for (s, _) in by_shipment if s is not None and s not in mine}
         if not mine or not elsewhere:
             return
-        proposals = {s: self.known[s].get("_proposal") for s in mine | elsewhere}
+        proposals = {s: self._proposal(s) for s in mine | elsewhere}
         events = await self.db.find(
             EVENTS, {"subject": {"$in": sorted(elsewhere)}}, sort=[("time", 1), ("_id", 1)]
         )
@@ -374,6 +397,6 @@ async def check(
     will be stored (store form), with its owning proposal; stored objects of a proposal not
     ``visible`` to the caller (``caller.may_read``) are left out of the rules. ``stored``:
     documents the caller read in the same transaction (uuid -> document), as they are stored:
-    the rules read them from there (an import's containers, its pins' pucks)."""
-    objects = [{**obj, "_proposal": proposal} for obj, proposal in written]
-    return await Checker(db, objects, path_of, message_form, visible, stored).run()
+    the rules read them from there (an import's containers, its pins' pucks). Given, it holds
+    every stored object among the written ones (any proposal's): one not in it is new."""
+    return await Checker(db, written, path_of, message_form, visible, stored).run()
