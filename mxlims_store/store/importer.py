@@ -31,7 +31,7 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection
 from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
-from mxlims_store.store.history import recorded_change
+from mxlims_store.store.history import ImportWrites
 from mxlims_store.store.import_id import content_hash
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
@@ -277,28 +277,28 @@ def _planned(
     list returned, for the caller to check together)."""
     plan, conflicts, updated = _Plan(), [], []
     time = now()
-    change = partial(
-        recorded_change,
-        actor=caller.actor,
-        time=time,
-        import_id=import_id,
-        source_version=read.version,  # the model version the message was written in
+    # sourceVersion: the model version the message was written in
+    writes = ImportWrites(
+        actor=caller.actor, time=time, import_id=import_id, source_version=read.version
     )
+    writable: dict[str | None, bool] = {}  # asked once per proposal, not once per object
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
         path = path_of.get(uuid, uuid)
         stored = existing.get(uuid)
         if stored is None:
             proposal = owner_of.get(uuid)
-            refused = _refused_as_new(obj, proposal, caller, path)
+            if proposal not in writable:
+                writable[proposal] = caller.may_write(proposal)
+            refused = None
+            if not writable[proposal] or "proposalCode" in obj:
+                refused = _refused_as_new(obj, proposal, caller, path)
             if refused is None and last_revisions.get(uuid) == -1:  # history another's
                 refused = Problem(path, TAKEN)
             if refused is not None:
                 problems.append(refused)
                 continue
-            created = {"createdAt": time, "createdBy": caller.actor, "proposal": proposal}
-            revision = last_revisions.get(uuid, 0) + 1
-            plan.writes.append(change(None, obj, revision=revision, expected=None, created=created))
+            plan.writes.append(writes.create(obj, proposal, last_revisions.get(uuid, 0) + 1))
             plan.final.append((obj, proposal))
             plan.created[type_name] += 1
             plan.outcomes[path] = "created"
@@ -316,11 +316,15 @@ def _planned(
                 Problem(path, f"uuid {uuid} is a stored {stored['mxlimsType']}, not a {type_name}")
             )
             continue
-        stored_obj = from_document(stored)
         own_rerun = stored[META].get("importId") == import_id
         if policy == "error" and not own_rerun:
             conflicts.append(Problem(path, f"uuid {uuid} is already stored"))
             continue
+        if len(obj) == 2 and not cleared.get(uuid):  # uuid and type alone (a return's pins)
+            plan.unchanged[type_name] += 1
+            plan.outcomes[path] = "unchanged"
+            continue
+        stored_obj = from_document(stored)
         if policy in ("update_old", "merge"):
             kept = without(stored_obj, cleared.get(uuid, set()))
             merged = overlay(kept, obj, deep=policy == "merge")
@@ -342,8 +346,7 @@ def _planned(
         elif valid is None or valid(merged, path, problems):
             if valid is None:
                 updated.append(merged)
-            revision = int(stored[META]["revision"])
-            plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
+            plan.writes.append(writes.update(stored, merged))
             plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"
