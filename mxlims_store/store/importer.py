@@ -102,7 +102,9 @@ async def _checked(
     # What is stored of the message, read once: reconcile asks which uuids are stored, and the
     # plan needs their documents (read again where reconcile rewrote uuids to stored ones).
     existing = await _existing(db, read)
-    matched, matched_warnings = await reconciled(db, read, caller, policy, proposal, set(existing))
+    matched, matched_warnings = await reconciled(
+        db, read, caller, policy, proposal, existing.keys()
+    )
     if matched:
         existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id, caller)

@@ -80,11 +80,9 @@ class Checker:
     ) -> None:
         self.db = db
         self.visible = visible
-        # the written objects as they are (not copied): their proposals are kept beside them
-        self.written = {obj["uuid"]: obj for obj, _ in written}
+        self.written = {obj["uuid"]: obj for obj, _ in written}  # as they are: not copied
         self.proposal_of = {obj["uuid"]: proposal for obj, proposal in written}
-        # None: not known which uuids are stored; else every stored one written is in it
-        self.stored = stored
+        self.stored = stored  # None: which are stored is not known (see check)
         self.path_of = path_of
         self.message_form = message_form
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
@@ -99,20 +97,11 @@ class Checker:
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
         self._chain_ends: dict[str, set[str]] = {field: set() for field in CHAINS}  # _cycles
 
-    def _proposal(self, uuid: str) -> str | None:
-        if uuid in self.proposal_of:
-            return self.proposal_of[uuid]
-        proposal: str | None = self.known[uuid].get("_proposal")
-        return proposal
-
     def _may_hold_stored(self, uuids: list[str]) -> list[str]:
-        """Of ``uuids``, those that stored objects may sit in: the stored ones. A uuid the
-        transaction found not stored holds nothing stored (a store keeps no link to an object
-        it does not hold; ``check`` reports one that does), so its contents are never asked
-        for: an import of a new shipment asks the database nothing about its objects."""
-        if self.stored is None:
-            return uuids
-        return [uuid for uuid in uuids if uuid in self.stored]
+        """Of ``uuids``, those stored objects may sit in: a uuid found not stored holds nothing
+        stored (no stored link leads to what is not stored; ``check`` reports one that does):
+        an import of a new shipment asks the database nothing about its objects' contents."""
+        return uuids if self.stored is None else [u for u in uuids if u in self.stored]
 
     def _path(self, uuid: str, field: str) -> str:
         """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
@@ -206,29 +195,34 @@ class Checker:
         if holding:
             await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
         occupants: dict[tuple[str, str, tuple[Any, ...]], list[str]] = defaultdict(list)
+        in_them = set(containers)  # asked of every object known: a set, not the sorted list
         for obj in self.known.values():
             slot = SLOTS.get(obj["mxlimsType"])
-            if slot is None or obj.get("containerId") not in containers:
+            if slot is None or obj.get("containerId") not in in_them:
                 continue
             fields, _, space = slot
-            key = tuple(obj.get(f) for f in fields)
+            key = tuple(map(obj.get, fields))
             if None not in key:
                 occupants[(obj["containerId"], space, key)].append(obj["uuid"])
         for obj in placed:
             fields, capped_by, space = SLOTS[obj["mxlimsType"]]
-            key = tuple(obj.get(f) for f in fields)
+            key = tuple(map(obj.get, fields))
             if None in key:
                 continue
-            where = self._path(obj["uuid"], fields[0])
-            shown = "/".join(str(k) for k in key)
-            if len(occupants[(obj["containerId"], space, key)]) > 1:
-                self.problems.append(
-                    Problem(where, f"position {shown} of its container is taken twice")
-                )
+            taken = len(occupants[(obj["containerId"], space, key)]) > 1
             container = self.known.get(obj["containerId"]) or {}
             capacity = container.get("numberPositions")
             capped = capped_by is not None and container.get("mxlimsType") == capped_by
-            if capped and isinstance(capacity, int) and int(key[0] or 0) > capacity:
+            beyond = capped and isinstance(capacity, int) and int(key[0] or 0) > capacity
+            if not taken and not beyond:  # most objects: no path or text made for them
+                continue
+            where = self._path(obj["uuid"], fields[0])
+            shown = "/".join(str(k) for k in key)
+            if taken:
+                self.problems.append(
+                    Problem(where, f"position {shown} of its container is taken twice")
+                )
+            if beyond:
                 message = f"position {shown} is beyond the {capacity} positions of its {capped_by}"
                 self.problems.append(Problem(where, message))
 
@@ -354,7 +348,10 @@ class Checker:
         elsewhere = {s for (s, _) in by_shipment if s is not None and s not in mine}
         if not mine or not elsewhere:
             return
-        proposals = {s: self._proposal(s) for s in mine | elsewhere}
+        proposals = {
+            s: self.proposal_of[s] if s in self.proposal_of else self.known[s].get("_proposal")
+            for s in mine | elsewhere
+        }
         events = await self.db.find(
             EVENTS, {"subject": {"$in": sorted(elsewhere)}}, sort=[("time", 1), ("_id", 1)]
         )
