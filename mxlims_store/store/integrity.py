@@ -98,9 +98,8 @@ class Checker:
         self._chain_ends: dict[str, set[str]] = {field: set() for field in CHAINS}  # _cycles
 
     def _may_hold_stored(self, uuids: list[str]) -> list[str]:
-        """Of ``uuids``, those stored objects may sit in: a uuid found not stored holds nothing
-        stored (no stored link leads to what is not stored; ``check`` reports one that does):
-        an import of a new shipment asks the database nothing about its objects' contents."""
+        """Of ``uuids``, the stored ones: nothing stored links to what is not (``check`` reports
+        it), so an import of a new shipment asks nothing about its objects' contents."""
         return uuids if self.stored is None else [u for u in uuids if u in self.stored]
 
     def _path(self, uuid: str, field: str) -> str:
@@ -219,9 +218,8 @@ class Checker:
             where = self._path(obj["uuid"], fields[0])
             shown = "/".join(str(k) for k in key)
             if taken:
-                self.problems.append(
-                    Problem(where, f"position {shown} of its container is taken twice")
-                )
+                twice = f"position {shown} of its container is taken twice"
+                self.problems.append(Problem(where, twice))
             if beyond:
                 message = f"position {shown} is beyond the {capacity} positions of its {capped_by}"
                 self.problems.append(Problem(where, message))
@@ -259,7 +257,9 @@ class Checker:
         """Stored objects inside the written ones (any depth), each with the written object it
         sits in: moving a container moves its contents' barcodes too."""
         origin: dict[str, str] = {}
-        frontier = set(self._may_hold_stored(list(self.written)))
+        written = self._may_hold_stored(list(self.written))
+        kind = CHAINS["containerId"]  # only a container holds anything: a logistical sample
+        frontier = {u for u in written if collection_of(self.written[u]["mxlimsType"]) == kind}
         for _ in range(CHAIN_LIMIT):
             if not frontier:
                 break

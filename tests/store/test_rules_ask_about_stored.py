@@ -78,3 +78,14 @@ async def test_a_stored_container_s_contents_are_still_read() -> None:
     assert "Puck/P/numberPositions" in paths  # position 2 in use beyond 1
     assert "Pin/N/positionInPuck" in paths  # taken twice, and beyond the one position
     assert _asked_for_contents(db) != []
+
+
+async def test_a_stored_job_written_costs_no_query_about_its_contents() -> None:
+    """Only a container holds anything: a results return's updated experiments are not asked
+    about, however many."""
+    job = new_uuid()
+    written = [({"uuid": job, "mxlimsType": "MxExperiment", "jobStatus": "Completed"}, "mx1")]
+    stored = {job: {"_id": job, "mxlimsType": "MxExperiment", "_meta": {"proposal": "mx1"}}}
+    db = _Recording([])
+    problems, _ = await integrity.check(db, written, {}, stored=stored)  # type: ignore[arg-type]
+    assert problems == [] and _asked_for_contents(db) == []
