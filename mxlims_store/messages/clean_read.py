@@ -241,10 +241,10 @@ class _Reading:
             elif kind is not None:
                 rule, field, many = kind  # type: ignore[misc]
                 if not many:
-                    document[field] = self._link(rule, f"{path}/{name}", value)
+                    document[field] = self._link(rule, value, path, name)
                 elif type(value) is list:
                     document[field] = [
-                        self._link(rule, f"{path}/{name}/{i}", item) for i, item in enumerate(value)
+                        self._link(rule, item, path, name, i) for i, item in enumerate(value)
                     ]
                 else:
                     raise _GiveUp
@@ -254,8 +254,11 @@ class _Reading:
         document["uuid"] = uuid
         return document
 
-    def _link(self, rule: LinkRule, path: str, value: Any) -> str:
-        """The uuid a ``{"$ref": ...}`` points at, when all is right with it."""
+    def _link(
+        self, rule: LinkRule, value: Any, path: str, name: str, index: int | None = None
+    ) -> str:
+        """The uuid a ``{"$ref": ...}`` points at, when all is right with it. (The link's own
+        path, ``path/name[/index]``, is made only for a link to a stub, which keeps it.)"""
         if type(value) is not dict:
             raise _GiveUp
         ref = value.get("$ref")
@@ -276,7 +279,8 @@ class _Reading:
         if target_type is not None and target_type not in rule.targets:
             raise _GiveUp
         if stub:
-            self.result.external_links.append(ExternalLink(path, rule, uuid))
+            where = f"{path}/{name}" if index is None else f"{path}/{name}/{index}"
+            self.result.external_links.append(ExternalLink(where, rule, uuid))
         return uuid
 
 

@@ -141,6 +141,78 @@ def _creation(
     return Write(collection_of(document["mxlimsType"]), uuid, document, expected, recorded)
 
 
+class ImportWrites:
+    """The writes of one import's changes. What its creations all share (the bookkeeping, the
+    entry) is made once, and each creation is then a copy of it with the object's own values
+    (a third less time per object than :func:`recorded_change`, the bulk of planning a new
+    shipment): key for key the document and entry that ``recorded_change`` gives a creation
+    with ``created`` = createdAt (``time``), createdBy (``actor``), proposal."""
+
+    def __init__(
+        self, *, actor: str, time: str, import_id: str, source_version: str | None = None
+    ) -> None:
+        meta: dict[str, Any] = {
+            "revision": 0,
+            "updatedAt": time,
+            "updatedBy": actor,
+            "modelVersion": MODEL_VERSION,
+            "importId": import_id,
+            "createdAt": time,
+            "createdBy": actor,
+            "proposal": None,
+        }
+        recorded: dict[str, Any] = {
+            "_id": "",
+            "uuid": "",
+            "revision": 0,
+            "operation": "create",
+            "actor": actor,
+            "time": time,
+            "importId": import_id,
+            META: None,
+        }
+        if source_version is not None:
+            meta["sourceVersion"] = source_version
+            recorded["sourceVersion"] = source_version
+        self._meta, self._entry, self._key = meta, recorded, import_id
+        self._actor, self._time, self._version = actor, time, source_version
+
+    def update(self, stored: dict[str, Any], obj: dict[str, Any]) -> Write:
+        """``stored`` replaced by ``obj`` at the next revision (:func:`recorded_change`)."""
+        revision = int(stored[META]["revision"])
+        return recorded_change(
+            stored,
+            obj,
+            revision=revision + 1,
+            expected=revision,
+            actor=self._actor,
+            time=self._time,
+            import_id=self._key,
+            source_version=self._version,
+        )
+
+    def create(self, obj: dict[str, Any], proposal: str | None, revision: int) -> Write:
+        meta = self._meta.copy()  # keys keep their places when set again
+        meta["revision"] = revision
+        meta["proposal"] = proposal
+        slot = slot_of(obj)
+        if slot is not None:
+            meta["slot"] = slot
+        uuid = obj["uuid"]
+        document = {"_id": uuid, **obj}
+        del document["uuid"]
+        if "extensions" in obj or "identifiers" in obj or "urls" in obj:
+            document = to_document(obj, meta)  # domain-keyed fields as lists: the general way
+        else:
+            document[META] = meta
+        recorded = self._entry.copy()
+        recorded["_id"] = f"{uuid}@{revision}@{self._key}"
+        recorded["uuid"] = uuid
+        recorded["revision"] = revision
+        recorded[META] = {"proposal": proposal}
+        return Write(collection_of(obj["mxlimsType"]), uuid, document, None, recorded)
+
+
 def entry(
     uuid: str,
     revision: int,

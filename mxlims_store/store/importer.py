@@ -31,11 +31,11 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection
 from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
-from mxlims_store.store.history import recorded_change
+from mxlims_store.store.history import ImportWrites
 from mxlims_store.store.import_id import content_hash
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
-from mxlims_store.store.ownership import owners, relabel_problems, stored_owner
+from mxlims_store.store.ownership import owners, relabel_problems, stored_owner, visible_documents
 from mxlims_store.store.policies import POLICIES, Policy
 from mxlims_store.store.read_processes import read_elsewhere
 from mxlims_store.store.reconcile import reconciled
@@ -103,23 +103,26 @@ async def _checked(
     # What is stored of the message, read once: reconcile asks which uuids are stored, and the
     # plan needs their documents (read again where reconcile rewrote uuids to stored ones).
     existing = await _existing(db, read)
-    matched, matched_warnings = await reconciled(db, read, caller, policy, proposal, set(existing))
+    matched, matched_warnings = await reconciled(
+        db, read, caller, policy, proposal, existing.keys()
+    )
     if matched:
         existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id, caller)
-    problems = _check_external_links(read, existing, caller)
+    path_of = {uuid: path for path, uuid in read.keys.items()}  # made once, read everywhere
+    problems = _check_external_links(read, existing, caller, path_of)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
-    visible = {u: d for u, d in existing.items() if caller.may_read(stored_owner(d))}
+    visible = visible_documents(existing, caller)
     owner_of = owners(read, visible, caller, proposal)
     planned = partial(
-        _planned, read, existing, last_revisions, policy, import_id, caller, owner_of, problems
+        _planned,
+        *(read, path_of, existing, last_revisions, policy, import_id, caller, owner_of, problems),
     )
     if len(read.objects) <= PLANNED_HERE:  # a hop to a thread, the write lock held, cost more
         plan, conflicts = _plan(planned, problems, cleared)
     else:
         plan, conflicts = await asyncio.to_thread(_plan, planned, problems, cleared)
-    path_of = {uuid: path for path, uuid in read.keys.items()}
     broken, warnings = await integrity.check(
         db, plan.final, path_of, visible=caller.may_read, stored=existing
     )
@@ -210,14 +213,16 @@ async def _last_revisions(
 
 
 def _check_external_links(
-    read: ReadResult, existing: dict[str, dict[str, Any]], caller: Caller
+    read: ReadResult,
+    existing: dict[str, dict[str, Any]],
+    caller: Caller,
+    path_of: dict[str, str],
 ) -> list[Problem]:
     """Stubs name stored objects the caller may see; a link to one must allow its type.
 
     An object of another proposal counts as missing: its existence and type are not told.
     """
     problems: list[Problem] = []
-    path_of = {uuid: path for path, uuid in read.keys.items()}
 
     def visible(uuid: str) -> dict[str, Any] | None:
         target = existing.get(uuid)
@@ -263,6 +268,7 @@ def _plan(
 
 def _planned(
     read: ReadResult,
+    path_of: dict[str, str],
     existing: dict[str, dict[str, Any]],
     last_revisions: dict[str, int],
     policy: Policy,
@@ -277,29 +283,28 @@ def _planned(
     list returned, for the caller to check together)."""
     plan, conflicts, updated = _Plan(), [], []
     time = now()
-    change = partial(
-        recorded_change,
-        actor=caller.actor,
-        time=time,
-        import_id=import_id,
-        source_version=read.version,  # the model version the message was written in
+    # sourceVersion: the model version the message was written in
+    writes = ImportWrites(
+        actor=caller.actor, time=time, import_id=import_id, source_version=read.version
     )
-    path_of = {uuid: path for path, uuid in read.keys.items()}
+    writable: dict[str | None, bool] = {}  # asked once per proposal, not once per object
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
         path = path_of.get(uuid, uuid)
         stored = existing.get(uuid)
         if stored is None:
             proposal = owner_of.get(uuid)
-            refused = _refused_as_new(obj, proposal, caller, path)
+            if proposal not in writable:
+                writable[proposal] = caller.may_write(proposal)
+            refused = None
+            if not writable[proposal] or "proposalCode" in obj:
+                refused = _refused_as_new(obj, proposal, caller, path)
             if refused is None and last_revisions.get(uuid) == -1:  # history another's
                 refused = Problem(path, TAKEN)
             if refused is not None:
                 problems.append(refused)
                 continue
-            created = {"createdAt": time, "createdBy": caller.actor, "proposal": proposal}
-            revision = last_revisions.get(uuid, 0) + 1
-            plan.writes.append(change(None, obj, revision=revision, expected=None, created=created))
+            plan.writes.append(writes.create(obj, proposal, last_revisions.get(uuid, 0) + 1))
             plan.final.append((obj, proposal))
             plan.created[type_name] += 1
             plan.outcomes[path] = "created"
@@ -317,11 +322,15 @@ def _planned(
                 Problem(path, f"uuid {uuid} is a stored {stored['mxlimsType']}, not a {type_name}")
             )
             continue
-        stored_obj = from_document(stored)
         own_rerun = stored[META].get("importId") == import_id
         if policy == "error" and not own_rerun:
             conflicts.append(Problem(path, f"uuid {uuid} is already stored"))
             continue
+        if len(obj) == 2 and not cleared.get(uuid):  # uuid and type alone (a return's pins)
+            plan.unchanged[type_name] += 1
+            plan.outcomes[path] = "unchanged"
+            continue
+        stored_obj = from_document(stored)
         if policy in ("update_old", "merge"):
             kept = without(stored_obj, cleared.get(uuid, set()))
             merged = overlay(kept, obj, deep=policy == "merge")
@@ -343,8 +352,7 @@ def _planned(
         elif valid is None or valid(merged, path, problems):
             if valid is None:
                 updated.append(merged)
-            revision = int(stored[META]["revision"])
-            plan.writes.append(change(stored, merged, revision=revision + 1, expected=revision))
+            plan.writes.append(writes.update(stored, merged))
             plan.final.append((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"

@@ -72,7 +72,7 @@ class Checker:
     def __init__(
         self,
         db: Backend,
-        written: list[dict[str, Any]],
+        written: list[tuple[dict[str, Any], str | None]],
         path_of: dict[str, str],
         message_form: bool,
         visible: Callable[[str | None], bool] | None = None,
@@ -80,7 +80,9 @@ class Checker:
     ) -> None:
         self.db = db
         self.visible = visible
-        self.written = {obj["uuid"]: obj for obj in written}
+        self.written = {obj["uuid"]: obj for obj, _ in written}  # as they are: not copied
+        self.proposal_of = {obj["uuid"]: proposal for obj, proposal in written}
+        self.stored = stored  # None: which are stored is not known (see check)
         self.path_of = path_of
         self.message_form = message_form
         self.known: dict[str, dict[str, Any]] = dict(self.written)  # uuid -> object (store form)
@@ -94,6 +96,11 @@ class Checker:
         self.warnings: list[str] = []
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
         self._chain_ends: dict[str, set[str]] = {field: set() for field in CHAINS}  # _cycles
+
+    def _may_hold_stored(self, uuids: list[str]) -> list[str]:
+        """Of ``uuids``, the stored ones: nothing stored links to what is not (``check`` reports
+        it), so an import of a new shipment asks nothing about its objects' contents."""
+        return uuids if self.stored is None else [u for u in uuids if u in self.stored]
 
     def _path(self, uuid: str, field: str) -> str:
         """Where the problem is: a message's JSON path (links named ``...Ref``), or for a
@@ -183,31 +190,37 @@ class Checker:
         missing = [c for c in containers if c not in self.known]
         if missing:
             await self._fetch("logistical_samples", {"_id": {"$in": missing}})
-        await self._fetch("logistical_samples", {"containerId": {"$in": containers}})
+        holding = self._may_hold_stored(containers)
+        if holding:
+            await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
         occupants: dict[tuple[str, str, tuple[Any, ...]], list[str]] = defaultdict(list)
+        in_them = set(containers)  # asked of every object known: a set, not the sorted list
         for obj in self.known.values():
             slot = SLOTS.get(obj["mxlimsType"])
-            if slot is None or obj.get("containerId") not in containers:
+            if slot is None or obj.get("containerId") not in in_them:
                 continue
             fields, _, space = slot
-            key = tuple(obj.get(f) for f in fields)
+            key = tuple(map(obj.get, fields))
             if None not in key:
                 occupants[(obj["containerId"], space, key)].append(obj["uuid"])
         for obj in placed:
             fields, capped_by, space = SLOTS[obj["mxlimsType"]]
-            key = tuple(obj.get(f) for f in fields)
+            key = tuple(map(obj.get, fields))
             if None in key:
                 continue
-            where = self._path(obj["uuid"], fields[0])
-            shown = "/".join(str(k) for k in key)
-            if len(occupants[(obj["containerId"], space, key)]) > 1:
-                self.problems.append(
-                    Problem(where, f"position {shown} of its container is taken twice")
-                )
+            taken = len(occupants[(obj["containerId"], space, key)]) > 1
             container = self.known.get(obj["containerId"]) or {}
             capacity = container.get("numberPositions")
             capped = capped_by is not None and container.get("mxlimsType") == capped_by
-            if capped and isinstance(capacity, int) and int(key[0] or 0) > capacity:
+            beyond = capped and isinstance(capacity, int) and int(key[0] or 0) > capacity
+            if not taken and not beyond:  # most objects: no path or text made for them
+                continue
+            where = self._path(obj["uuid"], fields[0])
+            shown = "/".join(str(k) for k in key)
+            if taken:
+                twice = f"position {shown} of its container is taken twice"
+                self.problems.append(Problem(where, twice))
+            if beyond:
                 message = f"position {shown} is beyond the {capacity} positions of its {capped_by}"
                 self.problems.append(Problem(where, message))
 
@@ -221,7 +234,9 @@ class Checker:
         if not capped:
             return
         ids = [o["uuid"] for o in capped]
-        await self._fetch("logistical_samples", {"containerId": {"$in": ids}})
+        holding = self._may_hold_stored(ids)
+        if holding:
+            await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
         # positions used per container, in one pass over what is known (not one per container)
         used_in: dict[str, set[int]] = defaultdict(set)
         wanted = set(ids)
@@ -242,7 +257,9 @@ class Checker:
         """Stored objects inside the written ones (any depth), each with the written object it
         sits in: moving a container moves its contents' barcodes too."""
         origin: dict[str, str] = {}
-        frontier = set(self.written)
+        written = self._may_hold_stored(list(self.written))
+        kind = CHAINS["containerId"]  # only a container holds anything: a logistical sample
+        frontier = {u for u in written if collection_of(self.written[u]["mxlimsType"]) == kind}
         for _ in range(CHAIN_LIMIT):
             if not frontier:
                 break
@@ -331,7 +348,10 @@ class Checker:
         elsewhere = {s for (s, _) in by_shipment if s is not None and s not in mine}
         if not mine or not elsewhere:
             return
-        proposals = {s: self.known[s].get("_proposal") for s in mine | elsewhere}
+        proposals = {
+            s: self.proposal_of[s] if s in self.proposal_of else self.known[s].get("_proposal")
+            for s in mine | elsewhere
+        }
         events = await self.db.find(
             EVENTS, {"subject": {"$in": sorted(elsewhere)}}, sort=[("time", 1), ("_id", 1)]
         )
@@ -374,6 +394,6 @@ async def check(
     will be stored (store form), with its owning proposal; stored objects of a proposal not
     ``visible`` to the caller (``caller.may_read``) are left out of the rules. ``stored``:
     documents the caller read in the same transaction (uuid -> document), as they are stored:
-    the rules read them from there (an import's containers, its pins' pucks)."""
-    objects = [{**obj, "_proposal": proposal} for obj, proposal in written]
-    return await Checker(db, objects, path_of, message_form, visible, stored).run()
+    the rules read them from there (an import's containers, its pins' pucks). Given, it holds
+    every stored object among the written ones (any proposal's): one not in it is new."""
+    return await Checker(db, written, path_of, message_form, visible, stored).run()

@@ -104,6 +104,24 @@ def stored_owner(document: dict[str, Any]) -> str | None:
     return None if proposal is None else str(proposal)
 
 
+def visible_documents(
+    existing: dict[str, dict[str, Any]], caller: Caller
+) -> dict[str, dict[str, Any]]:
+    """The stored documents the caller may read, by uuid (asked once per proposal, not once
+    per object): the others are as good as absent to an import."""
+    if caller.reads_everything:
+        return existing
+    may: dict[str | None, bool] = {}
+    visible = {}
+    for uuid, document in existing.items():
+        owner = stored_owner(document)
+        if owner not in may:
+            may[owner] = caller.may_read(owner)
+        if may[owner]:
+            visible[uuid] = document
+    return visible
+
+
 # Fields that say whose an object is: written by a member at creation (and refused there when
 # they name a proposal not its own), changed afterwards only by facility staff or an admin.
 OWNERSHIP_FIELDS = ("proposalCode",)

@@ -15,6 +15,7 @@ stored candidates for one object (among what the caller may see) are a refusal n
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -48,7 +49,7 @@ async def reconcile(
     read: ReadResult,
     caller: Caller,
     proposal: str | None,
-    stored: set[str] | None = None,
+    stored: AbstractSet[str] | None = None,
     *,
     blind_refused: bool = False,
 ) -> tuple[dict[str, Match], list[str]]:
@@ -57,19 +58,17 @@ async def reconcile(
 
     Returns the matches (message uuid -> :class:`Match`) and warnings. ``blind_refused``: staff
     or an admin naming no proposal while objects need matching are refused, nothing stored."""
-    in_message = {o["uuid"]: o for o in read.objects}
     if not any(o["mxlimsType"] in LABELLED for o in read.objects):
         return {}, []
-    proposals = _scope(read, caller, proposal)
-    if stored is None:
-        known = await _stored_ids(db, list(in_message))
-    else:
-        known = {u for u in in_message if u in stored}
+    # only the message's uuids are asked about: a superset of its stored ones answers alike
+    known = stored if stored is not None else await _stored_ids(db, read)
     unknown = [o for o in read.objects if o["uuid"] not in known]
     labelled = [o for o in unknown if o["mxlimsType"] in LABELLED and _label(o)]
     positioned = [o for o in unknown if o["mxlimsType"] == "Pin" and not o.get("barcode")]
-    if not labelled and not positioned:
+    if not labelled and not positioned:  # a results return: every pin stored already
         return {}, []
+    proposals = _scope(read, caller, proposal)
+    in_message = {o["uuid"]: o for o in read.objects}
     if not proposals:  # staff or an admin naming no proposal: said, never silently new
         count = len(labelled) + len(positioned)
         if blind_refused and caller.proposals is None:
@@ -111,7 +110,7 @@ async def reconciled(
     caller: Caller,
     policy: str,
     proposal: str | None,
-    stored: set[str] | None = None,
+    stored: AbstractSet[str] | None = None,
 ) -> tuple[dict[str, MatchedObject], list[str]]:
     """The import's reconcile step: for ``merge`` and ``update_old`` (imports that update what is
     stored); ``reject_new`` and ``error`` go by uuid alone. ``stored``: as for reconcile."""
@@ -151,7 +150,8 @@ def _label(obj: dict[str, Any]) -> str | None:
     return None
 
 
-async def _stored_ids(db: Backend, uuids: list[str]) -> set[str]:
+async def _stored_ids(db: Backend, read: ReadResult) -> set[str]:
+    uuids = [o["uuid"] for o in read.objects]
     found: set[str] = set()
     for collection in CORE_COLLECTIONS:
         found.update(d["_id"] for d in await db.find(collection, {"_id": {"$in": uuids}}))
@@ -164,7 +164,7 @@ class _Matcher:
         db: Backend,
         caller: Caller,
         in_message: dict[str, dict[str, Any]],
-        known: set[str],
+        known: AbstractSet[str],
         path_of: dict[str, str],
     ) -> None:
         self.db, self.caller, self.path_of = db, caller, path_of

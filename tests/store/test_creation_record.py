@@ -81,3 +81,42 @@ def test_a_creation_outside_an_import_gets_a_key_of_its_own() -> None:
     assert first.history["_id"].startswith(f"{PIN['uuid']}@1@")
     assert "importId" in first.history and first.history["importId"] is None
     assert "sourceVersion" not in first.history and "changes" not in first.history
+
+
+def test_an_import_s_creations_are_the_general_path_s_key_for_key() -> None:
+    """history.ImportWrites (what an import uses) against recorded_change: every object of a
+    generated shipment and its results, with and without domain-keyed fields and a source
+    version, documents and entries alike in their key order."""
+    from bench import generate
+    from mxlims_store.messages import read_message
+    from mxlims_store.store.history import ImportWrites
+
+    shipment = generate.shipment(7, 20)
+    objects = [
+        *read_message(shipment.message).objects,
+        *read_message(generate.results(shipment).message).objects,
+        PIN,
+        {**PIN, "identifiers": {"esrf.fr": "X1"}, "urls": {"esrf.fr": "https://x"}},
+    ]
+    for version in ("0.6.13", None):
+        creations = ImportWrites(actor="me", time="T", import_id="imp", source_version=version)
+        for n, obj in enumerate(objects):
+            proposal = None if n % 5 == 0 else "mx1"
+            made = creations.create(obj, proposal, n % 3 + 1)
+            general = recorded_change(
+                None,
+                obj,
+                revision=n % 3 + 1,
+                expected=None,
+                actor="me",
+                time="T",
+                import_id="imp",
+                source_version=version,
+                created={"createdAt": "T", "createdBy": "me", "proposal": proposal},
+            )
+            assert made == general
+            assert made.document is not None and general.document is not None
+            assert list(made.document.items()) == list(general.document.items())
+            assert list(made.document["_meta"]) == list(general.document["_meta"])
+            assert made.history is not None and general.history is not None
+            assert list(made.history.items()) == list(general.history.items())
