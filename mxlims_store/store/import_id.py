@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from mxlims_store.store.access import Caller
+
 
 def content_hash(message: Any) -> str:
     """The message's import id: a hash of its canonical JSON text (keys sorted, no spaces, as
@@ -78,3 +80,18 @@ def _exponent_of_number(text: bytes, at: int) -> bool:
     if start > 0 and text[start - 1] == ord("-"):
         start -= 1
     return start == 0 or text[start - 1] in b":,["
+
+
+def seed_scope(caller: Caller, proposal: str | None) -> str:
+    """What the uuids of objects sent without one are derived from besides the content: the
+    proposal they are sent for (a member's own proposals where it names none). The same content
+    sent for another proposal, or stored by staff for none, never meets them: a member's
+    uuids never depend on what others stored, so neither the answer nor the uuids it names
+    tell whether they did. Staff importing for a proposal and its member meet the same uuids:
+    either re-running the other's import finds what it stored. Callers who read everything and
+    name no proposal keep the content's own uuids."""
+    if proposal is not None:
+        return f"@proposal:{proposal}"
+    if caller.reads_everything:
+        return ""
+    return "@proposal:" + ",".join(sorted(caller.proposals or ()))

@@ -32,7 +32,7 @@ from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
 from mxlims_store.store.history import ImportWrites
-from mxlims_store.store.import_id import content_hash
+from mxlims_store.store.import_id import content_hash, seed_scope
 from mxlims_store.store.merging import differences, overlay, without
 from mxlims_store.store.numbering import commit_numbered
 from mxlims_store.store.ownership import owners, relabel_problems, stored_owner, visible_documents
@@ -78,7 +78,7 @@ async def import_message(
         # Reading, checking and planning are CPU work: off the event loop, like the database
         # work; reading (the most of it) in another process when the server asked for that,
         # and before the write lock: a unit of work holds it only for what must be read.
-        scope = _seed_scope(caller, proposal)
+        scope = seed_scope(caller, proposal)
         import_id, read = await read_elsewhere(partial(_read, scope=scope), message)
         gone = cleared or {}
         if dry_run:
@@ -357,21 +357,6 @@ def _planned(
             plan.updated[type_name] += 1
             plan.outcomes[path] = "updated"
     return plan, conflicts, updated
-
-
-def _seed_scope(caller: Caller, proposal: str | None) -> str:
-    """What the uuids of objects sent without one are derived from besides the content: the
-    proposal they are sent for (a member's own proposals where it names none). The same content
-    sent for another proposal, or stored by staff for none, never meets them: a member's
-    uuids never depend on what others stored, so neither the answer nor the uuids it names
-    tell whether they did. Staff importing for a proposal and its member meet the same uuids:
-    either re-running the other's import finds what it stored. Callers who read everything and
-    name no proposal keep the content's own uuids."""
-    if proposal is not None:
-        return f"@proposal:{proposal}"
-    if caller.reads_everything:
-        return ""
-    return "@proposal:" + ",".join(sorted(caller.proposals or ()))
 
 
 def _refused_as_new(
