@@ -1,0 +1,67 @@
+"""Round 6's rules ask nothing about objects an import found new: every rule about what sits
+in a stored container still holds for new objects put into it (a review's probes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mxlims_store.errors import InvalidMessage
+from mxlims_store.store import Store
+from tests.factories import minimal, new_uuid, shipment_message, stub
+
+
+def _into_stored_puck(puck: str, **pin: Any) -> dict[str, Any]:
+    return {
+        "version": "0.6.13",
+        "LogisticalSample": {"P": stub("LogisticalSample", puck)},
+        "Pin": {
+            "New": minimal(
+                "Pin", uuid=new_uuid(), containerRef={"$ref": "#/LogisticalSample/P"}, **pin
+            )
+        },
+    }
+
+
+async def _refusal(store: Store, message: dict[str, Any], **kw: Any) -> set[tuple[str, str]]:
+    with pytest.raises(InvalidMessage) as caught:
+        await store.import_message(message, **kw)
+    return {(p.path, p.message) for p in caught.value.problems}
+
+
+async def test_new_pins_into_a_stored_puck_meet_its_positions_capacity_and_barcodes(
+    store: Store,
+) -> None:
+    stored = shipment_message(2, positions=4)
+    await store.import_message(stored)
+    puck = stored["Puck"]["Puck1"]["uuid"]
+    found = await _refusal(store, _into_stored_puck(puck, positionInPuck=2))
+    assert ("Pin/New/positionInPuck", "position 2 of its container is taken twice") in found
+    found = await _refusal(store, _into_stored_puck(puck, positionInPuck=5))
+    assert ("Pin/New/positionInPuck", "position 5 is beyond the 4 positions of its Puck") in found
+    found = await _refusal(store, _into_stored_puck(puck, positionInPuck=3, barcode="PIN-1"))
+    assert ("Pin/New/barcode", "barcode 'PIN-1' is used twice in the shipment") in found
+    await store.import_message(_into_stored_puck(puck, positionInPuck=3))  # a free one: fine
+
+
+async def test_a_stored_pin_moved_into_a_new_puck_meets_the_new_pins_there(store: Store) -> None:
+    stored = shipment_message(1, positions=4)
+    await store.import_message(stored)
+    pin = stored["Pin"]["Pin1"]
+    moved = {
+        "version": "0.6.13",
+        "Puck": {"Puck1": minimal("Puck", uuid=new_uuid(), numberPositions=4, barcode="X")},
+        "Pin": {
+            "Moved": {**pin, "containerRef": {"$ref": "#/Puck/Puck1"}, "sampleRef": None},
+            "New": minimal(
+                "Pin", uuid=new_uuid(), positionInPuck=1, containerRef={"$ref": "#/Puck/Puck1"}
+            ),
+        },
+    }
+    del moved["Pin"]["Moved"]["sampleRef"]
+    for policy in ("update_old", "merge"):
+        found = await _refusal(store, moved, policy=policy, proposal="mx1234")
+        assert any(
+            path.endswith("positionInPuck") and "taken twice" in message for path, message in found
+        ), found
