@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mxlims_store.errors import InvalidMessage
-from mxlims_store.store import Store
+from mxlims_store.store import Caller, Store
 from tests.factories import minimal, new_uuid, shipment_message, stub
 
 
@@ -65,3 +65,53 @@ async def test_a_stored_pin_moved_into_a_new_puck_meets_the_new_pins_there(store
         assert any(
             path.endswith("positionInPuck") and "taken twice" in message for path, message in found
         ), found
+
+
+async def test_new_pin_positions_into_a_stored_multipin_meet_its_taken_ones(store: Store) -> None:
+    stored = shipment_message(1, positions=4)
+    multipin = new_uuid()
+    stored["MultiPin"] = {
+        "M": minimal(
+            "MultiPin", uuid=multipin, positionInPuck=2, containerRef={"$ref": "#/Puck/Puck1"}
+        )
+    }
+    stored["PinPosition"] = {
+        "PP": minimal("PinPosition", uuid=new_uuid(), containerRef={"$ref": "#/MultiPin/M"})
+    }
+    await store.import_message(stored)
+    new = {
+        "version": "0.6.13",
+        "LogisticalSample": {"M": stub("LogisticalSample", multipin)},
+        "PinPosition": {
+            "New": minimal(
+                "PinPosition",
+                uuid=new_uuid(),
+                positionInPin=1,
+                containerRef={"$ref": "#/LogisticalSample/M"},
+            ),
+            "Beyond": minimal(
+                "PinPosition",
+                uuid=new_uuid(),
+                positionInPin=5,
+                containerRef={"$ref": "#/LogisticalSample/M"},
+            ),
+        },
+    }
+    found = await _refusal(store, new)
+    assert ("PinPosition/New/positionInPin", "position 1 of its container is taken twice") in found
+    beyond = "position 5 is beyond the 4 positions of its MultiPin"
+    assert ("PinPosition/Beyond/positionInPin", beyond) in found
+
+
+async def test_a_hidden_stored_puck_answers_as_an_unknown_one(store: Store) -> None:
+    alices = shipment_message(1, proposal="mx1234", positions=4)
+    await store.import_message(alices)
+    bob = Caller("bob", frozenset({"mx2222"}))
+    answers = []
+    for puck in (alices["Puck"]["Puck1"]["uuid"], new_uuid()):
+        found = await _refusal(
+            store, _into_stored_puck(puck, positionInPuck=1), caller=bob, proposal="mx2222"
+        )
+        answers.append({(path, message.replace(puck, "<uuid>")) for path, message in found})
+    assert answers[0] == answers[1]
+    assert not any("taken" in m or "mx1234" in m for _, m in answers[0])
