@@ -9,7 +9,7 @@ import pytest
 
 from mxlims_store.errors import InvalidMessage
 from mxlims_store.store import Caller, Store
-from tests.factories import minimal, new_uuid, shipment_message, stub
+from tests.factories import derived_chain, minimal, new_uuid, shipment_message, stub
 
 
 def _into_stored_puck(puck: str, **pin: Any) -> dict[str, Any]:
@@ -115,3 +115,21 @@ async def test_a_hidden_stored_puck_answers_as_an_unknown_one(store: Store) -> N
         answers.append({(path, message.replace(puck, "<uuid>")) for path, message in found})
     assert answers[0] == answers[1]
     assert not any("taken" in m or "mx1234" in m for _, m in answers[0])
+
+
+async def test_a_cycle_through_a_stubbed_stored_object_is_refused(store: Store) -> None:
+    """The first of a stored chain derived from its last, sent as a stub: the chain goes on
+    from the stub (known, read in the transaction) through the middle, which the message does
+    not hold, back to the first."""
+    chain = derived_chain(3)  # 2 derived from 1, 3 from 2
+    await store.import_message(chain)
+    first = {**chain["ReflectionSet"]["ReflectionSet1"]}
+    first["derivedFromRef"] = {"$ref": "#/Dataset/Last"}
+    message = {
+        "version": "0.6.13",
+        "Dataset": {"Last": stub("Dataset", chain["ReflectionSet"]["ReflectionSet3"]["uuid"])},
+        "ReflectionSet": {"ReflectionSet1": first},
+    }
+    found = await _refusal(store, message, policy="update_old")
+    cycle = "makes a cycle: the chain comes back here"
+    assert ("ReflectionSet/ReflectionSet1/derivedFromRef", cycle) in found, found
