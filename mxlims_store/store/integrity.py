@@ -133,13 +133,27 @@ class Checker:
     async def _fetch_ancestors(self) -> None:
         """Everything up the containment and sample-parent chains of the written objects, one
         query per level and collection, to the top of any chain a message can build."""
-        frontier = list(self.written.values())
+        await self._fetch_up(list(self.written.values()), tuple(CHAINS))
+
+    async def _fetch_up(self, start: list[dict[str, Any]], fields: tuple[str, ...]) -> None:
+        """Everything up the chains of ``fields`` from ``start``. An object known already (read
+        in this transaction: a stored puck new pins go into) is climbed past, not stopped at:
+        its dewar and shipment are read too, or its pins' barcodes would meet no shipment."""
+        walked: set[str] = set()
+        frontier = start
         for _ in range(CHAIN_LIMIT):
             wanted: dict[str, set[str]] = defaultdict(set)
-            for obj in frontier:
-                for field in CHAINS:
+            climbing = list(frontier)
+            while climbing:
+                obj = climbing.pop()
+                for field in fields:
                     target = obj.get(field)
-                    if isinstance(target, str) and target not in self.known:
+                    if not isinstance(target, str) or target in walked:
+                        continue
+                    walked.add(target)
+                    if target in self.known:
+                        climbing.append(self.known[target])
+                    else:
                         wanted[CHAINS[field]].add(target)
             if not wanted:
                 return
@@ -286,7 +300,7 @@ class Checker:
             return
         codes = sorted({str(o["barcode"]) for o in labelled})
         others = await self._fetch("logistical_samples", {"barcode": {"$in": codes}})
-        await self._fetch_ancestors_of(others)
+        await self._fetch_up(others, ("containerId",))
         by_shipment: dict[tuple[str | None, str], list[str]] = defaultdict(list)
         for obj in {o["uuid"]: o for o in [*labelled, *others]}.values():
             if obj.get("barcode") is not None:
@@ -305,20 +319,6 @@ class Checker:
             if Problem(where, message) not in self.problems:
                 self.problems.append(Problem(where, message))
         await self._warn_open_shipments(labelled, by_shipment)
-
-    async def _fetch_ancestors_of(self, documents: list[dict[str, Any]]) -> None:
-        frontier = documents
-        for _ in range(CHAIN_LIMIT):
-            wanted = sorted(
-                {
-                    o["containerId"]
-                    for o in frontier
-                    if isinstance(o.get("containerId"), str) and o["containerId"] not in self.known
-                }
-            )
-            if not wanted:
-                return
-            frontier = await self._fetch("logistical_samples", {"_id": {"$in": wanted}})
 
     def _shipment(self, uuid: str) -> str | None:
         """The shipment ``uuid`` travels in (asked once everything the rules need is known:

@@ -56,14 +56,18 @@ _smallest = SMALL
 
 def small(message: Any, limit: int) -> bool:
     """Whether ``message`` weighs less than ``limit``: each value counts one, a dict's keys one
-    each, a string one per 32 characters besides. Iterative (any depth) and stopped at
-    ``limit``, so weighing costs at most ~0.15 ms however large the message."""
+    each, a string (a key too) one per 32 characters besides. Iterative (any depth) and stopped
+    at ``limit``, so weighing costs at most ~0.15 ms however large the message."""
     weight, pending = 0, [message]
     while pending:
         node = pending.pop()
         weight += 1
         if isinstance(node, dict):
             weight += len(node)
+            if weight < limit:  # its keys by their length too (summed only below the limit)
+                weight += sum(len(k) for k in node if isinstance(k, str)) >> 5
+            if weight >= limit:
+                return False
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)

@@ -74,6 +74,14 @@ def test_a_message_is_weighed_by_its_values_and_their_length() -> None:
     assert small([[[["leaf"]]]], SMALL)
 
 
+def test_long_keys_weigh_like_long_values() -> None:
+    """A key is text a read walks too (its path, its error): megabytes in a few keys, read on
+    the server's event loop as "small", held it ~100 ms per 20 MB (a review's probe)."""
+    assert not small({"Pin": {"x" * 100_000: {"mxlimsType": "Pin"}}}, SMALL)
+    assert not small({"Pin": {"Pin1": {"mxlimsType": "Pin", "z" * 100_000: 1}}}, SMALL)
+    assert small({"Pin": {"Pin1": {"mxlimsType": "Pin", "z" * 1000: 1}}}, SMALL)
+
+
 async def test_a_started_reading_process_has_the_reader_loaded() -> None:
     kept = read_processes._pool
     if kept is not None:  # a fresh process: one kept from an earlier test read messages
