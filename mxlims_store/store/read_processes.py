@@ -37,7 +37,7 @@ from mxlims_store.errors import InvalidMessage
 
 T = TypeVar("T")
 READER = "mxlims_store.store.importer"  # what reads messages: loaded by warm_up, not by the first
-SMALL = 2048  # weight (values, plus a string's length / 32) read here: ~25 pins, ~1.5 ms
+SMALL = 2048  # weight (values, plus a string's or key's length / 32) read here: ~20 pins, ~1.5 ms
 _wanted = 0  # processes to read in; 0: read in a thread of this process
 _pool: ProcessPoolExecutor | None = None
 
