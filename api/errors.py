@@ -180,6 +180,10 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
     """Bad parameters: every problem with its location (``query/limit``, ``path/uuid`` ...);
     under the pages' paths, a page saying the same."""
     assert isinstance(exc, RequestValidationError)
+    broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if broken is not None and not is_page(request):  # as POST /messages says it (api/body.py)
+        said = (broken.get("ctx") or {}).get("error") or "it does not parse"
+        return error_response(400, "MalformedJson", f"the body is not valid JSON: {said}")
     problems = [
         {"path": "/".join(str(part) for part in e.get("loc", ())), "message": readable(e)}
         for e in exc.errors()
