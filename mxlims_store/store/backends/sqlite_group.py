@@ -188,30 +188,13 @@ def _abandon(connection: sqlite3.Connection) -> None:
         room_back(connection)
 
 
-def _end(
-    group: _Group,
-    database: Path,
-    kept: bool,
-    unit: SqliteUnit | None,
-    last: bool,
-    first: bool = False,
-) -> None:
-    """:func:`_end_unit`; once the group's transaction is over, the writer's cache back to its
-    size (a big write grew it: sqlite_open.room_for)."""
-    try:
-        _end_unit(group, database, kept, unit, last, first)
-    finally:
-        with contextlib.suppress(sqlite3.Error):
-            room_back(group.connection)
-
-
 def _begin(backend: SqliteBackend) -> sqlite3.Connection:
     connection = backend.writer_connection()
     connection.execute("BEGIN IMMEDIATE")
     return connection
 
 
-def _end_unit(
+def _end(
     group: _Group,
     database: Path,
     kept: bool,
@@ -222,33 +205,38 @@ def _end_unit(
     """On the writer thread: the unit's savepoint released (``kept``) or undone (the group's
     ``first`` unit, which has none: kept, or the transaction rolled back), then, for the last
     unit, the group's COMMIT (counted: a lost ``-wal`` is then detected) or, when no unit of
-    the group wrote anything, its ROLLBACK."""
+    the group wrote anything, its ROLLBACK; then, once the transaction is over, the writer's
+    cache back to its size."""
     connection = group.connection
-    if unit is not None and first:
-        if not kept:  # nothing else is in the transaction: all of it goes (the group ends)
+    try:
+        if unit is not None and first:
+            if not kept:  # nothing else is in the transaction: all of it goes (the group ends)
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                return
+            group.written += unit.written
+        elif unit is not None:
+            if kept:
+                connection.execute("RELEASE unit")
+                group.written += unit.written
+            elif connection.in_transaction:
+                connection.execute("ROLLBACK TO unit")
+                connection.execute("RELEASE unit")
+        if not connection.in_transaction:  # SQLite rolled all of it back (a full disk, ...)
+            raise sqlite3.OperationalError("the transaction was rolled back; nothing was stored")
+        if not last:
+            return
+        if group.written == 0:
+            connection.execute("ROLLBACK")
+            return
+        count = count_commit(connection)
+        try:
+            connection.execute("COMMIT")
+        except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
-            return
-        group.written += unit.written
-    elif unit is not None:
-        if kept:
-            connection.execute("RELEASE unit")
-            group.written += unit.written
-        elif connection.in_transaction:
-            connection.execute("ROLLBACK TO unit")
-            connection.execute("RELEASE unit")
-    if not connection.in_transaction:  # SQLite rolled all of it back (a full disk, ...)
-        raise sqlite3.OperationalError("the transaction was rolled back; nothing was stored")
-    if not last:
-        return
-    if group.written == 0:
-        connection.execute("ROLLBACK")
-        return
-    count = count_commit(connection)
-    try:
-        connection.execute("COMMIT")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
-    note_count(database, count)
+            raise
+        note_count(database, count)
+    finally:  # once the group's transaction is over: a big write's cache back (room_for)
+        with contextlib.suppress(sqlite3.Error):
+            room_back(connection)
