@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from mxlims_store.api.main import create_app
 from mxlims_store.config import Settings
+from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import database_file
 from mxlims_store.store.backends.sqlite_create import create_database
 from mxlims_store.store.bootstrap import FIRST_KEY_FILE
@@ -70,3 +71,17 @@ def app(settings: Settings) -> FastAPI:
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with running(app) as client:
         yield client
+
+
+def results_built_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The uuids whose results file this process builds from now on (a reading process runs
+    the unpatched code, and notes nothing here)."""
+    built: list[str] = []
+    original = Store.shipment_results
+
+    async def counted(self: Any, uuid: str, **kwargs: Any) -> Any:
+        built.append(uuid)
+        return await original(self, uuid, **kwargs)
+
+    monkeypatch.setattr(Store, "shipment_results", counted)
+    return built

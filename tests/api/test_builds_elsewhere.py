@@ -21,7 +21,7 @@ from mxlims_store.config import Settings
 from mxlims_store.store import Caller, Store
 from mxlims_store.store.read_processes import read_in_processes, run_elsewhere
 from tests.acting import ADMIN
-from tests.api.conftest import running
+from tests.api.conftest import results_built_here, running
 from tests.factories import results_message, shipment_message
 
 
@@ -40,20 +40,6 @@ def elsewhere(settings: Settings) -> FastAPI:
     return create_app(settings, builds_elsewhere=True)
 
 
-def _built_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The uuids whose results file this process built (a reading process runs the
-    unpatched code, and notes nothing here)."""
-    built: list[str] = []
-    original = Store.shipment_results
-
-    async def counted(self: Any, uuid: str, **kwargs: Any) -> Any:
-        built.append(uuid)
-        return await original(self, uuid, **kwargs)
-
-    monkeypatch.setattr(Store, "shipment_results", counted)
-    return built
-
-
 async def test_a_results_file_built_elsewhere_is_the_one_built_here(
     elsewhere: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -68,7 +54,7 @@ async def test_a_results_file_built_elsewhere_is_the_one_built_here(
         member = {"Authorization": f"Bearer {made.json()['key']}"}
         uuid = _uuid(mine, "Shipment", "Shipment1")
         url = f"/shipments/{uuid}/results"
-        built = _built_here(monkeypatch)
+        built = results_built_here(monkeypatch)
         as_admin = await client.get(url)
         as_member = await client.get(url, headers=member)
         assert built == []  # neither was built in this process
@@ -118,7 +104,7 @@ async def test_without_a_reading_process_it_is_built_here(
     async with running(elsewhere) as client:
         shipment = shipment_message(2, proposal="mx1")
         await _stored(client, shipment)
-        built = _built_here(monkeypatch)
+        built = results_built_here(monkeypatch)
         answer = await client.get(f"/shipments/{_uuid(shipment, 'Shipment', 'Shipment1')}/results")
         assert answer.status_code == 200 and len(answer.json()["Pin"]) == 2
         assert len(built) == 1

@@ -15,10 +15,9 @@ from fastapi import FastAPI
 
 from mxlims_store.api import downloads, memory
 from mxlims_store.api.main import create_app
-from mxlims_store.store import Store
 from mxlims_store.store.backend import restore
 from tests.acting import ADMIN
-from tests.api.conftest import make_settings, running
+from tests.api.conftest import make_settings, results_built_here, running
 from tests.factories import results_message, shipment_message
 
 
@@ -66,14 +65,7 @@ async def test_writes_elsewhere_change_no_etag_and_rebuild_nothing(
         as_admin = await _etag(client, url)
         assert as_member != as_admin  # what each may see differs: so does the ETag
 
-        built: list[str] = []
-        original = Store.shipment_results
-
-        async def counted(self: Any, uuid: str, **kwargs: Any) -> Any:
-            built.append(uuid)
-            return await original(self, uuid, **kwargs)
-
-        monkeypatch.setattr(Store, "shipment_results", counted)
+        built = results_built_here(monkeypatch)
         # another proposal: a new shipment, its results, a change of one of its pins
         await _stored(client, shipment_message(4, proposal="mx2"))
         await _stored(client, results_message(theirs), "?policy=merge")
