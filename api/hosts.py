@@ -21,17 +21,28 @@ async def _discard(message: object) -> None:
     return None
 
 
+class HostCheck:
+    """Whether a request's Host is one of ``allowed_hosts`` (Starlette's rules: ``*``,
+    ``*.example.org``)."""
+
+    def __init__(self, allowed_hosts: list[str]) -> None:
+        self.check = TrustedHostMiddleware(_mark, allowed_hosts=allowed_hosts, www_redirect=False)
+
+    async def allows(self, scope: Scope, receive: Receive) -> bool:
+        await self.check(scope, receive, _discard)
+        return bool(scope.pop(PASSED, False))
+
+
 class AllowedHosts:
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         self.app = app
-        self.check = TrustedHostMiddleware(_mark, allowed_hosts=allowed_hosts, www_redirect=False)
+        self.hosts = HostCheck(allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        await self.check(scope, receive, _discard)
-        if scope.pop(PASSED, False):
+        if await self.hosts.allows(scope, receive):
             await self.app(scope, receive, send)
             return
         host = Headers(scope=scope).get("host", "")

@@ -19,7 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi_offline import FastAPIOffline
 
-from mxlims_store.api import openapi, pages
+from mxlims_store.api import front, openapi, pages
 from mxlims_store.api.admission import Door, DownloadAdmission
 from mxlims_store.api.body import BodyLimit
 from mxlims_store.api.downloads import BuildGate
@@ -98,7 +98,9 @@ def lifespan_for(
 def serving_app() -> FastAPI:
     """The app ``mxlims-store serve`` runs: :func:`create_app` with MXLIMS files built in the
     reading processes (api/message_files.py: a build in this process took the interpreter
-    lock from the event loop, and ``/health`` waited)."""
+    lock from the event loop, and ``/health`` waited). Its access log (configured by uvicorn
+    before this runs) leaves out ``/health`` answered 200: see api/front.py."""
+    front.quiet_health_log()
     return create_app(builds_elsewhere=True)
 
 
@@ -142,7 +144,6 @@ def create_app(
     app.add_middleware(GZipMiddleware, minimum_size=2048, compresslevel=6)
     app.add_middleware(HeadAsGet)
     app.add_middleware(DownloadAdmission)  # downloads a few at a time (api/admission.py)
-    app.add_middleware(health.QuickHealth)  # outside all above: answers /health at once
     origins = split_list(settings.cors_origins)
     if origins:  # off unless configured: no browser page elsewhere may call the API
         app.add_middleware(
@@ -161,6 +162,8 @@ def create_app(
     hosts = split_list(settings.allowed_hosts)
     if hosts != ["*"]:  # a DNS-rebinding page reaches the API under a foreign host name
         app.add_middleware(AllowedHosts, allowed_hosts=hosts)
+    # outside everything, the framework's own layers too: /health at once, others in turns
+    front.install(app, hosts)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     for router in ROOT_ROUTERS:

@@ -7,7 +7,6 @@ import asyncio
 import time
 
 from fastapi import APIRouter, Request
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mxlims_store.answers import Stats
 from mxlims_store.api import models
@@ -68,45 +67,10 @@ class Pings:
             self.running = None
 
 
-class QuickHealth:
-    """``GET``/``HEAD /health`` answered here, inside the Host check (and CORS) but before the
-    rest (routing among ~100 routes, dependencies, the answer model, five middlewares): during
-    a burst of 64 downloads every request's passage through those is a turn of the event loop
-    that the others wait for. The answer is the route's own; when the store is not known to
-    answer, the route answers (and says why)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self._bodies: dict[bool, bytes] = {}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] not in PATHS
-            or scope["method"] not in ("GET", "HEAD")
-            or scope.get("query_string")
-        ):
-            await self.app(scope, receive, send)
-            return
-        state = scope["app"].state
-        try:
-            await state.pings.check(state.store)
-        except Exception:  # the route pings again and answers the error as it does
-            await self.app(scope, receive, send)
-            return
-        body = self._body(bool(state.settings.mongodb_url))
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
-
-    def _body(self, mongodb: bool) -> bytes:
-        if mongodb not in self._bodies:
-            backend = "mongodb" if mongodb else "embedded"
-            answer = models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
-            self._bodies[mongodb] = answer.model_dump_json().encode()
-        return self._bodies[mongodb]
+def answer(mongodb: bool) -> models.Health:
+    """``/health``'s answer once the store is known to answer (also given by api/front.py)."""
+    backend = "mongodb" if mongodb else "embedded"
+    return models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
 
 
 @router.get(
@@ -122,8 +86,7 @@ async def get_health(request: Request) -> models.Health:
     # in a worker thread, and during a burst of downloads those threads have a queue.
     state = request.app.state
     await state.pings.check(state.store)
-    backend = "mongodb" if state.settings.mongodb_url else "embedded"
-    return models.Health(status="ok", modelVersion=MODEL_VERSION, backend=backend)
+    return answer(bool(state.settings.mongodb_url))
 
 
 @stats_router.get(

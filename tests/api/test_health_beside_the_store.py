@@ -5,14 +5,16 @@ store when the last ping failed, and says 503 when a ping does not come back."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
-from mxlims_store.api import models
+from mxlims_store.api import front, models
 from mxlims_store.api.main import create_app
+from mxlims_store.api.params import API_PREFIX
 from mxlims_store.api.routes import health
 from mxlims_store.errors import Unavailable
 from mxlims_store.model.registry import MODEL_VERSION
@@ -143,3 +145,27 @@ async def test_health_is_503_once_the_store_file_is_damaged_or_gone(
         assert await _health_after_a_ping(app, clock, client) == 503
         answer = await client.get("http://testserver/health")
         assert answer.status_code == 503 and said in answer.json()["message"], answer.text
+
+
+def test_the_access_log_leaves_out_only_health_answered_200() -> None:
+    quiet = front.HealthOkNotLogged()
+
+    def line(path: str, status: int) -> logging.LogRecord:  # as uvicorn logs a request
+        args = ("127.0.0.1:5000", "GET", path, "1.1", status)
+        return logging.LogRecord(
+            front.ACCESS_LOG, logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d', args, None
+        )
+
+    assert not quiet.filter(line("/health", 200))
+    assert not quiet.filter(line(f"{API_PREFIX}/health", 200))
+    assert quiet.filter(line("/health", 503))  # a failing check is worth its line
+    assert quiet.filter(line("/health?x=1", 422))
+    assert quiet.filter(line(f"{API_PREFIX}/objects", 200))
+    logger = logging.getLogger(front.ACCESS_LOG)
+    before = list(logger.filters)
+    try:
+        front.quiet_health_log()
+        front.quiet_health_log()  # once, however many apps serving_app makes
+        assert sum(isinstance(f, front.HealthOkNotLogged) for f in logger.filters) == 1
+    finally:
+        logger.filters[:] = before
