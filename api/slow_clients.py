@@ -4,11 +4,12 @@ uvicorn bounds only the idle time *between* requests (``timeout_keep_alive``, re
 byte received), so a client that trickles a request's headers or body holds its connection for
 as long as it likes (Slowloris). Two guards close that:
 
-- :class:`TimedH11Protocol`, the HTTP protocol ``mxlims-store serve`` runs: the request line and
-  headers must arrive within ``MXLIMS_HEADER_TIMEOUT`` seconds of the connection opening (or of
-  the first byte of the next request on a kept-alive connection), else the connection is closed
-  (with a 408 when part of a request came). A body that the application answered without
-  reading (a 401 or 413 before the upload ended) must end within ``MXLIMS_BODY_TIMEOUT``.
+- :class:`TimedHttpToolsProtocol`, the HTTP protocol ``mxlims-store serve`` runs: the request
+  line and headers must arrive within ``MXLIMS_HEADER_TIMEOUT`` seconds of the connection
+  opening (or of the first byte of the next request on a kept-alive connection), else the
+  connection is closed (with a 408 when part of a request came). A body that the application
+  answered without reading (a 401 or 413 before the upload ended) must end within
+  ``MXLIMS_BODY_TIMEOUT``.
   Only the server sees a request before its headers are complete: this cannot be middleware.
 - :class:`BodyTimeout`, ASGI middleware: while the application reads a body, no pause may be
   longer than ``MXLIMS_BODY_TIMEOUT`` and the whole body must arrive within
@@ -21,10 +22,9 @@ import asyncio
 import json
 from typing import Any
 
-import h11
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import Config
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from mxlims_store.api.errors import ApiError
@@ -43,8 +43,12 @@ def _request_timeout(message: str) -> bytes:
     return head.encode("ascii") + body
 
 
-class TimedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with deadlines for a request's head and for an unread body."""
+class TimedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with deadlines for a request's head and for an unread body.
+
+    httptools (llhttp, in C) rather than h11: h11 parsed each request and framed each piece of
+    an answer in Python on the event loop, about a sixth of the loop's CPU during a burst of
+    downloads (py-spy), in the passes a ``/health`` ping waits for."""
 
     def __init__(
         self,
@@ -59,23 +63,35 @@ class TimedH11Protocol(H11Protocol):
         self.body_timeout = settings.body_timeout
         self._head_timer: asyncio.TimerHandle | None = None
         self._drain_timer: asyncio.TimerHandle | None = None
+        self._in_head = False  # a request's first bytes came, its headers are not all in
+        self._in_body = False  # its headers are in, its body is not
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._expect_head()
 
     def data_received(self, data: bytes) -> None:
-        if self.conn.their_state is h11.IDLE:  # the first bytes of a request: its clock starts
+        if not self._in_head and not self._in_body:  # a request's first bytes: its clock starts
             self._expect_head()
         super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:  # the head is in
-            self._stop_head_timer()
-        if self.conn.their_state is not h11.SEND_BODY:  # the unread body ended
-            self._stop_drain_timer()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._in_body = False, True
+        self._stop_head_timer()
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        self._stop_drain_timer()
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+        if self._in_body and not self.transport.is_closing():
             # answered before the body was read: the rest of it may take body_timeout, no more
             self._stop_drain_timer()
             self._drain_timer = self.loop.call_later(self.body_timeout, self._drain_too_slow)
@@ -91,10 +107,9 @@ class TimedH11Protocol(H11Protocol):
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
-        if self.conn.their_state is not h11.IDLE or self.transport.is_closing():
+        if self._in_body or self.transport.is_closing():
             return
-        started, _ = self.conn.trailing_data  # part of a request came: say why it ends
-        if started:
+        if self._in_head:  # part of a request came: say why it ends
             message = (
                 f"the request line and headers did not arrive within {self.header_timeout:g} s"
             )
@@ -113,7 +128,7 @@ class TimedH11Protocol(H11Protocol):
 
     def _drain_too_slow(self) -> None:
         self._drain_timer = None
-        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+        if self._in_body and not self.transport.is_closing():
             self.transport.close()
 
 

@@ -105,7 +105,7 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        http="mxlims_store.api.slow_clients:TimedH11Protocol",
+        http="mxlims_store.api.slow_clients:TimedHttpToolsProtocol",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else None,
     )
