@@ -5,10 +5,10 @@ dependencies, key and cache look-ups (each a trip to a database thread and back)
 answer's writes. Sixty-four downloads asked at once made each pass of the loop run sixty-four
 such steps (and their system calls, each of which waits for the interpreter's lock while build
 and database threads hold it) before it came back to anyone else: ``/health`` waited tens of
-milliseconds. :class:`DownloadAdmission`, just inside the health check (after the Host check,
-CORS and the pages' session layer, ahead of the other middlewares, routing and dependencies),
-lets at most ``slots`` downloads in at once; the others wait at the door, where waiting costs the
-loop nothing (a parked task). Everything else passes at once, and so does a download asked
+milliseconds. :class:`DownloadAdmission` (after the Host check, CORS and the pages' session
+layer, ahead of the other middlewares, routing and dependencies) lets at most ``slots``
+downloads in at once; the others wait at the door, where waiting costs the loop nothing (a
+parked task). Everything else passes at once, and so does a download asked
 without a key or a signed-in session, or (when it would have to wait) with a key that is not
 valid: it is refused at once.
 
