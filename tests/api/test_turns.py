@@ -1,11 +1,15 @@
-"""Requests start a few per pass of the event loop (api/turns.py), in order, and a request
-cancelled while it waits leaves the line without taking anyone's turn."""
+"""Requests start a few per pass of the event loop (api/turns.py), in order; a request
+cancelled while it waits leaves the line; ``/health`` is answered in front of the line."""
 
 from __future__ import annotations
 
 import asyncio
 
+from fastapi import FastAPI
+
+from mxlims_store.api.front import Front
 from mxlims_store.api.turns import Turns
+from tests.api.conftest import running
 
 
 async def _passes_until(done: asyncio.Future[None], limit: int = 100) -> int:
@@ -51,3 +55,21 @@ async def test_a_request_cancelled_while_waiting_leaves_the_line() -> None:
     await _passes_until(requests[2])
     assert requests[1].cancelled() and requests[2].result() is None
     assert turns.waiting == 0 and not turns._waiting
+
+
+async def test_health_is_answered_while_requests_wait_their_turn(app: FastAPI) -> None:
+    async with running(app) as client:
+        assert (await client.get("/health")).status_code == 200
+        layer = app.middleware_stack
+        assert isinstance(layer, Front)  # in front of the framework's own layers
+        layer.turns.per_pass = layer.turns.left = 0  # nobody else starts
+        waiting = asyncio.ensure_future(client.get("/stats"))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not waiting.done() and layer.turns.waiting == 1
+        health = asyncio.ensure_future(client.get("/health"))
+        await _passes_until(health, limit=1000)  # (it would wait forever behind the line)
+        assert health.result().status_code == 200
+        layer.turns.per_pass = 4
+        layer.turns._refill_next_pass()
+        assert (await waiting).status_code == 200
