@@ -239,8 +239,8 @@ def insert_entries(
             if by_row is not None:
                 own = (own[0], by_row, *own[2:])
         rows.append((*own, number))
-    whole_keys = [(k, row_keys.get(k.split("@", 1)[0]) or _object_of(k)) for k, _ in whole]
-    keys = [row[:2] for row in rows] + whole_keys
+    # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
+    keys = [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole]
     refuse_twins(connection, keys, unrecorded, by_rows)
     rows.sort(key=lambda row: row[1:3])  # in index order: inserts land beside the one before
     connection.executemany(
@@ -251,10 +251,7 @@ def insert_entries(
     if whole:
         connection.executemany(
             f'INSERT INTO "{ROWS}" (id, object, whole) VALUES (?, ?, ?)',
-            [
-                (key, number, text)
-                for (key, number), (_, text) in zip(whole_keys, whole, strict=True)
-            ],
+            [(key, _object_of(key), text) for key, text in whole],
         )
 
 
