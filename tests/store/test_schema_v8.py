@@ -83,7 +83,7 @@ async def test_a_new_store_appends_history_and_keeps_the_common_part_once(tmp_pa
     entries = await store.db.find(HISTORY, {"uuid": pin}, sort=[("revision", 1)])
     await store.db.close()
     layout = _layout(store.db.path)  # type: ignore[attr-defined]
-    assert layout["version"] == SCHEMA_VERSION == 9
+    assert layout["version"] == SCHEMA_VERSION
     assert layout["kinds"] == {
         "history": "view",
         ROWS: "table",

@@ -105,10 +105,15 @@ async def test_new_objects_history_is_not_looked_for_twice_but_a_twin_is_still_r
     looked_for: list[int] = []
     refuse = sqlite_history.refuse_twins
 
-    def counted(connection: sqlite3.Connection, keys: Any, unrecorded: Any = frozenset()) -> None:
+    def counted(
+        connection: sqlite3.Connection,
+        keys: Any,
+        unrecorded: Any = frozenset(),
+        by_rows: Any = True,
+    ) -> None:
         skipped = sum(1 for key, _ in keys if key.split("@", 1)[0] in unrecorded)
         looked_for.append(len(keys) - skipped)
-        refuse(connection, keys, unrecorded)
+        refuse(connection, keys, unrecorded, by_rows)
 
     monkeypatch.setattr(sqlite_history, "refuse_twins", counted)
     backend = SqliteBackend(tmp_path / "store.sqlite3")

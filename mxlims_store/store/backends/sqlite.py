@@ -45,7 +45,7 @@ from mxlims_store.store.backends.sqlite_files import (
     refuse_file_gone,
     write_backup,
 )
-from mxlims_store.store.backends.sqlite_history import insert_entries
+from mxlims_store.store.backends.sqlite_history_keys import append_history
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     Numbers,
@@ -315,9 +315,8 @@ class SqliteBackend:
             lost += self._apply_to(connection, self.tables[collection], group, numbers)
         if lost:
             return lost
-        try:  # appended, in the order of the writes (sqlite_history)
-            entries = [(w.history["_id"], w.history) for w in writes if w.history]
-            insert_entries(connection, entries, unrecorded=unrecorded)
+        try:  # appended, in the order of the writes, by row (sqlite_history, _keys)
+            append_history(connection, writes, numbers, unrecorded)
         except sqlite3.IntegrityError:  # the same change recorded by a concurrent twin
             return [w.uuid for w in writes]
         return []

@@ -27,7 +27,7 @@ it too (its triggers keep such an entry whole).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -77,10 +77,40 @@ def history_schema(name: str) -> list[str]:
         f'CREATE TRIGGER IF NOT EXISTS "{name}__update" INSTEAD OF UPDATE ON "{name}" '
         f'BEGIN UPDATE "{ROWS}" SET id = NEW.id, object = {_object_sql("NEW.id")}, '
         "whole = NEW.doc, commit_n = NULL, revision = NULL, operation = NULL, changes = NULL "
-        f"WHERE object = {_object_sql('OLD.id')} AND id = OLD.id; END",
+        f"WHERE object = OLD.{OBJECT_KEY} AND id = OLD.id; END",
         f'CREATE TRIGGER IF NOT EXISTS "{name}__delete" INSTEAD OF DELETE ON "{name}" '
-        f'BEGIN DELETE FROM "{ROWS}" WHERE object = {_object_sql("OLD.id")} AND id = OLD.id; END',
+        f'BEGIN DELETE FROM "{ROWS}" WHERE object = OLD.{OBJECT_KEY} AND id = OLD.id; END',
     ]
+
+
+# Schema 10 (sqlite_history_keys): an entry of an object with a row in a core table is kept
+# under the row's key.
+ROW_KEYED = 1 << 60  # keys at or above are a row's; object_key(uuid) is always below
+SPAN = 1 << 40  # rows per table code
+# stored in every key: never renumber a table (a new core table takes the next code)
+TABLE_CODES = {"logistical_samples": 0, "samples": 1, "jobs": 2, "datasets": 3}
+
+
+def row_key(table: str, n: int) -> int:
+    return ROW_KEYED + TABLE_CODES[table] * SPAN + n
+
+
+def row_keys_sql(uuids: Callable[[], str], also: str = "") -> str:
+    """SQL selecting the row keys of the uuids in a JSON list, bound where each call of
+    ``uuids`` says (one probe of each core table's unique index of ids per uuid)."""
+    return " UNION ALL ".join(
+        f"SELECT {ROW_KEYED + code * SPAN} + t.n{also} FROM json_each({uuids()}) AS j "
+        f'CROSS JOIN "{name}" AS t ON t.id = j.value'
+        for name, code in TABLE_CODES.items()
+    )
+
+
+def retriggered(connection: sqlite3.Connection, name: str) -> None:
+    """Schema 10: the view's update and delete triggers of an older store dropped, to be made
+    again by :func:`history_schema` (they find the row by the view's key column: an entry may
+    be under its row's key, sqlite_history_keys)."""
+    for kind in ("update", "delete"):
+        connection.execute(f'DROP TRIGGER IF EXISTS "{name}__{kind}"')
 
 
 def object_key(uuid: str) -> int:
@@ -167,13 +197,19 @@ def insert_entries(
     entries: Iterable[tuple[str, Any]],
     commits: dict[tuple[Any, ...], int] | None = None,
     unrecorded: Collection[str] = frozenset(),
+    row_keys: Mapping[str, int] | None = None,
+    by_rows: bool = True,
 ) -> None:
     """Append ``(key, entry)`` pairs (an ``_id`` in the entry is its key) in the caller's
     transaction: one commit row per distinct common part (``commits``: those already written,
     by common part). A key already stored raises sqlite3.IntegrityError (:func:`refuse_twins`),
     as any entry recorded twice must; not looked for among the entries of ``unrecorded``,
-    uuids the writing transaction found without any history entry."""
+    uuids the writing transaction found without any history entry. ``row_keys``: uuid -> the
+    key of its row (sqlite_history_keys), for objects whose entries are kept by row;
+    ``by_rows`` False: no twin looked for under a row's key (a store of schema 8 or older,
+    whose rows have no numbers yet)."""
     commits = {} if commits is None else commits
+    row_keys = row_keys or {}
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
     for key, entry in entries:
@@ -198,9 +234,14 @@ def insert_entries(
                 values,
             ).fetchone()[0]
             commits[common] = number
+        if row_keys:
+            by_row = row_keys.get(entry["uuid"])
+            if by_row is not None:
+                own = (own[0], by_row, *own[2:])
         rows.append((*own, number))
+    # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
     keys = [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole]
-    refuse_twins(connection, keys, unrecorded)
+    refuse_twins(connection, keys, unrecorded, by_rows)
     rows.sort(key=lambda row: row[1:3])  # in index order: inserts land beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
@@ -222,6 +263,7 @@ def refuse_twins(
     connection: sqlite3.Connection,
     keys: list[tuple[str, int]],
     unrecorded: Collection[str] = frozenset(),
+    by_rows: bool = True,
 ) -> None:
     """sqlite3.IntegrityError when one of the entries ``(key, object key)`` is stored
     already or comes twice: the same change recorded twice (a concurrent twin loses). Checked
@@ -234,6 +276,11 @@ def refuse_twins(
         raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
     if unrecorded:
         keys = [(key, number) for key, number in keys if key.split("@", 1)[0] not in unrecorded]
+    # an entry under its row's key may have a twin under its uuid's (written before schema 10,
+    # or before the object was deleted and made again): both are looked for
+    hashed = [key for key, number in keys if number < ROW_KEYED]
+    keys += [(key, _object_of(key)) for key, number in keys if number >= ROW_KEYED]
+    keys += _by_rows(connection, hashed) if by_rows else []
     if not keys:
         return
     twin = connection.execute(
@@ -244,6 +291,18 @@ def refuse_twins(
     ).fetchone()
     if twin is not None:
         raise sqlite3.IntegrityError(f"history: {twin[0]} is recorded already")
+
+
+def _by_rows(connection: sqlite3.Connection, keys: list[str]) -> list[tuple[str, int]]:
+    """``(key, its object's row key)`` of entry keys whose objects have a row now."""
+    if not keys:
+        return []
+    sql = row_keys_sql(lambda: "?1", " AS key, j.value")
+    uuids = orjson.dumps(sorted({key.split("@", 1)[0] for key in keys})).decode()
+    rows: dict[str, list[int]] = {}
+    for number, uuid in connection.execute(sql, (uuids,)):
+        rows.setdefault(uuid, []).append(number)
+    return [(key, n) for key in keys for n in rows.get(key.split("@", 1)[0], ())]
 
 
 def _whole(key: str, entry: Any) -> str:
@@ -286,7 +345,8 @@ def compacted(connection: sqlite3.Connection, name: str) -> int:
     # in key order: the entries of one object lie together
     cursor = connection.execute(f'SELECT id, doc FROM "{old}" ORDER BY id')
     while batch := cursor.fetchmany(10_000):
-        insert_entries(connection, [(key, _decoded(text)) for key, text in batch], commits)
+        entries = [(key, _decoded(text)) for key, text in batch]
+        insert_entries(connection, entries, commits, by_rows=False)  # no numbered rows yet
         moved += len(batch)
     connection.execute(f'DROP TABLE "{old}"')  # with its indexes
     return moved

@@ -43,6 +43,10 @@ class Table:
     # where the rows are found by a number computed from that field's value instead (history:
     # ``(column, function)``, see sqlite_history.object_key), the range of ids is not used
     prefix_key: tuple[str, Callable[[str], int]] | None = None
+    # and more such numbers, read by SQL from the JSON list of values (bound where each call
+    # of its argument says)
+    # (history: the keys of the objects' rows, sqlite_history_keys.row_keys_sql)
+    more_keys: Callable[[Callable[[], str]], str] | None = None
     # link fields kept as the number of the row they point at: path -> (column, target table)
     # (sqlite_links); an equality on one is a lookup of the target's number by its uuid
     links: dict[Path, tuple[str, str]] = field(default_factory=dict)
@@ -268,9 +272,13 @@ class Compiler:
         if self.table.prefix_key is not None:
             column, key_of = self.table.prefix_key
             keys = sorted({key_of(str(v)) for v in values})  # in index order
-            if len(keys) == 1:
+            listed = f"SELECT value FROM json_each({self._bind(_dumps(keys))})"
+            if self.table.more_keys is not None:
+                uuids = _dumps(sorted({str(v) for v in values}))
+                listed += " UNION ALL " + self.table.more_keys(lambda: self._bind(uuids))
+            elif len(keys) == 1:
                 return f"{column} = {self._bind(keys[0])}"
-            return f"{column} IN (SELECT value FROM json_each({self._bind(_dumps(keys))}))"
+            return f"{column} IN ({listed})"
         if len(values) == 1:
             value = str(values[0])
             return f"(id >= {self._bind(value + '@')} AND id < {self._bind(value + 'A')})"

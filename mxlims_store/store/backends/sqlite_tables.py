@@ -8,7 +8,12 @@ import sqlite3
 from typing import Any
 
 from mxlims_store.store.backends.base import Write
-from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, history_schema, object_key
+from mxlims_store.store.backends.sqlite_history import (
+    OBJECT_KEY,
+    history_schema,
+    object_key,
+    row_keys_sql,
+)
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     LIST_LINKS,
@@ -28,7 +33,13 @@ def table_for(name: str, indexes: list[Index]) -> Table:
     index: a range of it is the index by uuid (the (uuid, revision) index MongoDB keeps is not
     built here; see sqlite_history)."""
     if name == HISTORY:
-        return Table(name, [], id_prefix=("uuid",), prefix_key=(OBJECT_KEY, object_key))
+        return Table(
+            name,
+            [],
+            id_prefix=("uuid",),
+            prefix_key=(OBJECT_KEY, object_key),
+            more_keys=row_keys_sql,  # schema 10: entries kept by their object's row
+        )
     links: dict[tuple[str, ...], tuple[str, str]] = {
         (field,): (column(field), target) for field, target in LINKS.get(name, {}).items()
     }

@@ -22,6 +22,7 @@ from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_group import run_grouped
 from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, object_key
+from mxlims_store.store.backends.sqlite_history_keys import keys_of
 from mxlims_store.store.backends.sqlite_open import room_for
 from mxlims_store.store.collection_names import CORE_COLLECTIONS, HISTORY
 
@@ -84,7 +85,7 @@ def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list
 def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[Document]:
     """Every history entry of ``uuids``: the history index probed by object number, in its
     order, then the exact test (uuids sharing a number are told apart here)."""
-    keys = orjson.dumps(sorted(_object_keys(uuids))).decode()
+    keys = orjson.dumps(keys_of(connection, uuids, _object_keys(uuids))).decode()
     sql = (
         f'SELECT h.doc, h.id FROM json_each(?) AS j CROSS JOIN "{HISTORY}" AS h '
         f"ON h.{OBJECT_KEY} = j.value"

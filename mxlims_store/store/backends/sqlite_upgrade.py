@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
-from mxlims_store.store.backends.sqlite_history import compacted
+from mxlims_store.store.backends.sqlite_history import compacted, retriggered
 from mxlims_store.store.backends.sqlite_links import migrate
 from mxlims_store.store.backends.sqlite_query import Table
 from mxlims_store.store.backends.sqlite_state import STATE_SCHEMA
@@ -24,6 +24,8 @@ def upgrade(connection: sqlite3.Connection, version: int, tables: Iterable[Table
         compacted(connection, HISTORY)  # history appended and compact
     if 0 < version < 9:
         migrate(connection)  # links kept as numbers (sqlite_links)
+    if 0 < version < 10:  # history kept by row (sqlite_history_keys): no entry rewritten
+        retriggered(connection, HISTORY)
     for table in tables:
         for statement in schema(table):
             connection.execute(statement)

@@ -7,5 +7,6 @@ from __future__ import annotations
 # objects' stable numbers), 6: server state and the store's generation, 7: history kept in the
 # order of its ids (<uuid>@<revision>@<key>), no index of its own, 8: history appended in the
 # order it is written, what one write's entries share kept once (sqlite_history), 9: links kept
-# as the number of the row they point at, in indexed columns (sqlite_links)
-SCHEMA_VERSION = 9
+# as the number of the row they point at, in indexed columns (sqlite_links), 10: history's
+# index keyed by the object's row, appended (sqlite_history_keys)
+SCHEMA_VERSION = 10
