@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
+from mxlims_store.cli.usage import OneLineUsageErrors
 from mxlims_store.errors import MxlimsError
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ T = TypeVar("T")
 
 app = typer.Typer(
     help="mxlims-store: a LIMS for macromolecular crystallography that speaks MXLIMS.",
+    cls=OneLineUsageErrors,  # a command line that cannot be used: one line, not a usage box
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
