@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mxlims_store.ispyb.table import whole_number
 from mxlims_store.store import Store
 from mxlims_store.store.access import readable
 from mxlims_store.store.collections import CORE_COLLECTIONS
@@ -20,8 +21,9 @@ def row_name(table: str, row_id: int) -> str:
 def parse_row(value: object) -> tuple[str, int] | None:
     if not isinstance(value, str) or ":" not in value:
         return None
-    table, _, number = value.partition(":")
-    return (table, int(number)) if number.isdigit() else None
+    table, _, text = value.partition(":")  # any message may write this identifier
+    number = whole_number(text) if text == text.strip() else None
+    return None if number is None else (table, number)
 
 
 def mapped_rows(objects: dict[str, dict[str, Any]], domain: str) -> dict[str, tuple[str, int]]:
