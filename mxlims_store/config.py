@@ -177,6 +177,8 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
             raise ValueError("not a URL")
+        if not re.match(r"^(mysql|mariadb)\+pymysql://", url):  # the bridge's only driver
+            raise ValueError("the ISPyB bridge speaks to MariaDB or MySQL through PyMySQL only")
         return url
 
     @field_validator("ispyb_timezone")
