@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 
 from mxlims_store.cli.usage import OneLineUsageErrors
-from mxlims_store.errors import MxlimsError
+from mxlims_store.errors import Conflict, MxlimsError
 
 if TYPE_CHECKING:
     from mxlims_store.store import Store
@@ -99,7 +99,10 @@ def fail(lines: list[str], code: int = 1) -> NoReturn:
 def problem_lines(error: MxlimsError, prefix: str = "") -> list[str]:
     problems = getattr(error, "problems", None)
     if problems:
-        return [f"{prefix}{p}" for p in problems]
+        # a conflict's own message says what to do ("... or ask for a cascade"); the others'
+        # only count and repeat their problems
+        lead = [f"{prefix}{error.message}"] if isinstance(error, Conflict) else []
+        return lead + [f"{prefix}{p}" for p in problems]
     return [f"{prefix}{error.message}"]
 
 
