@@ -248,11 +248,22 @@ def allowed_methods(request: Request) -> str:
     return ", ".join(allowed)
 
 
-async def on_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """A bug: answered without a traceback (the server logs it: Starlette re-raises it after)."""
-    return error_response(
-        HTTP_500_INTERNAL_SERVER_ERROR, "InternalError", "internal error; see the server log"
-    )
+async def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    """A bug: answered without a traceback (the server logs it: Starlette re-raises it after);
+    under the pages' paths, an error page saying the same."""
+    said = "internal error; see the server log"
+    if is_page(request):
+        from mxlims_store.api.pages.routes import error_page  # the pages import this module
+        from mxlims_store.api.pages.session import PAGE_HEADERS
+
+        try:
+            page = error_page(request, MxlimsError(said), HTTP_500_INTERNAL_SERVER_ERROR)
+        except Exception:  # the page itself cannot be drawn: the API's answer, as before
+            log.exception("the error page of a failed page could not be drawn")
+        else:  # answered outside the middleware that adds them to every page
+            page.headers.update({name.decode(): value.decode() for name, value in PAGE_HEADERS})
+            return page
+    return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "InternalError", said)
 
 
 async def on_store_unreachable(request: Request, exc: Exception) -> JSONResponse:

@@ -177,6 +177,8 @@ class Settings(BaseSettings):
             return None
         if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", url):
             raise ValueError("not a URL")
+        if not re.match(r"^(mysql|mariadb)\+pymysql://", url):  # the bridge's only driver
+            raise ValueError("the ISPyB bridge speaks to MariaDB or MySQL through PyMySQL only")
         return url
 
     @field_validator("ispyb_timezone")
@@ -193,10 +195,15 @@ class Settings(BaseSettings):
     @field_validator("allowed_hosts")
     @classmethod
     def _host_patterns(cls, text: str) -> str:
+        if not split_list(text):  # every request would be refused, asking to set it
+            raise ValueError("names no host name")
         for pattern in split_list(text):
             misplaced = "*" in pattern[1:] or (pattern[:1] == "*" and pattern[:2] != "*.")
             if pattern != "*" and misplaced:
                 raise ValueError(f"{pattern!r}: a wildcard may only begin a name, as *.example.org")
+            # the Host check compares the name before any ':' (no port, scheme or IPv6 literal)
+            if re.search(r"[:/\s]", pattern):
+                raise ValueError(f"{pattern!r} is no host name: write the name alone, no port")
         return text
 
 
@@ -209,6 +216,7 @@ ACCEPTS = {
     "cors_origins": "comma-separated origins scheme://host[:port] with nothing after, or *",
     "ispyb_url": "an SQLAlchemy URL mysql+pymysql://user:password@host:3306/ispyb",
     "ispyb_timezone": "a time zone name such as UTC or Europe/Paris",
+    "ispyb_domain": "a domain such as ispyb.esrf.fr",
 }
 
 
@@ -222,10 +230,13 @@ def _what_it_accepts(name: str) -> str:
         return ACCEPTS[name]
     if field.annotation in (int, float):
         kind = "a whole number" if field.annotation is int else "a number"
-        low = next(
-            (getattr(m, a) for m in field.metadata for a in ("ge", "gt") if hasattr(m, a)), None
-        )
+        low = next((m.ge for m in field.metadata if hasattr(m, "ge")), None)
+        above = next((m.gt for m in field.metadata if hasattr(m, "gt")), None)
         high = next((m.le for m in field.metadata if hasattr(m, "le")), None)
+        if above is not None:  # the bound itself is not allowed
+            return f"{kind} more than {above:g}" + (
+                f", at most {high:g}" if high is not None else ""
+            )
         if low is not None and high is not None:
             return f"{kind} from {low:g} to {high:g}"
         return kind + (f" of at least {low:g}" if low is not None else "")

@@ -13,6 +13,7 @@ from mxlims_store.api.pages.session import csrf_ok
 from mxlims_store.errors import NotFound, PermissionDenied
 from mxlims_store.ispyb.bridge import push
 from mxlims_store.ispyb.options import PushOptions
+from mxlims_store.ispyb.table import whole_number
 
 
 @router.post("/pages/shipments/{uuid}/ispyb", response_class=HTMLResponse)
@@ -37,7 +38,7 @@ async def push_to_ispyb(
             raise NotFound("this server has no ISPyB database (MXLIMS_ISPYB_URL is not set)")
         options = PushOptions(
             domain=settings.ispyb_domain,
-            session=int(session) if session.strip().isdigit() else None,
+            session=whole_number(session),  # "²" or 5,000 digits: none, never a crash
             results=bool(results),
             events=bool(events),
             dry_run=bool(dry_run),

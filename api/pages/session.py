@@ -26,7 +26,7 @@ from mxlims_store.store import Caller, Store
 from mxlims_store.store.server_state import ServerState, server_state
 
 STATIC = Path(__file__).parent / "static"
-_HEADERS = [
+PAGE_HEADERS = [
     (b"cache-control", b"no-store"),  # proposal data must not outlive sign-out in a cache
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", b"frame-ancestors 'none'"),
@@ -54,7 +54,7 @@ class PageHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *_HEADERS]
+                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from mxlims_store.answers import MxlimsObject, Page, store_form
+from mxlims_store.answers import MxlimsObject, Page, as_written, store_form
 from mxlims_store.api.body import JsonObject
 from mxlims_store.api.deps import StoreDep
 from mxlims_store.api.errors import errors
@@ -20,6 +20,7 @@ from mxlims_store.api.params import (
     required_revision,
 )
 from mxlims_store.api.response_headers import ETAG
+from mxlims_store.errors import InvalidMessage
 from mxlims_store.store import FindQuery
 
 router = APIRouter(tags=["objects"])
@@ -92,7 +93,10 @@ async def update_object(
     if_match: IfMatch = None,
 ) -> MxlimsObject:
     """Apply the changes if `If-Match` names the current revision (else 412; without it 428)."""
-    stored = await store.update(uuid, store_form(changes), revision=required_revision(if_match))
+    try:
+        stored = await store.update(uuid, store_form(changes), revision=required_revision(if_match))
+    except InvalidMessage as error:  # located by the names the patch was written with
+        raise as_written(error, changes) from None
     return answer(stored, response)
 
 

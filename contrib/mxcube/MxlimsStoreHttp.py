@@ -31,12 +31,14 @@ def call(
     address = f"{url}/api/v1{path}"
     if query:
         address += "?" + urllib.parse.urlencode({k: v for k, v in query.items() if v is not None})
-    headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+    headers = {"Accept": "application/json"}
     data = None
     if body is not None:
         data = json.dumps(body).encode("utf-8")
         headers["Content-Type"] = "application/json"
     request = urllib.request.Request(address, data=data, headers=headers, method=method)
+    # the key goes to the store only: urllib copies other headers to wherever a redirect points
+    request.add_unredirected_header("Authorization", f"Bearer {key}")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
             return json.loads(answer.read() or b"null")

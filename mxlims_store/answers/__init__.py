@@ -25,6 +25,7 @@ from mxlims_store.answers.objects import (
     MatchedObject,
     MxlimsObject,
     Page,
+    as_written,
     mxlims_form,
     store_form,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "Status",
     "Step",
     "Whereabouts",
+    "as_written",
     "label",
     "mxlims_form",
     "store_form",

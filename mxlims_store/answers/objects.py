@@ -107,6 +107,24 @@ def store_form(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def as_written(error: InvalidMessage, changes: dict[str, Any]) -> InvalidMessage:
+    """``error`` of changes that :func:`store_form` rewrote, its problems located by the names
+    the changes were written with (``containerRef``, not the store's ``containerId``)."""
+    written = {
+        field: name
+        for name in changes
+        if (field := field_for_ref_key(name)) in FOREIGN_KEY_FIELDS and field != name
+    }
+    if not written:
+        return error
+
+    def renamed(path: str) -> str:
+        head, slash, rest = path.partition("/")
+        return written.get(head, head) + slash + rest
+
+    return InvalidMessage([Problem(renamed(p.path), p.message) for p in error.problems])
+
+
 def _target(name: str, ref: Any, problems: list[Problem]) -> Any:
     """The uuid a ``{"$ref": uuid}`` names."""
     if isinstance(ref, dict) and set(ref) == {"$ref"} and isinstance(ref["$ref"], str):

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from mxlims_store.errors import MxlimsError
+from mxlims_store.cli.usage import OneLineUsageErrors
+from mxlims_store.errors import Conflict, MxlimsError
 
 if TYPE_CHECKING:
     from mxlims_store.store import Store
@@ -27,6 +28,7 @@ T = TypeVar("T")
 
 app = typer.Typer(
     help="mxlims-store: a LIMS for macromolecular crystallography that speaks MXLIMS.",
+    cls=OneLineUsageErrors,  # a command line that cannot be used: one line, not a usage box
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -97,7 +99,10 @@ def fail(lines: list[str], code: int = 1) -> NoReturn:
 def problem_lines(error: MxlimsError, prefix: str = "") -> list[str]:
     problems = getattr(error, "problems", None)
     if problems:
-        return [f"{prefix}{p}" for p in problems]
+        # a conflict's own message says what to do ("... or ask for a cascade"); the others'
+        # only count and repeat their problems
+        lead = [f"{prefix}{error.message}"] if isinstance(error, Conflict) else []
+        return lead + [f"{prefix}{p}" for p in problems]
     return [f"{prefix}{error.message}"]
 
 

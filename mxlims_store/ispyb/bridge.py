@@ -136,6 +136,7 @@ async def pull(
         for table, table_rows in rows.by_table.items()
         for row in table_rows
     ]
-    recorded = await identity.uuids_of_rows(store, domain, names)
+    proposals = {f"{p.proposalCode}{p.proposalNumber}" for p in rows.proposals.values()}
+    recorded = await identity.uuids_of_rows(store, domain, names, proposals)
     built = await asyncio.to_thread(build_message, ispyb, rows, domain, recorded)
     return Pulled(built.ordered(), built.lacks, found)

@@ -123,6 +123,14 @@ def database_errors(work: Callable[..., T], ispyb: Ispyb) -> Callable[..., T]:
     return guarded
 
 
+# Its queries (information_schema, utf8mb4) are MariaDB's and MySQL's; PyMySQL is the driver
+# installed with it. Another URL would fail deep inside SQLAlchemy (a missing driver: a traceback).
+ONLY_PYMYSQL = (
+    "the ISPyB bridge speaks to MariaDB or MySQL through PyMySQL: "
+    "give mysql+pymysql://user:password@host:3306/ispyb"
+)
+
+
 def connect(url: str) -> Ispyb:
     """Open ``url`` (an SQLAlchemy URL, ``mysql+pymysql://user:pw@host:port/ispyb``) and reflect
     the bridge's tables; :class:`IspybUnavailable` names the URL without its password."""
@@ -131,6 +139,12 @@ def connect(url: str) -> Ispyb:
     except ImportError as error:  # pragma: no cover - a runtime dependency
         raise IspybUnavailable(f"the ISPyB bridge needs SQLAlchemy and PyMySQL: {error}") from None
     try:
+        given = sa.engine.make_url(url)
+        if (
+            given.get_backend_name() not in ("mysql", "mariadb")
+            or given.get_driver_name() != "pymysql"
+        ):
+            raise IspybUnavailable(f"cannot open ISPyB at {shown_url(url)}: {ONLY_PYMYSQL}")
         engine = sa.create_engine(url, pool_pre_ping=True, connect_args={"charset": "utf8mb4"})
         metadata = sa.MetaData()
         with engine.connect() as connection:

@@ -20,7 +20,7 @@ from mxlims_store.ispyb import components
 from mxlims_store.ispyb.database import Ispyb
 from mxlims_store.ispyb.identity import row_name
 from mxlims_store.ispyb.push import split_proposal
-from mxlims_store.ispyb.table import Table, mapping, set_field, to_mxlims
+from mxlims_store.ispyb.table import Table, mapping, set_field, to_mxlims, whole_number
 
 MODEL_VERSION = "0.6.13"
 # uuid5 namespace of objects pulled from ISPyB (itself uuid5(NAMESPACE_URL, "mxlims-store:ispyb")).
@@ -217,7 +217,7 @@ def _person(contact: Any) -> dict[str, Any]:
 
 
 def _position(text: Any) -> int | None:
-    return int(text) if isinstance(text, str) and text.strip().isdigit() else None
+    return whole_number(text) if isinstance(text, str) else None
 
 
 def build_message(ispyb: Ispyb, rows: Rows, domain: str, recorded: dict[str, str]) -> Builder:

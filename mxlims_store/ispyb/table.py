@@ -103,6 +103,13 @@ def float32(value: float) -> float:
     return value
 
 
+def whole_number(text: str) -> int | None:
+    """A row id or position ISPyB keeps as text, when it is one: ASCII digits that fit a BIGINT
+    ("²" is a digit to str.isdigit yet no number; int() refuses over 4,300 digits)."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def get_field(obj: dict[str, Any], path: str) -> Any:
     value: Any = obj
     for part in path.split("."):
@@ -151,8 +158,7 @@ def to_mxlims(column: Column, value: Any, *, single_precision: bool) -> Any:
         return back.get(value, value)
     pair = (column.unit or "", column.ispyb_unit or "")
     if pair == ("integer", "text"):
-        text = str(value).strip()
-        return int(text) if text.isdigit() else None
+        return whole_number(str(value))
     if pair in CONVERSIONS:
         value = CONVERSIONS[pair][1](float(value))
         return float32(value) if single_precision else round(value, 12)

@@ -77,8 +77,8 @@ def parse_name(name: str) -> str | None:
     key = re.sub(r"\s+", "", name).lower()
     if not key:
         return None
-    if key.isdigit():
-        return name_of(int(key))
+    if key.isdigit():  # "²" is a digit to isdigit yet no number; 5,000 digits no IT number
+        return name_of(int(key)) if key.isascii() and len(key) <= 3 else None
     if key in _ALTERNATIVE_BY_KEY:
         return _ALTERNATIVE_BY_KEY[key]
     if key in _NUMBER_BY_KEY:

@@ -87,6 +87,21 @@ def _escape(value: Cell) -> str:
     return text
 
 
+# A spreadsheet may split a CSV at any of these (semicolons where the decimal mark is a comma):
+# a cell holding one is quoted, or "x;=HYPERLINK(...)" would open as a formula cell of its own.
+_QUOTED_CELL = re.compile(r'[,;\t"\r\n]')
+
+
+def _text_row(row: Sequence[Cell], delimiter: str) -> str:
+    """One CSV/TSV line as the csv module writes it (CRLF, ``""`` for a quote), except that a
+    cell holding any delimiter a spreadsheet might split at is quoted, not only its own."""
+    cells = [_escape(c) for c in row]
+    quoted = ['"' + c.replace('"', '""') + '"' if _QUOTED_CELL.search(c) else c for c in cells]
+    if quoted == [""]:
+        quoted = ['""']  # as the csv module writes it: a line, not a blank to skip
+    return delimiter.join(quoted) + "\r\n"
+
+
 def _too_many_rows(number: int) -> MappingError:
     return MappingError(
         [
@@ -278,14 +293,13 @@ def write_table(
     """Rows (header first) as CSV/TSV (UTF-8, CRLF as the csv module writes) or XLSX bytes.
 
     CSV/TSV text that a spreadsheet program would run as a formula (``=``, ``+``, ``-``, ``@``,
-    tab, CR first) gets a leading ``'``, which :func:`read_table` removes again. XLSX cannot
+    tab, CR first) gets a leading ``'``, which :func:`read_table` removes again; a cell holding
+    a comma, semicolon or tab is quoted whatever the delimiter (see ``_QUOTED_CELL``). XLSX cannot
     hold control characters: they are left out, with a problem appended to ``warnings``.
     """
     if fmt in ("csv", "tsv"):
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t")
-        writer.writerows([[_escape(c) for c in row] for row in rows])
-        return buf.getvalue().encode("utf-8")
+        delimiter = "," if fmt == "csv" else "\t"
+        return "".join(_text_row(row, delimiter) for row in rows).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
         from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE

@@ -93,7 +93,7 @@ def parse(col: ColumnFormat, spec: FieldSpec | None, text: str) -> Any:
         return col.flag_value if _bool(text) else None
     if t in ("spacegroup", "spacegroup_number"):
         if t == "spacegroup_number" and re.fullmatch(r"\s*\d+(\.0*)?\s*", text):
-            n = int(float(text))
+            n = _integer(text)  # 5,000 digits: a float of infinity, refused as no number
             name = space_group_numbers.name_of(n)
             if name is None:
                 raise CellError(f"{n} is not a space group number (1-230)")

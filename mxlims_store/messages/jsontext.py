@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 _NONZERO_DIGITS = re.compile(r"[1-9]")
+_TOO_MANY_DIGITS = re.compile(r"integer string conversion: value has (\d+) digits")
 
 
 class Underflow(float):
@@ -52,6 +53,17 @@ def loads(text: str | bytes) -> Any:
             raise ValueError(
                 f"JSON must be UTF-8; byte {error.start} ({text[error.start]:#04x}) is not"
             ) from None
-    return json.loads(
-        text, parse_constant=_reject_constant, object_pairs_hook=_unique, parse_float=_number
-    )
+    try:
+        return json.loads(
+            text, parse_constant=_reject_constant, object_pairs_hook=_unique, parse_float=_number
+        )
+    except ValueError as error:
+        # int() refuses over 4,300 digits telling the caller to call sys.set_int_max_str_digits()
+        # on the server: the reader's own words instead (caught here, so every number is still
+        # parsed by the C scanner at full speed)
+        too_long = _TOO_MANY_DIGITS.search(str(error))
+        if too_long is None:
+            raise
+        raise ValueError(
+            f"a number of {int(too_long[1]):,} digits is longer than any that is read"
+        ) from None

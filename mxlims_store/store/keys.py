@@ -24,6 +24,7 @@ from mxlims_store.errors import (
     Unauthenticated,
     Unavailable,
 )
+from mxlims_store.messages.limits import plain_name
 from mxlims_store.store.access import ROLES, Caller
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.collections import KEYS
@@ -59,11 +60,16 @@ def _check(
     name: str, role: str, proposals: list[str], expires: str | None, beamline: str | None = None
 ) -> list[Problem]:
     problems = []
-    if beamline is not None and (not beamline.strip() or len(beamline) > 100):
+    # one line each, as object names: a key's name is the actor of its changes (history, logs)
+    if beamline is not None and not plain_name(beamline):
+        problems.append(Problem("beamline", "one line of text, no NUL, tab or line break"))
+    elif beamline is not None and (not beamline.strip() or len(beamline) > 100):
         problems.append(Problem("beamline", "give a beamline name of 1 to 100 characters"))
     if beamline is not None and role == "member":
         problems.append(Problem("beamline", "a member key has no beamline; a staff key may"))
-    if not name.strip() or len(name) > 100:
+    if not plain_name(name):
+        problems.append(Problem("name", "one line of text, no NUL, tab or line break"))
+    elif not name.strip() or len(name) > 100:
         problems.append(Problem("name", "give a name of 1 to 100 characters"))
     if role not in ROLES:
         problems.append(Problem("role", f"must be one of {', '.join(ROLES)}"))
@@ -71,12 +77,12 @@ def _check(
         problems.append(Problem("proposals", "a member key needs at least one proposal"))
     if role != "member" and proposals:
         problems.append(Problem("proposals", f"a {role} key sees every proposal; give none"))
-    if any(not p.strip() or len(p) > 64 for p in proposals):
-        problems.append(Problem("proposals", "proposal codes are 1 to 64 characters"))
+    if any(not p.strip() or len(p) > 64 or not plain_name(p) for p in proposals):
+        problems.append(Problem("proposals", "proposal codes are 1 to 64 characters, one line"))
     if expires is not None:
         try:
             moment = _end(expires)
-        except ValueError:
+        except (ValueError, OverflowError):  # 9999-12-31 works through that day: year 10000
             problems.append(Problem("expires", "an ISO date or time, e.g. 2027-06-30"))
         else:
             if moment <= datetime.now(UTC):

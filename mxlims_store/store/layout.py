@@ -32,8 +32,12 @@ PUCK_CAPACITY = {"unipuck": 16, "uni": 16, "spine": 10, "spinepuck": 10, "spine 
 
 def natural_key(text: str | None) -> tuple[Any, ...]:
     """Sort PK-1-2 before PK-1-10 (numbers compared as numbers)."""
-    parts = re.split(r"(\d+)", (text or "").lower())
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+    parts = re.split(r"([0-9]+)", (text or "").lower())  # ASCII digits: "²" is no number
+    # compared as numbers by their length first: int() refuses text of over 4,300 digits
+    return tuple(
+        (0, len(p.lstrip("0")), p.lstrip("0")) if p.isascii() and p.isdigit() else (1, 0, p)
+        for p in parts
+    )
 
 
 def shown_name(document: dict[str, Any]) -> str:

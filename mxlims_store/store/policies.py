@@ -13,7 +13,8 @@ POLICIES: tuple[Policy, ...] = ("reject_new", "update_old", "merge", "error")
 
 GRAMMAR = (
     "`field=value`, `field!=value`, `field<value`, `field<=value`, `field>value`, "
-    "`field>=value`, `field:in=[v1,v2]`, `field:nin=[...]`, `field:exists=true|false`; a field "
-    "of the MXLIMS model (dots into a unit cell: `expectedUnitCell.a<80`; links by uuid: "
-    "`containerId=<uuid>`); the value is read as the field's type; repeat for AND"
+    '`field>=value`, `field:in=[1,2]` (a JSON list: text quoted, `["a","b"]`), '
+    "`field:nin=[...]`, `field:exists=true|false`; a field of the MXLIMS model (dots into a "
+    "unit cell: `expectedUnitCell.a<80`; links by uuid: `containerId=<uuid>`); the value is "
+    "read as the field's type; repeat for AND"
 )

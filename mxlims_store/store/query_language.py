@@ -33,6 +33,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from mxlims_store.errors import InvalidQuery, Problem
 from mxlims_store.messages.errors import readable
+from mxlims_store.messages.limits import INT64
 from mxlims_store.model.basic_types import is_uuid
 from mxlims_store.model.registry import ALL_TYPES
 from mxlims_store.store.policies import GRAMMAR
@@ -204,7 +205,15 @@ def _bound(name: str, raw: str) -> tuple[Any, str]:
         value = None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None, f"{name} takes a number; {raw!r} is not one"
-    return value, ""
+    return value, _beyond_int64(name, value, raw)
+
+
+def _beyond_int64(name: str, value: float, raw: str) -> str:
+    """Why a whole number cannot be asked about ("" when it can): no stored one is that large
+    (the store would refuse it later, naming an inner path instead of the condition)."""
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        return f"{name}: {raw[:40]!r} is beyond the 64-bit range of whole numbers"
+    return ""
 
 
 def _scalar(found: _Field, name: str, raw: str) -> tuple[Any, str]:
@@ -222,7 +231,7 @@ def _scalar(found: _Field, name: str, raw: str) -> tuple[Any, str]:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if not math.isfinite(value):
             return None, f"{name}: {raw!r} is not a finite number"
-        return value, ""
+        return value, _beyond_int64(name, value, raw)
     if isinstance(value, bool):
         return value, ""
     return raw, ""  # text, a choice, a uuid, a time: compared as written, once it is valid

@@ -35,6 +35,10 @@ WRONG: list[tuple[str | None, list[str], str]] = [
     (None, ["jobStatus=Complete"], "'Completed'"),
     ("Pin", ["colour=red"], "not a searchable field of Pin"),
     ("Nope", [], "unknown MXLIMS type"),
+    # beyond a 64-bit integer: the condition named as any other (was "where/positionInPuck/$lt")
+    ("Pin", ["positionInPuck<99999999999999999999999"], "where/0: positionInPuck: '999"),
+    ("Pin", ["positionInPuck:in=[1, 99999999999999999999999]"], "where/0: positionInPuck: '999"),
+    ("Pin", ["positionInPuck!=99999999999999999999999"], "where/0: positionInPuck: '999"),
 ]
 
 

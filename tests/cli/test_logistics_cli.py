@@ -27,7 +27,10 @@ def test_event_where_status_and_delete(tmp_path: Path) -> None:
     assert all(line.split("\t")[4] == "planned" for line in lines[1:])
     puck = message["Puck"]["Puck1"]["uuid"]
     blocked = run("delete", puck)
-    assert blocked.exit_code == 1 and len(blocked.stderr.strip().splitlines()) == 3
+    said = blocked.stderr.strip().splitlines()  # what to do first, then one line per pin
+    assert blocked.exit_code == 1 and len(said) == 4
+    assert said[0] == "3 object(s) point at it; delete them first or ask for a cascade"
+    assert all(line.endswith(": Pin points at it (contents)") for line in said[1:])
     deleted = json.loads(run("delete", puck, "--cascade").stdout)["deleted"]
     assert len(deleted) == 4 and deleted[0] == puck
 
