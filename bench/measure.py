@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.generate import PROPOSAL, count_objects
+from bench.peer_turns import TURNS, PeerSide, PeerTurns
 from bench.report import Row
 from bench.timing import median, peak_rss_mib, percentile, timed_async
 from mxlims_store.config import Settings
@@ -45,6 +46,9 @@ class Spec:
     reflection_sets: list[str]  # provenance up starts here
     reads_after_import: bool  # the results above arrive with this stage's own import
     import_repeats: int = 1  # imports of the same files, each into a copy of the same store
+    # the ISPyB peer, when one runs (a PeerSide as a dict): its measurements are taken here,
+    # each in turn with the matching one of ours (bench.peer_turns)
+    peer: dict[str, Any] | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -64,17 +68,29 @@ async def open_as_admin(settings: Settings, **options: Any) -> AsyncIterator[Sto
 
 async def measure(spec: Spec) -> list[Row]:
     settings = settings_for(spec.data_dir)
+    turns = PeerTurns(PeerSide(**spec.peer)) if spec.peer else None
+    try:
+        rows = await _measure(spec, settings, turns)
+    finally:
+        if turns is not None:
+            turns.close()
+    return rows
+
+
+async def _measure(spec: Spec, settings: Settings, turns: PeerTurns | None) -> list[Row]:
     opens = [(await timed_async(lambda: _open_and_stats(settings)))[0] for _ in range(spec.repeats)]
     async with open_as_admin(settings) as store:
         objects = await _count(store)
         label = "Open: open_store + stats, in-process"
         rows = [_row(spec, "open_inproc", label, opens, "s", 0.5, objects)]
         rows += await _lookups(store, spec, objects)
-        graph = [] if spec.reads_after_import else await _graph_reads(store, spec, objects)
-        imports = await _imports(store, spec, objects)
+        graph = [] if spec.reads_after_import else await _graph_reads(store, spec, objects, turns)
+        imports = await _imports(store, spec, objects, turns)
         if spec.reads_after_import:
-            graph = await _graph_reads(store, spec, await _count(store), note=AFTER_IMPORT)
+            graph = await _graph_reads(store, spec, await _count(store), turns, AFTER_IMPORT)
         rows += graph + imports  # the same order at every size, whichever ran first
+        if turns is not None:
+            rows += turns.rows(spec.column, objects)
     rows.append(
         Row("store", "peak_rss", "Peak RSS (worker doing all of the above)", spec.column,
             peak_rss_mib(), "MiB", objects=objects)
@@ -113,8 +129,10 @@ def _row(
     return Row("store", key, label, spec.column, value * scale, unit, target, objects, note, extra)
 
 
-async def _each(items: list[str], call: Callable[[str], Awaitable[Any]]) -> list[float]:
-    for item in items[:WARM_UP]:
+async def _each(
+    items: list[str], call: Callable[[str], Awaitable[Any]], warm_up: int = WARM_UP
+) -> list[float]:
+    for item in items[:warm_up]:
         await call(item)
     durations = []
     for item in items:
@@ -139,13 +157,15 @@ async def _lookups(store: Store, spec: Spec, objects: int) -> list[Row]:
     ]
 
 
-async def _graph_reads(store: Store, spec: Spec, objects: int, note: str = "") -> list[Row]:
+async def _graph_reads(
+    store: Store, spec: Spec, objects: int, turns: PeerTurns | None, note: str = ""
+) -> list[Row]:
     async def up(uuid: str) -> None:
         steps = await store.provenance(uuid, direction="up")
         if not any(s["mxlimsType"] == "Shipment" for s in steps):
             raise AssertionError(f"provenance up from {uuid} never reached its Shipment")
 
-    ups = await _each(spec.reflection_sets, up)
+    ups = await _ups(spec.reflection_sets, up, turns)
     trips = store.db.round_trips
     down = await store.provenance(spec.results_shipment, direction="down")
     down_trips = store.db.round_trips - trips
@@ -156,10 +176,13 @@ async def _graph_reads(store: Store, spec: Spec, objects: int, note: str = "") -
     trips = store.db.round_trips
     file = await store.shipment_results(spec.results_shipment)
     file_trips = store.db.round_trips - trips
-    files = [
-        (await timed_async(lambda: store.shipment_results(spec.results_shipment)))[0]
-        for _ in range(spec.repeats)
-    ]
+    files = []
+    if turns is not None:
+        turns.fetch_warm()  # one before those measured, as ours above
+    for _ in range(spec.repeats if turns is None else max(spec.repeats, TURNS)):
+        files.append((await timed_async(lambda: store.shipment_results(spec.results_shipment)))[0])
+        if turns is not None:
+            turns.fetch()  # right after ours: the same load
     # The same file as a member of the proposal (the API's callers): its scope must not make
     # the walk read the whole proposal (it did, through the proposal's index: not flat).
     member = Caller("bench-member", frozenset({PROPOSAL}))
@@ -182,9 +205,29 @@ async def _graph_reads(store: Store, spec: Spec, objects: int, note: str = "") -
     ]  # fmt: skip
 
 
-async def _on_copies(store: Store, spec: Spec) -> tuple[list[float], list[float]]:
+async def _ups(
+    uuids: list[str], up: Callable[[str], Awaitable[Any]], turns: PeerTurns | None
+) -> list[float]:
+    """Provenance up from each of ``uuids``; with the peer, in :data:`TURNS` rounds, each
+    share of ours followed by as many of the peer's chain queries."""
+    if turns is None:
+        return await _each(uuids, up)
+    for uuid in uuids[:WARM_UP]:
+        await up(uuid)
+    durations: list[float] = []
+    for turn in range(TURNS):
+        share = uuids[turn * len(uuids) // TURNS : (turn + 1) * len(uuids) // TURNS]
+        durations += await _each(share, up, warm_up=0)
+        turns.chain_round(turn, TURNS)
+    return durations
+
+
+async def _on_copies(
+    store: Store, spec: Spec, turns: PeerTurns | None
+) -> tuple[list[float], list[float]]:
     """The same import and results return into fresh copies of the store (the size as it is),
-    ``import_repeats - 1`` times: with the real one after, the median of ``import_repeats``."""
+    ``import_repeats - 1`` times: with the real one after, the median of ``import_repeats``;
+    with the peer, each followed by the peer's insert of the same files (then deleted)."""
     from mxlims_store.store.backends.sqlite import SqliteBackend
 
     imports: list[float] = []
@@ -199,6 +242,8 @@ async def _on_copies(store: Store, spec: Spec) -> tuple[list[float], list[float]
             took, took_back = await _import_both(other, spec)
             imports.append(took)
             returns.append(took_back)
+            if turns is not None:
+                turns.write(Path(spec.shipment_file), Path(spec.results_file), keep=False)
         finally:
             await other.db.close()
             for leftover in Path(spec.data_dir).glob(f"repeat-{n}.sqlite3*"):
@@ -214,8 +259,8 @@ async def _import_both(store: Store, spec: Spec) -> tuple[float, float]:
     return took, took_back
 
 
-async def _imports(store: Store, spec: Spec, objects: int) -> list[Row]:
-    imports, returns = await _on_copies(store, spec)
+async def _imports(store: Store, spec: Spec, objects: int, turns: PeerTurns | None) -> list[Row]:
+    imports, returns = await _on_copies(store, spec, turns)
     shipment = json.loads(Path(spec.shipment_file).read_bytes())
     returned = json.loads(Path(spec.results_file).read_bytes())
     trips = store.db.round_trips
@@ -231,6 +276,8 @@ async def _imports(store: Store, spec: Spec, objects: int) -> list[Row]:
     if sum(report.created.values()) != spec.new_uuids:
         raise AssertionError(f"results return created {report.created}, not {spec.new_uuids}")
     return_trips = store.db.round_trips - trips
+    if turns is not None:  # kept: the peer grows by this beamtime as ours does
+        turns.write(Path(spec.shipment_file), Path(spec.results_file), keep=True)
     return [
         _row(spec, "import", "Import one more shipment (reject_new)", [*imports, took], "s", 0.5,
              objects, objects_in=count_objects(shipment), round_trips=import_trips),

@@ -3,8 +3,9 @@
 At each store size the peer holds as many beamtimes (shipment + results) as our store, then does
 the same work on the same files: the shipment import and its results return (medians of
 ``repeats``; each repeat but the last is deleted again, untimed, so the size stays), ISPyB's
-provenance chain query (p50 over its ReflectionSet rows) and the whole-shipment fetch. Ratios of
-ours to the peer's are rows of their own.
+provenance chain query (p50 over its ReflectionSet rows) and the whole-shipment fetch, each
+taken by the measuring worker in turns with ours (:mod:`bench.peer_turns`). Ratios of ours to
+the peer's are rows of their own.
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench import generate
-from bench.ispyb_peer import IspybPeer, timed
+from bench.ispyb_peer import IspybPeer
+from bench.peer_turns import PeerSide
 from bench.report import Row
-from bench.timing import log, median, percentile
+from bench.timing import log
 
 PEER_INDEX = 100_000  # generated shipments of the peer's own growth: uuids never ours
 
 
 class PeerStage:
-    def __init__(self, peer: IspybPeer, pins: int) -> None:
-        self.peer, self.pins = peer, pins
+    def __init__(self, peer: IspybPeer, pins: int, url: str) -> None:
+        self.peer, self.pins, self.url = peer, pins, url
         self.beamtimes = 0
         self.random = random.Random(7)
 
@@ -41,34 +43,16 @@ class PeerStage:
             self.peer.keep()
             self.beamtimes += 1
 
-    def measure(
-        self, column: str, objects: int, files: dict[str, Path], repeats: int, samples: int
-    ) -> list[Row]:
-        rows = self.peer.rows()
-        log(f"ispyb peer: {rows:,} rows, {self.beamtimes} beamtimes ({column})")
-        imports, returns = [], []
-        for n in range(repeats):
-            imports.append(timed(self.peer.import_shipment, files["shipment file"]))
-            returns.append(timed(self.peer.results_return, files["results file"]))
-            if n < repeats - 1:
-                self.peer.undo()
-        self.peer.keep()
-        ids = self.peer.statistics_ids()
-        chosen = self.random.sample(ids, min(samples, len(ids)))
-        chain = [timed(self.peer.chain_up, i) for i in chosen]
-        shipping = max(self.peer.shipments.values())
-        fetches = [timed(self.peer.shipment_fetch, shipping) for _ in range(repeats)]
-        extra = {"rows": float(rows), "n": float(repeats)}
-        return [
-            Row("peer", "peer_import", "ISPyB: insert the same shipment", column,
-                median(imports), "s", objects=objects, extra=extra),
-            Row("peer", "peer_results", "ISPyB: insert its results return", column,
-                median(returns), "s", objects=objects, extra=extra),
-            Row("peer", "peer_chain", "ISPyB: provenance chain query (p50)", column,
-                percentile(chain, 50) * 1000, "ms", objects=objects),
-            Row("peer", "peer_fetch", "ISPyB: whole-shipment fetch", column,
-                median(fetches), "s", objects=objects),
-        ]  # fmt: skip
+    def side(self, samples: int) -> PeerSide:
+        """What the measuring worker needs to take the peer's figures in turns with ours
+        (bench.peer_turns): the chain queries start from ``samples`` statistics rows, drawn
+        with a seed of this run's (the same rows every run)."""
+        log(f"ispyb peer: {self.peer.rows():,} rows, {self.beamtimes} beamtimes")
+        return PeerSide(self.url, samples, self.random.randrange(1 << 30))
+
+    def kept(self) -> None:
+        """The worker inserted one more beamtime and kept it (as ours keeps its import)."""
+        self.beamtimes += 1
 
 
 # ours ÷ the peer's, with the issue's ceiling
@@ -111,7 +95,7 @@ def running_peer(work: Path, pins: int) -> Iterator[PeerStage | str]:
             build_ispyb(server, "ispyb")
             peer = IspybPeer(server.url("ispyb"))
             try:
-                yield PeerStage(peer, pins)
+                yield PeerStage(peer, pins, server.url("ispyb"))
             finally:
                 peer.close()
     except MariaDBUnavailable as error:

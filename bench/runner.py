@@ -45,6 +45,12 @@ class Run:
                 self.notes.append(peer)
             else:
                 self.peer = peer
+                self.notes.append(
+                    "ISPyB's figures are taken in turns with ours, by the same worker: each"
+                    " results file then a whole-shipment fetch, provenance up and chain queries"
+                    " in 5 rounds, each import and results return then the peer's insert"
+                    " (bench/peer_turns.py)"
+                )
             objects = await self.builder.one_shipment()
             files = await self.stage("1 shipment", objects)
             self.notes += self.validation(files)
@@ -91,16 +97,15 @@ class Run:
             reads_after_import=not earlier,
             import_repeats=self.plan.import_repeats,
         )
-        beamtimes = len(manifest.shipments_with_results)
+        if self.peer is not None:  # as many beamtimes as ours; measured in turns with ours
+            self.peer.grow(len(manifest.shipments_with_results), self.work)
+            spec.peer = asdict(self.peer.side(self.plan.samples))
         self.rows += self.worker(spec)
+        if self.peer is not None:
+            self.peer.kept()  # the worker kept the peer's insert of this stage's files
         manifest.add_shipment(shipment)
         manifest.add_results(results)
         self.rows += extra_rows.disk_per_object(self.data_dir, column, objects)
-        if self.peer is not None:
-            self.peer.grow(beamtimes, self.work)
-            self.rows += self.peer.measure(
-                column, objects, files, self.plan.import_repeats, self.plan.samples
-            )
         return files
 
     def cli_open(self, column: str, objects: int) -> Row:

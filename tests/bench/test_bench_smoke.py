@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench.peer_turns import TURNS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Rows every run has, whatever is installed (the official-schema columns may be skipped).
@@ -76,3 +78,8 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
     if not any(note.startswith("no ISPyB peer") for note in results["notes"]):
         peer = {"peer_import", "peer_results", "peer_chain", "peer_fetch", "ratio_import"}
         assert {row["key"] for row in rows} >= peer | {"ratio_results_return"}
+        # taken in turns with ours by the measuring worker (bench.peer_turns): as many turns
+        # of the fetch as of our results file, at least TURNS
+        fetches = [row["extra"]["n"] for row in rows if row["key"] == "peer_fetch"]
+        assert len(fetches) >= 3 and min(fetches) >= TURNS
+        assert any("in turns with ours" in note for note in results["notes"])

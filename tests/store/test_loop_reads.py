@@ -16,7 +16,7 @@ import pytest
 
 from mxlims_store.errors import NotFound, StoreBroken, Unavailable
 from mxlims_store.store import Caller, navigation
-from mxlims_store.store.backends import sqlite_walk
+from mxlims_store.store.backends import sqlite_open, sqlite_walk
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from tests.acting import ADMIN, admin_store
 from tests.store.test_read_plans import _answers, _generated, _uuids
@@ -173,10 +173,28 @@ async def test_a_reader_that_cannot_open_leaves_reads_to_the_workers(
     def refused(*args: Any) -> Any:
         raise sqlite3.OperationalError("unable to open database file")
 
-    monkeypatch.setattr(sqlite_walk, "connect", refused)
+    monkeypatch.setattr(sqlite_walk, "connect_loop_reader", refused)
     chain = await navigation.provenance(db, MEMBER, uuids["ReflectionSet"])  # in a worker
     assert len(chain) > 5 and not sqlite_walk._READERS[db]  # nothing left half-open
     monkeypatch.undo()
     assert await navigation.provenance(db, MEMBER, uuids["ReflectionSet"]) == chain
     [reader] = sqlite_walk._READERS[db].values()  # tried again, and kept this time
     assert reader.connection is not None and not reader.busy
+
+
+async def test_only_the_loop_reader_maps_the_file(filled: Filled) -> None:
+    """The loop's reader maps the file (its small lookups skip a read() and a copy per page);
+    the pool's connections (big reads: results files) and the writer do not, so that a burst
+    of downloads does not count the file once more per connection in resident memory."""
+    db, uuids = filled
+    await navigation.provenance(db, MEMBER, uuids["ReflectionSet"])
+    [reader] = sqlite_walk._READERS[db].values()
+    assert reader.connection is not None
+    mapped = reader.connection.execute("PRAGMA mmap_size").fetchone()[0]
+    assert mapped == sqlite_open.LOOP_READER_MMAP_BYTES > 0
+
+    def pool_mapping() -> int:
+        return int(db._connection().execute("PRAGMA mmap_size").fetchone()[0])
+
+    assert await db._run(pool_mapping) == 0
+    assert db.writer_connection().execute("PRAGMA mmap_size").fetchone()[0] == 0

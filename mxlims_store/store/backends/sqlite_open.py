@@ -36,8 +36,9 @@ def setup(connection: sqlite3.Connection) -> None:
     # checkpoint made an import's commit several times slower.
     connection.execute("PRAGMA wal_autocheckpoint = 0")
     # 16 MiB of page cache per connection (SQLite's default is 2 MiB): the indexes of a
-    # store of 200,000 objects stay warm across an import. (Memory-mapping the file was
-    # tried: it made the process's memory grow with the store.)
+    # store of 200,000 objects stay warm across an import. (Memory-mapping the file on every
+    # connection was tried: it made the process's memory grow with the store; only the loop's
+    # reader maps it, connect_loop_reader.)
     connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
 
@@ -76,6 +77,27 @@ def connect(path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, bool]:
         return fallback, False
     setup(connection)
     return connection, True
+
+
+# The loop's reader (sqlite_walk: the connection small reads use on the event loop's thread,
+# one per loop thread) maps the file, up to this many bytes: a page then comes from the
+# operating system's page cache as it is, without a read() call and a copy into the
+# connection's own cache. At 6,500 objects that cache holds the whole store; at 200,000
+# (190 MB) a random lookup misses it (5 read() calls per provenance up), more so while the
+# connection is new, and a provenance up took 0.22-0.31 ms against 0.18-0.23 ms at 26,000;
+# mapped, 0.20-0.27 ms (docs/performance.md, round 7). Mapped pages count in the process's
+# resident memory (the page cache's pages, shared, given back under pressure): only this
+# connection maps, not the pool's, whose big reads (a results file: 2,500 read() calls of
+# 0.12 s) gain nothing measurable from it and would each count the file again.
+LOOP_READER_MMAP_BYTES = 1 << 30
+
+
+def connect_loop_reader(path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, bool]:
+    """:func:`connect`, the file mapped for the small reads of the event loop's thread."""
+    connection, keep = connect(path, lock_timeout)
+    if keep:
+        connection.execute(f"PRAGMA mmap_size = {LOOP_READER_MMAP_BYTES}")
+    return connection, keep
 
 
 def reader_without_room(
