@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,12 @@ from bench.procs import cli_command, env_for
 from bench.race_messages import CONTENDED, base_message, contender_message
 
 JITTER = 0.3  # s: HTTP writes land up to this long after the CLI processes read their message
+# A CLI process reads its message before it loads the store's modules and opens the store (its
+# start-up kept short for commands that need less): ~0.6 s of CPU after the go, against a
+# server that answers a small POST in milliseconds. So in every other trial (even numbers) the
+# HTTP writes wait until a CLI process has ended (its import committed or refused), and the CLI
+# side wins those: both kinds of writer win some trials, and the other CLI processes of such a
+# trial still race the HTTP writes.
 
 
 @dataclass
@@ -154,7 +161,8 @@ class Race:
         message, puck, stored_pin = base_message(n)
         self.client.post("/api/v1/messages", json=message).raise_for_status()
         # Each CLI process reads its message from a FIFO: started, it blocks there with Python
-        # and the package loaded, so every writer can be let go at the same moment.
+        # and the CLI loaded (the store's modules load after), so every writer is let go at
+        # the same moment.
         fifos = []
         for w in range(self.cli_writers):
             path = self.work / f"race-{n}-cli{w}.json"
@@ -171,17 +179,28 @@ class Race:
             for path, _ in fifos
         ]
         go = threading.Barrier(self.cli_writers + self.http_writers + 1, timeout=120)
+        cli_first = n % 2 == 0 and bool(processes)
+        ended = threading.Event()  # a CLI process of this trial has ended
         jitter = [self.random.uniform(0, JITTER) for _ in range(self.http_writers + 1)]
-        with concurrent.futures.ThreadPoolExecutor(len(fifos) + self.http_writers + 1) as pool:
+
+        def start(delay: float) -> None:
+            go.wait()
+            if cli_first:
+                ended.wait(timeout=120)
+            time.sleep(delay)
+
+        with concurrent.futures.ThreadPoolExecutor(len(fifos) + self.http_writers + 2) as pool:
             feeds = [pool.submit(_feed, path, data, go) for path, data in fifos]
+            watch = pool.submit(_first_end, processes, ended)
             answers = [
-                pool.submit(self._post, contender_message(puck, n, f"http{w}"), go, jitter[w])
+                pool.submit(self._post, contender_message(puck, n, f"http{w}"), start, jitter[w])
                 for w in range(self.http_writers)
             ]
-            moved = pool.submit(self._move, stored_pin, n, go, jitter[-1])
+            moved = pool.submit(self._move, stored_pin, n, start, jitter[-1])
             statuses = [a.result() for a in answers] + [moved.result()]
             for feed in feeds:
                 feed.result()
+            watch.result()
         finished = [(p, *p.communicate(timeout=120)) for p in processes]
         for path, _ in fifos:
             path.unlink()
@@ -197,17 +216,17 @@ class Race:
             self.summary.trials += 1
 
     def _post(
-        self, message: dict[str, Any], go: threading.Barrier, delay: float
+        self, message: dict[str, Any], start: Callable[[float], None], delay: float
     ) -> tuple[int, str]:
-        go.wait()
-        time.sleep(delay)
+        start(delay)
         with self.client.stream("POST", "/api/v1/messages", json=message) as answer:
             return self._answered(answer)
 
-    def _move(self, pin: str, n: int, go: threading.Barrier, delay: float) -> tuple[int, str]:
+    def _move(
+        self, pin: str, n: int, start: Callable[[float], None], delay: float
+    ) -> tuple[int, str]:
         """PATCH the stored pin onto the first contended position, with the race's barcode."""
-        go.wait()
-        time.sleep(delay)
+        start(delay)
         changes = {"positionInPuck": CONTENDED[0], "barcode": f"RACE-{n}"}
         with self.client.stream(
             "PATCH", f"/api/v1/objects/{pin}", json=changes, headers={"If-Match": '"1"'}
@@ -291,6 +310,16 @@ def _process_tree(pid: int) -> list[int]:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     found = [int(p) for p in children.read_text().split()] if children.exists() else []
     return [pid] + [p for child in found for p in _process_tree(child)]
+
+
+def _first_end(processes: list[subprocess.Popen[str]], ended: threading.Event) -> None:
+    """Set ``ended`` once any of ``processes`` has ended (at once when there are none)."""
+    deadline = time.monotonic() + 120
+    while processes and all(p.poll() is None for p in processes):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    ended.set()
 
 
 def _feed(path: Path, data: bytes, go: threading.Barrier) -> None:
