@@ -51,10 +51,13 @@ def documents_by_uuid(
     by uuid; the uuids not found, whose history was read; and their history entries (uuid ->
     its entries, for those that have any).
 
-    Each uuid is looked for in its own collection; one not there is looked for in the other
-    collections (``tables``: collection -> table, in order) only if history knows it: every
-    object ever stored has its creation entry, so a uuid history does not know is stored
-    nowhere (a new object, the most of an import), and is never probed three times more.
+    Each uuid is looked for in its own collection first; one not there in the three others
+    (``tables``: collection -> table, in order; a uuid names one object across all four), each
+    table once, by its unique index of ids. A uuid stored nowhere has no row, so its history
+    is all under its uuid's key (sqlite_history_keys: only an object with a row has entries
+    under the row's key): one probe of the history index each, none of the ids again. (Asking
+    history first, then the other tables only for the uuids it knew, took five probes of the
+    ids per new uuid since schema 10: the row keys of all four tables, then the documents.)
     ``json_each`` of the sorted uuids drives each join: the key probed in key order, leaf page
     after leaf page (``id IN (SELECT ...)`` builds a temporary index of the list first)."""
     found: dict[str, Document] = {}
@@ -62,19 +65,17 @@ def documents_by_uuid(
         if uuids:
             for document in _by_id(connection, tables[collection], sorted(set(uuids))):
                 found.setdefault(document["_id"], document)
-    missing = {u for uuids in wanted.values() for u in uuids} - found.keys()
-    history: dict[str, list[Document]] = {}
-    for entry in history_of(connection, missing):
-        history.setdefault(entry["uuid"], []).append(entry)
-    elsewhere = sorted(history)
+    missing = sorted({u for uuids in wanted.values() for u in uuids} - found.keys())
     for collection, table in tables.items():
-        if elsewhere:
-            ours = set(wanted.get(collection, ()))
-            asked = [uuid for uuid in elsewhere if uuid not in ours]
-            for document in _by_id(connection, table, asked) if asked else ():
-                found.setdefault(document["_id"], document)
-            elsewhere = [uuid for uuid in elsewhere if uuid not in found]
-    return found, missing - found.keys(), history
+        ours = set(wanted.get(collection, ()))
+        asked = [uuid for uuid in missing if uuid not in ours and uuid not in found]
+        for document in _by_id(connection, table, asked) if asked else ():
+            found.setdefault(document["_id"], document)
+    nowhere = {uuid for uuid in missing if uuid not in found}
+    history: dict[str, list[Document]] = {}
+    for entry in _history_under_uuid_keys(connection, nowhere):
+        history.setdefault(entry["uuid"], []).append(entry)
+    return found, nowhere, history
 
 
 def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[Document]:
@@ -83,9 +84,24 @@ def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list
 
 
 def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[Document]:
-    """Every history entry of ``uuids``: the history index probed by object number, in its
-    order, then the exact test (uuids sharing a number are told apart here)."""
-    keys = orjson.dumps(keys_of(connection, uuids, _object_keys(uuids))).decode()
+    """Every history entry of ``uuids``: the history index probed by both keys of each, its
+    uuid's and its row's (sqlite_history_keys.keys_of)."""
+    return _entries(connection, uuids, keys_of(connection, uuids, _object_keys(uuids)))
+
+
+def _history_under_uuid_keys(
+    connection: sqlite3.Connection, uuids: Collection[str]
+) -> list[Document]:
+    """The history entries of ``uuids`` that have no row in any core table: all under their
+    uuids' keys."""
+    return _entries(connection, uuids, sorted(_object_keys(uuids))) if uuids else []
+
+
+def _entries(
+    connection: sqlite3.Connection, uuids: Collection[str], keys: list[int]
+) -> list[Document]:
+    """The entries of ``uuids`` under ``keys`` (sorted): the history index probed in its order,
+    then the exact test (uuids sharing a number are told apart here)."""
     sql = (
         f'SELECT h.doc, h.id FROM json_each(?) AS j CROSS JOIN "{HISTORY}" AS h '
         f"ON h.{OBJECT_KEY} = j.value"
@@ -93,7 +109,7 @@ def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[D
     wanted = set(uuids)
     return [
         entry
-        for entry in read_documents(connection, sql, [keys])
+        for entry in read_documents(connection, sql, [orjson.dumps(keys).decode()])
         if type(entry.get("uuid")) is str and entry["uuid"] in wanted
     ]
 
