@@ -49,3 +49,32 @@ def test_a_bad_setting_is_one_line_and_creates_nothing(
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and f"{name}={value!r}: " in lines[0], lines
     assert not data.exists()
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql+pymysql://u:secretpw@h:xx/db", "mysql+pymysql://u:secretpw@h:99999999999x/db"]
+)
+def test_a_malformed_ispyb_url_is_refused_at_start_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """It used to pass the settings (so `serve` started) and fail only when first used."""
+    from mxlims_store.config import SettingsError
+
+    monkeypatch.setenv("MXLIMS_ISPYB_URL", url)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SettingsError) as refused:
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    said = refused.value.message
+    assert said.startswith("MXLIMS_ISPYB_URL=") and "secretpw" not in said, said
+
+
+def test_a_well_formed_ispyb_url_still_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MXLIMS_ISPYB_URL", "mysql+pymysql://u:p%40w@db.example.org:3306/ispyb")
+    get_settings.cache_clear()
+    try:
+        assert get_settings().ispyb_url == "mysql+pymysql://u:p%40w@db.example.org:3306/ispyb"
+    finally:
+        get_settings.cache_clear()
