@@ -179,6 +179,12 @@ class Settings(BaseSettings):
             raise ValueError("not a URL")
         if not re.match(r"^(mysql|mariadb)\+pymysql://", url):  # the bridge's only driver
             raise ValueError("the ISPyB bridge speaks to MariaDB or MySQL through PyMySQL only")
+        from sqlalchemy.engine import make_url  # only when set: a malformed port fails now
+
+        try:
+            make_url(url)
+        except Exception:  # its message would repeat the URL, password included
+            raise ValueError("malformed (its host, port or database cannot be read)") from None
         return url
 
     @field_validator("ispyb_timezone")

@@ -5,7 +5,8 @@ and a missing argument by printing the usage, a hint and the error in a frame: s
 one says it. The application's group catches those errors where every command is parsed (its
 own context, and each command it invokes) and prints ``mxlims-store <command>: <what is
 wrong> (-h for help)``, exit 2 as before. A bare group (``mxlims-store keys``) still shows its
-help: that is asked for, not an error.
+help: that is asked for, not an error. A setting that cannot be used (``SettingsError``) that a
+command met outside the store helper is its one line too, exit 1.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class OneLineUsageErrors(TyperGroup):
             return super().make_context(*args, **kwargs)
 
     def invoke(self, ctx: Any) -> Any:
-        with _one_line():
+        with _one_line(), _setting_one_line():
             return super().invoke(ctx)
 
 
@@ -46,3 +47,18 @@ def _one_line() -> Iterator[None]:
         what = " ".join(error.format_message().split())  # one line, whatever Click wrote
         typer.echo(f"{command}: {what} (-h for help)", err=True)
         raise typer.Exit(error.exit_code) from None
+
+
+@contextmanager
+def _setting_one_line() -> Iterator[None]:
+    """A setting that cannot be used, met by a command that reads the settings itself (`init`,
+    `restore`, `ispyb`): its one line and exit 1, as the store helper says it for the others."""
+    try:
+        yield
+    except Exception as error:
+        from mxlims_store.config import SettingsError  # here: a command may not need it
+
+        if not isinstance(error, SettingsError):
+            raise
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
