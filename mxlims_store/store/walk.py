@@ -141,12 +141,10 @@ def walking(
     while frontier and level < limit:
         level += 1
         found = yield from step(frontier, documents, bare)
-        frontier = []
-        for document, link, source in found:
-            documents[document["_id"]] = document
-            if not bare:
-                steps.append(Step(document["_id"], document["mxlimsType"], level, link, source))
-            frontier.append(document)
+        frontier = [document for document, _, _ in found]
+        documents.update({document["_id"]: document for document in frontier})
+        if not bare:
+            steps += [Step(d["_id"], d["mxlimsType"], level, link, s) for d, link, s in found]
     cut = (yield from _beyond(frontier, documents, direction, bare)) if capped else []
     return Walked(steps, documents, cut)
 
@@ -213,20 +211,23 @@ def _level_down(
         by_type.setdefault(document["mxlimsType"], []).append(document["_id"])
     # Per source collection: the foreign keys that may point at the frontier's types, in the
     # order of LINK_RULES (the order of the clauses, hence of the SQL, stays as it was).
-    clauses: dict[str, dict[str, set[str]]] = {}
+    # (uuids in the frontier's order, each once: what order the finds take them in changes
+    # nothing in what they answer, and sorting them cost more than their lookups)
+    clauses: dict[str, dict[str, dict[str, None]]] = {}
     for rule in LINK_RULES:
-        targets = [u for t in rule.targets for u in by_type.get(t, ())]
-        if targets:
-            fields = clauses.setdefault(collection_of(rule.source), {})
-            fields.setdefault(rule.field, set()).update(targets)
+        for target_type in rule.targets:
+            targets = by_type.get(target_type)
+            if targets:
+                fields = clauses.setdefault(collection_of(rule.source), {})
+                fields.setdefault(rule.field, {}).update(dict.fromkeys(targets))
     requests = []
     for collection, fields in clauses.items():
-        links = {field: sorted(ids) for field, ids in fields.items()}
+        links = {field: list(ids) for field, ids in fields.items()}
         condition = {"$or": [{field: {"$in": ids}} for field, ids in links.items()]}
         # ``known``: what a level finds again (a job reached from its sweep and again from its
         # reflection sets) the embedded engine does not read twice (sqlite_walk_numbers)
         requests.append(Request(collection, condition, bare=bare, links=links, known=known))
-    frontier_ids = {d["_id"] for d in frontier}
+    frontier_ids = set().union(*by_type.values())
     found: list[tuple[Document, str, str]] = []
     for documents in (yield requests) if requests else []:
         for document in documents:
