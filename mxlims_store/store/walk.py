@@ -92,6 +92,8 @@ for _field in FOREIGN_KEY_FIELDS:
 # targets); down, (field, reverse name)
 _UP_OF = {t: tuple((f, key, cs) for f, key, _, cs in links) for t, links in _LINKS_OF.items()}
 _DOWN_OF = {t: tuple((f, r.reverse) for f, _, r, _ in links) for t, links in _LINKS_OF.items()}
+# the foreign keys each source type has rules for
+_RULE_FIELDS = {t: frozenset(f for f, _ in links) for t, links in _DOWN_OF.items()}
 
 
 def _links(document: Document) -> Iterator[tuple[_LinkOf, str]]:
@@ -229,9 +231,17 @@ def _level_down(
         requests.append(Request(collection, condition, bare=bare, links=links, known=known))
     frontier_ids = set().union(*by_type.values())
     found: list[tuple[Document, str, str]] = []
-    for documents in (yield requests) if requests else []:
+    for request, documents in zip(requests, (yield requests) if requests else [], strict=True):
+        # A bare walk needs not how each document was reached, only whether: a document
+        # found over fields its type has rules for all has one of them into the frontier
+        # (what the loop below looks for), so it is kept as it is (~13,000 for a results file)
+        asked = request.links or {}
+        sure = {t: asked.keys() <= fields for t, fields in _RULE_FIELDS.items()} if bare else {}
         for document in documents:
             if document["_id"] in known:
+                continue
+            if sure.get(document["mxlimsType"]):
+                found.append((document, "", ""))  # (bare: neither is read)
                 continue
             # the first foreign key of the document into the frontier: (reverse name, target)
             # (:func:`_links`, inlined: once per object reached down, ~13,000 for a results

@@ -268,7 +268,7 @@ def _together(
     found: list[list[tuple[int, str, str]]] = [[] for _ in requests]
     sql = _together_sql(parts, _scoped(caller))
     for number, *row in connection.execute(sql, params):
-        found[number].append(row)  # type: ignore[arg-type]  # (number, uuid, text)
+        found[number].append(row)  # (number, uuid, text)
     answers: list[list[Document]] = []
     settled = False  # an alternative found something (as reads.run_plan)
     for request, rows in zip(requests, found, strict=True):
