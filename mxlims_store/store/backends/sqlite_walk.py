@@ -267,8 +267,8 @@ def _together(
     )
     found: list[list[tuple[int, str, str]]] = [[] for _ in requests]
     sql = _together_sql(parts, _scoped(caller))
-    for number, *row in connection.execute(sql, params):
-        found[number].append(row)  # (number, uuid, text)
+    for number, row_number, uuid, text in connection.execute(sql, params):
+        found[number].append((row_number, uuid, text))
     answers: list[list[Document]] = []
     settled = False  # an alternative found something (as reads.run_plan)
     for request, rows in zip(requests, found, strict=True):

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 DAMAGED = "a stored document is damaged; run `mxlims-store check`, or restore a backup"
 
 
+_FEW = 32  # rows decoded one by one (more: at C speed)
+
+
 class RowNumbers:
     """The row number of every document one plan read, per collection: uuid -> number and
     number -> uuid. A plan reads one snapshot, so a number never changes under it."""
@@ -52,19 +55,24 @@ class RowNumbers:
         self.uuid_of: dict[str, dict[int, str]] = {}
 
     def decoded(self, collection: str, rows: Iterable[tuple[int, str, str]]) -> list[Document]:
-        """The documents of ``(number, uuid, text)`` rows, their numbers noted (each step at C
-        speed: ~13,000 rows per results file)."""
-        rows = rows if isinstance(rows, list) else list(rows)
-        if not rows:
-            return []
-        numbers, uuids, texts = zip(*rows, strict=True)
+        """The documents of ``(number, uuid, text)`` rows, their numbers noted."""
+        of = self.of.setdefault(collection, {})
+        uuid_of = self.uuid_of.setdefault(collection, {})
         try:
-            documents = list(map(orjson.loads, texts))
+            if type(rows) is list and len(rows) > _FEW:  # a walk's level: each step at C speed
+                numbers, uuids, texts = zip(*rows, strict=True)
+                documents = list(map(orjson.loads, texts))
+                of.update(zip(uuids, numbers, strict=True))
+                uuid_of.update(zip(numbers, uuids, strict=True))
+                return documents
+            documents = []  # a few (a provenance up's lookups): the loop costs less
+            for number, uuid, text in rows:
+                documents.append(orjson.loads(text))
+                of[uuid] = number
+                uuid_of[number] = uuid
+            return documents
         except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
             raise StoreBroken(DAMAGED) from None
-        self.of.setdefault(collection, {}).update(zip(uuids, numbers, strict=True))
-        self.uuid_of.setdefault(collection, {}).update(zip(numbers, uuids, strict=True))
-        return documents
 
     def numbers(self, connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[int]:
         """The numbers of ``uuids`` in ``table`` (those it holds): as noted, the others read
