@@ -106,7 +106,8 @@ async def test_a_field_not_kept_as_numbers_is_left_to_the_compiled_find(filled: 
     connection = sqlite3.connect(db.path)
     try:
         numbers = sqlite_walk_numbers.RowNumbers()
-        sql = "SELECT n, doc FROM logistical_samples WHERE n IN (SELECT value FROM json_each(?))"
+        sql = "SELECT n, id, doc FROM logistical_samples WHERE n IN "
+        sql += "(SELECT value FROM json_each(?))"
         asked = Request("logistical_samples", {}, links={"barcode": [uuid]})
         assert sqlite_walk_numbers.find_by_links(connection, table, asked, numbers, sql, []) is None
         # a link kept as numbers: the shipment's dewars, its number read from the uuid index

@@ -265,10 +265,10 @@ def _together(
         (r.collection, r.bare, len(uuids or ()) == 1, r.limit)
         for r, uuids in zip(requests, ids, strict=True)
     )
-    found: list[list[tuple[int, str]]] = [[] for _ in requests]
+    found: list[list[tuple[int, str, str]]] = [[] for _ in requests]
     sql = _together_sql(parts, _scoped(caller))
-    for number, row_number, text in connection.execute(sql, params):
-        found[number].append((row_number, text))
+    for number, row_number, uuid, text in connection.execute(sql, params):
+        found[number].append((row_number, uuid, text))
     answers: list[list[Document]] = []
     settled = False  # an alternative found something (as reads.run_plan)
     for request, rows in zip(requests, found, strict=True):
@@ -294,7 +294,7 @@ def _find_sql(
     the admin's reads, in the same order, and keeps what the member may see."""
     if ids is not None and request.collection in CORE_COLLECTIONS:
         # most of a plan's finds (a provenance up makes ~15): one cached text, no compiling;
-        # rows (number, document): sqlite_walk_numbers notes the numbers
+        # rows (number, uuid, document): sqlite_walk_numbers notes the numbers
         scope = _scope_of(caller)
         one = len(ids) == 1
         sql = _by_id_sql(request.collection, request.bare, one, _scoped(caller), request.limit)
@@ -374,7 +374,7 @@ def _by_id_sql(
     same rows), without compiling it on every call (one statement text per collection, prepared
     once by SQLite's statement cache); ``scoped``: over that many proposals."""
     where = "id = ?" if one else "id IN (SELECT value FROM json_each(?))"
-    sql = f'SELECT n, {_what(bare)} FROM "{collection}" WHERE {where}'
+    sql = f'SELECT n, id, {_what(bare)} FROM "{collection}" WHERE {where}'
     if scoped is not None:
         sql += f" AND {_scope(scoped)}"
     return sql + (f" LIMIT {int(limit)}" if limit else "")
@@ -393,5 +393,6 @@ def _together_sql(parts: tuple[tuple[str, bool, bool, int | None], ...], scoped:
 def _by_number_sql(collection: str, bare: bool, scoped: int | None) -> str:
     """The documents of the row numbers in its parameter (a JSON list), with their numbers;
     ``scoped``: over that many proposals."""
-    sql = f'SELECT n, {_what(bare)} FROM "{collection}" WHERE n IN (SELECT value FROM json_each(?))'
+    sql = f'SELECT n, id, {_what(bare)} FROM "{collection}" WHERE n IN '
+    sql += "(SELECT value FROM json_each(?))"
     return sql + (f" AND {_scope(scoped)}" if scoped is not None else "")

@@ -28,6 +28,8 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Container, Iterable
+from itertools import chain
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
 DAMAGED = "a stored document is damaged; run `mxlims-store check`, or restore a backup"
 
 
+_FEW = 32  # rows decoded one by one (more: at C speed)
+
+
 class RowNumbers:
     """The row number of every document one plan read, per collection: uuid -> number and
     number -> uuid. A plan reads one snapshot, so a number never changes under it."""
@@ -49,29 +54,35 @@ class RowNumbers:
         self.of: dict[str, dict[str, int]] = {}
         self.uuid_of: dict[str, dict[int, str]] = {}
 
-    def decoded(self, collection: str, rows: Iterable[tuple[int, str]]) -> list[Document]:
-        """The documents of ``(number, text)`` rows, their numbers noted."""
+    def decoded(self, collection: str, rows: Iterable[tuple[int, str, str]]) -> list[Document]:
+        """The documents of ``(number, uuid, text)`` rows, their numbers noted."""
         of = self.of.setdefault(collection, {})
         uuid_of = self.uuid_of.setdefault(collection, {})
-        documents = []
         try:
-            for number, text in rows:
-                document = orjson.loads(text)
-                uuid = document.get("_id")
-                if type(uuid) is str:
-                    of[uuid] = number
-                    uuid_of[number] = uuid
-                documents.append(document)
+            if type(rows) is list and len(rows) > _FEW:  # a walk's level: each step at C speed
+                numbers, uuids, texts = zip(*rows, strict=True)
+                documents = list(map(orjson.loads, texts))
+                of.update(zip(uuids, numbers, strict=True))
+                uuid_of.update(zip(numbers, uuids, strict=True))
+                return documents
+            documents = []  # a few (a provenance up's lookups): the loop costs less
+            for number, uuid, text in rows:
+                documents.append(orjson.loads(text))
+                of[uuid] = number
+                uuid_of[number] = uuid
+            return documents
         except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
             raise StoreBroken(DAMAGED) from None
-        return documents
 
     def numbers(self, connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[int]:
         """The numbers of ``uuids`` in ``table`` (those it holds): as noted, the others read
         from its uuid index."""
         of = self.of.get(table, {})
-        found = [of[u] for u in uuids if u in of]
-        missing = [u for u in uuids if u not in of]
+        noted = list(map(of.get, uuids))  # at C speed: most are noted (a walk's frontier)
+        if None not in noted:
+            return noted  # type: ignore[return-value]  # (no None in it)
+        found = [n for n in noted if n is not None]
+        missing = [u for u, n in zip(uuids, noted, strict=True) if n is None]
         if missing:
             rows = connection.execute(_NUMBERS_OF.format(table=table), (_listed(missing),))
             found += [number for (number,) in rows]
@@ -95,7 +106,7 @@ def find_by_links(
 ) -> list[Document] | None:
     """The documents of ``request`` (a find by ``request.links``) the walk does not hold yet,
     in the order of the compiled find; None when a field is not kept as numbers.
-    ``document_sql``: ``SELECT n, <document> FROM <table> WHERE n IN (<numbers>)`` and the
+    ``document_sql``: ``SELECT n, id, <document> FROM <table> WHERE n IN (<numbers>)`` and the
     caller's scope, whose parameters ``scope`` holds after the numbers."""
     terms = [_term(table, field) for field in request.links or {}]
     if not terms or None in terms:
@@ -110,17 +121,17 @@ def find_by_links(
         params: tuple[Any, ...] = (
             (_listed(targets),) if index is None else (index, _listed(targets))
         )
-        for (number,) in connection.execute(sql, params):
-            order.setdefault(number)
+        # (rows of one number, flattened at C speed; a number met again keeps its first place)
+        order.update(dict.fromkeys(chain.from_iterable(connection.execute(sql, params))))
     known: Container[str] = request.known if request.known is not None else ()
     uuid_of = numbers.uuid_of.get(request.collection, {})
     wanted = [n for n in order if uuid_of.get(n) not in known]  # never read: None is no uuid
     if not wanted:
         return []
     rows = connection.execute(document_sql, [_listed(wanted), *scope]).fetchall()
-    place = {number: place for place, number in enumerate(wanted)}
-    rows.sort(key=lambda row: place[row[0]])
-    return numbers.decoded(request.collection, rows)
+    by_number = dict(zip(map(itemgetter(0), rows), rows, strict=True))  # in ``wanted``'s order:
+    ordered = list(filter(None, map(by_number.get, wanted)))  # (less those out of scope)
+    return numbers.decoded(request.collection, ordered)
 
 
 def _term(table: Table, field: str) -> tuple[str, str, str | None] | None:
