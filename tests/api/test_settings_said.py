@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from mxlims_store.config import SettingsError, get_settings
+from mxlims_store.config import get_settings
+from tests.refused_setting import refused_setting
 
 
 def _refusal(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> str:
-    monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SettingsError) as refused:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    return str(refused.value)
+    return str(refused_setting(monkeypatch, name, value))
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from mxlims_store.cli import app
 from mxlims_store.config import get_settings
+from tests.refused_setting import refused_setting
 
 runner = CliRunner()
 UUID = "aaa868d5-89c2-5c0c-a92c-0ee70829d82c"
@@ -58,16 +59,7 @@ def test_a_malformed_ispyb_url_is_refused_at_start_without_its_password(
     monkeypatch: pytest.MonkeyPatch, url: str
 ) -> None:
     """It used to pass the settings (so `serve` started) and fail only when first used."""
-    from mxlims_store.config import SettingsError
-
-    monkeypatch.setenv("MXLIMS_ISPYB_URL", url)
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SettingsError) as refused:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    said = refused.value.message
+    said = refused_setting(monkeypatch, "MXLIMS_ISPYB_URL", url).message
     assert said.startswith("MXLIMS_ISPYB_URL=") and "secretpw" not in said, said
 
 

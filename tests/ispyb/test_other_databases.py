@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mxlims_store.config import Settings, SettingsError, get_settings
+from mxlims_store.config import Settings
 from mxlims_store.ispyb.database import IspybUnavailable, connect
+from tests.refused_setting import refused_setting
 
 OTHERS = [
     "sqlite:///{tmp}/ispyb.sqlite3",
@@ -34,14 +35,7 @@ def test_another_database_is_one_line_without_the_password(url: str, tmp_path: P
 def test_the_setting_refuses_another_database(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MXLIMS_ISPYB_URL", url.format(tmp=tmp_path))
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(SettingsError) as refused:
-            get_settings()
-    finally:
-        get_settings.cache_clear()
-    said = str(refused.value)
+    said = str(refused_setting(monkeypatch, "MXLIMS_ISPYB_URL", url.format(tmp=tmp_path)))
     assert "MXLIMS_ISPYB_URL" in said and "s3cret-pw" not in said
 
 
