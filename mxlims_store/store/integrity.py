@@ -25,35 +25,14 @@ from collections.abc import Callable
 from typing import Any
 
 from mxlims_store.errors import Problem
+from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store.backends import Backend
-from mxlims_store.store.collections import EVENTS, collection_of
+from mxlims_store.store.collections import COLLECTION_OF_CORE
+from mxlims_store.store.content_rules import CAPPED, CHAIN_LIMIT, LOGISTICAL, ContentRules
 
-# type -> (position fields, the container type whose numberPositions caps it, slot space)
-SLOTS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
-    "Pin": (("positionInPuck",), "Puck", "puck"),
-    "MultiPin": (("positionInPuck",), "Puck", "puck"),
-    "PinPosition": (("positionInPin",), "MultiPin", "multipin"),
-    "Puck": (("positionInDewar",), None, "dewar"),
-    "PlateWell": (("rowNumber", "columnNumber"), None, "plate"),
-    "WellDrop": (("dropNumber",), None, "well"),
-}
-
-
-def slot_of(obj: dict[str, Any]) -> str | None:
-    """The position an object holds in its container as one value, ``<space>:<position>:<sub>``
-    (``puck:5:-1``, a well ``plate:3:4``): an absent sub-position is ``-1``, never NULL, so the
-    database's unique index on (containerId, slot) holds for every placed object. None when the
-    object holds no position (no container, or no position given)."""
-    slot = SLOTS.get(obj.get("mxlimsType", ""))
-    if slot is None or not obj.get("containerId"):
-        return None
-    fields, _, space = slot
-    key = [obj.get(f) for f in fields]
-    if key[0] is None or None in key:
-        return None
-    sub = key[1] if len(key) > 1 else -1
-    return f"{space}:{key[0]}:{sub}"
-
+# where the rest of the store reads them from (history, consistency, the SQLite tables)
+from mxlims_store.store.content_rules import SLOTS as SLOTS
+from mxlims_store.store.content_rules import slot_of as slot_of
 
 # links that must never come back to where they started, and where their targets are stored
 CHAINS = {
@@ -63,13 +42,9 @@ CHAINS = {
     "startedFromId": "jobs",
 }
 _CHAIN_FIELDS = frozenset(CHAINS)
-LOGISTICAL = CHAINS["containerId"]  # only a container holds anything: a logistical sample
-CAPPED = ("Puck", "MultiPin")  # the containers written with their number of positions
-CLOSED_STATES = ("returned", "closed")
-CHAIN_LIMIT = 10_000  # levels followed along a chain: beyond any message's, bounded all the same
 
 
-class Checker:
+class Checker(ContentRules):
     """The rules for one write: ``written`` are the objects (store form) as they will be."""
 
     def __init__(
@@ -93,10 +68,7 @@ class Checker:
         # ones the rules name below, all a rule needs to look through, never every written one
         self.others: dict[str, dict[str, Any]] = {}
         self._sees: dict[str | None, bool] = {}  # proposal -> visible (asked once each)
-        for document in (stored or {}).values():  # read already in this transaction: not again
-            if document.get("_id") in self.written:
-                continue  # as it will be written: that form is the one the rules read
-            self._learn(_object(document))
+        self._learn_stored(stored or {})
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self._shipments: dict[str, str | None] = {}  # uuid -> its shipment (see _shipment)
@@ -112,20 +84,40 @@ class Checker:
         self.placed: list[dict[str, Any]] = []  # a type of SLOTS, with a container
         self.capped: list[dict[str, Any]] = []  # a Puck or MultiPin with numberPositions
         self.labelled: list[dict[str, Any]] = []  # a logistical sample with a barcode
-        logistical: dict[str, bool] = {}  # type -> a logistical sample's (asked once each)
+        kinds: dict[str, tuple[bool, bool, bool]] = {}  # type -> what it may be (once each)
         for obj in self.written.values():
             type_name = obj["mxlimsType"]
+            kind = kinds.get(type_name)
+            if kind is None:
+                core = BASE_TYPE.get(type_name)
+                logistical = core is not None and COLLECTION_OF_CORE.get(core) == LOGISTICAL
+                kind = kinds[type_name] = (type_name in SLOTS, type_name in CAPPED, logistical)
+            slotted, cappable, logistical = kind
             if not _CHAIN_FIELDS.isdisjoint(obj):
                 self.linked.append(obj)
-            if type_name in SLOTS and obj.get("containerId"):
+            if slotted and obj.get("containerId"):
                 self.placed.append(obj)
-            if type_name in CAPPED and isinstance(obj.get("numberPositions"), int):
+            if cappable and isinstance(obj.get("numberPositions"), int):
                 self.capped.append(obj)
-            if obj.get("barcode"):
-                if type_name not in logistical:
-                    logistical[type_name] = collection_of(type_name) == LOGISTICAL
-                if logistical[type_name]:
-                    self.labelled.append(obj)
+            if logistical and obj.get("barcode"):
+                self.labelled.append(obj)
+
+    def _learn_stored(self, stored: dict[str, dict[str, Any]]) -> None:
+        """The documents read already in this transaction (not read again): as :meth:`_learn`
+        for each, in one loop (a return's thousands of stored pins)."""
+        written, known, others, sees = self.written, self.known, self.others, self._sees
+        for document in stored.values():
+            uuid: str = document["_id"]  # (every stored document has its id)
+            if uuid in written or uuid in known:
+                continue  # as it will be written: that form is the one the rules read
+            obj = _object(document)
+            if self.visible is not None:
+                proposal = obj["_proposal"]
+                if proposal not in sees:
+                    sees[proposal] = self.visible(proposal)
+                if not sees[proposal]:
+                    continue
+            known[uuid] = others[uuid] = obj
 
     def _learn(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """``obj`` (read from the store) as the rules know it: the written form where it is
@@ -240,8 +232,14 @@ class Checker:
         pins name a few dozen pucks) tells, instead of from every object."""
         for field in CHAINS:
             ends = self._chain_ends[field]
+            known = self.known
             for target in self._link_targets(field):
-                if target in self.known and target not in ends and self._cycles(target, field):
+                if target not in known or target in ends:
+                    continue
+                above = known[target].get(field)  # _cycles' first step, without its call
+                if not isinstance(above, str) or above in ends or above not in known:
+                    ends.add(target)
+                elif self._cycles(target, field):
                     return True
         return False
 
@@ -269,201 +267,6 @@ class Checker:
             walked.append(current)
             current = self.known[current].get(field)
         return True  # longer than everything known: it must come round
-
-    async def _positions(self) -> None:
-        placed = self.placed
-        containers = sorted({o["containerId"] for o in placed})
-        if not containers:
-            return
-        missing = [c for c in containers if c not in self.known]
-        if missing:
-            await self._fetch("logistical_samples", {"_id": {"$in": missing}})
-        holding = self._may_hold_stored(containers)
-        if holding:
-            await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
-        # One pass over the placed objects: each one's slot, how many hold it, and whether it
-        # is beyond its container's capacity (each container looked up once, not per pin).
-        in_them = set(containers)  # asked of every object below: a set, not the sorted list
-        occupants: dict[tuple[str, str, tuple[Any, ...]], int] = defaultdict(int)
-        seen: list[tuple[dict[str, Any], tuple[Any, ...], tuple[Any, ...], Any]] = []
-        limits: dict[str, tuple[Any, Any]] = {}  # container -> (its type, numberPositions)
-        any_beyond = False
-        for obj in placed:
-            fields, capped_by, space = SLOTS[obj["mxlimsType"]]
-            key = tuple(map(obj.get, fields))
-            if None in key:
-                continue
-            container_id = obj["containerId"]
-            where_held = (container_id, space, key)
-            occupants[where_held] += 1
-            limit = limits.get(container_id)
-            if limit is None:
-                container = self.known.get(container_id) or {}
-                limit = limits[container_id] = (
-                    container.get("mxlimsType"),
-                    container.get("numberPositions"),
-                )
-            capped_type, capacity = limit
-            capped = capped_by is not None and capped_type == capped_by
-            beyond = capped and isinstance(capacity, int) and int(key[0] or 0) > capacity
-            any_beyond = any_beyond or beyond
-            seen.append((obj, where_held, key, capacity if beyond else None))
-        for obj in self.others.values():  # stored objects already in these containers
-            slot = SLOTS.get(obj["mxlimsType"])
-            if slot is None or obj.get("containerId") not in in_them:
-                continue
-            fields, _, space = slot
-            key = tuple(map(obj.get, fields))
-            if None not in key:
-                occupants[(obj["containerId"], space, key)] += 1
-        if not any_beyond and max(occupants.values(), default=0) < 2:
-            return  # most writes: no path or text made for any object
-        for obj, where_held, key, capacity in seen:
-            taken = occupants[where_held] > 1
-            if not taken and capacity is None:
-                continue
-            fields, capped_by, _ = SLOTS[obj["mxlimsType"]]
-            where = self._path(obj["uuid"], fields[0])
-            shown = "/".join(str(k) for k in key)
-            if taken:
-                twice = f"position {shown} of its container is taken twice"
-                self.problems.append(Problem(where, twice))
-            if capacity is not None:
-                message = f"position {shown} is beyond the {capacity} positions of its {capped_by}"
-                self.problems.append(Problem(where, message))
-
-    async def _capacities(self) -> None:
-        """A puck or multipin written with fewer positions than are occupied is refused."""
-        capped = self.capped
-        if not capped:
-            return
-        ids = [o["uuid"] for o in capped]
-        holding = self._may_hold_stored(ids)
-        if holding:
-            await self._fetch("logistical_samples", {"containerId": {"$in": holding}})
-        # positions used per container, in one pass over what is known (not one per container)
-        used_in: dict[str, set[int]] = defaultdict(set)
-        wanted = set(ids)
-        for o in (*self.placed, *self.others.values()):  # all known that may sit in them
-            if o.get("containerId") in wanted and o["mxlimsType"] in SLOTS:
-                used_in[o["containerId"]].add(int(o.get(SLOTS[o["mxlimsType"]][0][0]) or 0))
-        for container in capped:
-            capacity = container["numberPositions"]
-            used = used_in[container["uuid"]]
-            beyond = sorted(p for p in used if p > capacity)
-            if beyond:
-                where = self._path(container["uuid"], "numberPositions")
-                shown = ", ".join(map(str, beyond))
-                message = f"position(s) {shown} are in use, beyond {capacity}"
-                self.problems.append(Problem(where, message))
-
-    async def _descendants(self) -> dict[str, str]:
-        """Stored objects inside the written ones (any depth), each with the written object it
-        sits in: moving a container moves its contents' barcodes too."""
-        origin: dict[str, str] = {}
-        # the written ones that are stored (asked of the fewer: most of an import is new)
-        written = self.written if self.stored is None else self.written.keys() & self.stored
-        kind = LOGISTICAL  # only a container holds anything: a logistical sample
-        frontier = {u for u in written if collection_of(self.written[u]["mxlimsType"]) == kind}
-        for _ in range(CHAIN_LIMIT):
-            if not frontier:
-                break
-            query = {"containerId": {"$in": sorted(frontier)}}
-            found = await self._fetch("logistical_samples", query)
-            frontier = set()
-            for obj in found:
-                uuid = obj["uuid"]
-                if uuid not in self.written and uuid not in origin:
-                    parent = obj["containerId"]
-                    origin[uuid] = origin.get(parent, parent)
-                    frontier.add(uuid)
-        return origin
-
-    async def _barcodes(self) -> None:
-        inside = await self._descendants()
-        labelled = [
-            *self.labelled,
-            *(o for o in map(self.known.__getitem__, inside) if o.get("barcode")),
-        ]  # what is inside a written container is a logistical sample too
-        if not labelled:
-            return
-        codes = sorted({str(o["barcode"]) for o in labelled})
-        others = await self._fetch("logistical_samples", {"barcode": {"$in": codes}})
-        await self._fetch_up(others, ("containerId",))
-        by_shipment: dict[tuple[str | None, str], list[str]] = defaultdict(list)
-        every = {o["uuid"]: o for o in [*labelled, *others]}
-        shipment_of = {uuid: self._shipment(uuid) for uuid in every}  # asked once each
-        for uuid, obj in every.items():
-            if obj.get("barcode") is not None:
-                by_shipment[(shipment_of[uuid], str(obj["barcode"]))].append(uuid)
-        for obj in labelled:
-            shipment = shipment_of[obj["uuid"]]
-            if shipment is None or len(by_shipment[(shipment, str(obj["barcode"]))]) < 2:
-                continue
-            carrier = inside.get(obj["uuid"])
-            if carrier is None:
-                where = self._path(obj["uuid"], "barcode")
-                message = f"barcode {obj['barcode']!r} is used twice in the shipment"
-            else:  # a stored object that moves along with the written container
-                where = self._path(carrier, "containerId")
-                message = f"brings barcode {obj['barcode']!r} into a shipment that has it already"
-            if Problem(where, message) not in self.problems:
-                self.problems.append(Problem(where, message))
-        await self._warn_open_shipments(labelled, by_shipment, shipment_of)
-
-    def _shipment(self, uuid: str) -> str | None:
-        """The shipment ``uuid`` travels in (asked once everything the rules need is known:
-        remembered, each chain walked once however many pins share it)."""
-        if uuid in self._shipments:
-            return self._shipments[uuid]
-        seen: list[str] = []
-        current: str | None = uuid
-        found: str | None = None
-        while isinstance(current, str) and current in self.known and current not in seen:
-            if current in self._shipments:
-                found = self._shipments[current]
-                break
-            seen.append(current)
-            if self.known[current]["mxlimsType"] == "Shipment":
-                found = current
-                break
-            current = self.known[current].get("containerId")
-        for walked in seen:
-            self._shipments[walked] = found
-        return found
-
-    async def _warn_open_shipments(
-        self,
-        labelled: list[dict[str, Any]],
-        by_shipment: dict[tuple[str | None, str], list[str]],
-        shipment_of: dict[str, str | None],
-    ) -> None:
-        mine = {s for o in labelled if (s := shipment_of[o["uuid"]]) is not None}
-        elsewhere = {s for (s, _) in by_shipment if s is not None and s not in mine}
-        if not mine or not elsewhere:
-            return
-        ours = mine | elsewhere
-        proposal_of = {o["uuid"]: p for o, p in self._pairs if o["uuid"] in ours}  # rarely asked
-        proposals = {
-            s: proposal_of[s] if s in proposal_of else self.known[s].get("_proposal") for s in ours
-        }
-        events = await self.db.find(
-            EVENTS, {"subject": {"$in": sorted(elsewhere)}}, sort=[("time", 1), ("_id", 1)]
-        )
-        state = {e["subject"]: e["state"] for e in events}
-        for obj in labelled:
-            own = shipment_of[obj["uuid"]]
-            if own is None:
-                continue
-            for shipment in elsewhere:
-                same_owner = proposals.get(shipment) == proposals.get(own)
-                is_open = state.get(shipment) not in CLOSED_STATES
-                if same_owner and is_open and by_shipment.get((shipment, str(obj["barcode"]))):
-                    where = self._path(obj["uuid"], "barcode")
-                    self.warnings.append(
-                        f"{where}: barcode {obj['barcode']!r} is also in open shipment "
-                        f"{shipment} of the same proposal"
-                    )
 
 
 def _object(document: dict[str, Any]) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def owners(
         default = next(iter(caller.proposals))
     found: dict[str, str | None] = {}
     for start in in_message:
-        if start in existing:  # stored already: its owner is its own (never asked of here)
+        if start in existing or start in found:  # stored: its own owner; found: on a chain
             continue
         chain: list[str] = []
         uuid = start
