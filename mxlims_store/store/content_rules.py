@@ -187,10 +187,15 @@ class ContentRules:
 
     async def _barcodes(self) -> None:
         inside = await self._descendants()
+        carried = (self.known[u] for u in inside)  # (a few: stored, in a written container)
         labelled = [
             *self.labelled,
-            *(o for o in map(self.known.__getitem__, inside) if o.get("barcode")),
-        ]  # what is inside a written container is a logistical sample too
+            *(
+                o
+                for o in carried
+                if o.get("barcode") and collection_of(o["mxlimsType"]) == LOGISTICAL
+            ),
+        ]
         if not labelled:
             return
         codes = sorted({str(o["barcode"]) for o in labelled})

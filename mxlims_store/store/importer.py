@@ -131,7 +131,9 @@ async def _checked(
         raise InvalidMessage(problems)
     if conflicts:
         raise Conflict(f"{len(conflicts)} object(s) already stored (policy 'error')", conflicts)
-    report = ImportReport(
+    # Built from values of the declared types (made here, the policy checked on entry): not
+    # validated again, which copied its thousands of keys and outcomes one string at a time.
+    report = ImportReport.model_construct(
         import_id=import_id,
         policy=policy,
         dry_run=dry_run,
@@ -167,8 +169,12 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     by_uuid = getattr(db, "documents_by_uuid", None)
     if by_uuid is not None:
         wanted: dict[str, list[str]] = {collection: [] for collection in CORE_COLLECTIONS}
+        uuids_of: dict[str, list[str]] = {}  # type -> its collection's list (looked up once)
         for obj in read.objects:
-            wanted[collection_of(obj["mxlimsType"])].append(obj["uuid"])
+            type_name = obj["mxlimsType"]
+            if type_name not in uuids_of:
+                uuids_of[type_name] = wanted[collection_of(type_name)]
+            uuids_of[type_name].append(obj["uuid"])
         for uuid, core in read.stubs.items():
             wanted[COLLECTION_OF_CORE[core]].append(uuid)
         found: dict[str, dict[str, Any]] = await by_uuid(wanted)
