@@ -73,7 +73,10 @@ async def test_a_self_link_among_fine_links_is_told_once_in_order() -> None:
     written.append({"uuid": sample, "mxlimsType": "MacromoleculeSample", "parentSampleId": sample})
     found = await _problems(written)
     itself = "points at the object itself"
-    assert found == [("Pin/5/containerRef", itself), ("MacromoleculeSample/11/parentSampleRef", itself)]
+    assert found == [
+        ("Pin/5/containerRef", itself),
+        ("MacromoleculeSample/11/parentSampleRef", itself),
+    ]
 
 
 async def test_a_stored_occupant_and_a_small_puck_are_both_told_at_the_pin() -> None:
