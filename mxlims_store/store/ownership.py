@@ -65,6 +65,9 @@ def owners(
         if parent in found:
             found[start] = found[parent]
             continue
+        if parent in existing:  # a result on a stored pin
+            found[start] = stored_owner(existing[parent]) or default
+            continue
         chain: list[str] = []
         uuid = start
         while True:
