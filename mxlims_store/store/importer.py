@@ -131,7 +131,9 @@ async def _checked(
         raise InvalidMessage(problems)
     if conflicts:
         raise Conflict(f"{len(conflicts)} object(s) already stored (policy 'error')", conflicts)
-    report = ImportReport(
+    # Built from values of the declared types (made here, the policy checked on entry): not
+    # validated again, which copied its thousands of keys and outcomes one string at a time.
+    report = ImportReport.model_construct(
         import_id=import_id,
         policy=policy,
         dry_run=dry_run,
@@ -167,8 +169,12 @@ async def _existing(db: Backend, read: ReadResult) -> dict[str, dict[str, Any]]:
     by_uuid = getattr(db, "documents_by_uuid", None)
     if by_uuid is not None:
         wanted: dict[str, list[str]] = {collection: [] for collection in CORE_COLLECTIONS}
+        uuids_of: dict[str, list[str]] = {}  # type -> its collection's list (looked up once)
         for obj in read.objects:
-            wanted[collection_of(obj["mxlimsType"])].append(obj["uuid"])
+            type_name = obj["mxlimsType"]
+            if type_name not in uuids_of:
+                uuids_of[type_name] = wanted[collection_of(type_name)]
+            uuids_of[type_name].append(obj["uuid"])
         for uuid, core in read.stubs.items():
             wanted[COLLECTION_OF_CORE[core]].append(uuid)
         found: dict[str, dict[str, Any]] = await by_uuid(wanted)
@@ -288,6 +294,9 @@ def _planned(
         actor=caller.actor, time=time, import_id=import_id, source_version=read.version
     )
     writable: dict[str | None, bool] = {}  # asked once per proposal, not once per object
+    # the plan's lists and counts as locals: they are added to once or twice per object
+    to_write, final, outcomes = plan.writes.append, plan.final.append, plan.outcomes
+    created: dict[str, int] = {}  # plain counts, made the plan's Counter at the end
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
         path = path_of.get(uuid, uuid)
@@ -299,21 +308,25 @@ def _planned(
             refused = None
             if not writable[proposal] or "proposalCode" in obj:
                 refused = _refused_as_new(obj, proposal, caller, path)
-            if refused is None and last_revisions.get(uuid) == -1:  # history another's
+            last = last_revisions.get(uuid, 0)
+            if refused is None and last == -1:  # history another's
                 refused = Problem(path, TAKEN)
             if refused is not None:
                 problems.append(refused)
                 continue
-            plan.writes.append(writes.create(obj, proposal, last_revisions.get(uuid, 0) + 1))
-            plan.final.append((obj, proposal))
-            plan.created[type_name] += 1
-            plan.outcomes[path] = "created"
+            to_write(writes.create(obj, proposal, last + 1))
+            final((obj, proposal))
+            created[type_name] = created.get(type_name, 0) + 1
+            outcomes[path] = "created"
             continue
-        if not caller.may_write(stored_owner(stored)):
+        owner = stored_owner(stored)
+        if owner not in writable:
+            writable[owner] = caller.may_write(owner)
+        if not writable[owner]:
             # one the caller may not see is as good as absent: what a new object would be
             # refused for comes first, so the answer is the same whether it exists or not
             refused = None
-            if not caller.may_read(stored_owner(stored)):
+            if not caller.may_read(owner):
                 refused = _refused_as_new(obj, owner_of.get(uuid), caller, path)
             problems.append(refused or Problem(path, TAKEN))
             continue
@@ -328,7 +341,7 @@ def _planned(
             continue
         if len(obj) == 2 and not cleared.get(uuid):  # uuid and type alone (a return's pins)
             plan.unchanged[type_name] += 1
-            plan.outcomes[path] = "unchanged"
+            outcomes[path] = "unchanged"
             continue
         stored_obj = from_document(stored)
         if policy in ("update_old", "merge"):
@@ -344,18 +357,19 @@ def _planned(
             if differ:
                 plan.differing[type_name] += 1
                 plan.differing_fields[path] = differ
-                plan.outcomes[path] = "differing"
+                outcomes[path] = "differing"
                 continue
         if merged == stored_obj:
             plan.unchanged[type_name] += 1
-            plan.outcomes[path] = "unchanged"
+            outcomes[path] = "unchanged"
         elif valid is None or valid(merged, path, problems):
             if valid is None:
                 updated.append(merged)
-            plan.writes.append(writes.update(stored, merged))
-            plan.final.append((merged, stored[META].get("proposal")))
+            to_write(writes.update(stored, merged))
+            final((merged, stored[META].get("proposal")))
             plan.updated[type_name] += 1
-            plan.outcomes[path] = "updated"
+            outcomes[path] = "updated"
+    plan.created.update(created)  # counted in the order first created, as the Counter did
     return plan, conflicts, updated
 
 

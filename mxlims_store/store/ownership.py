@@ -53,8 +53,20 @@ def owners(
     if default is None and caller.proposals is not None and len(caller.proposals) == 1:
         default = next(iter(caller.proposals))
     found: dict[str, str | None] = {}
-    for start in in_message:
-        if start in existing:  # stored already: its owner is its own (never asked of here)
+    for start, obj in in_message.items():
+        if start in existing or start in found:  # stored: its own owner; found: on a chain
+            continue
+        # most objects: a root, or one link below an object whose owner is known (a pin in a
+        # puck another pin led to): told without walking
+        parent = _parent(obj, in_message, existing)
+        if parent is None:
+            found[start] = _root_owner(obj, given, default)
+            continue
+        if parent in found:
+            found[start] = found[parent]
+            continue
+        if parent in existing:  # a result on a stored pin
+            found[start] = stored_owner(existing[parent]) or default
             continue
         chain: list[str] = []
         uuid = start

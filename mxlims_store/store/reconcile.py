@@ -34,6 +34,7 @@ from mxlims_store.store.open_shipments import LOGISTICS, MAX_DEPTH, open_shipmen
 MatchedBy = Literal["barcode", "name", "position", "container", "sample", "experiment", "template"]
 LABELLED = ("Dewar", "Puck", "Plate", "MultiPin", "Pin")  # top-down: containers first
 BY_NAME = ("Dewar", "Puck", "Plate", "MultiPin")  # a container may be known by its name
+_LABELLED_TYPES = frozenset(LABELLED)
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,15 @@ async def reconcile(
         return {}, []
     # only the message's uuids are asked about: a superset of its stored ones answers alike
     known = stored if stored is not None else await _stored_ids(db, read)
-    unknown = [o for o in read.objects if o["uuid"] not in known]
-    labelled = [o for o in unknown if o["mxlimsType"] in LABELLED and _label(o)]
-    positioned = [o for o in unknown if o["mxlimsType"] == "Pin" and not o.get("barcode")]
+    # the unknown dewars, containers and pins, in one pass (a return holds thousands of results)
+    labelled, positioned = [], []
+    for o in read.objects:
+        if o["mxlimsType"] not in _LABELLED_TYPES or o["uuid"] in known:
+            continue
+        if _label(o):
+            labelled.append(o)
+        if o["mxlimsType"] == "Pin" and not o.get("barcode"):
+            positioned.append(o)
     if not labelled and not positioned:  # a results return: every pin stored already
         return {}, []
     proposals = _scope(read, caller, proposal)
