@@ -146,10 +146,13 @@ def _object_sql(key: str) -> str:
     return value
 
 
-def split(key: str, entry: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+def split(
+    key: str, entry: dict[str, Any], row: int | None = None
+) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
     """``(common part, own part)`` of the entry ``key`` (an ``_id`` in it is the key, kept
     once), or None when the view could not put its own part back exactly: it is then kept
-    whole. (The common part is checked once per write: :func:`_common_fits`.)"""
+    whole. (The common part is checked once per write: :func:`_common_fits`.) ``row``: the
+    key of the object's row (sqlite_history_keys), kept instead of its uuid's number."""
     if tuple(entry) not in _SHAPES:
         return None
     uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
@@ -169,7 +172,7 @@ def split(key: str, entry: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, 
         return None
     common = (entry["actor"], entry["time"], entry["importId"], entry.get("sourceVersion", _NO))
     changed = None if changes is _NO_CHANGES else _json(changes)
-    own = (key, object_key(uuid), revision, entry["operation"], changed)
+    own = (key, object_key(uuid) if row is None else row, revision, entry["operation"], changed)
     return (*common, meta["proposal"]), own
 
 
@@ -213,7 +216,12 @@ def insert_entries(
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
     for key, entry in entries:
-        parts = split(key, entry) if isinstance(entry, dict) else None
+        if isinstance(entry, dict):
+            uuid = entry.get("uuid")
+            row = row_keys.get(uuid) if row_keys and type(uuid) is str else None
+            parts = split(key, entry, row)
+        else:
+            parts = None
         if parts is None:
             whole.append((key, _whole(key, entry)))
             continue
@@ -234,10 +242,6 @@ def insert_entries(
                 values,
             ).fetchone()[0]
             commits[common] = number
-        if row_keys:
-            by_row = row_keys.get(entry["uuid"])
-            if by_row is not None:
-                own = (own[0], by_row, *own[2:])
         rows.append((*own, number))
     # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
     keys = [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole]
