@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -215,6 +216,7 @@ def insert_entries(
     row_keys = row_keys or {}
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
+    sought: list[tuple[str, int]] = []  # (key, object) of entries whose twin may be stored
     for key, entry in entries:
         if isinstance(entry, dict):
             uuid = entry.get("uuid")
@@ -243,10 +245,15 @@ def insert_entries(
             ).fetchone()[0]
             commits[common] = number
         rows.append((*own, number))
+        if uuid not in unrecorded:  # (split: the key's head is the uuid)
+            sought.append((key, own[1]))
+    named = [row[0] for row in rows] + [key for key, _ in whole]
+    if len(set(named)) != len(named):
+        raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
     # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
-    keys = [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole]
-    refuse_twins(connection, keys, unrecorded, by_rows)
-    rows.sort(key=lambda row: row[1:3])  # in index order: inserts land beside the one before
+    sought += [(k, _object_of(k)) for k, _ in whole if k.split("@", 1)[0] not in unrecorded]
+    refuse_twins(connection, sought, (), by_rows)
+    rows.sort(key=itemgetter(1, 2))  # in index order: inserts land beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
         "VALUES (?, ?, ?, ?, ?, ?)",

@@ -184,7 +184,7 @@ def document_rows(
     add = rows.append
     for write in writes:
         document = write.document or {}
-        cells = [dumps(document).decode()]
+        cells: list[Any] = [dumps(document).decode()]
         for field, target in links:
             value = document.get(field)
             cells.append(get((target, value)) if isinstance(value, str) else None)
