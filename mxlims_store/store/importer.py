@@ -288,6 +288,9 @@ def _planned(
         actor=caller.actor, time=time, import_id=import_id, source_version=read.version
     )
     writable: dict[str | None, bool] = {}  # asked once per proposal, not once per object
+    # (a new shipment's thousands of creations: what each needs, looked up once)
+    create, planned_writes, final = writes.create, plan.writes, plan.final
+    created, outcomes = plan.created, plan.outcomes
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
         path = path_of.get(uuid, uuid)
@@ -299,15 +302,16 @@ def _planned(
             refused = None
             if not writable[proposal] or "proposalCode" in obj:
                 refused = _refused_as_new(obj, proposal, caller, path)
-            if refused is None and last_revisions.get(uuid) == -1:  # history another's
+            last = last_revisions.get(uuid, 0)
+            if refused is None and last == -1:  # history another's
                 refused = Problem(path, TAKEN)
             if refused is not None:
                 problems.append(refused)
                 continue
-            plan.writes.append(writes.create(obj, proposal, last_revisions.get(uuid, 0) + 1))
-            plan.final.append((obj, proposal))
-            plan.created[type_name] += 1
-            plan.outcomes[path] = "created"
+            planned_writes.append(create(obj, proposal, last + 1))
+            final.append((obj, proposal))
+            created[type_name] += 1
+            outcomes[path] = "created"
             continue
         if not caller.may_write(stored_owner(stored)):
             # one the caller may not see is as good as absent: what a new object would be

@@ -117,11 +117,13 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
     known before any row is written, whatever order parents and children come in; the
     objects already stored that links point at are read in one statement per table."""
     found: Numbers = {}
+    created: dict[str, set[str]] = {}  # table -> the uuids numbered here
     for name, group in groups.items():
         creates = [w.uuid for w in group if w.expected_revision is None and w.document]
         if name in LINKS and creates:
             top = connection.execute(f'SELECT coalesce(max(n), 0) FROM "{name}"').fetchone()[0]
             found.update({(name, uuid): top + at for at, uuid in enumerate(creates, start=1)})
+            created[name] = set(creates)
     wanted: dict[str, set[str]] = {}
     for name, group in groups.items():
         if name not in LINKS:
@@ -131,15 +133,16 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
             w.uuid for w in group if w.expected_revision is not None
         )
         documents = [w.document for w in group if w.document]
-        # field by field over all documents (a set each): an import's 6,600 documents times
-        # a dozen link fields made this loop, written write by write, 10-40 ms
+        # field by field over all documents (a set each, less the uuids numbered here: set
+        # operations, not a lookup per value): an import's 6,600 documents times a dozen link
+        # fields made this loop, written write by write, 10-40 ms
         for field, target in LINKS[name].items():
             values = {v for d in documents if isinstance(v := d.get(field), str)}
-            _add_unknown(wanted, found, target, values)
+            _add_unknown(wanted, created, target, values)
         for field, target in LIST_LINKS[name].items():
             lists = [v for d in documents if isinstance(v := d.get(field), list)]
             values = {v for listed in lists for v in listed if isinstance(v, str)}
-            _add_unknown(wanted, found, target, values)
+            _add_unknown(wanted, created, target, values)
     for target, uuids in wanted.items():
         if not uuids:
             continue
@@ -152,10 +155,11 @@ def numbers_for(connection: sqlite3.Connection, groups: dict[str, list[Write]]) 
 
 
 def _add_unknown(
-    wanted: dict[str, set[str]], found: Numbers, target: str, values: set[str]
+    wanted: dict[str, set[str]], created: dict[str, set[str]], target: str, values: set[str]
 ) -> None:
-    """The uuids among ``values`` whose number in ``target`` is not known yet, to be read."""
-    unknown = {v for v in values if (target, v) not in found}
+    """The uuids among ``values`` whose number in ``target`` is not known yet (not numbered
+    as created here), to be read."""
+    unknown = values - created.get(target, set())
     if unknown:
         wanted.setdefault(target, set()).update(unknown)
 
