@@ -160,21 +160,27 @@ def split(
     if type(uuid) is not str or type(revision) is not int or type(meta) is not dict:
         return None
     changes = entry.get("changes", _NO_CHANGES)
+    operation = entry["operation"]
     if not (
-        0 <= revision < 2**62
-        and key.startswith(f"{uuid}@{revision}@")
-        and "@" not in uuid
-        and entry.get("_id", key) == key
-        and type(entry["operation"]) is str
+        type(operation) is str
         and type(changes) is dict
+        and 0 <= revision < 2**62
         and len(meta) == 1
         and "proposal" in meta
+        and "@" not in uuid
+        and key.startswith(f"{uuid}@{revision}@")
+        and entry.get("_id", key) == key
     ):
         return None
-    common = (entry["actor"], entry["time"], entry["importId"], entry.get("sourceVersion", _NO))
+    common = (
+        entry["actor"],
+        entry["time"],
+        entry["importId"],
+        entry.get("sourceVersion", _NO),
+        meta["proposal"],
+    )
     changed = None if changes is _NO_CHANGES else _json(changes)
-    own = (key, object_key(uuid) if row is None else row, revision, entry["operation"], changed)
-    return (*common, meta["proposal"]), own
+    return common, (key, object_key(uuid) if row is None else row, revision, operation, changed)
 
 
 def _common_fits(common: tuple[Any, ...]) -> bool:
