@@ -34,10 +34,11 @@ from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.queries import FindQuery
 from tests.acting import admin_store
+from tests.conftest import REFERENCE
 from tests.doubles.mongomock_driver import MongomockDriver
 
 DIGESTS = Path(__file__).with_name("row_digests.json")
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "mxlims-reference" / "0.6.13"
+SHARED = REFERENCE / "0.6.13"
 OFFICIAL = [
     "messages/ShipmentMessage/valid/singlePositionPins.json",
     "messages/ShipmentMessage/valid/multiPositionPins.json",
