@@ -216,6 +216,7 @@ class _Reading:
         """The store-form document of one object, every value of it checked storable. (The
         hot loop of reading: the common cases are written out rather than called.)"""
         document: dict[str, Any] = {}
+        targets = self.targets
         for name, value in data.items():
             kind = fields.get(name)
             if kind is _PLAIN:
@@ -241,6 +242,14 @@ class _Reading:
             elif kind is not None:
                 rule, field, many = kind  # type: ignore[misc]
                 if not many:
+                    # the common case written out: {"$ref": ...} to an object of the message
+                    # of a type the link allows (else _link, which says the rest)
+                    if type(value) is dict and len(value) == 1:
+                        ref = value.get("$ref")
+                        target = targets.get(ref) if type(ref) is str else None
+                        if target is not None and not target[2] and target[1] in rule.targets:
+                            document[field] = target[0]
+                            continue
                     document[field] = self._link(rule, value, path, name)
                 elif type(value) is list:
                     document[field] = [

@@ -19,12 +19,13 @@ from typing import Any, Literal
 
 from mxlims_store.answers import mxlims_form
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, ref_key_for
-from mxlims_store.model.registry import MODEL_VERSION
+from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend, Write
+from mxlims_store.store.collection_names import COLLECTION_OF_CORE
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, to_document
-from mxlims_store.store.integrity import slot_of
+from mxlims_store.store.integrity import SLOTS, slot_of
 
 Operation = Literal["create", "update", "delete"]
 OLDEST_FIRST = (("time", 1), ("revision", 1))
@@ -195,22 +196,31 @@ class ImportWrites:
         meta = self._meta.copy()  # keys keep their places when set again
         meta["revision"] = revision
         meta["proposal"] = proposal
-        slot = slot_of(obj)
-        if slot is not None:
-            meta["slot"] = slot
+        type_name = obj["mxlimsType"]
+        if type_name in SLOTS:  # (slot_of of any other type is None)
+            slot = slot_of(obj)
+            if slot is not None:
+                meta["slot"] = slot
         uuid = obj["uuid"]
-        document = {"_id": uuid, **obj}
-        del document["uuid"]
         if "extensions" in obj or "identifiers" in obj or "urls" in obj:
             document = to_document(obj, meta)  # domain-keyed fields as lists: the general way
         else:
+            document = {"_id": uuid, **obj}
+            del document["uuid"]
             document[META] = meta
         recorded = self._entry.copy()
         recorded["_id"] = f"{uuid}@{revision}@{self._key}"
         recorded["uuid"] = uuid
         recorded["revision"] = revision
         recorded[META] = {"proposal": proposal}
-        return Write(collection_of(obj["mxlimsType"]), uuid, document, None, recorded)
+        collection = _COLLECTION.get(type_name) or collection_of(type_name)
+        return Write(collection, uuid, document, None, recorded)
+
+
+# type -> its collection, for the creations of an import (one lookup instead of two)
+_COLLECTION = {
+    name: COLLECTION_OF_CORE[core] for name, core in BASE_TYPE.items() if core in COLLECTION_OF_CORE
+}
 
 
 def entry(

@@ -295,7 +295,12 @@ def _planned(
     )
     writable: dict[str | None, bool] = {}  # asked once per proposal, not once per object
     # the plan's lists and counts as locals: they are added to once or twice per object
-    to_write, final, outcomes = plan.writes.append, plan.final.append, plan.outcomes
+    create, to_write, final, outcomes = (
+        writes.create,
+        plan.writes.append,
+        plan.final.append,
+        plan.outcomes,
+    )
     created: dict[str, int] = {}  # plain counts, made the plan's Counter at the end
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
@@ -314,7 +319,7 @@ def _planned(
             if refused is not None:
                 problems.append(refused)
                 continue
-            to_write(writes.create(obj, proposal, last + 1))
+            to_write(create(obj, proposal, last + 1))
             final((obj, proposal))
             created[type_name] = created.get(type_name, 0) + 1
             outcomes[path] = "created"

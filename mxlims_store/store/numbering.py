@@ -53,22 +53,29 @@ def _moved(counter: dict[str, Any] | None, taken: int) -> Write:
     return Write(COUNTERS, COUNTER, document, revision, None)
 
 
-def _number(write: Write, number: int) -> None:
-    """Give the object ``write`` creates its number, in place: the bookkeeping of a creation is
-    its own dict (history.recorded_change), and a retry numbers it again. (A copy of document
-    and write per object cost an import of thousands of objects tens of milliseconds.)"""
-    assert write.document is not None
-    write.document[META][NUMBER] = number
+def _number(writes: list[Write], creating: list[int], first: int) -> None:
+    """Give the objects ``writes`` create (at the indexes ``creating``) their numbers from
+    ``first`` on, in place: the bookkeeping of a creation is its own dict
+    (history.recorded_change), and a retry numbers it again. (A copy of document and write per
+    object cost an import of thousands of objects tens of milliseconds; a call per object, a
+    millisecond.)"""
+    for number, index in enumerate(creating, start=first):
+        document = writes[index].document
+        assert document is not None
+        document[META][NUMBER] = number
+
+
+_CORE = frozenset(CORE_COLLECTIONS)
 
 
 def _creates(writes: Sequence[Write]) -> list[int]:
     return [
         i
         for i, w in enumerate(writes)
-        if w.collection in CORE_COLLECTIONS
-        and w.expected_revision is None
+        if w.expected_revision is None
         and w.document is not None
-        and NUMBER not in w.document.get(META, {})
+        and w.collection in _CORE
+        and NUMBER not in w.document.get(META, ())
     ]
 
 
@@ -88,8 +95,7 @@ async def commit_numbered(db: Backend, writes: Sequence[Write]) -> None:
             counter = await _counter(db)
         first = 1 if counter is None else int(counter["next"])
         numbered = writes
-        for offset, index in enumerate(creating):
-            _number(writes[index], first + offset)
+        _number(writes, creating, first)
         moved = _moved(counter, len(creating))
         try:
             if db.transactional:

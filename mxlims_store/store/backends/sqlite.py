@@ -49,11 +49,10 @@ from mxlims_store.store.backends.sqlite_history_keys import append_history
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     Numbers,
+    document_rows,
     insert_created,
     link_problems,
-    number_cell,
     numbers_for,
-    row_cells,
     update_sql,
 )
 from mxlims_store.store.backends.sqlite_open import (
@@ -325,19 +324,22 @@ class SqliteBackend:
         self, connection: sqlite3.Connection, table: Table, group: list[Write], numbers: Numbers
     ) -> list[str]:
         name = table.name
-        creates = [w for w in group if w.expected_revision is None and w.document is not None]
-        replaces = [w for w in group if w.expected_revision is not None and w.document is not None]
-        deletes = [w for w in group if w.document is None]
+        creates: list[Write] = []
+        replaces: list[Write] = []
+        deletes: list[Write] = []
+        for write in group:  # (one pass: an import's thousands of writes)
+            if write.document is None:
+                deletes.append(write)
+            elif write.expected_revision is None:
+                creates.append(write)
+            else:
+                replaces.append(write)
         if name not in LINKS:  # (a core table's unique index of ids finds them as it inserts)
             taken = ids_present(connection, name, [w.uuid for w in creates])
             if taken:
                 return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
-
-        def row(write: Write) -> tuple[Any, ...]:  # its JSON, then its links' numbers
-            return row_cells(name, write.document, numbers)
-
         for statement, rows, changed in (
             (
                 f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
@@ -346,14 +348,14 @@ class SqliteBackend:
             ),
             (
                 update_sql(name, f"id = ? AND {REVISION} = ?"),
-                [(*row(w), w.uuid, w.expected_revision) for w in replaces],
+                document_rows(name, replaces, numbers, created=False),
                 replaces,
             ),
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
         # their order is the rows' order (and their numbers'); a uuid stored already: taken
-        rows = [(*number_cell(name, w.uuid, numbers), w.uuid, *row(w)) for w in creates]
+        rows = document_rows(name, creates, numbers, created=True)
         taken = insert_created(connection, name, rows, creates, numbers)  # (sqlite_links)
         if taken:
             return taken

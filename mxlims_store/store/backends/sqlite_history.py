@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -146,31 +147,40 @@ def _object_sql(key: str) -> str:
     return value
 
 
-def split(key: str, entry: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+def split(
+    key: str, entry: dict[str, Any], row: int | None = None
+) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
     """``(common part, own part)`` of the entry ``key`` (an ``_id`` in it is the key, kept
     once), or None when the view could not put its own part back exactly: it is then kept
-    whole. (The common part is checked once per write: :func:`_common_fits`.)"""
+    whole. (The common part is checked once per write: :func:`_common_fits`.) ``row``: the
+    key of the object's row (sqlite_history_keys), kept instead of its uuid's number."""
     if tuple(entry) not in _SHAPES:
         return None
     uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
     if type(uuid) is not str or type(revision) is not int or type(meta) is not dict:
         return None
     changes = entry.get("changes", _NO_CHANGES)
+    operation = entry["operation"]
     if not (
-        0 <= revision < 2**62
-        and key.startswith(f"{uuid}@{revision}@")
-        and "@" not in uuid
-        and entry.get("_id", key) == key
-        and type(entry["operation"]) is str
+        type(operation) is str
         and type(changes) is dict
+        and 0 <= revision < 2**62
         and len(meta) == 1
         and "proposal" in meta
+        and "@" not in uuid
+        and key.startswith(f"{uuid}@{revision}@")
+        and entry.get("_id", key) == key
     ):
         return None
-    common = (entry["actor"], entry["time"], entry["importId"], entry.get("sourceVersion", _NO))
+    common = (
+        entry["actor"],
+        entry["time"],
+        entry["importId"],
+        entry.get("sourceVersion", _NO),
+        meta["proposal"],
+    )
     changed = None if changes is _NO_CHANGES else _json(changes)
-    own = (key, object_key(uuid), revision, entry["operation"], changed)
-    return (*common, meta["proposal"]), own
+    return common, (key, object_key(uuid) if row is None else row, revision, operation, changed)
 
 
 def _common_fits(common: tuple[Any, ...]) -> bool:
@@ -212,8 +222,14 @@ def insert_entries(
     row_keys = row_keys or {}
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
+    sought: list[tuple[str, int]] = []  # (key, object) of entries whose twin may be stored
     for key, entry in entries:
-        parts = split(key, entry) if isinstance(entry, dict) else None
+        if isinstance(entry, dict):
+            uuid = entry.get("uuid")
+            row = row_keys.get(uuid) if row_keys and type(uuid) is str else None
+            parts = split(key, entry, row)
+        else:
+            parts = None
         if parts is None:
             whole.append((key, _whole(key, entry)))
             continue
@@ -234,15 +250,16 @@ def insert_entries(
                 values,
             ).fetchone()[0]
             commits[common] = number
-        if row_keys:
-            by_row = row_keys.get(entry["uuid"])
-            if by_row is not None:
-                own = (own[0], by_row, *own[2:])
         rows.append((*own, number))
+        if uuid not in unrecorded:  # (split: the key's head is the uuid)
+            sought.append((key, own[1]))
+    named = [row[0] for row in rows] + [key for key, _ in whole]
+    if len(set(named)) != len(named):
+        raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
     # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
-    keys = [row[:2] for row in rows] + [(k, _object_of(k)) for k, _ in whole]
-    refuse_twins(connection, keys, unrecorded, by_rows)
-    rows.sort(key=lambda row: row[1:3])  # in index order: inserts land beside the one before
+    sought += [(k, _object_of(k)) for k, _ in whole if k.split("@", 1)[0] not in unrecorded]
+    refuse_twins(connection, sought, (), by_rows)
+    rows.sort(key=itemgetter(1, 2))  # in index order: inserts land beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
         "VALUES (?, ?, ?, ?, ?, ?)",

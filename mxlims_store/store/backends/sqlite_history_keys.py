@@ -23,16 +23,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Iterable
+from typing import Any
 
 import orjson
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_history import (
+    ROW_KEYED,
     ROWS,
+    SPAN,
     TABLE_CODES,
     insert_entries,
     object_key,
-    row_key,
     row_keys_sql,
 )
 from mxlims_store.store.backends.sqlite_links import Numbers
@@ -46,44 +48,38 @@ def append_history(
 ) -> None:
     """The history entries of ``writes`` appended (sqlite_history.insert_entries), those of
     objects keeping a row under its key; the entries of objects deleted back under their
-    uuids' keys first."""
-    rekey_deleted(connection, writes, numbers)
-    entries = [(w.history["_id"], w.history) for w in writes if w.history]
-    keys = entry_keys(writes, numbers)
+    uuids' keys first (:func:`rekey_deleted`). One pass over the writes gives the entries,
+    their rows' keys and the deletions (three passes were ~5 ms of a 6,591-object import)."""
+    entries: list[tuple[str, Any]] = []
+    keys: dict[str, int] = {}  # uuid -> the key of its new entry, for objects keeping a row
+    deleted: list[tuple[Write, int]] = []
+    for write in writes:
+        history = write.history
+        code = TABLE_CODES.get(write.collection)
+        if code is not None:
+            number = numbers.get((write.collection, write.uuid))
+            if number is not None:
+                key = ROW_KEYED + code * SPAN + number  # row_key
+                if write.document is None:
+                    deleted.append((write, key))
+                elif history:
+                    keys[write.uuid] = key
+        if history:
+            entries.append((history["_id"], history))
+    if deleted:
+        rekey_deleted(connection, deleted)
     insert_entries(connection, entries, unrecorded=unrecorded, row_keys=keys)
 
 
-def _numbered(writes: Iterable[Write], numbers: Numbers) -> Iterable[tuple[Write, int]]:
-    for write in writes:
-        number = numbers.get((write.collection, write.uuid))
-        if number is not None and write.collection in TABLE_CODES:
-            yield write, row_key(write.collection, number)
-
-
-def entry_keys(writes: Iterable[Write], numbers: Numbers) -> dict[str, int]:
-    """uuid -> the key of its new history entry, for the objects ``writes`` create or replace
-    in a core table (``numbers``: sqlite_links.numbers_for of the same writes)."""
-    return {
-        write.uuid: key
-        for write, key in _numbered(writes, numbers)
-        if write.document is not None and write.history
-    }
-
-
-def rekey_deleted(
-    connection: sqlite3.Connection, writes: Iterable[Write], numbers: Numbers
-) -> None:
-    """The entries of the objects ``writes`` delete, back under their uuids' keys (their rows'
-    numbers may be given again), in the deleting transaction."""
+def rekey_deleted(connection: sqlite3.Connection, deleted: Iterable[tuple[Write, int]]) -> None:
+    """The entries of the objects deleted (with the keys of the rows they had) back under
+    their uuids' keys (their rows' numbers may be given again), in the deleting transaction."""
     rows = [
-        (object_key(write.uuid), key, f"{write.uuid}@", f"{write.uuid}A")
-        for write, key in _numbered(writes, numbers)
-        if write.document is None
+        (object_key(write.uuid), key, f"{write.uuid}@", f"{write.uuid}A") for write, key in deleted
     ]
-    if rows:
-        connection.executemany(
-            f'UPDATE "{ROWS}" SET object = ? WHERE object = ? AND id >= ? AND id < ?', rows
-        )
+    connection.executemany(
+        f'UPDATE "{ROWS}" SET object = ? WHERE object = ? AND id >= ? AND id < ?', rows
+    )
 
 
 def keys_of(connection: sqlite3.Connection, uuids: Iterable[str], hashed: set[int]) -> list[int]:
