@@ -28,7 +28,6 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from mxlims_store.api.errors import ApiError
-from mxlims_store.api.one_write import OneWritePerPass
 from mxlims_store.config import get_settings
 
 
@@ -69,8 +68,6 @@ class TimedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        # an answer's head and body written in one pass go out in one send (api/one_write.py)
-        self.transport = OneWritePerPass(transport, self.loop)  # type: ignore[assignment]
         self._expect_head()
 
     def data_received(self, data: bytes) -> None:
