@@ -227,19 +227,19 @@ async def _read_set_changed(
     gate: BuildGate, state: ServerState, version: tuple[str, int, int], reads_key: str
 ) -> bool:
     """Whether a commit touched the read set of ``version`` (slot, built at, generation now),
-    looked at once for all requests asking at one generation. A results file's read set is
-    ~14k uuids made numbers in Python on a database thread, holding the interpreter lock: after
-    a change, the first requests of a burst each looked, side by side, and the event loop
-    waited for the lock (the slowest ``/health`` pings of a 64-burst, all in its first 0.1 s)."""
+    looked at once per generation. A results file's read set is ~14k uuids made numbers in
+    Python on a database thread (~7 ms holding the interpreter lock): the first requests of a
+    burst after a change each looked, side by side, and the event loop waited for the lock."""
     running = gate.checking.get(version)
     if running is None:
+        if len(gate.checking) >= FRESH_KEPT:
+            gate.checking.clear()
         running = asyncio.ensure_future(state.read_set_changed(READS, reads_key, version[1]))
-        gate.checking[version] = running
+        gate.checking[version] = running  # kept once done: the answer holds at that generation
 
         def done(future: asyncio.Future[bool]) -> None:
-            gate.checking.pop(version, None)
-            if not future.cancelled():
-                future.exception()  # retrieved: its waiters get it, nobody else must
+            if future.cancelled() or future.exception() is not None:  # (retrieved here)
+                gate.checking.pop(version, None)  # no answer: the next request looks again
 
         running.add_done_callback(done)
     return await asyncio.shield(running)  # one waiter cancelled leaves the look to the others
