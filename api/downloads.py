@@ -99,6 +99,8 @@ class BuildGate:
         self.inflight: dict[str, asyncio.Future[Kept]] = {}
         self.active = 0  # downloads being answered now
         self.fresh_at: dict[tuple[str, int], int] = {}  # (slot, built at) -> found fresh at
+        # (slot, built at, now) -> the one look at its read set that requests share
+        self.checking: dict[tuple[str, int, int], asyncio.Future[bool]] = {}
         self.trimming: asyncio.Future[bool] | None = None  # kept: a task nobody holds may vanish
         self._builders: ThreadPoolExecutor | None = None
         # When a build is done, every request that waited for it (63 of a burst of 64) would
@@ -212,13 +214,35 @@ async def _stale(gate: BuildGate, state: ServerState, slot: str, value: dict[str
         return True
     if gate.fresh_at.get((slot, built)) == now:
         return False
-    if await state.read_set_changed(READS, _reads_key(slot, value), built):
+    if await _read_set_changed(gate, state, (slot, built, now), _reads_key(slot, value)):
         return True
     if state.touches_with_generation:
         if len(gate.fresh_at) >= FRESH_KEPT:
             gate.fresh_at.clear()
         gate.fresh_at[(slot, built)] = now
     return False
+
+
+async def _read_set_changed(
+    gate: BuildGate, state: ServerState, version: tuple[str, int, int], reads_key: str
+) -> bool:
+    """Whether a commit touched the read set of ``version`` (slot, built at, generation now),
+    looked at once per generation. A results file's read set is ~14k uuids made numbers in
+    Python on a database thread (~7 ms holding the interpreter lock): the first requests of a
+    burst after a change each looked, side by side, and the event loop waited for the lock."""
+    running = gate.checking.get(version)
+    if running is None:
+        if len(gate.checking) >= FRESH_KEPT:
+            gate.checking.clear()
+        running = asyncio.ensure_future(state.read_set_changed(READS, reads_key, version[1]))
+        gate.checking[version] = running  # kept once done: the answer holds at that generation
+
+        def done(future: asyncio.Future[bool]) -> None:
+            if future.cancelled() or future.exception() is not None:  # (retrieved here)
+                gate.checking.pop(version, None)  # no answer: the next request looks again
+
+        running.add_done_callback(done)
+    return await asyncio.shield(running)  # one waiter cancelled leaves the look to the others
 
 
 def _reads_key(slot: str, value: dict[str, Any]) -> str:

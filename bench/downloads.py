@@ -266,23 +266,48 @@ async def _downloads(
     out["results_file_bytes"] = len(first.content)
     out["uncached_s"] = [round(s, 3) for s in uncached]
 
+    from bench.post_messages import _thread_seconds  # here: bench.post_messages imports this
+
     for concurrency in (1, 16, 64):
         await _change(client, tree_pin)  # every level starts uncached
         n = concurrency * plan["rounds"]
         started = time.time()
+        server_cpu, client_cpu = _thread_seconds(pid), time.process_time()
         seconds = await _burst(client, results, n, concurrency)
         windows[f"c{concurrency}"] = (started, time.time())
+        shares = _cpu_shares(pid, server_cpu, client_cpu, time.time() - started)
         out[f"c{concurrency}"] = {
             "requests": n,
             "p50_ms": _ms(seconds, 50),
             "p95_ms": _ms(seconds, 95),
             "max_ms": round(max(seconds) * 1000, 1),
+            "cpu_per_s": shares,
             "loop_lag": _lags(plan, started),
             "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
         }
     await asyncio.sleep(10)
     out["vmrss_tree_10s_after_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
     return windows
+
+
+def _cpu_shares(
+    pid: int, server_before: dict[str, float], client_before: float, wall: float
+) -> dict[str, float]:
+    """Seconds of CPU per second of a burst: the server's event loop, the rest of its process
+    tree (database threads, the reading process's builds), this load generator, and the load
+    average. On two cores, when they add up to most of both, a slow ping waited for a core
+    (the loop runnable, not running) more than for the server's work: read the ratio with it."""
+    from bench.post_messages import _thread_seconds
+
+    after = _thread_seconds(pid)
+    spent = {key: after[key] - server_before.get(key, 0.0) for key in after}
+    loop = spent.pop(str(pid), 0.0)
+    return {
+        "server_loop": round(loop / wall, 2),
+        "server_rest": round(sum(spent.values()) / wall, 2),
+        "bench_client": round((time.process_time() - client_before) / wall, 2),
+        "load": round(os.getloadavg()[0], 1),
+    }
 
 
 async def build(data_dir: Path, pins: int, target: int) -> dict[str, Any]:
