@@ -2,10 +2,11 @@
 
 Every write checks the rules on what it changes (:mod:`mxlims_store.store.integrity`) inside one
 transaction; this walks the whole store instead, on any backend, and says what is wrong one line
-each: two objects at one position of a container, a position beyond a puck's capacity, a barcode
-twice in one shipment, a link to an object the store does not hold, and a revision without
-exactly one history entry. (A store written by hand, restored from a bad copy, or written by an
-older version that had no transaction around its checks, is where these show up.)
+each: one uuid stored in two collections, two objects at one position of a container, a
+position beyond a puck's capacity, a barcode twice in one shipment, a link to an object the
+store does not hold, and a revision without exactly one history entry. (A store written by
+hand, restored from a bad copy, or written by an older version that had no transaction around
+its checks, is where these show up.)
 
 Other checks (the engine's own integrity check, ...) are added beside :func:`rule_problems` in
 :meth:`Store.check`, not in here.
@@ -26,11 +27,20 @@ Document = dict[str, Any]
 
 async def rule_problems(db: Backend) -> list[str]:
     stored: dict[str, Document] = {}
+    homes: dict[str, list[str]] = defaultdict(list)
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {}):
             stored[document["_id"]] = document
+            homes[document["_id"]].append(collection)
+    # each collection keeps its ids unique (a unique index), but nothing in either engine
+    # stops one uuid from being written into two of them by hand: a uuid names one object
+    problems = [
+        f"object {uuid} is stored {len(places)} times: in {' and '.join(places)}"
+        for uuid, places in sorted(homes.items())
+        if len(places) > 1
+    ]
     logistical = [d for d in stored.values() if _is_logistical(d)]
-    problems = _positions(logistical, stored)
+    problems += _positions(logistical, stored)
     problems += _barcodes(logistical, stored)
     problems += _links(stored)
     problems += _history(stored, await db.find(HISTORY, {}))
