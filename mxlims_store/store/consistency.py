@@ -27,17 +27,19 @@ Document = dict[str, Any]
 
 async def rule_problems(db: Backend) -> list[str]:
     stored: dict[str, Document] = {}
-    homes: dict[str, list[str]] = defaultdict(list)
+    home: dict[str, str] = {}  # the collection each uuid was first found in
+    twins: dict[str, list[str]] = defaultdict(list)
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {}):
-            stored[document["_id"]] = document
-            homes[document["_id"]].append(collection)
-    # each collection keeps its ids unique (a unique index), but nothing in either engine
-    # stops one uuid from being written into two of them by hand: a uuid names one object
+            uuid = document["_id"]
+            if uuid in home:  # each collection's own ids are unique (a unique index), but
+                twins[uuid].append(collection)  # nothing stops a uuid written into two
+            else:
+                home[uuid] = collection
+            stored[uuid] = document
     problems = [
-        f"object {uuid} is stored {len(places)} times: in {' and '.join(places)}"
-        for uuid, places in sorted(homes.items())
-        if len(places) > 1
+        f"object {uuid} is stored {len(places) + 1} times: in {' and '.join([home[uuid], *places])}"
+        for uuid, places in sorted(twins.items())
     ]
     logistical = [d for d in stored.values() if _is_logistical(d)]
     problems += _positions(logistical, stored)
