@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -240,6 +241,7 @@ async def _on_copies(
         other = Store(SqliteBackend(copy), store.caller)
         try:
             await other.init()
+            _written_as_the_store(copy)
             took, took_back = await _import_both(other, spec)
             imports.append(took)
             returns.append(took_back)
@@ -250,6 +252,19 @@ async def _on_copies(
             for leftover in Path(spec.data_dir).glob(f"repeat-{n}.sqlite3*"):
                 leftover.unlink()
     return imports, returns
+
+
+def _written_as_the_store(copy: Path) -> None:
+    """A backup is a rollback-journal file; the store switches it to WAL when it opens it
+    (sqlite_open.write_ahead). Before it did, these repeats committed in rollback mode, syncing
+    the database in place: ~40 ms more per write at 200k than the store writes (round 8)."""
+    connection = sqlite3.connect(copy)
+    try:
+        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        connection.close()
+    if mode != "wal":
+        raise AssertionError(f"the copy {copy.name} is written in {mode} mode, not the store's WAL")
 
 
 async def _import_both(store: Store, spec: Spec) -> tuple[Timed, Timed]:
