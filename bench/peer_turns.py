@@ -99,12 +99,14 @@ class PeerTurns:
     def rows(self, column: str, objects: int) -> list[Row]:
         rows: list[Row] = []
         if self.imports:
-            extra = {"n": float(len(self.imports))}
+            n = float(len(self.imports))
             rows += [
                 Row("peer", "peer_import", "ISPyB: insert the same shipment", column,
-                    median(self.imports), "s", objects=objects, extra=extra),
+                    median(self.imports), "s", objects=objects,
+                    extra={"n": n, "wall_runs_ms": _ms(self.imports)}),
                 Row("peer", "peer_results", "ISPyB: insert its results return", column,
-                    median(self.returns), "s", objects=objects, extra=extra),
+                    median(self.returns), "s", objects=objects,
+                    extra={"n": n, "wall_runs_ms": _ms(self.returns)}),
             ]  # fmt: skip
         if self.chains:
             rows.append(
@@ -167,6 +169,11 @@ def serve() -> None:
         print(json.dumps(answer), flush=True)
     if peer is not None:
         peer.close()
+
+
+def _ms(seconds: list[float]) -> list[float]:
+    """Every repeat's time in ms, in order (medians hide the spread)."""
+    return [round(s * 1000, 1) for s in seconds]
 
 
 def latest_shipping(peer: IspybPeer) -> int:

@@ -30,7 +30,8 @@ class Row:
     target: float | None = None  # the ceiling, in ``unit``
     objects: int | None = None  # store size when measured
     note: str = ""  # a footnote for this cell
-    extra: dict[str, float] = field(default_factory=dict)  # p95, n, round trips, ...
+    # p95, n, round trips, ...; a list: every repeat's value, in order (wall_runs_ms, ...)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def met(self) -> bool | None:

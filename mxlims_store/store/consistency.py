@@ -2,10 +2,11 @@
 
 Every write checks the rules on what it changes (:mod:`mxlims_store.store.integrity`) inside one
 transaction; this walks the whole store instead, on any backend, and says what is wrong one line
-each: two objects at one position of a container, a position beyond a puck's capacity, a barcode
-twice in one shipment, a link to an object the store does not hold, and a revision without
-exactly one history entry. (A store written by hand, restored from a bad copy, or written by an
-older version that had no transaction around its checks, is where these show up.)
+each: one uuid stored in two collections, two objects at one position of a container, a
+position beyond a puck's capacity, a barcode twice in one shipment, a link to an object the
+store does not hold, and a revision without exactly one history entry. (A store written by
+hand, restored from a bad copy, or written by an older version that had no transaction around
+its checks, is where these show up.)
 
 Other checks (the engine's own integrity check, ...) are added beside :func:`rule_problems` in
 :meth:`Store.check`, not in here.
@@ -26,11 +27,22 @@ Document = dict[str, Any]
 
 async def rule_problems(db: Backend) -> list[str]:
     stored: dict[str, Document] = {}
+    home: dict[str, str] = {}  # the collection each uuid was first found in
+    twins: dict[str, list[str]] = defaultdict(list)
     for collection in CORE_COLLECTIONS:
         for document in await db.find(collection, {}):
-            stored[document["_id"]] = document
+            uuid = document["_id"]
+            if uuid in home:  # each collection's own ids are unique (a unique index), but
+                twins[uuid].append(collection)  # nothing stops a uuid written into two
+            else:
+                home[uuid] = collection
+            stored[uuid] = document
+    problems = [
+        f"object {uuid} is stored {len(places) + 1} times: in {' and '.join([home[uuid], *places])}"
+        for uuid, places in sorted(twins.items())
+    ]
     logistical = [d for d in stored.values() if _is_logistical(d)]
-    problems = _positions(logistical, stored)
+    problems += _positions(logistical, stored)
     problems += _barcodes(logistical, stored)
     problems += _links(stored)
     problems += _history(stored, await db.find(HISTORY, {}))

@@ -74,6 +74,13 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
     # Store rows come at each of the three sizes.
     assert len({row["column"] for row in rows if row["key"] == "get_p50"}) >= 3
     assert "| Measurement |" in (tmp_path / "results.md").read_text()
+    # Every repeat of each write, wall and CPU, in order beside the median (which hides them):
+    # the median is one of the walls, and no repeat used less CPU than nothing.
+    for row in (row for row in rows if row["key"] in {"import", "results_return"}):
+        walls, cpus = row["extra"]["wall_runs_ms"], row["extra"]["cpu_runs_ms"]
+        assert len(walls) == len(cpus) == row["extra"]["n"], row
+        assert round(row["value"] * 1000, 1) in walls or len(walls) % 2 == 0, row
+        assert all(cpu > 0 for cpu in cpus), row
     # ISPyB on MariaDB beside ours, where MariaDB runs (CI installs it): the same work, ratios
     if not any(note.startswith("no ISPyB peer") for note in results["notes"]):
         peer = {"peer_import", "peer_results", "peer_chain", "peer_fetch", "ratio_import"}
@@ -82,4 +89,6 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         # of the fetch as of our results file, at least TURNS
         fetches = [row["extra"]["n"] for row in rows if row["key"] == "peer_fetch"]
         assert len(fetches) >= 3 and min(fetches) >= TURNS
+        for row in (row for row in rows if row["key"] in {"peer_import", "peer_results"}):
+            assert len(row["extra"]["wall_runs_ms"]) == row["extra"]["n"], row
         assert any("in turns with ours" in note for note in results["notes"])

@@ -62,6 +62,7 @@ from mxlims_store.store.backends.sqlite_open import (
     schema_is_current,
     select_sql,
     setup,
+    write_ahead,
 )
 from mxlims_store.store.backends.sqlite_open import database_file as database_file
 from mxlims_store.store.backends.sqlite_query import Table, extract
@@ -156,6 +157,7 @@ class SqliteBackend:
         connection = self._connection()
         if schema_is_current(connection, self.path):  # lost commits, a newer schema: refused
             type_counts.made_where_missing(connection)  # once, for a store from before them
+            write_ahead(connection)  # (a file in rollback-journal mode: a backup copied in)
             return  # nothing else written: a read-only command leaves the file alone
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         connection.execute("PRAGMA journal_mode = WAL")
