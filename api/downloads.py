@@ -229,7 +229,11 @@ async def _read_set_changed(
     """Whether a commit touched the read set of ``version`` (slot, built at, generation now),
     looked at once per generation. A results file's read set is ~14k uuids made numbers in
     Python on a database thread (~7 ms holding the interpreter lock): the first requests of a
-    burst after a change each looked, side by side, and the event loop waited for the lock."""
+    burst after a change each looked, side by side, and the event loop waited for the lock.
+    Where a commit logs its touches after bumping the generation (MongoDB), an answer at a
+    generation may change while it stands still: each request looks, as before."""
+    if not state.touches_with_generation:
+        return await state.read_set_changed(READS, reads_key, version[1])
     running = gate.checking.get(version)
     if running is None:
         if len(gate.checking) >= FRESH_KEPT:

@@ -262,11 +262,12 @@ class ContentRules:
             EVENTS, {"subject": {"$in": sorted(elsewhere)}}, sort=[("time", 1), ("_id", 1)]
         )
         state = {e["subject"]: e["state"] for e in events}
+        named = sorted(elsewhere)  # a set's order moves with the hash seed: one answer always
         for obj in labelled:
             own = shipment_of[obj["uuid"]]
             if own is None:
                 continue
-            for shipment in elsewhere:
+            for shipment in named:
                 same_owner = proposals.get(shipment) == proposals.get(own)
                 is_open = state.get(shipment) not in CLOSED_STATES
                 if same_owner and is_open and by_shipment.get((shipment, str(obj["barcode"]))):

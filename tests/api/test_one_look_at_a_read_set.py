@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from mxlims_store.api.downloads import BuildGate, _stale
 from mxlims_store.store.backends import sqlite_state
 from tests.api.conftest import running
 from tests.factories import shipment_message
@@ -80,3 +81,31 @@ async def test_a_cancelled_request_leaves_the_shared_look_to_the_others(
         first.cancel()
         answer: httpx.Response = await second
         assert answer.status_code == 200 and answer.headers["etag"] == etag
+
+
+class _TouchesAfterTheGeneration:
+    """A server state like MongoDB's: a commit bumps the generation first and logs the keys it
+    touched after it, so at one generation a look may answer "untouched" and the next one
+    (the touches logged meanwhile) "touched"."""
+
+    touches_with_generation = False
+
+    def __init__(self) -> None:
+        self.touched = False
+        self.looks = 0
+
+    async def generation(self) -> int:
+        return 2
+
+    async def read_set_changed(self, kind: str, key: str, at: int) -> bool:
+        self.looks += 1
+        return self.touched
+
+
+async def test_a_look_is_not_kept_where_touches_are_logged_after_the_generation() -> None:
+    gate, state = BuildGate(slots=1, wait=1.0), _TouchesAfterTheGeneration()
+    kept = {"generation": 1}
+    assert not await _stale(gate, state, "slot", kept)  # type: ignore[arg-type]
+    state.touched = True  # the commit's touches logged, the generation unmoved
+    assert await _stale(gate, state, "slot", kept)  # type: ignore[arg-type]
+    assert state.looks == 2

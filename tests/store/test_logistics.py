@@ -367,3 +367,14 @@ async def test_shipments_are_found_by_barcode_or_container_name_in_any_case(stor
     for search in ("PIN-2", "pin-2", "MX2450-dewar-A", "mx1234"):
         assert [s["uuid"] for s in await store.shipments(search=search)] == [shipment], search
     assert await store.shipments(search="PIN-99") == []
+
+
+async def test_open_shipment_warnings_come_in_one_order(store: Store) -> None:
+    """The same import answers with the same warnings in the same order in every process: the
+    other open shipments are named in uuid order, not in a set's (which moves with the
+    interpreter's hash seed, so two server processes gave the report differently)."""
+    for _ in range(6):
+        await store.import_message(shipment_message(1))
+    report = await store.import_message(shipment_message(1))
+    named = [w.split("open shipment ")[1].split()[0] for w in report.warnings if "'DW-1'" in w]
+    assert len(named) == 6 and named == sorted(named)
