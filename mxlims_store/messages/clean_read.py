@@ -163,9 +163,7 @@ class _Reading:
             if type_name in CORE_TYPES:
                 continue
             shape = _shape(type_name)
-            document = self._document
-            documents = [document(type_name, shape.fields, *entry) for entry in entries]
-            objects += shape.store_form(documents)
+            objects += shape.store_form(self._documents(type_name, shape.fields, entries))
 
     def _index(self, type_name: Any, objects: Any) -> tuple[str, list[tuple[str, str, Any]]]:
         """(path, uuid, data) of each object of a section, its uuid settled and recorded.
@@ -202,66 +200,77 @@ class _Reading:
             uuids.add(uuid)
             keys[path] = uuid
             if "/" not in key:  # the only keys a reference can name
-                targets[f"#/{type_name}/{key}"] = (uuid, declared, core)
+                targets["#/" + path] = (uuid, declared, core)
         return type_name, entries
 
-    def _document(
-        self,
-        type_name: str,
-        fields: dict[str, _Kind],
-        path: str,
-        uuid: str,
-        data: dict[str, Any],
-    ) -> dict[str, Any]:
-        """The store-form document of one object, every value of it checked storable. (The
-        hot loop of reading: the common cases are written out rather than called.)"""
-        document: dict[str, Any] = {}
+    def _documents(
+        self, type_name: str, fields: dict[str, _Kind], entries: list[tuple[str, str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The store-form document of each object of a section, every value of it checked
+        storable. (The hot loop of reading: one loop over the section, the common cases
+        written out rather than called.)"""
+        documents = []
         targets = self.targets
-        for name, value in data.items():
-            kind = fields.get(name)
-            if kind is _PLAIN:
-                value_type = type(value)
-                if value_type is str:
-                    if len(value) > MAX_TEXT or not (value.isascii() or encodable(value)):
+        for path, uuid, data in entries:
+            document: dict[str, Any] = {}
+            for name, value in data.items():
+                kind = fields.get(name)
+                if kind is _PLAIN:
+                    value_type = type(value)
+                    if value_type is str:
+                        if len(value) > MAX_TEXT or not (value.isascii() or encodable(value)):
+                            raise _GiveUp
+                    elif value_type is float:
+                        if not isfinite(value):
+                            raise _GiveUp
+                    elif value_type is int:
+                        if not INT64[0] <= value <= INT64[1]:
+                            raise _GiveUp
+                    elif value_type is not bool:
+                        value = _own_copy(value, name)
+                    document[name] = value
+                elif kind is _NAME:
+                    if type(value) is not str or len(value) > MAX_NAME or not plain_name(value):
                         raise _GiveUp
-                elif value_type is float:
-                    if not isfinite(value):
+                    if not (value.isascii() or encodable(value)):
                         raise _GiveUp
-                elif value_type is int:
-                    if not INT64[0] <= value <= INT64[1]:
+                    document[name] = value
+                elif kind is not None:
+                    rule, field, many = kind  # type: ignore[misc]
+                    if not many:
+                        # the common case written out: {"$ref": ...} to an object of the
+                        # message of a type the link allows (else _link, which says the rest)
+                        if type(value) is dict and len(value) == 1:
+                            ref = value.get("$ref")
+                            target = targets.get(ref) if type(ref) is str else None
+                            if target is not None and not target[2] and target[1] in rule.targets:
+                                document[field] = target[0]
+                                continue
+                        document[field] = self._link(rule, value, path, name)
+                    elif type(value) is list:
+                        document[field] = self._links(rule, value, path, name)
+                    else:
                         raise _GiveUp
-                elif value_type is not bool:
-                    value = _own_copy(value, name)
-                document[name] = value
-            elif kind is _NAME:
-                if type(value) is not str or len(value) > MAX_NAME or not plain_name(value):
+                else:  # unknown here (a foreign key, an extra field ...): the thorough reader's
                     raise _GiveUp
-                if not (value.isascii() or encodable(value)):
-                    raise _GiveUp
-                document[name] = value
-            elif kind is not None:
-                rule, field, many = kind  # type: ignore[misc]
-                if not many:
-                    # the common case written out: {"$ref": ...} to an object of the message
-                    # of a type the link allows (else _link, which says the rest)
-                    if type(value) is dict and len(value) == 1:
-                        ref = value.get("$ref")
-                        target = targets.get(ref) if type(ref) is str else None
-                        if target is not None and not target[2] and target[1] in rule.targets:
-                            document[field] = target[0]
-                            continue
-                    document[field] = self._link(rule, value, path, name)
-                elif type(value) is list:
-                    document[field] = [
-                        self._link(rule, item, path, name, i) for i, item in enumerate(value)
-                    ]
-                else:
-                    raise _GiveUp
-            else:  # unknown here (a foreign key, an extra field ...): the thorough reader's
-                raise _GiveUp
-        document["mxlimsType"] = type_name
-        document["uuid"] = uuid
-        return document
+            document["mxlimsType"] = type_name
+            document["uuid"] = uuid
+            documents.append(document)
+        return documents
+
+    def _links(self, rule: LinkRule, values: list[Any], path: str, name: str) -> list[str]:
+        """The uuids a list of ``{"$ref": ...}`` points at (the common case as in _documents)."""
+        uuids = []
+        targets, allowed = self.targets, rule.targets
+        for index, value in enumerate(values):
+            if type(value) is dict and len(value) == 1:
+                ref = value.get("$ref")
+                target = targets.get(ref) if type(ref) is str else None
+                if target is not None and not target[2] and target[1] in allowed:
+                    uuids.append(target[0])
+                    continue
+            uuids.append(self._link(rule, value, path, name, index))
+        return uuids
 
     def _link(
         self, rule: LinkRule, value: Any, path: str, name: str, index: int | None = None

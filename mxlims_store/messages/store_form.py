@@ -130,25 +130,17 @@ def _after(node: dict[str, Any]) -> dict[str, Any]:
 def _on_view(
     validator: Callable[[Any], Any], fields: list[str]
 ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    known = frozenset(fields)
+    # A validated dict read as its model would be: the dict itself is the view's __dict__ (a
+    # field's value read at C speed, no copy), an unset field reads the class's None, and a
+    # name the model does not have raises AttributeError. (A Python ``__getattr__`` per read
+    # cost ~1 us; a results return runs such a rule on 3,200 datasets.)
+    view_type = type("_View", (), {"__slots__": ("__dict__",), **dict.fromkeys(fields)})
+    new_view = object.__new__
 
     def check(data: dict[str, Any]) -> dict[str, Any]:
-        validator(_View(data, known))  # raises when the rule is broken
+        view: Any = new_view(view_type)
+        view.__dict__ = data
+        validator(view)  # raises when the rule is broken
         return data
 
     return check
-
-
-class _View:
-    """A validated dict read as its model would be: a field's value, None when unset, and
-    AttributeError for a name the model does not have."""
-
-    __slots__ = ("_data", "_fields")
-
-    def __init__(self, data: dict[str, Any], fields: frozenset[str]) -> None:
-        self._data, self._fields = data, fields
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._fields:
-            return self._data.get(name)
-        raise AttributeError(name)

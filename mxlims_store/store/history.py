@@ -276,8 +276,13 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict
     delta: dict[str, Any] = {}
     for name, old in before.items():
         new = after.get(name)
-        if old != new and name not in _NOT_FIELDS:
-            delta[name] = {k: v for k, v in (("before", old), ("after", new)) if v is not None}
+        if old != new and name not in _NOT_FIELDS:  # (not both None: they differ)
+            if old is None:
+                delta[name] = {"after": new}
+            elif new is None:
+                delta[name] = {"before": old}
+            else:
+                delta[name] = {"before": old, "after": new}
     for name, new in after.items():
         if new is not None and name not in before and name not in _NOT_FIELDS:
             delta[name] = {"after": new}

