@@ -6,6 +6,7 @@ version kept (text keys), or one of no known shape, is answered as changed: rebu
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -97,5 +98,11 @@ async def test_a_read_set_kept_as_text_keys_or_of_no_known_shape_counts_as_chang
             await state.put(READS, name, {}, ttl=60, body=body)
         answers = {name: await state.read_set_changed(READS, name, now) for name in bodies}
         assert answers == {name: name != "numbers" for name in bodies}
+        # a store no commit has noted touches in yet (made before them): nothing moved since
+        with sqlite3.connect(tmp_path / "store.sqlite3") as connection:
+            connection.execute("DROP TABLE touched_numbers")
+        answers = {name: await state.read_set_changed(READS, name, 0) for name in bodies}
+        assert answers == {name: name != "numbers" for name in bodies}
+        assert await state.read_set_changed(READS, "not kept", 0)
     finally:
         await store.db.close()

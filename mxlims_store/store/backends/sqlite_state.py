@@ -81,7 +81,8 @@ _CHANGED = (
     f"SELECT CASE WHEN {_IN_NUMBERS} THEN EXISTS (SELECT 1 FROM json_each(CAST(body AS TEXT)) "
     "AS j JOIN touched_numbers AS t ON t.n = j.value WHERE t.generation > ?4) ELSE 1 END " + _KEPT
 )
-_KEPT_AS_NUMBERS = f"SELECT 1 {_KEPT} AND {_IN_NUMBERS}"
+# No touches table yet (a store no commit has noted touches in): kept as numbers is fresh.
+_KEPT_AS_NUMBERS = f"SELECT 1 {_KEPT} AND {_IN_NUMBERS} AND json_valid(CAST(body AS TEXT))"
 
 
 def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
