@@ -32,7 +32,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import orjson
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -227,11 +226,11 @@ async def _read_set_changed(
     gate: BuildGate, state: ServerState, version: tuple[str, int, int], reads_key: str
 ) -> bool:
     """Whether a commit touched the read set of ``version`` (slot, built at, generation now),
-    looked at once per generation. A results file's read set is ~14k uuids made numbers in
-    Python on a database thread (~7 ms holding the interpreter lock): the first requests of a
-    burst after a change each looked, side by side, and the event loop waited for the lock.
-    Where a commit logs its touches after bumping the generation (MongoDB), an answer at a
-    generation may change while it stands still: each request looks, as before."""
+    looked at once per generation: the first requests of a burst after a change each looked,
+    side by side (when a look made ~14k keys numbers in Python, ~7 ms holding the interpreter
+    lock each; now one statement, sqlite_state.read_set_body). Where a commit logs its touches
+    after bumping the generation (MongoDB), an answer at a generation may change while it
+    stands still: each request looks, as before."""
     if not state.touches_with_generation:
         return await state.read_set_changed(READS, reads_key, version[1])
     running = gate.checking.get(version)
@@ -317,7 +316,7 @@ async def _recorded_build(
     (another proposal's object linked to its pin, edited) rebuilds its download, and a new
     ETag for the same bytes told the member that something hidden had changed."""
     generation = await state.generation()
-    body, media, headers, reads, whole_store = made = await _made(gate, store, build)
+    body, media, headers, reads, whole_store = made = await _made(gate, state, store, build)
     etag = '"' + hashlib.sha256(f"{slot}|{generation}".encode()).hexdigest()[:40] + '"'
     if before is not None and _same_download(before, made):
         etag = before[0]["etag"]
@@ -338,7 +337,9 @@ async def _recorded_build(
     return value, body
 
 
-async def _made(gate: BuildGate, store: Store, build: Callable[[Store], Awaitable[Built]]) -> Made:
+async def _made(
+    gate: BuildGate, state: ServerState, store: Store, build: Callable[[Store], Awaitable[Built]]
+) -> Made:
     """The download built, compressed, and what it read: an MXLIMS file of the embedded store
     in a reading process when the gate sends builds there (api/message_files.py), anything
     else (or when no process could) off the event loop in this process."""
@@ -352,9 +353,9 @@ async def _made(gate: BuildGate, store: Store, build: Callable[[Store], Awaitabl
     async def building() -> Made:  # all of it off the loop
         built = await build(Store(recorder, caller))
         body = await asyncio.to_thread(compressed, built.content)  # zlib lets go of the GIL
-        # unsorted: any order answers "was one of them touched?", and sorting ~14k uuids held
-        # the interpreter lock ~4 ms at once (the event loop waits for it meanwhile)
-        reads = orjson.dumps(list(recorder.keys))
+        # kept as the store asks about it (the embedded engine: numbers), made here, off the
+        # loop, once per build rather than once per look (sqlite_state.read_set_body)
+        reads = state.read_set_body(recorder.keys)
         return body, built.media_type, built.headers, reads, recorder.whole_store
 
     with collector_paused():  # one pause for imports, exports and builds (store.collector)

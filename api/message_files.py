@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import orjson
-
 from mxlims_store.api.json_pieces import encoded
 from mxlims_store.api.memory import limit_arenas, trim
 from mxlims_store.store import Store
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.backends.sqlite_state import read_set_body
 from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.navigation import ExportedMessage
 from mxlims_store.store.read_set import ReadRecorder
@@ -37,7 +36,8 @@ from mxlims_store.store.walk import Cut, cut_summary
 
 LEFT_OUT_SHOWN = 20  # uuids in X-MXLIMS-Left-Out: a header stays small; the body has them all
 # A build as sent back from another process: the gzipped bytes, media type, headers, the read
-# set (orjson of the uuids read) and whether the build read more than keys can say.
+# set (as the store keeps it: sqlite_state.read_set_body) and whether the build read more than
+# keys can say.
 Made = tuple[bytes, str, dict[str, str], bytes, bool]
 
 
@@ -130,5 +130,5 @@ async def _built(database: Path, caller: Caller, made: MessageFile) -> Made:
     with collector_paused():  # ~1 M objects per build, no cycles (store/collector.py)
         built = await made(Store(recorder, caller))
         body = compressed(built.content)
-    reads = orjson.dumps(list(recorder.keys))
+    reads = read_set_body(recorder.keys)  # numbers, made here: none made by the server
     return body, built.media_type, built.headers, reads, recorder.whole_store

@@ -13,6 +13,7 @@ commit touches a key it read.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,10 +71,16 @@ class ServerState(Protocol):
     async def generation(self) -> int:
         """How many commits have changed MXLIMS objects (any change bumps it)."""
 
+    def read_set_body(self, keys: Iterable[str]) -> bytes:
+        """The body a read set of ``keys`` (:mod:`mxlims_store.store.read_set`) is kept as:
+        what :meth:`read_set_changed` reads (on the embedded engine the keys' numbers, made
+        here so that the question costs no Python per key)."""
+        ...
+
     async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
-        """Whether the read set kept as the entry ``(kind, key)`` (its body: a JSON list of
-        keys, :mod:`mxlims_store.store.read_set`) is gone, or any of its keys was touched by a
-        commit after ``generation``."""
+        """Whether the read set kept as the entry ``(kind, key)`` (its body: made by
+        :meth:`read_set_body`) is gone, or any of its keys was touched by a commit after
+        ``generation``. A body of another shape (an older version's) counts as changed."""
 
 
 def server_state(db: Backend) -> ServerState:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
-
 from mxlims_store.store import Store
 from mxlims_store.store.backends.mongo_state import CHUNK
 from mxlims_store.store.server_state import server_state
@@ -81,7 +79,8 @@ async def test_a_read_set_changes_only_with_a_commit_touching_one_of_its_keys(
     sample = mine["MacromoleculeSample"]["MacromoleculeSample1"]["uuid"]
     assert await state.read_set_changed("download-reads", "slot", 0)  # none kept: changed
     built_at = await state.generation()
-    await state.put("download-reads", "slot", {}, ttl=60, body=orjson.dumps([sample]))
+    body = state.read_set_body([sample])
+    await state.put("download-reads", "slot", {}, ttl=60, body=body)
     await store.import_message(theirs)
     assert not await state.read_set_changed("download-reads", "slot", built_at)
     await store.import_message(results_message(mine), policy="merge")

@@ -7,10 +7,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import orjson
-
 from mxlims_store.store.backends.sqlite import SqliteBackend
-from mxlims_store.store.backends.sqlite_state import SINCE, key_number
+from mxlims_store.store.backends.sqlite_state import SINCE, key_number, read_set_body
 from mxlims_store.store.server_state import server_state
 from tests.acting import admin_store
 from tests.factories import shipment_message
@@ -49,14 +47,14 @@ async def test_downloads_built_while_text_keys_were_kept_count_as_changed(
                 "WITHOUT ROWID"
             )
         built_at = await state.generation()
-        await state.put("download-reads", "old", {}, ttl=60, body=orjson.dumps([sample]))
+        await state.put("download-reads", "old", {}, ttl=60, body=read_set_body([sample]))
         # a commit elsewhere: what the old table would have said is not known any more
         await store.import_message(shipment_message(2, proposal="mx2"))
         assert await state.read_set_changed("download-reads", "old", built_at)
         assert "touched_keys" not in _tables(path) and "touched_numbers" in _tables(path)
         # built since: a commit elsewhere leaves it as it is, one touching its key does not
         built_at = await state.generation()
-        await state.put("download-reads", "new", {}, ttl=60, body=orjson.dumps([sample]))
+        await state.put("download-reads", "new", {}, ttl=60, body=read_set_body([sample]))
         await store.import_message(shipment_message(3, proposal="mx3"))
         assert not await state.read_set_changed("download-reads", "new", built_at)
         await store.update(sample, {"name": "renamed"}, revision=1)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -191,11 +191,19 @@ class MongoState:
             return await self.hit(kind, key, window=window)
         return int(document["size"])
 
+    def read_set_body(self, keys: Iterable[str]) -> bytes:
+        return orjson.dumps(list(keys))  # the keys themselves: the log of touches holds them
+
     async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
         entry = await self.get(kind, key)
         if entry is None or entry.body is None:
             return True
-        keys = orjson.loads(entry.body)
+        try:
+            keys = orjson.loads(entry.body)
+        except orjson.JSONDecodeError:  # not a read set this version wrote: rebuild it
+            return True
+        if not isinstance(keys, list):
+            return True
         moved = await _wait(
             self.db[TOUCHES].find_one({"generation": {"$gt": generation}, "keys": {"$in": keys}})
         )

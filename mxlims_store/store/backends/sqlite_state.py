@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -62,6 +62,27 @@ def key_number(key: str) -> int:
                 pass
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big") >> 2
+
+
+def read_set_body(keys: Iterable[str]) -> bytes:
+    """A read set as the embedded engine keeps it: :data:`SINCE`, then its keys' numbers in
+    order (made at the build, in the process that builds: asking whether one was touched is
+    then one statement, with no Python per key). A body that does not start with
+    :data:`SINCE` (an older version's list of text keys) is checked as changed: rebuilt once."""
+    return orjson.dumps([SINCE, *sorted({key_number(k) for k in keys})])
+
+
+# Whether a kept read set was touched after a generation, in one statement: each number of the
+# body (SINCE among them: touches kept since after the build also count) looked up in
+# touched_numbers by its row id. No row: none kept (changed); a body of another shape: changed.
+_KEPT = "FROM server_state WHERE kind = ?1 AND key = ?2 AND expires > ?3"
+_IN_NUMBERS = "CAST(substr(body, 1, 3) AS TEXT) = '[-1'"  # starts with SINCE
+_CHANGED = (
+    f"SELECT CASE WHEN {_IN_NUMBERS} THEN EXISTS (SELECT 1 FROM json_each(CAST(body AS TEXT)) "
+    "AS j JOIN touched_numbers AS t ON t.n = j.value WHERE t.generation > ?4) ELSE 1 END " + _KEPT
+)
+# No touches table yet (a store no commit has noted touches in): kept as numbers is fresh.
+_KEPT_AS_NUMBERS = f"SELECT 1 {_KEPT} AND {_IN_NUMBERS} AND json_valid(CAST(body AS TEXT))"
 
 
 def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
@@ -230,32 +251,21 @@ class SqliteState:
         result: int = await self._do(count)
         return result
 
+    def read_set_body(self, keys: Iterable[str]) -> bytes:
+        return read_set_body(keys)
+
     async def read_set_changed(self, kind: str, key: str, generation: int) -> bool:
         def read(c: sqlite3.Connection) -> bool:
-            row = c.execute(
-                "SELECT body FROM server_state WHERE kind = ? AND key = ? AND expires > ?",
-                (kind, key, time.time()),
-            ).fetchone()
-            if row is None:
-                return True
+            at = (kind, key, time.time())
             try:
-                keys = orjson.loads(row[0] or b"[]")
-            except orjson.JSONDecodeError:  # not a read set this version wrote: rebuild it
-                return True
-            if not isinstance(keys, list):
-                return True
-            numbers = [SINCE, *(key_number(k) for k in keys if isinstance(k, str))]
-            try:
-                moved = c.execute(
-                    "SELECT 1 FROM json_each(?) AS j CROSS JOIN touched_numbers AS t "
-                    "ON t.n = j.value WHERE t.generation > ? LIMIT 1",
-                    (orjson.dumps(numbers).decode(), generation),
-                ).fetchone()
-            except sqlite3.OperationalError as error:  # no touches yet: nothing moved since
-                if "no such table" not in str(error):
-                    raise
-                return False
-            return moved is not None
+                row = c.execute(_CHANGED, (*at, generation)).fetchone()
+            except sqlite3.OperationalError as error:
+                if "no such table" in str(error):  # no touches yet: nothing moved since
+                    return c.execute(_KEPT_AS_NUMBERS, at).fetchone() is None
+                if "malformed JSON" in str(error):  # not a read set this version wrote
+                    return True
+                raise
+            return row is None or bool(row[0])
 
         result: bool = await self._do(read)
         return result
