@@ -226,11 +226,9 @@ async def _read_set_changed(
     gate: BuildGate, state: ServerState, version: tuple[str, int, int], reads_key: str
 ) -> bool:
     """Whether a commit touched the read set of ``version`` (slot, built at, generation now),
-    looked at once per generation: the first requests of a burst after a change each looked,
-    side by side (when a look made ~14k keys numbers in Python, ~7 ms holding the interpreter
-    lock each; now one statement, sqlite_state.read_set_body). Where a commit logs its touches
-    after bumping the generation (MongoDB), an answer at a generation may change while it
-    stands still: each request looks, as before."""
+    looked at once per generation by a burst's requests (one SQL statement since the read set
+    is kept as numbers, sqlite_state.read_set_body). Where touches are logged after the
+    generation is bumped (MongoDB), each request looks: the answer may change meanwhile."""
     if not state.touches_with_generation:
         return await state.read_set_changed(READS, reads_key, version[1])
     running = gate.checking.get(version)
