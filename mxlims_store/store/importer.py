@@ -75,9 +75,8 @@ async def import_message(
         )
     settle_long_lived()
     with collector_paused():
-        # Reading, checking and planning are CPU work: off the event loop, like the database
-        # work; reading (the most of it) in another process when the server asked for that,
-        # and before the write lock: a unit of work holds it only for what must be read.
+        # Reading, checking and planning: off the event loop; reading (most of it) in another
+        # process when the server asks, before the write lock (held only for what is read).
         scope = seed_scope(caller, proposal)
         import_id, read = await read_elsewhere(partial(_read, scope=scope), message)
         gone = cleared or {}
@@ -295,12 +294,8 @@ def _planned(
     )
     writable: dict[str | None, bool] = {}  # asked once per proposal, not once per object
     # the plan's lists and counts as locals: they are added to once or twice per object
-    create, to_write, final, outcomes = (
-        writes.create,
-        plan.writes.append,
-        plan.final.append,
-        plan.outcomes,
-    )
+    create, outcomes = writes.create, plan.outcomes
+    to_write, final = plan.writes.append, plan.final.append
     created: dict[str, int] = {}  # plain counts, made the plan's Counter at the end
     for obj in read.objects:
         uuid, type_name = obj["uuid"], obj["mxlimsType"]
