@@ -226,8 +226,7 @@ async def _read_set_changed(
     gate: BuildGate, state: ServerState, version: tuple[str, int, int], reads_key: str
 ) -> bool:
     """Whether a commit touched the read set of ``version`` (slot, built at, generation now),
-    looked at once per generation by a burst's requests (one SQL statement since the read set
-    is kept as numbers, sqlite_state.read_set_body). Where touches are logged after the
+    looked at once per generation by a burst's requests. Where touches are logged after the
     generation is bumped (MongoDB), each request looks: the answer may change meanwhile."""
     if not state.touches_with_generation:
         return await state.read_set_changed(READS, reads_key, version[1])
@@ -351,8 +350,7 @@ async def _made(
     async def building() -> Made:  # all of it off the loop
         built = await build(Store(recorder, caller))
         body = await asyncio.to_thread(compressed, built.content)  # zlib lets go of the GIL
-        # kept as the store asks about it (the embedded engine: numbers), made here, off the
-        # loop, once per build rather than once per look (sqlite_state.read_set_body)
+        # in the form the store asks about (SQLite: numbers), made once per build, off the loop
         reads = state.read_set_body(recorder.keys)
         return body, built.media_type, built.headers, reads, recorder.whole_store
 

@@ -1,11 +1,12 @@
 """After a write, the requests of a burst that ask whether a kept download is still valid share
-one look at its read set (api/downloads.py): each look turns the read set's uuids into numbers
-in Python on a database thread, and side by side they held the interpreter lock while the
-event loop waited for it (the slowest /health pings of a 64-download burst)."""
+one look at its read set (api/downloads.py): side by side, each look once made ~14k uuids
+numbers in Python holding the interpreter lock while the event loop waited for it (the
+slowest /health pings of a 64-download burst); a look is one SQL statement now, still shared."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,15 @@ from mxlims_store.api.downloads import BuildGate, _stale
 from mxlims_store.store.backends import sqlite_state
 from tests.api.conftest import running
 from tests.factories import shipment_message
+
+
+async def _mine_and_theirs(client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
+    """mx1's shipment (its results file's url) and mx2's message, both stored: a write to
+    mx2's objects moves the store's generation without touching mx1's read set."""
+    mine, theirs = shipment_message(2, proposal="mx1"), shipment_message(1, proposal="mx2")
+    for message in (mine, theirs):
+        assert (await client.post("/messages", json=message)).status_code == 201
+    return f"/shipments/{mine['Shipment']['Shipment1']['uuid']}/results", theirs
 
 
 async def test_a_burst_after_a_write_looks_at_the_read_set_once(
@@ -30,10 +40,7 @@ async def test_a_burst_after_a_write_looks_at_the_read_set_once(
 
     monkeypatch.setattr(sqlite_state.SqliteState, "read_set_changed", counted)
     async with running(app) as client:
-        mine, theirs = shipment_message(2, proposal="mx1"), shipment_message(1, proposal="mx2")
-        for message in (mine, theirs):
-            assert (await client.post("/messages", json=message)).status_code == 201
-        url = f"/shipments/{mine['Shipment']['Shipment1']['uuid']}/results"
+        url, theirs = await _mine_and_theirs(client)
         kept = await client.get(url)
         assert kept.status_code == 200 and not looks  # built now: nothing to look at
 
@@ -64,10 +71,7 @@ async def test_a_cancelled_request_leaves_the_shared_look_to_the_others(
 
     monkeypatch.setattr(sqlite_state.SqliteState, "read_set_changed", slow)
     async with running(app) as client:
-        mine, theirs = shipment_message(2, proposal="mx1"), shipment_message(1, proposal="mx2")
-        for message in (mine, theirs):
-            assert (await client.post("/messages", json=message)).status_code == 201
-        url = f"/shipments/{mine['Shipment']['Shipment1']['uuid']}/results"
+        url, theirs = await _mine_and_theirs(client)
         etag = (await client.get(url)).headers["etag"]
         pin = theirs["Pin"]["Pin1"]["uuid"]
         changed = await client.patch(

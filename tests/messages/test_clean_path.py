@@ -390,28 +390,3 @@ def test_the_collector_is_left_as_it_was(enabled: bool) -> None:
     finally:
         if was:
             gc.enable()
-
-
-def test_a_list_of_links_to_stubs_and_to_the_message_reads_the_same_on_both_paths() -> None:
-    """A list's links resolved in one call per list: a stub's link keeps its own path (with
-    its index), an announced type is checked, and a wrong one sends the message to the
-    thorough reader."""
-    message = bench_results(bench_shipment(5, 16)).message
-    processing = next(iter(message["MxProcessing"].values()))
-    sweep_key = next(iter(message["CollectionSweep"]))
-    stored_sweep = new_uuid()
-    message["Dataset"] = {"stored": {"uuid": stored_sweep, "mxlimsType": "CollectionSweep"}}
-    processing["inputDataRefs"] = [
-        {"$ref": f"#/CollectionSweep/{sweep_key}"},
-        {"$ref": "#/Dataset/stored"},
-        {"$ref": f"#/CollectionSweep/{sweep_key}", "mxlimsType": "CollectionSweep"},
-    ]
-    clean, thorough = _both(message)
-    _assert_same(clean, thorough)
-    assert clean is not None
-    path = next(p for p, u in clean.keys.items() if u == processing["uuid"])
-    assert [(link.path, link.target_uuid) for link in clean.external_links] == [
-        (f"{path}/inputDataRefs/1", stored_sweep)
-    ]
-    processing["inputDataRefs"][2]["mxlimsType"] = "ReflectionSet"  # not what it points at
-    assert _both(message)[0] is None
