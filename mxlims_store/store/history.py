@@ -177,6 +177,8 @@ class ImportWrites:
             recorded["sourceVersion"] = source_version
         self._meta, self._entry, self._key = meta, recorded, import_id
         self._actor, self._time, self._version = actor, time, source_version
+        # the bookkeeping of each creation, in order: numbered at the commit (numbering.py)
+        self.created: list[dict[str, Any]] = []
 
     def update(self, stored: dict[str, Any], obj: dict[str, Any]) -> Write:
         """``stored`` replaced by ``obj`` at the next revision (:func:`recorded_change`)."""
@@ -196,6 +198,7 @@ class ImportWrites:
         meta = self._meta.copy()  # keys keep their places when set again
         meta["revision"] = revision
         meta["proposal"] = proposal
+        self.created.append(meta)
         type_name = obj["mxlimsType"]
         if type_name in SLOTS:  # (slot_of of any other type is None)
             slot = slot_of(obj)

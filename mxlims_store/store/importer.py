@@ -22,7 +22,6 @@ from mxlims_store.messages import ReadResult, read_message
 from mxlims_store.messages.clean_read import store_valid
 from mxlims_store.messages.errors import object_problems
 from mxlims_store.messages.reader import refuse_oversized
-from mxlims_store.model.registry import BASE_TYPE
 from mxlims_store.store import integrity, unit_of_work
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend, Write
@@ -31,6 +30,7 @@ from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection
 from mxlims_store.store.collector import collector_paused
 from mxlims_store.store.collector import settle_long_lived as settle_long_lived  # api/main.py's
 from mxlims_store.store.documents import META, from_document, now
+from mxlims_store.store.external_links import external_link_problems
 from mxlims_store.store.history import ImportWrites
 from mxlims_store.store.import_id import content_hash, seed_scope
 from mxlims_store.store.merging import differences, overlay, without
@@ -54,6 +54,7 @@ class _Plan:
     differing: Counter[str] = field(default_factory=Counter)
     differing_fields: dict[str, list[str]] = field(default_factory=dict)
     outcomes: dict[str, str] = field(default_factory=dict)  # per object (path): what happens
+    numbered: list[dict[str, Any]] = field(default_factory=list)  # creations' _meta, in order
 
 
 async def import_message(
@@ -74,18 +75,30 @@ async def import_message(
             [Problem("policy", f"unknown policy {policy!r}; use one of {POLICIES}")]
         )
     settle_long_lived()
-    with collector_paused():
-        # Reading, checking and planning: off the event loop; reading (most of it) in another
-        # process when the server asks, before the write lock (held only for what is read).
-        scope = seed_scope(caller, proposal)
-        import_id, read = await read_elsewhere(partial(_read, scope=scope), message)
-        gone = cleared or {}
-        if dry_run:
-            return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
-        # One unit of work: what the rules read cannot change before the commit, in any process.
-        return await unit_of_work.run(
-            db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
-        )
+    with collector_paused():  # (what the import made is freed before the collector resumes)
+        return await _imported(db, message, caller, policy, dry_run, proposal, cleared or {})
+
+
+async def _imported(
+    db: Backend,
+    message: Any,
+    caller: Caller,
+    policy: Policy,
+    dry_run: bool,
+    proposal: str | None,
+    gone: dict[str, set[str]],
+) -> ImportReport:
+    # Reading, checking and planning: off the event loop; reading (most of it) in another
+    # process when the server asks, before the write lock (held only for what is read).
+    import_id, read = await read_elsewhere(
+        partial(_read, scope=seed_scope(caller, proposal)), message
+    )
+    if dry_run:
+        return await _checked(db, read, import_id, caller, policy, True, proposal, gone)
+    # One unit of work: what the rules read cannot change before the commit, in any process.
+    return await unit_of_work.run(
+        db, lambda tx: _checked(tx, read, import_id, caller, policy, False, proposal, gone)
+    )
 
 
 async def _checked(
@@ -109,7 +122,7 @@ async def _checked(
         existing = await _existing(db, read)
     last_revisions = await _last_revisions(db, read, existing, import_id, caller)
     path_of = {uuid: path for path, uuid in read.keys.items()}  # made once, read everywhere
-    problems = _check_external_links(read, existing, caller, path_of)
+    problems = external_link_problems(read, existing, caller, path_of)
     # Objects the caller may not see are as good as absent: ownership never follows them, so
     # no answer tells whether they exist or whose they are.
     visible = visible_documents(existing, caller)
@@ -149,7 +162,7 @@ async def _checked(
     )
     if not dry_run:
         try:
-            await commit_numbered(db, plan.writes)  # each object created gets its number
+            await commit_numbered(db, plan.writes, plan.numbered)  # each creation numbered
         except InvalidMessage as error:  # the database's own unique index: the same problem
             raise unit_of_work.located(error, path_of, message_form=True) from None
     return report
@@ -215,43 +228,6 @@ async def _last_revisions(
         if not caller.may_read((entry.get(META) or {}).get("proposal")):
             last[entry["uuid"]] = -1  # another proposal's deleted object: "taken", nothing more
     return last
-
-
-def _check_external_links(
-    read: ReadResult,
-    existing: dict[str, dict[str, Any]],
-    caller: Caller,
-    path_of: dict[str, str],
-) -> list[Problem]:
-    """Stubs name stored objects the caller may see; a link to one must allow its type.
-
-    An object of another proposal counts as missing: its existence and type are not told.
-    """
-    problems: list[Problem] = []
-
-    def visible(uuid: str) -> dict[str, Any] | None:
-        target = existing.get(uuid)
-        return target if target is not None and caller.may_read(stored_owner(target)) else None
-
-    for uuid, core in read.stubs.items():
-        target = visible(uuid)
-        if target is None:
-            problems.append(Problem(path_of[uuid], f"stub {uuid} names no object in the store"))
-        elif BASE_TYPE.get(target["mxlimsType"]) != core:
-            problems.append(
-                Problem(
-                    path_of[uuid],
-                    f"stub {uuid} names a stored {target['mxlimsType']}, not a {core}",
-                )
-            )
-    for link in read.external_links:
-        target = visible(link.target_uuid)
-        if target is not None and not link.rule.allows(target["mxlimsType"]):
-            allowed = ", ".join(link.rule.targets)
-            problems.append(
-                Problem(link.path, f"links to a stored {target['mxlimsType']}; allowed: {allowed}")
-            )
-    return problems
 
 
 def _plan(
@@ -370,6 +346,7 @@ def _planned(
             plan.updated[type_name] += 1
             outcomes[path] = "updated"
     plan.created.update(created)  # counted in the order first created, as the Counter did
+    plan.numbered = writes.created
     return plan, conflicts, updated
 
 

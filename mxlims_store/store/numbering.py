@@ -53,25 +53,24 @@ def _moved(counter: dict[str, Any] | None, taken: int) -> Write:
     return Write(COUNTERS, COUNTER, document, revision, None)
 
 
-def _number(writes: list[Write], creating: list[int], first: int) -> None:
-    """Give the objects ``writes`` create (at the indexes ``creating``) their numbers from
-    ``first`` on, in place: the bookkeeping of a creation is its own dict
+def _number(metas: Sequence[dict[str, Any]], first: int) -> None:
+    """Give the objects created (their bookkeeping dicts ``metas``, in the writes' order) their
+    numbers from ``first`` on, in place: the bookkeeping of a creation is its own dict
     (history.recorded_change), and a retry numbers it again. (A copy of document and write per
     object cost an import of thousands of objects tens of milliseconds; a call per object, a
     millisecond.)"""
-    for number, index in enumerate(creating, start=first):
-        document = writes[index].document
-        assert document is not None
-        document[META][NUMBER] = number
+    for number, meta in enumerate(metas, start=first):
+        meta[NUMBER] = number
 
 
 _CORE = frozenset(CORE_COLLECTIONS)
 
 
-def _creates(writes: Sequence[Write]) -> list[int]:
+def _creates(writes: Sequence[Write]) -> list[dict[str, Any]]:
+    """The bookkeeping dicts of the objects ``writes`` create, in their order."""
     return [
-        i
-        for i, w in enumerate(writes)
+        w.document[META]
+        for w in writes
         if w.expected_revision is None
         and w.document is not None
         and w.collection in _CORE
@@ -79,12 +78,17 @@ def _creates(writes: Sequence[Write]) -> list[int]:
     ]
 
 
-async def commit_numbered(db: Backend, writes: Sequence[Write]) -> None:
+async def commit_numbered(
+    db: Backend, writes: Sequence[Write], created: Sequence[dict[str, Any]] | None = None
+) -> None:
     """Commit ``writes``, each object they create numbered from the counter. A writer in
     another process that moved the counter first costs a re-read and another try (the lost
-    commit wrote nothing, or only reserved nothing); any other conflict is the caller's."""
+    commit wrote nothing, or only reserved nothing); any other conflict is the caller's.
+    ``created``: the bookkeeping dicts of the objects the writes create, in their order, where
+    the caller made them (an import's plan: no pass over its thousands of writes to find
+    them again); None: found from the writes."""
     writes = list(writes)
-    creating = _creates(writes)
+    creating = _creates(writes) if created is None else created
     if not creating:
         await db.commit(writes)
         return
@@ -95,7 +99,7 @@ async def commit_numbered(db: Backend, writes: Sequence[Write]) -> None:
             counter = await _counter(db)
         first = 1 if counter is None else int(counter["next"])
         numbered = writes
-        _number(writes, creating, first)
+        _number(creating, first)
         moved = _moved(counter, len(creating))
         try:
             if db.transactional:

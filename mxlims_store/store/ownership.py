@@ -17,10 +17,12 @@ proposal's members as a bare uuid (exports write it as a uuid-only stub).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from mxlims_store.errors import Problem
 from mxlims_store.messages import ReadResult
+from mxlims_store.model.registry import OBJECT_TYPES
 from mxlims_store.store.access import Caller
 from mxlims_store.store.documents import META
 
@@ -95,7 +97,7 @@ def _parent(
     obj: dict[str, Any], in_message: dict[str, Any], existing: dict[str, dict[str, Any]]
 ) -> str | None:
     """The uuid the ownership chain goes on to, or None at a root."""
-    for field in _UPWARD:
+    for field in _upward_of(obj["mxlimsType"]):
         value = obj.get(field)
         if value is None:  # most fields of most objects: nothing to look at
             continue
@@ -103,6 +105,17 @@ def _parent(
             if isinstance(target, str) and (target in existing or target in in_message):
                 return target
     return None
+
+
+@functools.cache
+def _upward_of(type_name: str) -> tuple[str, ...]:
+    """The links of :data:`_UPWARD` a type has, in that order (a pin has 2 of the 10: asking
+    an object for the other 8 was half of finding an import's owners); all of them for a type
+    that may hold keys its model does not name."""
+    model = OBJECT_TYPES.get(type_name)
+    if model is None or model.model_config.get("extra") != "forbid":
+        return _UPWARD
+    return tuple(field for field in _UPWARD if field in model.model_fields)
 
 
 def _root_owner(obj: dict[str, Any], given: str | None, default: str | None) -> str | None:
