@@ -35,11 +35,13 @@ def slot_of(obj: dict[str, Any]) -> str | None:
     if slot is None or not obj.get("containerId"):
         return None
     fields, _, space = slot
-    key = [obj.get(f) for f in fields]
-    if key[0] is None or None in key:
+    position = obj.get(fields[0])
+    if position is None:
         return None
-    sub = key[1] if len(key) > 1 else -1
-    return f"{space}:{key[0]}:{sub}"
+    if len(fields) == 1:  # most: one position, no sub-position (no list made per object)
+        return f"{space}:{position}:-1"
+    sub = obj.get(fields[1])
+    return None if sub is None else f"{space}:{position}:{sub}"
 
 
 LOGISTICAL = "logistical_samples"  # only a container holds anything: a logistical sample

@@ -59,8 +59,20 @@ def owners(
         if start in existing or start in found:  # stored: its own owner; found: on a chain
             continue
         # most objects: a root, or one link below an object whose owner is known (a pin in a
-        # puck another pin led to): told without walking
-        parent = _parent(obj, in_message, existing)
+        # puck another pin led to): told without walking (_parent's common case written out)
+        parent = None
+        for field in _upward_of(obj["mxlimsType"]):
+            value = obj.get(field)
+            if value is None:
+                continue
+            if type(value) is str:
+                if value in existing or value in in_message:
+                    parent = value
+                    break
+            else:
+                parent = _target(value, in_message, existing)
+                if parent is not None:
+                    break
         if parent is None:
             found[start] = _root_owner(obj, given, default)
             continue
@@ -101,9 +113,19 @@ def _parent(
         value = obj.get(field)
         if value is None:  # most fields of most objects: nothing to look at
             continue
-        for target in value if isinstance(value, list) else (value,):
-            if isinstance(target, str) and (target in existing or target in in_message):
-                return target
+        target = _target(value, in_message, existing)
+        if target is not None:
+            return target
+    return None
+
+
+def _target(
+    value: Any, in_message: dict[str, Any], existing: dict[str, dict[str, Any]]
+) -> str | None:
+    """The first uuid a link's value (one uuid or a list) names in the message or the store."""
+    for target in value if isinstance(value, list) else (value,):
+        if isinstance(target, str) and (target in existing or target in in_message):
+            return target
     return None
 
 

@@ -120,3 +120,57 @@ def test_an_import_s_creations_are_the_general_path_s_key_for_key() -> None:
             assert list(made.document["_meta"]) == list(general.document["_meta"])
             assert made.history is not None and general.history is not None
             assert list(made.history.items()) == list(general.history.items())
+
+
+def test_an_import_s_creations_are_numbered_as_the_writes_would_find_them() -> None:
+    """The plan hands the commit the bookkeeping of its creations (ImportWrites.created), so
+    that no pass over the writes looks for them: the very dicts, in the order numbering.py
+    finds them in the writes, updates left out; each write a plain Write."""
+    from bench import generate
+    from mxlims_store.messages import read_message
+    from mxlims_store.store.backends import Write
+    from mxlims_store.store.history import ImportWrites
+    from mxlims_store.store.numbering import NUMBER, _creates, _number
+
+    shipment = generate.shipment(3, 20)
+    objects = read_message(shipment.message).objects
+    creations = ImportWrites(actor="me", time="T", import_id="imp", source_version="0.6.13")
+    writes = [creations.create(obj, "mx1", 1) for obj in objects[: len(objects) // 2]]
+    writes.append(creations.update(writes[0].document or {}, {**objects[0], "name": "moved"}))
+    writes += [creations.create(obj, "mx1", 2) for obj in objects[len(objects) // 2 :]]
+    assert all(type(write) is Write for write in writes)
+    found = _creates(writes)
+    assert len(found) == len(objects) == len(creations.created)
+    assert all(a is b for a, b in zip(found, creations.created, strict=True))
+    _number(creations.created, 41)
+    numbered = [w.document["_meta"][NUMBER] for w in writes if w.expected_revision is None]
+    assert numbered == list(range(41, 41 + len(objects)))
+    assert NUMBER not in (writes[len(objects) // 2].document or {})["_meta"]  # the update
+
+
+def test_a_slot_is_the_position_as_one_value() -> None:
+    """slot_of, written without a list per object, against what it was."""
+    from mxlims_store.store.content_rules import SLOTS, slot_of
+
+    def reference(obj: dict[str, object]) -> str | None:
+        slot = SLOTS.get(str(obj.get("mxlimsType", "")))
+        if slot is None or not obj.get("containerId"):
+            return None
+        fields, _, space = slot
+        key = [obj.get(f) for f in fields]
+        if key[0] is None or None in key:
+            return None
+        sub = key[1] if len(key) > 1 else -1
+        return f"{space}:{key[0]}:{sub}"
+
+    values: list[object] = [None, 0, 3, 12]
+    for type_name in [*SLOTS, "Dewar"]:
+        for container in (None, "", "c-1"):
+            for first in values:
+                for second in values:
+                    obj = {"mxlimsType": type_name, "containerId": container}
+                    fields = SLOTS[type_name][0] if type_name in SLOTS else ("positionInPuck",)
+                    for field, value in zip(fields, (first, second), strict=False):
+                        if value is not None:
+                            obj[field] = value
+                    assert slot_of(obj) == reference(obj), obj
