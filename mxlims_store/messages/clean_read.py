@@ -46,13 +46,18 @@ from mxlims_store.model.basic_types import STANDARD_JSON, is_uuid
 from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES, LinkRule, field_for_ref_key
 from mxlims_store.model.registry import BASE_TYPE, CORE_TYPES, OBJECT_TYPES
 
-# what a message key of an object is: a plain field, a name (tighter limits) or a link
-_PLAIN, _NAME = 0, 1
+# what a message key of an object is: a plain field, a name (tighter limits), one the reader
+# sets itself (its type and uuid, checked while indexing) or a link
+_PLAIN, _NAME, _OWN = 0, 1, 2
 # a link key: its rule, the store-form field it becomes, whether it holds a list (looked up
 # once per type rather than per value)
 _Link = tuple[LinkRule, str, bool]
 _Kind = int | _Link
 _REF_KEYS = frozenset({"$ref", "mxlimsType"})
+# Set on each document after its loop (the type its section names, the uuid _index settled and
+# checked): not checked and copied in the loop too. (The validator's output takes the model's
+# order of fields, not the document's: where they are set does not change it.)
+_OWN_FIELDS = frozenset({"mxlimsType", "uuid"})
 
 
 class _GiveUp(Exception):
@@ -97,7 +102,7 @@ def _shape(type_name: str) -> _Shape:
     never builds them)."""
     model = OBJECT_TYPES[type_name]
     fields: dict[str, _Kind] = {
-        name: _NAME if name in NAME_FIELDS else _PLAIN
+        name: _NAME if name in NAME_FIELDS else _OWN if name in _OWN_FIELDS else _PLAIN
         for name in model.model_fields
         if name not in FOREIGN_KEY_FIELDS and field_for_ref_key(name) is None
     }
@@ -150,7 +155,6 @@ class _Reading:
         self.result = result
         self.uuid_seed = uuid_seed
         self.targets: dict[str, _Target] = {}  # "#/Pin/Pin1" -> the object it points at
-        self.uuids: set[str] = set()
 
     def read(self, message: dict[str, Any]) -> None:
         sections = [
@@ -158,6 +162,9 @@ class _Reading:
             for type_name, objects in message.items()
             if type_name != "version"
         ]
+        keys = self.result.keys  # one per object (paths are distinct): a uuid used twice?
+        if len(set(keys.values())) != len(keys):  # (one set at the end, not one look per object)
+            raise _GiveUp
         objects = self.result.objects
         for type_name, entries in sections:
             if type_name in CORE_TYPES:
@@ -174,7 +181,7 @@ class _Reading:
         if not (core or type_name in OBJECT_TYPES) or type(objects) is not dict or not objects:
             raise _GiveUp
         entries = []
-        keys, stubs, uuids, targets = self.result.keys, self.result.stubs, self.uuids, self.targets
+        keys, stubs, targets = self.result.keys, self.result.stubs, self.targets
         declared: str | None = type_name
         for key, data in objects.items():
             if type(key) is not str or not key or not (key.isascii() or encodable(key)):
@@ -195,9 +202,6 @@ class _Reading:
                 if type(uuid) is not str:
                     raise _GiveUp
                 entries.append((path, uuid, data))
-            if uuid in uuids:
-                raise _GiveUp
-            uuids.add(uuid)
             keys[path] = uuid
             if "/" not in key:  # the only keys a reference can name
                 targets["#/" + path] = (uuid, declared, core)
@@ -235,6 +239,8 @@ class _Reading:
                     if not (value.isascii() or encodable(value)):
                         raise _GiveUp
                     document[name] = value
+                elif kind is _OWN:
+                    continue
                 elif kind is not None:
                     rule, field, many = kind  # type: ignore[misc]
                     if not many:
