@@ -82,9 +82,10 @@ class Pinger:
             raise RuntimeError(f"the health pinger failed: {got}")
         self.noted = got
 
-    def between(self, start: float, end: float) -> list[float]:
-        """The latencies (seconds) of the pings sent from ``start`` to ``end`` (unix times)."""
-        return [took for sent, took in self.noted if start <= sent <= end]
+    def between(self, spans: list[tuple[float, float]]) -> list[float]:
+        """The latencies (seconds) of the pings sent within any of ``spans`` (pairs of unix
+        times, start and end)."""
+        return [took for sent, took in self.noted if any(a <= sent <= b for a, b in spans)]
 
 
 def summary(pings: list[float]) -> dict[str, Any]:
