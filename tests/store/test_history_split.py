@@ -139,3 +139,13 @@ def test_a_bool_revision_alone_is_kept_whole() -> None:
     insert_entries(connection, [(entry["_id"], entry)], by_rows=False)
     [(doc, whole)] = _stored(connection).values()
     assert whole and list(orjson.loads(doc).items()) == _as_written(entry)
+
+
+def test_rows_are_appended_in_index_order_whatever_order_the_entries_come_in() -> None:
+    for order in (UUIDS[:8], UUIDS[7::-1], UUIDS[:8:2] + UUIDS[1:8:2]):
+        connection = _connection()
+        entries = [_plain(u, "mx1") for u in order]
+        insert_entries(connection, [(e["_id"], e) for e in entries], by_rows=False)
+        stored = connection.execute(f'SELECT object FROM "{ROWS}" ORDER BY n').fetchall()
+        assert [o for (o,) in stored] == sorted(o for (o,) in stored)
+        assert len(stored) == 8

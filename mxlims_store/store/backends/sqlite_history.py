@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, lt
 from typing import Any
 
 import orjson
@@ -243,13 +244,16 @@ def insert_entries(
         rows.append((key, obj, revision, operation, changed, last_number))
         if uuid not in unrecorded:  # (the key's head is the uuid)
             sought.append((key, obj))
-    named = [row[0] for row in rows] + [key for key, _ in whole]
-    if len(set(named)) != len(named):
+    named = set(map(_FIRST, rows))
+    named.update(map(_FIRST, whole))
+    if len(named) != len(rows) + len(whole):
         raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
     # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
     sought += [(k, _object_of(k)) for k, _ in whole if k.split("@", 1)[0] not in unrecorded]
     refuse_twins(connection, sought, (), by_rows)
-    rows.sort(key=itemgetter(1, 2))  # in index order: inserts land beside the one before
+    objects = list(map(_SECOND, rows))  # an import's and a return's: in order already
+    if not all(map(lt, objects, islice(objects, 1, None))):  # (ascending, no object twice)
+        rows.sort(key=itemgetter(1, 2))  # in index order: inserts land beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -260,6 +264,9 @@ def insert_entries(
             f'INSERT INTO "{ROWS}" (id, object, whole) VALUES (?, ?, ?)',
             [(key, _object_of(key), text) for key, text in whole],
         )
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def _commit_of(
