@@ -18,17 +18,18 @@ half the pages an import's commit wrote. Appended, an import's entries fill new 
 the other; only the small index takes random inserts.
 
 The view ``history`` puts each entry back together as the JSON the collection always held, key
-for key in the order it was written (:func:`split` keeps only entries it can put back exactly;
-any other, e.g. written by an older version or by hand, is kept whole in ``whole``). Every read
-(finds, the provenance walk, ``check``) reads the view; raw SQL may insert into and delete from
-it too (its triggers keep such an entry whole).
+for key in the order it was written (:func:`insert_entries` splits only entries it can put back
+exactly; any other, e.g. written by an older version or by hand, is kept whole in ``whole``).
+Every read (finds, the provenance walk, ``check``) reads the view; raw SQL may insert into and
+delete from it too (its triggers keep such an entry whole).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping
-from operator import itemgetter
+from itertools import islice
+from operator import itemgetter, lt
 from typing import Any
 
 import orjson
@@ -147,42 +148,6 @@ def _object_sql(key: str) -> str:
     return value
 
 
-def split(
-    key: str, entry: dict[str, Any], row: int | None = None
-) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
-    """``(common part, own part)`` of the entry ``key`` (an ``_id`` in it is the key, kept
-    once), or None when the view could not put its own part back exactly: it is then kept
-    whole. (The common part is checked once per write: :func:`_common_fits`.) ``row``: the
-    key of the object's row (sqlite_history_keys), kept instead of its uuid's number."""
-    if tuple(entry) not in _SHAPES:
-        return None
-    uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
-    if type(uuid) is not str or type(revision) is not int or type(meta) is not dict:
-        return None
-    changes = entry.get("changes", _NO_CHANGES)
-    operation = entry["operation"]
-    if not (
-        type(operation) is str
-        and type(changes) is dict
-        and 0 <= revision < 2**62
-        and len(meta) == 1
-        and "proposal" in meta
-        and "@" not in uuid
-        and key.startswith(f"{uuid}@{revision}@")
-        and entry.get("_id", key) == key
-    ):
-        return None
-    common = (
-        entry["actor"],
-        entry["time"],
-        entry["importId"],
-        entry.get("sourceVersion", _NO),
-        meta["proposal"],
-    )
-    changed = None if changes is _NO_CHANGES else _json(changes)
-    return common, (key, object_key(uuid) if row is None else row, revision, operation, changed)
-
-
 def _common_fits(common: tuple[Any, ...]) -> bool:
     """Whether the view gives back a common part exactly: texts or null (sourceVersion: a text
     or absent)."""
@@ -223,43 +188,72 @@ def insert_entries(
     rows: list[tuple[Any, ...]] = []
     whole: list[tuple[str, str]] = []
     sought: list[tuple[str, int]] = []  # (key, object) of entries whose twin may be stored
+    # Each entry split in the loop (a call per entry was a third of its cost), and a common
+    # part equal to the entry before's taken as that one's commit row (no tuple made and
+    # hashed per entry); an entry the view could not put back exactly is kept whole
+    last: tuple[Any, ...] = (_NO, _NO, _NO, _NO, _NO)  # the entry before's common part
+    last_number = 0
+    tails: dict[int, str] = {}  # revision -> "@<revision>@"
+    shape: tuple[str, ...] = ()  # the entry before's keys, one of _SHAPES (compared: no hash)
     for key, entry in entries:
-        if isinstance(entry, dict):
-            uuid = entry.get("uuid")
-            row = row_keys.get(uuid) if row_keys and type(uuid) is str else None
-            parts = split(key, entry, row)
-        else:
-            parts = None
-        if parts is None:
+        if not isinstance(entry, dict):
             whole.append((key, _whole(key, entry)))
             continue
-        common, own = parts
-        try:
-            number = commits.get(common)
-        except TypeError:  # a value that is no text (a dict): not a common part the view gives
-            number = None
-            parts = None
-        if number is None:
-            if parts is None or not _common_fits(common):
+        keys = tuple(entry)
+        if keys != shape:
+            if keys not in _SHAPES:
                 whole.append((key, _whole(key, entry)))
                 continue
-            values = tuple(None if v is _NO else v for v in common)
-            number = connection.execute(
-                f'INSERT INTO "{COMMITS}" (actor, time, import_id, source_version, proposal) '
-                "VALUES (?, ?, ?, ?, ?) RETURNING n",
-                values,
-            ).fetchone()[0]
-            commits[common] = number
-        rows.append((*own, number))
-        if uuid not in unrecorded:  # (split: the key's head is the uuid)
-            sought.append((key, own[1]))
-    named = [row[0] for row in rows] + [key for key, _ in whole]
-    if len(set(named)) != len(named):
+            shape = keys
+        uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
+        operation, changes = entry["operation"], entry.get("changes", _NO_CHANGES)
+        if not (
+            type(uuid) is str
+            and type(revision) is int
+            and type(meta) is dict
+            and type(operation) is str
+            and type(changes) is dict
+            and 0 <= revision < 2**62
+            and len(meta) == 1
+            and "proposal" in meta
+            and "@" not in uuid
+            and key.startswith(uuid)  # then "@<revision>@"
+            and key.startswith(tails.get(revision) or _tail(tails, revision), len(uuid))
+            and entry.get("_id", key) == key
+        ):
+            whole.append((key, _whole(key, entry)))
+            continue
+        actor, time, import_id = entry["actor"], entry["time"], entry["importId"]
+        version, proposal = entry.get("sourceVersion", _NO), meta["proposal"]
+        if not (  # (last: texts or None, _NO for no sourceVersion)
+            proposal == last[4]
+            and time == last[1]
+            and actor == last[0]
+            and import_id == last[2]
+            and version == last[3]
+        ):
+            common = (actor, time, import_id, version, proposal)
+            number = _commit_of(connection, commits, common)
+            if number is None:
+                whole.append((key, _whole(key, entry)))
+                continue
+            last, last_number = common, number
+        row = row_keys.get(uuid) if row_keys else None
+        obj = object_key(uuid) if row is None else row  # kept under its row's key, if any
+        changed = None if changes is _NO_CHANGES else _json(changes)
+        rows.append((key, obj, revision, operation, changed, last_number))
+        if uuid not in unrecorded:  # (the key's head is the uuid)
+            sought.append((key, obj))
+    named = set(map(_FIRST, rows))
+    named.update(map(_FIRST, whole))
+    if len(named) != len(rows) + len(whole):
         raise sqlite3.IntegrityError("history: the same change is recorded twice in one write")
     # an entry kept whole stays under its uuid's key (its key's head may not be its uuid)
     sought += [(k, _object_of(k)) for k, _ in whole if k.split("@", 1)[0] not in unrecorded]
     refuse_twins(connection, sought, (), by_rows)
-    rows.sort(key=itemgetter(1, 2))  # in index order: inserts land beside the one before
+    objects = list(map(_SECOND, rows))  # an import's and a return's: in order already
+    if not all(map(lt, objects, islice(objects, 1, None))):  # (ascending, no object twice)
+        rows.sort(key=itemgetter(1, 2))  # in index order: inserts land beside the one before
     connection.executemany(
         f'INSERT INTO "{ROWS}" (id, object, revision, operation, changes, commit_n) '
         "VALUES (?, ?, ?, ?, ?, ?)",
@@ -270,6 +264,35 @@ def insert_entries(
             f'INSERT INTO "{ROWS}" (id, object, whole) VALUES (?, ?, ?)',
             [(key, _object_of(key), text) for key, text in whole],
         )
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
+def _commit_of(
+    connection: sqlite3.Connection, commits: dict[tuple[Any, ...], int], common: tuple[Any, ...]
+) -> int | None:
+    """The number of the commit row of ``common`` (written now if new), or None when the view
+    could not give it back exactly (the entry is then kept whole)."""
+    try:
+        number = commits.get(common)
+    except TypeError:  # a value that is no text (a dict): not a common part the view gives
+        return None
+    if number is None:
+        if not _common_fits(common):
+            return None
+        number = connection.execute(
+            f'INSERT INTO "{COMMITS}" (actor, time, import_id, source_version, proposal) '
+            "VALUES (?, ?, ?, ?, ?) RETURNING n",
+            tuple(None if v is _NO else v for v in common),
+        ).fetchone()[0]
+        commits[common] = number
+    return number
+
+
+def _tail(tails: dict[int, str], revision: int) -> str:
+    tail = tails[revision] = f"@{revision}@"
+    return tail
 
 
 def _object_of(key: str) -> int:

@@ -54,16 +54,16 @@ def append_history(
     keys: dict[str, int] = {}  # uuid -> the key of its new entry, for objects keeping a row
     deleted: list[tuple[Write, int]] = []
     for write in writes:
-        history = write.history
-        code = TABLE_CODES.get(write.collection)
+        collection, uuid, document, _, history = write  # (unpacked: no attribute reads)
+        code = TABLE_CODES.get(collection)
         if code is not None:
-            number = numbers.get((write.collection, write.uuid))
+            number = numbers.get((collection, uuid))
             if number is not None:
                 key = ROW_KEYED + code * SPAN + number  # row_key
-                if write.document is None:
+                if document is None:
                     deleted.append((write, key))
                 elif history:
-                    keys[write.uuid] = key
+                    keys[uuid] = key
         if history:
             entries.append((history["_id"], history))
     if deleted:
