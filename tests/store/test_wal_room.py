@@ -32,14 +32,19 @@ def test_zeros_go_only_beyond_the_end_of_the_log(tmp_path: Path) -> None:
     assert sqlite_wal.make_room(database, 100) == 0 and not log.exists()  # no log: none made
     kept = os.urandom(100_001)  # (not a whole piece: the first zeros fill up to one)
     log.write_bytes(kept)
-    added = sqlite_wal.make_room(database, 100)
-    target = 100 * sqlite_wal.BYTES_PER_OBJECT
+    added = sqlite_wal.make_room(database, 300)
+    target = sqlite_wal.log_needed(database, 300)
+    assert target == 300 * sqlite_wal.OBJECT_BYTES  # no database: no index leaves to count
     assert added == target - len(kept)
     data = log.read_bytes()
     assert data[: len(kept)] == kept and data[len(kept) :] == bytes(added)
     assert sqlite_wal.make_room(database, 10) == 0 and log.read_bytes() == data  # long enough
-    huge = sqlite_wal.MOST_BYTES // sqlite_wal.BYTES_PER_OBJECT * 4
+    huge = sqlite_wal.MOST_BYTES // sqlite_wal.OBJECT_BYTES * 4
     assert sqlite_wal.make_room(database, huge) == sqlite_wal.MOST_BYTES - target
+    database.write_bytes(bytes(sqlite_wal.PAGE * sqlite_wal.ID_LEAVES * 50))  # 50 leaves' worth
+    frame = sqlite_wal.PAGE + 24
+    assert sqlite_wal.log_needed(database, 30) == 30 * (sqlite_wal.OBJECT_BYTES + frame)
+    assert sqlite_wal.log_needed(database, 80) == 80 * sqlite_wal.OBJECT_BYTES + 50 * frame
 
 
 def _table_counts(database: Path) -> dict[str, int]:
@@ -72,7 +77,7 @@ async def test_a_big_import_grows_the_log_first_and_a_crash_copy_keeps_every_com
         report = await store.import_message(shipment_message(300))
         objects = sum(report.created.values())
         assert len(made) == 1 and made[0] > 0
-        assert wal_bytes(database) >= objects * sqlite_wal.BYTES_PER_OBJECT
+        assert wal_bytes(database) >= objects * sqlite_wal.OBJECT_BYTES
         second = await store.import_message(shipment_message(300))  # into the longer log
         objects += sum(second.created.values())
         crashed = tmp_path / "crashed"
