@@ -139,3 +139,19 @@ async def test_the_room_is_asked_only_before_the_first_change_and_waited_for(
         assert len(asked) == 1  # changed first: no room asked
     finally:
         await backend.close()
+
+
+def test_a_forked_process_gets_a_thread_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A child forked after the parent made its room has the parent's executor without its
+    thread (nothing would ever run, and the write would wait forever): it makes its own."""
+    database = tmp_path / "store.sqlite3"
+    sqlite_wal.wal_file(database).write_bytes(b"x")
+    first = sqlite_wal.room_soon(database, 10)
+    assert first.result(timeout=10) == sqlite_wal.log_needed(database, 10) - 1
+    parent = sqlite_wal._MAKER
+    monkeypatch.setattr(sqlite_wal, "_MAKER_PID", -1)  # as in a child: another process's
+    again = sqlite_wal.room_soon(database, 20)
+    assert sqlite_wal._MAKER is not parent
+    assert again.result(timeout=10) == 10 * sqlite_wal.OBJECT_BYTES

@@ -33,6 +33,8 @@ ID_LEAVES = 20  # of a store's pages, about one in this many is a leaf of an id 
 MOST_BYTES = 48 * 1024 * 1024  # never more than this made at once
 _ZEROS = bytes(PIECE)
 _MAKER: ThreadPoolExecutor | None = None  # the thread that writes the zeros (one per process)
+_MAKER_PID = 0  # the process it was made in (a forked child has no thread behind it: made anew)
+_sync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
 
 
 def room_soon(database: Path, objects: int) -> Future[int]:
@@ -40,9 +42,10 @@ def room_soon(database: Path, objects: int) -> Future[int]:
     The zeros are then synced on the same thread, not waited for (a sync never changes what a
     file holds: SQLite's frames written meanwhile are synced by its own COMMIT): on a busy
     disk that sync took longer than the write's reads."""
-    global _MAKER
-    if _MAKER is None:
+    global _MAKER, _MAKER_PID
+    if _MAKER is None or os.getpid() != _MAKER_PID:
         _MAKER = ThreadPoolExecutor(1, thread_name_prefix="mxlims-wal-room")
+        _MAKER_PID = os.getpid()
     made = _MAKER.submit(make_room, database, objects, False)
     _MAKER.submit(_synced, database, made)
     return made
@@ -89,7 +92,7 @@ def make_room(database: Path, objects: int, sync: bool = True) -> int:
             length = min(PIECE - offset % PIECE, target - offset)  # then whole aligned pieces
             offset += os.pwrite(descriptor, view[:length], offset)
         if offset > start and sync:
-            os.fdatasync(descriptor)
+            _sync(descriptor)
         return offset - start
     except OSError:
         return 0
@@ -102,6 +105,6 @@ def _synced(database: Path, made: Future[int]) -> None:
         with contextlib.suppress(OSError):
             descriptor = os.open(wal_file(database), os.O_WRONLY)
             try:
-                os.fdatasync(descriptor)
+                _sync(descriptor)
             finally:
                 os.close(descriptor)
