@@ -8,15 +8,16 @@ writing the same frames over blocks the file already has, and its ``fsync`` the 
 metadata as well (3,835 frames: 17.8 ms of CPU and a 12-13 ms ``fsync`` appended, 8.4 ms and
 ~5 ms over blocks written beforehand in 64 KiB pieces; docs/write-path.md, round 9).
 
-So a big write first extends a short log with zeros, in 64 KiB pieces, synced, on a thread of
-its own while the write still only reads (its probes and checks: ~50 ms at least; the zeros
-of 6,591 objects: ~4 ms of CPU and a sync), and waits for that before its first change
-(:func:`room_made`). SQLite's log stays valid: it reads frames from its header on and stops at the
-first whose salt and checksum do not match its own (zeros never do), and the bytes added here
-lie beyond the file's end, which no frame of a valid log reaches. Only the writer holding the
-write lock appends frames, and a transaction that has changed nothing has no frame to write:
-the caller makes room only then (sqlite_unit), and waits for the room before its first change
-and before its transaction ends (a page written by SQLite meanwhile would be overwritten).
+So a big write first extends a short log with zeros, in 64 KiB pieces, on a thread of its own
+while the write still only reads (its probes and checks: ~50 ms at least; the zeros of 6,591
+objects: a few ms of CPU), then syncs them there, and waits for the zeros (not the sync)
+before its first change (:func:`room_made`). SQLite's log stays valid: it reads frames from its
+header on and stops at the first whose salt and checksum do not match its own (zeros never
+do), and the bytes added here lie beyond the file's end, which no frame of a valid log
+reaches. Only the writer holding the write lock appends frames, and a transaction that has
+changed nothing has no frame to write: the caller makes room only then (sqlite_unit), and
+waits for the room before its first change and before its transaction ends (a page written
+by SQLite meanwhile would be overwritten).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ _sync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
 def room_soon(database: Path, objects: int) -> Future[int]:
     """:func:`make_room` on its own thread, started now; wait for it with :func:`room_made`.
     The zeros are then synced on the same thread, not waited for (a sync never changes what a
-    file holds: SQLite's frames written meanwhile are synced by its own COMMIT): on a busy
-    disk that sync took longer than the write's reads."""
+    file holds: SQLite's frames written meanwhile are synced by its own COMMIT), so that a busy
+    disk's sync never holds the write."""
     global _MAKER, _MAKER_PID
     if _MAKER is None or os.getpid() != _MAKER_PID:
         _MAKER = ThreadPoolExecutor(1, thread_name_prefix="mxlims-wal-room")
