@@ -155,3 +155,29 @@ def test_a_forked_process_gets_a_thread_of_its_own(
     again = sqlite_wal.room_soon(database, 20)
     assert sqlite_wal._MAKER is not parent
     assert again.result(timeout=10) == 10 * sqlite_wal.OBJECT_BYTES
+
+
+def test_the_room_counts_from_where_the_log_ends(tmp_path: Path) -> None:
+    """A log not started afresh gets the next write's frames after its own: the room is
+    measured from there (SQLite's WAL index says where), and reading that index never fails."""
+    database = tmp_path / "store.sqlite3"
+    assert sqlite_wal.log_end(database) == 0  # no index
+    connection = sqlite3.connect(database, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        connection.execute("CREATE TABLE t (x)")
+        for _ in range(5):
+            connection.execute("INSERT INTO t VALUES (randomblob(3000))")
+        end = sqlite_wal.log_end(database)
+        assert end == wal_bytes(database) > 0
+        added = sqlite_wal.make_room(database, 100)
+        assert sqlite_wal.log_needed(database, 100) - end >= 100 * sqlite_wal.OBJECT_BYTES
+        assert wal_bytes(database) == end + added
+        connection.execute("INSERT INTO t VALUES (1)")  # the next frames over the zeros
+        assert connection.execute("SELECT count(*) FROM t").fetchone()[0] == 6
+    finally:
+        connection.close()
+    damaged = tmp_path / "other.sqlite3"
+    damaged.with_name("other.sqlite3-shm").write_bytes(b"\xff" * 20)
+    assert 0 < sqlite_wal.log_end(damaged) < 2**32 * 2**17  # a number, whatever it says

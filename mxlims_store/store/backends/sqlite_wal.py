@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,16 +66,35 @@ def wal_file(database: Path) -> Path:
 
 
 def log_needed(database: Path, objects: int) -> int:
-    """About how long a log a write of ``objects`` new objects makes: its rows and history
-    (~1 KiB an object), and a frame for each leaf of the random-keyed id indexes it inserts
-    into, which at 200,000 stored objects is nearly every one of them (6,591 objects: 5.4 MB
-    of log at 6,500 stored, 15.8 MB at 200,000)."""
+    """About how long the log is once a write of ``objects`` new objects is in it: where the
+    log ends now (:func:`log_end`), then the write's rows and history (~1 KiB an object) and a
+    frame for each leaf of the random-keyed id indexes it inserts into, which at 200,000
+    stored objects is nearly every one of them (6,591 objects: 5.4 MB of log at 6,500
+    stored, 15.8 MB at 200,000)."""
     try:
         pages = os.stat(database).st_size // PAGE
     except OSError:
         pages = 0
     leaves = min(objects, pages // ID_LEAVES)
-    return min(objects * OBJECT_BYTES + leaves * (PAGE + 24), MOST_BYTES)
+    return min(log_end(database) + objects * OBJECT_BYTES + leaves * (PAGE + 24), MOST_BYTES)
+
+
+def log_end(database: Path) -> int:
+    """Where the next frame goes unless SQLite starts the log afresh (then nearer the start):
+    after the ``mxFrame`` frames the log's index (the ``-shm`` file, SQLite's documented WAL
+    index header: ``isInit`` at byte 12, the page size at 14, ``mxFrame`` at 16) says it holds.
+    0 when it cannot tell (no index: nothing before the write's frames). Only the room's size
+    depends on it, never what is safe to write."""
+    try:
+        with open(database.with_name(database.name + "-shm"), "rb") as index:
+            header = index.read(20)
+    except OSError:
+        return 0
+    if len(header) < 20 or not header[12]:
+        return 0
+    size, frames = struct.unpack_from("=HI", header, 14)
+    page = 65536 if size == 1 else size
+    return 32 + frames * (page + 24) if frames else 0
 
 
 def make_room(database: Path, objects: int, sync: bool = True) -> int:
