@@ -181,3 +181,11 @@ def test_the_room_counts_from_where_the_log_ends(tmp_path: Path) -> None:
     damaged = tmp_path / "other.sqlite3"
     damaged.with_name("other.sqlite3-shm").write_bytes(b"\xff" * 20)
     assert 0 < sqlite_wal.log_end(damaged) < 2**32 * 2**17  # a number, whatever it says
+
+
+def test_a_fifo_in_the_logs_place_is_never_waited_on(tmp_path: Path) -> None:
+    database = tmp_path / "store.sqlite3"
+    os.mkfifo(sqlite_wal.wal_file(database))
+    os.mkfifo(database.with_name("store.sqlite3-shm"))
+    assert sqlite_wal.log_end(database) == 0
+    assert sqlite_wal.make_room(database, 100) == 0

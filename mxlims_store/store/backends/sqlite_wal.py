@@ -37,6 +37,9 @@ _ZEROS = bytes(PIECE)
 _MAKER: ThreadPoolExecutor | None = None  # the thread that writes the zeros (one per process)
 _MAKER_PID = 0  # the process it was made in (a forked child has no thread behind it: made anew)
 _sync = getattr(os, "fdatasync", os.fsync)  # (macOS has no fdatasync)
+# never waiting on something else than a file put in a log's place (a FIFO: refused, ENXIO)
+_WRITE = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0)
+_READ = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
 
 
 def room_soon(database: Path, objects: int) -> Future[int]:
@@ -85,11 +88,16 @@ def log_end(database: Path) -> int:
     index header: ``isInit`` at byte 12, the page size at 14, ``mxFrame`` at 16) says it holds.
     0 when it cannot tell (no index: nothing before the write's frames). Only the room's size
     depends on it, never what is safe to write."""
-    try:
-        with open(database.with_name(database.name + "-shm"), "rb") as index:
-            header = index.read(20)
+    try:  # (non-blocking: a FIFO put in its place reads as nothing, never waits)
+        descriptor = os.open(database.with_name(database.name + "-shm"), _READ)
     except OSError:
         return 0
+    try:
+        header = os.pread(descriptor, 20, 0)
+    except OSError:
+        return 0
+    finally:
+        os.close(descriptor)
     if len(header) < 20 or not header[12]:
         return 0
     size, frames = struct.unpack_from("=HI", header, 14)
@@ -103,7 +111,7 @@ def make_room(database: Path, objects: int, sync: bool = True) -> int:
     is left as it is, and the commit reports what it finds."""
     target = log_needed(database, objects)
     try:
-        descriptor = os.open(wal_file(database), os.O_WRONLY)  # no log yet: none to extend
+        descriptor = os.open(wal_file(database), _WRITE)  # no log yet: none to extend
     except OSError:
         return 0
     try:
@@ -124,7 +132,7 @@ def make_room(database: Path, objects: int, sync: bool = True) -> int:
 def _synced(database: Path, made: Future[int]) -> None:
     if made.result() > 0:
         with contextlib.suppress(OSError):
-            descriptor = os.open(wal_file(database), os.O_WRONLY)
+            descriptor = os.open(wal_file(database), _WRITE)
             try:
                 _sync(descriptor)
             finally:
