@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mxlims_store.store.backends.sqlite_commits import count_commit, note_count
 from mxlims_store.store.backends.sqlite_open import room_back
+from mxlims_store.store.backends.sqlite_wal import room_made
 from mxlims_store.store.write_lock import checked_writes
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ _PENDING: set[asyncio.Future[None]] = set()  # commits of orphaned groups, until
 async def run_grouped(
     backend: SqliteBackend,
     work: Callable[[Any], Awaitable[T]],
-    make_unit: Callable[[sqlite3.Connection], SqliteUnit],
+    make_unit: Callable[[sqlite3.Connection, bool], SqliteUnit],
 ) -> T:
     """``work(unit)`` in a savepoint of the open group's transaction (a new one if none)."""
     turns = _TURNS.setdefault(backend, _Turns())
@@ -104,7 +105,7 @@ async def run_grouped(
                 _settle(group, error)
                 raise
         group.units += 1
-        unit = make_unit(group.connection)
+        unit = make_unit(group.connection, first)
         failure: BaseException | None = None
         try:
             result = await work(unit)
@@ -208,6 +209,8 @@ def _end(
     the group wrote anything, its ROLLBACK; then, once the transaction is over, the writer's
     cache back to its size."""
     connection = group.connection
+    if unit is not None:
+        room_made(unit.room)  # the log's room made before the transaction ends (sqlite_wal)
     try:
         if unit is not None and first:
             if not kept:  # nothing else is in the transaction: all of it goes (the group ends)

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from mxlims_store.errors import InvalidMessage, Problem, StoreBroken
+from mxlims_store.store.backends import sqlite_open
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_group import run_grouped
 from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, object_key
 from mxlims_store.store.backends.sqlite_history_keys import keys_of
 from mxlims_store.store.backends.sqlite_open import room_for
+from mxlims_store.store.backends.sqlite_wal import room_made, room_soon
 from mxlims_store.store.collection_names import CORE_COLLECTIONS, HISTORY
 
 if TYPE_CHECKING:
@@ -144,9 +147,14 @@ class SqliteUnit:
     name = "sqlite"
     transactional = True
 
-    def __init__(self, backend: SqliteBackend, connection: sqlite3.Connection) -> None:
+    def __init__(
+        self, backend: SqliteBackend, connection: sqlite3.Connection, first: bool = False
+    ) -> None:
         self.backend = backend
         self.connection = connection
+        # the group's first unit: its transaction has written nothing while this is unchanged
+        self._clean_at = connection.total_changes if first else None
+        self.room: Future[int] | None = None  # the log made longer, before the first change
         self.written = 0  # documents, for the checkpoint
         self._probed: set[str] = set()  # uuids whose history documents_by_uuid read
         self._history: dict[str, list[Document]] = {}  # and their entries
@@ -193,7 +201,12 @@ class SqliteUnit:
     def _documents_by_uuid(
         self, tables: dict[str, str], wanted: dict[str, list[str]]
     ) -> tuple[dict[str, Document], set[str], dict[str, list[Document]]]:
-        room_for(self.connection, sum(map(len, wanted.values())))  # a big write ahead
+        objects = sum(map(len, wanted.values()))
+        room_for(self.connection, objects)  # a big write ahead
+        clean = self.connection.total_changes == self._clean_at
+        if objects >= sqlite_open.BIG_WRITE and clean and self.room is None:
+            # nothing written yet, so no frame to write: the log made longer meanwhile
+            self.room = room_soon(self.backend.path, objects)  # (sqlite_wal)
         return documents_by_uuid(self.connection, tables, wanted)
 
     async def history_of(self, uuids: Collection[str]) -> list[Document]:
@@ -225,6 +238,7 @@ class SqliteUnit:
             self.written += len(writes)
 
     def _apply(self, writes: list[Write], unrecorded: set[str]) -> None:
+        room_made(self.room)  # (no page of the log written before its room is made)
         room_for(self.connection, len(writes))  # (the group's end gives the room back)
         self.backend.apply_or_refuse(self.connection, writes, unrecorded)
 
@@ -236,7 +250,9 @@ async def run_unit(backend: SqliteBackend, work: Callable[[Any], Awaitable[T]]) 
     Every call of the unit runs on the backend's one writer thread, and its start and end are
     one call each: under load the event loop is busy, and each hop from the loop to a thread
     and back is time the whole queue of writers waits."""
-    return await run_grouped(backend, work, lambda connection: SqliteUnit(backend, connection))
+    return await run_grouped(
+        backend, work, lambda connection, first: SqliteUnit(backend, connection, first)
+    )
 
 
 def position_taken(
