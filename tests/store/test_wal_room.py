@@ -181,8 +181,31 @@ def test_the_room_counts_from_where_the_log_ends(tmp_path: Path) -> None:
     finally:
         connection.close()
     damaged = tmp_path / "other.sqlite3"
-    damaged.with_name("other.sqlite3-shm").write_bytes(b"\xff" * 20)
-    assert 0 < sqlite_wal.log_end(damaged) < 2**32 * 2**17  # a number, whatever it says
+    for garbage in (b"\xff" * 20, os.urandom(100_000), bytes(100_000)):
+        sqlite_wal.wal_file(damaged).write_bytes(garbage)
+        assert 0 <= sqlite_wal.log_end(damaged) <= len(garbage)  # a number, whatever it says
+
+
+def test_a_log_started_afresh_ends_after_its_own_frames(tmp_path: Path) -> None:
+    """After a checkpoint lets SQLite start the log afresh, the frames of the older log left
+    after the new ones are not the log's: it ends after the new ones."""
+    database = tmp_path / "store.sqlite3"
+    connection = sqlite3.connect(database, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        connection.execute("CREATE TABLE t (x)")
+        for _ in range(20):
+            connection.execute("INSERT INTO t VALUES (randomblob(3000))")
+        longer = sqlite_wal.log_end(database)
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        connection.execute("INSERT INTO t VALUES (1)")  # the log started afresh
+        end = sqlite_wal.log_end(database)
+        assert 0 < end < longer <= wal_bytes(database)
+        frames = (end - 32) // (sqlite_wal.PAGE + 24)
+        assert frames == connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    finally:
+        connection.close()
 
 
 _OTHER_WRITER = """
