@@ -84,25 +84,44 @@ def log_needed(database: Path, objects: int) -> int:
 
 def log_end(database: Path) -> int:
     """Where the next frame goes unless SQLite starts the log afresh (then nearer the start):
-    after the ``mxFrame`` frames the log's index (the ``-shm`` file, SQLite's documented WAL
-    index header: ``isInit`` at byte 12, the page size at 14, ``mxFrame`` at 16) says it holds.
-    0 when it cannot tell (no index: nothing before the write's frames). Only the room's size
-    depends on it, never what is safe to write."""
+    after the last frame that carries the salts of the log's header (SQLite's documented WAL
+    format, big-endian: the header's salts at bytes 16-23, each frame's 24-byte header repeats
+    them at its bytes 8-15). A log started afresh gets new salts, so the frames that carry the
+    header's form its start, and those after them (older logs', zeros) do not: a binary search
+    reads a few frame headers. 0 when it cannot tell. Only the room's size depends on it, never
+    what is safe to write.
+
+    Never read from SQLite's WAL index (the ``-shm`` file, which holds ``mxFrame``): SQLite's
+    WAL locks are POSIX record locks on that file, and closing any descriptor of it drops every
+    lock the process holds there, the write lock included (another process then writes in the
+    middle of this one's transaction, and one commit overwrites the other). The ``-wal`` file
+    holds no lock."""
     try:  # (non-blocking: a FIFO put in its place reads as nothing, never waits)
-        descriptor = os.open(database.with_name(database.name + "-shm"), _READ)
+        with os.fdopen(os.open(wal_file(database), _READ), "rb") as log:
+            header = log.read(32)
+            if len(header) < 32:
+                return 0
+            page = struct.unpack_from(">I", header, 8)[0]
+            salts = header[16:24]
+            if page < 512 or page > 65536 or page & (page - 1):
+                return 0
+            frame = page + 24
+            frames = (os.fstat(log.fileno()).st_size - 32) // frame
+
+            def current(number: int) -> bool:  # (frames numbered from 1)
+                log.seek(32 + (number - 1) * frame + 8)
+                return log.read(8) == salts
+
+            low, high = 0, frames  # frame ``low`` is current (0: none), ``high + 1`` is not
+            while low < high:
+                middle = (low + high + 1) // 2
+                if current(middle):
+                    low = middle
+                else:
+                    high = middle - 1
+            return 32 + low * frame if low else 0
     except OSError:
         return 0
-    try:
-        header = os.pread(descriptor, 20, 0)
-    except OSError:
-        return 0
-    finally:
-        os.close(descriptor)
-    if len(header) < 20 or not header[12]:
-        return 0
-    size, frames = struct.unpack_from("=HI", header, 14)
-    page = 65536 if size == 1 else size
-    return 32 + frames * (page + 24) if frames else 0
 
 
 def make_room(database: Path, objects: int, sync: bool = True) -> int:
