@@ -103,3 +103,22 @@ class _reopened:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.backend.close()
+
+
+def test_a_count_that_cannot_be_noted_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk (here: the rename refused) keeps the last count and leaves nothing beside
+    the database (a 0-byte ``.commits.<pid>`` was left behind)."""
+    database = tmp_path / "store.sqlite3"
+    sqlite_commits.note_count(database, 3)
+
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sqlite_commits.os, "replace", full)
+    sqlite_commits.note_count(database, 4)
+    assert sqlite_commits.noted_count(database) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        sqlite_commits.counter_file(database).name
+    ]

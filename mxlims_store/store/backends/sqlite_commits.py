@@ -85,14 +85,17 @@ def stored_count(connection: sqlite3.Connection) -> int:
 
 def note_count(database: Path, count: int) -> None:
     """After the commit: the count in the file beside the database (best effort: a full disk
-    leaves it behind, which only weakens the check)."""
+    leaves the count behind, which only weakens the check, and no partial file)."""
     target = counter_file(database)
     partial = target.with_name(f"{target.name}.{os.getpid()}")
-    with contextlib.suppress(OSError):
+    try:
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(f"{count}\n")
         os.replace(partial, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
 
 
 def noted_count(database: Path) -> int | None:
