@@ -34,6 +34,7 @@ import orjson
 
 from bench import REPO_ROOT, generate
 from bench.build import Builder
+from bench.download_bursts import burst, change_pin, cpu_shares, memory_mib, ms, repeated_bursts
 from bench.health_pings import Pinger, summary
 from bench.http_api import HOST, free_port
 from bench.loop_lag import VARIABLE, lags_between, probe_dir
@@ -41,25 +42,6 @@ from bench.procs import cli_command, env_for
 from bench.timing import log, percentile
 
 JSON = {"Content-Type": "application/json"}
-
-
-def _tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    found = [int(p) for p in children.read_text().split()] if children.exists() else []
-    return [pid] + [p for child in found for p in _tree(child)]
-
-
-def _memory_mib(pid: int, field: str) -> float:
-    """``field`` (VmHWM: peak resident; VmRSS: resident now) summed over the process tree."""
-    total = 0
-    for member in _tree(pid):
-        try:
-            for line in Path(f"/proc/{member}/status").read_text().splitlines():
-                if line.startswith(field + ":"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            continue
-    return total / 1024
 
 
 @contextmanager
@@ -105,42 +87,6 @@ def _key(data_dir: Path) -> dict[str, str]:
         check=True,
     )
     return {"Authorization": f"Bearer {json.loads(made.stdout)['key']}"}
-
-
-async def _burst(client: httpx.AsyncClient, path: str, n: int, concurrency: int) -> list[float]:
-    jobs = iter(range(n))
-    seconds: list[float] = []
-
-    async def worker() -> None:
-        for _ in jobs:
-            start = time.perf_counter()
-            # read as sent (gzip), not decoded: the client shares the machine with the server
-            async with client.stream("GET", path) as answer:
-                async for _ in answer.aiter_raw():
-                    pass
-            if answer.status_code != 200:
-                raise RuntimeError(f"GET {path}: {answer.status_code}")
-            seconds.append(time.perf_counter() - start)
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return seconds
-
-
-async def _change(client: httpx.AsyncClient, pin: str) -> None:
-    """A write of one pin: every built download of its tree is stale afterwards (of its tree
-    only: a download follows what it read)."""
-    found = await client.get(f"/api/v1/objects/{pin}")
-    revision = found.headers["etag"]
-    changed = await client.patch(
-        f"/api/v1/objects/{pin}",
-        json={"barcode": f"BENCH-{time.time_ns()}"},
-        headers={"If-Match": revision},
-    )
-    changed.raise_for_status()
-
-
-def _ms(values: list[float], q: float) -> float:
-    return round(percentile(values, q) * 1000, 1)
 
 
 def _lags(plan: dict[str, Any], start: float) -> dict[str, Any] | None:
@@ -189,7 +135,7 @@ async def measure(
 
         n = 64 * plan["rounds"]
         start = time.perf_counter()
-        await _burst(client, results, n, 64)
+        await burst(client, results, n, 64)
         cached_rate = n / (time.perf_counter() - start)
         out["cached_downloads_per_s"] = round(cached_rate, 1)
         fastest = min(out["uncached_s"])
@@ -224,8 +170,8 @@ async def measure(
     out["post_messages_c64"] = {
         "pins": plan["post_pins"],
         "n": len(post_seconds),
-        "p50_ms": _ms(post_seconds, 50),
-        "p95_ms": _ms(post_seconds, 95),
+        "p50_ms": ms(post_seconds, 50),
+        "p95_ms": ms(post_seconds, 95),
         "client_cpu_ms_per_post": round(client_cpu / len(post_seconds) * 1000, 1),
         "load": round(os.getloadavg()[0], 1),
     }
@@ -248,19 +194,19 @@ async def _downloads(
     await asyncio.sleep(plan["idle_s"])
     windows["idle"] = [(started, time.time())]
     out["loop_lag_idle"] = _lags(plan, started)
-    out["rss_before_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+    out["rss_before_mib"] = round(memory_mib(pid, "VmRSS"), 1)
 
     tree = await client.get(results)  # built once: one of its own pins, to change it
     tree.raise_for_status()
     tree_pin = str(next(iter(tree.json()["Pin"].values()))["uuid"])
     etag = tree.headers["etag"]
-    await _change(client, plan["other_pin"])  # another shipment's pin
+    await change_pin(client, plan["other_pin"])  # another shipment's pin
     elsewhere = await client.get(results, headers={"If-None-Match": etag})
     out["after_write_elsewhere_status"] = elsewhere.status_code  # 304: still valid
 
     uncached = []
     for _ in range(3):
-        await _change(client, tree_pin)
+        await change_pin(client, tree_pin)
         start = time.perf_counter()
         first = await client.get(results)
         first.raise_for_status()
@@ -271,87 +217,26 @@ async def _downloads(
     from bench.post_messages import _thread_seconds  # here: bench.post_messages imports this
 
     for concurrency in (1, 16, 64):
-        await _change(client, tree_pin)  # every level starts uncached
+        await change_pin(client, tree_pin)  # every level starts uncached
         n = concurrency * plan["rounds"]
         started = time.time()
         server_cpu, client_cpu = _thread_seconds(pid), time.process_time()
-        seconds = await _burst(client, results, n, concurrency)
+        seconds = await burst(client, results, n, concurrency)
         windows[f"c{concurrency}"] = [(started, time.time())]
-        shares = _cpu_shares(pid, server_cpu, client_cpu, time.time() - started)
+        shares = cpu_shares(pid, server_cpu, client_cpu, time.time() - started)
         out[f"c{concurrency}"] = {
             "requests": n,
-            "p50_ms": _ms(seconds, 50),
-            "p95_ms": _ms(seconds, 95),
+            "p50_ms": ms(seconds, 50),
+            "p95_ms": ms(seconds, 95),
             "max_ms": round(max(seconds) * 1000, 1),
             "cpu_per_s": shares,
             "loop_lag": _lags(plan, started),
-            "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
+            "vmhwm_tree_mib": round(memory_mib(pid, "VmHWM"), 1),
         }
-    windows["c64_repeated"] = await _repeated(client, pid, plan, out, tree_pin)
+    windows["c64_repeated"] = await repeated_bursts(client, pid, plan, out, tree_pin)
     await asyncio.sleep(10)
-    out["vmrss_tree_10s_after_mib"] = round(_memory_mib(pid, "VmRSS"), 1)
+    out["vmrss_tree_10s_after_mib"] = round(memory_mib(pid, "VmRSS"), 1)
     return windows
-
-
-async def _repeated(
-    client: httpx.AsyncClient, pid: int, plan: dict[str, Any], out: dict[str, Any], pin: str
-) -> list[tuple[float, float]]:
-    """The 64-burst made again ``plan["repeats"]`` times, each as the first (a write of the
-    tree, then 64 clients at once asking ``rounds`` times each), and its pings pooled: one
-    burst lasts ~0.3-0.5 s on a quiet machine, 150-300 pings, so its p99 is its second- to
-    fourth-slowest ping; pooled, it is a p99 of the same kind of burst. Each burst has a
-    client of its own, as the first had nearly (48 of its 64 connections new): in one client
-    the later bursts spent ~0.8 of a core in httpx's pool and took twice as long."""
-    from bench.post_messages import _thread_seconds  # here: bench.post_messages imports this
-
-    results = f"/api/v1/shipments/{plan['shipment']}/results"
-    spans: list[tuple[float, float]] = []
-    seconds: list[float] = []
-    wall = 0.0
-    server_cpu, client_cpu = _thread_seconds(pid), time.process_time()
-    for _ in range(plan["repeats"]):
-        await _change(client, pin)
-        async with httpx.AsyncClient(
-            base_url=client.base_url,
-            headers=client.headers,
-            trust_env=False,
-            timeout=600,
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-        ) as fresh:
-            started = time.time()
-            seconds += await _burst(fresh, results, 64 * plan["rounds"], 64)
-            spans.append((started, time.time()))
-        wall += spans[-1][1] - started
-    out["c64_repeated"] = {
-        "bursts": plan["repeats"],
-        "requests": len(seconds),
-        "p50_ms": _ms(seconds, 50),
-        "p95_ms": _ms(seconds, 95),
-        "max_ms": round(max(seconds) * 1000, 1),
-        "cpu_per_s": _cpu_shares(pid, server_cpu, client_cpu, wall),
-        "vmhwm_tree_mib": round(_memory_mib(pid, "VmHWM"), 1),
-    }
-    return spans
-
-
-def _cpu_shares(
-    pid: int, server_before: dict[str, float], client_before: float, wall: float
-) -> dict[str, float]:
-    """Seconds of CPU per second of a burst: the server's event loop, the rest of its process
-    tree (database threads, the reading process's builds), this load generator, and the load
-    average. On two cores, when they add up to most of both, a slow ping waited for a core
-    (the loop runnable, not running) more than for the server's work: read the ratio with it."""
-    from bench.post_messages import _thread_seconds
-
-    after = _thread_seconds(pid)
-    spent = {key: after[key] - server_before.get(key, 0.0) for key in after}
-    loop = spent.pop(str(pid), 0.0)
-    return {
-        "server_loop": round(loop / wall, 2),
-        "server_rest": round(sum(spent.values()) / wall, 2),
-        "bench_client": round((time.process_time() - client_before) / wall, 2),
-        "load": round(os.getloadavg()[0], 1),
-    }
 
 
 async def build(data_dir: Path, pins: int, target: int) -> dict[str, Any]:

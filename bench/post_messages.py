@@ -30,7 +30,8 @@ import httpx
 import orjson
 
 from bench.build import Builder
-from bench.downloads import _key, _tree, serving
+from bench.download_bursts import tree
+from bench.downloads import _key, serving
 from bench.timing import log, percentile
 
 JSON = {"Content-Type": "application/json"}
@@ -62,7 +63,7 @@ async def _posts(
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU of the server's process tree so far."""
     total = 0
-    for member in _tree(pid):
+    for member in tree(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:

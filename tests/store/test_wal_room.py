@@ -161,16 +161,12 @@ def test_a_forked_process_gets_a_thread_of_its_own(
 
 def test_the_room_counts_from_where_the_log_ends(tmp_path: Path) -> None:
     """A log not started afresh gets the next write's frames after its own: the room is
-    measured from there (SQLite's WAL index says where), and reading that index never fails."""
+    measured from there (the frames carrying the log header's salts say where), and reading
+    the log never fails, whatever it holds."""
     database = tmp_path / "store.sqlite3"
-    assert sqlite_wal.log_end(database) == 0  # no index
-    connection = sqlite3.connect(database, isolation_level=None)
+    assert sqlite_wal.log_end(database) == 0  # no log
+    connection = _logged_rows(database, 5)
     try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA wal_autocheckpoint = 0")
-        connection.execute("CREATE TABLE t (x)")
-        for _ in range(5):
-            connection.execute("INSERT INTO t VALUES (randomblob(3000))")
         end = sqlite_wal.log_end(database)
         assert end == wal_bytes(database) > 0
         added = sqlite_wal.make_room(database, 100)
@@ -190,13 +186,8 @@ def test_a_log_started_afresh_ends_after_its_own_frames(tmp_path: Path) -> None:
     """After a checkpoint lets SQLite start the log afresh, the frames of the older log left
     after the new ones are not the log's: it ends after the new ones."""
     database = tmp_path / "store.sqlite3"
-    connection = sqlite3.connect(database, isolation_level=None)
+    connection = _logged_rows(database, 20)
     try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA wal_autocheckpoint = 0")
-        connection.execute("CREATE TABLE t (x)")
-        for _ in range(20):
-            connection.execute("INSERT INTO t VALUES (randomblob(3000))")
         longer = sqlite_wal.log_end(database)
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
         connection.execute("INSERT INTO t VALUES (1)")  # the log started afresh
@@ -262,3 +253,15 @@ def test_a_fifo_in_the_logs_place_is_never_waited_on(tmp_path: Path) -> None:
     os.mkfifo(sqlite_wal.wal_file(database))
     assert sqlite_wal.log_end(database) == 0
     assert sqlite_wal.make_room(database, 100) == 0
+
+
+def _logged_rows(database: Path, rows: int) -> sqlite3.Connection:
+    """A connection to a new WAL database whose ``rows`` rows (3 kB each) are all still in
+    its log (no automatic checkpoint)."""
+    connection = sqlite3.connect(database, isolation_level=None)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
+    connection.execute("CREATE TABLE t (x)")
+    for _ in range(rows):
+        connection.execute("INSERT INTO t VALUES (randomblob(3000))")
+    return connection
