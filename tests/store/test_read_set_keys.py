@@ -13,12 +13,11 @@ from typing import Any
 import orjson
 
 from mxlims_store.store import Store
-from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_state import SINCE, key_number
 from mxlims_store.store.read_set import proposal_key
 from mxlims_store.store.server_state import ServerState, server_state
-from tests.acting import admin_store
 from tests.factories import new_uuid, shipment_message
+from tests.store.stored_sample import a_stored_sample
 
 READS = "download-reads"
 # One field each kind of object the factory's shipment holds can be given anew.
@@ -75,13 +74,7 @@ async def test_a_touch_of_any_one_key_makes_a_read_set_stale_and_others_do_not(
 async def test_a_read_set_kept_as_text_keys_or_of_no_known_shape_counts_as_changed(
     tmp_path: Path,
 ) -> None:
-    store = admin_store(SqliteBackend(tmp_path / "store.sqlite3"))
-    await store.init()
-    try:
-        state = server_state(store.db)
-        mine = shipment_message(2, proposal="mx1")
-        await store.import_message(mine)
-        sample = mine["MacromoleculeSample"]["MacromoleculeSample1"]["uuid"]
+    async with a_stored_sample(tmp_path / "store.sqlite3") as (_, state, sample):
         now = await state.generation()
         kept = state.read_set_body([sample, sample, "proposal:mx1"])
         numbers = sorted({key_number(sample), key_number("proposal:mx1")})
@@ -104,5 +97,3 @@ async def test_a_read_set_kept_as_text_keys_or_of_no_known_shape_counts_as_chang
         answers = {name: await state.read_set_changed(READS, name, 0) for name in bodies}
         assert answers == {name: name != "numbers" for name in bodies}
         assert await state.read_set_changed(READS, "not kept", 0)
-    finally:
-        await store.db.close()

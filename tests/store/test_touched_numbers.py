@@ -7,11 +7,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_state import SINCE, key_number, read_set_body
-from mxlims_store.store.server_state import server_state
-from tests.acting import admin_store
 from tests.factories import shipment_message
+from tests.store.stored_sample import a_stored_sample
 
 
 def test_key_numbers_are_never_negative_and_follow_a_uuid_s_digits() -> None:
@@ -32,13 +30,7 @@ async def test_downloads_built_while_text_keys_were_kept_count_as_changed(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "store.sqlite3"
-    store = admin_store(SqliteBackend(path))
-    await store.init()
-    try:
-        state = server_state(store.db)
-        mine = shipment_message(2, proposal="mx1")
-        await store.import_message(mine)
-        sample = mine["MacromoleculeSample"]["MacromoleculeSample1"]["uuid"]
+    async with a_stored_sample(path) as (store, state, sample):
         # the store as an older version left it: touches kept under text keys only
         with sqlite3.connect(path) as connection:
             connection.execute("DROP TABLE touched_numbers")
@@ -61,5 +53,3 @@ async def test_downloads_built_while_text_keys_were_kept_count_as_changed(
         assert await state.read_set_changed("download-reads", "new", built_at)
         await state.put("download-reads", "bad", {}, ttl=60, body=b"not json")
         assert await state.read_set_changed("download-reads", "bad", built_at)
-    finally:
-        await store.db.close()
