@@ -168,11 +168,14 @@ def keep(
         count_afresh(connection, committing=True)  # the documents as written: nothing to add
         return
     changes = Counter({key: -n for key, n in gone.items()})
-    for write in writes:
-        type_name = (write.document or {}).get("mxlimsType")
-        created = write.document is not None and write.expected_revision is None
-        if created and isinstance(type_name, str) and write.collection in CORE_COLLECTIONS:
-            changes[(write.collection, type_name)] += 1
+    changes.update(  # (counted by Counter's C loop: a Python `+= 1` per write was ~2 ms)
+        (collection, type_name)
+        for collection, _, document, revision, _ in writes
+        if revision is None
+        and document is not None
+        and isinstance(type_name := document.get("mxlimsType"), str)
+        and collection in CORE_COLLECTIONS
+    )
     connection.executemany(_ADD, [(c, t, n) for (c, t), n in changes.items() if n])
     connection.execute(_SET_MARK, (now + 1,))
 
