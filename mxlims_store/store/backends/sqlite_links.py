@@ -142,7 +142,7 @@ def numbers_for(
         )
         documents = [w.document for w in group if w.document]
         if touched is not None:
-            touched.core(group, documents)
+            touched.core(group, documents, len(created.get(name, ())) == len(group))
         # field by field over all documents (a set each, less the uuids numbered here: set
         # operations, not a lookup per value): an import's 6,600 documents times a dozen link
         # fields made this loop, written write by write, 10-40 ms
