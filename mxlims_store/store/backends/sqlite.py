@@ -71,10 +71,10 @@ from mxlims_store.store.backends.sqlite_tables import (
     reindex,
     table_for,
 )
-from mxlims_store.store.backends.sqlite_touched import TouchedKeys
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.backends.sqlite_upgrade import upgrade
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
+from mxlims_store.store.backends.sqlite_write_summary import WriteSummary
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse_path
 
@@ -281,15 +281,15 @@ class SqliteBackend:
         the database's unique index finds taken is the integrity rule's own problem
         (``unrecorded``: uuids the transaction found without history, sqlite_unit)."""
         gone = type_counts.deleted_types(connection, writes)  # (what they are is read first)
-        touched = TouchedKeys()  # the read-set keys, found as the links are numbered
+        summary = WriteSummary()  # read-set keys and new types, found as links are numbered
         try:
-            lost = self._apply(connection, writes, unrecorded, touched)
+            lost = self._apply(connection, writes, unrecorded, summary)
         except sqlite3.IntegrityError as error:
             raise position_taken(connection, writes, error) from error
         if lost:
             raise WriteConflict(lost)
-        type_counts.keep(connection, writes, gone)  # `stats` counts without reading documents
-        bump_generation(connection, writes, touched.keys())  # downloads built before: stale
+        type_counts.keep(connection, writes, gone, summary.types)  # `stats` reads no documents
+        bump_generation(connection, writes, summary.keys())  # downloads built before: stale
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers
@@ -307,12 +307,12 @@ class SqliteBackend:
         connection: sqlite3.Connection,
         writes: list[Write],
         unrecorded: Collection[str] = (),
-        touched: TouchedKeys | None = None,
+        summary: WriteSummary | None = None,
     ) -> list[str]:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
-        numbers = numbers_for(connection, by_collection, touched)  # every link's number
+        numbers = numbers_for(connection, by_collection, summary)  # every link's number
         lost: list[str] = []
         for collection, group in by_collection.items():
             lost += self._apply_to(connection, self.tables[collection], group, numbers)

@@ -37,7 +37,7 @@ import orjson
 from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_open import extract
-from mxlims_store.store.backends.sqlite_touched import TouchedKeys
+from mxlims_store.store.backends.sqlite_write_summary import WriteSummary
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
 from mxlims_store.store.collections import collection_of
 
@@ -114,14 +114,14 @@ Numbers = dict[tuple[str, str], int]  # (table, uuid) -> the row's number
 def numbers_for(
     connection: sqlite3.Connection,
     groups: dict[str, list[Write]],
-    touched: TouchedKeys | None = None,
+    summary: WriteSummary | None = None,
 ) -> Numbers:
     """The number of every object ``groups`` (table -> its writes) create, and of every object
     their links point at. New objects are numbered on from the highest number of their table
     in the order they are written (what SQLite would give them), so that their links are
     known before any row is written, whatever order parents and children come in; the
     objects already stored that links point at are read in one statement per table.
-    ``touched``: given the read-set keys the write touches as it goes (sqlite_touched)."""
+    ``summary``: given what the steps after the rows need of the write (sqlite_write_summary)."""
     found: Numbers = {}
     created: dict[str, set[str]] = {}  # table -> the uuids numbered here
     for name, group in groups.items():
@@ -130,8 +130,8 @@ def numbers_for(
             top = connection.execute(f'SELECT coalesce(max(n), 0) FROM "{name}"').fetchone()[0]
             found.update({(name, uuid): top + at for at, uuid in enumerate(creates, start=1)})
             created[name] = set(creates)
-        if touched is not None:
-            touched.created(group, created.get(name))
+        if summary is not None:
+            summary.created(group, created.get(name))
     wanted: dict[str, set[str]] = {}
     for name, group in groups.items():
         if name not in LINKS:
@@ -141,18 +141,18 @@ def numbers_for(
             w.uuid for w in group if w.expected_revision is not None
         )
         documents = [w.document for w in group if w.document]
-        if touched is not None:
-            touched.core(group, documents, len(created.get(name, ())) == len(group))
+        if summary is not None:
+            summary.core(name, group, documents, len(created.get(name, ())) == len(group))
         # field by field over all documents (a set each, less the uuids numbered here: set
         # operations, not a lookup per value): an import's 6,600 documents times a dozen link
         # fields made this loop, written write by write, 10-40 ms
         for field, target in LINKS[name].items():
             values = {v for d in documents if isinstance(v := d.get(field), str)}
-            _add_unknown(wanted, created, target, values, touched)
+            _add_unknown(wanted, created, target, values, summary)
         for field, target in LIST_LINKS[name].items():
             lists = [v for d in documents if isinstance(v := d.get(field), list)]
             values = {v for listed in lists for v in listed if isinstance(v, str)}
-            _add_unknown(wanted, created, target, values, touched)
+            _add_unknown(wanted, created, target, values, summary)
     for target, uuids in wanted.items():
         if not uuids:
             continue
@@ -169,15 +169,15 @@ def _add_unknown(
     created: dict[str, set[str]],
     target: str,
     values: set[str],
-    touched: TouchedKeys | None,
+    summary: WriteSummary | None,
 ) -> None:
     """The uuids among ``values`` whose number in ``target`` is not known yet (not numbered
     as created here), to be read (and touched: links to objects the write does not create)."""
     unknown = values - created.get(target, set())
     if unknown:
         wanted.setdefault(target, set()).update(unknown)
-        if touched is not None:
-            touched.linked(unknown)
+        if summary is not None:
+            summary.linked(unknown)
 
 
 @functools.cache

@@ -91,7 +91,7 @@ def bump_generation(
     """Inside a commit's transaction: one more change of MXLIMS objects (the write lock is
     held already, so this costs one row), and the keys it touches noted at that generation
     (in key order: each page of the table is written once). ``touched``: those keys, if the
-    caller has them (sqlite_touched), else found here."""
+    caller has them (sqlite_write_summary), else found here."""
     if not any(w.collection in CORE_COLLECTIONS for w in writes):
         return
     (generation,) = connection.execute(

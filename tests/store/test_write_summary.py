@@ -1,6 +1,7 @@
-"""The embedded engine takes a commit's read-set keys from what numbering its links finds
-(sqlite_touched): the same keys as :func:`read_set.touched_keys` walking every write, for
-creations, replacements and deletions, links to old objects and to new ones, lists of links."""
+"""The embedded engine takes a commit's read-set keys and the types it creates from what
+numbering its links finds (sqlite_write_summary): the same keys as :func:`read_set.touched_keys`
+walking every write, and the same counts as walking the writes for their types, for creations,
+replacements and deletions, links to old objects and to new ones, lists of links."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_links import numbers_for, table_sql
-from mxlims_store.store.backends.sqlite_touched import TouchedKeys
+from mxlims_store.store.backends.sqlite_type_counts import created_types
+from mxlims_store.store.backends.sqlite_write_summary import WriteSummary
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
 from mxlims_store.store.read_set import touched_keys
 
@@ -33,16 +35,21 @@ def connection() -> Iterator[sqlite3.Connection]:
 
 
 def _doc(uuid: str, proposal: Any = "mx1", **links: Any) -> dict[str, Any]:
-    return {"_id": uuid, **links, "_meta": {"proposal": proposal}}
+    kind = {"s": "Sample", "p": "Pin", "o": "Puck", "j": "Job", "d": "Dataset"}.get(uuid[0])
+    return {"_id": uuid, "mxlimsType": kind, **links, "_meta": {"proposal": proposal}}
 
 
-def _by_numbering(connection: sqlite3.Connection, writes: list[Write]) -> set[str]:
+def _summary(connection: sqlite3.Connection, writes: list[Write]) -> WriteSummary:
     groups: dict[str, list[Write]] = {}
     for write in writes:
         groups.setdefault(write.collection, []).append(write)
-    touched = TouchedKeys()
-    numbers_for(connection, groups, touched)
-    return touched.keys()
+    summary = WriteSummary()
+    numbers_for(connection, groups, summary)
+    return summary
+
+
+def _by_numbering(connection: sqlite3.Connection, writes: list[Write]) -> set[str]:
+    return _summary(connection, writes).keys()
 
 
 WRITES: dict[str, list[Write]] = {
@@ -86,6 +93,11 @@ WRITES: dict[str, list[Write]] = {
         Write("samples", "s6", _doc("s6", proposal=7, mediumId="s5"), 2, {}),
         Write("samples", "s7", {"_id": "s7"}, 2, {}),
     ],
+    "new objects only, one without _meta, one without a type": [
+        Write("datasets", "dx", {"_id": "dx", "mxlimsType": "Dataset"}, None, {}),
+        Write("datasets", "d3", _doc("d3", sourceId="old-job"), None, {}),
+        Write("jobs", "x1", _doc("x1", proposal="mx3", inputDataIds=["d3", "old-data"]), None, {}),
+    ],
     "one object created and replaced in one commit; a link to a new object of another table": [
         Write("samples", "twice", _doc("twice"), None, {}),
         Write("samples", "twice", _doc("twice", parentSampleId="old-sample"), 1, {}),
@@ -100,7 +112,9 @@ def test_numbering_finds_the_keys_walking_every_write_finds(
     connection: sqlite3.Connection, case: str
 ) -> None:
     writes = WRITES[case]
-    assert _by_numbering(connection, writes) == touched_keys(writes)
+    summary = _summary(connection, writes)
+    assert summary.keys() == touched_keys(writes)
+    assert summary.types == created_types(writes, CORE_COLLECTIONS)
 
 
 def test_the_keys_found_name_the_old_objects_a_write_links_to_or_changes(
@@ -124,4 +138,16 @@ def test_the_keys_found_name_the_old_objects_a_write_links_to_or_changes(
         "old-data",
         "proposal:mx1",
         "proposal:mx2",
+    }
+
+
+def test_the_types_counted_are_those_of_the_new_objects_of_core_tables(
+    connection: sqlite3.Connection,
+) -> None:
+    writes = [w for case in WRITES.values() for w in case if w.uuid != "twice"]
+    assert _summary(connection, writes).types == {
+        ("samples", "Sample"): 3,  # s1, s5, s8 (s6, s7 replaced)
+        ("logistical_samples", "Pin"): 2,  # pin, pin2 (new-pin: an "n..." uuid, no type)
+        ("jobs", "Job"): 2,
+        ("datasets", "Dataset"): 4,  # d1, d9, dx, d3
     }
