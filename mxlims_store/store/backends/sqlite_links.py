@@ -136,13 +136,12 @@ def numbers_for(
     for name, group in groups.items():
         if name not in LINKS:
             continue
-        # the rows replaced or deleted: their side-table rows are found by their numbers
-        wanted.setdefault(name, set()).update(
-            w.uuid for w in group if w.expected_revision is not None
-        )
+        new = len(created.get(name, ())) == len(group)  # only creations (an import's tables)
+        if not new:  # the rows replaced or deleted: their side-table rows found by numbers
+            wanted.setdefault(name, set()).update(
+                w.uuid for w in group if w.expected_revision is not None
+            )
         documents = [w.document for w in group if w.document]
-        if summary is not None:
-            summary.core(name, group, documents, len(created.get(name, ())) == len(group))
         # field by field over all documents (a set each, less the uuids numbered here: set
         # operations, not a lookup per value): an import's 6,600 documents times a dozen link
         # fields made this loop, written write by write, 10-40 ms
@@ -153,6 +152,8 @@ def numbers_for(
             lists = [v for d in documents if isinstance(v := d.get(field), list)]
             values = {v for listed in lists for v in listed if isinstance(v, str)}
             _add_unknown(wanted, created, target, values, summary)
+        if summary is not None:  # (after the links: the documents are in the caches again)
+            summary.core(name, group, documents, new)
     for target, uuids in wanted.items():
         if not uuids:
             continue
