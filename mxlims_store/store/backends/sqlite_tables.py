@@ -116,22 +116,22 @@ def reindex(
             (json.dumps([numbers[(name, w.uuid)] for w in changed if (name, w.uuid) in numbers]),),
         )
     targets = LIST_LINKS.get(name, {})
-    arrays = [(field, index, targets.get(index.name)) for field, index in table.arrays.items()]
-    rows: list[tuple[Any, ...]] = []
-    add = rows.append
-    # a loop, not a nested comprehension: most documents hold none of the listed fields, and
-    # a write's document is read once (a list of links' keys are the targets' numbers)
-    for write in (*created, *changed):
-        document = write.document
-        if document is None:
-            continue
-        for field, index, target in arrays:
-            if document.get(field):
-                for _, k1, k2 in index_rows(index, document):
-                    key = k1 if target is None else numbers.get((target, k1))
-                    add((numbers[(name, write.uuid)], index.name, key, k2))
+    rows = [
+        (numbers[(name, write.uuid)], index.name, _key(numbers, targets, index.name, k1), k2)
+        for write in created + changed
+        if write.document is not None
+        for field, index in table.arrays.items()
+        if write.document.get(field)  # most documents hold none of the listed fields
+        for _, k1, k2 in index_rows(index, write.document)
+    ]
     if rows:
         connection.executemany(f'INSERT INTO "{keys}" (doc, idx, k1, k2) VALUES (?, ?, ?, ?)', rows)
+
+
+def _key(numbers: Numbers, targets: dict[str, str], index: str, value: Any) -> Any:
+    """A side-table key: the target's number for a list of links (None: not stored)."""
+    target = targets.get(index)
+    return value if target is None else numbers.get((target, value))
 
 
 def free_slots(connection: sqlite3.Connection, table: str, writes: list[Write]) -> None:
