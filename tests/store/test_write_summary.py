@@ -93,6 +93,11 @@ WRITES: dict[str, list[Write]] = {
         Write("samples", "s6", _doc("s6", proposal=7, mediumId="s5"), 2, {}),
         Write("samples", "s7", {"_id": "s7"}, 2, {}),
     ],
+    "new objects only, with values no model allows where a proposal and a type go": [
+        Write("samples", "s20", _doc("s20", proposal=["mx1"]), None, {}),
+        Write("samples", "s21", {**_doc("s21"), "mxlimsType": {"not": "text"}}, None, {}),
+        Write("samples", "s22", _doc("s22", proposal={"code": "mx1"}), None, {}),
+    ],
     "new objects only, one without _meta, one without a type": [
         Write("datasets", "dx", {"_id": "dx", "mxlimsType": "Dataset"}, None, {}),
         Write("datasets", "d3", _doc("d3", sourceId="old-job"), None, {}),
@@ -146,7 +151,7 @@ def test_the_types_counted_are_those_of_the_new_objects_of_core_tables(
 ) -> None:
     writes = [w for case in WRITES.values() for w in case if w.uuid != "twice"]
     assert _summary(connection, writes).types == {
-        ("samples", "Sample"): 3,  # s1, s5, s8 (s6, s7 replaced)
+        ("samples", "Sample"): 5,  # s1, s5, s8, s20, s22 (s6, s7 replaced; s21 no text)
         ("logistical_samples", "Pin"): 2,  # pin, pin2 (new-pin: an "n..." uuid, no type)
         ("jobs", "Job"): 2,
         ("datasets", "Dataset"): 4,  # d1, d9, dx, d3

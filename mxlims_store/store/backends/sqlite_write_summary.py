@@ -71,7 +71,11 @@ class WriteSummary:
             if new:
                 counted = Counter(map(_TYPE, documents))
         except (KeyError, TypeError):
-            self._proposals.update([(d.get(META) or _NO_META).get("proposal") for d in documents])
+            self._proposals.update(  # (only text counts: an unhashable value is no key)
+                p
+                for d in documents
+                if isinstance(p := (d.get(META) or _NO_META).get("proposal"), str)
+            )
             if new:
                 self.types.update(created_types(group, (name,)))
             return
