@@ -8,8 +8,10 @@ document's link fields and gathers the link values that point at objects it did 
 every link value not naming an object the write creates, and the proposal of every document
 written. ``touched_keys`` walked every write and every link field of it a second time, after
 the inserts (the documents no longer in the CPU's caches), to throw away almost all it found
-(an import's links point at objects it creates): ~8-10 ms of a 6,591-object import's writer
-thread, ~15 of its results return. The type counts walked every write again, too (~3 ms).
+(an import's links point at objects it creates): 11-14 ms of a 6,591-object import's writer
+thread, ~16 of its results return. The type counts walked every write again, too (4-6 ms).
+Gathering both here costs numbering ~2-3 ms (import) and ~5 (return): docs/write-path.md,
+"Round 10".
 
 The same keys as ``touched_keys``, and the same counts as walking the writes, for documents
 whose link fields hold what the MXLIMS models allow (a scalar link a string, a list of links a
