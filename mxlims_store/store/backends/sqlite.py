@@ -23,11 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from mxlims_store.errors import (
-    StoreBroken,
-    Unavailable,
-    WriteConflict,
-)
+from mxlims_store.errors import StoreBroken, Unavailable, WriteConflict
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_commits import (
@@ -36,7 +32,7 @@ from mxlims_store.store.backends.sqlite_commits import (
     missing_commits,
     note_count,
 )
-from mxlims_store.store.backends.sqlite_errors import explained
+from mxlims_store.store.backends.sqlite_errors import explained, rollback
 from mxlims_store.store.backends.sqlite_files import (
     FileIdentity,
     database_problems,
@@ -78,6 +74,7 @@ from mxlims_store.store.backends.sqlite_tables import (
 from mxlims_store.store.backends.sqlite_unit import position_taken, read_documents, run_unit
 from mxlims_store.store.backends.sqlite_upgrade import upgrade
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION as SCHEMA_VERSION
+from mxlims_store.store.backends.sqlite_write_summary import WriteSummary
 from mxlims_store.store.collections import HISTORY, INDEXES
 from mxlims_store.store.filters import parse_path
 
@@ -284,14 +281,15 @@ class SqliteBackend:
         the database's unique index finds taken is the integrity rule's own problem
         (``unrecorded``: uuids the transaction found without history, sqlite_unit)."""
         gone = type_counts.deleted_types(connection, writes)  # (what they are is read first)
+        summary = WriteSummary()  # read-set keys and new types, found as links are numbered
         try:
-            lost = self._apply(connection, writes, unrecorded)
+            lost = self._apply(connection, writes, unrecorded, summary)
         except sqlite3.IntegrityError as error:
             raise position_taken(connection, writes, error) from error
         if lost:
             raise WriteConflict(lost)
-        type_counts.keep(connection, writes, gone)  # `stats` counts without reading documents
-        bump_generation(connection, writes)  # cached downloads built before are stale now
+        type_counts.keep(connection, writes, gone, summary.types)  # `stats` reads no documents
+        bump_generation(connection, writes, summary.keys())  # downloads built before: stale
 
     def _checkpoint(self) -> None:
         """Copy the write-ahead log into the database, never waiting for readers or writers
@@ -305,12 +303,16 @@ class SqliteBackend:
             cut_long_log(connection, self.path, self.lock_timeout)  # sqlite_commits
 
     def _apply(
-        self, connection: sqlite3.Connection, writes: list[Write], unrecorded: Collection[str] = ()
+        self,
+        connection: sqlite3.Connection,
+        writes: list[Write],
+        unrecorded: Collection[str] = (),
+        summary: WriteSummary | None = None,
     ) -> list[str]:
         by_collection: dict[str, list[Write]] = {}
         for write in writes:
             by_collection.setdefault(write.collection, []).append(write)
-        numbers = numbers_for(connection, by_collection)  # every link's number (sqlite_links)
+        numbers = numbers_for(connection, by_collection, summary)  # every link's number
         lost: list[str] = []
         for collection, group in by_collection.items():
             lost += self._apply_to(connection, self.tables[collection], group, numbers)
@@ -391,9 +393,3 @@ class SqliteBackend:
                 f"{self.path} is damaged ({problems[0]}); run `mxlims-store check`, or restore "
                 "a backup (`mxlims-store restore FILE`)"
             )
-
-
-def rollback(connection: sqlite3.Connection) -> None:
-    if connection.in_transaction:
-        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
-            connection.execute("ROLLBACK")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -30,3 +31,10 @@ def explained(error: sqlite3.Error, path: Path, lock_timeout: float) -> Exceptio
             "run `mxlims-store check`, or restore a backup"
         )
     return error
+
+
+def rollback(connection: sqlite3.Connection) -> None:
+    """Undo the open transaction, if any (after a failure)."""
+    if connection.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already
+            connection.execute("ROLLBACK")

@@ -85,17 +85,22 @@ _CHANGED = (
 _KEPT_AS_NUMBERS = f"SELECT 1 {_KEPT} AND {_IN_NUMBERS} AND json_valid(CAST(body AS TEXT))"
 
 
-def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> None:
+def bump_generation(
+    connection: sqlite3.Connection, writes: Sequence[Write], touched: set[str] | None = None
+) -> None:
     """Inside a commit's transaction: one more change of MXLIMS objects (the write lock is
     held already, so this costs one row), and the keys it touches noted at that generation
-    (in key order: each page of the table is written once)."""
+    (in key order: each page of the table is written once). ``touched``: those keys, if the
+    caller has them (sqlite_write_summary), else found here."""
     if not any(w.collection in CORE_COLLECTIONS for w in writes):
         return
     (generation,) = connection.execute(
         "INSERT INTO store_generation (id, value) VALUES (1, 1) "
         "ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value"
     ).fetchone()
-    touched = sorted({key_number(key) for key in touched_keys(writes)})
+    if touched is None:
+        touched = touched_keys(writes)
+    numbers = sorted({key_number(key) for key in touched})
     connection.execute(TOUCHES_TABLE)
     since = connection.execute(
         "INSERT OR IGNORE INTO touched_numbers (n, generation) VALUES (?, ?)", (SINCE, generation)
@@ -105,7 +110,7 @@ def bump_generation(connection: sqlite3.Connection, writes: Sequence[Write]) -> 
     connection.executemany(
         "INSERT INTO touched_numbers (n, generation) VALUES (?, ?) "
         "ON CONFLICT (n) DO UPDATE SET generation = excluded.generation",
-        zip(touched, repeat(generation)),
+        zip(numbers, repeat(generation)),
     )
 
 

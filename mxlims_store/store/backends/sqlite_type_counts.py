@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from mxlims_store.store.backends.sqlite_commits import CREATE as CREATE_COMMITS
@@ -155,10 +155,27 @@ def deleted_types(
     return gone
 
 
+def created_types(writes: Iterable[Write], core: Collection[str]) -> Counter[tuple[str, str]]:
+    """(collection, type) of each object ``writes`` create in the ``core`` collections."""
+    return Counter(
+        (collection, type_name)
+        for collection, _, document, revision, _ in writes
+        if revision is None
+        and document is not None
+        and isinstance(type_name := document.get("mxlimsType"), str)
+        and collection in core
+    )
+
+
 def keep(
-    connection: sqlite3.Connection, writes: Iterable[Write], gone: Counter[tuple[str, str]]
+    connection: sqlite3.Connection,
+    writes: Iterable[Write],
+    gone: Counter[tuple[str, str]],
+    created: Counter[tuple[str, str]] | None = None,
 ) -> None:
-    """After the writes, in their transaction (which counts its commit): the counts follow."""
+    """After the writes, in their transaction (which counts its commit): the counts follow.
+    ``created``: (collection, type) of the objects they create, if the caller counted them
+    (sqlite_write_summary), else counted here."""
     mark = None
     if _exists(connection, TABLE):
         mark = connection.execute(f'SELECT n FROM "{TABLE}" WHERE {_MARK}').fetchone()
@@ -168,11 +185,7 @@ def keep(
         count_afresh(connection, committing=True)  # the documents as written: nothing to add
         return
     changes = Counter({key: -n for key, n in gone.items()})
-    for write in writes:
-        type_name = (write.document or {}).get("mxlimsType")
-        created = write.document is not None and write.expected_revision is None
-        if created and isinstance(type_name, str) and write.collection in CORE_COLLECTIONS:
-            changes[(write.collection, type_name)] += 1
+    changes.update(created_types(writes, CORE_COLLECTIONS) if created is None else created)
     connection.executemany(_ADD, [(c, t, n) for (c, t), n in changes.items() if n])
     connection.execute(_SET_MARK, (now + 1,))
 
