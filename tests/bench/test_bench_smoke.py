@@ -51,6 +51,8 @@ ALWAYS = {
     "disk_ratio",
     "flat_import",
     "flat_results_return",
+    "flat_import_alternating",
+    "flat_results_return_alternating",
 }
 
 
@@ -81,6 +83,15 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         assert len(walls) == len(cpus) == row["extra"]["n"], row
         assert round(row["value"] * 1000, 1) in walls or len(walls) % 2 == 0, row
         assert all(cpu > 0 for cpu in cpus), row
+    # Flatness in alternation, at the largest size only: each of its repeats preceded by the
+    # same files imported into a copy of the smallest store (bench.import_turns)
+    largest = [row for row in rows if row["key"] == "import"][-1]
+    for key in ("flat_import_alternating", "flat_results_return_alternating"):
+        (flat,) = [row for row in rows if row["key"] == key]
+        assert flat["column"] == largest["column"], flat
+        n = flat["extra"]["n"]
+        assert n == largest["extra"]["n"] == len(flat["extra"]["small_wall_runs_ms"]), flat
+        assert len(flat["extra"]["pair_ratios"]) == n and flat["target"] == 1.2, flat
     # ISPyB on MariaDB beside ours, where MariaDB runs (CI installs it): the same work, ratios
     if not any(note.startswith("no ISPyB peer") for note in results["notes"]):
         peer = {"peer_import", "peer_results", "peer_chain", "peer_fetch", "ratio_import"}
