@@ -102,4 +102,8 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         assert len(fetches) >= 3 and min(fetches) >= TURNS
         for row in (row for row in rows if row["key"] in {"peer_import", "peer_results"}):
             assert len(row["extra"]["wall_runs_ms"]) == row["extra"]["n"], row
+        # after each of its writes the peer waited for its server to be idle again (untimed)
+        for row in (row for row in rows if row["key"] == "peer_import"):
+            settled = row["extra"]["settled_after_ms"]
+            assert len(settled) == row["extra"]["n"] and all(ms > 0 for ms in settled), row
         assert any("in turns with ours" in note for note in results["notes"])
