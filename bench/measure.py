@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bench.generate import PROPOSAL, count_objects
+from bench.import_turns import import_rows
 from bench.peer_turns import TURNS, PeerSide, PeerTurns
 from bench.report import Row
 from bench.timing import median, peak_rss_mib, percentile, timed_async
@@ -51,6 +51,9 @@ class Spec:
     # the ISPyB peer, when one runs (a PeerSide as a dict): its measurements are taken here,
     # each in turn with the matching one of ours (bench.peer_turns)
     peer: dict[str, Any] | None = None
+    # a copy of the smallest store, kept by the runner: at this size each import repeat is
+    # then preceded by the same into a copy of it, for flatness in alternation (import_turns)
+    flat_base: str | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -87,7 +90,7 @@ async def _measure(spec: Spec, settings: Settings, turns: PeerTurns | None) -> l
         rows = [_row(spec, "open_inproc", label, opens, "s", 0.5, objects)]
         rows += await _lookups(store, spec, objects)
         graph = [] if spec.reads_after_import else await _graph_reads(store, spec, objects, turns)
-        imports = await _imports(store, spec, objects, turns)
+        imports = await import_rows(store, spec, objects, turns)
         if spec.reads_after_import:
             graph = await _graph_reads(store, spec, await _count(store), turns, AFTER_IMPORT)
         rows += graph + imports  # the same order at every size, whichever ran first
@@ -222,112 +225,6 @@ async def _ups(
         durations += await _each(share, up, warm_up=0)
         turns.chain_round(turn, TURNS)
     return durations
-
-
-async def _on_copies(
-    store: Store, spec: Spec, turns: PeerTurns | None
-) -> tuple[list[Timed], list[Timed]]:
-    """The same import and results return into fresh copies of the store (the size as it is),
-    ``import_repeats - 1`` times: with the real one after, the median of ``import_repeats``;
-    with the peer, each followed by the peer's insert of the same files (then deleted)."""
-    from mxlims_store.store.backends.sqlite import SqliteBackend
-
-    imports: list[Timed] = []
-    returns: list[Timed] = []
-    assert isinstance(store.db, SqliteBackend)
-    for n in range(spec.import_repeats - 1):
-        copy = Path(spec.data_dir) / f"repeat-{n}.sqlite3"
-        await store.db.backup(copy)
-        other = Store(SqliteBackend(copy), store.caller)
-        try:
-            await other.init()
-            _written_as_the_store(copy)
-            took, took_back = await _import_both(other, spec)
-            imports.append(took)
-            returns.append(took_back)
-            if turns is not None:
-                turns.write(Path(spec.shipment_file), Path(spec.results_file), keep=False)
-        finally:
-            await other.db.close()
-            for leftover in Path(spec.data_dir).glob(f"repeat-{n}.sqlite3*"):
-                leftover.unlink()
-    return imports, returns
-
-
-def _written_as_the_store(copy: Path) -> None:
-    """A backup is a rollback-journal file; the store switches it to WAL when it opens it
-    (sqlite_open.write_ahead). Before it did, these repeats committed in rollback mode, syncing
-    the database in place: ~40 ms more per write at 200k than the store writes (round 8)."""
-    connection = sqlite3.connect(copy)
-    try:
-        mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
-    finally:
-        connection.close()
-    if mode != "wal":
-        raise AssertionError(f"the copy {copy.name} is written in {mode} mode, not the store's WAL")
-
-
-async def _import_both(store: Store, spec: Spec) -> tuple[Timed, Timed]:
-    shipment = json.loads(Path(spec.shipment_file).read_bytes())
-    took, _ = await _timed_write(lambda: store.import_message(shipment))
-    back = json.loads(Path(spec.results_file).read_bytes())
-    took_back, _ = await _timed_write(lambda: store.import_message(back, policy="update_old"))
-    return took, took_back
-
-
-@dataclass
-class Timed:
-    """One write's wall time and the process's CPU time over it (every thread: the writer's,
-    the readers', a checkpoint's): the two apart say whether a slower write waited (the disk,
-    the other processes of a shared machine) or worked more."""
-
-    wall: float
-    cpu: float
-
-
-async def _timed_write(work: Callable[[], Awaitable[T]]) -> tuple[Timed, T]:
-    cpu = time.process_time()
-    wall, result = await timed_async(work)
-    return Timed(wall, time.process_time() - cpu), result
-
-
-def _writes_row(
-    spec: Spec, key: str, label: str, runs: list[Timed], objects: int, **extra: Any
-) -> Row:
-    """The median wall time, with every repeat's wall and CPU time beside it (ms, in order:
-    the last one is the import into the measured store itself): medians hide the spread."""
-    return _row(spec, key, label, [t.wall for t in runs], "s", 0.5, objects,
-                cpu_ms=round(median([t.cpu for t in runs]) * 1000, 1),
-                wall_runs_ms=[round(t.wall * 1000, 1) for t in runs],
-                cpu_runs_ms=[round(t.cpu * 1000, 1) for t in runs], **extra)  # fmt: skip
-
-
-async def _imports(store: Store, spec: Spec, objects: int, turns: PeerTurns | None) -> list[Row]:
-    imports, returns = await _on_copies(store, spec, turns)
-    shipment = json.loads(Path(spec.shipment_file).read_bytes())
-    returned = json.loads(Path(spec.results_file).read_bytes())
-    trips = store.db.round_trips
-    took, report = await _timed_write(lambda: store.import_message(shipment))
-    created = sum(report.created.values())
-    if created != count_objects(shipment):
-        raise AssertionError(f"shipment import created {created} of {count_objects(shipment)}")
-    import_trips = store.db.round_trips - trips
-    trips = store.db.round_trips
-    took_back, report = await _timed_write(
-        lambda: store.import_message(returned, policy="update_old")
-    )
-    if sum(report.created.values()) != spec.new_uuids:
-        raise AssertionError(f"results return created {report.created}, not {spec.new_uuids}")
-    return_trips = store.db.round_trips - trips
-    if turns is not None:  # kept: the peer grows by this beamtime as ours does
-        turns.write(Path(spec.shipment_file), Path(spec.results_file), keep=True)
-    return [
-        _writes_row(spec, "import", "Import one more shipment (reject_new)", [*imports, took],
-                    objects, objects_in=count_objects(shipment), round_trips=import_trips),
-        _writes_row(spec, "results_return", "Its results return (update_old)",
-                    [*returns, took_back], objects + created,
-                    objects_in=count_objects(returned), round_trips=return_trips),
-    ]  # fmt: skip
 
 
 def main(argv: list[str]) -> None:

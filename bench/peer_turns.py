@@ -18,9 +18,11 @@ ours alone, as before, and its event loop never runs the peer's queries.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
     from bench.ispyb_peer import IspybPeer
 
 TURNS = 5  # at least this many turns behind each median or p50 (rounds of lookups)
+SETTLE_STEP = 0.1  # s between two looks at the server's CPU time after a write
+SETTLED_CPU = 0.005  # s of CPU in one step (/proc counts 10 ms ticks: none) is idle again
+SETTLE_MAX = 5.0  # s: a server that never settles is waited for this long at most
 
 
 @dataclass
@@ -56,6 +61,7 @@ class PeerTurns:
         self.fetches: list[float] = []
         self.imports: list[float] = []
         self.returns: list[float] = []
+        self.settles: list[float] = []  # waits for the server's own work after each write
         self.client = subprocess.Popen(
             [sys.executable, "-m", "bench.peer_turns"],
             cwd=REPO_ROOT,
@@ -90,11 +96,12 @@ class PeerTurns:
     def write(self, shipment: Path, results: Path, *, keep: bool) -> None:
         """Insert the same shipment and its results return; deleted again (untimed) unless
         ``keep``, so that the size stays as ours does (ours repeats into copies)."""
-        took, took_back = self._ask(
+        took, took_back, settled = self._ask(
             {"op": "write", "shipment": str(shipment), "results": str(results), "keep": keep}
         )
         self.imports.append(took)
         self.returns.append(took_back)
+        self.settles.append(settled)
 
     def rows(self, column: str, objects: int) -> list[Row]:
         rows: list[Row] = []
@@ -103,7 +110,8 @@ class PeerTurns:
             rows += [
                 Row("peer", "peer_import", "ISPyB: insert the same shipment", column,
                     median(self.imports), "s", objects=objects,
-                    extra={"n": n, "wall_runs_ms": _ms(self.imports)}),
+                    extra={"n": n, "wall_runs_ms": _ms(self.imports),
+                           "settled_after_ms": _ms(self.settles)}),
                 Row("peer", "peer_results", "ISPyB: insert its results return", column,
                     median(self.returns), "s", objects=objects,
                     extra={"n": n, "wall_runs_ms": _ms(self.returns)}),
@@ -164,11 +172,51 @@ def serve() -> None:
                 peer.keep()
             else:
                 peer.undo()
+            answer.append(_settle(server_pid(peer)))
         else:
             raise SystemExit(f"bench.peer_turns: unknown command {op!r}")
         print(json.dumps(answer), flush=True)
     if peer is not None:
         peer.close()
+
+
+def server_pid(peer: IspybPeer) -> int | None:
+    """The MariaDB server's process id, where its pid file is readable (None: not here)."""
+    from sqlalchemy import text
+
+    with peer.engine.connect() as conn:
+        pid_file = conn.execute(text("SELECT @@pid_file")).scalar_one()
+    try:
+        return int(Path(str(pid_file)).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _settle(pid: int | None) -> float:
+    """Wait (untimed) until the server has finished the work its write left behind (InnoDB
+    purges the deleted rows and flushes pages for a second or so, 110-180 ms of CPU measured
+    during the import of ours that followed): each of our writes then runs beside an idle
+    server, as the peer's runs after our store has closed (its checkpoint done). Idle: under
+    SETTLED_CPU of CPU over a SETTLE_STEP, at most SETTLE_MAX in all. Seconds waited."""
+    started = time.perf_counter()
+    if pid is None:
+        return 0.0
+    before = _cpu_seconds(pid)
+    while before is not None and time.perf_counter() - started < SETTLE_MAX:
+        time.sleep(SETTLE_STEP)
+        now = _cpu_seconds(pid)
+        if now is None or now - before < SETTLED_CPU:
+            break
+        before = now
+    return time.perf_counter() - started
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _ms(seconds: list[float]) -> list[float]:

@@ -30,6 +30,7 @@ class Run:
     def __init__(self, plan: Plan, out: Path, work: Path) -> None:
         self.plan, self.out, self.work = plan, out, work
         self.data_dir = work / "store"
+        self.smallest = work / "smallest-store.sqlite3"  # kept for flatness in alternation
         self.builder = Builder(self.data_dir, plan.pins)
         self.random = random.Random(plan.seed)  # the same samples every run
         self.rows: list[Row] = []
@@ -52,11 +53,13 @@ class Run:
                     " (bench/peer_turns.py)"
                 )
             objects = await self.builder.one_shipment()
+            self.keep_smallest()
             files = await self.stage("1 shipment", objects)
             self.notes += self.validation(files)
             for size in self.plan.sizes:
                 objects = await self.builder.grow(size)
-                await self.stage(_nominal(size), objects)
+                last = size == self.plan.sizes[-1]
+                await self.stage(_nominal(size), objects, flat_base=self.smallest if last else None)
                 if size == self.plan.http_at:
                     await self.http(_nominal(size))
         self.rows += peer_stage.ratios(self.rows)
@@ -68,7 +71,20 @@ class Run:
         report.write(self.out, self.rows, meta, self.notes)
         log(f"done in {meta['duration_s']:.0f} s; wrote {self.out}/results.md and results.json")
 
-    async def stage(self, column: str, objects: int) -> dict[str, Path]:
+    def keep_smallest(self) -> None:
+        """A copy of the smallest store as it is measured, for the largest size's flatness in
+        alternation (bench.import_turns)."""
+        source = sqlite3.connect(self.data_dir / "mxlims.sqlite3")
+        target = sqlite3.connect(self.smallest)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+
+    async def stage(
+        self, column: str, objects: int, flat_base: Path | None = None
+    ) -> dict[str, Path]:
         """Every store measurement at this size; returns the files of the shipment imported."""
         self.titles[column] = f"{column} ({objects:,} obj.)"
         log(f"measuring the store of {objects:,} objects ({column})")
@@ -96,6 +112,7 @@ class Run:
             ),
             reads_after_import=not earlier,
             import_repeats=self.plan.import_repeats,
+            flat_base=None if flat_base is None else str(flat_base),
         )
         if self.peer is not None:  # as many beamtimes as ours; measured in turns with ours
             self.peer.grow(len(manifest.shipments_with_results), self.work)

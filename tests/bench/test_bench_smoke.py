@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.peer_turns import TURNS
+from bench.peer_turns import SETTLE_STEP, TURNS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +51,8 @@ ALWAYS = {
     "disk_ratio",
     "flat_import",
     "flat_results_return",
+    "flat_import_alternating",
+    "flat_results_return_alternating",
 }
 
 
@@ -81,6 +83,15 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         assert len(walls) == len(cpus) == row["extra"]["n"], row
         assert round(row["value"] * 1000, 1) in walls or len(walls) % 2 == 0, row
         assert all(cpu > 0 for cpu in cpus), row
+    # Flatness in alternation, at the largest size only: each of its repeats preceded by the
+    # same files imported into a copy of the smallest store (bench.import_turns)
+    largest = [row for row in rows if row["key"] == "import"][-1]
+    for key in ("flat_import_alternating", "flat_results_return_alternating"):
+        (flat,) = [row for row in rows if row["key"] == key]
+        assert flat["column"] == largest["column"], flat
+        n = flat["extra"]["n"]
+        assert n == largest["extra"]["n"] == len(flat["extra"]["small_wall_runs_ms"]), flat
+        assert len(flat["extra"]["pair_ratios"]) == n and flat["target"] == 1.2, flat
     # ISPyB on MariaDB beside ours, where MariaDB runs (CI installs it): the same work, ratios
     if not any(note.startswith("no ISPyB peer") for note in results["notes"]):
         peer = {"peer_import", "peer_results", "peer_chain", "peer_fetch", "ratio_import"}
@@ -91,4 +102,9 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         assert len(fetches) >= 3 and min(fetches) >= TURNS
         for row in (row for row in rows if row["key"] in {"peer_import", "peer_results"}):
             assert len(row["extra"]["wall_runs_ms"]) == row["extra"]["n"], row
+        # after each of its writes the peer waited for its server to be idle again (untimed)
+        for row in (row for row in rows if row["key"] == "peer_import"):
+            settled = row["extra"]["settled_after_ms"]
+            assert len(settled) == row["extra"]["n"], row
+            assert all(ms >= SETTLE_STEP * 1000 for ms in settled), row  # the server was found
         assert any("in turns with ours" in note for note in results["notes"])
