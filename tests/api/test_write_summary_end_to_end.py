@@ -117,3 +117,36 @@ async def test_each_write_stales_the_results_it_changes_and_counts_right(app: Fa
         # none of it was the other shipment's tree
         answer = await client.get(other_url, headers={"If-None-Match": other_etag})
         assert answer.status_code == 304
+
+
+async def test_links_of_a_shape_no_model_allows_are_refused_before_any_summary(
+    app: FastAPI,
+) -> None:
+    """The summary finds touched_keys' keys for link fields shaped as the models allow (a
+    scalar link a string, a list of links a list of strings: a list in a scalar link would
+    name no key there). The write path holds that: such a PATCH is refused, nothing stored,
+    no download stale."""
+    async with running(app) as client:
+        shipment = shipment_message(1, proposal="mx1")
+        assert (await client.post("/messages", json=shipment)).status_code in (200, 201)
+        results = results_message(shipment)
+        returned = await client.post("/messages?policy=merge", json=results)
+        assert returned.status_code in (200, 201), returned.text
+        url = f"/shipments/{_uuid(shipment, 'Shipment')}/results"
+        before, counts = await _etag(client, url), await _counted_right(client, app)
+        pin, sweep = _uuid(shipment, "Pin"), _uuid(results, "CollectionSweep")
+        processing = _uuid(results, "MxProcessing")
+        bodies: list[tuple[str, dict[str, Any]]] = [
+            (pin, {"sampleId": [_uuid(shipment, "MacromoleculeSample")]}),
+            (pin, {"containerId": {"uuid": _uuid(shipment, "Puck")}}),
+            (processing, {"inputDataIds": sweep}),
+            (processing, {"inputDataIds": [sweep, 3]}),
+        ]
+        for uuid, body in bodies:
+            etag = (await client.get(f"/objects/{uuid}")).headers["etag"]
+            refused = await client.patch(f"/objects/{uuid}", json=body, headers={"If-Match": etag})
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["problems"][0]["path"].startswith(next(iter(body)))
+            assert (await client.get(f"/objects/{uuid}")).headers["etag"] == etag
+        assert not await _stale(client, url, before)
+        assert await _counted_right(client, app) == counts
