@@ -288,7 +288,7 @@ class SqliteBackend:
             raise position_taken(connection, writes, error) from error
         if lost:
             raise WriteConflict(lost)
-        type_counts.keep(connection, writes, gone, summary.types)  # `stats` reads no documents
+        type_counts.keep(connection, gone, summary.types)  # `stats` reads no documents
         bump_generation(connection, writes, summary.keys())  # downloads built before: stale
 
     def _checkpoint(self) -> None:

@@ -17,7 +17,6 @@ import orjson
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
-from mxlims_store.store.read_set import touched_keys
 from mxlims_store.store.server_state import Entry, expiry
 
 GENERATION_TABLE = (
@@ -86,20 +85,18 @@ _KEPT_AS_NUMBERS = f"SELECT 1 {_KEPT} AND {_IN_NUMBERS} AND json_valid(CAST(body
 
 
 def bump_generation(
-    connection: sqlite3.Connection, writes: Sequence[Write], touched: set[str] | None = None
+    connection: sqlite3.Connection, writes: Sequence[Write], touched: set[str]
 ) -> None:
     """Inside a commit's transaction: one more change of MXLIMS objects (the write lock is
-    held already, so this costs one row), and the keys it touches noted at that generation
-    (in key order: each page of the table is written once). ``touched``: those keys, if the
-    caller has them (sqlite_write_summary), else found here."""
+    held already, so this costs one row), and ``touched``, the keys it touches (what
+    ``read_set.touched_keys`` finds, gathered by numbering: sqlite_write_summary), noted at
+    that generation (in key order: each page of the table is written once)."""
     if not any(w.collection in CORE_COLLECTIONS for w in writes):
         return
     (generation,) = connection.execute(
         "INSERT INTO store_generation (id, value) VALUES (1, 1) "
         "ON CONFLICT (id) DO UPDATE SET value = value + 1 RETURNING value"
     ).fetchone()
-    if touched is None:
-        touched = touched_keys(writes)
     numbers = sorted({key_number(key) for key in touched})
     connection.execute(TOUCHES_TABLE)
     since = connection.execute(

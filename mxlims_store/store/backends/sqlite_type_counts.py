@@ -169,13 +169,12 @@ def created_types(writes: Iterable[Write], core: Collection[str]) -> Counter[tup
 
 def keep(
     connection: sqlite3.Connection,
-    writes: Iterable[Write],
     gone: Counter[tuple[str, str]],
-    created: Counter[tuple[str, str]] | None = None,
+    created: Counter[tuple[str, str]],
 ) -> None:
     """After the writes, in their transaction (which counts its commit): the counts follow.
-    ``created``: (collection, type) of the objects they create, if the caller counted them
-    (sqlite_write_summary), else counted here."""
+    ``gone``: what they delete (:func:`deleted_types`); ``created``: (collection, type) of the
+    objects they create, counted as numbering saw them (sqlite_write_summary)."""
     mark = None
     if _exists(connection, TABLE):
         mark = connection.execute(f'SELECT n FROM "{TABLE}" WHERE {_MARK}').fetchone()
@@ -185,7 +184,7 @@ def keep(
         count_afresh(connection, committing=True)  # the documents as written: nothing to add
         return
     changes = Counter({key: -n for key, n in gone.items()})
-    changes.update(created_types(writes, CORE_COLLECTIONS) if created is None else created)
+    changes.update(created)
     connection.executemany(_ADD, [(c, t, n) for (c, t), n in changes.items() if n])
     connection.execute(_SET_MARK, (now + 1,))
 
