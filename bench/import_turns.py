@@ -131,15 +131,21 @@ async def _base_turn(store: Store, spec: Spec, runs: Turns, n: int) -> None:
     here as the big store is: SQLite's backup of the file, then opened as the store)."""
     assert spec.flat_base is not None
     copy = Path(spec.data_dir) / f"base-{n}.sqlite3"
-    source, target = sqlite3.connect(spec.flat_base), sqlite3.connect(copy)
-    try:
-        source.backup(target)
-    finally:
-        target.close()
-        source.close()
+    copy_database(Path(spec.flat_base), copy)
     took, took_back = await _into_copy(store, copy, spec)
     runs.base_imports.append(took)
     runs.base_returns.append(took_back)
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """SQLite's backup of the file ``source`` as the new file ``target`` (a consistent copy,
+    whatever its log holds)."""
+    origin, copy = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        origin.backup(copy)
+    finally:
+        copy.close()
+        origin.close()
 
 
 async def _into_copy(store: Store, copy: Path, spec: Spec) -> tuple[Timed, Timed]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import REPO_ROOT, extra_rows, generate, http_api, peer_stage, refusal, report, validation
 from bench.build import Builder
+from bench.import_turns import copy_database
 from bench.measure import Spec
 from bench.peer_stage import running_peer
 from bench.plan import Plan
@@ -74,13 +75,7 @@ class Run:
     def keep_smallest(self) -> None:
         """A copy of the smallest store as it is measured, for the largest size's flatness in
         alternation (bench.import_turns)."""
-        source = sqlite3.connect(self.data_dir / "mxlims.sqlite3")
-        target = sqlite3.connect(self.smallest)
-        try:
-            source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        copy_database(self.data_dir / "mxlims.sqlite3", self.smallest)
 
     async def stage(
         self, column: str, objects: int, flat_base: Path | None = None
