@@ -195,7 +195,7 @@ def _writes_row(
 ) -> Row:
     """The median wall time, with every repeat's wall and CPU time beside it (ms, in order:
     the last one is the import into the measured store itself): medians hide the spread."""
-    extra.update(_runs(runs), n=len(runs))
+    extra.update(_runs(runs), n=len(runs), turns=[t.wall for t in runs])
     return Row("store", key, label, spec.column, median([t.wall for t in runs]), "s", 0.5,
                objects, extra=extra)  # fmt: skip
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from bench.generate import PROPOSAL, count_objects
 from bench.import_turns import import_rows
-from bench.peer_turns import TURNS, PeerSide, PeerTurns
+from bench.peer_turns import TURNS, PeerSide, PeerTurns, turn_p50s_ms
 from bench.report import Row
 from bench.timing import median, peak_rss_mib, percentile, timed_async
 from mxlims_store.config import Settings
@@ -170,7 +170,8 @@ async def _graph_reads(
         if not any(s["mxlimsType"] == "Shipment" for s in steps):
             raise AssertionError(f"provenance up from {uuid} never reached its Shipment")
 
-    ups = await _ups(spec.reflection_sets, up, turns)
+    up_turns = await _ups(spec.reflection_sets, up, turns)
+    ups = [seconds for turn in up_turns for seconds in turn]
     trips = store.db.round_trips
     down = await store.provenance(spec.results_shipment, direction="down")
     down_trips = store.db.round_trips - trips
@@ -198,13 +199,15 @@ async def _graph_reads(
         (await timed_async(lambda: store.shipment_results(spec.results_shipment, caller=member)))[0]
         for _ in range(spec.repeats)
     ]
+    paired: dict[str, Any] = {"turns": turn_p50s_ms(up_turns)} if turns is not None else {}
     return [
         _row(spec, "prov_up_p50", "Provenance up, ReflectionSet to Shipment (p50)", ups, "ms", 5,
-             objects, p50=True, note=note),
+             objects, p50=True, note=note, **paired),
         _row(spec, "prov_down", "Provenance down from a shipment with results", downs, "s", 0.5,
              objects, note=note, reached=len(down), round_trips=down_trips),
         _row(spec, "results_file", "Results file (shipment_results)", files, "s", 0.5, objects,
-             note=note, file_objects=count_objects(file), round_trips=file_trips),
+             note=note, file_objects=count_objects(file), round_trips=file_trips,
+             **({"turns": files} if turns is not None else {})),
         _row(spec, "results_file_member", "Results file, as a member of its proposal",
              member_files, "s", 0.5, objects, note=note),
     ]  # fmt: skip
@@ -212,17 +215,17 @@ async def _graph_reads(
 
 async def _ups(
     uuids: list[str], up: Callable[[str], Awaitable[Any]], turns: PeerTurns | None
-) -> list[float]:
-    """Provenance up from each of ``uuids``; with the peer, in :data:`TURNS` rounds, each
-    share of ours followed by as many of the peer's chain queries."""
+) -> list[list[float]]:
+    """Provenance up from each of ``uuids``, per turn: with the peer, :data:`TURNS` rounds, each
+    share of ours followed by as many of the peer's chain queries; without, one turn."""
     if turns is None:
-        return await _each(uuids, up)
+        return [await _each(uuids, up)]
     for uuid in uuids[:WARM_UP]:
         await up(uuid)
-    durations: list[float] = []
+    durations: list[list[float]] = []
     for turn in range(TURNS):
         share = uuids[turn * len(uuids) // TURNS : (turn + 1) * len(uuids) // TURNS]
-        durations += await _each(share, up, warm_up=0)
+        durations.append(await _each(share, up, warm_up=0))
         turns.chain_round(turn, TURNS)
     return durations
 

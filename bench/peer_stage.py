@@ -20,7 +20,7 @@ from bench import generate
 from bench.ispyb_peer import IspybPeer
 from bench.peer_turns import PeerSide
 from bench.report import Row
-from bench.timing import log
+from bench.timing import log, median
 
 PEER_INDEX = 100_000  # generated shipments of the peer's own growth: uuids never ours
 
@@ -65,18 +65,36 @@ RATIOS = (
 
 
 def ratios(rows: list[Row]) -> list[Row]:
+    """Ours ÷ the peer's at each size: the median of the turns' own ratios where both rows
+    kept their figure per turn (taken together, bench.peer_turns), with the ratio of the two
+    medians beside it; else the ratio of the two figures."""
     by = {(r.key, r.column): r for r in rows}
     out = []
     for ours, theirs, label, target in RATIOS:
         for (key, column), row in list(by.items()):
             peer = by.get((theirs, column))
             if key == ours and peer is not None and peer.value > 0:
-                value = row.value / peer.value
-                if row.unit != peer.unit:  # ms vs s
-                    value *= {"ms": 0.001, "s": 1.0}[row.unit] / {"ms": 0.001, "s": 1.0}[peer.unit]
+                scale = _UNIT[row.unit] / _UNIT[peer.unit]  # ms vs s
+                value, extra = row.value / peer.value * scale, {}
+                pairs = _turn_ratios(row, peer, scale)
+                if pairs:
+                    extra = {"medians_ratio": round(value, 3), "turn_ratios": pairs}
+                    value = median(pairs)
                 out.append(Row("peer", f"ratio_{ours}", label, column, value, "x", target,
-                               row.objects))  # fmt: skip
+                               row.objects, extra=extra))  # fmt: skip
     return out
+
+
+_UNIT = {"ms": 0.001, "s": 1.0}
+
+
+def _turn_ratios(ours: Row, peer: Row, scale: float) -> list[float]:
+    """Each turn's ours ÷ the peer's (the turns of the two rows, in order), or none where
+    either row has no turns or they do not pair up."""
+    mine, theirs = ours.extra.get("turns"), peer.extra.get("turns")
+    if not mine or not theirs or len(mine) != len(theirs) or min(theirs) <= 0:
+        return []
+    return [round(a / b * scale, 3) for a, b in zip(mine, theirs, strict=True)]
 
 
 @contextlib.contextmanager

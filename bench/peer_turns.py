@@ -7,8 +7,11 @@ peer's measurements right after the matching one of ours: provenance up against 
 query in rounds (a share of the ReflectionSets, then as many statistics rows), the results file
 against the whole-shipment fetch, and each import and results return against the peer's insert
 of the same files; every ratio then compares two figures taken under the same load (medians
-of at least :data:`TURNS`). The same measurements as :mod:`bench.reads_vs_peer` makes, not
-softer ones: the peer does the same work, on the same files, with the same samples.
+of at least :data:`TURNS`). Each row keeps its figure per turn (``extra["turns"]``), so a ratio
+is the median of the turns' own ratios (bench.peer_stage.ratios): a paired estimator, which a
+slow minute of the host, falling on both sides of one turn, does not move. The same
+measurements as :mod:`bench.reads_vs_peer` makes, not softer ones: the peer does the same
+work, on the same files, with the same samples.
 
 The peer's client runs in a process of its own (``python -m bench.peer_turns``, driven over its
 stdin and stdout, a JSON line per turn, each timed inside it): the worker's peak RSS stays
@@ -34,7 +37,7 @@ from bench.timing import median, percentile
 if TYPE_CHECKING:
     from bench.ispyb_peer import IspybPeer
 
-TURNS = 5  # at least this many turns behind each median or p50 (rounds of lookups)
+TURNS = 10  # at least this many turns behind each median or p50 (rounds of lookups)
 SETTLE_STEP = 0.1  # s between two looks at the server's CPU time after a write
 SETTLED_CPU = 0.005  # s of CPU in one step (/proc counts 10 ms ticks: none) is idle again
 SETTLE_MAX = 5.0  # s: a server that never settles is waited for this long at most
@@ -57,7 +60,7 @@ class PeerTurns:
 
     def __init__(self, side: PeerSide) -> None:
         self.side = side
-        self.chains: list[float] = []
+        self.chains: list[list[float]] = []  # per round
         self.fetches: list[float] = []
         self.imports: list[float] = []
         self.returns: list[float] = []
@@ -82,10 +85,10 @@ class PeerTurns:
 
     def chain_round(self, turn: int, turns: int) -> None:
         """The ``turn``-th of ``turns`` shares of the statistics rows, a chain query each."""
-        self.chains += self._ask(
+        self.chains.append(self._ask(
             {"op": "chain", "turn": turn, "turns": turns, "samples": self.side.samples,
              "seed": self.side.seed}
-        )  # fmt: skip
+        ))  # fmt: skip
 
     def fetch_warm(self) -> None:
         self._ask({"op": "fetch"})  # untimed, as ours' first
@@ -111,22 +114,23 @@ class PeerTurns:
                 Row("peer", "peer_import", "ISPyB: insert the same shipment", column,
                     median(self.imports), "s", objects=objects,
                     extra={"n": n, "wall_runs_ms": _ms(self.imports),
-                           "settled_after_ms": _ms(self.settles)}),
+                           "settled_after_ms": _ms(self.settles), "turns": self.imports}),
                 Row("peer", "peer_results", "ISPyB: insert its results return", column,
                     median(self.returns), "s", objects=objects,
-                    extra={"n": n, "wall_runs_ms": _ms(self.returns)}),
+                    extra={"n": n, "wall_runs_ms": _ms(self.returns), "turns": self.returns}),
             ]  # fmt: skip
         if self.chains:
+            every = [seconds for chain in self.chains for seconds in chain]
             rows.append(
                 Row("peer", "peer_chain", "ISPyB: provenance chain query (p50)", column,
-                    percentile(self.chains, 50) * 1000, "ms", objects=objects,
-                    extra={"n": float(len(self.chains))})
+                    percentile(every, 50) * 1000, "ms", objects=objects,
+                    extra={"n": float(len(every)), "turns": turn_p50s_ms(self.chains)})
             )  # fmt: skip
         if self.fetches:
             rows.append(
                 Row("peer", "peer_fetch", "ISPyB: whole-shipment fetch", column,
                     median(self.fetches), "s", objects=objects,
-                    extra={"n": float(len(self.fetches))})
+                    extra={"n": float(len(self.fetches)), "turns": self.fetches})
             )  # fmt: skip
         return rows
 
@@ -217,6 +221,11 @@ def _cpu_seconds(pid: int) -> float | None:
     except (OSError, IndexError):
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def turn_p50s_ms(turns: list[list[float]]) -> list[float]:
+    """Each turn's p50, in ms (the figure a turn's ratio is taken of)."""
+    return [percentile(turn, 50) * 1000 for turn in turns]
 
 
 def _ms(seconds: list[float]) -> list[float]:

@@ -21,6 +21,7 @@ from bench.build import Builder
 from bench.import_turns import copy_database
 from bench.measure import Spec
 from bench.peer_stage import running_peer
+from bench.peer_turns import TURNS
 from bench.plan import Plan
 from bench.procs import cli_command, env_for
 from bench.report import Row
@@ -50,8 +51,9 @@ class Run:
                 self.notes.append(
                     "ISPyB's figures are taken in turns with ours, by the same worker: each"
                     " results file then a whole-shipment fetch, provenance up and chain queries"
-                    " in 5 rounds, each import and results return then the peer's insert"
-                    " (bench/peer_turns.py)"
+                    f" in {TURNS} rounds, each import and results return then the peer's"
+                    " insert (bench/peer_turns.py); each ratio is the median of the turns'"
+                    " own ratios, the ratio of the two medians beside it in results.json"
                 )
             objects = await self.builder.one_shipment()
             self.keep_smallest()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,14 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         assert len(fetches) >= 3 and min(fetches) >= TURNS
         for row in (row for row in rows if row["key"] in {"peer_import", "peer_results"}):
             assert len(row["extra"]["wall_runs_ms"]) == row["extra"]["n"], row
+        # each ratio to the peer is the median of its turns' own ratios (paired), the ratio
+        # of the two medians beside it; reads in TURNS turns, writes one turn per repeat
+        turns_of = {"ratio_prov_up_p50": TURNS, "ratio_results_file": TURNS}
+        for row in (row for row in rows if row["key"].startswith("ratio_")):
+            pairs = row["extra"]["turn_ratios"]
+            assert row["value"] == statistics.median(pairs) and "medians_ratio" in row["extra"]
+            writes = [r for r in rows if r["key"] == "import" and r["column"] == row["column"]]
+            assert len(pairs) == turns_of.get(row["key"], writes[0]["extra"]["n"]), row
         # after each of its writes the peer waited for its server to be idle again (untimed)
         for row in (row for row in rows if row["key"] == "peer_import"):
             settled = row["extra"]["settled_after_ms"]
