@@ -20,7 +20,7 @@ class Plan:
     http_posts: int
     http_pins: int  # pins of each POSTed shipment
     refusal_objects: int  # bad objects in the message refused as too large (bench.refusal)
-    import_repeats: int = 7  # the shipment import and results return (ours and ISPyB's)
+    import_repeats: int = 9  # the shipment import and results return (ours and ISPyB's)
     concurrency: int = 16
     seed: int = 20250301
 
