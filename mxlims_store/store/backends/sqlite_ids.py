@@ -1,0 +1,147 @@
+"""Schema 11: the ``id`` of a core table's row (logistical_samples, samples, jobs, datasets) is
+its uuid's 16 bytes, a blob, when the uuid is canonical (8-4-4-4-12 lower-case hex digits, as
+every uuid the model admits is: model/basic_types.UUID_PATTERN); any other text is kept as the
+text it is. SQLite types values, not columns: a blob never equals a text, so the unique index
+still keeps one row per uuid, and a non-canonical text asked for (an upper-case uuid, say) is
+simply not found, never taken for the blob of its lower-case twin.
+
+Why: the four unique indexes of ids are keyed by random uuids, so an import into a big store
+dirties nearly every leaf of them, probes them and has the checkpoint copy them; as 16 bytes
+instead of 36 characters they are ~1.8x smaller (docs/write-path.md, "Schema 11").
+
+Order: a canonical uuid's text and its 16 bytes sort alike (hex digits in ASCII order, the
+dashes at fixed places), so ``ORDER BY id`` and ranges on it keep the uuids' text order; texts
+sort before every blob in SQLite, so a non-canonical id sorts before the canonical ones.
+
+This module owns the encoding: :func:`key` (uuid -> what the ``id`` column holds),
+:func:`uuid_of` (back), and :func:`keys_sql` (the SQL of "the keys of these uuids", sorted).
+Everything that compares or reads a core table's ``id`` goes through it. Other tables (history
+with its ``<uuid>@<revision>`` ids, events, the side and server tables) keep text ids.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from mxlims_store.store.collection_names import CORE_COLLECTIONS
+
+Key = bytes | str  # what a core table's ``id`` column holds
+CORE_TABLES = frozenset(CORE_COLLECTIONS)  # the tables whose ``id`` is a Key
+_ONE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_CANONICAL = re.compile(_ONE)
+_ALL_CANONICAL = re.compile(f"(?:{_ONE})*")  # a run of them, joined: checked in one call
+# the SQL function turning a document's text into a Key, registered on every connection the
+# backend opens (:func:`register`): only `check` and fills use it, never a schema object (the
+# file stays readable and writable by the plain sqlite3 shell)
+KEY_FUNCTION = "mxlims_uuid_key"
+
+
+def key(uuid: str) -> Key:
+    """What the ``id`` column of a core table holds for ``uuid``."""
+    return bytes.fromhex(uuid.replace("-", "")) if _CANONICAL.fullmatch(uuid) else uuid
+
+
+def keys(uuids: Sequence[str]) -> list[Key]:
+    """:func:`key` of each of ``uuids``: the common case (all canonical) checked and converted
+    in one call each (a call per uuid was ~0.5 us, ~3 ms of an import's 6,591)."""
+    joined = "".join(uuids)
+    if len(joined) == 36 * len(uuids) and _ALL_CANONICAL.fullmatch(joined):
+        packed = bytes.fromhex(joined.replace("-", ""))
+        return [packed[at : at + 16] for at in range(0, len(packed), 16)]
+    return [key(uuid) for uuid in uuids]
+
+
+def uuid_of(stored: Any) -> Any:
+    """The uuid a core table's ``id`` value names (a text stays as it is)."""
+    if type(stored) is bytes and len(stored) == 16:
+        h = stored.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return stored
+
+
+def uuid_sql(column: str) -> str:
+    """SQL giving the uuid text of a core table's ``id`` value ``column`` (a text as it is)."""
+    h = f"lower(hex({column}))"
+    parts = " || '-' || ".join(
+        f"substr({h}, {start}, {length})"
+        for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    )
+    blob = f"typeof({column}) = 'blob' AND length({column}) = 16"
+    return f"(CASE WHEN {blob} THEN {parts} ELSE {column} END)"
+
+
+def sorted_keys(uuids: Iterable[str]) -> dict[Key, str]:
+    """Key -> uuid of ``uuids``, each once, in the index's order (what :func:`keys_sql` reads
+    when given it): a probe's rows map back to their uuids without converting each."""
+    ordered = sorted(set(uuids))
+    found = dict(zip(keys(ordered), ordered, strict=True))
+    if any(type(k) is str for k in found):  # texts sort before blobs in SQLite
+        found = dict(sorted(found.items(), key=lambda item: type(item[0]) is bytes))
+    return found
+
+
+def keys_sql(uuids: Iterable[str] | dict[Key, str], bind: Callable[[Any], str]) -> str:
+    """A SELECT of one column, ``key``: the Keys of ``uuids``, each once, in the index's order
+    (texts first, then the blobs: a join driven by it probes the index leaf after leaf, see
+    sqlite_unit.documents_by_uuid). The canonical ones come from one concatenated blob, cut
+    16 bytes per element of a JSON list of zeros (``json_each`` of 6,591 zeros and ``substr``:
+    ~1 ms where a recursive CTE over the blob took ~2.3 and ``json_each`` of the texts ~2);
+    the others from ``json_each`` of their texts. ``bind(value)`` binds a parameter and gives
+    its placeholder, called in the order the placeholders appear."""
+    found = list(uuids if isinstance(uuids, dict) else sorted_keys(uuids))
+    texts = [k for k in found if type(k) is str]
+    blobs = [k for k in found if type(k) is bytes] if texts else found
+    parts = []
+    if texts:
+        parts.append(f"SELECT value AS key FROM json_each({bind(orjson.dumps(texts).decode())})")
+    if blobs:
+        packed = b"".join(blobs)
+        zeros = "[" + "0," * (len(blobs) - 1) + "0]"
+        parts.append(
+            f"SELECT substr({bind(packed)}, j.key * 16 + 1, 16) AS key "
+            f"FROM json_each({bind(zeros)}) AS j"
+        )
+    return " UNION ALL ".join(parts) or "SELECT NULL AS key WHERE 0"
+
+
+# ``id IN (...)`` of a fixed text (statements cached by their text: sqlite_walk), bound with
+# :func:`in_keys_params`: the canonical ones cut from one blob, the others as JSON texts
+IN_KEYS = (
+    "SELECT substr(?, j.key * 16 + 1, 16) FROM json_each(?) AS j "
+    "UNION ALL SELECT value FROM json_each(?)"
+)
+
+
+def in_keys_params(uuids: Sequence[str]) -> list[Any]:
+    """The three parameters of :data:`IN_KEYS` for ``uuids``."""
+    found = keys(uuids)
+    blobs = [k for k in found if type(k) is bytes]
+    texts = [k for k in found if type(k) is str]
+    zeros = "[" + "0," * (len(blobs) - 1) + "0]" if blobs else "[]"
+    return [b"".join(blobs), zeros, orjson.dumps(texts).decode()]
+
+
+def keys_params(uuids: Iterable[str] | dict[Key, str]) -> tuple[str, list[Any]]:
+    """:func:`keys_sql` with plain ``?`` placeholders, and its parameters."""
+    params: list[Any] = []
+
+    def bind(value: Any) -> str:
+        params.append(value)
+        return "?"
+
+    return keys_sql(uuids, bind), params
+
+
+def register(connection: sqlite3.Connection) -> None:
+    """:data:`KEY_FUNCTION` on ``connection`` (``check`` and the fills compare a document's
+    text values with ids in SQL)."""
+    connection.create_function(KEY_FUNCTION, 1, _sql_key, deterministic=True)
+
+
+def _sql_key(value: Any) -> Any:
+    return key(value) if type(value) is str else value
