@@ -42,7 +42,7 @@ from mxlims_store.store.backends.sqlite_files import (
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_history_keys import append_history
-from mxlims_store.store.backends.sqlite_ids import key
+from mxlims_store.store.backends.sqlite_ids import key, text_kept
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     Numbers,
@@ -383,7 +383,8 @@ class SqliteBackend:
             connection = self._connection()
             missing = missing_commits(connection, self.path)
             found = [*([missing] if missing else []), *database_problems(connection, tables)]
-            return found + link_problems(connection) + type_counts.problems(connection)
+            found += link_problems(connection) + text_kept(connection)  # (sqlite_ids)
+            return found + type_counts.problems(connection)
 
         return await self._run(run)
 
