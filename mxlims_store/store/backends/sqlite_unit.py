@@ -84,7 +84,7 @@ def documents_by_uuid(
 
 
 def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[Document]:
-    keys, params = keys_params(uuids)  # in key order (sqlite_ids)
+    keys, params = keys_params(uuids, ordered=True)  # (sorted, each once: sqlite_ids)
     sql = f'SELECT t.doc FROM ({keys}) AS j CROSS JOIN "{table}" AS t ON t.id = j.key'
     return read_documents(connection, sql, params)
 
