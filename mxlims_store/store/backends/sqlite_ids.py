@@ -26,8 +26,6 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import orjson
-
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
 
 Key = bytes | str  # what a core table's ``id`` column holds
@@ -130,7 +128,7 @@ def keys_sql(
         texts = []
     parts = []
     if texts:
-        parts.append(f"SELECT value AS key FROM json_each({bind(orjson.dumps(texts).decode())})")
+        parts.append(f"SELECT value AS key FROM json_each({bind(_json(texts))})")
     if packed:
         zeros = "[" + "0," * (len(packed) // 16 - 1) + "0]"
         parts.append(
@@ -157,7 +155,16 @@ def in_keys_params(uuids: Sequence[str]) -> list[Any]:
     blobs = [k for k in found if type(k) is bytes]
     texts = [k for k in found if type(k) is str]
     zeros = "[" + "0," * (len(blobs) - 1) + "0]" if blobs else "[]"
-    return [b"".join(blobs), zeros, orjson.dumps(texts).decode()]
+    return [b"".join(blobs), zeros, _json(texts)]
+
+
+def _json(texts: list[Any]) -> str:
+    """A JSON list of ``texts`` (the rare ids that are not canonical uuids). The standard
+    library's, imported here: `mxlims-store stats` opens the file through this module, and
+    loads neither it nor orjson (tests/cli/test_startup.py)."""
+    import json
+
+    return json.dumps(texts)
 
 
 def keys_params(

@@ -77,6 +77,7 @@ def connect(path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, bool]:
     )
     fallback = reader_without_room(connection, path)
     if fallback is not None:
+        ids.register(fallback)  # (`check` on a full disk compares ids too)
         return fallback, False
     setup(connection)
     return connection, True
