@@ -93,6 +93,12 @@ async def test_a_stored_object_is_found_by_its_uuid_only(tmp_path: Path) -> None
     assert [d["_id"] for d in after] == every[len(every) // 2 + 1 :]
     below = await db.find("logistical_samples", {"_id": {"$lte": middle}})
     assert sorted(d["_id"] for d in below) == every[: len(every) // 2 + 1]
+    # a bound that is no canonical uuid (a made-up cursor) compares as text, as before
+    for bound in ("zzz", "", "F" * 8, "8", middle.upper(), middle + "x", middle[:-1]):
+        for op, holds in (("$gt", str.__gt__), ("$lte", str.__le__)):
+            got = await db.find("logistical_samples", {"_id": {op: bound}})
+            expected = [u for u in every if holds(u, bound)]
+            assert sorted(d["_id"] for d in got) == expected, (op, bound)
     page = await store.find(FindQuery("Pin", limit=2))
     rest = await store.find(FindQuery("Pin", after=page.items[-1].uuid, limit=100))
     pins = sorted(p["uuid"] for p in message["Pin"].values())

@@ -11,7 +11,8 @@ instead of 36 characters they are ~1.8x smaller (docs/write-path.md, "Schema 11"
 
 Order: a canonical uuid's text and its 16 bytes sort alike (hex digits in ASCII order, the
 dashes at fixed places), so ``ORDER BY id`` and ranges on it keep the uuids' text order; texts
-sort before every blob in SQLite, so a non-canonical id sorts before the canonical ones.
+sort before every blob in SQLite, so a non-canonical id sorts before the canonical ones (a
+range whose bound is not canonical compares as text: sqlite_query.Compiler._id_between).
 
 This module owns the encoding: :func:`key` (uuid -> what the ``id`` column holds),
 :func:`uuid_of` (back), and :func:`keys_sql` (the SQL of "the keys of these uuids", sorted).
