@@ -12,7 +12,7 @@ instead of 36 characters they are ~1.8x smaller (docs/write-path.md, "Schema 11"
 Order: a canonical uuid's text and its 16 bytes sort alike (hex digits in ASCII order, the
 dashes at fixed places), so ``ORDER BY id`` and ranges on it keep the uuids' text order; texts
 sort before every blob in SQLite, so a non-canonical id sorts before the canonical ones (a
-range whose bound is not canonical compares as text: sqlite_query.Compiler._id_between).
+range whose bound is not canonical compares as text: :func:`id_between`).
 
 This module owns the encoding: :func:`key` (uuid -> what the ``id`` column holds),
 :func:`uuid_of` (back), and :func:`keys_sql` (the SQL of "the keys of these uuids", sorted).
@@ -197,6 +197,38 @@ def text_kept(connection: sqlite3.Connection) -> list[str]:
                     "store finds it by (written by another tool?)"
                 )
     return lines
+
+
+def numbers_of(
+    connection: sqlite3.Connection, table: str, uuids: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """(table, uuid) -> row number of the ``uuids`` core table ``table`` holds: its index of
+    ids probed in key order (the probes walk the tree), each row's id mapped back to its uuid
+    by the keys asked (sqlite_links.numbers_for, stored_before)."""
+    asked = sorted_keys(uuids)
+    sql, params = keys_params(asked)
+    rows = connection.execute(
+        f'SELECT t.id, t.n FROM ({sql}) AS k CROSS JOIN "{table}" AS t ON t.id = k.key', params
+    )
+    return {(table, asked[key]): number for key, number in rows}
+
+
+def id_params(uuids: list[str]) -> list[Any]:
+    """The parameters of a find by ``uuids`` in a core table: ``id = ?`` of one key, or
+    ``id IN (IN_KEYS)`` of several (sqlite_walk's cached statements)."""
+    return [key(uuids[0])] if len(uuids) == 1 else in_keys_params(uuids)
+
+
+def id_between(op: str, bound: str, bind: Callable[[Any], str]) -> str:
+    """``id <op> bound`` in a core table. A canonical bound is a key, compared with the keys
+    (the order of their uuids' texts, by the index: paging by ``after``); any other text (no
+    uuid the model admits: a cursor made up) compares as text, as it did before schema 11:
+    with the texts kept as ids, and with the keys' uuids (read row by row)."""
+    stored = key(bound)
+    if type(stored) is bytes:
+        return f"id {op} {bind(stored)}"
+    texts = f"id {op} {bind(bound)}" + (" AND id < X''" if ">" in op else "")
+    return f"(({texts}) OR (id >= X'' AND {uuid_sql('id')} {op} {bind(bound)}))"
 
 
 def register(connection: sqlite3.Connection) -> None:

@@ -39,9 +39,8 @@ from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_ids import (
     KEY_FUNCTION,
     keys,
-    keys_params,
+    numbers_of,
     register,
-    sorted_keys,
     uuid_sql,
 )
 from mxlims_store.store.backends.sqlite_open import extract
@@ -164,19 +163,8 @@ def numbers_for(
             summary.core(name, group, documents, new)
     for target, uuids in wanted.items():
         if uuids:
-            found.update(_numbers_of(connection, target, uuids))
+            found.update(numbers_of(connection, target, uuids))
     return found
-
-
-def _numbers_of(connection: sqlite3.Connection, table: str, uuids: Iterable[str]) -> Numbers:
-    """(table, uuid) -> number of the ``uuids`` ``table`` holds: its index of ids probed in key
-    order (the probes walk the tree), each row's id mapped back to its uuid by the keys asked."""
-    asked = sorted_keys(uuids)
-    sql, params = keys_params(asked)
-    rows = connection.execute(
-        f'SELECT t.id, t.n FROM ({sql}) AS k CROSS JOIN "{table}" AS t ON t.id = k.key', params
-    )
-    return {(table, asked[key]): number for key, number in rows}
 
 
 def _add_unknown(
@@ -263,7 +251,7 @@ def stored_before(
 ) -> list[str]:
     """The uuids of ``creates`` that core table ``name`` held before this write: stored under
     another number than :func:`numbers_for` gave them (those inserted just now hold theirs)."""
-    stored = _numbers_of(connection, name, [w.uuid for w in creates])
+    stored = numbers_of(connection, name, [w.uuid for w in creates])
     return [uuid for (_, uuid), number in stored.items() if numbers.get((name, uuid)) != number]
 
 

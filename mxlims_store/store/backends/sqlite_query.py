@@ -21,10 +21,10 @@ import orjson
 
 from mxlims_store.store.backends.sqlite_ids import (
     CORE_TABLES,
+    id_between,
     key,
     keys_sql,
     sorted_keys,
-    uuid_sql,
 )
 from mxlims_store.store.backends.sqlite_open import extract as extract
 from mxlims_store.store.backends.sqlite_open import json_path as json_path
@@ -233,7 +233,10 @@ class Compiler:
         if node.op in _RANGE_SQL:
             if not texts:
                 return "0"
-            return self._id_between(_RANGE_SQL[node.op], texts[0], keyed)
+            op = _RANGE_SQL[node.op]
+            if keyed:
+                return id_between(op, texts[0], self._bind)
+            return f"id {op} {self._bind(texts[0])}"
         if not texts:
             return "0"
         if len(texts) == 1:
@@ -241,17 +244,6 @@ class Compiler:
         if keyed:
             return f"id IN ({keys_sql(texts, self._bind)})"
         return f"id IN (SELECT value FROM json_each({self._bind(_dumps(texts))}))"
-
-    def _id_between(self, op: str, bound: str, keyed: bool) -> str:
-        """``id <op> bound``. In a core table a canonical bound is a key, compared with the
-        keys (the order of their uuids' texts, by the index: paging by ``after``); any other
-        text (no uuid the model admits: a cursor made up) compares as text, as it did before
-        schema 11: with the texts kept as ids, and with the keys' uuids (read row by row)."""
-        stored = key(bound) if keyed else bound
-        if type(stored) is bytes or not keyed:
-            return f"id {op} {self._bind(stored)}"
-        texts = f"id {op} {self._bind(bound)}" + (" AND id < X''" if ">" in op else "")
-        return f"(({texts}) OR (id >= X'' AND {uuid_sql('id')} {op} {self._bind(bound)}))"
 
     def _indexed(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
         """A form that uses an index, or None where only the generic form is exact."""

@@ -40,7 +40,7 @@ import orjson
 
 from mxlims_store.errors import Unavailable
 from mxlims_store.store.access import Caller, readable
-from mxlims_store.store.backends.sqlite_ids import IN_KEYS, in_keys_params, key
+from mxlims_store.store.backends.sqlite_ids import IN_KEYS, id_params
 from mxlims_store.store.backends.sqlite_open import connect_loop_reader
 from mxlims_store.store.backends.sqlite_query import Compiler
 from mxlims_store.store.backends.sqlite_unit import read_documents
@@ -261,7 +261,7 @@ def _together(
     params: list[Any] = []
     for uuids in ids:
         assert uuids is not None  # (said by the caller)
-        params += [*_ids_params(uuids), *scope]
+        params += [*id_params(uuids), *scope]
     parts = tuple(
         (r.collection, r.bare, len(uuids or ()) == 1, r.limit)
         for r, uuids in zip(requests, ids, strict=True)
@@ -299,7 +299,7 @@ def _find_sql(
         scope = _scope_of(caller)
         one = len(ids) == 1
         sql = _by_id_sql(request.collection, request.bare, one, _scoped(caller), request.limit)
-        return sql, [*_ids_params(ids), *scope]
+        return sql, [*id_params(ids), *scope]
     tail = f" LIMIT {int(request.limit)}" if request.limit else ""
     bare = request.bare
     scoped = caller.proposals is not None
@@ -316,8 +316,7 @@ def _find_sql(
 
 def _by_id(request: Request) -> list[str] | None:
     """The uuids of a find by uuid (``{"_id": uuid}`` or ``{"_id": {"$in": [...]}}``; other
-    values never match an ``id``: a text, or a core table's key of one); None for any other
-    find."""
+    values never match an ``id``, a text or its key: sqlite_ids); None for any other find."""
     if request.ids is not None:  # said by the plan that built the filter (reads.Request)
         return request.ids
     if len(request.filter) != 1 or "_id" not in request.filter:
@@ -328,11 +327,6 @@ def _by_id(request: Request) -> list[str] | None:
     if isinstance(value, dict) and list(value) == ["$in"] and isinstance(value["$in"], list):
         return [v for v in value["$in"] if isinstance(v, str)]
     return None
-
-
-def _ids_params(uuids: list[str]) -> list[Any]:
-    """The parameters of :func:`_by_id_sql`'s uuids: one key, or those of ``IN_KEYS``."""
-    return [key(uuids[0])] if len(uuids) == 1 else in_keys_params(uuids)
 
 
 def _what(bare: bool) -> str:
