@@ -52,6 +52,7 @@ def prepare(source: Path, target: Path, layout: str) -> None:
             c.execute(
                 sql.replace(f'"{t}"', f'"{t}_new"', 1)
                 .replace("id TEXT NOT NULL UNIQUE", "id TEXT NOT NULL")
+                .replace("id BLOB NOT NULL UNIQUE", "id BLOB NOT NULL")  # (schema 11)
                 .replace(
                     "doc TEXT NOT NULL", "doc TEXT NOT NULL, settled INTEGER NOT NULL DEFAULT 0"
                 )

@@ -32,6 +32,7 @@ from mxlims_store.store import Store
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.backends.sqlite_ids import CORE_TABLES, uuid_of
 from mxlims_store.store.queries import FindQuery
 from tests.acting import admin_store
 from tests.conftest import REFERENCE
@@ -89,12 +90,20 @@ def sqlite_rows(path: Path) -> dict[str, str]:
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
             )
         ]
-        return {
-            name: _digest(sorted(map(repr, connection.execute(f'SELECT * FROM "{name}"'))))
-            for name in names
-        }
+        return {name: _digest(sorted(map(repr, _rows(connection, name)))) for name in names}
     finally:
         connection.close()
+
+
+def _rows(connection: sqlite3.Connection, name: str) -> list[tuple[Any, ...]]:
+    """The rows of table ``name``, a core table's id (a key since schema 11, sqlite_ids)
+    shown as its uuid's text, as the digests made before were."""
+    cursor = connection.execute(f'SELECT * FROM "{name}"')
+    rows = cursor.fetchall()
+    if name not in CORE_TABLES:
+        return rows
+    at = [column[0] for column in cursor.description].index("id")
+    return [(*row[:at], uuid_of(row[at]), *row[at + 1 :]) for row in rows]
 
 
 def mongo_rows(backend: MongoBackend) -> dict[str, str]:

@@ -17,6 +17,7 @@ from mxlims_store.errors import Conflict, InvalidMessage
 from mxlims_store.store import Store, integrity
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.backends.sqlite_ids import key
 from mxlims_store.store.backends.sqlite_links import LINKS, fill_all
 from tests.acting import admin_store
 from tests.factories import minimal, new_uuid, shipment_message
@@ -32,7 +33,11 @@ def _raw_put(store: Store, collection: str, document: dict[str, Any]) -> None:
         )
         connection.execute(
             f'INSERT INTO "{collection}" (id, doc) VALUES (?, ?)' + upsert,
-            (document["_id"], json.dumps(document)),
+            # a core table's id as schema 11 keeps it (sqlite_ids)
+            (
+                key(document["_id"]) if collection in LINKS else document["_id"],
+                json.dumps(document),
+            ),
         )
         if collection in LINKS:  # the links' numbers, as schema 9 keeps them (sqlite_links)
             fill_all(connection, [collection])
@@ -180,7 +185,7 @@ async def test_an_old_store_gets_its_positions_and_keeps_a_clash_for_check(
     pin2 = message["Pin"]["Pin2"]["uuid"]
     connection.execute(
         "UPDATE logistical_samples SET doc = json_set(doc, '$.positionInPuck', 1) WHERE id = ?",
-        (pin2,),
+        (key(pin2),),  # (the store's own file, whose ids are keys: sqlite_ids)
     )
     connection.execute("PRAGMA user_version = 3")
     connection.close()

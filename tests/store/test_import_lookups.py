@@ -85,7 +85,7 @@ async def test_new_uuids_are_asked_of_each_index_of_ids_once(tmp_path: Path) -> 
     backend.writer_connection().set_trace_callback(said.append)
     await store.import_message(shipment_message(2))
     backend.writer_connection().set_trace_callback(None)
-    probes = [sql for sql in said if "CROSS JOIN" in sql and "t.id = j.value" in sql]
+    probes = [sql for sql in said if "CROSS JOIN" in sql and "t.id = j.key" in sql]
     for name in CORE_COLLECTIONS:
         assert 1 <= sum(f'"{name}" AS t' in sql for sql in probes) <= 2, name
     assert not [sql for sql in said if "UNION ALL" in sql]

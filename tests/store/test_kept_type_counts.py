@@ -16,6 +16,7 @@ from mxlims_store.store.backends import Backend
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_commits import count_commit
+from mxlims_store.store.backends.sqlite_ids import key
 from mxlims_store.store.backends.sqlite_open import count_by
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION
 from mxlims_store.store.collections import CORE_COLLECTIONS
@@ -116,7 +117,7 @@ def _write_as_an_older_version(path: Path) -> None:
         doc = connection.execute("SELECT doc FROM samples LIMIT 1").fetchone()[0]
         connection.execute(
             "INSERT INTO samples (id, doc) VALUES (?, json_set(?, '$._id', ?))",
-            (OLDER, doc, OLDER),
+            (key(OLDER), doc, OLDER),  # (a core table's id: sqlite_ids)
         )
         count_commit(connection)
         connection.execute("COMMIT")

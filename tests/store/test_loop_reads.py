@@ -18,6 +18,7 @@ from mxlims_store.errors import NotFound, StoreBroken, Unavailable
 from mxlims_store.store import Caller, navigation
 from mxlims_store.store.backends import sqlite_open, sqlite_walk
 from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.backends.sqlite_ids import key
 from tests.acting import ADMIN, admin_store
 from tests.store.test_read_plans import _answers, _generated, _uuids
 
@@ -119,7 +120,7 @@ async def test_a_damaged_document_is_the_stores_failure_and_frees_the_reader(
         raw.execute(
             "UPDATE logistical_samples SET doc = json_set(doc, '$.damage', json('\"\\ud800\"'))"
             " WHERE id = ?",
-            (uuids["Pin"],),
+            (key(uuids["Pin"]),),  # (a core table's id: sqlite_ids)
         )
     raw.close()
     for budget in (64, 0):  # on the loop's thread, and in a worker

@@ -21,6 +21,7 @@ from mxlims_store.store.backends.sqlite_history import (
     object_key,
     row_key,
 )
+from mxlims_store.store.backends.sqlite_ids import uuid_sql
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from tests.acting import admin_store
 from tests.factories import shipment_message
@@ -50,6 +51,8 @@ def _as_v9(path: Path) -> None:
             connection.execute(f'DROP TRIGGER "history__{kind}"')
         for statement in V9_TRIGGERS:
             connection.execute(statement)
+        for name in CORE_COLLECTIONS:  # ids as text, as schema 9 kept them (sqlite_ids)
+            connection.execute(f'UPDATE "{name}" SET id = {uuid_sql("id")}')
         connection.execute("PRAGMA user_version = 9")
         connection.execute("COMMIT")
     finally:
@@ -75,7 +78,7 @@ def _row_numbers(path: Path) -> dict[str, tuple[str, int]]:
         return {
             uuid: (name, n)
             for name in CORE_COLLECTIONS
-            for n, uuid in connection.execute(f'SELECT n, id FROM "{name}"')
+            for n, uuid in connection.execute(f'SELECT n, {uuid_sql("id")} FROM "{name}"')
         }
     finally:
         connection.close()
@@ -160,7 +163,7 @@ async def test_a_v9_store_is_upgraded_at_open_and_reads_the_same(tmp_path: Path)
     reopened = admin_store(SqliteBackend(path))
     await reopened.init()
     connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     connection.close()
     assert await _everything(reopened, uuids) == before
     assert (await reopened.check()).problems == []

@@ -11,6 +11,7 @@ import pytest
 
 from mxlims_store.store import Store
 from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend
+from mxlims_store.store.backends.sqlite_ids import key, uuid_sql
 from mxlims_store.store.backends.sqlite_links import LINKS, link_problems
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from tests.acting import admin_store
@@ -36,7 +37,8 @@ def _as_v8(path: Path, version: int = 8) -> dict[str, list[tuple[int, str]]]:
         rows = {}
         for name in CORE_COLLECTIONS:  # side tables by uuid: doc_id, and k1 a linked uuid
             keys = connection.execute(
-                f'SELECT o.id, k.idx, coalesce(t.id, k.k1), k.k2 FROM "{name}_keys" AS k '
+                f"SELECT {uuid_sql('o.id')}, k.idx, coalesce({uuid_sql('t.id')}, k.k1), k.k2 "
+                f'FROM "{name}_keys" AS k '
                 f'JOIN "{name}" AS o ON o.n = k.doc LEFT JOIN datasets AS t ON t.n = k.k1 '
                 "AND k.idx LIKE '%DataIds'"
             ).fetchall()
@@ -46,7 +48,9 @@ def _as_v8(path: Path, version: int = 8) -> dict[str, list[tuple[int, str]]]:
             )
             connection.executemany(f'INSERT INTO "{name}_keys" VALUES (?, ?, ?, ?)', keys)
         for name in CORE_COLLECTIONS:
-            kept = connection.execute(f'SELECT n, id, doc FROM "{name}" ORDER BY n').fetchall()
+            kept = connection.execute(  # (ids as text, as schema 8 kept them)
+                f'SELECT n, {uuid_sql("id")}, doc FROM "{name}" ORDER BY n'
+            ).fetchall()
             connection.execute(f'DROP TABLE "{name}"')
             connection.execute(
                 f'CREATE TABLE "{name}" (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL)'
@@ -71,7 +75,8 @@ def _numbers(path: Path, name: str, field: str) -> dict[str, tuple[Any, Any]]:
     connection = sqlite3.connect(path)
     try:
         sql = (
-            f"SELECT o.id, json_extract(o.doc, '$.{field}'), t.id FROM \"{name}\" AS o "
+            f"SELECT {uuid_sql('o.id')}, json_extract(o.doc, '$.{field}'), {uuid_sql('t.id')} "
+            f'FROM "{name}" AS o '
             f'LEFT JOIN "{LINKS[name][field]}" AS t ON t.n = o."n_{field}"'
         )
         return {uuid: (linked, named) for uuid, linked, named in connection.execute(sql)}
@@ -182,12 +187,12 @@ async def test_the_position_index_is_on_the_numbers(tmp_path: Path) -> None:
     assert '("n_containerId", json_extract(doc' in sql and "UNIQUE" in sql
     pin = message["Pin"]["Pin1"]["uuid"]
     (container, doc) = connection.execute(
-        'SELECT "n_containerId", doc FROM logistical_samples WHERE id = ?', (pin,)
+        'SELECT "n_containerId", doc FROM logistical_samples WHERE id = ?', (key(pin),)
     ).fetchone()
     with pytest.raises(sqlite3.IntegrityError, match="meta_slot"):  # a twin at its position
         connection.execute(
             'INSERT INTO logistical_samples (id, doc, "n_containerId") VALUES (?, ?, ?)',
-            (new_uuid(), doc, container),
+            (key(new_uuid()), doc, container),
         )
     connection.close()
     await backend.close()
@@ -204,15 +209,15 @@ async def test_check_names_every_number_that_disagrees_with_its_document(tmp_pat
     connection.execute(
         'UPDATE logistical_samples SET "n_containerId" = (SELECT n FROM logistical_samples '
         "WHERE id = ?) WHERE id = ?",
-        (message["Puck"]["Puck3"]["uuid"], pin),
+        (key(message["Puck"]["Puck3"]["uuid"]), key(pin)),
     )
-    connection.execute('UPDATE jobs SET "n_logisticalSampleId" = NULL WHERE id = ?', (job,))
+    connection.execute('UPDATE jobs SET "n_logisticalSampleId" = NULL WHERE id = ?', (key(job),))
     (doc,) = connection.execute(
         "SELECT doc FROM samples WHERE json_extract(doc, '$.mediumId') IS NULL "
         "AND json_extract(doc, '$.parentSampleId') IS NOT NULL LIMIT 1"
     ).fetchone()
     bare = new_uuid()
-    connection.execute("INSERT INTO samples (id, doc) VALUES (?, ?)", (bare, doc))
+    connection.execute("INSERT INTO samples (id, doc) VALUES (?, ?)", (key(bare), doc))
     connection.close()
     problems = (await store.check()).problems
     puck3 = message["Puck"]["Puck3"]["uuid"]  # four pins: no 8th
@@ -254,11 +259,11 @@ async def test_an_older_store_is_numbered_at_open_and_answers_the_same(
     reopened = admin_store(SqliteBackend(path))
     await reopened.init()
     connection = sqlite3.connect(path)
-    # opened by this version: at its schema (10 since sqlite_history_keys)
+    # opened by this version: at its schema (11 since sqlite_ids)
     assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     for name in CORE_COLLECTIONS:  # each row's number is the rowid it had: their order kept
-        kept = connection.execute(f'SELECT n, id FROM "{name}" ORDER BY n').fetchall()
-        assert kept == rows[name]
+        kept = connection.execute(f'SELECT n, {uuid_sql("id")} FROM "{name}" ORDER BY n')
+        assert kept.fetchall() == rows[name]
     connection.close()
     for name, fields in LINKS.items():
         for field in fields:
@@ -283,7 +288,7 @@ async def test_vacuum_keeps_the_numbers(tmp_path: Path) -> None:
     connection.execute("VACUUM")
     after = connection.execute('SELECT n, id, "n_containerId" FROM logistical_samples').fetchall()
     connection.close()
-    assert after == before and pin in {uuid for _, uuid, _ in after}
+    assert after == before and key(pin) in {stored for _, stored, _ in after}
     assert link_problems(backend._connection()) == []
     await backend.close()
 
@@ -296,9 +301,9 @@ async def test_a_list_of_links_keeps_its_targets_numbers(tmp_path: Path) -> None
     sweep = message["CollectionSweep"]["CollectionSweep2"]["uuid"]
     connection = sqlite3.connect(backend.path, isolation_level=None)
     rows = connection.execute(
-        "SELECT k.idx, d.id FROM jobs_keys AS k JOIN jobs AS j ON j.n = k.doc "
+        f"SELECT k.idx, {uuid_sql('d.id')} FROM jobs_keys AS k JOIN jobs AS j ON j.n = k.doc "
         "JOIN datasets AS d ON d.n = k.k1 WHERE j.id = ?",
-        (job,),
+        (key(job),),
     ).fetchall()
     assert rows == [("templateDataIds", sweep)]
     sql, params = backend.find_sql("jobs", {"templateDataIds": sweep})
@@ -309,7 +314,7 @@ async def test_a_list_of_links_keeps_its_targets_numbers(tmp_path: Path) -> None
     connection.execute(
         "UPDATE jobs_keys SET k1 = (SELECT n FROM datasets WHERE id = ?) "
         "WHERE doc = (SELECT n FROM jobs WHERE id = ?)",
-        (other, job),
+        (key(other), key(job)),
     )
     connection.close()
     problems = (await store.check()).problems

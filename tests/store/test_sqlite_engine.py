@@ -18,6 +18,7 @@ import pytest
 from mxlims_store.config import Settings
 from mxlims_store.errors import StoreBroken, Unavailable
 from mxlims_store.store.backends.sqlite import SqliteBackend, database_file
+from mxlims_store.store.backends.sqlite_ids import uuid_of
 from mxlims_store.store.existence import WHERE_NONE_WAS
 from tests.acting import admin_store, open_admin_store
 from tests.factories import shipment_message
@@ -85,7 +86,7 @@ def _consistent_state(path: Path, uuids: set[str]) -> int:
             for uuid, revision in connection.execute(
                 f"SELECT id, json_extract(doc, '$._meta.revision') FROM {table}"
             ):
-                stored[uuid] = revision
+                stored[uuid_of(uuid)] = revision  # (a core table's id: sqlite_ids)
         entries: dict[str, list[int]] = {}
         for uuid, revision in connection.execute(
             "SELECT json_extract(doc, '$.uuid'), json_extract(doc, '$.revision') FROM history"

@@ -42,6 +42,7 @@ from mxlims_store.store.backends.sqlite_files import (
     write_backup,
 )
 from mxlims_store.store.backends.sqlite_history_keys import append_history
+from mxlims_store.store.backends.sqlite_ids import key, text_kept
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     Numbers,
@@ -344,10 +345,11 @@ class SqliteBackend:
                 return taken
         if table.unique:  # pins swapping places in one write: free the places first
             free_slots(connection, name, replaces + deletes)
+        id_of = key if name in LINKS else str  # schema 11: a core table's id (sqlite_ids)
         for statement, rows, changed in (
             (
                 f'DELETE FROM "{name}" WHERE id = ? AND {REVISION} = ?',
-                [(w.uuid, w.expected_revision) for w in deletes],
+                [(id_of(w.uuid), w.expected_revision) for w in deletes],
                 deletes,
             ),
             (
@@ -381,7 +383,8 @@ class SqliteBackend:
             connection = self._connection()
             missing = missing_commits(connection, self.path)
             found = [*([missing] if missing else []), *database_problems(connection, tables)]
-            return found + link_problems(connection) + type_counts.problems(connection)
+            found += link_problems(connection) + text_kept(connection)  # (sqlite_ids)
+            return found + type_counts.problems(connection)
 
         return await self._run(run)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from mxlims_store.errors import Conflict, StoreBroken
 from mxlims_store.store.backends.sqlite_commits import counter_file, note_count, stored_count
+from mxlims_store.store.backends.sqlite_ids import uuid_of
 from mxlims_store.store.backends.sqlite_state import GENERATION_TABLE
 from mxlims_store.store.existence import FILE_MODE
 
@@ -229,8 +230,8 @@ def damaged_documents(connection: sqlite3.Connection, tables: Iterable[str]) -> 
         except sqlite3.DatabaseError as error:
             lines.append(f"{table}: cannot be read: {error}")
             continue
-        for (uuid,) in rows[:DAMAGED_SHOWN]:
-            lines.append(f"{table} {uuid}: the stored document is damaged (not JSON)")
+        for (stored,) in rows[:DAMAGED_SHOWN]:  # (a core table's id is a key: sqlite_ids)
+            lines.append(f"{table} {uuid_of(stored)}: the stored document is damaged (not JSON)")
         if len(rows) > DAMAGED_SHOWN:
             lines.append(f"{table}: {len(rows) - DAMAGED_SHOWN} more damaged document(s)")
     return lines

@@ -34,6 +34,8 @@ from typing import Any
 
 import orjson
 
+from mxlims_store.store.backends.sqlite_ids import keys_params, sorted_keys
+
 ROWS = "history_rows"
 COMMITS = "history_commits"
 OBJECT_KEY = "object_key"  # the view's column of object_key(uuid), under the index
@@ -97,12 +99,13 @@ def row_key(table: str, n: int) -> int:
     return ROW_KEYED + TABLE_CODES[table] * SPAN + n
 
 
-def row_keys_sql(uuids: Callable[[], str], also: str = "") -> str:
-    """SQL selecting the row keys of the uuids in a JSON list, bound where each call of
-    ``uuids`` says (one probe of each core table's unique index of ids per uuid)."""
+def row_keys_sql(keys: Callable[[], str], also: str = "") -> str:
+    """SQL selecting the row keys of some uuids, each call of ``keys`` giving a SELECT of their
+    keys in the tables' ids (sqlite_ids.keys_sql, its column ``key``) bound where it is called
+    (one probe of each core table's unique index of ids per uuid)."""
     return " UNION ALL ".join(
-        f"SELECT {ROW_KEYED + code * SPAN} + t.n{also} FROM json_each({uuids()}) AS j "
-        f'CROSS JOIN "{name}" AS t ON t.id = j.value'
+        f"SELECT {ROW_KEYED + code * SPAN} + t.n{also} FROM ({keys()}) AS j "
+        f'CROSS JOIN "{name}" AS t ON t.id = j.key'
         for name, code in TABLE_CODES.items()
     )
 
@@ -337,11 +340,15 @@ def _by_rows(connection: sqlite3.Connection, keys: list[str]) -> list[tuple[str,
     """``(key, its object's row key)`` of entry keys whose objects have a row now."""
     if not keys:
         return []
-    sql = row_keys_sql(lambda: "?1", " AS key, j.value")
-    uuids = orjson.dumps(sorted({key.split("@", 1)[0] for key in keys})).decode()
+    asked = sorted_keys(key.split("@", 1)[0] for key in keys)  # key -> uuid (sqlite_ids)
+    params: list[Any] = []
+    for _ in TABLE_CODES:
+        part, bound = keys_params(asked)
+        params += bound
+    sql = row_keys_sql(lambda: part, " AS row_key, t.id")
     rows: dict[str, list[int]] = {}
-    for number, uuid in connection.execute(sql, (uuids,)):
-        rows.setdefault(uuid, []).append(number)
+    for number, stored in connection.execute(sql, params):
+        rows.setdefault(asked[stored], []).append(number)
     return [(key, n) for key in keys for n in rows.get(key.split("@", 1)[0], ())]
 
 

@@ -25,8 +25,6 @@ import sqlite3
 from collections.abc import Collection, Iterable
 from typing import Any
 
-import orjson
-
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_history import (
     ROW_KEYED,
@@ -37,6 +35,7 @@ from mxlims_store.store.backends.sqlite_history import (
     object_key,
     row_keys_sql,
 )
+from mxlims_store.store.backends.sqlite_ids import keys_sql, sorted_keys
 from mxlims_store.store.backends.sqlite_links import Numbers
 
 
@@ -85,6 +84,12 @@ def rekey_deleted(connection: sqlite3.Connection, deleted: Iterable[tuple[Write,
 def keys_of(connection: sqlite3.Connection, uuids: Iterable[str], hashed: set[int]) -> list[int]:
     """Every key the history index may hold entries of ``uuids`` under: ``hashed`` (their
     object_key numbers) and their rows' keys, sorted (probed in index order)."""
-    listed = orjson.dumps(sorted(set(uuids))).decode()
-    rows = connection.execute(row_keys_sql(lambda: "?1"), (listed,)).fetchall()
+    asked = sorted_keys(uuids)  # (converted once, bound once per table: sqlite_ids)
+    params: list[Any] = []
+
+    def bind(value: Any) -> str:
+        params.append(value)
+        return "?"
+
+    rows = connection.execute(row_keys_sql(lambda: keys_sql(asked, bind)), params).fetchall()
     return sorted(hashed | {key for (key,) in rows})

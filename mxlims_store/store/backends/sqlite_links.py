@@ -36,6 +36,13 @@ import orjson
 
 from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
 from mxlims_store.store.backends.base import Write
+from mxlims_store.store.backends.sqlite_ids import (
+    KEY_FUNCTION,
+    keys,
+    numbers_of,
+    register,
+    uuid_sql,
+)
 from mxlims_store.store.backends.sqlite_open import extract
 from mxlims_store.store.backends.sqlite_write_summary import WriteSummary
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
@@ -79,7 +86,7 @@ def table_sql(name: str, table: str | None = None) -> str:
     columns = "".join(f", {column(f)} INTEGER" for f in LINKS[name])
     return (
         f'CREATE TABLE IF NOT EXISTS "{table or name}" (n INTEGER PRIMARY KEY, '
-        f"id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL{columns})"
+        f"id BLOB NOT NULL UNIQUE, doc TEXT NOT NULL{columns})"  # schema 11: sqlite_ids
     )
 
 
@@ -155,13 +162,8 @@ def numbers_for(
         if summary is not None:  # (after the links: the documents are in the caches again)
             summary.core(name, group, documents, new)
     for target, uuids in wanted.items():
-        if not uuids:
-            continue
-        rows = connection.execute(
-            f'SELECT id, n FROM "{target}" WHERE id IN (SELECT value FROM json_each(?))',
-            (orjson.dumps(sorted(uuids)).decode(),),  # in key order: the probes walk the tree
-        )
-        found.update({(target, uuid): number for uuid, number in rows})
+        if uuids:
+            found.update(numbers_of(connection, target, uuids))
     return found
 
 
@@ -212,12 +214,13 @@ def document_rows(
         for field, target in links
     ]
     uuids = [w.uuid for w in listed]
+    ids = keys(uuids) if name in LINKS else uuids  # schema 11: a core table's id (sqlite_ids)
     if not created:
         revisions = [w.expected_revision for w in listed]
-        return list(zip(texts, *columns, uuids, revisions, strict=True))
+        return list(zip(texts, *columns, ids, revisions, strict=True))
     if links:  # a core table: numbers_for gave every new object its number
         row_numbers = [numbers[(name, uuid)] for uuid in uuids]
-        return list(zip(row_numbers, uuids, texts, *columns, strict=True))
+        return list(zip(row_numbers, ids, texts, *columns, strict=True))
     return list(zip(uuids, texts, strict=True))
 
 
@@ -248,22 +251,21 @@ def stored_before(
 ) -> list[str]:
     """The uuids of ``creates`` that core table ``name`` held before this write: stored under
     another number than :func:`numbers_for` gave them (those inserted just now hold theirs)."""
-    rows = connection.execute(
-        f'SELECT id, n FROM "{name}" WHERE id IN (SELECT value FROM json_each(?))',
-        (orjson.dumps([w.uuid for w in creates]).decode(),),
-    )
-    return [uuid for uuid, number in rows if numbers.get((name, uuid)) != number]
+    stored = numbers_of(connection, name, [w.uuid for w in creates])
+    return [uuid for (_, uuid), number in stored.items() if numbers.get((name, uuid)) != number]
 
 
 def fill_all(connection: sqlite3.Connection, names: Iterable[str] = CORE_COLLECTIONS) -> None:
     """Every missing number of ``names`` looked up (a store written whole, without the write
-    path: conversions)."""
+    path: conversions, tests writing as another tool would)."""
+    register(connection)  # (a connection of the caller's own may not have it yet)
     for name in names:
         for field, target in LINKS[name].items():
             value = extract(f'"{name}".doc', (field,))
             connection.execute(
                 f'UPDATE "{name}" SET {column(field)} = (SELECT t.n FROM "{target}" AS t '
-                f"WHERE t.id = {value}) WHERE {column(field)} IS NULL AND {value} IS NOT NULL"
+                f"WHERE t.id = {KEY_FUNCTION}({value})) "
+                f"WHERE {column(field)} IS NULL AND {value} IS NOT NULL"
             )
 
 
@@ -338,16 +340,17 @@ def link_problems(connection: sqlite3.Connection) -> list[str]:
         picks, joins, wrong = [], [], []
         for number, (field, target) in enumerate(fields):
             value, kept = extract("o.doc", (field,)), f"o.{column(field)}"
-            picks += [value, f"t{number}.id"]
+            named = uuid_sql(f"t{number}.id")  # (schema 11: the uuid of a key, sqlite_ids)
+            picks += [value, named]
             joins.append(f'LEFT JOIN "{target}" AS t{number} ON t{number}.n = {kept}')
             wrong.append(
-                f"(t{number}.id IS NOT {value} AND NOT ({kept} IS NULL AND NOT EXISTS "
-                f'(SELECT 1 FROM "{target}" AS s WHERE s.id = {value})))'
+                f"({named} IS NOT {value} AND NOT ({kept} IS NULL AND NOT EXISTS "
+                f'(SELECT 1 FROM "{target}" AS s WHERE s.id = {KEY_FUNCTION}({value}))))'
             )
         rows = connection.execute(  # (a damaged document is named by damaged_documents)
-            f'SELECT o.id, {", ".join(picks)} FROM "{name}" AS o {" ".join(joins)} '
-            f"WHERE json_valid(o.doc) AND ({' OR '.join(wrong)})"  # (ORDER BY id: 4x slower)
-        ).fetchall()
+            f'SELECT {uuid_sql("o.id")}, {", ".join(picks)} FROM "{name}" AS o '
+            f"{' '.join(joins)} WHERE json_valid(o.doc) AND ({' OR '.join(wrong)})"
+        ).fetchall()  # (ORDER BY id: 4x slower)
         rows.sort()
         for uuid, *pairs in rows:
             for number, (field, _) in enumerate(fields):
@@ -368,16 +371,17 @@ def _list_problems(connection: sqlite3.Connection) -> list[str]:
         keys = f"{name}_keys"
         for field, target in fields.items():
             listed = f"json_each(CASE WHEN json_valid(o.doc) THEN o.doc END, '$.{field}')"
+            named, owner = uuid_sql("t.id"), uuid_sql("o.id")  # (schema 11: sqlite_ids)
             extra = connection.execute(
-                f'SELECT o.id, t.id FROM "{keys}" AS k JOIN "{name}" AS o ON o.n = k.doc '
+                f'SELECT {owner}, {named} FROM "{keys}" AS k JOIN "{name}" AS o ON o.n = k.doc '
                 f'LEFT JOIN "{target}" AS t ON t.n = k.k1 WHERE k.idx = ? AND (t.id IS NULL '
-                f"OR NOT EXISTS (SELECT 1 FROM {listed} AS e WHERE e.value = t.id))",
+                f"OR NOT EXISTS (SELECT 1 FROM {listed} AS e WHERE e.value = {named}))",
                 (field,),
             ).fetchall()
             missing = connection.execute(
-                f'SELECT o.id, e.value FROM "{name}" AS o, {listed} AS e '
-                f'JOIN "{target}" AS t ON t.id = e.value WHERE NOT EXISTS (SELECT 1 FROM '
-                f'"{keys}" AS k WHERE k.idx = ? AND k.k1 = t.n AND k.doc = o.n)',
+                f'SELECT {owner}, e.value FROM "{name}" AS o, {listed} AS e '
+                f'JOIN "{target}" AS t ON t.id = {KEY_FUNCTION}(e.value) WHERE NOT EXISTS '
+                f'(SELECT 1 FROM "{keys}" AS k WHERE k.idx = ? AND k.k1 = t.n AND k.doc = o.n)',
                 (field,),
             ).fetchall()
             problems += [

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mxlims_store.store.backends import sqlite_ids as ids
 from mxlims_store.store.backends.sqlite_commits import refuse_missing_commits
 from mxlims_store.store.backends.sqlite_type_counts import kept
 from mxlims_store.store.backends.sqlite_version import SCHEMA_VERSION
@@ -41,6 +42,7 @@ def setup(connection: sqlite3.Connection) -> None:
     # connection was tried: it made the process's memory grow with the store; only the loop's
     # reader maps it, connect_loop_reader.)
     connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    ids.register(connection)  # `check` and fills turn a document's uuid into a key in SQL
 
 
 CACHE_KIB = 16384  # every connection's page cache
@@ -75,6 +77,7 @@ def connect(path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, bool]:
     )
     fallback = reader_without_room(connection, path)
     if fallback is not None:
+        ids.register(fallback)  # (`check` on a full disk compares ids too)
         return fallback, False
     setup(connection)
     return connection, True
@@ -216,5 +219,6 @@ def count_by(
 
 def holds(connection: sqlite3.Connection, table: str, key: str) -> bool:
     """Whether ``table`` holds the document ``key`` (its ``_id`` is the ``id`` column)."""
-    row = connection.execute(f'SELECT 1 FROM "{table}" WHERE id = ?', (key,)).fetchone()
+    stored = ids.key(key) if table in ids.CORE_TABLES else key  # (schema 11: sqlite_ids)
+    row = connection.execute(f'SELECT 1 FROM "{table}" WHERE id = ?', (stored,)).fetchone()
     return row is not None

@@ -19,6 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from mxlims_store.store.backends.sqlite_ids import (
+    CORE_TABLES,
+    id_between,
+    key,
+    keys_sql,
+    sorted_keys,
+)
 from mxlims_store.store.backends.sqlite_open import extract as extract
 from mxlims_store.store.backends.sqlite_open import json_path as json_path
 from mxlims_store.store.filters import All, AnyOf, Compare, ElemMatch, Node, Path, Scalar
@@ -43,8 +50,8 @@ class Table:
     # where the rows are found by a number computed from that field's value instead (history:
     # ``(column, function)``, see sqlite_history.object_key), the range of ids is not used
     prefix_key: tuple[str, Callable[[str], int]] | None = None
-    # and more such numbers, read by SQL from the JSON list of values (bound where each call
-    # of its argument says)
+    # and more such numbers, read by SQL from the keys of the values (sqlite_ids.keys_sql,
+    # bound where each call of its argument says)
     # (history: the keys of the objects' rows, sqlite_history_keys.row_keys_sql)
     more_keys: Callable[[Callable[[], str]], str] | None = None
     # link fields kept as the number of the row they point at: path -> (column, target table)
@@ -215,17 +222,27 @@ class Compiler:
     # -- index-friendly forms ------------------------------------------------------------------
 
     def _on_id(self, node: Compare) -> str:
-        """``_id`` is the ``id`` column (always text)."""
+        """``_id`` is the ``id`` column: a text, or in a core table a key (sqlite_ids: a
+        canonical uuid's 16 bytes, which sort as its text does; other texts sort before them,
+        in SQLite's order of values, the order ``ORDER BY id`` gives too)."""
         if node.op == "$exists":
             return "1" if node.operand else "0"
         values = node.operand if node.op == "$in" else (node.operand,)
         texts = [v for v in values if isinstance(v, str)]
+        keyed = self.table.name in CORE_TABLES
         if node.op in _RANGE_SQL:
-            return f"id {_RANGE_SQL[node.op]} {self._bind(node.operand)}" if texts else "0"
+            if not texts:
+                return "0"
+            op = _RANGE_SQL[node.op]
+            if keyed:
+                return id_between(op, texts[0], self._bind)
+            return f"id {op} {self._bind(texts[0])}"
         if not texts:
             return "0"
         if len(texts) == 1:
-            return f"id = {self._bind(texts[0])}"
+            return f"id = {self._bind(key(texts[0]) if keyed else texts[0])}"
+        if keyed:
+            return f"id IN ({keys_sql(texts, self._bind)})"
         return f"id IN (SELECT value FROM json_each({self._bind(_dumps(texts))}))"
 
     def _indexed(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
@@ -255,12 +272,17 @@ class Compiler:
         column, target = link
         if len(values) == 1:
             # an equality, as on the uuid before: the planner weighs it as it did then
-            return f'{column} = (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
-        listed = self._bind(_dumps(values))
-        return (
-            f'{column} IN (SELECT n FROM "{target}" WHERE id IN '
-            f"(SELECT value FROM json_each({listed})))"
-        )
+            return f'{column} = (SELECT n FROM "{target}" WHERE id = {self._key(values[0])})'
+        return f'{column} IN (SELECT n FROM "{target}" WHERE id IN ({self._keys(values)}))'
+
+    def _key(self, value: Scalar) -> str:
+        """The bound key of ``value`` in a core table's ``id`` (sqlite_ids)."""
+        return self._bind(key(value) if isinstance(value, str) else value)
+
+    def _keys(self, values: Sequence[Scalar]) -> str:
+        """A SELECT of the keys of ``values`` in a core table's ``id`` (texts only: no other
+        value is an id)."""
+        return keys_sql([v for v in values if isinstance(v, str)], self._bind)
 
     def _id_range(self, node: Compare, values: tuple[Scalar, ...]) -> str | None:
         """The rows whose id begins with ``<value>@``, for an equality on the table's
@@ -274,8 +296,8 @@ class Compiler:
             keys = sorted({key_of(str(v)) for v in values})  # in index order
             listed = f"SELECT value FROM json_each({self._bind(_dumps(keys))})"
             if self.table.more_keys is not None:
-                uuids = _dumps(sorted({str(v) for v in values}))
-                listed += " UNION ALL " + self.table.more_keys(lambda: self._bind(uuids))
+                uuids = sorted_keys(str(v) for v in values)  # (converted once: sqlite_ids)
+                listed += " UNION ALL " + self.table.more_keys(lambda: keys_sql(uuids, self._bind))
             elif len(keys) == 1:
                 return f"{column} = {self._bind(keys[0])}"
             return f"{column} IN ({listed})"
@@ -326,11 +348,8 @@ class Compiler:
 
     def _numbers_of(self, target: str, values: Sequence[Scalar]) -> str:
         if len(values) == 1:
-            return f'k1 = (SELECT n FROM "{target}" WHERE id = {self._bind(values[0])})'
-        listed = self._bind(_dumps(values))
-        return (
-            f'k1 IN (SELECT n FROM "{target}" WHERE id IN (SELECT value FROM json_each({listed})))'
-        )
+            return f'k1 = (SELECT n FROM "{target}" WHERE id = {self._key(values[0])})'
+        return f'k1 IN (SELECT n FROM "{target}" WHERE id IN ({self._keys(values)}))'
 
 
 def _dumps(values: Any) -> str:

@@ -14,6 +14,7 @@ from mxlims_store.store.backends.sqlite_history import (
     object_key,
     row_keys_sql,
 )
+from mxlims_store.store.backends.sqlite_ids import CORE_TABLES, keys_params, uuid_of
 from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     LIST_LINKS,
@@ -92,8 +93,9 @@ def ids_present(connection: sqlite3.Connection, table: str, ids: list[str]) -> l
 
 def moved_on(connection: sqlite3.Connection, table: str, writes: list[Write]) -> list[str]:
     """The writes whose object is gone or at another revision than expected."""
-    sql = f'SELECT id, {REVISION} FROM "{table}" WHERE id IN (SELECT value FROM json_each(?))'
-    current = dict(connection.execute(sql, (json.dumps([w.uuid for w in writes]),)).fetchall())
+    sql, params = _ids_in(table, [w.uuid for w in writes])
+    sql = f'SELECT id, {REVISION} FROM "{table}" WHERE {sql}'
+    current = {uuid_of(k): r for k, r in connection.execute(sql, params).fetchall()}
     return [w.uuid for w in writes if current.get(w.uuid) != w.expected_revision] or [
         w.uuid for w in writes
     ]
@@ -139,12 +141,20 @@ def free_slots(connection: sqlite3.Connection, table: str, writes: list[Write]) 
     that the unique index judges only where they end (two pins swapping places never collide
     half-way). A write that then loses its race rolls this back with everything else."""
     if writes:
+        sql, params = _ids_in(table, [w.uuid for w in writes])
         connection.execute(
             f"UPDATE \"{table}\" SET doc = json_remove(doc, '$._meta.slot') "
-            "WHERE id IN (SELECT value FROM json_each(?)) "
-            "AND json_extract(doc, '$._meta.slot') IS NOT NULL",
-            (json.dumps([w.uuid for w in writes]),),
+            f"WHERE {sql} AND json_extract(doc, '$._meta.slot') IS NOT NULL",
+            params,
         )
+
+
+def _ids_in(table: str, uuids: list[str]) -> tuple[str, list[Any]]:
+    """``id IN (...)`` of ``uuids`` in ``table`` (a core table's ids are keys: sqlite_ids)."""
+    if table in CORE_TABLES:
+        sql, params = keys_params(uuids)
+        return f"id IN ({sql})", params
+    return "id IN (SELECT value FROM json_each(?))", [json.dumps(uuids)]
 
 
 def add_slots(connection: sqlite3.Connection) -> int:
@@ -165,9 +175,9 @@ def add_slots(connection: sqlite3.Connection) -> int:
     ).fetchall()
     taken: set[tuple[str, str]] = set()
     updates = []
-    for uuid, text in rows:
+    for uuid, text in rows:  # (``uuid``: the id as stored, a key in a core table: sqlite_ids)
         document = json.loads(text)
-        slot = slot_of({**document, "uuid": uuid})
+        slot = slot_of({**document, "uuid": uuid_of(uuid)})
         if slot is None or (document["containerId"], slot) in taken:
             continue
         taken.add((document["containerId"], slot))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from mxlims_store.store.backends.sqlite_commits import CREATE as CREATE_COMMITS
 from mxlims_store.store.backends.sqlite_commits import TABLE as COMMITS
+from mxlims_store.store.backends.sqlite_ids import keys
 from mxlims_store.store.collection_names import CORE_COLLECTIONS
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def deleted_types(
             chunk = uuids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             sql = f'SELECT {TYPE} FROM "{collection}" WHERE id IN ({marks}) AND {_TEXT}'
-            for (type_name,) in connection.execute(sql, chunk):
+            for (type_name,) in connection.execute(sql, keys(chunk)):  # (sqlite_ids)
                 if isinstance(type_name, str):
                     gone[(collection, type_name)] += 1
     return gone

@@ -25,6 +25,7 @@ from mxlims_store.store.backends.base import Document, Sort, Write
 from mxlims_store.store.backends.sqlite_group import run_grouped
 from mxlims_store.store.backends.sqlite_history import OBJECT_KEY, object_key
 from mxlims_store.store.backends.sqlite_history_keys import keys_of
+from mxlims_store.store.backends.sqlite_ids import key, keys_params
 from mxlims_store.store.backends.sqlite_open import room_for
 from mxlims_store.store.backends.sqlite_wal import room_made, room_soon
 from mxlims_store.store.collection_names import CORE_COLLECTIONS, HISTORY
@@ -61,8 +62,9 @@ def documents_by_uuid(
     under the row's key): one probe of the history index each, none of the ids again. (Asking
     history first, then the other tables only for the uuids it knew, took five probes of the
     ids per new uuid since schema 10: the row keys of all four tables, then the documents.)
-    ``json_each`` of the sorted uuids drives each join: the key probed in key order, leaf page
-    after leaf page (``id IN (SELECT ...)`` builds a temporary index of the list first)."""
+    The sorted keys (sqlite_ids.keys_sql: one blob cut by ``json_each``) drive each join: the
+    key probed in key order, leaf page after leaf page (``id IN (SELECT ...)`` builds a
+    temporary index of the list first)."""
     found: dict[str, Document] = {}
     for collection, uuids in wanted.items():
         if uuids:
@@ -82,8 +84,9 @@ def documents_by_uuid(
 
 
 def _by_id(connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[Document]:
-    sql = f'SELECT t.doc FROM json_each(?) AS j CROSS JOIN "{table}" AS t ON t.id = j.value'
-    return read_documents(connection, sql, [orjson.dumps(uuids).decode()])
+    keys, params = keys_params(uuids, ordered=True)  # (sorted, each once: sqlite_ids)
+    sql = f'SELECT t.doc FROM ({keys}) AS j CROSS JOIN "{table}" AS t ON t.id = j.key'
+    return read_documents(connection, sql, params)
 
 
 def history_of(connection: sqlite3.Connection, uuids: Collection[str]) -> list[Document]:
@@ -273,7 +276,8 @@ def position_taken(
         slot = (document.get("_meta") or {}).get("slot")
         if not slot or not document.get("containerId"):
             continue
-        holder = connection.execute(sql, (document["containerId"], slot, write.uuid)).fetchone()
+        ids = (key(document["containerId"]), slot, key(write.uuid))  # (sqlite_ids)
+        holder = connection.execute(sql, ids).fetchone()
         if holder is not None:
             problems.append(slot_problem(write.uuid, slot))
     return InvalidMessage(problems) if problems else error

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.sqlite_history import compacted, retriggered
-from mxlims_store.store.backends.sqlite_links import migrate
+from mxlims_store.store.backends.sqlite_ids import KEY_FUNCTION
+from mxlims_store.store.backends.sqlite_links import LINKS, migrate, table_sql
 from mxlims_store.store.backends.sqlite_query import Table
 from mxlims_store.store.backends.sqlite_state import STATE_SCHEMA
 from mxlims_store.store.backends.sqlite_tables import add_slots, schema
@@ -26,6 +27,8 @@ def upgrade(connection: sqlite3.Connection, version: int, tables: Iterable[Table
         migrate(connection)  # links kept as numbers (sqlite_links)
     if 0 < version < 10:  # history kept by row (sqlite_history_keys): no entry rewritten
         retriggered(connection, HISTORY)
+    if 0 < version < 11:
+        keyed_ids(connection)  # a core table's ids as 16-byte keys (sqlite_ids)
     for table in tables:
         for statement in schema(table):
             connection.execute(statement)
@@ -33,3 +36,25 @@ def upgrade(connection: sqlite3.Connection, version: int, tables: Iterable[Table
         connection.execute(statement)
     type_counts.count_afresh(connection, committing=False)
     connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def keyed_ids(connection: sqlite3.Connection) -> None:
+    """Schema 11: each core table rebuilt with its ``id`` declared BLOB and every canonical
+    uuid in it turned into its 16 bytes (another text kept as it is: sqlite_ids), rows copied
+    in the order of their numbers (which they keep); the other indexes of the table are made
+    again by the schema's statements that follow. (Rebuilt rather than updated in place, so
+    that an upgraded store declares what a new one does.)"""
+    for name in LINKS:
+        columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')]
+        if not columns:  # absent: made afresh by the schema
+            continue
+        new = f"{name}__v11"
+        connection.execute(f'DROP TABLE IF EXISTS "{new}"')
+        connection.execute(table_sql(name, new))
+        named = ", ".join(f'"{c}"' for c in columns)
+        picked = ", ".join(f"{KEY_FUNCTION}(id)" if c == "id" else f'"{c}"' for c in columns)
+        connection.execute(
+            f'INSERT INTO "{new}" ({named}) SELECT {picked} FROM "{name}" ORDER BY n'
+        )
+        connection.execute(f'DROP TABLE "{name}"')
+        connection.execute(f'ALTER TABLE "{new}" RENAME TO "{name}"')

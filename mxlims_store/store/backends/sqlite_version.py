@@ -8,5 +8,6 @@ from __future__ import annotations
 # order of its ids (<uuid>@<revision>@<key>), no index of its own, 8: history appended in the
 # order it is written, what one write's entries share kept once (sqlite_history), 9: links kept
 # as the number of the row they point at, in indexed columns (sqlite_links), 10: history's
-# index keyed by the object's row, appended (sqlite_history_keys)
-SCHEMA_VERSION = 10
+# index keyed by the object's row, appended (sqlite_history_keys), 11: a core table's ids as
+# 16-byte keys where the uuid is canonical (sqlite_ids)
+SCHEMA_VERSION = 11

@@ -40,6 +40,7 @@ import orjson
 
 from mxlims_store.errors import Unavailable
 from mxlims_store.store.access import Caller, readable
+from mxlims_store.store.backends.sqlite_ids import IN_KEYS, id_params
 from mxlims_store.store.backends.sqlite_open import connect_loop_reader
 from mxlims_store.store.backends.sqlite_query import Compiler
 from mxlims_store.store.backends.sqlite_unit import read_documents
@@ -260,7 +261,7 @@ def _together(
     params: list[Any] = []
     for uuids in ids:
         assert uuids is not None  # (said by the caller)
-        params += [uuids[0] if len(uuids) == 1 else orjson.dumps(uuids).decode(), *scope]
+        params += [*id_params(uuids), *scope]
     parts = tuple(
         (r.collection, r.bare, len(uuids or ()) == 1, r.limit)
         for r, uuids in zip(requests, ids, strict=True)
@@ -298,7 +299,7 @@ def _find_sql(
         scope = _scope_of(caller)
         one = len(ids) == 1
         sql = _by_id_sql(request.collection, request.bare, one, _scoped(caller), request.limit)
-        return sql, [ids[0] if one else orjson.dumps(ids).decode(), *scope]
+        return sql, [*id_params(ids), *scope]
     tail = f" LIMIT {int(request.limit)}" if request.limit else ""
     bare = request.bare
     scoped = caller.proposals is not None
@@ -315,7 +316,7 @@ def _find_sql(
 
 def _by_id(request: Request) -> list[str] | None:
     """The uuids of a find by uuid (``{"_id": uuid}`` or ``{"_id": {"$in": [...]}}``; other
-    values never match the text ``id`` column); None for any other find."""
+    values never match an ``id``, a text or its key: sqlite_ids); None for any other find."""
     if request.ids is not None:  # said by the plan that built the filter (reads.Request)
         return request.ids
     if len(request.filter) != 1 or "_id" not in request.filter:
@@ -373,7 +374,7 @@ def _by_id_sql(
     compiler makes of ``{"_id": uuid}`` or ``{"_id": {"$in": uuids}}`` (the same index, the
     same rows), without compiling it on every call (one statement text per collection, prepared
     once by SQLite's statement cache); ``scoped``: over that many proposals."""
-    where = "id = ?" if one else "id IN (SELECT value FROM json_each(?))"
+    where = "id = ?" if one else f"id IN ({IN_KEYS})"  # (keys: sqlite_ids)
     sql = f'SELECT n, id, {_what(bare)} FROM "{collection}" WHERE {where}'
     if scoped is not None:
         sql += f" AND {_scope(scoped)}"

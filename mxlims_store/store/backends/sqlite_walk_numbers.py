@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mxlims_store.errors import StoreBroken
+from mxlims_store.store.backends.sqlite_ids import IN_KEYS, in_keys_params
+from mxlims_store.store.backends.sqlite_ids import uuid_of as uuid_of_key
 from mxlims_store.store.reads import Document, Request
 
 if TYPE_CHECKING:
@@ -54,20 +56,23 @@ class RowNumbers:
         self.of: dict[str, dict[str, int]] = {}
         self.uuid_of: dict[str, dict[int, str]] = {}
 
-    def decoded(self, collection: str, rows: Iterable[tuple[int, str, str]]) -> list[Document]:
-        """The documents of ``(number, uuid, text)`` rows, their numbers noted."""
+    def decoded(self, collection: str, rows: Iterable[tuple[int, Any, str]]) -> list[Document]:
+        """The documents of ``(number, id, text)`` rows (a core table's id: sqlite_ids),
+        their numbers noted."""
         of = self.of.setdefault(collection, {})
         uuid_of = self.uuid_of.setdefault(collection, {})
         try:
             if type(rows) is list and len(rows) > _FEW:  # a walk's level: each step at C speed
-                numbers, uuids, texts = zip(*rows, strict=True)
+                numbers, ids, texts = zip(*rows, strict=True)
                 documents = list(map(orjson.loads, texts))
+                uuids = list(map(uuid_of_key, ids))  # (a core table's id is a key: sqlite_ids)
                 of.update(zip(uuids, numbers, strict=True))
                 uuid_of.update(zip(numbers, uuids, strict=True))
                 return documents
             documents = []  # a few (a provenance up's lookups): the loop costs less
-            for number, uuid, text in rows:
+            for number, stored, text in rows:
                 documents.append(orjson.loads(text))
+                uuid = uuid_of_key(stored)
                 of[uuid] = number
                 uuid_of[number] = uuid
             return documents
@@ -84,12 +89,12 @@ class RowNumbers:
         found = [n for n in noted if n is not None]
         missing = [u for u, n in zip(uuids, noted, strict=True) if n is None]
         if missing:
-            rows = connection.execute(_NUMBERS_OF.format(table=table), (_listed(missing),))
+            rows = connection.execute(_NUMBERS_OF.format(table=table), in_keys_params(missing))
             found += [number for (number,) in rows]
         return found
 
 
-_NUMBERS_OF = 'SELECT n FROM "{table}" WHERE id IN (SELECT value FROM json_each(?))'
+_NUMBERS_OF = 'SELECT n FROM "{table}" WHERE id IN (' + IN_KEYS + ")"  # (keys: sqlite_ids)
 
 
 def _listed(values: list[Any]) -> str:
