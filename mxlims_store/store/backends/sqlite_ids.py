@@ -55,18 +55,22 @@ def keys(uuids: Sequence[str]) -> list[Key]:
 
 def _packed(uuids: Sequence[str]) -> bytes | None:
     """The keys of ``uuids`` joined, when every one is canonical (else None), checked at C
-    speed: the length, a dash at each of the four places and nowhere else, then the digits
-    read as hex and written back the same (lower case, no whitespace, which ``fromhex``
+    speed: each element 36 characters (a comma after each, at every 37th place and nowhere
+    else: without it, a 35-character text beside a 37-character one joined into two canonical
+    uuids, other objects' keys), a dash at each of the four places and nowhere else, then the
+    digits read as hex and written back the same (lower case, no whitespace, which ``fromhex``
     reads too). (A regular expression over the joined text took 1.4 ms for 6,591 uuids, and
     ``str.islower`` as long.)"""
     count = len(uuids)
-    joined = "".join(uuids)
-    if len(joined) != 36 * count or joined.count("-") != 4 * count:
+    joined = ",".join(uuids) + ","
+    if len(joined) != 37 * count or joined.count(",") != count or joined[36::37] != "," * count:
+        return None
+    if joined.count("-") != 4 * count:
         return None
     dashes = "-" * count
-    if any(joined[at::36] != dashes for at in (8, 13, 18, 23)):
+    if any(joined[at::37] != dashes for at in (8, 13, 18, 23)):
         return None
-    digits = joined.replace("-", "")
+    digits = joined.replace("-", "").replace(",", "")
     try:
         packed = bytes.fromhex(digits)
     except ValueError:
