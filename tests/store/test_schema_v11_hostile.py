@@ -5,15 +5,21 @@ elements are not each 36 characters must never be cut into other objects' keys).
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 import pytest
 
-from mxlims_store.errors import MxlimsError, NotFound
+from mxlims_store.errors import Conflict, InvalidMessage, MxlimsError, NotFound
 from mxlims_store.store import Store
+from mxlims_store.store.backends.mongo import MongoBackend
+from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_ids import in_keys_params, key, keys, keys_params
+from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from mxlims_store.store.queries import FindQuery
-from tests.factories import new_uuid, shipment_message
+from tests.acting import admin_store
+from tests.factories import minimal, new_uuid, shipment_message
 
 
 def _spliced(first: str, second: str) -> list[str]:
@@ -85,3 +91,85 @@ async def test_non_canonical_ids_find_nothing(store: Store) -> None:
     # the real ones still found, among the hostile
     page = await store.find(FindQuery(where={"uuid": {"$in": [*many, pin, puck]}}))
     assert sorted(o.uuid for o in page.items) == sorted([pin, puck])
+
+
+def _second_handle(store: Store) -> Store:
+    """Another handle on the same database, sharing no lock with ``store``."""
+    if isinstance(store.db, SqliteBackend):
+        return admin_store(SqliteBackend(store.db.path))
+    assert isinstance(store.db, MongoBackend)
+    return admin_store(MongoBackend(store.db.driver))
+
+
+def _uuids(message: dict[str, Any]) -> list[str]:
+    return [o["uuid"] for g in message.values() if isinstance(g, dict) for o in g.values()]
+
+
+async def _stored(store: Store, uuids: list[str]) -> int:
+    return sum([await store.db.count(c, {"_id": {"$in": uuids}}) for c in CORE_COLLECTIONS])
+
+
+async def test_two_handles_importing_the_same_new_uuids_store_them_once(store: Store) -> None:
+    """Two writers of the same new uuids, one pin named otherwise: one wins, the other is
+    refused as 'already stored' (its own check or the unique index of keys), nothing of it
+    half-stored; the same message twice: one creates, the other finds all unchanged."""
+    other = _second_handle(store)
+    for trial in range(3):
+        message = shipment_message(4 + trial)
+        uuids = _uuids(message)
+        renamed = json.loads(json.dumps(message))
+        renamed["Pin"]["Pin1"]["name"] = "the other"
+        outcomes = await asyncio.gather(
+            store.import_message(message, policy="error"),
+            other.import_message(renamed, policy="error"),
+            return_exceptions=True,
+        )
+        refused = [o for o in outcomes if isinstance(o, Exception)]
+        assert len(refused) == 1 and isinstance(refused[0], Conflict), outcomes
+        assert "already stored" in str(refused[0])
+        assert await _stored(store, uuids) == len(uuids)
+        entries = await store.db.find(HISTORY, {"uuid": {"$in": uuids}})
+        assert len(entries) == len(uuids)  # one creation each: the loser wrote no history
+        [won] = await store.db.find("logistical_samples", {"_id": message["Pin"]["Pin1"]["uuid"]})
+        winner = renamed if isinstance(outcomes[0], Exception) else message
+        assert won.get("name") == winner["Pin"]["Pin1"].get("name")
+    again = shipment_message(3)
+    twice = await asyncio.gather(store.import_message(again), other.import_message(again))
+    assert sorted(sum(r.created.values()) for r in twice) == [0, len(_uuids(again))]
+    assert await _stored(store, _uuids(again)) == len(_uuids(again))
+    assert (await store.check()).problems == []
+
+
+async def test_one_uuid_is_one_object_across_the_four_collections(store: Store) -> None:
+    """A uuid stored as a pin cannot come back as a sample, a job or a dataset, one after the
+    other or racing from two handles (each collection's unique index cannot see the others)."""
+    message = shipment_message(2)
+    await store.import_message(message)
+    pin = message["Pin"]["Pin1"]["uuid"]
+    as_sample = {"version": "0.6.13", "Crystal": {"C": {**minimal("Crystal"), "uuid": pin}}}
+    for policy in ("reject_new", "update_old", "merge", "error"):
+        with pytest.raises((InvalidMessage, Conflict)):
+            await store.import_message(as_sample, policy=policy)  # type: ignore[arg-type]
+    assert await store.db.count("samples", {"_id": pin}) == 0
+    other = _second_handle(store)
+    for _ in range(3):
+        fresh = new_uuid()
+        pin_message = {"version": "0.6.13", "Pin": {"P": {**minimal("Pin"), "uuid": fresh}}}
+        crystal = {"version": "0.6.13", "Crystal": {"C": {**minimal("Crystal"), "uuid": fresh}}}
+        outcomes = await asyncio.gather(
+            store.import_message(pin_message),
+            other.import_message(crystal),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(o, Exception) for o in outcomes) == 1, outcomes
+        assert await _stored(store, [fresh]) == 1
+    assert (await store.check()).problems == []
+
+
+async def test_one_uuid_twice_in_a_message_in_two_cases_is_refused(store: Store) -> None:
+    message = shipment_message(2)
+    pin = message["Pin"]["Pin1"]["uuid"]
+    message["Pin"]["Pin2"]["uuid"] = pin.upper()
+    with pytest.raises(InvalidMessage):
+        await store.import_message(message)
+    assert await _stored(store, [*_uuids(message), pin.upper()]) == 0
