@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from mxlims_store.errors import Conflict, InvalidMessage, MxlimsError, NotFound
-from mxlims_store.store import Store
+from mxlims_store.store import Caller, Store
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.backends.sqlite_ids import in_keys_params, key, keys, keys_params
@@ -219,3 +219,28 @@ async def test_odd_v10_ids_survive_the_upgrade_as_texts_each_found_by_itself(
     problems = (await reopened.check()).problems
     assert not [p for p in problems if "kept as text" in p], problems  # none is canonical
     await db.close()
+
+
+async def test_another_proposal_probing_by_uuid_learns_nothing(store: Store) -> None:
+    """Bob (mx2222) asking for Alice's pin, in any spelling, gets what a uuid never stored
+    gets: the same error, word for word (the asked text aside)."""
+    alice = Caller("alice", frozenset({"mx1234"}))
+    bob = Caller("bob", frozenset({"mx2222"}))
+    message = shipment_message(2, proposal="mx1234")
+    await store.import_message(message, caller=alice)
+    pin = message["Pin"]["Pin1"]["uuid"]
+    nowhere = new_uuid()
+
+    async def said(ask: Any, text: str) -> tuple[str, str]:
+        with pytest.raises(MxlimsError) as raised:
+            await ask(text, caller=bob)
+        shown = str(raised.value)
+        return type(raised.value).__name__, shown.replace(text, "<asked>") if text else shown
+
+    for ask in (store.get, store.links, store.history, store.provenance, store.export):
+        expected = await said(ask, nowhere)
+        assert expected[0] == "NotFound"
+        for text in [pin, *_hostile(pin)]:
+            assert await said(ask, text) == expected, (ask, text)
+    hidden = await store.find(FindQuery(where={"uuid": {"$in": [pin, *_hostile(pin)]}}), caller=bob)
+    assert hidden.items == []
