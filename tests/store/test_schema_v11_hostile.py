@@ -13,16 +13,20 @@ from typing import Any
 
 import pytest
 
+from mxlims_store.config import Settings
 from mxlims_store.errors import Conflict, InvalidMessage, MxlimsError, NotFound
 from mxlims_store.store import Caller, Store
+from mxlims_store.store.backend import restore
 from mxlims_store.store.backends.mongo import MongoBackend
-from mxlims_store.store.backends.sqlite import SqliteBackend
+from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend, database_file
+from mxlims_store.store.backends.sqlite_create import create_database
 from mxlims_store.store.backends.sqlite_ids import in_keys_params, key, keys, keys_params
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
+from mxlims_store.store.existence import make_private_dir
 from mxlims_store.store.queries import FindQuery
-from tests.acting import admin_store
+from tests.acting import admin_store, open_admin_store
 from tests.factories import minimal, new_uuid, shipment_message
-from tests.store.test_schema_v11 import _as_v10
+from tests.store.test_schema_v11 import ODD, _as_v10
 
 
 def _spliced(first: str, second: str) -> list[str]:
@@ -244,3 +248,39 @@ async def test_another_proposal_probing_by_uuid_learns_nothing(store: Store) -> 
             assert await said(ask, text) == expected, (ask, text)
     hidden = await store.find(FindQuery(where={"uuid": {"$in": [pin, *_hostile(pin)]}}), caller=bob)
     assert hidden.items == []
+
+
+async def test_a_v10_backup_restored_under_a_live_store_reaches_it_upgraded(
+    tmp_path: Path,
+) -> None:
+    """A running server (a store open in this process) never meets the old layout: the backup
+    is upgraded on a private copy before it replaces the database. (Restored as it was, the
+    live store found none of its objects, and an import of them then stored twins that made
+    the next open fail: UNIQUE constraint failed at the upgrade.)"""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data")
+    make_private_dir(settings.data_dir)  # a store made as `mxlims-store init` makes one
+    create_database(database_file(settings.data_dir, settings.database), {})
+    message = shipment_message(3)
+    pin = message["Pin"]["Pin1"]["uuid"]
+    copy = tmp_path / "copy.sqlite3"
+    async with open_admin_store(settings) as store:
+        await store.import_message(message)
+        await store.backup(copy)
+        _as_v10(copy)  # with a row whose id is no uuid: kept as text through the restore
+        before = copy.read_bytes()
+        await store.import_message(shipment_message(2))  # gone again with the restore
+        restore(settings, copy)
+        assert copy.read_bytes() == before  # the backup itself is left as it was
+        database = database_file(settings.data_dir, settings.database)
+        version = sqlite3.connect(database).execute("PRAGMA user_version").fetchone()[0]
+        assert version == SCHEMA_VERSION
+        assert (await store.get(pin)).uuid == pin  # the live store finds the restored objects
+        assert [d["name"] for d in await store.db.find("samples", {"_id": ODD})] == ["odd"]
+        again = await store.import_message(message, policy="update_old")
+        assert sum(again.created.values()) == 0
+        assert (await store.stats())["Pin"] == 3
+    leftovers = sorted(p.name for p in settings.data_dir.iterdir() if "restor" in p.name)
+    assert leftovers == []
+    async with open_admin_store(settings) as store:
+        assert (await store.get(pin)).uuid == pin
+        assert (await store.check()).problems == []
