@@ -20,7 +20,13 @@ from mxlims_store.store.backend import restore
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend, database_file
 from mxlims_store.store.backends.sqlite_create import create_database
-from mxlims_store.store.backends.sqlite_ids import in_keys_params, key, keys, keys_params
+from mxlims_store.store.backends.sqlite_ids import (
+    KEY_FUNCTION,
+    in_keys_params,
+    key,
+    keys,
+    keys_params,
+)
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from mxlims_store.store.existence import make_private_dir
 from mxlims_store.store.queries import FindQuery
@@ -284,3 +290,41 @@ async def test_a_v10_backup_restored_under_a_live_store_reaches_it_upgraded(
     async with open_admin_store(settings) as store:
         assert (await store.get(pin)).uuid == pin
         assert (await store.check()).problems == []
+
+
+async def test_the_plain_sqlite3_shell_reads_and_writes_a_backup(tmp_path: Path) -> None:
+    """No schema object needs the store's SQL function: a connection without it (the sqlite3
+    shell) counts, inserts, updates and deletes in a backup, which the store then opens; a
+    canonical uuid the shell wrote as text is named by `check`."""
+    store = admin_store(SqliteBackend(tmp_path / "s.sqlite3"))
+    await store.init()
+    message = shipment_message(3)
+    await store.import_message(message)
+    copy = tmp_path / "copy.sqlite3"
+    await store.backup(copy)
+    await store.db.close()
+    shell = sqlite3.connect(copy, isolation_level=None)
+    schema = " ".join(sql for (sql,) in shell.execute("SELECT sql FROM sqlite_master") if sql)
+    assert KEY_FUNCTION not in schema
+    assert shell.execute("SELECT count(*) FROM logistical_samples").fetchone()[0] == 6
+    stray = new_uuid()
+    shell.execute(
+        "INSERT INTO samples (id, doc) VALUES (?, json_object('_id', ?, 'name', 'shell'))",
+        (stray, stray),
+    )
+    pin = message["Pin"]["Pin2"]["uuid"]
+    shell.execute(
+        "UPDATE logistical_samples SET doc = json_set(doc, '$.comments', 'by hand') "
+        "WHERE hex(id) = upper(?)",
+        (pin.replace("-", ""),),
+    )
+    assert shell.total_changes == 2
+    shell.execute("DELETE FROM events")
+    shell.close()
+    opened = admin_store(SqliteBackend(copy))
+    await opened.init()
+    [found] = await opened.db.find("logistical_samples", {"_id": pin})
+    assert found["comments"] == "by hand"
+    problems = (await opened.check()).problems
+    assert any(p.startswith(f"samples {stray}: its id is kept as text") for p in problems)
+    await opened.db.close()
