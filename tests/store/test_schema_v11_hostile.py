@@ -17,6 +17,7 @@ from mxlims_store.config import Settings
 from mxlims_store.errors import Conflict, InvalidMessage, MxlimsError, NotFound
 from mxlims_store.store import Caller, Store
 from mxlims_store.store.backend import restore
+from mxlims_store.store.backends import sqlite_upgrade
 from mxlims_store.store.backends.mongo import MongoBackend
 from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend, database_file
 from mxlims_store.store.backends.sqlite_create import create_database
@@ -328,3 +329,36 @@ async def test_the_plain_sqlite3_shell_reads_and_writes_a_backup(tmp_path: Path)
     problems = (await opened.check()).problems
     assert any(p.startswith(f"samples {stray}: its id is kept as text") for p in problems)
     await opened.db.close()
+
+
+async def test_a_process_that_found_the_file_old_does_not_upgrade_it_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes opening one v10 file at once both found it old before either took the
+    write lock; the second then ran every step again over the upgraded file. The version is
+    read again under the lock."""
+    path = tmp_path / "s.sqlite3"
+    store = admin_store(SqliteBackend(path))
+    await store.init()
+    await store.import_message(shipment_message(2))
+    await store.db.close()
+    _as_v10(path)
+    first = admin_store(SqliteBackend(path))
+    await first.init()  # upgraded by the first
+    runs: list[int] = []
+    real = sqlite_upgrade.upgrade
+
+    def counted(connection: sqlite3.Connection, version: int, tables: Any) -> None:
+        runs.append(version)
+        real(connection, version, tables)
+
+    monkeypatch.setattr("mxlims_store.store.backends.sqlite.upgrade", counted)
+    # the second found it old (read before the first committed)
+    monkeypatch.setattr("mxlims_store.store.backends.sqlite.schema_is_current", lambda *a: False)
+    second = admin_store(SqliteBackend(path))
+    await second.init()
+    assert runs == []
+    assert [d["name"] for d in await second.db.find("samples", {"_id": ODD})] == ["odd"]
+    assert (await second.check()).problems == []
+    await first.db.close()
+    await second.db.close()
