@@ -23,11 +23,13 @@ from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend, da
 from mxlims_store.store.backends.sqlite_create import create_database
 from mxlims_store.store.backends.sqlite_ids import (
     KEY_FUNCTION,
+    TEXT_UUID_CHECK,
     in_keys_params,
     key,
     keys,
     keys_params,
 )
+from mxlims_store.store.backends.sqlite_links import table_sql
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY
 from mxlims_store.store.existence import make_private_dir
 from mxlims_store.store.queries import FindQuery
@@ -227,6 +229,14 @@ async def test_odd_v10_ids_survive_the_upgrade_as_texts_each_found_by_itself(
     assert await db.find("logistical_samples", {"_id": {"$in": _spliced(pin, puck)}}) == []
     kinds = sqlite3.connect(path).execute("SELECT typeof(id), count(*) FROM samples GROUP BY 1")
     assert dict(kinds.fetchall())["text"] == len(odd)
+    declared = sqlite3.connect(path).execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?)",
+        CORE_COLLECTIONS,
+    )
+    for name, sql in declared.fetchall():  # declared as a new store declares them
+        assert TEXT_UUID_CHECK in sql and sql.replace("IF NOT EXISTS ", "") in table_sql(
+            name
+        ).replace("IF NOT EXISTS ", ""), sql
     problems = (await reopened.check()).problems
     assert not [p for p in problems if "kept as text" in p], problems  # none is canonical
     await db.close()
@@ -296,7 +306,7 @@ async def test_a_v10_backup_restored_under_a_live_store_reaches_it_upgraded(
 async def test_the_plain_sqlite3_shell_reads_and_writes_a_backup(tmp_path: Path) -> None:
     """No schema object needs the store's SQL function: a connection without it (the sqlite3
     shell) counts, inserts, updates and deletes in a backup, which the store then opens; a
-    canonical uuid the shell wrote as text is named by `check`."""
+    canonical uuid written as text (a twin the store never finds) is refused in plain SQL."""
     store = admin_store(SqliteBackend(tmp_path / "s.sqlite3"))
     await store.init()
     message = shipment_message(3)
@@ -309,10 +319,10 @@ async def test_the_plain_sqlite3_shell_reads_and_writes_a_backup(tmp_path: Path)
     assert KEY_FUNCTION not in schema
     assert shell.execute("SELECT count(*) FROM logistical_samples").fetchone()[0] == 6
     stray = new_uuid()
-    shell.execute(
-        "INSERT INTO samples (id, doc) VALUES (?, json_object('_id', ?, 'name', 'shell'))",
-        (stray, stray),
-    )
+    insert = "INSERT INTO samples (id, doc) VALUES (?, json_object('_id', ?, 'name', 'shell'))"
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        shell.execute(insert, (stray, stray))  # a twin the store would never find: refused
+    shell.execute(insert, (stray.upper(), stray.upper()))  # no uuid the model admits: a text
     pin = message["Pin"]["Pin2"]["uuid"]
     shell.execute(
         "UPDATE logistical_samples SET doc = json_set(doc, '$.comments', 'by hand') "
@@ -326,8 +336,9 @@ async def test_the_plain_sqlite3_shell_reads_and_writes_a_backup(tmp_path: Path)
     await opened.init()
     [found] = await opened.db.find("logistical_samples", {"_id": pin})
     assert found["comments"] == "by hand"
-    problems = (await opened.check()).problems
-    assert any(p.startswith(f"samples {stray}: its id is kept as text") for p in problems)
+    assert [d["name"] for d in await opened.db.find("samples", {"_id": stray.upper()})] == ["shell"]
+    assert await opened.db.find("samples", {"_id": stray}) == []
+    assert not [p for p in (await opened.check()).problems if "kept as text" in p]
     await opened.db.close()
 
 
