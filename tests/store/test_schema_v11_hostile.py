@@ -373,3 +373,33 @@ async def test_a_process_that_found_the_file_old_does_not_upgrade_it_twice(
     assert (await second.check()).problems == []
     await first.db.close()
     await second.db.close()
+
+
+async def test_writes_by_a_non_canonical_uuid_touch_nothing(store: Store) -> None:
+    """PATCH, DELETE, an event and links in a message by any other spelling of a stored uuid:
+    refused (not found, or the message's path), the stored objects as they were; only an event
+    takes a uuid in capitals, for the object it names (logistics.resolve: scanners)."""
+    message = shipment_message(2)
+    await store.import_message(message)
+    pin = message["Pin"]["Pin1"]["uuid"]
+    puck = message["Puck"]["Puck1"]["uuid"]
+    before = await store.db.find("logistical_samples", {}, sort=[("_id", 1)])
+    for text in [*_hostile(pin), *_spliced(pin, puck)]:
+        with pytest.raises(NotFound):
+            await store.update(text, {"name": "x"}, revision=1)
+        with pytest.raises(NotFound):
+            await store.delete(text, cascade=True)
+        if text == pin.upper():  # a scanned uuid in capitals is that object (as on main)
+            assert (await store.record_event(text, "shipped")).subject == pin
+            continue
+        with pytest.raises(MxlimsError):
+            await store.record_event(text, "shipped")
+    for text in _hostile(puck):
+        linked = {
+            "version": "0.6.13",
+            "Pin": {"P": {**minimal("Pin"), "containerRef": {"$ref": text}}},
+        }
+        with pytest.raises(InvalidMessage) as raised:
+            await store.import_message(linked)
+        assert any("containerRef" in p.path or "$ref" in p.path for p in raised.value.problems)
+    assert await store.db.find("logistical_samples", {}, sort=[("_id", 1)]) == before
