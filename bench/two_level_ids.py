@@ -31,6 +31,8 @@ import time
 import uuid
 from pathlib import Path
 
+from mxlims_store.store.backends.sqlite_ids import TEXT_UUID_CHECK
+
 CORE = {"logistical_samples": 1711, "samples": 1680, "jobs": 1600, "datasets": 1600}
 LAYOUTS = ("unique", "two-level", "two-level, no trigger")  # the last: no trigger
 FRAME = 4096 + 24
@@ -53,6 +55,7 @@ def prepare(source: Path, target: Path, layout: str) -> None:
                 sql.replace(f'"{t}"', f'"{t}_new"', 1)
                 .replace("id TEXT NOT NULL UNIQUE", "id TEXT NOT NULL")
                 .replace("id BLOB NOT NULL UNIQUE", "id BLOB NOT NULL")  # (schema 11)
+                .replace(f", {TEXT_UUID_CHECK}", "")  # (this experiment keeps text uuids)
                 .replace(
                     "doc TEXT NOT NULL", "doc TEXT NOT NULL, settled INTEGER NOT NULL DEFAULT 0"
                 )

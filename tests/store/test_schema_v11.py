@@ -16,6 +16,7 @@ from mxlims_store.store import Store
 from mxlims_store.store.backends import Write, sqlite_upgrade
 from mxlims_store.store.backends.sqlite import SCHEMA_VERSION, SqliteBackend
 from mxlims_store.store.backends.sqlite_ids import (
+    TEXT_UUID_CHECK,
     key,
     keys,
     keys_params,
@@ -158,6 +159,11 @@ async def test_check_names_a_uuid_kept_as_text(tmp_path: Path) -> None:
     assert isinstance(db, SqliteBackend)
     stray = new_uuid()
     raw = sqlite3.connect(db.path, isolation_level=None)
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        raw.execute(
+            "INSERT INTO datasets (id, doc) VALUES (?, json_object('_id', ?))", (stray, stray)
+        )
+    raw.execute("PRAGMA ignore_check_constraints = ON")  # a tool that goes round the check
     raw.execute("INSERT INTO datasets (id, doc) VALUES (?, json_object('_id', ?))", (stray, stray))
     raw.close()
     problems = (await store.check()).problems
@@ -182,6 +188,8 @@ def _as_v10(path: Path, odd: bool = True) -> None:
             ).fetchall()
             assert "id BLOB NOT NULL UNIQUE" in table
             old = table.replace("id BLOB NOT NULL UNIQUE", "id TEXT NOT NULL UNIQUE")
+            old = old.replace(f", {TEXT_UUID_CHECK}", "")  # (v10 kept uuids as texts)
+            assert TEXT_UUID_CHECK not in old
             columns = [row[1] for row in connection.execute(f'PRAGMA table_info("{name}")')]
             named = ", ".join(f'"{c}"' for c in columns)
             picked = ", ".join(uuid_sql("id") if c == "id" else f'"{c}"' for c in columns)

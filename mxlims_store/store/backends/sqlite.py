@@ -157,11 +157,12 @@ class SqliteBackend:
             type_counts.made_where_missing(connection)  # once, for a store from before them
             write_ahead(connection)  # (a file in rollback-journal mode: a backup copied in)
             return  # nothing else written: a read-only command leaves the file alone
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("BEGIN IMMEDIATE")
-        try:
-            upgrade(connection, version, self.tables.values())  # sqlite_upgrade
+        try:  # the version read again under the lock: another process may have upgraded it
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA_VERSION:
+                upgrade(connection, version, self.tables.values())  # sqlite_upgrade
             connection.execute("COMMIT")
         except BaseException:
             rollback(connection)

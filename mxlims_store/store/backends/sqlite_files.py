@@ -131,7 +131,31 @@ def restore_from(source: Path, database: Path, schema_version: int) -> dict[str,
         raise StoreBroken(f"{source} cannot be restored: {problems[0]}")
     if not database.exists():
         os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
-    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    staged = database.with_name(f"{database.name}.restoring-{secrets.token_hex(4)}")
+    try:
+        if _version(source) < schema_version:  # upgraded before a running server meets it
+            from mxlims_store.store.backends.sqlite_upgrade import upgraded_copy
+
+            os.close(os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+            upgraded_copy(source, staged)
+            return _restored(staged, database, source)
+        return _restored(source, database, source)
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            staged.with_name(staged.name + suffix).unlink(missing_ok=True)
+
+
+def _version(path: Path) -> int:
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(connection.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        connection.close()
+
+
+def _restored(copied: Path, database: Path, source: Path) -> dict[str, Any]:
+    """``copied`` (``source`` at this version's schema) copied into ``database``."""
+    reader = sqlite3.connect(f"{copied.resolve().as_uri()}?mode=ro", uri=True)
     writer = sqlite3.connect(database, timeout=30)
     try:
         writer.execute("PRAGMA journal_mode = WAL")

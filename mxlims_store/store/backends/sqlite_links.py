@@ -38,6 +38,7 @@ from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_ids import (
     KEY_FUNCTION,
+    TEXT_UUID_CHECK,
     keys,
     numbers_of,
     register,
@@ -81,12 +82,14 @@ def column(field: str) -> str:
     return f'"n_{field}"'
 
 
-def table_sql(name: str, table: str | None = None) -> str:
-    """The CREATE TABLE of core table ``name`` (written as ``table``, a migration's new one)."""
+def table_sql(name: str, table: str | None = None, texts: bool = False) -> str:
+    """The CREATE TABLE of core table ``name`` (written as ``table``, a migration's new one;
+    ``texts``: uuids kept as texts until schema 11's step, sqlite_upgrade.keyed_ids)."""
     columns = "".join(f", {column(f)} INTEGER" for f in LINKS[name])
+    check = "" if texts else f", {TEXT_UUID_CHECK}"  # (sqlite_ids)
     return (
         f'CREATE TABLE IF NOT EXISTS "{table or name}" (n INTEGER PRIMARY KEY, '
-        f"id BLOB NOT NULL UNIQUE, doc TEXT NOT NULL{columns})"  # schema 11: sqlite_ids
+        f"id BLOB NOT NULL UNIQUE, doc TEXT NOT NULL{columns}{check})"
     )
 
 
@@ -284,7 +287,7 @@ def migrate(connection: sqlite3.Connection) -> None:
     for name in old:
         new = f"{name}__v9"
         connection.execute(f'DROP TABLE IF EXISTS "{new}"')
-        connection.execute(table_sql(name, new))
+        connection.execute(table_sql(name, new, texts=True))  # (keyed at schema 11)
         fields = LINKS[name]
         columns = "".join(f", {column(f)}" for f in fields)
         numbers = "".join(  # (a damaged document is copied as it is, for `check` to name)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from pathlib import Path
 
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
+from mxlims_store.store.backends.sqlite_errors import rollback
 from mxlims_store.store.backends.sqlite_history import compacted, retriggered
 from mxlims_store.store.backends.sqlite_ids import KEY_FUNCTION
 from mxlims_store.store.backends.sqlite_links import LINKS, migrate, table_sql
@@ -58,3 +60,33 @@ def keyed_ids(connection: sqlite3.Connection) -> None:
         )
         connection.execute(f'DROP TABLE "{name}"')
         connection.execute(f'ALTER TABLE "{new}" RENAME TO "{name}"')
+
+
+def upgraded_copy(source: Path, staged: Path) -> None:
+    """The backup ``source``, from an older version, copied to ``staged`` (a private file the
+    caller removes) and brought to this version's schema there, in one transaction, before it
+    replaces a database (sqlite_files.restore_from). Restored as it was, it met the running
+    processes of this version, which never upgrade a file they hold open: since schema 11 they
+    read a core table's ids as keys (sqlite_ids), so they found none of its objects and stored
+    twins of them, which made the next open's upgrade fail on the unique index of ids."""
+    from mxlims_store.store.backends.sqlite_ids import register
+    from mxlims_store.store.backends.sqlite_tables import table_for
+    from mxlims_store.store.collections import INDEXES
+
+    reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    connection = sqlite3.connect(staged, isolation_level=None)
+    try:
+        reader.backup(connection)
+        connection.execute("PRAGMA journal_mode = DELETE")  # one file, read as it is by restore
+        register(connection)  # (the fills compare a document's uuid with the ids)
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            upgrade(connection, version, [table_for(n, i) for n, i in INDEXES.items()])
+            connection.execute("COMMIT")
+        except BaseException:
+            rollback(connection)
+            raise
+    finally:
+        reader.close()
+        connection.close()
