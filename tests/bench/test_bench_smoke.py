@@ -93,6 +93,9 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         n = flat["extra"]["n"]
         assert n == largest["extra"]["n"] == len(flat["extra"]["small_wall_runs_ms"]), flat
         assert len(flat["extra"]["pair_ratios"]) == n and flat["target"] == 1.2, flat
+        # the same ratio from the two sizes' blocks, minutes apart, stays beside it untargeted
+        (blocks,) = [row for row in rows if row["key"] == key.removesuffix("_alternating")]
+        assert blocks["target"] is None and "in blocks" in blocks["label"], blocks
     # ISPyB on MariaDB beside ours, where MariaDB runs (CI installs it): the same work, ratios
     if not any(note.startswith("no ISPyB peer") for note in results["notes"]):
         peer = {"peer_import", "peer_results", "peer_chain", "peer_fetch", "ratio_import"}
