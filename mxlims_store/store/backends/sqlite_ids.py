@@ -155,10 +155,9 @@ def keys_sql(
     if texts:
         parts.append(f"SELECT value AS key FROM json_each({bind(_json(texts))})")
     if packed:
-        zeros = "[" + "0," * (len(packed) // 16 - 1) + "0]"
         parts.append(
             f"SELECT substr({bind(packed)}, j.key * 16 + 1, 16) AS key "
-            f"FROM json_each({bind(zeros)}) AS j"
+            f"FROM json_each({bind(_zeros(len(packed) // 16))}) AS j"
         )
     return " UNION ALL ".join(parts) or "SELECT NULL AS key WHERE 0"
 
@@ -175,12 +174,17 @@ def in_keys_params(uuids: Sequence[str]) -> list[Any]:
     """The three parameters of :data:`IN_KEYS` for ``uuids``."""
     packed = _packed(uuids)
     if packed is not None:
-        return [packed, "[" + "0," * (len(uuids) - 1) + "0]" if uuids else "[]", "[]"]
+        return [packed, _zeros(len(uuids)), "[]"]
     found = keys(uuids)
     blobs = [k for k in found if type(k) is bytes]
     texts = [k for k in found if type(k) is str]
-    zeros = "[" + "0," * (len(blobs) - 1) + "0]" if blobs else "[]"
-    return [b"".join(blobs), zeros, _json(texts)]
+    return [b"".join(blobs), _zeros(len(blobs)), _json(texts)]
+
+
+def _zeros(count: int) -> str:
+    """A JSON list of ``count`` zeros: ``json_each`` of it numbers the 16-byte cuts of a
+    packed blob (its ``key`` column, 0 to count - 1)."""
+    return "[" + ",".join("0" * count) + "]"
 
 
 def _json(texts: list[Any]) -> str:
