@@ -2,15 +2,16 @@
 
 A read of several steps (locate an object, then walk from it level by level) is written once as
 a *plan*: a generator that yields the finds of its next step (:class:`Request`, unscoped) and is
-sent back their documents. :func:`run_plan` runs a plan on any backend, scoping every find to
-the caller; on the embedded engine the whole plan runs in one worker thread, on one snapshot,
-with the very same SQL per find (one hop off the event loop instead of one per find).
+sent back their documents, or yields documents it wants by uuid (:class:`ByUuid`, most steps
+of a walk up) and is sent them by uuid. :func:`run_plan` runs a plan on any backend, scoping
+every find to the caller; on the embedded engine the whole plan runs in one trip, on one
+snapshot, with the very same SQL per find (one hop off the event loop instead of one per find).
 """
 
 from __future__ import annotations
 
 from collections.abc import Container, Generator, Iterable, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 from mxlims_store.errors import NotFound
 from mxlims_store.store.access import Caller, readable
@@ -44,8 +45,22 @@ class Request(NamedTuple):
     known: Container[str] | None = None
 
 
-# yields the finds of one step, is sent their documents (one list per find), returns T
-Plan = Generator[list[Request], list[list[Document]], T]
+class ByUuid(NamedTuple):
+    """A step of a plan: documents by uuid, ``wanted`` (collection -> uuids, each collection
+    asked once, its uuids in sorted order); answered as one dict, uuid -> document (a uuid
+    found in two collections: the later one's). ``bare`` as :class:`Request`'s. (Most of a
+    walk's steps: the embedded engine reads them in one statement, and builds no finds.)"""
+
+    wanted: dict[str, list[str]]
+    bare: bool = False
+
+
+# What a plan yields: the finds of one step (is sent their documents, one list per find), or
+# documents by uuid (is sent them by uuid)
+Finds = list[Request] | ByUuid
+Found = list[list[Document]] | dict[str, Document]
+# yields the finds of each step, is sent what they found, returns T
+Plan = Generator[Finds, Found, T]
 
 
 async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
@@ -58,38 +73,51 @@ async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
 
             return await run_in_one_trip(db, caller, plan)
     try:
-        requests = next(plan)
+        step = next(plan)
         while True:
-            found: list[list[Document]] = []
-            settled = False  # an alternative found something: the next ones are not asked
-            for r in requests:
-                documents = (
-                    []
-                    if r.first and settled
-                    else await db.find(r.collection, readable(caller, r.filter), limit=r.limit)
-                )
-                settled = settled or (r.first and bool(documents))
-                found.append(documents)
-            requests = plan.send(found)
+            if type(step) is ByUuid:
+                by_uuid: dict[str, Document] = {}
+                for documents in await _found(db, caller, requests_of(step)):
+                    for document in documents:
+                        by_uuid[document["_id"]] = document
+                step = plan.send(by_uuid)
+            else:
+                step = plan.send(await _found(db, caller, step))  # type: ignore[arg-type]
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+async def _found(db: Backend, caller: Caller, requests: list[Request]) -> list[list[Document]]:
+    found: list[list[Document]] = []
+    settled = False  # an alternative found something: the next ones are not asked
+    for r in requests:
+        documents = (
+            []
+            if r.first and settled
+            else await db.find(r.collection, readable(caller, r.filter), limit=r.limit)
+        )
+        settled = settled or (r.first and bool(documents))
+        found.append(documents)
+    return found
+
+
+def requests_of(step: ByUuid) -> list[Request]:
+    """The finds of ``step``: one per collection, ``{"_id": {"$in": uuids}}``."""
+    return [
+        Request(collection, {"_id": {"$in": ids}}, bare=step.bare, ids=ids)
+        for collection, ids in step.wanted.items()
+    ]
 
 
 def fetching(
     ids_by_collection: Mapping[str, Iterable[str]], bare: bool = False
 ) -> Plan[dict[str, Document]]:
-    """Documents by uuid, asking each collection once for all of its ids."""
-    requests = [
-        Request(collection, {"_id": {"$in": wanted}}, bare=bare, ids=wanted)
-        for collection, ids in ids_by_collection.items()
-        if (wanted := sorted(set(ids)))
-    ]
-    found: dict[str, Document] = {}
-    if requests:
-        for documents in (yield requests):
-            for document in documents:
-                found[document["_id"]] = document
-    return found
+    """Documents by uuid, asking each collection once for all of its ids (none: no step)."""
+    wanted = {c: listed for c, ids in ids_by_collection.items() if (listed := sorted(set(ids)))}
+    if not wanted:
+        return {}
+    found = yield ByUuid(wanted, bare)
+    return cast(dict[str, Document], found)
 
 
 async def fetch(
@@ -107,7 +135,8 @@ def locating(uuid: str) -> Plan[tuple[str, Document]]:
     # asked in this order, as alternatives: one statement on SQLite, as few finds as before
     # elsewhere (none after the collection that holds it)
     found = yield [Request(c, {"_id": uuid}, 1, first=True, ids=[uuid]) for c in CORE_COLLECTIONS]
-    for collection, documents in zip(CORE_COLLECTIONS, found, strict=True):
+    answers = cast(list[list[Document]], found)
+    for collection, documents in zip(CORE_COLLECTIONS, answers, strict=True):
         if documents:
             return collection, documents[0]
     # The same answer for an unknown uuid and a forbidden one, and the uuid is not repeated:

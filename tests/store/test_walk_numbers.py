@@ -51,14 +51,18 @@ async def test_a_results_file_decodes_each_document_once(
 ) -> None:
     db, shipment, _ = filled
     decoded: list[str] = []
-    real = sqlite_walk_numbers.RowNumbers.decoded
 
-    def counted(self: Any, collection: str, rows: Any) -> list[dict[str, Any]]:
-        documents = real(self, collection, rows)
-        decoded.extend(d["_id"] for d in documents)
-        return documents
+    class Counted:  # every document the walk's reads decode, whichever way they read it
+        JSONDecodeError = orjson.JSONDecodeError
+        dumps = staticmethod(orjson.dumps)
 
-    monkeypatch.setattr(sqlite_walk_numbers.RowNumbers, "decoded", counted)
+        @staticmethod
+        def loads(text: str) -> Any:
+            document = orjson.loads(text)
+            decoded.append(document["_id"])
+            return document
+
+    monkeypatch.setattr(sqlite_walk_numbers, "orjson", Counted)
     [uuid] = [s["uuid"] for s in shipment["Shipment"].values()]
     message = await navigation.shipment_results(db, ADMIN, uuid)
     objects = [o["uuid"] for k, group in message.items() if k != "version" for o in group.values()]

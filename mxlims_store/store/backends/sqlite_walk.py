@@ -6,9 +6,12 @@ sees the same snapshot of the store). Each find runs the SQL of :meth:`SqliteBac
 finds, are one statement text per collection (and per count of proposals in a member's scope),
 prepared once by SQLite's statement cache instead of a filter compiled per call, and the finds
 by uuid of one step are one statement; a member's scope never chooses the index (see
-:func:`_find_sql`); and a walk's finds by link (a level down) go by row numbers and leave out
-what the walk holds already (:mod:`.sqlite_walk_numbers`: a results file reads 12,991
-documents instead of ~16,200, the same answers in the same order).
+:func:`.sqlite_plan_sql.find_sql`); and a walk's finds by link (a level down) go by row
+numbers and leave out what the walk holds already (:mod:`.sqlite_walk_numbers`: a results
+file reads 12,991 documents instead of ~16,200, the same answers in the same order). A walk
+up asks for documents by uuid (:class:`~mxlims_store.store.reads.ByUuid`): each of its steps
+is one statement, read straight into the documents by uuid (no finds built, none taken
+apart).
 
 A small read runs on the event loop's own thread, on a connection of its own (one per loop
 thread, opened in a worker): a provenance up reads about a dozen documents by uuid in ~0.2 ms,
@@ -30,25 +33,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import sqlite3
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import orjson
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mxlims_store.errors import Unavailable
-from mxlims_store.store.access import Caller, readable
-from mxlims_store.store.backends.sqlite_ids import IN_KEYS, id_params
+from mxlims_store.store.access import Caller
+from mxlims_store.store.backends.sqlite_ids import id_params
 from mxlims_store.store.backends.sqlite_open import connect_loop_reader
-from mxlims_store.store.backends.sqlite_query import Compiler
+from mxlims_store.store.backends.sqlite_plan_sql import (
+    by_id,
+    by_id_sql,
+    by_number_sql,
+    find_sql,
+    scope_of,
+    scope_size,
+    together_sql,
+)
 from mxlims_store.store.backends.sqlite_unit import read_documents
 from mxlims_store.store.backends.sqlite_walk_numbers import RowNumbers, find_by_links
 from mxlims_store.store.collections import CORE_COLLECTIONS
-from mxlims_store.store.documents import META
-from mxlims_store.store.filters import parse
-from mxlims_store.store.reads import Document, Plan, Request
+from mxlims_store.store.reads import ByUuid, Document, Finds, Found, Plan, Request, requests_of
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -90,7 +96,7 @@ async def run_in_one_trip(db: SqliteBackend, caller: Caller, plan: Plan[T]) -> T
     try:
         try:
             connection.execute("BEGIN")
-            requests = next(plan)
+            requests: Finds = next(plan)
             budget = LOOP_BUDGET
             while (cost := _loop_cost(requests)) is not None and cost <= budget:
                 budget -= cost
@@ -155,12 +161,14 @@ async def _loop_reader(db: SqliteBackend) -> _LoopReader | None:
                 readers.pop(thread, None)
 
 
-def _loop_cost(requests: list[Request]) -> int | None:
+def _loop_cost(requests: Finds) -> int | None:
     """The uuids ``requests`` ask for, or None when one of them is not a find by uuid (its
     answer may be any size: it runs in a worker)."""
+    if type(requests) is ByUuid:
+        return _by_uuid_cost(requests)
     cost = 0
-    for request in requests:
-        ids = _by_id(request)
+    for request in cast(list[Request], requests):
+        ids = by_id(request)
         if ids is None or request.collection not in CORE_COLLECTIONS:
             return None
         cost += len(ids)
@@ -185,7 +193,7 @@ def _finish(
     connection: sqlite3.Connection,
     caller: Caller,
     plan: Plan[T],
-    requests: list[Request],
+    requests: Finds,
     numbers: RowNumbers,
 ) -> T:
     """Answer ``requests`` and every step of ``plan`` after them; what the plan returns."""
@@ -200,12 +208,66 @@ def _answer(
     db: SqliteBackend,
     connection: sqlite3.Connection,
     caller: Caller,
+    requests: Finds,
+    numbers: RowNumbers,
+) -> Found:
+    """The documents of each of ``requests`` (by uuid, for a :class:`ByUuid`); ``numbers``:
+    those of every document the plan read so far (its finds by uuid and by link note them)."""
+    if type(requests) is ByUuid:
+        return _by_uuid(db, connection, caller, requests, numbers)
+    return _each(db, connection, caller, cast(list[Request], requests), numbers)
+
+
+def _by_uuid_cost(step: ByUuid) -> int | None:
+    """The uuids ``step`` asks for, or None when one is asked of another table than a core one
+    (:func:`_loop_cost`)."""
+    cost = 0
+    for collection, ids in step.wanted.items():
+        if collection not in CORE_COLLECTIONS:
+            return None
+        cost += len(ids)
+    return cost
+
+
+def _by_uuid(
+    db: SqliteBackend,
+    connection: sqlite3.Connection,
+    caller: Caller,
+    step: ByUuid,
+    numbers: RowNumbers,
+) -> dict[str, Document]:
+    """The documents of ``step`` by uuid: of core tables in ONE statement, the finds of
+    :func:`_together` (one alone, untagged), read in the same order; others as finds."""
+    if _by_uuid_cost(step) is None:
+        found: dict[str, Document] = {}
+        for documents in _each(db, connection, caller, requests_of(step), numbers):
+            for document in documents:
+                found[document["_id"]] = document
+        return found
+    scope = scope_of(caller)
+    size = scope_size(caller)
+    if len(step.wanted) == 1:
+        [(collection, ids)] = step.wanted.items()
+        sql = by_id_sql(collection, step.bare, len(ids) == 1, size)
+        return numbers.by_uuid(collection, connection.execute(sql, [*id_params(ids), *scope]))
+    params: list[Any] = []
+    for ids in step.wanted.values():
+        params += id_params(ids)
+        params += scope
+    parts = tuple((c, step.bare, len(ids) == 1, None) for c, ids in step.wanted.items())
+    rows = connection.execute(together_sql(parts, size), params)
+    return numbers.by_uuid_tagged(list(step.wanted), rows)
+
+
+def _each(
+    db: SqliteBackend,
+    connection: sqlite3.Connection,
+    caller: Caller,
     requests: list[Request],
     numbers: RowNumbers,
 ) -> list[list[Document]]:
-    """The documents of each of ``requests``; ``numbers``: those of every document the plan
-    read so far (its finds by uuid and by link note them)."""
-    ids = [_by_id(r) for r in requests]  # once a find: a provenance up makes ~15
+    """The documents of each of ``requests``."""
+    ids = [by_id(r) for r in requests]  # once a find: a provenance up makes ~15
     if len(requests) > 1 and all(
         i is not None and r.collection in CORE_COLLECTIONS
         for r, i in zip(requests, ids, strict=True)
@@ -217,7 +279,7 @@ def _answer(
         if request.links and request.collection in CORE_COLLECTIONS:
             found = _by_links(db, connection, caller, request, numbers)
         if found is None:
-            sql, params = _find_sql(db, caller, request, request_ids)
+            sql, params = find_sql(db, caller, request, request_ids)
             if request_ids is not None and request.collection in CORE_COLLECTIONS:
                 found = numbers.decoded(request.collection, connection.execute(sql, params))
             else:
@@ -234,8 +296,8 @@ def _by_links(
     numbers: RowNumbers,
 ) -> list[Document] | None:
     """A find by links by row numbers (sqlite_walk_numbers), scoped to ``caller``."""
-    sql = _by_number_sql(request.collection, request.bare, _scoped(caller))
-    scope = list(_scope_of(caller))
+    sql = by_number_sql(request.collection, request.bare, scope_size(caller))
+    scope = list(scope_of(caller))
     return find_by_links(connection, db.tables[request.collection], request, numbers, sql, scope)
 
 
@@ -257,7 +319,7 @@ def _together(
     collection its links may point into (a provenance up, ~11 finds in 5 steps), a locate asks
     every collection. Alternatives (``first``, a locate) are answered as one by one: after the
     first that finds anything, the next ones find nothing."""
-    scope = _scope_of(caller)
+    scope = scope_of(caller)
     params: list[Any] = []
     for uuids in ids:
         assert uuids is not None  # (said by the caller)
@@ -267,7 +329,7 @@ def _together(
         for r, uuids in zip(requests, ids, strict=True)
     )
     found: list[list[tuple[int, str, str]]] = [[] for _ in requests]
-    sql = _together_sql(parts, _scoped(caller))
+    sql = together_sql(parts, scope_size(caller))
     for number, row_number, uuid, text in connection.execute(sql, params):
         found[number].append((row_number, uuid, text))
     answers: list[list[Document]] = []
@@ -278,122 +340,3 @@ def _together(
         settled = settled or (request.first and bool(rows))
         answers.append(numbers.decoded(request.collection, rows) if rows else [])
     return answers
-
-
-def _find_sql(
-    db: SqliteBackend, caller: Caller, request: Request, ids: list[str] | None
-) -> tuple[str, list[Any]]:
-    """The SQL of :meth:`SqliteBackend.find` for ``request`` (``ids``: its :func:`_by_id`)
-    scoped to ``caller``; a bare request selects the document without ``_meta`` (about half
-    of its text, and of the time to decode it).
-
-    Scoped to a member's proposals, the scope is written so that it never chooses the index:
-    ``+json_extract(...)``. Compiled as ``readable`` writes it, SQLite preferred the proposal's
-    index to the uuids or foreign keys asked for, and read every object of the proposal for
-    each level of a walk (0.2-0.6 s per level at 200,000 objects): the whole proposal instead
-    of its answer, and rows in another order than the admin's. Now a member's walk reads what
-    the admin's reads, in the same order, and keeps what the member may see."""
-    if ids is not None and request.collection in CORE_COLLECTIONS:
-        # most of a plan's finds (a provenance up makes ~15): one cached text, no compiling;
-        # rows (number, uuid, document): sqlite_walk_numbers notes the numbers
-        scope = _scope_of(caller)
-        one = len(ids) == 1
-        sql = _by_id_sql(request.collection, request.bare, one, _scoped(caller), request.limit)
-        return sql, [*id_params(ids), *scope]
-    tail = f" LIMIT {int(request.limit)}" if request.limit else ""
-    bare = request.bare
-    scoped = caller.proposals is not None
-    if request.collection not in CORE_COLLECTIONS or (ids is None and not scoped and not bare):
-        # as SqliteBackend.find (history keeps its key out of the JSON: find_sql selects it)
-        return db.find_sql(request.collection, readable(caller, request.filter), (), request.limit)
-    compiler = Compiler(db.tables[request.collection])
-    where = compiler.where(parse(request.filter))
-    sql = f'SELECT {_what(bare)} FROM "{request.collection}" WHERE ({where})'
-    if scoped:
-        sql += f" AND {_scope(len(caller.proposals or ()))}"
-    return sql + tail, [*compiler.params, *_scope_of(caller)]
-
-
-def _by_id(request: Request) -> list[str] | None:
-    """The uuids of a find by uuid (``{"_id": uuid}`` or ``{"_id": {"$in": [...]}}``; other
-    values never match an ``id``, a text or its key: sqlite_ids); None for any other find."""
-    if request.ids is not None:  # said by the plan that built the filter (reads.Request)
-        return request.ids
-    if len(request.filter) != 1 or "_id" not in request.filter:
-        return None
-    value = request.filter["_id"]
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict) and list(value) == ["$in"] and isinstance(value["$in"], list):
-        return [v for v in value["$in"] if isinstance(v, str)]
-    return None
-
-
-def _what(bare: bool) -> str:
-    return f"json_remove(doc, '$.\"{META}\"')" if bare else "doc"
-
-
-_LISTED = 16  # proposals of a member's scope bound one by one (more: as one JSON list)
-
-
-def _scope_of(caller: Caller) -> tuple[str, ...]:
-    """The parameters of ``caller``'s scope (none when not scoped)."""
-    proposals = caller.proposals
-    if proposals is not None and type(proposals) is not frozenset:  # a set, say: hashable
-        proposals = frozenset(proposals)
-    return _scope_params(proposals)
-
-
-def _scoped(caller: Caller) -> int | None:
-    """How many proposals ``caller``'s scope holds (None: not scoped)."""
-    return None if caller.proposals is None else len(caller.proposals)
-
-
-@functools.lru_cache(maxsize=256)
-def _scope_params(proposals: frozenset[str] | None) -> tuple[str, ...]:
-    """The parameters of a scope over ``proposals`` (:func:`_scope`), made once per scope."""
-    if proposals is None:
-        return ()
-    listed = sorted(proposals)
-    return (orjson.dumps(listed).decode(),) if len(listed) > _LISTED else tuple(listed)
-
-
-@functools.cache
-def _scope(proposals: int) -> str:
-    """A member's scope over ``proposals`` proposals: ``IN (?, ...)``, cheaper than reading a
-    JSON list with ``json_each`` (12 vs 8 us a lookup by uuid); one text per count."""
-    listed = "SELECT value FROM json_each(?)" if proposals > _LISTED else ", ".join("?" * proposals)
-    return f'+json_extract(doc, \'$."{META}"."proposal"\') IN ({listed})'
-
-
-@functools.lru_cache(maxsize=1024)
-def _by_id_sql(
-    collection: str, bare: bool, one: bool, scoped: int | None = None, limit: int | None = None
-) -> str:
-    """A find by the uuids in its parameter (one uuid, or a JSON list of them): what the
-    compiler makes of ``{"_id": uuid}`` or ``{"_id": {"$in": uuids}}`` (the same index, the
-    same rows), without compiling it on every call (one statement text per collection, prepared
-    once by SQLite's statement cache); ``scoped``: over that many proposals."""
-    where = "id = ?" if one else f"id IN ({IN_KEYS})"  # (keys: sqlite_ids)
-    sql = f'SELECT n, id, {_what(bare)} FROM "{collection}" WHERE {where}'
-    if scoped is not None:
-        sql += f" AND {_scope(scoped)}"
-    return sql + (f" LIMIT {int(limit)}" if limit else "")
-
-
-@functools.lru_cache(maxsize=1024)
-def _together_sql(parts: tuple[tuple[str, bool, bool, int | None], ...], scoped: int | None) -> str:
-    """Finds by uuid (collection, bare, one uuid, limit) as one statement, each part tagged."""
-    return " UNION ALL ".join(
-        f"SELECT {number}, * FROM ({_by_id_sql(collection, bare, one, scoped, limit)})"
-        for number, (collection, bare, one, limit) in enumerate(parts)
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _by_number_sql(collection: str, bare: bool, scoped: int | None) -> str:
-    """The documents of the row numbers in its parameter (a JSON list), with their numbers;
-    ``scoped``: over that many proposals."""
-    sql = f'SELECT n, id, {_what(bare)} FROM "{collection}" WHERE n IN '
-    sql += "(SELECT value FROM json_each(?))"
-    return sql + (f" AND {_scope(scoped)}" if scoped is not None else "")

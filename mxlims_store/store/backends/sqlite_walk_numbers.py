@@ -80,6 +80,42 @@ class RowNumbers:
         except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
             raise StoreBroken(DAMAGED) from None
 
+    def by_uuid(self, collection: str, rows: Iterable[tuple[int, Any, str]]) -> dict[str, Document]:
+        """The documents of ``(number, id, text)`` rows of ``collection``, by uuid, their
+        numbers noted."""
+        of = self.of.setdefault(collection, {})
+        uuid_of = self.uuid_of.setdefault(collection, {})
+        found = {}
+        try:
+            for number, stored, text in rows:
+                document = orjson.loads(text)
+                uuid = _uuid(document, stored)
+                found[uuid] = document
+                of[uuid] = number
+                uuid_of[number] = uuid
+        except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
+            raise StoreBroken(DAMAGED) from None
+        return found
+
+    def by_uuid_tagged(
+        self, collections: list[str], rows: Iterable[tuple[int, int, Any, str]]
+    ) -> dict[str, Document]:
+        """:meth:`by_uuid` of ``(part, number, id, text)`` rows, part ``i`` of
+        ``collections[i]``."""
+        notes = [(self.of.setdefault(c, {}), self.uuid_of.setdefault(c, {})) for c in collections]
+        found = {}
+        try:
+            for part, number, stored, text in rows:
+                document = orjson.loads(text)
+                uuid = _uuid(document, stored)
+                found[uuid] = document
+                of, uuid_of = notes[part]
+                of[uuid] = number
+                uuid_of[number] = uuid
+        except orjson.JSONDecodeError:
+            raise StoreBroken(DAMAGED) from None
+        return found
+
     def numbers(self, connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[int]:
         """The numbers of ``uuids`` in ``table`` (those it holds): as noted, the others read
         from its uuid index."""
