@@ -20,14 +20,17 @@ def _content(document: dict[str, Any]) -> str | None:
     parts = [
         document.get("programName"),
         document.get("experimentStrategy"),
-        f"{resolution} Å" if isinstance(resolution, int | float) else None,
+        f"{resolution} Å" if isinstance(resolution, _NUMBERS) else None,
         document.get("spaceGroupName"),
         document.get("prefix"),
         f"{document['numberImages']} images" if document.get("numberImages") else None,
         document.get("jobStatus"),
     ]
-    shown = " ".join(str(p) for p in parts if p)
+    shown = " ".join([str(p) for p in parts if p])
     return shown or None
+
+
+_NUMBERS = (int, float)  # (a tuple: ``int | float`` is built again on every call)
 
 
 def label(document: dict[str, Any]) -> str:

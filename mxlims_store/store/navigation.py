@@ -107,21 +107,26 @@ async def provenance(
         cut_from.setdefault(cut.source, []).append(
             CutLink(link=cut.link, uuid=cut.target, mxlims_type=cut.target_type)
         )
-    steps = _STEPS.validate_python(  # one call for all of them: half the time of one each
-        [
-            {
-                "uuid": step.uuid,
-                "mxlims_type": step.mxlims_type,
-                "label": label(walked.documents[step.uuid]),
-                "depth": step.depth,
-                "link": step.link,
-                "source": step.source,
-                "cut": cut_from.get(step.uuid),
-            }
-            for step in walked.steps
-        ]
-    )
-    return Provenance(steps, walked.cut)
+    documents = walked.documents
+    steps: list[dict[str, Any]] = []
+    for uuid, mxlims_type, depth, link, source in walked.steps:  # (unpacked at C speed)
+        # by the answer's JSON names, without the fields left at their default (null): a
+        # third of the validation's time
+        shown: dict[str, Any] = {
+            "uuid": uuid,
+            "mxlimsType": mxlims_type,
+            "label": label(documents[uuid]),
+            "depth": depth,
+        }
+        if link is not None:
+            shown["link"] = link
+        if source is not None:
+            shown["from"] = source
+        if cut_from and (links_cut := cut_from.get(uuid)) is not None:
+            shown["cut"] = links_cut
+        steps.append(shown)
+    # one call for all of them: half the time of one each
+    return Provenance(_STEPS.validate_python(steps), walked.cut)
 
 
 _STEPS = TypeAdapter(list[Step])

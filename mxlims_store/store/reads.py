@@ -10,6 +10,7 @@ snapshot, with the very same SQL per find (one hop off the event loop instead of
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Container, Generator, Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar, cast
 
@@ -66,12 +67,9 @@ Plan = Generator[Finds, Found, T]
 async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
     """Run ``plan`` on ``db``, every find scoped to what ``caller`` may see."""
     if getattr(db, "name", None) == "sqlite":
-        from mxlims_store.store.backends.sqlite import SqliteBackend
-
-        if isinstance(db, SqliteBackend):  # not a unit of work: that has its transaction
-            from mxlims_store.store.backends.sqlite_walk import run_in_one_trip
-
-            return await run_in_one_trip(db, caller, plan)
+        backend, run_in_one_trip = _embedded()
+        if isinstance(db, backend):  # not a unit of work: that has its transaction
+            return await run_in_one_trip(db, caller, plan)  # type: ignore[no-any-return]
     try:
         step = next(plan)
         while True:
@@ -85,6 +83,16 @@ async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
                 step = plan.send(await _found(db, caller, step))  # type: ignore[arg-type]
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _embedded() -> tuple[type, Any]:
+    """The embedded engine's backend class and its runner of plans (imported when first
+    asked: the backends import this module)."""
+    from mxlims_store.store.backends.sqlite import SqliteBackend
+    from mxlims_store.store.backends.sqlite_walk import run_in_one_trip
+
+    return SqliteBackend, run_in_one_trip
 
 
 async def _found(db: Backend, caller: Caller, requests: list[Request]) -> list[list[Document]]:
@@ -117,7 +125,7 @@ def fetching(
     if not wanted:
         return {}
     found = yield ByUuid(wanted, bare)
-    return cast(dict[str, Document], found)
+    return cast("dict[str, Document]", found)
 
 
 async def fetch(
@@ -135,7 +143,7 @@ def locating(uuid: str) -> Plan[tuple[str, Document]]:
     # asked in this order, as alternatives: one statement on SQLite, as few finds as before
     # elsewhere (none after the collection that holds it)
     found = yield [Request(c, {"_id": uuid}, 1, first=True, ids=[uuid]) for c in CORE_COLLECTIONS]
-    answers = cast(list[list[Document]], found)
+    answers = cast("list[list[Document]]", found)
     for collection, documents in zip(CORE_COLLECTIONS, answers, strict=True):
         if documents:
             return collection, documents[0]

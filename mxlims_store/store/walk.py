@@ -17,7 +17,7 @@ from mxlims_store.model.links import FOREIGN_KEY_FIELDS, LINK_RULES, LinkRule, r
 from mxlims_store.store.access import Caller
 from mxlims_store.store.backends import Backend
 from mxlims_store.store.collections import collection_of
-from mxlims_store.store.reads import Plan, Request, fetching, run_plan
+from mxlims_store.store.reads import ByUuid, Plan, Request, run_plan
 
 Direction = Literal["up", "down"]
 MAX_DEPTH = 64  # deeper than any real containment or processing chain
@@ -142,7 +142,7 @@ def walking(
     while frontier and level < limit and direction == "up":  # (its own loop: a provenance up)
         level += 1
         wanted, edges = _up_targets(frontier, documents)
-        found = yield from fetching(wanted, bare)
+        found = cast("dict[str, Document]", (yield ByUuid(wanted, bare))) if wanted else {}
         frontier = []
         for target, (link, source) in edges.items():  # as _level_up, inlined: ~6 levels a walk
             document = found.get(target)
@@ -195,16 +195,17 @@ def _level_up(
     """The documents one level up from ``frontier`` that ``known`` does not hold, each with
     the link (ref key) and the uuid it was reached from."""
     wanted, edges = _up_targets(frontier, known)
-    found = yield from fetching(wanted, bare)
+    found = cast("dict[str, Document]", (yield ByUuid(wanted, bare))) if wanted else {}
     return [(found[t], link, source) for t, (link, source) in edges.items() if t in found]
 
 
 def _up_targets(
     frontier: list[Document], known: dict[str, Document]
-) -> tuple[dict[str, set[str]], dict[str, tuple[str, str]]]:
-    """The uuids ``frontier`` links to that ``known`` does not hold, by collection, and each
-    with how it is reached: (ref key, the uuid it is reached from), the first link to it."""
-    wanted: dict[str, set[str]] = {}
+) -> tuple[dict[str, list[str]], dict[str, tuple[str, str]]]:
+    """The uuids ``frontier`` links to that ``known`` does not hold, by collection (each once,
+    sorted: as :func:`~mxlims_store.store.reads.fetching` asks), and each with how it is
+    reached: (ref key, the uuid it is reached from), the first link to it."""
+    wanted: dict[str, list[str]] = {}
     edges: dict[str, tuple[str, str]] = {}  # target -> (ref key, source)
     for document in frontier:  # _links(document), inlined: the hot loop of an export
         for field, ref_key, collections in _UP_OF.get(document["mxlimsType"], ()):
@@ -214,16 +215,18 @@ def _up_targets(
             if type(value) is str:  # most links: one uuid, most of them known already
                 if value in known or value in edges:
                     continue
-                edges[value] = (ref_key, document["_id"])
+                edges[value] = (ref_key, document["_id"])  # (each target once: edges)
                 for collection in collections:
-                    wanted.setdefault(collection, set()).add(value)
+                    wanted.setdefault(collection, []).append(value)
                 continue
             for target in _listed(value):
                 if not isinstance(target, str) or target in known or target in edges:
                     continue
                 edges[target] = (ref_key, document["_id"])
                 for collection in collections:
-                    wanted.setdefault(collection, set()).add(target)
+                    wanted.setdefault(collection, []).append(target)
+    for uuids in wanted.values():
+        uuids.sort()
     return wanted, edges
 
 
@@ -253,7 +256,7 @@ def _level_down(
         requests.append(Request(collection, condition, bare=bare, links=links, known=known))
     frontier_ids = set().union(*by_type.values())
     found: list[tuple[Document, str, str]] = []
-    answers = cast(list[list[Document]], (yield requests)) if requests else []
+    answers = cast("list[list[Document]]", (yield requests)) if requests else []
     for request, documents in zip(requests, answers, strict=True):
         # A bare walk needs not how each document was reached, only whether: a document
         # found over fields its type has rules for all has one of them into the frontier

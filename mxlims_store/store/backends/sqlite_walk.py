@@ -167,7 +167,7 @@ def _loop_cost(requests: Finds) -> int | None:
     if type(requests) is ByUuid:
         return _by_uuid_cost(requests)
     cost = 0
-    for request in cast(list[Request], requests):
+    for request in cast("list[Request]", requests):
         ids = by_id(request)
         if ids is None or request.collection not in CORE_COLLECTIONS:
             return None
@@ -215,7 +215,7 @@ def _answer(
     those of every document the plan read so far (its finds by uuid and by link note them)."""
     if type(requests) is ByUuid:
         return _by_uuid(db, connection, caller, requests, numbers)
-    return _each(db, connection, caller, cast(list[Request], requests), numbers)
+    return _each(db, connection, caller, cast("list[Request]", requests), numbers)
 
 
 def _by_uuid_cost(step: ByUuid) -> int | None:
