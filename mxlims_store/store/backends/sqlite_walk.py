@@ -221,12 +221,10 @@ def _answer(
 def _by_uuid_cost(step: ByUuid) -> int | None:
     """The uuids ``step`` asks for, or None when one is asked of another table than a core one
     (:func:`_loop_cost`)."""
-    cost = 0
-    for collection, ids in step.wanted.items():
-        if collection not in CORE_COLLECTIONS:
-            return None
-        cost += len(ids)
-    return cost
+    return sum(map(len, step.wanted.values())) if step.wanted.keys() <= _CORE else None
+
+
+_CORE = frozenset(CORE_COLLECTIONS)
 
 
 def _by_uuid(
@@ -238,7 +236,7 @@ def _by_uuid(
 ) -> dict[str, Document]:
     """The documents of ``step`` by uuid: of core tables in ONE statement, the finds of
     :func:`_together` (one alone, untagged), read in the same order; others as finds."""
-    if _by_uuid_cost(step) is None:
+    if not step.wanted.keys() <= _CORE:
         found: dict[str, Document] = {}
         for documents in _each(db, connection, caller, requests_of(step), numbers):
             for document in documents:

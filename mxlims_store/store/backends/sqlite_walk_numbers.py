@@ -89,7 +89,9 @@ class RowNumbers:
         try:
             for number, stored, text in rows:
                 document = orjson.loads(text)
-                uuid = _uuid(document, stored)
+                uuid = document.get("_id") if type(document) is dict else None  # (_uuid, inlined)
+                if type(uuid) is not str:
+                    uuid = _uuid(document, stored)
                 found[uuid] = document
                 of[uuid] = number
                 uuid_of[number] = uuid
@@ -107,7 +109,9 @@ class RowNumbers:
         try:
             for part, number, stored, text in rows:
                 document = orjson.loads(text)
-                uuid = _uuid(document, stored)
+                uuid = document.get("_id") if type(document) is dict else None  # (_uuid, inlined)
+                if type(uuid) is not str:
+                    uuid = _uuid(document, stored)
                 found[uuid] = document
                 of, uuid_of = notes[part]
                 of[uuid] = number
