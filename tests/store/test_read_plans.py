@@ -19,6 +19,7 @@ from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.documents import META, from_document
+from mxlims_store.store.reads import ByUuid, Plan, run_plan
 from mxlims_store.store.stored_message import message_of_stored
 from tests.acting import admin_store
 from tests.conftest import FIXTURES
@@ -222,3 +223,33 @@ async def test_stored_documents_make_the_message_write_message_makes(
             assert ours.keys() >= {"version"} and len(ours) > 2
     finally:
         await store.db.close()
+
+
+async def test_documents_by_uuid_as_one_step_on_every_runner(store: Store) -> None:
+    """A plan step by uuid (reads.ByUuid) answers the same on the embedded engine and find by
+    find: every uuid found, whichever table holds it, none for a table that does not, none
+    for no uuid at all, scoped to the caller."""
+    shipment, results = _generated(2)
+    await store.import_message(shipment)
+    await store.import_message(results, policy="update_old")
+    pin = shipment["Pin"]["Pin1"]["uuid"]
+    reflection = next(iter(results["ReflectionSet"].values()))["uuid"]
+    absent = "00000000-0000-4000-8000-000000000000"
+
+    def plan() -> Plan[list[dict[str, Any]]]:
+        wanted = {"logistical_samples": [pin, absent], "datasets": [reflection, pin]}
+        asked = yield ByUuid({table: sorted(uuids) for table, uuids in wanted.items()})
+        nothing = yield ByUuid({})
+        return [asked, nothing]  # type: ignore[list-item]
+
+    for caller in (ADMIN, Caller("m", frozenset({"mx1234"})), BOB):
+        embedded = await run_plan(store.db, caller, plan())
+        plain = await run_plan(LevelByLevel(store.db), caller, plan())
+        assert orjson.dumps(embedded) == orjson.dumps(plain)
+        asked, nothing = embedded
+        assert nothing == {}
+        if caller is BOB:  # another proposal: nothing of it
+            assert asked == {}
+        else:
+            assert sorted(asked) == sorted([pin, reflection])
+            assert asked[pin]["mxlimsType"] == "Pin" and asked[reflection]["_id"] == reflection

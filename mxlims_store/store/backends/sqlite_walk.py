@@ -236,6 +236,8 @@ def _by_uuid(
 ) -> dict[str, Document]:
     """The documents of ``step`` by uuid: of core tables in ONE statement, the finds of
     :func:`_together` (one alone, untagged), read in the same order; others as finds."""
+    if not step.wanted:
+        return {}
     if not step.wanted.keys() <= _CORE:
         found: dict[str, Document] = {}
         for documents in _each(db, connection, caller, requests_of(step), numbers):
