@@ -2,8 +2,9 @@
 
 A read of several steps (locate an object, then walk from it level by level) is written once as
 a *plan*: a generator that yields the finds of its next step (:class:`Request`, unscoped) and is
-sent back their documents, or yields documents it wants by uuid (:class:`ByUuid`, most steps
-of a walk up) and is sent them by uuid. :func:`run_plan` runs a plan on any backend, scoping
+sent back their documents, yields documents it wants by uuid (:class:`ByUuid`, most steps
+of a walk up) and is sent them by uuid, or yields a uuid to find whatever its collection
+(:class:`Locate`) and is sent where it is. :func:`run_plan` runs a plan on any backend, scoping
 every find to the caller; on the embedded engine the whole plan runs in one trip, on one
 snapshot, with the very same SQL per find (one hop off the event loop instead of one per find).
 """
@@ -56,10 +57,20 @@ class ByUuid(NamedTuple):
     bare: bool = False
 
 
-# What a plan yields: the finds of one step (is sent their documents, one list per find), or
-# documents by uuid (is sent them by uuid)
-Finds = list[Request] | ByUuid
-Found = list[list[Document]] | dict[str, Document]
+class Locate(NamedTuple):
+    """A step of a plan: the document of ``uuid``, whatever its collection; answered as
+    (collection, document), or None when no collection holds one the caller may see (the
+    collections asked in the order of CORE_COLLECTIONS, the first that holds it answers).
+    (The first step of most reads: the embedded engine asks every core table in one
+    statement.)"""
+
+    uuid: str
+
+
+# What a plan yields: the finds of one step (is sent their documents, one list per find),
+# documents by uuid (is sent them by uuid), or one uuid to locate (is sent where it is)
+Finds = list[Request] | ByUuid | Locate
+Found = list[list[Document]] | dict[str, Document] | tuple[str, Document] | None
 # yields the finds of each step, is sent what they found, returns T
 Plan = Generator[Finds, Found, T]
 
@@ -79,6 +90,8 @@ async def run_plan(db: Backend, caller: Caller, plan: Plan[T]) -> T:
                     for document in documents:
                         by_uuid[document["_id"]] = document
                 step = plan.send(by_uuid)
+            elif type(step) is Locate:
+                step = plan.send(await _located(db, caller, step.uuid))
             else:
                 step = plan.send(await _found(db, caller, step))  # type: ignore[arg-type]
     except StopIteration as done:
@@ -107,6 +120,14 @@ async def _found(db: Backend, caller: Caller, requests: list[Request]) -> list[l
         settled = settled or (r.first and bool(documents))
         found.append(documents)
     return found
+
+
+async def _located(db: Backend, caller: Caller, uuid: str) -> tuple[str, Document] | None:
+    for collection in CORE_COLLECTIONS:  # (none asked after the one that holds it)
+        documents = await db.find(collection, readable(caller, {"_id": uuid}), limit=1)
+        if documents:
+            return collection, documents[0]
+    return None
 
 
 def requests_of(step: ByUuid) -> list[Request]:
@@ -140,16 +161,12 @@ NOT_VISIBLE = "no object with this uuid that you may see"
 
 def locating(uuid: str) -> Plan[tuple[str, Document]]:
     """(collection, document) of one uuid, whatever its type; NotFound if absent or not visible."""
-    # asked in this order, as alternatives: one statement on SQLite, as few finds as before
-    # elsewhere (none after the collection that holds it)
-    found = yield [Request(c, {"_id": uuid}, 1, first=True, ids=[uuid]) for c in CORE_COLLECTIONS]
-    answers = cast("list[list[Document]]", found)
-    for collection, documents in zip(CORE_COLLECTIONS, answers, strict=True):
-        if documents:
-            return collection, documents[0]
-    # The same answer for an unknown uuid and a forbidden one, and the uuid is not repeated:
-    # an answer never names an object the caller may not see.
-    raise NotFound(NOT_VISIBLE)
+    found = yield Locate(uuid)
+    if found is None:
+        # The same answer for an unknown uuid and a forbidden one, and the uuid is not
+        # repeated: an answer never names an object the caller may not see.
+        raise NotFound(NOT_VISIBLE)
+    return cast("tuple[str, Document]", found)
 
 
 async def locate(db: Backend, caller: Caller, uuid: str) -> tuple[str, Document]:

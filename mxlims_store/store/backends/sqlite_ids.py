@@ -241,10 +241,30 @@ def numbers_of(
     return {(table, asked[key]): number for key, number in rows}
 
 
+# A find by up to this many uuids binds each key (``id IN (?, ?)``): a walk's levels ask one
+# to three a table, and the two ``json_each`` of IN_KEYS cost more than the few placeholders
+# (one statement text per count, each prepared once by the statement cache); more: IN_KEYS.
+LISTED_KEYS = 8
+
+
+def ids_shape(count: int) -> int:
+    """How a find by ``count`` uuids binds them (:func:`id_params`): as that many keys, or 0:
+    the three parameters of IN_KEYS."""
+    return count if 0 < count <= LISTED_KEYS else 0
+
+
+@functools.cache
+def ids_where(shape: int) -> str:
+    """The condition of a find by uuids bound as ``shape`` says (:func:`ids_shape`)."""
+    if shape == 1:
+        return "id = ?"
+    return f"id IN ({', '.join('?' * shape) if shape else IN_KEYS})"
+
+
 def id_params(uuids: list[str]) -> list[Any]:
-    """The parameters of a find by ``uuids`` in a core table: ``id = ?`` of one key, or
-    ``id IN (IN_KEYS)`` of several (sqlite_walk's cached statements)."""
-    return [key(uuids[0])] if len(uuids) == 1 else in_keys_params(uuids)
+    """The parameters of a find by ``uuids`` in a core table (:func:`ids_where` of
+    :func:`ids_shape`): their keys, or IN_KEYS' three parameters for many."""
+    return list(map(key, uuids)) if 0 < len(uuids) <= LISTED_KEYS else in_keys_params(uuids)
 
 
 def id_between(op: str, bound: str, bind: Callable[[Any], str]) -> str:

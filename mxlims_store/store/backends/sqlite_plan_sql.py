@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from mxlims_store.store.access import Caller, readable
-from mxlims_store.store.backends.sqlite_ids import IN_KEYS, id_params
+from mxlims_store.store.backends.sqlite_ids import id_params, ids_shape, ids_where
 from mxlims_store.store.backends.sqlite_query import Compiler
 from mxlims_store.store.collections import CORE_COLLECTIONS
 from mxlims_store.store.documents import META
@@ -39,8 +39,8 @@ def find_sql(
         # most of a plan's finds (a provenance up makes ~15): one cached text, no compiling;
         # rows (number, uuid, document): sqlite_walk_numbers notes the numbers
         scope = scope_of(caller)
-        one = len(ids) == 1
-        sql = by_id_sql(request.collection, request.bare, one, scope_size(caller), request.limit)
+        shape = ids_shape(len(ids))
+        sql = by_id_sql(request.collection, request.bare, shape, scope_size(caller), request.limit)
         return sql, [*id_params(ids), *scope]
     tail = f" LIMIT {int(request.limit)}" if request.limit else ""
     bare = request.bare
@@ -110,25 +110,50 @@ def scope_sql(proposals: int) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def by_id_sql(
-    collection: str, bare: bool, one: bool, scoped: int | None = None, limit: int | None = None
+    collection: str, bare: bool, shape: int, scoped: int | None = None, limit: int | None = None
 ) -> str:
-    """A find by the uuids in its parameter (one uuid, or a JSON list of them): what the
-    compiler makes of ``{"_id": uuid}`` or ``{"_id": {"$in": uuids}}`` (the same index, the
-    same rows), without compiling it on every call (one statement text per collection, prepared
-    once by SQLite's statement cache); ``scoped``: over that many proposals."""
-    where = "id = ?" if one else f"id IN ({IN_KEYS})"  # (keys: sqlite_ids)
-    sql = f'SELECT n, id, {what(bare)} FROM "{collection}" WHERE {where}'
+    """A find by the uuids in its parameters, bound as ``shape`` says (sqlite_ids.ids_shape):
+    what the compiler makes of ``{"_id": uuid}`` or ``{"_id": {"$in": uuids}}`` (the same
+    index, the same rows), without compiling it on every call (one statement text per
+    collection and shape, prepared once by SQLite's statement cache); ``scoped``: over that
+    many proposals."""
+    sql = f'SELECT n, id, {what(bare)} FROM "{collection}" WHERE {ids_where(shape)}'
     if scoped is not None:
         sql += f" AND {scope_sql(scoped)}"
     return sql + (f" LIMIT {int(limit)}" if limit else "")
 
 
 @functools.lru_cache(maxsize=1024)
-def together_sql(parts: tuple[tuple[str, bool, bool, int | None], ...], scoped: int | None) -> str:
-    """Finds by uuid (collection, bare, one uuid, limit) as one statement, each part tagged."""
+def together_sql(parts: tuple[tuple[str, bool, int, int | None], ...], scoped: int | None) -> str:
+    """Finds by uuid (collection, bare, shape, limit) as one statement, each part tagged."""
     return " UNION ALL ".join(
-        f"SELECT {number}, * FROM ({by_id_sql(collection, bare, one, scoped, limit)})"
-        for number, (collection, bare, one, limit) in enumerate(parts)
+        f"SELECT {number}, * FROM ({by_id_sql(collection, bare, shape, scoped, limit)})"
+        for number, (collection, bare, shape, limit) in enumerate(parts)
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def documents_sql(parts: tuple[tuple[str, int], ...], bare: bool, scoped: int | None) -> str:
+    """Documents by uuid (reads.ByUuid), of several core tables (collection, shape) in one
+    statement: rows (id, document), each part's in the order of its find by uuid."""
+    where = f" AND {scope_sql(scoped)}" if scoped is not None else ""
+    return " UNION ALL ".join(
+        f'SELECT id, {what(bare)} FROM "{collection}" WHERE {ids_where(shape)}{where}'
+        for collection, shape in parts
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def locate_sql(scoped: int | None) -> str:
+    """Where one uuid is (reads.Locate): each core table asked in turn, in one statement that
+    stops at the first row; rows (table's place in CORE_COLLECTIONS, number, id, document)."""
+    where = f" AND {scope_sql(scoped)}" if scoped is not None else ""
+    return (
+        " UNION ALL ".join(
+            f'SELECT {place}, n, id, doc FROM "{collection}" WHERE id = ?{where}'
+            for place, collection in enumerate(CORE_COLLECTIONS)
+        )
+        + " LIMIT 1"
     )
 
 

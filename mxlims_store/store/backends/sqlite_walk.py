@@ -40,21 +40,31 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from mxlims_store.errors import Unavailable
 from mxlims_store.store.access import Caller
-from mxlims_store.store.backends.sqlite_ids import id_params
+from mxlims_store.store.backends.sqlite_ids import id_params, ids_shape, key
 from mxlims_store.store.backends.sqlite_open import connect_loop_reader
 from mxlims_store.store.backends.sqlite_plan_sql import (
     by_id,
-    by_id_sql,
     by_number_sql,
+    documents_sql,
     find_sql,
+    locate_sql,
     scope_of,
     scope_size,
     together_sql,
 )
 from mxlims_store.store.backends.sqlite_unit import read_documents
-from mxlims_store.store.backends.sqlite_walk_numbers import RowNumbers, find_by_links
+from mxlims_store.store.backends.sqlite_walk_numbers import RowNumbers, by_uuid, find_by_links
 from mxlims_store.store.collections import CORE_COLLECTIONS
-from mxlims_store.store.reads import ByUuid, Document, Finds, Found, Plan, Request, requests_of
+from mxlims_store.store.reads import (
+    ByUuid,
+    Document,
+    Finds,
+    Found,
+    Locate,
+    Plan,
+    Request,
+    requests_of,
+)
 
 if TYPE_CHECKING:
     from mxlims_store.store.backends.sqlite import SqliteBackend
@@ -162,10 +172,14 @@ async def _loop_reader(db: SqliteBackend) -> _LoopReader | None:
 
 
 def _loop_cost(requests: Finds) -> int | None:
-    """The uuids ``requests`` ask for, or None when one of them is not a find by uuid (its
-    answer may be any size: it runs in a worker)."""
-    if type(requests) is ByUuid:
-        return _by_uuid_cost(requests)
+    """The uuids ``requests`` ask for, or None when one of them is not a find by uuid of a
+    core table (its answer may be any size: it runs in a worker)."""
+    kind = type(requests)
+    if kind is ByUuid:
+        wanted = cast("ByUuid", requests).wanted
+        return sum(map(len, wanted.values())) if wanted.keys() <= _CORE else None
+    if kind is Locate:
+        return 1
     cost = 0
     for request in cast("list[Request]", requests):
         ids = by_id(request)
@@ -173,6 +187,9 @@ def _loop_cost(requests: Finds) -> int | None:
             return None
         cost += len(ids)
     return cost
+
+
+_CORE = frozenset(CORE_COLLECTIONS)
 
 
 def run_here(db: SqliteBackend, connection: sqlite3.Connection, caller: Caller, plan: Plan[T]) -> T:
@@ -211,20 +228,28 @@ def _answer(
     requests: Finds,
     numbers: RowNumbers,
 ) -> Found:
-    """The documents of each of ``requests`` (by uuid, for a :class:`ByUuid`); ``numbers``:
-    those of every document the plan read so far (its finds by uuid and by link note them)."""
-    if type(requests) is ByUuid:
-        return _by_uuid(db, connection, caller, requests, numbers)
+    """The documents of each of ``requests`` (by uuid, for a :class:`ByUuid`; where it is,
+    for a :class:`Locate`); ``numbers``: those of every document the plan read so far (its
+    finds by uuid and by link, and where it located, note them)."""
+    kind = type(requests)
+    if kind is ByUuid:
+        return _by_uuid(db, connection, caller, cast("ByUuid", requests), numbers)
+    if kind is Locate:
+        return _locate(connection, caller, cast("Locate", requests).uuid, numbers)
     return _each(db, connection, caller, cast("list[Request]", requests), numbers)
 
 
-def _by_uuid_cost(step: ByUuid) -> int | None:
-    """The uuids ``step`` asks for, or None when one is asked of another table than a core one
-    (:func:`_loop_cost`)."""
-    return sum(map(len, step.wanted.values())) if step.wanted.keys() <= _CORE else None
-
-
-_CORE = frozenset(CORE_COLLECTIONS)
+def _locate(
+    connection: sqlite3.Connection, caller: Caller, uuid: str, numbers: RowNumbers
+) -> tuple[str, Document] | None:
+    """(collection, document) of ``uuid``, the first core table's that holds it (its number
+    noted: a walk down may start from it), or None."""
+    stored = key(uuid)
+    rows = connection.execute(locate_sql(scope_size(caller)), (stored, *scope_of(caller)) * 4)
+    for place, number, stored, text in rows:
+        collection = CORE_COLLECTIONS[place]
+        return collection, numbers.decoded(collection, [(number, stored, text)])[0]
+    return None
 
 
 def _by_uuid(
@@ -234,29 +259,27 @@ def _by_uuid(
     step: ByUuid,
     numbers: RowNumbers,
 ) -> dict[str, Document]:
-    """The documents of ``step`` by uuid: of core tables in ONE statement, the finds of
-    :func:`_together` (one alone, untagged), read in the same order; others as finds."""
-    if not step.wanted:
+    """The documents of ``step`` by uuid: of core tables in ONE statement, read straight into
+    the answer; of others, as finds. (Their numbers are not noted: a walk up, the step's main
+    use, never walks down after it, and a find by links reads the few it misses.)"""
+    wanted = step.wanted
+    if not wanted:
         return {}
-    if not step.wanted.keys() <= _CORE:
+    if not wanted.keys() <= _CORE:
         found: dict[str, Document] = {}
         for documents in _each(db, connection, caller, requests_of(step), numbers):
             for document in documents:
                 found[document["_id"]] = document
         return found
     scope = scope_of(caller)
-    size = scope_size(caller)
-    if len(step.wanted) == 1:
-        [(collection, ids)] = step.wanted.items()
-        sql = by_id_sql(collection, step.bare, len(ids) == 1, size)
-        return numbers.by_uuid(collection, connection.execute(sql, [*id_params(ids), *scope]))
     params: list[Any] = []
-    for ids in step.wanted.values():
+    parts = []
+    for collection, ids in wanted.items():
         params += id_params(ids)
         params += scope
-    parts = tuple((c, step.bare, len(ids) == 1, None) for c, ids in step.wanted.items())
-    rows = connection.execute(together_sql(parts, size), params)
-    return numbers.by_uuid_tagged(list(step.wanted), rows)
+        parts.append((collection, ids_shape(len(ids))))
+    sql = documents_sql(tuple(parts), step.bare, scope_size(caller))
+    return by_uuid(connection.execute(sql, params))
 
 
 def _each(
@@ -325,7 +348,7 @@ def _together(
         assert uuids is not None  # (said by the caller)
         params += [*id_params(uuids), *scope]
     parts = tuple(
-        (r.collection, r.bare, len(uuids or ()) == 1, r.limit)
+        (r.collection, r.bare, ids_shape(len(uuids or ())), r.limit)
         for r, uuids in zip(requests, ids, strict=True)
     )
     found: list[list[tuple[int, str, str]]] = [[] for _ in requests]

@@ -80,46 +80,6 @@ class RowNumbers:
         except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
             raise StoreBroken(DAMAGED) from None
 
-    def by_uuid(self, collection: str, rows: Iterable[tuple[int, Any, str]]) -> dict[str, Document]:
-        """The documents of ``(number, id, text)`` rows of ``collection``, by uuid, their
-        numbers noted."""
-        of = self.of.setdefault(collection, {})
-        uuid_of = self.uuid_of.setdefault(collection, {})
-        found = {}
-        try:
-            for number, stored, text in rows:
-                document = orjson.loads(text)
-                uuid = document.get("_id") if type(document) is dict else None  # (_uuid, inlined)
-                if type(uuid) is not str:
-                    uuid = _uuid(document, stored)
-                found[uuid] = document
-                of[uuid] = number
-                uuid_of[number] = uuid
-        except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
-            raise StoreBroken(DAMAGED) from None
-        return found
-
-    def by_uuid_tagged(
-        self, collections: list[str], rows: Iterable[tuple[int, int, Any, str]]
-    ) -> dict[str, Document]:
-        """:meth:`by_uuid` of ``(part, number, id, text)`` rows, part ``i`` of
-        ``collections[i]``."""
-        notes = [(self.of.setdefault(c, {}), self.uuid_of.setdefault(c, {})) for c in collections]
-        found = {}
-        try:
-            for part, number, stored, text in rows:
-                document = orjson.loads(text)
-                uuid = document.get("_id") if type(document) is dict else None  # (_uuid, inlined)
-                if type(uuid) is not str:
-                    uuid = _uuid(document, stored)
-                found[uuid] = document
-                of, uuid_of = notes[part]
-                of[uuid] = number
-                uuid_of[number] = uuid
-        except orjson.JSONDecodeError:
-            raise StoreBroken(DAMAGED) from None
-        return found
-
     def numbers(self, connection: sqlite3.Connection, table: str, uuids: list[str]) -> list[int]:
         """The numbers of ``uuids`` in ``table`` (those it holds): as noted, the others read
         from its uuid index."""
@@ -133,6 +93,20 @@ class RowNumbers:
             rows = connection.execute(_NUMBERS_OF.format(table=table), in_keys_params(missing))
             found += [number for (number,) in rows]
         return found
+
+
+def by_uuid(rows: Iterable[tuple[Any, str]]) -> dict[str, Document]:
+    """The documents of ``(id, text)`` rows (a core table's id: sqlite_ids) by uuid (a uuid
+    found twice: the later row's)."""
+    found = {}
+    try:
+        for stored, text in rows:
+            document = orjson.loads(text)
+            uuid = document.get("_id") if type(document) is dict else None  # (_uuid, inlined)
+            found[uuid if type(uuid) is str else _uuid(document, stored)] = document
+    except orjson.JSONDecodeError:  # damaged bytes: the store's failure, not the request's
+        raise StoreBroken(DAMAGED) from None
+    return found
 
 
 def _uuid(document: Any, stored: Any) -> Any:
