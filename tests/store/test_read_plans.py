@@ -17,9 +17,9 @@ from mxlims_store.messages import write_message
 from mxlims_store.store import Caller, Store, navigation
 from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.backends.sqlite import SqliteBackend
-from mxlims_store.store.collections import CORE_COLLECTIONS
+from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import META, from_document
-from mxlims_store.store.reads import ByUuid, Plan, run_plan
+from mxlims_store.store.reads import ByUuid, Locate, Plan, run_plan
 from mxlims_store.store.stored_message import message_of_stored
 from tests.acting import admin_store
 from tests.conftest import FIXTURES
@@ -253,3 +253,59 @@ async def test_documents_by_uuid_as_one_step_on_every_runner(store: Store) -> No
         else:
             assert sorted(asked) == sorted([pin, reflection])
             assert asked[pin]["mxlimsType"] == "Pin" and asked[reflection]["_id"] == reflection
+
+
+async def test_finds_by_few_and_many_uuids_bind_them_alike(store: Store) -> None:
+    """A step by uuid binds up to sqlite_ids.LISTED_KEYS keys one by one and more through
+    ``json_each``: either way the same documents as find by find, and a uuid spelled otherwise
+    than canonically (upper case, no dashes) finds nothing, whatever the count beside it."""
+    shipment, _ = _generated(12)
+    await store.import_message(shipment)
+    pins = sorted(p["uuid"] for p in shipment["Pin"].values())
+    odd = [pins[0].upper(), pins[1].replace("-", ""), "x" * 36]
+
+    def plan() -> Plan[list[dict[str, Any]]]:
+        answers = []
+        for count in (1, 2, 7, 8, 9, 12):  # LISTED_KEYS is 8
+            answers.append((yield ByUuid({"logistical_samples": pins[:count]})))
+            answers.append((yield ByUuid({"logistical_samples": sorted([*pins[:count], *odd])})))
+        return answers  # type: ignore[return-value]
+
+    embedded = await run_plan(store.db, ADMIN, plan())
+    plain = await run_plan(LevelByLevel(store.db), ADMIN, plan())
+    assert orjson.dumps(embedded) == orjson.dumps(plain)
+    counts = [len(found) for found in embedded]
+    assert counts == [1, 1, 2, 2, 7, 7, 8, 8, 9, 9, 12, 12]
+
+
+async def test_a_locate_answers_alike_on_every_runner(store: Store) -> None:
+    """A Locate step finds a uuid in whichever core table holds it, and answers nothing for a
+    uuid no table holds, one spelled otherwise, or an object of another proposal: on the
+    embedded engine (one statement) as find by find, and a plan that locates again sees the
+    same."""
+    shipment, results = _generated(2)
+    await store.import_message(shipment)
+    await store.import_message(results, policy="update_old")
+    wanted = list(_uuids(shipment, results).values())
+    odd = [wanted[0].upper(), "00000000-0000-4000-8000-000000000000", "", "x" * 36]
+
+    def plan() -> Plan[list[Any]]:
+        answers = []
+        for uuid in [*wanted, *odd]:
+            answers.append((yield Locate(uuid)))
+        return answers
+
+    for caller in (ADMIN, Caller("m", frozenset({"mx1234"})), BOB):
+        embedded = await run_plan(store.db, caller, plan())
+        plain = await run_plan(LevelByLevel(store.db), caller, plan())
+        assert orjson.dumps(embedded) == orjson.dumps(plain)
+        found = embedded[: len(wanted)]
+        assert embedded[len(wanted) :] == [None] * len(odd)
+        if caller is BOB:
+            assert found == [None] * len(wanted)
+            continue
+        tables = {collection for collection, _ in found}
+        assert tables == set(CORE_COLLECTIONS)  # one of every table's objects, each found there
+        for uuid, (collection, document) in zip(wanted, found, strict=True):
+            assert document["_id"] == uuid
+            assert collection == collection_of(document["mxlimsType"])

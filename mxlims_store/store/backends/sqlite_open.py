@@ -68,12 +68,23 @@ def room_back(connection: sqlite3.Connection) -> None:
         connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
 
+# Statements each connection keeps prepared (Python's default is 128): a plan's finds by uuid
+# are one text per table, count of uuids (up to sqlite_ids.LISTED_KEYS) and size of a member's
+# scope, so a facility's mix of walks and members outgrows the default, and a statement
+# prepared again costs more than the lookup it makes.
+STATEMENTS_CACHED = 512
+
+
 def connect(path: Path, lock_timeout: float) -> tuple[sqlite3.Connection, bool]:
     """A connection to ``path`` set up as the store uses it, and whether it is an ordinary one
     to keep (False: a full disk left only the read-only fallback of ``reader_without_room``,
     which is not kept: the next use tries the ordinary way again)."""
     connection = sqlite3.connect(
-        path, timeout=lock_timeout, isolation_level=None, check_same_thread=False
+        path,
+        timeout=lock_timeout,
+        isolation_level=None,
+        check_same_thread=False,
+        cached_statements=STATEMENTS_CACHED,
     )
     fallback = reader_without_room(connection, path)
     if fallback is not None:
