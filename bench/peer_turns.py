@@ -83,11 +83,12 @@ class PeerTurns:
             raise RuntimeError(f"the peer's client ended (exit {self.client.wait()})")
         return json.loads(answer)
 
-    def chain_round(self, turn: int, turns: int) -> None:
-        """The ``turn``-th of ``turns`` shares of the statistics rows, a chain query each."""
+    def chain_round(self, turn: int, turns: int, warm: int = 0) -> None:
+        """The ``turn``-th of ``turns`` shares of the statistics rows, a chain query each;
+        ``warm``: first that many untimed on rows of the earlier shares (after an idle gap)."""
         self.chains.append(self._ask(
             {"op": "chain", "turn": turn, "turns": turns, "samples": self.side.samples,
-             "seed": self.side.seed}
+             "seed": self.side.seed, "warm": warm}
         ))  # fmt: skip
 
     def fetch_warm(self) -> None:
@@ -162,7 +163,10 @@ def serve() -> None:
                     ids, min(command["samples"], len(ids))
                 )
             turn, turns = command["turn"], command["turns"]
-            share = chosen[turn * len(chosen) // turns : (turn + 1) * len(chosen) // turns]
+            start = turn * len(chosen) // turns
+            for i in chosen[max(0, start - command.get("warm", 0)) : start]:
+                peer.chain_up(i)  # (queried and timed before: none of this turn's)
+            share = chosen[start : (turn + 1) * len(chosen) // turns]
             answer = [timed(peer.chain_up, i) for i in share]
         elif op == "fetch":
             shipping = shipping or latest_shipping(peer)
