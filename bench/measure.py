@@ -29,7 +29,6 @@ from mxlims_store.store.queries import FindQuery
 
 T = TypeVar("T")
 WARM_UP = 8  # calls before timing: the backend opens one connection per worker thread lazily
-TURN_WARM_UP = 2  # calls before each turn after an idle gap (untimed, on earlier turns' items)
 AFTER_IMPORT = (
     "measured after this size's import and results return (no results were stored before)"
 )
@@ -55,7 +54,6 @@ class Spec:
     # a copy of the smallest store, kept by the runner: at this size each import repeat is
     # then preceded by the same into a copy of it, for flatness in alternation (import_turns)
     flat_base: str | None = None
-    read_turn_gap: float = 0.0  # seconds idle between two read turns (bench.plan.Plan)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -172,7 +170,7 @@ async def _graph_reads(
         if not any(s["mxlimsType"] == "Shipment" for s in steps):
             raise AssertionError(f"provenance up from {uuid} never reached its Shipment")
 
-    up_turns = await _ups(spec.reflection_sets, up, turns, spec.read_turn_gap)
+    up_turns = await _ups(spec.reflection_sets, up, turns)
     ups = [seconds for turn in up_turns for seconds in turn]
     trips = store.db.round_trips
     down = await store.provenance(spec.results_shipment, direction="down")
@@ -216,25 +214,19 @@ async def _graph_reads(
 
 
 async def _ups(
-    uuids: list[str], up: Callable[[str], Awaitable[Any]], turns: PeerTurns | None, gap: float
+    uuids: list[str], up: Callable[[str], Awaitable[Any]], turns: PeerTurns | None
 ) -> list[list[float]]:
     """Provenance up from each of ``uuids``, per turn: with the peer, :data:`TURNS` rounds, each
-    share of ours followed by as many of the peer's chain queries, ``gap`` seconds apart (each
-    side then warmed again on what it walked before, untimed); without, one turn."""
+    share of ours followed by as many of the peer's chain queries; without, one turn."""
     if turns is None:
         return [await _each(uuids, up)]
     for uuid in uuids[:WARM_UP]:
         await up(uuid)
     durations: list[list[float]] = []
     for turn in range(TURNS):
-        start = turn * len(uuids) // TURNS
-        share = uuids[start : (turn + 1) * len(uuids) // TURNS]
-        if gap and turn:
-            await asyncio.sleep(gap)
-            for uuid in uuids[max(0, start - TURN_WARM_UP) : start]:
-                await up(uuid)  # (walked and timed before: none of this turn's)
+        share = uuids[turn * len(uuids) // TURNS : (turn + 1) * len(uuids) // TURNS]
         durations.append(await _each(share, up, warm_up=0))
-        turns.chain_round(turn, TURNS, TURN_WARM_UP if gap else 0)
+        turns.chain_round(turn, TURNS)
     return durations
 
 

@@ -83,12 +83,11 @@ class PeerTurns:
             raise RuntimeError(f"the peer's client ended (exit {self.client.wait()})")
         return json.loads(answer)
 
-    def chain_round(self, turn: int, turns: int, warm: int = 0) -> None:
-        """The ``turn``-th of ``turns`` shares of the statistics rows, a chain query each;
-        ``warm``: first that many untimed on rows of the earlier shares (after an idle gap)."""
+    def chain_round(self, turn: int, turns: int) -> None:
+        """The ``turn``-th of ``turns`` shares of the statistics rows, a chain query each."""
         self.chains.append(self._ask(
             {"op": "chain", "turn": turn, "turns": turns, "samples": self.side.samples,
-             "seed": self.side.seed, "warm": warm}
+             "seed": self.side.seed}
         ))  # fmt: skip
 
     def fetch_warm(self) -> None:
@@ -163,10 +162,7 @@ def serve() -> None:
                     ids, min(command["samples"], len(ids))
                 )
             turn, turns = command["turn"], command["turns"]
-            start = turn * len(chosen) // turns
-            for i in chosen[max(0, start - command.get("warm", 0)) : start]:
-                peer.chain_up(i)  # (queried and timed before: none of this turn's)
-            share = chosen[start : (turn + 1) * len(chosen) // turns]
+            share = chosen[turn * len(chosen) // turns : (turn + 1) * len(chosen) // turns]
             answer = [timed(peer.chain_up, i) for i in share]
         elif op == "fetch":
             shipping = shipping or latest_shipping(peer)

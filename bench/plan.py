@@ -21,9 +21,6 @@ class Plan:
     http_pins: int  # pins of each POSTed shipment
     refusal_objects: int  # bad objects in the message refused as too large (bench.refusal)
     import_repeats: int = 9  # the shipment import and results return (ours and ISPyB's)
-    # seconds idle between two turns of provenance walks and chain queries: the turns then
-    # span the host's CPU states instead of one (docs/performance.md, "Two speeds per CPU")
-    read_turn_gap: float = 0.0
     concurrency: int = 16
     seed: int = 20250301
 
@@ -42,7 +39,6 @@ FULL = Plan(
     http_posts=32,
     http_pins=16,
     refusal_objects=2_000_000,  # 63 MiB, under the default body limit of 64 MiB
-    read_turn_gap=1.5,  # a CPU keeps a state 1-4 s: ten turns span ~15 s, several states
 )
 
 SMOKE = Plan(
