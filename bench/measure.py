@@ -54,6 +54,7 @@ class Spec:
     # a copy of the smallest store, kept by the runner: at this size each import repeat is
     # then preceded by the same into a copy of it, for flatness in alternation (import_turns)
     flat_base: str | None = None
+    read_passes: int = 1  # of the provenance turns, with the peer (bench.plan.Plan)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -170,7 +171,7 @@ async def _graph_reads(
         if not any(s["mxlimsType"] == "Shipment" for s in steps):
             raise AssertionError(f"provenance up from {uuid} never reached its Shipment")
 
-    up_turns = await _ups(spec.reflection_sets, up, turns)
+    up_turns = await _ups(spec.reflection_sets, up, turns, spec.read_passes)
     ups = [seconds for turn in up_turns for seconds in turn]
     trips = store.db.round_trips
     down = await store.provenance(spec.results_shipment, direction="down")
@@ -214,19 +215,21 @@ async def _graph_reads(
 
 
 async def _ups(
-    uuids: list[str], up: Callable[[str], Awaitable[Any]], turns: PeerTurns | None
+    uuids: list[str], up: Callable[[str], Awaitable[Any]], turns: PeerTurns | None, passes: int
 ) -> list[list[float]]:
-    """Provenance up from each of ``uuids``, per turn: with the peer, :data:`TURNS` rounds, each
-    share of ours followed by as many of the peer's chain queries; without, one turn."""
+    """Provenance up from each of ``uuids``, per turn: with the peer, ``passes`` times
+    :data:`TURNS` rounds back to back, each share of ours followed by as many of the peer's
+    chain queries (the same shares in every pass); without, one turn."""
     if turns is None:
         return [await _each(uuids, up)]
     for uuid in uuids[:WARM_UP]:
         await up(uuid)
     durations: list[list[float]] = []
-    for turn in range(TURNS):
-        share = uuids[turn * len(uuids) // TURNS : (turn + 1) * len(uuids) // TURNS]
-        durations.append(await _each(share, up, warm_up=0))
-        turns.chain_round(turn, TURNS)
+    for _ in range(passes):
+        for turn in range(TURNS):
+            share = uuids[turn * len(uuids) // TURNS : (turn + 1) * len(uuids) // TURNS]
+            durations.append(await _each(share, up, warm_up=0))
+            turns.chain_round(turn, TURNS)
     return durations
 
 

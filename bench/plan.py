@@ -21,6 +21,10 @@ class Plan:
     http_pins: int  # pins of each POSTed shipment
     refusal_objects: int  # bad objects in the message refused as too large (bench.refusal)
     import_repeats: int = 9  # the shipment import and results return (ours and ISPyB's)
+    # passes of the provenance turns over the same ReflectionSets, back to back: ten turns
+    # last half a second, inside one state of each CPU; thirty passes some ten seconds, over
+    # several (docs/performance.md, "Two speeds per CPU")
+    read_passes: int = 1
     concurrency: int = 16
     seed: int = 20250301
 
@@ -39,6 +43,7 @@ FULL = Plan(
     http_posts=32,
     http_pins=16,
     refusal_objects=2_000_000,  # 63 MiB, under the default body limit of 64 MiB
+    read_passes=30,
 )
 
 SMOKE = Plan(

@@ -110,6 +110,7 @@ class Run:
             reads_after_import=not earlier,
             import_repeats=self.plan.import_repeats,
             flat_base=None if flat_base is None else str(flat_base),
+            read_passes=self.plan.read_passes,
         )
         if self.peer is not None:  # as many beamtimes as ours; measured in turns with ours
             self.peer.grow(len(manifest.shipments_with_results), self.work)
