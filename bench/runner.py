@@ -51,7 +51,8 @@ class Run:
                 self.notes.append(
                     "ISPyB's figures are taken in turns with ours, by the same worker: each"
                     " results file then a whole-shipment fetch, provenance up and chain queries"
-                    f" in {TURNS} rounds, each import and results return then the peer's"
+                    f" in {TURNS} rounds ({self.plan.read_passes} passes of them back to back),"
+                    " each import and results return then the peer's"
                     " insert (bench/peer_turns.py); each ratio is the median of the turns'"
                     " own ratios, the ratio of the two medians beside it in results.json"
                 )
