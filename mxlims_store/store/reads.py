@@ -33,9 +33,6 @@ class Request(NamedTuple):
     filter: dict[str, Any]
     limit: int | None = None
     bare: bool = False
-    # one of alternatives asked together: only the first (in the list) that finds anything
-    # counts, the ones after it are answered empty (and need not be asked at all)
-    first: bool = False
     # a find by uuid's uuids, as its filter says them (``{"_id": {"$in": ids}}``), set where the
     # filter is built: the embedded engine reads them here instead of parsing the filter again
     ids: list[str] | None = None
@@ -109,17 +106,9 @@ def _embedded() -> tuple[type, Any]:
 
 
 async def _found(db: Backend, caller: Caller, requests: list[Request]) -> list[list[Document]]:
-    found: list[list[Document]] = []
-    settled = False  # an alternative found something: the next ones are not asked
-    for r in requests:
-        documents = (
-            []
-            if r.first and settled
-            else await db.find(r.collection, readable(caller, r.filter), limit=r.limit)
-        )
-        settled = settled or (r.first and bool(documents))
-        found.append(documents)
-    return found
+    return [
+        await db.find(r.collection, readable(caller, r.filter), limit=r.limit) for r in requests
+    ]
 
 
 async def _located(db: Backend, caller: Caller, uuid: str) -> tuple[str, Document] | None:

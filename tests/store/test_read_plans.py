@@ -19,7 +19,7 @@ from mxlims_store.store.backends import Backend, Write
 from mxlims_store.store.backends.sqlite import SqliteBackend
 from mxlims_store.store.collections import CORE_COLLECTIONS, collection_of
 from mxlims_store.store.documents import META, from_document
-from mxlims_store.store.reads import ByUuid, Locate, Plan, run_plan
+from mxlims_store.store.reads import ByUuid, Locate, Plan, Request, run_plan
 from mxlims_store.store.stored_message import message_of_stored
 from tests.acting import admin_store
 from tests.conftest import FIXTURES
@@ -309,3 +309,30 @@ async def test_a_locate_answers_alike_on_every_runner(store: Store) -> None:
         for uuid, (collection, document) in zip(wanted, found, strict=True):
             assert document["_id"] == uuid
             assert collection == collection_of(document["mxlimsType"])
+
+
+async def test_several_finds_by_uuid_in_one_step_answer_as_each_alone(store: Store) -> None:
+    """A plan step of several finds by uuid (filters, as any plan may write them) is one
+    statement on the embedded engine, each find answered with its own documents, scoped."""
+    shipment, results = _generated(2)
+    await store.import_message(shipment)
+    await store.import_message(results, policy="update_old")
+    pin = shipment["Pin"]["Pin1"]["uuid"]
+    reflection = next(iter(results["ReflectionSet"].values()))["uuid"]
+
+    def plan() -> Plan[Any]:
+        return (
+            yield [
+                Request("logistical_samples", {"_id": {"$in": [pin, reflection]}}),
+                Request("datasets", {"_id": reflection}),
+                Request("samples", {"_id": {"$in": []}}),
+            ]
+        )
+
+    for caller in (ADMIN, Caller("m", frozenset({"mx1234"})), BOB):
+        embedded = await run_plan(store.db, caller, plan())
+        assert orjson.dumps(embedded) == orjson.dumps(
+            await run_plan(LevelByLevel(store.db), caller, plan())
+        )
+        expected = [[], [], []] if caller is BOB else [[pin], [reflection], []]
+        assert [[d["_id"] for d in found] for found in embedded] == expected

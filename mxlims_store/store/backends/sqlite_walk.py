@@ -338,10 +338,8 @@ def _together(
     ids: list[list[str] | None],
     numbers: RowNumbers,
 ) -> list[list[Document]]:
-    """Finds by uuid in ONE statement, each part tagged: a step of a walk up asks each
-    collection its links may point into (a provenance up, ~11 finds in 5 steps), a locate asks
-    every collection. Alternatives (``first``, a locate) are answered as one by one: after the
-    first that finds anything, the next ones find nothing."""
+    """Finds by uuid in ONE statement, each part tagged: a step of a plan that asks several
+    finds by uuid (by filter, not as a ByUuid)."""
     scope = scope_of(caller)
     params: list[Any] = []
     for uuids in ids:
@@ -355,11 +353,7 @@ def _together(
     sql = together_sql(parts, scope_size(caller))
     for number, row_number, uuid, text in connection.execute(sql, params):
         found[number].append((row_number, uuid, text))
-    answers: list[list[Document]] = []
-    settled = False  # an alternative found something (as reads.run_plan)
-    for request, rows in zip(requests, found, strict=True):
-        if request.first and settled:
-            rows = []
-        settled = settled or (request.first and bool(rows))
-        answers.append(numbers.decoded(request.collection, rows) if rows else [])
-    return answers
+    return [
+        numbers.decoded(request.collection, rows) if rows else []
+        for request, rows in zip(requests, found, strict=True)
+    ]
