@@ -11,12 +11,16 @@ the same round-9 code gave 0.93 to 1.35 across six quiet runs, while the same wo
 alternating pairs gave 1.16. So at the largest size, when the runner kept a copy of the
 smallest store (``Spec.flat_base``), every repeat is preceded by the same files imported into a
 fresh copy of that small store: the two sides of the flatness ratio then come from the same
-minutes, as the peer's ratios do.
+minutes, as the peer's ratios do. A large repeat is then set against both small ones around
+it (the one before and the one after: the geometric mean of the two), so that a host slowing
+down or speeding up across the pair no longer falls on one side of it (round 14: one small
+repeat more, after the last large one).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
@@ -50,7 +54,8 @@ class Timed:
 @dataclass
 class Turns:
     """Every repeat's import and return, into copies of the store and, when the smallest store
-    was kept, into copies of that one just before (``base_*``: the same files, same minutes)."""
+    was kept, into copies of that one just before each and once after the last (``base_*``:
+    the same files, same minutes; one more than the large ones)."""
 
     imports: list[Timed] = field(default_factory=list)
     returns: list[Timed] = field(default_factory=list)
@@ -81,6 +86,8 @@ async def import_rows(store: Store, spec: Spec, objects: int, turns: PeerTurns |
     return_trips = store.db.round_trips - trips
     if turns is not None:  # kept: the peer grows by this beamtime as ours does
         turns.write(Path(spec.shipment_file), Path(spec.results_file), keep=True)
+    if spec.flat_base:  # the last large repeat's small one after it (its bracket closed)
+        await _base_turn(store, spec, runs, spec.import_repeats + 1)
     runs.imports.append(took)
     runs.returns.append(took_back)
     rows = [
@@ -203,12 +210,13 @@ def _writes_row(
 def _flatness_row(
     spec: Spec, key: str, label: str, small: list[Timed], large: list[Timed], objects: int
 ) -> Row:
-    """The median of the pairs' ratios (each large repeat ÷ the small one made right before it,
-    the estimator of a paired measurement: what the host did in those seconds cancels within
-    a pair); beside it every pair's ratio, the ratio of the two sides' medians and of their
-    CPU medians (round 10's first three runs: 1.13 / 1.18 / 1.07 for the import as a ratio
-    of medians, 1.14 / 1.11 / 1.16 as the median of the pairs)."""
-    pairs = [b.wall / a.wall for a, b in zip(small, large, strict=True)]
+    """The median of the pairs' ratios (each large repeat ÷ the small ones made right before
+    and right after it, their geometric mean: the estimator of a paired measurement, what the
+    host did in those seconds cancels within a pair, and a drift across it too); beside it
+    every pair's ratio, the ratio of the two sides' medians and of their CPU medians (round
+    10's first three runs: 1.13 / 1.18 / 1.07 for the import as a ratio of medians, 1.14 /
+    1.11 / 1.16 as the median of the pairs)."""
+    pairs = bracketed_ratios([t.wall for t in small], [t.wall for t in large])
     walls = median([t.wall for t in large]) / median([t.wall for t in small])
     cpus = median([t.cpu for t in large]) / median([t.cpu for t in small])
     return Row("peer", f"flat_{key}_alternating",
@@ -217,6 +225,15 @@ def _flatness_row(
                extra={"n": len(pairs), "pair_ratios": [round(r, 3) for r in pairs],
                       "medians_ratio": round(walls, 3), "cpu_ratio": round(cpus, 3),
                       **{f"small_{k}": v for k, v in _runs(small).items()}})  # fmt: skip
+
+
+def bracketed_ratios(small: list[float], large: list[float]) -> list[float]:
+    """Each of ``large`` ÷ the geometric mean of the two of ``small`` around it (``small``
+    holds one more: the i-th large one was made between the i-th and the (i+1)-th small)."""
+    if len(small) != len(large) + 1:
+        needed = f"{len(large)} large repeats need {len(large) + 1} small"
+        raise ValueError(f"{needed}, not {len(small)}")
+    return [b / math.sqrt(a * c) for a, b, c in zip(small, large, small[1:], strict=False)]
 
 
 def _runs(runs: list[Timed]) -> dict[str, Any]:

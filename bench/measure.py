@@ -55,6 +55,7 @@ class Spec:
     # then preceded by the same into a copy of it, for flatness in alternation (import_turns)
     flat_base: str | None = None
     read_passes: int = 1  # of the provenance turns, with the peer (bench.plan.Plan)
+    file_turns: int = 10  # of the results file, with the peer (bench.plan.Plan)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)))
@@ -186,7 +187,7 @@ async def _graph_reads(
     files = []
     if turns is not None:
         turns.fetch_warm()  # one before those measured, as ours above
-    for _ in range(spec.repeats if turns is None else max(spec.repeats, TURNS)):
+    for _ in range(spec.repeats if turns is None else max(spec.repeats, spec.file_turns)):
         files.append((await timed_async(lambda: store.shipment_results(spec.results_shipment)))[0])
         if turns is not None:
             turns.fetch()  # right after ours: the same load

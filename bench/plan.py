@@ -25,6 +25,9 @@ class Plan:
     # last half a second, inside one state of each CPU; thirty passes some ten seconds, over
     # several (docs/performance.md, "Two speeds per CPU")
     read_passes: int = 1
+    # turns of the results file, each followed by the peer's fetch: ten last some three
+    # seconds, one or two states of each CPU (round 14: 0.79-0.95 from stage to stage)
+    file_turns: int = 10
     concurrency: int = 16
     seed: int = 20250301
 
@@ -44,6 +47,7 @@ FULL = Plan(
     http_pins=16,
     refusal_objects=2_000_000,  # 63 MiB, under the default body limit of 64 MiB
     read_passes=30,
+    file_turns=30,
 )
 
 SMOKE = Plan(

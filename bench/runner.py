@@ -50,8 +50,9 @@ class Run:
                 self.peer = peer
                 self.notes.append(
                     "ISPyB's figures are taken in turns with ours, by the same worker: each"
-                    " results file then a whole-shipment fetch, provenance up and chain queries"
-                    f" in {TURNS} rounds ({self.plan.read_passes} passes of them back to back),"
+                    f" results file then a whole-shipment fetch ({self.plan.file_turns} turns),"
+                    f" provenance up and chain queries in {TURNS} rounds"
+                    f" ({self.plan.read_passes} passes of them back to back),"
                     " each import and results return then the peer's"
                     " insert (bench/peer_turns.py); each ratio is the median of the turns'"
                     " own ratios, the ratio of the two medians beside it in results.json"
@@ -112,6 +113,7 @@ class Run:
             import_repeats=self.plan.import_repeats,
             flat_base=None if flat_base is None else str(flat_base),
             read_passes=self.plan.read_passes,
+            file_turns=self.plan.file_turns,
         )
         if self.peer is not None:  # as many beamtimes as ours; measured in turns with ours
             self.peer.grow(len(manifest.shipments_with_results), self.work)

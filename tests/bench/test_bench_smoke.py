@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.peer_turns import SETTLE_STEP, TURNS
+from bench.plan import SMOKE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,13 +86,14 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         assert round(row["value"] * 1000, 1) in walls or len(walls) % 2 == 0, row
         assert all(cpu > 0 for cpu in cpus), row
     # Flatness in alternation, at the largest size only: each of its repeats preceded by the
-    # same files imported into a copy of the smallest store (bench.import_turns)
+    # same files imported into a copy of the smallest store, and the last one followed by one
+    # more (bench.import_turns: each large repeat set against the small ones around it)
     largest = [row for row in rows if row["key"] == "import"][-1]
     for key in ("flat_import_alternating", "flat_results_return_alternating"):
         (flat,) = [row for row in rows if row["key"] == key]
         assert flat["column"] == largest["column"], flat
         n = flat["extra"]["n"]
-        assert n == largest["extra"]["n"] == len(flat["extra"]["small_wall_runs_ms"]), flat
+        assert n == largest["extra"]["n"] == len(flat["extra"]["small_wall_runs_ms"]) - 1, flat
         assert len(flat["extra"]["pair_ratios"]) == n and flat["target"] == 1.2, flat
         # the same ratio from the two sizes' blocks, minutes apart, stays beside it untargeted
         (blocks,) = [row for row in rows if row["key"] == key.removesuffix("_alternating")]
@@ -103,12 +105,12 @@ def test_smoke_run_reports_every_row_with_a_number(tmp_path: Path) -> None:
         # taken in turns with ours by the measuring worker (bench.peer_turns): as many turns
         # of the fetch as of our results file, at least TURNS
         fetches = [row["extra"]["n"] for row in rows if row["key"] == "peer_fetch"]
-        assert len(fetches) >= 3 and min(fetches) >= TURNS
+        assert len(fetches) >= 3 and min(fetches) >= SMOKE.file_turns >= TURNS
         for row in (row for row in rows if row["key"] in {"peer_import", "peer_results"}):
             assert len(row["extra"]["wall_runs_ms"]) == row["extra"]["n"], row
         # each ratio to the peer is the median of its turns' own ratios (paired), the ratio
         # of the two medians beside it; reads in TURNS turns, writes one turn per repeat
-        turns_of = {"ratio_prov_up_p50": TURNS, "ratio_results_file": TURNS}
+        turns_of = {"ratio_prov_up_p50": TURNS, "ratio_results_file": SMOKE.file_turns}
         for row in (row for row in rows if row["key"].startswith("ratio_")):
             pairs = row["extra"]["turn_ratios"]
             assert row["value"] == statistics.median(pairs) and "medians_ratio" in row["extra"]
