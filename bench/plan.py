@@ -20,7 +20,9 @@ class Plan:
     http_posts: int
     http_pins: int  # pins of each POSTed shipment
     refusal_objects: int  # bad objects in the message refused as too large (bench.refusal)
-    import_repeats: int = 9  # the shipment import and results return (ours and ISPyB's)
+    # the shipment import and results return (ours and ISPyB's), each a pair of turns of
+    # ~0.3 s: one state of each CPU, so single pairs spread 0.7-1.6 (round 14: 15, not 9)
+    import_repeats: int = 15
     # passes of the provenance turns over the same ReflectionSets, back to back: ten turns
     # last half a second, inside one state of each CPU; thirty passes some ten seconds, over
     # several (docs/performance.md, "Two speeds per CPU")
