@@ -53,7 +53,8 @@ class Run:
                     f" results file then a whole-shipment fetch ({self.plan.file_turns} turns),"
                     f" provenance up and chain queries in {TURNS} rounds"
                     f" ({self.plan.read_passes} passes of them back to back),"
-                    " each import and results return then the peer's"
+                    " each import and results return (timed from reading its file, as the"
+                    " peer's insert is) then the peer's"
                     " insert (bench/peer_turns.py); each ratio is the median of the turns'"
                     " own ratios, the ratio of the two medians beside it in results.json"
                 )
