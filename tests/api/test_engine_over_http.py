@@ -78,10 +78,34 @@ async def test_a_store_that_cannot_write_answers_503_and_reads_go_on(
     assert (await client.get(f"/objects/{message['Pin']['Pin1']['uuid']}")).status_code == 200
 
 
-async def test_health_answers_while_a_large_import_runs(client: httpx.AsyncClient) -> None:
-    """Ordering, not wall clock: the health answer arrives before the long request ends."""
+async def test_health_answers_while_a_large_import_runs(
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ordering, not wall clock: the health answer arrives while the import writes its ~6,500
+    objects, before the writes and the request end. The health request goes out once the
+    writing starts (nothing is paused): a fixed 0.2 s wait was longer than the whole import
+    on a fast host, and an answer after the writes would still come before the response's
+    ~1 MB report had gone out."""
     finished: list[str] = []
     big = shipment_message(1600, experiments=True)  # ~6,500 objects
+    under_way = asyncio.Event()
+    real_unit = app.state.store.db.unit
+
+    async def noted_unit(work: Any) -> Any:  # every write is a unit of work
+        async def noted_work(tx: Any) -> Any:
+            real_commit = tx.commit
+
+            async def commit(writes: Any) -> None:
+                under_way.set()
+                await real_commit(writes)
+                finished.append("written")
+
+            tx.commit = commit
+            return await work(tx)
+
+        return await real_unit(noted_work)
+
+    monkeypatch.setattr(app.state.store.db, "unit", noted_unit)
 
     async def long_import() -> None:
         response = await client.post("/messages", json=big)
@@ -89,12 +113,12 @@ async def test_health_answers_while_a_large_import_runs(client: httpx.AsyncClien
         finished.append("import")
 
     async def health() -> None:
-        await asyncio.sleep(0.2)  # the import is under way by then
+        await under_way.wait()
         assert (await client.get("/health")).status_code == 200
         finished.append("health")
 
     await asyncio.gather(long_import(), health())
-    assert finished == ["health", "import"]
+    assert finished == ["health", "written", "import"]
 
 
 async def test_health_answers_while_a_results_export_and_a_walk_run(
