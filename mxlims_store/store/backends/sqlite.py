@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from mxlims_store.errors import StoreBroken, Unavailable, WriteConflict
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.base import Document, Sort, Write
+from mxlims_store.store.backends.sqlite_bulk import bulk_rows, insert_created
 from mxlims_store.store.backends.sqlite_commits import (
     count_commit,
     cut_long_log,
@@ -47,7 +48,6 @@ from mxlims_store.store.backends.sqlite_links import (
     LINKS,
     Numbers,
     document_rows,
-    insert_created,
     link_problems,
     numbers_for,
     update_sql,
@@ -361,9 +361,10 @@ class SqliteBackend:
         ):
             if rows and connection.executemany(statement, rows).rowcount != len(rows):
                 return moved_on(connection, name, changed)
-        # their order is the rows' order (and their numbers'); a uuid stored already: taken
-        rows = document_rows(name, creates, numbers, created=True)
-        taken = insert_created(connection, name, rows, creates, numbers)  # (sqlite_links)
+        # in order (their numbers'); a core table's in one statement where it can (sqlite_bulk)
+        bulk = bulk_rows(name, creates, numbers) if name in LINKS and creates else None
+        created = bulk or document_rows(name, creates, numbers, created=True)
+        taken = insert_created(connection, name, created, creates, numbers)
         if taken:
             return taken
         if table.arrays:

@@ -50,7 +50,7 @@ TEXT_UUID_CHECK = (
 
 @functools.lru_cache(maxsize=4096)
 def key(uuid: str) -> Key:
-    """What the ``id`` column of a core table holds for ``uuid`` (checked as :func:`_packed`
+    """What the ``id`` column of a core table holds for ``uuid`` (checked as :func:`packed_keys`
     checks many: faster than the pattern; remembered for the next few thousand, as a walk's
     containers, shipment and proposal come back on every walk of that shipment)."""
     if len(uuid) == 36 and uuid[8] == uuid[13] == uuid[18] == uuid[23] == "-":
@@ -67,13 +67,13 @@ def key(uuid: str) -> Key:
 def keys(uuids: Sequence[str]) -> list[Key]:
     """:func:`key` of each of ``uuids``: the common case (all canonical) checked and converted
     in a few calls for all (a call per uuid was ~0.5 us, ~3 ms of an import's 6,591)."""
-    packed = _packed(uuids)
+    packed = packed_keys(uuids)
     if packed is not None:
         return [packed[at : at + 16] for at in range(0, len(packed), 16)]
     return [key(uuid) for uuid in uuids]
 
 
-def _packed(uuids: Sequence[str]) -> bytes | None:
+def packed_keys(uuids: Sequence[str]) -> bytes | None:
     """The keys of ``uuids`` joined, when every one is canonical (else None), checked at C
     speed: each element 36 characters (a comma after each, at every 37th place and nowhere
     else: without it, a 35-character text beside a 37-character one joined into two canonical
@@ -143,7 +143,7 @@ def keys_sql(
         found: list[Key] = list(uuids)
     else:
         listed = uuids if ordered and isinstance(uuids, list) else sorted(set(uuids))
-        packed = _packed(listed)  # the common case: all canonical, nothing converted twice
+        packed = packed_keys(listed)  # the common case: all canonical, nothing converted twice
         found = [] if packed is not None else list(sorted_keys(listed))
     if packed is None:
         texts = [k for k in found if type(k) is str]
@@ -172,7 +172,7 @@ IN_KEYS = (
 
 def in_keys_params(uuids: Sequence[str]) -> list[Any]:
     """The three parameters of :data:`IN_KEYS` for ``uuids``."""
-    packed = _packed(uuids)
+    packed = packed_keys(uuids)
     if packed is not None:
         return [packed, _zeros(len(uuids)), "[]"]
     found = keys(uuids)

@@ -227,37 +227,6 @@ def document_rows(
     return list(zip(uuids, texts, strict=True))
 
 
-def insert_created(
-    connection: sqlite3.Connection,
-    name: str,
-    rows: list[tuple[Any, ...]],
-    creates: list[Write],
-    numbers: Numbers,
-) -> list[str]:
-    """Insert the ``rows`` (of :func:`insert_sql`) of ``creates`` into core table ``name``;
-    the uuids among them it held already (a lost race: the caller's unit is undone whole, the
-    rows this statement inserted before too), found by the unique index of the ids as it
-    inserts. (Asked first, that was a second probe of each new uuid: at 200,000 objects, one
-    on a page read from disk.)"""
-    try:
-        connection.executemany(insert_sql(name), rows)
-    except sqlite3.IntegrityError:
-        taken = stored_before(connection, name, creates, numbers)
-        if taken:
-            return taken
-        raise
-    return []
-
-
-def stored_before(
-    connection: sqlite3.Connection, name: str, creates: list[Write], numbers: Numbers
-) -> list[str]:
-    """The uuids of ``creates`` that core table ``name`` held before this write: stored under
-    another number than :func:`numbers_for` gave them (those inserted just now hold theirs)."""
-    stored = numbers_of(connection, name, [w.uuid for w in creates])
-    return [uuid for (_, uuid), number in stored.items() if numbers.get((name, uuid)) != number]
-
-
 def fill_all(connection: sqlite3.Connection, names: Iterable[str] = CORE_COLLECTIONS) -> None:
     """Every missing number of ``names`` looked up (a store written whole, without the write
     path: conversions, tests writing as another tool would)."""
