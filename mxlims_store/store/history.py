@@ -22,6 +22,7 @@ from mxlims_store.model.links import FOREIGN_KEY_FIELDS, ref_key_for
 from mxlims_store.model.registry import BASE_TYPE, MODEL_VERSION
 from mxlims_store.store.access import Caller, readable
 from mxlims_store.store.backends import Backend, Write
+from mxlims_store.store.backends.base import CreationEntry
 from mxlims_store.store.collection_names import COLLECTION_OF_CORE
 from mxlims_store.store.collections import CORE_COLLECTIONS, HISTORY, collection_of
 from mxlims_store.store.documents import META, from_document, to_document
@@ -212,14 +213,13 @@ class ImportWrites:
             document = {"_id": uuid, **obj}
             del document["uuid"]
             document[META] = meta
-        recorded = self._entry.copy()
         tail = self._tails.get(revision)  # "@<revision>@<import id>", made once per revision
         if tail is None:
             tail = self._tails[revision] = f"@{revision}@{self._key}"
-        recorded["_id"] = uuid + tail
-        recorded["uuid"] = uuid
-        recorded["revision"] = revision
-        recorded[META] = {"proposal": proposal}
+        # made whole at once (set afterwards, it would no longer be one: backends/base.py)
+        recorded = CreationEntry(
+            self._entry, _id=uuid + tail, uuid=uuid, revision=revision, _meta={"proposal": proposal}
+        )
         collection = _COLLECTION.get(type_name) or collection_of(type_name)
         # the tuple made directly: a NamedTuple's own __new__ is a Python call (~0.2 us more)
         return _new_tuple(Write, (collection, uuid, document, None, recorded))

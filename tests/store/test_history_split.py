@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from mxlims_store.store.backends.base import ChangedEntry, CreationEntry
 from mxlims_store.store.backends.sqlite_history import (
     COMMITS,
     ROWS,
@@ -149,3 +150,24 @@ def test_rows_are_appended_in_index_order_whatever_order_the_entries_come_in() -
         stored = connection.execute(f'SELECT object FROM "{ROWS}" ORDER BY n').fetchall()
         assert [o for (o,) in stored] == sorted(o for (o,) in stored)
         assert len(stored) == 8
+
+
+def test_an_imports_creations_are_split_as_the_same_plain_entries_are() -> None:
+    """ImportWrites' creation entries skip the shape checks (backends/base.CreationEntry): the
+    rows they give are those the same entries give as plain dicts; one changed after it was
+    made (here: its key's revision) is checked again, and kept whole."""
+    made = [_plain(u, "mx1" if i % 4 else "mx2") for i, u in enumerate(UUIDS[:20])]
+    assert all(type(e) is CreationEntry for e in made)
+    changed = _plain(UUIDS[30], "mx1")
+    changed["_id"] = f"{UUIDS[30]}@7@imp-1"  # the entry says revision 1
+    assert type(changed) is ChangedEntry
+    rows = []
+    for entries in (made, [dict(e) for e in made]):
+        connection = _connection()
+        insert_entries(connection, [(e["_id"], e) for e in entries], by_rows=False)
+        rows.append(connection.execute(f'SELECT * FROM "{ROWS}" ORDER BY n').fetchall())
+    assert rows[0] == rows[1] and len(rows[0]) == 20
+    assert all(row[-1] is None for row in rows[0])  # none kept whole
+    connection = _connection()
+    insert_entries(connection, [(changed["_id"], changed)], by_rows=False)
+    assert _stored(connection)[changed["_id"]][1]  # kept whole

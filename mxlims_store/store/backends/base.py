@@ -32,6 +32,61 @@ class Write(NamedTuple):
     history: Document | None
 
 
+class CreationEntry(dict[str, Any]):
+    """A creation's history entry as an import makes it (store/history.ImportWrites): its keys
+    in a creation entry's order (``_id``, uuid, revision, operation, actor, time, importId,
+    ``_meta`` with the proposal alone, sourceVersion if any), texts where texts go, its ``_id``
+    ``<uuid>@<revision>@<import id>``. An engine may store it split without checking its shape
+    again (sqlite_history: most of a big import's entries). Changed in any way, it stops being
+    one (a copy or an unpickled one too: both are made by setting items): a plain entry then,
+    checked as any other. A dict to everything else."""
+
+    __slots__ = ()
+
+    def _changed(self) -> None:
+        self.__class__ = ChangedEntry  # type: ignore[assignment]  # (same layout: allowed)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._changed()
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._changed()
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other: Any) -> ChangedEntry:  # type: ignore[override,misc]
+        self._changed()
+        dict.update(self, other)
+        return self  # type: ignore[return-value]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        dict.update(self, *args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._changed()
+        return dict.setdefault(self, key, default)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self._changed()
+        return dict.pop(self, key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self._changed()
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        self._changed()
+        dict.clear(self)
+
+
+class ChangedEntry(dict[str, Any]):
+    """A :class:`CreationEntry` after a change: a plain entry (the same layout, so that an
+    entry can become one in place)."""
+
+    __slots__ = ()
+
+
 class Backend(Protocol):
     """What the store needs of a database. ``round_trips`` counts calls that reach it."""
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from mxlims_store.store.backends.base import CreationEntry
 from mxlims_store.store.backends.sqlite_ids import keys_params, sorted_keys
 
 ROWS = "history_rows"
@@ -108,14 +109,6 @@ def row_keys_sql(keys: Callable[[], str], also: str = "") -> str:
         f'CROSS JOIN "{name}" AS t ON t.id = j.key'
         for name, code in TABLE_CODES.items()
     )
-
-
-def retriggered(connection: sqlite3.Connection, name: str) -> None:
-    """Schema 10: the view's update and delete triggers of an older store dropped, to be made
-    again by :func:`history_schema` (they find the row by the view's key column: an entry may
-    be under its row's key, sqlite_history_keys)."""
-    for kind in ("update", "delete"):
-        connection.execute(f'DROP TRIGGER IF EXISTS "{name}__{kind}"')
 
 
 def object_key(uuid: str) -> int:
@@ -199,6 +192,31 @@ def insert_entries(
     tails: dict[int, str] = {}  # revision -> "@<revision>@"
     shape: tuple[str, ...] = ()  # the entry before's keys, one of _SHAPES (compared: no hash)
     for key, entry in entries:
+        if type(entry) is CreationEntry and "@" not in (uuid := entry["uuid"]):
+            # an import's creation: its shape is known (backends/base.py), only its common
+            # part is compared (the one before's, or its commit row found or written)
+            proposal = entry["_meta"]["proposal"]
+            time, actor, import_id = entry["time"], entry["actor"], entry["importId"]
+            version = entry.get("sourceVersion", _NO)
+            if not (
+                proposal == last[4]
+                and time == last[1]
+                and actor == last[0]
+                and import_id == last[2]
+                and version == last[3]
+            ):
+                common = (actor, time, import_id, version, proposal)
+                number = _commit_of(connection, commits, common)
+                if number is None:
+                    whole.append((key, _whole(key, entry)))
+                    continue
+                last, last_number = common, number
+            row = row_keys.get(uuid) if row_keys else None
+            obj = object_key(uuid) if row is None else row
+            rows.append((key, obj, entry["revision"], "create", None, last_number))
+            if uuid not in unrecorded:
+                sought.append((key, obj))
+            continue
         if not isinstance(entry, dict):
             whole.append((key, _whole(key, entry)))
             continue
@@ -355,45 +373,13 @@ def _by_rows(connection: sqlite3.Connection, keys: list[str]) -> list[tuple[str,
 def _whole(key: str, entry: Any) -> str:
     """The JSON text of an entry kept whole (its key once, in the id column; a text that was
     not JSON, from a damaged store, as it was: ``check`` reports it)."""
-    if isinstance(entry, _Undecoded):
+    if isinstance(entry, Undecoded):
         return entry.text
     if isinstance(entry, dict) and entry.get("_id") == key:
         entry = {k: v for k, v in entry.items() if k != "_id"}
     return orjson.dumps(entry).decode()
 
 
-class _Undecoded:
+class Undecoded:
     def __init__(self, text: str) -> None:
         self.text = text
-
-
-def _decoded(text: str) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return _Undecoded(text)
-
-
-def compacted(connection: sqlite3.Connection, name: str) -> int:
-    """Schema 8: the history table ``name`` of an older store (schema 6 or 7: ``(id, doc)``
-    with the whole entry) rebuilt as the two tables and the view, in the caller's transaction;
-    the number of entries moved (0: already done or nothing to do)."""
-    row = connection.execute(
-        "SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view')", (name,)
-    ).fetchone()
-    if row is None or row[0] != "table":
-        return 0
-    old = f"{name}__v7"
-    connection.execute(f'DROP TABLE IF EXISTS "{old}"')
-    connection.execute(f'ALTER TABLE "{name}" RENAME TO "{old}"')
-    for statement in history_schema(name):
-        connection.execute(statement)
-    moved, commits = 0, dict[tuple[Any, ...], int]()
-    # in key order: the entries of one object lie together
-    cursor = connection.execute(f'SELECT id, doc FROM "{old}" ORDER BY id')
-    while batch := cursor.fetchmany(10_000):
-        entries = [(key, _decoded(text)) for key, text in batch]
-        insert_entries(connection, entries, commits, by_rows=False)  # no numbered rows yet
-        moved += len(batch)
-    connection.execute(f'DROP TABLE "{old}"')  # with its indexes
-    return moved

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mxlims_store.store.backends import sqlite_type_counts as type_counts
 from mxlims_store.store.backends.sqlite_errors import rollback
-from mxlims_store.store.backends.sqlite_history import compacted, retriggered
+from mxlims_store.store.backends.sqlite_history_upgrade import compacted, retriggered
 from mxlims_store.store.backends.sqlite_ids import KEY_FUNCTION
 from mxlims_store.store.backends.sqlite_links import LINKS, migrate, table_sql
 from mxlims_store.store.backends.sqlite_query import Table
