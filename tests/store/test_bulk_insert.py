@@ -14,6 +14,7 @@ import pytest
 
 from mxlims_store.errors import WriteConflict
 from mxlims_store.store.backends import sqlite as sqlite_backend
+from mxlims_store.store.backends import sqlite_bulk
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite import SqliteBackend
 
@@ -94,3 +95,17 @@ async def test_a_uuid_stored_already_refuses_the_whole_write(tmp_path: Path) -> 
         await _store(path, again)
     assert refused.value.uuids == [first[2]["_id"]]
     assert [row[2] for row in _rows(path)] == [orjson.dumps(d).decode() for d in first]
+
+
+async def test_a_write_past_the_statement_size_goes_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_bulk, "BULK_BYTES", 100)  # (64 MiB: SQLite's limit is 1e9)
+    documents = _documents(4)
+    creates = [Write("logistical_samples", d["_id"], d, None, {}) for d in documents]
+    numbers = {("logistical_samples", d["_id"]): n for n, d in enumerate(documents, 1)}
+    assert sqlite_bulk.bulk_rows("logistical_samples", creates, numbers) is None
+    await _store(tmp_path / "long.sqlite3", documents)
+    assert [row[2] for row in _rows(tmp_path / "long.sqlite3")] == [
+        orjson.dumps(d).decode() for d in documents
+    ]

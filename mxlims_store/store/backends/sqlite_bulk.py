@@ -30,6 +30,9 @@ from mxlims_store.store.backends.sqlite_ids import numbers_of, packed_keys
 from mxlims_store.store.backends.sqlite_links import LINKS, Numbers, column, insert_sql
 
 Payload = tuple[str, tuple[bytes, bytes, bytes]]
+# the documents' texts of one statement at most: SQLite refuses a value of over 1e9 bytes (its
+# default SQLITE_MAX_LENGTH); a larger write (thousands of long texts) goes row by row
+BULK_BYTES = 64 << 20
 
 
 @functools.cache
@@ -53,7 +56,7 @@ def bulk_insert_sql(name: str) -> str:
 def bulk_rows(name: str, creates: list[Write], numbers: Numbers) -> Payload | None:
     """The statement and values inserting ``creates`` into core table ``name`` in one go
     (their row numbers and their links' from ``numbers``, as sqlite_links.document_rows), or
-    None when a uuid among them has no 16-byte key."""
+    None when a uuid among them has no 16-byte key or their texts pass :data:`BULK_BYTES`."""
     uuids = [w.uuid for w in creates]
     ids = packed_keys(uuids)
     if ids is None:
@@ -62,6 +65,8 @@ def bulk_rows(name: str, creates: list[Write], numbers: Numbers) -> Payload | No
     dumps = orjson.dumps
     texts = [dumps(document) for document in documents]  # (NaN never gets here: refused)
     lengths = list(map(len, texts))
+    if sum(lengths) > BULK_BYTES:
+        return None
     starts = accumulate(lengths[:-1], initial=1)  # substr counts from 1
     get = numbers.get
     columns = [
