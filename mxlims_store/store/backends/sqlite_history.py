@@ -193,57 +193,37 @@ def insert_entries(
     shape: tuple[str, ...] = ()  # the entry before's keys, one of _SHAPES (compared: no hash)
     for key, entry in entries:
         if type(entry) is CreationEntry and "@" not in (uuid := entry["uuid"]):
-            # an import's creation: its shape is known (backends/base.py), only its common
-            # part is compared (the one before's, or its commit row found or written)
-            proposal = entry["_meta"]["proposal"]
-            time, actor, import_id = entry["time"], entry["actor"], entry["importId"]
-            version = entry.get("sourceVersion", _NO)
-            if not (
-                proposal == last[4]
-                and time == last[1]
-                and actor == last[0]
-                and import_id == last[2]
-                and version == last[3]
-            ):
-                common = (actor, time, import_id, version, proposal)
-                number = _commit_of(connection, commits, common)
-                if number is None:
-                    whole.append((key, _whole(key, entry)))
-                    continue
-                last, last_number = common, number
-            row = row_keys.get(uuid) if row_keys else None
-            obj = object_key(uuid) if row is None else row
-            rows.append((key, obj, entry["revision"], "create", None, last_number))
-            if uuid not in unrecorded:
-                sought.append((key, obj))
-            continue
-        if not isinstance(entry, dict):
-            whole.append((key, _whole(key, entry)))
-            continue
-        keys = tuple(entry)
-        if keys != shape:
-            if keys not in _SHAPES:
+            # an import's creation: its shape is known (backends/base.py), not checked again
+            revision, meta, operation, changed = entry["revision"], entry["_meta"], "create", None
+        else:
+            if not isinstance(entry, dict):
                 whole.append((key, _whole(key, entry)))
                 continue
-            shape = keys
-        uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
-        operation, changes = entry["operation"], entry.get("changes", _NO_CHANGES)
-        if not (
-            type(uuid) is str
-            and type(revision) is int
-            and type(meta) is dict
-            and type(operation) is str
-            and type(changes) is dict
-            and 0 <= revision < 2**62
-            and len(meta) == 1
-            and "proposal" in meta
-            and "@" not in uuid
-            and key.startswith(uuid)  # then "@<revision>@"
-            and key.startswith(tails.get(revision) or _tail(tails, revision), len(uuid))
-            and entry.get("_id", key) == key
-        ):
-            whole.append((key, _whole(key, entry)))
-            continue
+            keys = tuple(entry)
+            if keys != shape:
+                if keys not in _SHAPES:
+                    whole.append((key, _whole(key, entry)))
+                    continue
+                shape = keys
+            uuid, revision, meta = entry["uuid"], entry["revision"], entry["_meta"]
+            operation, changes = entry["operation"], entry.get("changes", _NO_CHANGES)
+            if not (
+                type(uuid) is str
+                and type(revision) is int
+                and type(meta) is dict
+                and type(operation) is str
+                and type(changes) is dict
+                and 0 <= revision < 2**62
+                and len(meta) == 1
+                and "proposal" in meta
+                and "@" not in uuid
+                and key.startswith(uuid)  # then "@<revision>@"
+                and key.startswith(tails.get(revision) or _tail(tails, revision), len(uuid))
+                and entry.get("_id", key) == key
+            ):
+                whole.append((key, _whole(key, entry)))
+                continue
+            changed = None if changes is _NO_CHANGES else _json(changes)
         actor, time, import_id = entry["actor"], entry["time"], entry["importId"]
         version, proposal = entry.get("sourceVersion", _NO), meta["proposal"]
         if not (  # (last: texts or None, _NO for no sourceVersion)
@@ -261,7 +241,6 @@ def insert_entries(
             last, last_number = common, number
         row = row_keys.get(uuid) if row_keys else None
         obj = object_key(uuid) if row is None else row  # kept under its row's key, if any
-        changed = None if changes is _NO_CHANGES else _json(changes)
         rows.append((key, obj, revision, operation, changed, last_number))
         if uuid not in unrecorded:  # (the key's head is the uuid)
             sought.append((key, obj))
