@@ -37,9 +37,10 @@ class CreationEntry(dict[str, Any]):
     in a creation entry's order (``_id``, uuid, revision, operation, actor, time, importId,
     ``_meta`` with the proposal alone, sourceVersion if any), texts where texts go, its ``_id``
     ``<uuid>@<revision>@<import id>``. An engine may store it split without checking its shape
-    again (sqlite_history: most of a big import's entries). Changed in any way, it stops being
-    one (a copy or an unpickled one too: both are made by setting items): a plain entry then,
-    checked as any other. A dict to everything else."""
+    again (sqlite_history: most of a big import's entries). Any of its items set, deleted or
+    updated, it stops being one (a copy or an unpickled one too: both are made by setting
+    items): a plain entry then, checked as any other. (What its values hold, its ``_meta``,
+    must not be changed in place: nothing does.) A dict to everything else."""
 
     __slots__ = ()
 

@@ -10,10 +10,10 @@ cuts each row out (``substr`` of a blob counts bytes, and is cut in place) and w
 the order of the array, so the rows keep their numbers' order. The whole insert is one call
 into SQLite, which runs without the interpreter's lock.
 
-Only where every uuid has its 16-byte key (sqlite_ids: canonical uuids, the rule); a write with
-a uuid kept as text takes the row-by-row way (sqlite_links.insert_created), which the caller
-keeps for it. The statement's outcome is the row-by-row one's: a uuid stored already stops it
-with the same IntegrityError of the unique index of ids.
+Only where every uuid has its 16-byte key (sqlite_ids: canonical uuids, the rule) and the texts
+fit one value (:data:`BULK_BYTES`); any other write goes row by row (sqlite_links.document_rows
+then :func:`insert_created`, as before). The statement's outcome is the row-by-row one's: a
+uuid stored already stops it with the same IntegrityError of the unique index of ids.
 """
 
 from __future__ import annotations

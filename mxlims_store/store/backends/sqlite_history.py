@@ -360,5 +360,7 @@ def _whole(key: str, entry: Any) -> str:
 
 
 class Undecoded:
+    """A stored entry's text that is not JSON (a damaged store), kept as it was."""
+
     def __init__(self, text: str) -> None:
         self.text = text
