@@ -27,7 +27,13 @@ import orjson
 
 from mxlims_store.store.backends.base import Write
 from mxlims_store.store.backends.sqlite_ids import numbers_of, packed_keys
-from mxlims_store.store.backends.sqlite_links import LINKS, Numbers, column, insert_sql
+from mxlims_store.store.backends.sqlite_links import (
+    LINKS,
+    Numbers,
+    column,
+    insert_sql,
+    link_columns,
+)
 
 Payload = tuple[str, tuple[bytes, bytes, bytes]]
 # the documents' texts of one statement at most: SQLite refuses a value of over 1e9 bytes (its
@@ -68,11 +74,7 @@ def bulk_rows(name: str, creates: list[Write], numbers: Numbers) -> Payload | No
     if sum(lengths) > BULK_BYTES:
         return None
     starts = accumulate(lengths[:-1], initial=1)  # substr counts from 1
-    get = numbers.get
-    columns = [
-        [get((target, v)) if isinstance(v := d.get(field), str) else None for d in documents]
-        for field, target in LINKS[name].items()
-    ]
+    columns = link_columns(name, documents, numbers)
     row_numbers = [numbers[(name, uuid)] for uuid in uuids]
     listed = orjson.dumps(list(zip(row_numbers, starts, lengths, *columns, strict=True)))
     return bulk_insert_sql(name), (listed, ids, b"".join(texts))

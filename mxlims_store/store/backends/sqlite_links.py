@@ -35,7 +35,7 @@ from typing import Any
 import orjson
 
 from mxlims_store.model.links import LINK_RULES, LIST_FIELDS
-from mxlims_store.store.backends.base import Write
+from mxlims_store.store.backends.base import Document, Write
 from mxlims_store.store.backends.sqlite_ids import (
     KEY_FUNCTION,
     TEXT_UUID_CHECK,
@@ -191,6 +191,16 @@ def _links_of(name: str) -> tuple[tuple[str, str], ...]:
     return tuple(LINKS.get(name, {}).items())
 
 
+def link_columns(name: str, documents: list[Document], numbers: Numbers) -> list[list[Any]]:
+    """Per link of table ``name``, each document's number of its target (None: no link, or not
+    stored): a comprehension per column, the links looked up once per table."""
+    get = numbers.get
+    return [
+        [get((target, v)) if isinstance(v := d.get(field), str) else None for d in documents]
+        for field, target in _links_of(name)
+    ]
+
+
 def document_rows(
     name: str, writes: Iterable[Write], numbers: Numbers, created: bool
 ) -> list[tuple[Any, ...]]:
@@ -210,12 +220,8 @@ def document_rows(
     listed = list(writes)
     documents = [w.document or {} for w in listed]
     dumps = orjson.dumps
-    get = numbers.get
     texts = [dumps(document).decode() for document in documents]
-    columns = [
-        [get((target, v)) if isinstance(v := d.get(field), str) else None for d in documents]
-        for field, target in links
-    ]
+    columns = link_columns(name, documents, numbers)
     uuids = [w.uuid for w in listed]
     ids = keys(uuids) if name in LINKS else uuids  # schema 11: a core table's id (sqlite_ids)
     if not created:
